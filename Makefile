@@ -1,0 +1,51 @@
+# icsight: two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+RUN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+DEMO_DIR ?= data/blmk
+DEMO_KEY := data/demo-pseudonym.key
+
+.PHONY: demo test lint install bench docs clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+# The demo key is generated locally, outside git (data/ is ignored): a real deployment keeps
+# its key in a secrets store and passes it as ICSIGHT_PSEUDONYM_KEY or ICSIGHT_PSEUDONYM_KEY_FILE.
+$(DEMO_KEY):
+	mkdir -p $(dir $@)
+	$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+	chmod 600 $@
+
+demo: install $(DEMO_KEY)
+	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight synth --out $(DEMO_DIR)
+	$(RUN)/icsight synth --check $(DEMO_DIR)
+	$(RUN)/icsight indicators --lake $(DEMO_DIR) --out $(DEMO_DIR)/cvdp007hyp.csv
+
+test: install
+	$(RUN)/ruff check .
+	$(RUN)/python -m pytest -q
+
+lint: install
+	$(RUN)/ruff check .
+
+bench: install
+	$(RUN)/python benchmarks/bench_synth.py
+
+docs: install
+	$(RUN)/python -m icsight.model.docs > docs/data-model.md
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

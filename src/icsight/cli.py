@@ -1,0 +1,143 @@
+"""The `icsight` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from icsight import __version__
+
+console = Console(stderr=True)
+out = Console()
+
+
+@click.group()
+@click.version_option(__version__, prog_name="icsight")
+def main() -> None:
+    """icsight: population-health intelligence for Bedfordshire, Luton and Milton Keynes."""
+
+
+@main.command()
+@click.option("--population", type=int, default=None,
+              help="People registered on the reference date (default: all of BLMK, 1,050,000).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--reference-date", default=None,
+              help="Last day of the generated record, YYYY-MM-DD (default 2026-09-30).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Folder to write the lake to.")
+@click.option("--check", "check_dir", type=click.Path(path_type=Path),
+              help="Instead of generating, compare the lake in this folder with its targets.")
+def synth(population, seed, reference_date, out_dir, check_dir) -> None:
+    """Generate a synthetic BLMK population, or check one against published figures."""
+    if check_dir is not None:
+        sys.exit(_check(check_dir))
+    if out_dir is None:
+        raise click.UsageError("give --out DIR to generate, or --check DIR to check a lake")
+    from icsight.synth import DEFAULT_REFERENCE_DATE
+    from icsight.synth.context import BLMK_POPULATION
+    from icsight.synth.generate import generate_lake
+
+    population = population or BLMK_POPULATION
+    if population < 1000:
+        raise click.BadParameter("use at least 1,000 people", param_hint="--population")
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("people", total=None)
+
+        def step(label: str) -> None:
+            progress.update(task, description=f"generating {label}", advance=1)
+
+        from icsight.synth import RECORD_MODULES
+
+        progress.update(task, total=len(RECORD_MODULES) + 5)
+        manifest = generate_lake(out_dir, population, seed,
+                                 reference_date or DEFAULT_REFERENCE_DATE, progress=step)
+    rows = manifest["rows"]
+    console.print(
+        f"[green]Wrote[/green] {out_dir}: {rows['patients']:,} people "
+        f"({population:,} registered on {manifest['reference_date']}), "
+        f"{sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s"
+    )
+    console.print(f"Check it against published figures: icsight synth --check {out_dir}")
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description:<32}"), BarColumn(),
+                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+def _check(lake_dir: Path) -> int:
+    from icsight.engine import LakeError, open_lake
+    from icsight.synth.calibration import check
+
+    try:
+        lake = open_lake(lake_dir)
+    except LakeError as e:
+        console.print(f"[red]{e}[/red]")
+        return 2
+    rows = check(lake)
+    table = Table(title=f"Calibration of {lake_dir} (reference date {lake.reference_date})")
+    for col in ("target", "generated", "aim", "tolerance", "ok", "source"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        t = r.target
+        table.add_row(t.description, f"{r.measured:.2f}", f"{t.target:g} {t.unit}",
+                      f"±{t.tolerance:g}", "[green]yes[/green]" if r.ok else "[red]NO[/red]",
+                      t.source)
+    out.print(table)
+    failed = [r.target.id for r in rows if not r.ok]
+    if failed:
+        console.print(f"[red]{len(failed)} of {len(rows)} outside tolerance:[/red] "
+                      + ", ".join(failed))
+        return 1
+    console.print(f"[green]All {len(rows)} figures within tolerance.[/green]")
+    return 0
+
+
+@main.command()
+@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path),
+              help="The lake folder (from `icsight synth`).")
+@click.option("--as-of", "as_of", default=None,
+              help="Period end date YYYY-MM-DD (default: the lake's reference date).")
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path),
+              help="CSV file to write.")
+def indicators(lake_dir, as_of, out_file) -> None:
+    """Compute CVDP007HYP (hypertension treated to target) with breakdowns, to a CSV file."""
+    from icsight.engine import LakeError, open_lake
+    from icsight.indicators.hypertension import cvdp007hyp
+
+    try:
+        lake = open_lake(lake_dir)
+    except LakeError as e:
+        console.print(f"[red]{e}[/red]")
+        sys.exit(2)
+    as_of = as_of or lake.reference_date
+    with console.status(f"computing CVDP007HYP to {as_of}"):
+        result = cvdp007hyp(lake, as_of)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out_file, index=False)
+    console.print(f"[green]Wrote[/green] {out_file}: {len(result)} rows")
+    _summary(result)
+
+
+def _summary(result) -> None:
+    """A short reading of the headline and its biggest gaps, for the terminal."""
+    table = Table(title="CVDP007HYP: hypertension treated to target")
+    for col in ("breakdown", "group", "numerator", "denominator", "%", "95% CI"):
+        table.add_column(col)
+    shown = result[result["breakdown"].isin(["icb", "place", "imd_quintile", "age_band"])]
+    for r in shown.itertuples():
+        table.add_row(r.breakdown, str(r.group), f"{r.numerator:,}", f"{r.denominator:,}",
+                      f"{r.value:.1f}", f"{r.lower_ci:.1f}-{r.upper_ci:.1f}")
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Governance used by every stage: pseudonymisation (and, later, access, suppression, audit)."""

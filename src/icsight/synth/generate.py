@@ -1,0 +1,115 @@
+"""Generate a whole synthetic lake, with progress bars, written atomically.
+
+The lake is written into a temporary folder beside the target and swapped in at the end, so a
+run that fails or is killed leaves any previous lake at `out` as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from icsight import __version__
+from icsight.engine.lake import MANIFEST
+from icsight.governance.pseudonymise import load_key
+from icsight.model.reference import reference_tables
+from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
+from icsight.synth import RECORD_MODULES, modules
+from icsight.synth.conditions import assign_conditions
+from icsight.synth.context import SynthContext, date_of, day
+from icsight.synth.people import build_population
+
+Progress = Callable[[str], None]
+
+
+def generate_lake(out: str | Path, population: int, seed: int, reference_date: str,
+                  key: bytes | None = None, progress: Progress | None = None) -> dict:
+    """Generate a synthetic BLMK lake at `out`; returns its manifest."""
+    out = Path(out)
+    _refuse_to_clobber(out)
+    step = progress or (lambda _label: None)
+    started = time.perf_counter()
+    ctx = SynthContext(seed=seed, reference_date=day(reference_date),
+                       population_target=population)
+    step("people")
+    build_population(ctx, key if key is not None else load_key())
+    step("conditions")
+    assign_conditions(ctx)
+
+    parts: dict[str, list[pa.Table]] = defaultdict(list)
+    for module in modules():
+        name = module.__name__.rsplit(".", 1)[-1]
+        if name in ("people", "conditions") or name in RECORD_MODULES:
+            step(name)
+            for table_name, table in module.generate(ctx).items():
+                parts[table_name].append(table)
+
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        step("writing")
+        counts = _write_tables(tmp, parts)
+        manifest = {
+            "icsight_version": __version__,
+            "kind": "synthetic",
+            "seed": seed,
+            "population_target": population,
+            "reference_date": str(date_of(ctx.reference_date)),
+            "window_start": str(date_of(ctx.window_start)),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started, 1),
+            "rows": counts,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        _swap_in(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    step("done")
+    return manifest
+
+
+def _write_tables(folder: Path, parts: dict[str, list[pa.Table]]) -> dict[str, int]:
+    counts = {}
+    all_parts = dict(parts)
+    for name, table in reference_tables().items():
+        all_parts[name] = [table]
+    for name, spec in TABLES.items():
+        tables = all_parts.get(name) or [spec.schema.empty_table()]
+        table = pa.concat_tables(tables).cast(spec.schema)
+        if "patient_id" in spec.column_names and "date" in spec.column_names:
+            # Sorted by patient then date: better compression and faster per-patient reads.
+            table = table.sort_by([("patient_id", "ascending"), ("date", "ascending")])
+        zone = IDENTIFIABLE if spec.zone == IDENTIFIABLE else ANALYTICS
+        path = folder / zone / f"{name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path, compression="zstd", row_group_size=1_000_000)
+        counts[name] = table.num_rows
+    return counts
+
+
+def _refuse_to_clobber(out: Path) -> None:
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise FileExistsError(
+            f"{out} exists and is not an icsight lake; choose an empty or new folder"
+        )
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace `out` by `tmp` so that at every moment one complete lake is in place."""
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(out)

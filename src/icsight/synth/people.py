@@ -1,0 +1,367 @@
+"""People: who lives in BLMK, where, and with which practice.
+
+The population is built from real figures, LSOA by LSOA:
+
+* **How many, and how old.** Each of the 533 LSOAs keeps its share of BLMK's ONS mid-2019
+  population in six age bands, scaled to the requested size (1.05 million by default). Ages
+  within a band follow the local authority's single-year-of-age profile, so Milton Keynes is
+  young and Central Bedfordshire older, as they are.
+* **Deprivation** comes from the LSOA (IMD 2019), so Luton holds most of the CORE20 population.
+* **Ethnicity** follows Census 2021 (5 groups) for the LSOA, split into the 16+1 NHS categories
+  by place (seed 002's White British / Other White shares; engineering estimates elsewhere).
+* **Practice**: each LSOA looks to up to three practices in its place, so practices differ in
+  size, deprivation and ethnicity mix as real lists do.
+* **Five years of comings and goings**: people who died (at age-specific rates with a
+  premature-mortality gradient by deprivation) and people who moved away in the window are
+  added, with new registrations for babies and people who moved in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from icsight.governance.pseudonymise import pseudonyms
+from icsight.model import reference
+from icsight.model.schema import ETHNICITY_CATEGORIES, ETHNICITY_GROUPS, PLACES
+from icsight.synth.context import (
+    DAYS_PER_YEAR,
+    NO_DATE,
+    Population,
+    SynthContext,
+    categorical,
+    date_of,
+    seasonal_days,
+    to_table,
+)
+
+STREAM = "people"
+BANDS = (("pop_0_4", 0, 4), ("pop_5_17", 5, 17), ("pop_18_39", 18, 39),
+         ("pop_40_64", 40, 64), ("pop_65_79", 65, 79), ("pop_80_plus", 80, 100))
+MID2019_TOTAL = 944_449
+
+# Gompertz all-cause mortality per person-year, m(age) = A * exp(B * age), fitted by eye to
+# ONS National Life Tables for England 2020-22 (persons): about 0.7% at 60, 4% at 80, 10% at
+# 90 [E]. Infants: 0.4% in the first year (ONS infant mortality ~3.9 per 1,000).
+GOMPERTZ_A, GOMPERTZ_B, INFANT_MORTALITY = 3.6e-5, 0.09, 0.004
+# Premature (<75) mortality is about twice as high in the most deprived decile as in the least
+# (OHID Fingertips under-75 mortality by deprivation decile) [K]; the gradient flattens in old age.
+MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 2.6, 1.4
+# GP list turnover from people leaving BLMK: about 3% a year, most among young adults [E].
+LEAVING_RATE = 0.03
+# Share of GP records with ethnicity not stated or not recorded (~6% in GP data) [E].
+ETHNICITY_NOT_STATED = 0.06
+
+# Split of each Census 5-group into NHS categories, by place. White British / Other White from
+# seed 002 (BLMK Health and Care Strategy 2023, "Our places"); the rest are engineering
+# estimates [E] informed by Census 2021 local authority profiles (Luton's Asian population is
+# mostly Pakistani and Bangladeshi; Milton Keynes' and Bedford's mostly Indian).
+_SPLIT_BY_PLACE = {
+    "White": {
+        "Bedford Borough": {"A": 0.845, "B": 0.02, "C": 0.135},
+        "Central Bedfordshire": {"A": 0.89, "B": 0.01, "C": 0.10},
+        "Luton": {"A": 0.71, "B": 0.04, "C": 0.25},
+        "Milton Keynes": {"A": 0.86, "B": 0.01, "C": 0.13},
+    },
+    "Asian": {
+        "Bedford Borough": {"H": 0.45, "J": 0.25, "K": 0.12, "L": 0.18},
+        "Central Bedfordshire": {"H": 0.42, "J": 0.20, "K": 0.10, "L": 0.28},
+        "Luton": {"H": 0.13, "J": 0.58, "K": 0.21, "L": 0.08},
+        "Milton Keynes": {"H": 0.40, "J": 0.20, "K": 0.10, "L": 0.30},
+    },
+    "Black": {
+        "Bedford Borough": {"M": 0.35, "N": 0.55, "P": 0.10},
+        "Central Bedfordshire": {"M": 0.35, "N": 0.55, "P": 0.10},
+        "Luton": {"M": 0.25, "N": 0.65, "P": 0.10},
+        "Milton Keynes": {"M": 0.12, "N": 0.80, "P": 0.08},
+    },
+    "Mixed": {p: {"D": 0.30, "E": 0.15, "F": 0.30, "G": 0.25} for p in PLACES},
+    "Other": {p: {"R": 0.15, "S": 0.85} for p in PLACES},
+}
+_GROUP_COLUMNS = {"White": "eth_white", "Mixed": "eth_mixed", "Asian": "eth_asian",
+                  "Black": "eth_black", "Other": "eth_other"}
+
+
+def build_population(ctx: SynthContext, key: bytes) -> Population:
+    """Generate everyone ever registered in the window and attach them to `ctx.pop`."""
+    rng = ctx.rng(STREAM)
+    lsoas = reference.lsoas()
+    core_lsoa, core_age = _core_ages(rng, ctx.population_target)
+    health_core = rng.standard_normal(len(core_lsoa)).astype(np.float32)
+    lsoa_decile = lsoas["imd_decile"].to_numpy()
+
+    # People who died in the window: drawn from the same places and ages, weighted by their
+    # risk of dying, then given a death date.
+    hazard = _mortality(core_age, lsoa_decile[core_lsoa], health_core)
+    expected_deaths = hazard.sum() * _window_years(ctx)
+    n_dead = rng.poisson(expected_deaths)
+    dead_from = rng.choice(len(core_age), size=n_dead, p=hazard / hazard.sum())
+    # Leavers: weighted towards young adults.
+    mobility = np.where((core_age >= 18) & (core_age < 40), 2.0, 0.6)
+    n_left = rng.poisson(LEAVING_RATE * _window_years(ctx) * len(core_age))
+    left_from = rng.choice(len(core_age), size=n_left, p=mobility / mobility.sum())
+
+    lsoa = np.concatenate([core_lsoa, core_lsoa[dead_from], core_lsoa[left_from]])
+    age = np.concatenate([core_age, core_age[dead_from], core_age[left_from]])
+    n_core = len(core_lsoa)
+    kind = np.concatenate([np.zeros(n_core, np.int8), np.ones(n_dead, np.int8),
+                           np.full(n_left, 2, np.int8)])
+    health = np.concatenate([health_core, health_core[dead_from] + 0.8,
+                             rng.standard_normal(n_left).astype(np.float32)])
+    n = len(lsoa)
+
+    death = np.full(n, NO_DATE, np.int32)
+    death[kind == 1] = seasonal_days(rng, n_dead, ctx.window_start, ctx.reference_date, 0.12)
+    reg_end = np.full(n, NO_DATE, np.int32)
+    reg_end[kind == 1] = death[kind == 1]
+    reg_end[kind == 2] = rng.integers(ctx.window_start, ctx.reference_date + 1, n_left)
+    # Age is the age on the day a person leaves the record (the reference date for residents).
+    last_day = np.where(kind == 0, ctx.reference_date, reg_end)
+    dob = (last_day - (age + rng.random(n)) * DAYS_PER_YEAR).astype(np.int32)
+    dob = np.minimum(dob, last_day)
+
+    # Registration with the current practice began at birth for babies, otherwise a while ago
+    # (some within the window, as people move in).
+    years_registered = rng.exponential(11.0, n)
+    reg_start = np.maximum(dob + 14, (last_day - years_registered * DAYS_PER_YEAR)).astype(np.int32)
+    reg_start = np.minimum(reg_start, last_day)
+
+    sex = _sex(rng, age)
+    group, category = _ethnicity(rng, lsoa)
+    place = _place_index(lsoa)
+    practice = _practice(rng, lsoa, place)
+    care_home, housebound = _living_situation(rng, age, health)
+
+    nhs = _nhs_numbers(rng, n)
+    ctx.identifiers = _identifiers(rng, nhs, sex, dob, practice)
+    pop = Population(
+        patient_id=pseudonyms(key, nhs),
+        sex=sex,
+        dob=dob,
+        lsoa=lsoa.astype(np.int32),
+        imd_decile=lsoa_decile[lsoa].astype(np.int8),
+        imd_quintile=lsoas["imd_quintile"].to_numpy()[lsoa].astype(np.int8),
+        place=place,
+        practice=practice,
+        ethnicity_group=group,
+        ethnicity_category=category,
+        registration_start=reg_start,
+        registration_end=reg_end,
+        death=death,
+        health=health,
+        care_home=care_home,
+        housebound=housebound,
+    )
+    ctx.pop = pop
+    return pop
+
+
+def _window_years(ctx: SynthContext) -> float:
+    return (ctx.reference_date - ctx.window_start + 1) / DAYS_PER_YEAR
+
+
+def _core_ages(rng: np.random.Generator, target: int) -> tuple[np.ndarray, np.ndarray]:
+    """LSOA index and age of each person alive and registered on the reference date."""
+    bands = reference.lsoa_population_bands()
+    sya = reference.la_single_year_population()
+    la_of_lsoa = bands["lad19_code"].to_pylist()
+    scale = target / MID2019_TOTAL
+    lsoa_parts, age_parts = [], []
+    for column, lo, hi in BANDS:
+        expected = bands[column].to_numpy() * scale
+        counts = np.floor(expected + rng.random(len(expected))).astype(np.int64)
+        lsoa_idx = np.repeat(np.arange(len(expected)), counts)
+        ages = np.empty(len(lsoa_idx), np.int16)
+        for la in set(la_of_lsoa):
+            in_la = np.isin(lsoa_idx, [i for i, c in enumerate(la_of_lsoa) if c == la])
+            ages[in_la] = _ages_in_band(rng, sya, la, lo, hi, int(in_la.sum()))
+        lsoa_parts.append(lsoa_idx)
+        age_parts.append(ages)
+    return np.concatenate(lsoa_parts), np.concatenate(age_parts)
+
+
+def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.ndarray:
+    rows = sya.filter(pc.equal(sya["ltla19_code"], la))
+    ages = rows["age"].to_numpy()
+    weights = rows["population"].to_numpy().astype(float)
+    keep = (ages >= lo) & (ages <= min(hi, 90))
+    ages, weights = ages[keep], weights[keep]
+    out = rng.choice(ages, size=n, p=weights / weights.sum()).astype(np.int16)
+    # The published 90+ row: spread over 90-100 with roughly geometric survival.
+    ninety = out == 90
+    out[ninety] = 90 + np.minimum(rng.geometric(0.28, ninety.sum()) - 1, 10)
+    return out
+
+
+def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
+    """Annual probability of death for each person."""
+    base = np.where(age == 0, INFANT_MORTALITY, GOMPERTZ_A * np.exp(GOMPERTZ_B * age))
+    ratio = np.where(age < 75, MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS)
+    gradient = ratio ** ((5.5 - decile) / 9.0)  # decile 1 vs 10 differ by `ratio`
+    return np.minimum(base * gradient * np.exp(0.45 * health - 0.1), 0.6)
+
+
+def _sex(rng, age: np.ndarray) -> np.ndarray:
+    # Slightly more boys at birth; women outlive men (ONS mid-year estimates) [K].
+    p_male = np.interp(age, [0, 40, 70, 85, 95], [0.512, 0.50, 0.48, 0.42, 0.30])
+    return (rng.random(len(age)) < p_male).astype(np.int8)
+
+
+def _ethnicity(rng, lsoa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ethnic group from Census 2021 for the LSOA (LA totals where the LSOA was redrawn)."""
+    lsoas = reference.lsoas()
+    eth = reference.lsoa21_ethnicity()
+    groups = list(_GROUP_COLUMNS)
+    shares21 = {code: np.array([eth[_GROUP_COLUMNS[g]][i].as_py() for g in groups], float)
+                for i, code in enumerate(eth["lsoa21_code"].to_pylist())}
+    la_totals: dict[str, np.ndarray] = {}
+    for i, la in enumerate(eth["lad24_code"].to_pylist()):
+        row = np.array([eth[_GROUP_COLUMNS[g]][i].as_py() for g in groups], float)
+        la_totals[la] = la_totals.get(la, 0) + row
+    probs = np.array([
+        shares21.get(code, la_totals[la])
+        for code, la in zip(lsoas["lsoa_code"].to_pylist(), lsoas["la_code"].to_pylist(),
+                            strict=True)
+    ])
+    probs /= probs.sum(axis=1, keepdims=True)
+    cum = probs.cumsum(axis=1)[lsoa]
+    group_in5 = (rng.random(len(lsoa))[:, None] > cum).sum(axis=1)
+    group_idx = np.array([ETHNICITY_GROUPS.index(g) for g in groups])[group_in5]
+
+    codes = list(ETHNICITY_CATEGORIES)
+    category = np.empty(len(lsoa), np.int8)
+    place = _place_index(lsoa)
+    u = rng.random(len(lsoa))
+    for g in groups:
+        for p_i, p in enumerate(PLACES):
+            sel = (group_idx == ETHNICITY_GROUPS.index(g)) & (place == p_i)
+            split = _SPLIT_BY_PLACE[g][p]
+            cats, w = list(split), np.array(list(split.values()))
+            pick = np.searchsorted(np.cumsum(w / w.sum()), u[sel], side="right")
+            picked = np.array(cats)[np.minimum(pick, len(cats) - 1)]
+            category[sel] = [codes.index(c) for c in picked]
+    not_stated = rng.random(len(lsoa)) < ETHNICITY_NOT_STATED
+    group_idx[not_stated] = ETHNICITY_GROUPS.index("Not stated")
+    category[not_stated] = codes.index("Z")
+    return group_idx.astype(np.int8), category
+
+
+def _place_index(lsoa: np.ndarray) -> np.ndarray:
+    places = reference.lsoas()["place"].to_pylist()
+    lookup = np.array([PLACES.index(p) for p in places], np.int8)
+    return lookup[lsoa]
+
+
+def _practice(rng, lsoa: np.ndarray, place: np.ndarray) -> np.ndarray:
+    """Each LSOA looks to three practices of its place (70/20/10); practices vary in pull."""
+    practices = reference.practices()
+    prac_place = np.array([PLACES.index(p) for p in practices["place"].to_pylist()])
+    pull = rng.lognormal(0.0, 0.5, len(prac_place))
+    lsoa_place = _place_index(np.arange(reference.lsoas().num_rows))
+    choices = np.empty((len(lsoa_place), 3), np.int16)
+    for i, p in enumerate(lsoa_place):
+        candidates = np.flatnonzero(prac_place == p)
+        w = pull[candidates] / pull[candidates].sum()
+        choices[i] = rng.choice(candidates, size=3, replace=len(candidates) < 3, p=w)
+    which = np.searchsorted([0.7, 0.9], rng.random(len(lsoa)), side="right")
+    return choices[lsoa, which]
+
+
+def _living_situation(rng, age, health) -> tuple[np.ndarray, np.ndarray]:
+    # Care home residents: ~0.3% at 65-74, ~2% at 75-84, ~12% at 85+ (ONS Census 2021 care
+    # home population) [K]; housebound roughly 1%, 4%, 10% [E]. Both rise with ill-health.
+    boost = np.exp(0.6 * health - 0.18)
+    p_home = np.interp(age, [64, 65, 75, 85, 95], [0, 0.003, 0.02, 0.12, 0.2]) * boost
+    p_house = np.interp(age, [64, 65, 75, 85, 95], [0, 0.01, 0.04, 0.10, 0.15]) * boost
+    care_home = rng.random(len(age)) < p_home
+    housebound = ~care_home & (rng.random(len(age)) < p_house)
+    return care_home, housebound
+
+
+def _nhs_numbers(rng, n: int) -> np.ndarray:
+    """Unique modulus-11 valid NHS numbers from 9000000000-9999999999, a range NHS England
+    never issues to real people."""
+    stems = np.unique(rng.integers(900_000_000, 1_000_000_000, int(n * 1.2) + 100))
+    stems = rng.permutation(stems)
+    digits = (stems[:, None] // 10 ** np.arange(8, -1, -1)) % 10
+    remainder = (digits * np.arange(10, 1, -1)).sum(axis=1) % 11
+    check = (11 - remainder) % 11
+    ok = check != 10
+    numbers = stems[ok][:n] * 10 + check[ok][:n]
+    if len(numbers) < n:
+        raise RuntimeError("ran out of synthetic NHS numbers; population too large")
+    return numbers.astype(str)
+
+
+_GIVEN = {
+    0: ("Olivia Amelia Isla Ava Mia Sophia Grace Lily Freya Emily Aisha Fatima Zara Maryam Priya "
+        "Anika Chloe Ella Ruby Evie Hannah Sarah Margaret Susan Patricia Joan Amina Chioma Grace "
+        "Abigail").split(),
+    1: ("Oliver George Harry Noah Jack Leo Arthur Muhammad Oscar Charlie Jacob Thomas James "
+        "William Ibrahim Yusuf Arjun Rohan Kwame Daniel David Peter John Michael Robert Ali Omar "
+        "Hassan Samuel Joseph").split(),
+}
+_FAMILY = ("Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Khan Hussain Ahmed Ali "
+           "Begum Shah Evans Thomas Roberts Walker Wright Thompson White Hughes Edwards Green Hall "
+           "Wood Harris Okafor Mensah Nowak Kowalski Singh Kaur Clarke Lewis Jackson").split()
+_STREETS = ("High Street|Church Road|Station Road|Park Avenue|London Road|Victoria Road|Manor Way|"
+            "Bedford Road|Mill Lane|The Green|Chapel Street|Kingsway|Queens Drive|Grange Close|"
+            "Midsummer Boulevard|Dunstable Road|Ampthill Road|Castle Street").split("|")
+
+
+def _identifiers(rng, nhs: np.ndarray, sex: np.ndarray, dob: np.ndarray,
+                 practice: np.ndarray) -> pa.Table:
+    """The identifiable zone: names, addresses and dates of birth that belong to nobody."""
+    n = len(nhs)
+    male = sex == 1
+    given = np.where(male, np.array(_GIVEN[1])[rng.integers(0, len(_GIVEN[1]), n)],
+                     np.array(_GIVEN[0])[rng.integers(0, len(_GIVEN[0]), n)])
+    family = np.array(_FAMILY)[rng.integers(0, len(_FAMILY), n)]
+    house = rng.integers(1, 180, n).astype(str)
+    street = np.array(_STREETS)[rng.integers(0, len(_STREETS), n)]
+    outward = np.array([pc_.split()[0] for pc_ in reference.practices()["postcode"].to_pylist()])
+    inward = (rng.integers(1, 10, n).astype(str) + np.array(list("ABDEFGHJLNPQRSTUWXYZ"))[
+        rng.integers(0, 20, n)] + np.array(list("ABDEFGHJLNPQRSTUWXYZ"))[rng.integers(0, 20, n)])
+    return to_table("person_identifiers", {
+        "nhs_number": nhs,
+        "given_name": given,
+        "family_name": family,
+        "date_of_birth": dob,
+        "address_line": np.char.add(np.char.add(house, " "), street),
+        "postcode": np.char.add(np.char.add(outward[practice], " "), inward),
+    })
+
+
+def patients_table(ctx: SynthContext) -> pa.Table:
+    """The `patients` table of the canonical model."""
+    p = ctx.pop
+    month_start = _month_start(p.dob)
+    practices = reference.practices()["practice_code"].to_pylist()
+    return to_table("patients", {
+        "patient_id": p.patient_id,
+        "sex": categorical(("female", "male"), p.sex),
+        "month_of_birth": month_start,
+        "ethnicity_group": categorical(ETHNICITY_GROUPS, p.ethnicity_group),
+        "ethnicity_category": categorical(tuple(ETHNICITY_CATEGORIES), p.ethnicity_category),
+        "lsoa_code": categorical(tuple(reference.lsoas()["lsoa_code"].to_pylist()), p.lsoa),
+        "practice_code": categorical(tuple(practices), p.practice),
+        "registration_start": p.registration_start,
+        "registration_end": p.registration_end,
+        "date_of_death": p.death,
+        "care_home": p.care_home,
+        "housebound": p.housebound,
+    })
+
+
+def _month_start(days: np.ndarray) -> np.ndarray:
+    months = days.astype("datetime64[D]").astype("datetime64[M]")
+    return months.astype("datetime64[D]").astype(np.int32)
+
+
+def generate(ctx: SynthContext) -> dict[str, pa.Table]:
+    """The tables this module owns: `patients` and the identifiable zone's identifiers."""
+    return {"patients": patients_table(ctx), "person_identifiers": ctx.identifiers}
+
+
+__all__ = ["build_population", "date_of", "generate", "patients_table"]

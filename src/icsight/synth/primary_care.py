@@ -1,0 +1,486 @@
+"""Primary care records: blood pressure, measurements, health checks and prescribing.
+
+What the strategy cares about is built in on purpose:
+
+* **Blood pressure** for people with hypertension: how often it is measured (less often in the
+  young and the deprived) and whether it is controlled (worse in deprived areas, in younger
+  people and in Black patients; better in Asian patients: CVDPREVENT annual report and Rison et
+  al. BJGP 2023, as summarised in clinical-indicators.md 4.2-4.3). About 60-65% end up treated
+  to target, as in England's CVDP007HYP. Adults without hypertension have occasional readings,
+  some of them high (undiagnosed hypertension, for case finding).
+* **Inhalers**: asthma patients' SABA issues follow a skewed (gamma-Poisson) distribution so
+  that about 40% get 3+ and about 17% 6+ a year (clinical-indicators.md 4.7), more in deprived
+  areas: SABA over-reliance.
+* **Heart failure medicines** with low SGLT2i and MRA uptake (~35-45%).
+* **SMI physical health checks**: roughly 60% of people with SMI get all six each year (seed
+  002: "40% did not receive their health check").
+
+Readings are coded with the QOF BP observables (`systolic_bp_qof`, `diastolic_bp_qof`); some
+are ambulatory. When several readings are taken at one visit, each is recorded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from icsight.model.codelists import codelist
+from icsight.model.schema import ETHNICITY_GROUPS
+from icsight.synth.calibration import REGISTERED, Target
+from icsight.synth.context import DAYS_PER_YEAR, NO_DATE, SynthContext, day, pick_days_for
+from icsight.synth.context import to_table as _to_table
+
+STREAM = "primary_care"
+
+# Clinic systolic/diastolic code pairs and how often each is used [E]; and the ambulatory pair.
+CLINIC_BP_CODES = (("271649006", "271650006", 0.85), ("72313002", "1091811000000102", 0.10),
+                   ("407554009", "407555005", 0.05))
+AMBULATORY_BP_CODES = ("198081000000101", "198091000000104")
+AMBULATORY_SHARE = 0.07
+SAME_DAY_REPEAT = 0.12  # readings followed by a second reading at the same visit [E]
+INVALID_READING = 0.002  # mistyped readings (e.g. systolic 14) that validation must discard
+
+# Measurement codes (SNOMED CT UK edition) [K]: BMI, serum cholesterol, HbA1c (IFCC), alcohol
+# intake (units/week).
+BMI, CHOLESTEROL, HBA1C, ALCOHOL = "60621009", "1005671000000105", "999791000000106", "160573003"
+SMOKER, EX_SMOKER, NEVER_SMOKED = "77176002", "160617001", "266919005"
+ASTHMA_REVIEW, SPIROMETRY = "270442000", "127783003"
+
+# P(a BP reading in any 12 months) for people with hypertension, by age [E], calibrated so
+# ~85-90% have one (clinical-indicators.md 4.3); lower in the deprived.
+RECORDED_AGES, RECORDED_P = (18, 40, 60, 80), (0.74, 0.84, 0.91, 0.93)
+# P(controlled) by age [E] (CVDPREVENT: younger people less often treated to target).
+CONTROL_AGES, CONTROL_P = (18, 40, 60, 80), (0.52, 0.64, 0.78, 0.80)
+CONTROL_DEPRIVATION = 0.025  # most vs least deprived tenth differ by ~2 x this [E]
+CONTROL_ETHNICITY = {"Black": -0.05, "Asian": 0.04}  # Rison et al. BJGP 2023 direction [S]
+
+# Medicines: (name, codelist, exact dm+d VMP term, BNF chemical substance code [K]).
+PRODUCTS = {
+    "ramipril": ("ace_inhibitor_snomed", "Ramipril 5mg capsules", "0205051R0"),
+    "losartan": ("arb_snomed", "Losartan 50mg tablets", "0205052N0"),
+    "amlodipine": ("ccb_snomed", "Amlodipine 5mg tablets", "0206020A0"),
+    "indapamide": ("thiazide_like_diuretic_snomed", "Indapamide 2.5mg tablets", "0202010P0"),
+    "bisoprolol": ("beta_blocker_snomed", "Bisoprolol 2.5mg tablets", "0204000H0"),
+    "spironolactone": ("mra_snomed", "Spironolactone 25mg tablets", "0202030S0"),
+    "dapagliflozin": ("sglt2i_snomed", "Dapagliflozin 10mg tablets", "0601023AG"),
+    "empagliflozin": (
+        "sglt2i_snomed",
+        "Product containing precisely empagliflozin 10 milligram/1 each conventional release oral "
+        "tablet", "0601023AN"),
+    "salbutamol": ("saba_salbutamol_inhaler_dmd", "Salbutamol 100micrograms/dose inhaler CFC free",
+                   None),
+    "beclometasone": ("ics_inhaler_dmd", "Beclometasone 100micrograms/dose inhaler", None),
+}
+HF_UPTAKE = {"ramipril": 0.80, "bisoprolol": 0.85, "spironolactone": 0.42,
+             "dapagliflozin": 0.40}  # clinical-indicators.md 4.7 [E]
+SGLT2I_SINCE = "2021-06-01"  # NICE TA679 (Feb 2021) dapagliflozin for HFrEF; uptake since [K]
+SMI_ALL_SIX = 0.62  # seed 002: 40% of people with SMI did not get their health check
+
+
+def product(name: str) -> tuple[str, str]:
+    """(dm+d code, BNF code) of a product, looked up by its VMP term in its codelist."""
+    listname, term, bnf = PRODUCTS[name]
+    cl = codelist(listname)
+    matches = [c for c, t in cl.terms.items() if t == term]
+    if not matches:  # fall back to the shortest term that starts with it (e.g. an AMP)
+        starts = sorted((len(t), c) for c, t in cl.terms.items() if t.startswith(term))
+        if not starts:
+            raise KeyError(f"{term!r} is not in codelist {listname}")
+        matches = [starts[0][1]]
+    code = min(matches)
+    if bnf is None:  # the inhaler lists carry BNF presentation codes
+        bnf = _bnf_from_file(listname, code)
+    return code, bnf
+
+
+def _bnf_from_file(listname: str, code: str) -> str:
+    import csv
+
+    from icsight.model.reference import data_path
+
+    with data_path("codelists", f"{listname}.csv").open(encoding="utf-8") as f:
+        return next(r["bnf_code"] for r in csv.DictReader(f) if r["code"] == code)
+
+
+class _Events:
+    """Collects (person, day, code, value) rows and filters them to each person's record."""
+
+    def __init__(self, ctx: SynthContext):
+        self.ctx = ctx
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, person, days, code, value=None):
+        person = np.asarray(person, np.int64)
+        days = np.asarray(days, np.int32)
+        codes = code if isinstance(code, np.ndarray) else np.full(len(person), code, object)
+        values = (np.full(len(person), np.nan) if value is None
+                  else np.asarray(value, np.float64))
+        keep = self.ctx.in_record(person, days)
+        self.parts.append((person[keep], days[keep], codes[keep], values[keep]))
+
+    def table(self) -> pa.Table:
+        person, days, codes, values = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        return _to_table("clinical_events", {
+            "patient_id": self.ctx.pop.patient_id[person], "date": days,
+            "snomed_code": codes, "numeric_value": values,
+        })
+
+
+def generate(ctx: SynthContext) -> dict[str, pa.Table]:
+    """Clinical events (BP, measurements, checks) and medications for the whole population."""
+    rng = ctx.rng(STREAM)
+    events = _Events(ctx)
+    _blood_pressure(ctx, rng, events)
+    _measurements(ctx, rng, events)
+    _smi_checks(ctx, rng, events)
+    _asthma_care(ctx, rng, events)
+    meds = _medications(ctx, rng)
+    return {"clinical_events": events.table(), "medications": meds}
+
+
+def _start_of_care(ctx, cond) -> np.ndarray:
+    return np.maximum(cond.diagnosed, ctx.window_start).astype(np.int32)
+
+
+def _blood_pressure(ctx: SynthContext, rng, events: _Events) -> None:
+    p = ctx.pop
+    end = ctx.active_end()
+    age = p.age_on(end)
+    htn = p.conditions["hypertension"].has
+    adult = age >= 18
+
+    # People with hypertension: regular readings; controlled or not.
+    who = np.flatnonzero(htn & adult)
+    recorded = np.interp(age[who], RECORDED_AGES, RECORDED_P)
+    recorded -= 0.015 * (5.5 - p.imd_decile[who]) / 4.5
+    rate = -np.log(1 - np.clip(recorded, 0.05, 0.97))
+    person, days = pick_days_for(rng, who, rate, _start_of_care(ctx, p.conditions["hypertension"])[
+        who], end[who])
+    controlled = _controlled(ctx, rng, age)
+    threshold = np.where(age >= 80, 150.0, 140.0)
+    sbp_mean = np.where(controlled, threshold - 13, threshold + 14) + rng.normal(0, 5, p.n)
+    dbp_mean = np.where(controlled, np.where(age >= 80, 71, 78), 88) + rng.normal(0, 5, p.n)
+    _readings(rng, events, person, days, sbp_mean, dbp_mean)
+
+    # Everyone else aged 18+: occasional readings (more from 40, for NHS Health Checks).
+    who = np.flatnonzero(~htn & adult)
+    rate = np.where(age[who] >= 40, 0.4, 0.2)
+    person, days = pick_days_for(rng, who, rate, np.full(len(who), ctx.window_start, np.int32),
+                                 end[who])
+    sbp_mean = 112 + 0.45 * np.clip(age - 20, 0, None) + 8 * p.health + rng.normal(0, 9, p.n)
+    dbp_mean = 72 + 0.12 * np.clip(age - 20, 0, 40) + rng.normal(0, 6, p.n)
+    _readings(rng, events, person, days, sbp_mean, dbp_mean)
+
+
+def _controlled(ctx, rng, age) -> np.ndarray:
+    p = ctx.pop
+    prob = np.interp(age, CONTROL_AGES, CONTROL_P)
+    prob += CONTROL_DEPRIVATION * (p.imd_decile - 5.5) / 4.5
+    for group, shift in CONTROL_ETHNICITY.items():
+        prob += np.where(p.ethnicity_group == ETHNICITY_GROUPS.index(group), shift, 0.0)
+    return rng.random(p.n) < prob
+
+
+def _readings(rng, events, person, days, sbp_mean, dbp_mean) -> None:
+    """Record a systolic and a diastolic reading per visit, some repeated, some ambulatory."""
+    n = len(person)
+    noise = rng.normal(0, 7, n)
+    sbp = np.round(sbp_mean[person] + noise)
+    dbp = np.round(dbp_mean[person] + 0.35 * noise + rng.normal(0, 4, n))
+    ambulatory = rng.random(n) < AMBULATORY_SHARE
+    sbp[ambulatory] -= 5  # no white-coat effect at home
+    dbp[ambulatory] -= 3
+    pair = np.searchsorted(np.cumsum([c[2] for c in CLINIC_BP_CODES]), rng.random(n) * 0.9999)
+    sys_codes = np.array([c[0] for c in CLINIC_BP_CODES], object)[pair]
+    dia_codes = np.array([c[1] for c in CLINIC_BP_CODES], object)[pair]
+    sys_codes[ambulatory], dia_codes[ambulatory] = AMBULATORY_BP_CODES
+    typo = rng.random(n) < INVALID_READING
+    sbp[typo] = np.round(sbp[typo] / 10)  # a digit dropped
+    events.add(person, days, sys_codes, sbp)
+    events.add(person, days, dia_codes, dbp)
+    again = (rng.random(n) < SAME_DAY_REPEAT) & ~ambulatory
+    drop_s = np.abs(rng.normal(4, 4, again.sum()))
+    drop_d = np.abs(rng.normal(2, 3, again.sum()))
+    events.add(person[again], days[again], sys_codes[again], np.round(sbp[again] - drop_s))
+    events.add(person[again], days[again], dia_codes[again], np.round(dbp[again] - drop_d))
+
+
+def _measurements(ctx, rng, events) -> None:
+    p = ctx.pop
+    end = ctx.active_end()
+    age = p.age_on(end)
+    adult = np.flatnonzero(age >= 18)
+    start = np.full(len(adult), ctx.window_start, np.int32)
+    # BMI every few years; more with long-term conditions.
+    ltc = _ltc_count(p)
+    person, days = pick_days_for(rng, adult, 0.25 + 0.15 * ltc[adult], start, end[adult])
+    bmi = 27.5 + 0.35 * (5.5 - p.imd_decile) + 1.5 * p.health + rng.normal(0, 4.5, p.n)
+    events.add(person, days, BMI, np.round(np.clip(bmi[person] + rng.normal(0, 0.8, len(person)),
+                                                   14, 70), 1))
+    # Smoking status: ~12% smoke, ~20% in the most deprived tenth, ~7% in the least (4.2).
+    smoker_p = np.interp(p.imd_decile, [1, 10], [0.21, 0.07]) * np.where(
+        p.conditions["copd"].has | p.conditions["smi"].has, 2.2, 1.0)
+    status = np.where(rng.random(p.n) < smoker_p, 0, np.where(rng.random(p.n) < 0.3, 1, 2))
+    person, days = pick_days_for(rng, adult, 0.3 + 0.1 * ltc[adult], start, end[adult])
+    events.add(person, days, np.array([SMOKER, EX_SMOKER, NEVER_SMOKED], object)[status[person]])
+    ctx.smoker = status == 0
+    # Diabetes: HbA1c twice a year; cholesterol yearly for people with CVD risk conditions.
+    dm = np.flatnonzero(p.conditions["diabetes"].has)
+    person, days = pick_days_for(rng, dm, np.full(len(dm), 1.8), _start_of_care(
+        ctx, p.conditions["diabetes"])[dm], end[dm])
+    hba1c = 55 + 6 * (5.5 - p.imd_decile) / 4.5 + rng.normal(0, 12, p.n)
+    events.add(person, days, HBA1C, np.round(np.clip(hba1c[person] + rng.normal(0, 5, len(person)),
+                                                     30, 150)))
+    risk = np.flatnonzero((p.conditions["diabetes"].has | p.conditions["hypertension"].has
+                           | p.conditions["ckd"].has) & (age >= 18))
+    person, days = pick_days_for(rng, risk, np.full(len(risk), 0.8), np.full(
+        len(risk), ctx.window_start, np.int32), end[risk])
+    cholesterol = np.round(rng.normal(4.8, 1.0, len(person)).clip(2, 10), 1)
+    events.add(person, days, CHOLESTEROL, cholesterol)
+
+
+def _ltc_count(p) -> np.ndarray:
+    names = ("hypertension", "asthma", "diabetes", "copd", "heart_failure", "ckd", "smi")
+    return sum(p.conditions[n].has.astype(np.int8) for n in names)
+
+
+def _smi_checks(ctx, rng, events) -> None:
+    """Each year, a person with SMI gets all six checks (BMI, BP, cholesterol, HbA1c, alcohol,
+    smoking) or, failing that, a random part of them."""
+    p = ctx.pop
+    smi = np.flatnonzero(p.conditions["smi"].has)
+    end = ctx.active_end()
+    engaged = np.clip(rng.beta(2.3, 1.7, len(smi)) * SMI_ALL_SIX / 0.575, 0, 1)
+    for year in range(5):
+        year_end = ctx.reference_date - int(year * DAYS_PER_YEAR)
+        full = rng.random(len(smi)) < engaged
+        when = (year_end - rng.integers(0, 360, len(smi))).astype(np.int32)
+        for code, value in ((BMI, rng.normal(30, 6, len(smi)).round(1)),
+                            (CHOLESTEROL, rng.normal(5.0, 1.0, len(smi)).round(1)),
+                            (HBA1C, rng.normal(42, 9, len(smi)).round()),
+                            (ALCOHOL, rng.poisson(8, len(smi)).astype(float)),
+                            (SMOKER, None), ("bp", None)):
+            done = full | (rng.random(len(smi)) < 0.45)
+            who, on = smi[done], np.minimum(when[done] + rng.integers(0, 5, done.sum()),
+                                           end[smi[done]])
+            if code == "bp":
+                events.add(who, on, CLINIC_BP_CODES[0][0], rng.normal(128, 14, len(who)).round())
+                events.add(who, on, CLINIC_BP_CODES[0][1], rng.normal(80, 9, len(who)).round())
+            elif code == SMOKER:
+                smokes = ctx.smoker[who]
+                events.add(who, on, np.where(smokes, SMOKER, EX_SMOKER).astype(object))
+            else:
+                events.add(who, on, code, value[done])
+
+
+def _asthma_care(ctx, rng, events) -> None:
+    p = ctx.pop
+    asthma = p.conditions["asthma"]
+    who = np.flatnonzero(asthma.has)
+    end = ctx.active_end()
+    person, days = pick_days_for(rng, who, np.full(len(who), 0.6), _start_of_care(ctx, asthma)[who],
+                                 end[who])
+    events.add(person, days, ASTHMA_REVIEW)
+    # Objective test (spirometry) around diagnosis: less often in children [E].
+    age_dx = ((asthma.diagnosed[who] - p.dob[who]) / DAYS_PER_YEAR)
+    tested = rng.random(len(who)) < np.where(age_dx < 16, 0.25, 0.45)
+    on = asthma.diagnosed[who] + rng.integers(-60, 90, len(who))
+    events.add(who[tested], np.minimum(on[tested], end[who[tested]]), SPIROMETRY)
+
+
+def _medications(ctx: SynthContext, rng) -> pa.Table:
+    p = ctx.pop
+    end = ctx.active_end()
+    age = p.age_on(end)
+    rows: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]] = []
+
+    def repeat(people, start, drug, every=56, quantity=56.0):
+        person, days = _schedule(rng, people, start, end[people], every)
+        rows.append((person, days, drug, np.full(len(person), quantity)))
+
+    htn = p.conditions["hypertension"]
+    treated = np.flatnonzero(htn.has & (rng.random(p.n) < 0.87))
+    start = htn.diagnosed[treated] + rng.integers(0, 180, len(treated))
+    black = p.ethnicity_group[treated] == ETHNICITY_GROUPS.index("Black")
+    ccb_first = (age[treated] >= 55) | black
+    n_drugs = 1 + (rng.random(len(treated)) < 0.55) + (rng.random(len(treated)) < 0.35)
+    acei = rng.random(len(treated)) < 0.6
+    first = np.where(ccb_first, "amlodipine", np.where(acei, "ramipril", "losartan"))
+    second = np.where(ccb_first, np.where(acei, "ramipril", "losartan"), "amlodipine")
+    for drug in ("amlodipine", "ramipril", "losartan"):
+        repeat(treated[first == drug], start[first == drug], drug)
+        later = (second == drug) & (n_drugs >= 2)
+        repeat(treated[later], start[later] + 365, drug)
+    third = n_drugs >= 3
+    repeat(treated[third], start[third] + 730, "indapamide")
+
+    hf = p.conditions["heart_failure"]
+    for drug, share in HF_UPTAKE.items():
+        on = np.flatnonzero(hf.has & (rng.random(p.n) < share))
+        begin = hf.diagnosed[on] + rng.integers(0, 120, len(on))
+        if drug == "dapagliflozin":
+            begin = np.maximum(begin, day(SGLT2I_SINCE) + rng.integers(0, 900, len(on)))
+        repeat(on, begin, drug, 28, 28.0)
+    dm = p.conditions["diabetes"].has & ~p.conditions["type1_diabetes"].has
+    on = np.flatnonzero(dm & (rng.random(p.n) < 0.25))
+    repeat(on, np.maximum(p.conditions["diabetes"].diagnosed[on], day(SGLT2I_SINCE)
+                          + rng.integers(0, 1200, len(on))), "empagliflozin", 28, 28.0)
+
+    rows.extend(_inhalers(ctx, rng, end))
+    return _medication_table(ctx, rows)
+
+
+def _inhalers(ctx, rng, end):
+    """Preventer (ICS) and reliever (SABA) issues for asthma and COPD."""
+    p = ctx.pop
+    out = []
+    asthma = p.conditions["asthma"]
+    treated = np.flatnonzero(asthma.has & (rng.random(p.n) < 0.91))
+    start = _start_of_care(ctx, asthma)[treated]
+    ics_rate = rng.gamma(2.0, 2.2, len(treated))
+    deprivation = np.interp(p.imd_decile[treated], [1, 10], [1.35, 0.8])
+    saba_rate = rng.gamma(1.3, 3.0 / 1.3, len(treated)) * deprivation
+    copd = np.flatnonzero(p.conditions["copd"].has)
+    for drug, people, rate, begin in (
+        ("beclometasone", treated, ics_rate, start),
+        ("salbutamol", treated, saba_rate, start),
+        ("salbutamol", copd, np.full(len(copd), 2.0), _start_of_care(ctx, p.conditions["copd"])[
+            copd]),
+    ):
+        person, days = pick_days_for(rng, people, rate, begin, end[people])
+        quantity = np.where(rng.random(len(person)) < 0.15, 2.0, 1.0)
+        out.append((person, days, drug, quantity))
+    return out
+
+
+def _schedule(rng, people, start, end, every) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat issues every `every` days (with a little slack) from start to end, per person."""
+    start = np.maximum(start, 0).astype(np.int64)
+    n = np.maximum((end - start) // every + 1, 0)
+    n = np.where(end >= start, n, 0)
+    person = np.repeat(people, n)
+    first = np.repeat(start, n)
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    days = first + k * every + rng.integers(-3, 4, len(person))
+    return person, days.astype(np.int32)
+
+
+def _medication_table(ctx, rows) -> pa.Table:
+    persons, days, dmd, bnf, qty = [], [], [], [], []
+    for person, when, drug, quantity in rows:
+        keep = ctx.in_record(person, when)
+        code, bnf_code = product(drug)
+        persons.append(person[keep])
+        days.append(when[keep])
+        qty.append(quantity[keep])
+        dmd.append(np.full(keep.sum(), code, object))
+        bnf.append(np.full(keep.sum(), bnf_code, object))
+    person = np.concatenate(persons)
+    return _to_table("medications", {
+        "patient_id": ctx.pop.patient_id[person], "date": np.concatenate(days),
+        "dmd_code": np.concatenate(dmd), "bnf_code": np.concatenate(bnf),
+        "quantity": np.concatenate(qty),
+    })
+
+
+_HYP = ",".join(f"'{c}'" for c in codelist("hyp_cod").codes)
+_SYS = ",".join(f"'{c}'" for c in codelist("systolic_bp_qof").codes)
+_DIA = ",".join(f"'{c}'" for c in codelist("diastolic_bp_qof").codes)
+
+# A deliberately simple, independent measurement of BP control among people on the
+# hypertension register (latest valid pair in 12 months <= 140/90, or 150/90 at 80+).
+_BP_CONTROL_SQL = f"""
+WITH reg AS ({REGISTERED}),
+hyp AS (
+  SELECT reg.patient_id, reg.month_of_birth, d.imd FROM reg
+  JOIN (SELECT patient_id, max(date) dx FROM clinical_events WHERE snomed_code IN ({_HYP})
+        GROUP BY 1) h USING (patient_id)
+  LEFT JOIN (SELECT patient_id, max(date) rx FROM clinical_events WHERE snomed_code='162659009'
+        GROUP BY 1) r USING (patient_id)
+  JOIN (SELECT lsoa_code, imd_quintile imd FROM lsoas) d USING (lsoa_code)
+  WHERE (r.rx IS NULL OR h.dx > r.rx) AND date_diff('month', reg.month_of_birth, {{ref}}) >= 216
+),
+s AS (SELECT patient_id, date, min(numeric_value) v FROM clinical_events
+      WHERE snomed_code IN ({_SYS}) AND numeric_value >= 50
+        AND date > {{ref}} - INTERVAL 12 MONTH AND date <= {{ref}} GROUP BY 1, 2),
+d AS (SELECT patient_id, date, min(numeric_value) v FROM clinical_events
+      WHERE snomed_code IN ({_DIA}) AND numeric_value >= 20
+        AND date > {{ref}} - INTERVAL 12 MONTH AND date <= {{ref}} GROUP BY 1, 2),
+last AS (SELECT patient_id, arg_max(s.v, date) sbp, arg_max(d.v, date) dbp
+         FROM s JOIN d USING (patient_id, date) GROUP BY 1),
+j AS (SELECT hyp.*, sbp, dbp,
+        date_diff('month', month_of_birth, {{ref}}) >= 960 AS over80 FROM hyp
+      LEFT JOIN last USING (patient_id))
+SELECT {{select}} FROM j
+"""
+_ON_TARGET = "(sbp <= CASE WHEN over80 THEN 150 ELSE 140 END AND dbp <= 90)"
+
+TARGETS = [
+    Target(
+        "bp_treated_to_target",
+        "Hypertension treated to target (CVDP007HYP-like, clinic thresholds)", 62.0, 3.0, "%",
+        "CVDPREVENT CVDP007HYP England ~60-66% in 2023-25 extracts (clinical-indicators.md 4.3)",
+        _BP_CONTROL_SQL.replace(
+            "{select}", f"100.0 * avg(CASE WHEN {_ON_TARGET} THEN 1 ELSE 0 END)"),
+    ),
+    Target(
+        "bp_control_deprivation_gap",
+        "BP control gap: least (Q5) minus most (Q1) deprived quintile, percentage points", 4.0,
+        3.0, "pp", "CVDPREVENT: ~3-5 pp lower in the most deprived quintile [K]",
+        _BP_CONTROL_SQL.replace("{select}", (
+            f"100.0 * (avg(CASE WHEN {_ON_TARGET} THEN 1 ELSE 0 END) FILTER (WHERE imd = 5) - "
+            f"avg(CASE WHEN {_ON_TARGET} THEN 1 ELSE 0 END) FILTER (WHERE imd = 1))")),
+    ),
+    Target(
+        "bp_recorded_12m", "Hypertension register with a BP reading in the last 12 months", 87.0,
+        4.0, "%", "Synthetic rule of thumb P(BP recorded in 12m) ~85-90% "
+        "(clinical-indicators.md 4.3) [E]",
+        _BP_CONTROL_SQL.replace("{select}", "100.0 * avg(CASE WHEN sbp IS NULL THEN 0 ELSE 1 END)"),
+    ),
+    Target(
+        "saba_3plus", "Asthma (unresolved code, treated): share with 3+ SABA issues in 12 months",
+        40.0, 6.0, "%", "clinical-indicators.md 4.7: ~35-45% get 3+ SABA a year [E]",
+        f"""
+        WITH reg AS ({REGISTERED}),
+        saba AS (SELECT patient_id, count(*) n FROM medications
+                 WHERE bnf_code LIKE '0301011R0%' AND date > {{ref}} - INTERVAL 12 MONTH
+                   AND date <= {{ref}} GROUP BY 1),
+        ast AS (SELECT DISTINCT patient_id FROM medications
+                WHERE bnf_code LIKE '0302%' AND date > {{ref}} - INTERVAL 12 MONTH)
+        SELECT 100.0 * avg(CASE WHEN coalesce(n, 0) >= 3 THEN 1 ELSE 0 END)
+        FROM reg JOIN ast USING (patient_id) LEFT JOIN saba USING (patient_id)
+        """,
+    ),
+    Target(
+        "hf_sglt2i", "Heart failure register issued an SGLT2i in the last 6 months", 36.0, 6.0, "%",
+        "clinical-indicators.md 4.7: SGLT2i ~35-50% of HFrEF, rising since 2022 [E]",
+        f"""
+        WITH reg AS ({REGISTERED}),
+        hf AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '84114007'),
+        s AS (SELECT DISTINCT patient_id FROM medications WHERE bnf_code LIKE '0601023A%'
+              AND date > {{ref}} - INTERVAL 6 MONTH AND date <= {{ref}})
+        SELECT 100.0 * count(s.patient_id) / count(*) FROM reg JOIN hf USING (patient_id)
+        LEFT JOIN s USING (patient_id)
+        """,
+    ),
+    Target(
+        "smi_all_six_checks", "SMI register with all six physical health checks in 12 months",
+        60.0, 6.0, "%", "Seed 002: '40% did not receive their health check'; national target 60%",
+        f"""
+        WITH reg AS ({REGISTERED}),
+        smi AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '58214004'),
+        e AS (SELECT * FROM clinical_events WHERE date > {{ref}} - INTERVAL 12 MONTH
+              AND date <= {{ref}}),
+        c AS (SELECT patient_id,
+                bool_or(snomed_code = '{BMI}') a, bool_or(snomed_code = '{CHOLESTEROL}') b,
+                bool_or(snomed_code = '{HBA1C}') c, bool_or(snomed_code = '{ALCOHOL}') d,
+                bool_or(snomed_code IN ('{SMOKER}', '{EX_SMOKER}', '{NEVER_SMOKED}')) e,
+                bool_or(snomed_code IN ({_SYS})) f
+              FROM e GROUP BY 1)
+        SELECT 100.0 * avg(CASE WHEN a AND b AND c AND d AND e AND f THEN 1 ELSE 0 END)
+        FROM reg JOIN smi USING (patient_id) LEFT JOIN c USING (patient_id)
+        """,
+    ),
+]
+
+__all__ = ["NO_DATE", "PRODUCTS", "TARGETS", "generate", "product"]
