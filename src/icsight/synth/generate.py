@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,19 +44,20 @@ def generate_lake(out: str | Path, population: int, seed: int, reference_date: s
     step("conditions")
     assign_conditions(ctx)
 
-    parts: dict[str, list[pa.Table]] = defaultdict(list)
-    for module in modules():
-        name = module.__name__.rsplit(".", 1)[-1]
-        if name in ("people", "conditions") or name in RECORD_MODULES:
-            step(name)
-            for table_name, table in module.generate(ctx).items():
-                parts[table_name].append(table)
-
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
+        writer = LakeWriter(tmp)
+        for module in modules():
+            name = module.__name__.rsplit(".", 1)[-1]
+            if name in ("people", "conditions") or name in RECORD_MODULES:
+                step(name)
+                # Each module's tables are written as soon as they are made, so memory holds
+                # one module's output at a time, not the whole lake.
+                for table_name, table in module.generate(ctx).items():
+                    writer.write(table_name, table)
         step("writing")
-        counts = _write_tables(tmp, parts)
+        counts = writer.close()
         manifest = {
             "icsight_version": __version__,
             "kind": "synthetic",
@@ -77,23 +77,44 @@ def generate_lake(out: str | Path, population: int, seed: int, reference_date: s
     return manifest
 
 
-def _write_tables(folder: Path, parts: dict[str, list[pa.Table]]) -> dict[str, int]:
-    counts = {}
-    all_parts = dict(parts)
-    for name, table in reference_tables().items():
-        all_parts[name] = [table]
-    for name, spec in TABLES.items():
-        tables = all_parts.get(name) or [spec.schema.empty_table()]
-        table = pa.concat_tables(tables).cast(spec.schema)
-        if "patient_id" in spec.column_names and "date" in spec.column_names:
-            # Sorted by patient then date: better compression and faster per-patient reads.
-            table = table.sort_by([("patient_id", "ascending"), ("date", "ascending")])
-        zone = IDENTIFIABLE if spec.zone == IDENTIFIABLE else ANALYTICS
-        path = folder / zone / f"{name}.parquet"
+class LakeWriter:
+    """Writes canonical tables into a lake folder, piece by piece.
+
+    Each piece is sorted by patient and date before it is appended (better compression and
+    faster per-patient reads); tables nobody wrote are written empty, with their schema.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.counts: dict[str, int] = {name: 0 for name in TABLES}
+        for name, table in reference_tables().items():
+            self.write(name, table)
+
+    def _path(self, name: str) -> Path:
+        zone = IDENTIFIABLE if TABLES[name].zone == IDENTIFIABLE else ANALYTICS
+        path = self.folder / zone / f"{name}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path, compression="zstd", row_group_size=1_000_000)
-        counts[name] = table.num_rows
-    return counts
+        return path
+
+    def write(self, name: str, table: pa.Table) -> None:
+        spec = TABLES[name]
+        table = table.cast(spec.schema)
+        if "patient_id" in spec.column_names and "date" in spec.column_names:
+            table = table.sort_by([("patient_id", "ascending"), ("date", "ascending")])
+        if name not in self.writers:
+            self.writers[name] = pq.ParquetWriter(self._path(name), spec.schema,
+                                                  compression="zstd")
+        self.writers[name].write_table(table, row_group_size=1_000_000)
+        self.counts[name] += table.num_rows
+
+    def close(self) -> dict[str, int]:
+        for name, spec in TABLES.items():
+            if name not in self.writers:
+                pq.write_table(spec.schema.empty_table(), self._path(name), compression="zstd")
+        for w in self.writers.values():
+            w.close()
+        return dict(self.counts)
 
 
 def _refuse_to_clobber(out: Path) -> None:

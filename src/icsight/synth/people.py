@@ -173,7 +173,7 @@ def _core_ages(rng: np.random.Generator, target: int) -> tuple[np.ndarray, np.nd
         counts = np.floor(expected + rng.random(len(expected))).astype(np.int64)
         lsoa_idx = np.repeat(np.arange(len(expected)), counts)
         ages = np.empty(len(lsoa_idx), np.int16)
-        for la in set(la_of_lsoa):
+        for la in sorted(set(la_of_lsoa)):
             in_la = np.isin(lsoa_idx, [i for i, c in enumerate(la_of_lsoa) if c == la])
             ages[in_la] = _ages_in_band(rng, sya, la, lo, hi, int(in_la.sum()))
         lsoa_parts.append(lsoa_idx)

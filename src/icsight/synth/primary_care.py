@@ -27,7 +27,14 @@ import pyarrow as pa
 from icsight.model.codelists import codelist
 from icsight.model.schema import ETHNICITY_GROUPS
 from icsight.synth.calibration import REGISTERED, Target
-from icsight.synth.context import DAYS_PER_YEAR, NO_DATE, SynthContext, day, pick_days_for
+from icsight.synth.context import (
+    DAYS_PER_YEAR,
+    NO_DATE,
+    SynthContext,
+    categorical,
+    day,
+    pick_days_for,
+)
 from icsight.synth.context import to_table as _to_table
 
 STREAM = "primary_care"
@@ -48,10 +55,10 @@ ASTHMA_REVIEW, SPIROMETRY = "270442000", "127783003"
 
 # P(a BP reading in any 12 months) for people with hypertension, by age [E], calibrated so
 # ~85-90% have one (clinical-indicators.md 4.3); lower in the deprived.
-RECORDED_AGES, RECORDED_P = (18, 40, 60, 80), (0.74, 0.84, 0.91, 0.93)
+RECORDED_AGES, RECORDED_P = (18, 40, 60, 80), (0.76, 0.86, 0.93, 0.94)
 # P(controlled) by age [E] (CVDPREVENT: younger people less often treated to target).
 CONTROL_AGES, CONTROL_P = (18, 40, 60, 80), (0.52, 0.64, 0.78, 0.80)
-CONTROL_DEPRIVATION = 0.025  # most vs least deprived tenth differ by ~2 x this [E]
+CONTROL_DEPRIVATION = 0.015  # most vs least deprived tenth differ by ~2 x this [E]
 CONTROL_ETHNICITY = {"Black": -0.05, "Asian": 0.04}  # Rison et al. BJGP 2023 direction [S]
 
 # Medicines: (name, codelist, exact dm+d VMP term, BNF chemical substance code [K]).
@@ -103,16 +110,30 @@ def _bnf_from_file(listname: str, code: str) -> str:
 
 
 class _Events:
-    """Collects (person, day, code, value) rows and filters them to each person's record."""
+    """Collects (person, day, code, value) rows and filters them to each person's record.
+
+    Codes are held as small integers into a list of distinct codes (a dictionary encoding):
+    millions of rows share a few dozen codes.
+    """
 
     def __init__(self, ctx: SynthContext):
         self.ctx = ctx
+        self.codes: list[str] = []
         self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def _code_index(self, code, n: int) -> np.ndarray:
+        if isinstance(code, str):
+            if code not in self.codes:
+                self.codes.append(code)
+            return np.full(n, self.codes.index(code), np.int16)
+        distinct, inverse = np.unique(np.asarray(code, dtype=str), return_inverse=True)
+        lookup = np.array([self._code_index(str(c), 1)[0] for c in distinct], np.int16)
+        return lookup[inverse]
 
     def add(self, person, days, code, value=None):
         person = np.asarray(person, np.int64)
         days = np.asarray(days, np.int32)
-        codes = code if isinstance(code, np.ndarray) else np.full(len(person), code, object)
+        codes = self._code_index(code, len(person))
         values = (np.full(len(person), np.nan) if value is None
                   else np.asarray(value, np.float64))
         keep = self.ctx.in_record(person, days)
@@ -122,7 +143,7 @@ class _Events:
         person, days, codes, values = (np.concatenate(x) for x in zip(*self.parts, strict=True))
         return _to_table("clinical_events", {
             "patient_id": self.ctx.pop.patient_id[person], "date": days,
-            "snomed_code": codes, "numeric_value": values,
+            "snomed_code": categorical(self.codes, codes), "numeric_value": values,
         })
 
 
@@ -366,19 +387,20 @@ def _schedule(rng, people, start, end, every) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _medication_table(ctx, rows) -> pa.Table:
-    persons, days, dmd, bnf, qty = [], [], [], [], []
+    drugs = list(PRODUCTS)
+    persons, days, which, qty = [], [], [], []
     for person, when, drug, quantity in rows:
         keep = ctx.in_record(person, when)
-        code, bnf_code = product(drug)
         persons.append(person[keep])
         days.append(when[keep])
         qty.append(quantity[keep])
-        dmd.append(np.full(keep.sum(), code, object))
-        bnf.append(np.full(keep.sum(), bnf_code, object))
-    person = np.concatenate(persons)
+        which.append(np.full(keep.sum(), drugs.index(drug), np.int16))
+    person, drug = np.concatenate(persons), np.concatenate(which)
+    codes = [product(d) for d in drugs]
     return _to_table("medications", {
         "patient_id": ctx.pop.patient_id[person], "date": np.concatenate(days),
-        "dmd_code": np.concatenate(dmd), "bnf_code": np.concatenate(bnf),
+        "dmd_code": categorical([c[0] for c in codes], drug),
+        "bnf_code": categorical([c[1] for c in codes], drug),
         "quantity": np.concatenate(qty),
     })
 
