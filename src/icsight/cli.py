@@ -111,13 +111,14 @@ def _check(lake_dir: Path) -> int:
 def indicators(lake_dir, as_of, out_file) -> None:
     """Compute CVDP007HYP (hypertension treated to target) with breakdowns, to a CSV file."""
     from icsight.engine import LakeError, open_lake
-    from icsight.indicators.hypertension import cvdp007hyp
 
     try:
         lake = open_lake(lake_dir)
     except LakeError as e:
         console.print(f"[red]{e}[/red]")
         sys.exit(2)
+    from icsight.indicators.cvdprevent import cvdp007hyp
+
     as_of = as_of or lake.reference_date
     with console.status(f"computing CVDP007HYP to {as_of}"):
         result = cvdp007hyp(lake, as_of)

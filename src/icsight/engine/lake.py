@@ -11,7 +11,10 @@ by code that must audit its use.
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import ibis
 from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
 
 MANIFEST = "manifest.json"
+_counter = itertools.count()
 
 
 class LakeError(RuntimeError):
@@ -44,6 +48,16 @@ class Lake:
     @property
     def reference_date(self) -> str | None:
         return self.manifest.get("reference_date")
+
+    @contextmanager
+    def materialised(self, expr: ibis.Table) -> Iterator[ibis.Table]:
+        """Compute `expr` once into a temporary table, for several queries to share."""
+        name = f"_icsight_tmp_{next(_counter)}"
+        table = self.con.create_table(name, expr, temp=True)
+        try:
+            yield table
+        finally:
+            self.con.drop_table(name, force=True)
 
     def sql(self, query: str):
         """Run SQL against the lake's tables (DuckDB dialect); returns a pandas DataFrame."""

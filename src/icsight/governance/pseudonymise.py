@@ -75,13 +75,19 @@ def pseudonym(key: bytes, value: str, namespace: str = "nhs") -> int:
     `namespace` separates kinds of identifier: `nhs` for NHS numbers, and for a source's local
     identifier its system (so the same local number in two systems gives two people).
     """
-    digest = hmac.new(key, f"{namespace}:{value}".encode(), hashlib.sha256).digest()
+    digest = hmac.digest(key, f"{namespace}:{value}".encode(), hashlib.sha256)
     return int.from_bytes(digest[:8], "big") & _MASK
 
 
 def pseudonyms(key: bytes, values: Iterable[str], namespace: str = "nhs") -> np.ndarray:
     """Pseudonyms of many identifiers, as an int64 array; raises if two collide."""
-    out = np.fromiter((pseudonym(key, v, namespace) for v in values), dtype=np.int64)
+    prefix = f"{namespace}:".encode()
+    digest = hmac.digest
+    out = np.fromiter(
+        (int.from_bytes(digest(key, prefix + v.encode(), "sha256")[:8], "big") & _MASK
+         for v in values),
+        dtype=np.int64,
+    )
     if len(np.unique(out)) != len(out):
         raise RuntimeError("pseudonym collision: two identifiers share a pseudonym; "
                            "rotate the key and run again")

@@ -161,11 +161,11 @@ _table(Table(
 _table(Table(
     "person_identifiers", IDENTIFIABLE,
     "Who each pseudonym is. Lives only in the identifiable zone, never in the analytics store. "
-    "Re-identification (for direct care) recomputes the pseudonym from the NHS number with the key.",
+    "Re-identification (for direct care) recomputes the pseudonym from the NHS number with "
+    "the key.",
     (
         _c("nhs_number", _str, "10-digit NHS number (modulus-11 valid; synthetic numbers come "
-           "from "
-           "9000000000-9999999999, a range never issued to real people).", False),
+           "from 9000000000-9999999999, a range never issued to real people).", False),
         _c("given_name", _str, "Given name.", False),
         _c("family_name", _str, "Family name.", False),
         _c("date_of_birth", _date, "Full date of birth.", False),

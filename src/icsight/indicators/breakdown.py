@@ -1,0 +1,83 @@
+"""Breakdowns: from one row per patient to the tidy indicator table analysts download.
+
+Every indicator result has the same columns, so results from different indicators, periods
+and breakdowns stack into one table:
+
+- `indicator_id`: e.g. `CVDP007HYP`;
+- `period_end`: the as-of date;
+- `breakdown`: `icb`, `place`, `pcn`, `practice`, `imd_quintile`, `ethnicity_group`,
+  `age_band` or `sex`;
+- `group`: the value within the breakdown: `BLMK`; a place name; the PCN's or practice's
+  ODS code (names are in the `pcns` and `practices` tables); IMD quintile `1` (most deprived)
+  to `5`; ethnic group; age band; sex;
+- `numerator`, `denominator`: counts of patients;
+- `value`, `lower_ci`, `upper_ci`: percentage with Wilson 95% limits.
+
+Groups with no patients in the denominator are left out. Counts are not suppressed here: this
+is the analyst-level output; small-number suppression for wider audiences is applied on
+publication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from icsight.stats.proportions import wilson
+
+COLUMNS = ["indicator_id", "period_end", "breakdown", "group", "numerator", "denominator",
+           "value", "lower_ci", "upper_ci"]
+BREAKDOWNS = ("icb", "place", "pcn", "practice", "imd_quintile", "ethnicity_group", "age_band",
+              "sex")
+#: CVDPREVENT's published age groups.
+AGE_BANDS = ((18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"), (80, 200, "80+"))
+
+
+def with_breakdown_columns(lake, patients: ir.Table) -> ir.Table:
+    """Add place, PCN and IMD quintile (from the practice and the LSOA) and the age band."""
+    practices = lake.table("practices").select("practice_code", "pcn_code", "place")
+    lsoas = lake.table("lsoas").select("lsoa_code", "imd_quintile")
+    t = patients.left_join(practices, "practice_code").left_join(lsoas, "lsoa_code")
+    band = ibis.cases(*[((t.age >= lo) & (t.age <= hi), label) for lo, hi, label in AGE_BANDS],
+                      else_=ibis.null("string"))
+    return t.mutate(
+        icb=ibis.literal("BLMK"),
+        pcn=t.pcn_code,
+        practice=t.practice_code,
+        imd_quintile=t.imd_quintile.cast("string"),
+        age_band=band,
+    )
+
+
+def tidy_breakdowns(lake, patients: ir.Table, outcome: str, indicator_id: str,
+                    period_end: dt.date) -> pd.DataFrame:
+    """Numerator, denominator, percentage and Wilson CI for every breakdown and group."""
+    t = with_breakdown_columns(lake, patients)
+    t = t.mutate(_hit=t[outcome].cast("int64"))
+    frames = []
+    with lake.materialised(t) as t:  # computed once, grouped eight ways
+        for breakdown in BREAKDOWNS:
+            f = t.filter(t[breakdown].notnull())
+            counts = f.group_by(group=f[breakdown].cast("string")).agg(
+                numerator=f._hit.sum(), denominator=f.count()).to_pandas()
+            counts.insert(0, "breakdown", breakdown)
+            frames.append(counts)
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out.denominator > 0]
+    lower, upper = wilson(out.numerator, out.denominator)
+    out = out.assign(
+        indicator_id=indicator_id,
+        period_end=period_end.isoformat(),
+        numerator=out.numerator.astype("int64"),
+        denominator=out.denominator.astype("int64"),
+        value=100 * out.numerator / out.denominator,
+        lower_ci=100 * lower,
+        upper_ci=100 * upper,
+    )
+    order = {b: i for i, b in enumerate(BREAKDOWNS)}
+    out = out.sort_values(["breakdown", "group"], key=lambda s: s.map(order)
+                          if s.name == "breakdown" else s)
+    return out[COLUMNS].reset_index(drop=True)

@@ -1,0 +1,166 @@
+"""CVDPREVENT hypertension indicators, written once as Ibis expressions.
+
+**CVDP007HYP: Hypertension: treated to appropriate threshold (all ages).** Of patients aged 18+
+on the hypertension register, the percentage whose most recent blood pressure in the preceding
+12 months is at or below the age-appropriate threshold.
+
+Source: CVDPREVENT indicator metadata (NHS Benchmarking Network / NHS England), as reproduced in
+`shared/reference/clinical-indicators.md` section 1.1, with the NHS England CVDP processing rules
+for readings. How each rule is applied here:
+
+* **Population on the as-of date**: registered with a practice (registration started on or
+  before it and had not ended) and alive; aged 18 or over, with age in whole years on the
+  as-of date from the month of birth (taken as the 1st of the month).
+* **Hypertension register** (QOF HYP_COD / HYPRES_COD): the latest hypertension code on or
+  before the as-of date is strictly after the latest "hypertension resolved" code. A
+  resolution on the same day as the latest diagnosis removes the patient.
+* **Readings**: systolic (`systolic_bp_qof`) and diastolic (`diastolic_bp_qof`) observations
+  dated in the 12 months to the as-of date (after the same day a year earlier, up to and
+  including the as-of date). Systolic below 50 or diastolic below 20 mmHg are discarded as
+  invalid. On each date the lowest systolic and the lowest diastolic are taken (they may come
+  from different readings); a date needs both. The latest such date is the patient's last BP.
+* **Thresholds**: under 80, at most 140/90 mmHg; 80 and over, at most 150/90. From the June 2024
+  extract CVDPREVENT applies home and ambulatory thresholds of 135/85 (under 80) and 145/85
+  (80+): a date counts as home/ambulatory only when every systolic and diastolic reading on it is
+  coded as home or ambulatory (otherwise clinic thresholds apply, the more lenient reading of
+  a mixed day). Before 30 June 2024 clinic thresholds apply to all readings.
+* **Both** systolic and diastolic must be at or below the threshold. No valid BP in the 12
+  months counts as not treated to target (so the indicator combines monitoring and control).
+* No exception reporting: CVDPREVENT is an audit, not QOF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from icsight.model.codelists import codelist, home_diastolic_bp, home_systolic_bp
+
+INDICATOR_ID = "CVDP007HYP"
+TITLE = "Hypertension: treated to appropriate threshold (all ages)"
+HOME_THRESHOLDS_FROM = dt.date(2024, 6, 30)
+#: (systolic, diastolic) thresholds: [setting][age 80+]
+THRESHOLDS = {
+    "clinic": {False: (140, 90), True: (150, 90)},
+    "home": {False: (135, 85), True: (145, 85)},
+}
+MIN_SYSTOLIC, MIN_DIASTOLIC = 50, 20
+
+
+def as_date(value: str | dt.date) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def one_year_before(day: dt.date) -> dt.date:
+    """The same day a year earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def age_on(month_of_birth: ir.DateValue, day: dt.date) -> ir.IntegerValue:
+    """Age in whole years on `day`, treating the month of birth as the 1st of that month."""
+    not_yet = (month_of_birth.month() > day.month).cast("int64")
+    return day.year - month_of_birth.year().cast("int64") - not_yet
+
+
+def registered_on(patients: ir.Table, day: dt.date) -> ir.Table:
+    """Patients registered with a practice, and alive, on `day`."""
+    return patients.filter(
+        patients.registration_start <= day,
+        patients.registration_end.isnull() | (patients.registration_end > day),
+        patients.date_of_death.isnull() | (patients.date_of_death > day),
+    )
+
+
+def last_code_date(events: ir.Table, codes: list[str], name: str) -> ir.Table:
+    """Each patient's latest date of any code in `codes`, as column `name`."""
+    hits = events.filter(events.snomed_code.isin(codes))
+    return hits.group_by("patient_id").agg(**{name: hits.date.max()})
+
+
+def hypertension_register(events: ir.Table, day: dt.date) -> ir.Table:
+    """Patient ids on the hypertension register on `day` (latest HYP_COD after any HYPRES_COD)."""
+    events = events.filter(events.date <= day)
+    diagnosed = last_code_date(events, codelist("hyp_cod").codes, "last_diagnosis")
+    resolved = last_code_date(events, codelist("hypres_cod").codes, "last_resolved")
+    both = diagnosed.left_join(resolved, "patient_id")
+    on_register = both.last_resolved.isnull() | (both.last_diagnosis > both.last_resolved)
+    return both.filter(on_register).select("patient_id", "last_diagnosis")
+
+
+def _daily_lowest(events: ir.Table, codes: list[str], home_codes: list[str], minimum: float,
+                  value: str) -> ir.Table:
+    readings = events.filter(events.snomed_code.isin(codes), events.numeric_value >= minimum)
+    readings = readings.mutate(home=readings.snomed_code.isin(home_codes))
+    return readings.group_by(["patient_id", "date"]).agg(
+        **{value: readings.numeric_value.min(), f"{value}_all_home": readings.home.all()}
+    )
+
+
+def latest_bp(events: ir.Table, day: dt.date) -> ir.Table:
+    """Each patient's last valid BP in the 12 months to `day`: date, systolic, diastolic,
+    and whether it was a home/ambulatory reading."""
+    window = events.filter(events.date > one_year_before(day), events.date <= day)
+    systolic = _daily_lowest(window, codelist("systolic_bp_qof").codes, home_systolic_bp().codes,
+                             MIN_SYSTOLIC, "systolic")
+    diastolic = _daily_lowest(window, codelist("diastolic_bp_qof").codes,
+                              home_diastolic_bp().codes, MIN_DIASTOLIC, "diastolic")
+    pairs = systolic.join(diastolic, ["patient_id", "date"])
+    pairs = pairs.mutate(home=pairs.systolic_all_home & pairs.diastolic_all_home)
+    last = pairs.group_by("patient_id").agg(last_bp_date=pairs.date.max())
+    latest = pairs.join(last, [pairs.patient_id == last.patient_id,
+                               pairs.date == last.last_bp_date])
+    return latest.select("patient_id", "last_bp_date", "systolic", "diastolic", "home")
+
+
+def cvdp007hyp_patients(lake, as_of: str | dt.date) -> ir.Table:
+    """One row per patient in the CVDP007HYP denominator, with their last BP and the outcome.
+
+    Columns: patient_id, practice_code, lsoa_code, sex, ethnicity_group, age, last_bp_date,
+    systolic, diastolic, bp_setting (`clinic`, `home` or null), treated_to_target.
+    """
+    day = as_date(as_of)
+    patients = registered_on(lake.table("patients"), day)
+    patients = patients.mutate(age=age_on(patients.month_of_birth, day))
+    patients = patients.filter(patients.age >= 18)
+    events = lake.table("clinical_events")
+    cohort = patients.join(hypertension_register(events, day), "patient_id")
+    cohort = cohort.left_join(latest_bp(events, day), "patient_id")
+
+    home_rules = day >= HOME_THRESHOLDS_FROM
+    home = cohort.home.fill_null(False) & ibis.literal(home_rules)
+    over80 = cohort.age >= 80
+    sys_limit = ibis.cases(
+        (home & over80, THRESHOLDS["home"][True][0]),
+        (home, THRESHOLDS["home"][False][0]),
+        (over80, THRESHOLDS["clinic"][True][0]),
+        else_=THRESHOLDS["clinic"][False][0],
+    )
+    dia_limit = ibis.ifelse(home, THRESHOLDS["home"][False][1], THRESHOLDS["clinic"][False][1])
+    on_target = (cohort.systolic <= sys_limit) & (cohort.diastolic <= dia_limit)
+    setting = ibis.cases((cohort.last_bp_date.isnull(), ibis.null("string")),
+                         (home, "home"), else_="clinic")
+    return cohort.select(
+        "patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group", "age",
+        "last_bp_date", "systolic", "diastolic",
+        bp_setting=setting,
+        treated_to_target=on_target.fill_null(False),
+    )
+
+
+def cvdp007hyp(lake, as_of: str | dt.date):
+    """CVDP007HYP for `as_of`, in the tidy indicator format, with Wilson 95% intervals.
+
+    Returns a pandas DataFrame with columns indicator_id, period_end, breakdown, group,
+    numerator, denominator, value, lower_ci, upper_ci (value and limits in percent).
+    Breakdowns: icb, place, pcn, practice, imd_quintile, ethnicity_group, age_band, sex.
+    """
+    from icsight.indicators.breakdown import tidy_breakdowns
+
+    day = as_date(as_of)
+    patients = cvdp007hyp_patients(lake, day)
+    return tidy_breakdowns(lake, patients, "treated_to_target", INDICATOR_ID, day)

@@ -1,0 +1,40 @@
+"""The `icsight` command line as a user meets it."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from icsight.cli import main
+from tests.conftest import TEST_KEY
+
+
+def test_synth_writes_a_lake_and_says_what_next(tmp_path, monkeypatch):
+    monkeypatch.setenv("ICSIGHT_PSEUDONYM_KEY", TEST_KEY.decode())
+    out = tmp_path / "lake"
+    result = CliRunner().invoke(main, ["synth", "--population", "2000", "--seed", "3",
+                                       "--reference-date", "2025-03-31", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["reference_date"] == "2025-03-31"
+    assert "icsight synth --check" in result.output
+
+
+def test_synth_needs_somewhere_to_write():
+    result = CliRunner().invoke(main, ["synth"])
+    assert result.exit_code == 2
+    assert "--out DIR" in result.output
+
+
+def test_synth_rejects_a_tiny_population(tmp_path):
+    result = CliRunner().invoke(main, ["synth", "--population", "10", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "at least 1,000" in result.output
+
+
+def test_indicators_explains_a_missing_lake(tmp_path):
+    result = CliRunner().invoke(main, ["indicators", "--lake", str(tmp_path / "none"),
+                                       "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2
+    assert "icsight synth --out" in result.output
