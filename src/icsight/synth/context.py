@@ -96,6 +96,7 @@ class SynthContext:
     pop: Population | None = None
     identifiers: pa.Table | None = None  # the identifiable zone, kept apart from `pop`
     smoker: np.ndarray | None = None  # current smokers, set by primary_care for later modules
+    died_in_hospital: np.ndarray | None = None  # set by hospital, read by deaths
 
     @property
     def window_start(self) -> int:

@@ -66,9 +66,15 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
         icd, w = zip(*CAUSES[g], strict=True)
         w = np.array(w) / sum(w)
         codes[sel] = np.array(icd, object)[rng.choice(len(icd), sel.sum(), p=w)]
-    place = rng.choice(len(PLACES), len(who), p=PLACE_SHARE)
-    place = np.where(p.care_home[who] & (rng.random(len(who)) < 0.7), PLACES.index("care_home"),
+    # Deaths in hospital are the ones whose last hospital spell ended in death (set by the
+    # hospital module); the rest die at home, in a care home, a hospice or elsewhere.
+    in_hospital = (ctx.died_in_hospital[who] if ctx.died_in_hospital is not None
+                   else rng.random(len(who)) < PLACE_SHARE[0])
+    elsewhere = np.array(PLACE_SHARE[1:]) / sum(PLACE_SHARE[1:])
+    place = 1 + rng.choice(len(PLACES) - 1, len(who), p=elsewhere)
+    place = np.where(p.care_home[who] & (rng.random(len(who)) < 0.8), PLACES.index("care_home"),
                      place)
+    place = np.where(in_hospital, PLACES.index("hospital"), place)
     return {"deaths": to_table("deaths", {
         "patient_id": p.patient_id[who],
         "date_of_death": p.death[who],
