@@ -30,7 +30,8 @@ def test_check_command_prints_the_table_and_exits_zero(lake_dir):
     result = CliRunner().invoke(main, ["synth", "--check", str(lake_dir)])
     assert result.exit_code == 0, result.output
     assert "Recorded prevalence: hypertension" in result.output
-    assert "QOF" in result.output  # sources are shown
+    assert "QOF 2023/24 England register" in result.output  # sources are shown
+    assert "figures within tolerance" in result.output
 
 
 def test_check_command_explains_a_missing_lake(tmp_path):

@@ -97,15 +97,20 @@ def test_no_identifier_reaches_the_analytics_store(lake_dir):
     ident = _read(lake_dir, "person_identifiers").to_pandas()
     nhs = set(ident.nhs_number)
     postcodes = set(ident.postcode)
-    names = set(ident.family_name)
+    names = set(ident.given_name + " " + ident.family_name)
+    addresses = set(ident.address_line)
     for file in (lake_dir / ANALYTICS).glob("*.parquet"):
         df = pq.read_table(file).to_pandas()
         for col in df.columns:
             values = set(df[col].dropna().astype(str).head(200_000))
             assert not values & nhs, f"NHS number in {file.name}.{col}"
-            assert not values & postcodes, f"postcode in {file.name}.{col}"
-            if file.name != "practices.parquet":
-                assert not values & names, f"family name in {file.name}.{col}"
+            if file.name != "practices.parquet":  # organisations' names and postcodes
+                assert not values & postcodes, f"postcode in {file.name}.{col}"
+            assert not values & names, f"full name in {file.name}.{col}"
+            assert not values & addresses, f"address in {file.name}.{col}"
+    # dates of birth are cut to the month: every month_of_birth is a 1st
+    mob = pq.read_table(lake_dir / ANALYTICS / "patients.parquet")["month_of_birth"].to_pandas()
+    assert all(d.day == 1 for d in mob)
 
 
 def test_the_key_links_identifiable_zone_to_pseudonyms(lake_dir):
@@ -180,7 +185,7 @@ def test_a_failed_run_leaves_the_previous_lake_intact(tmp_path, monkeypatch):
     def boom(*_a, **_k):
         raise RuntimeError("killed mid-write")
 
-    monkeypatch.setattr(g, "_write_tables", boom)
+    monkeypatch.setattr(g.LakeWriter, "close", boom)
     with pytest.raises(RuntimeError, match="killed"):
         generate_lake(out, 2000, seed=2, reference_date="2025-03-31", key=TEST_KEY)
     after = {p.name: p.stat().st_size for p in (out / ANALYTICS).iterdir()}

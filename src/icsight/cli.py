@@ -13,8 +13,9 @@ from rich.table import Table
 
 from icsight import __version__
 
+# Piped or captured output gets a wide table, so sources and descriptions stay on one line.
 console = Console(stderr=True)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 200)
 
 
 @click.group()

@@ -58,7 +58,7 @@ def _c(name, type_, description, nullable=True, categories=()):
 
 
 _str, _date, _int, _float, _bool = pa.string(), pa.date32(), pa.int64(), pa.float64(), pa.bool_()
-_ts = pa.timestamp("s")
+_ts = pa.timestamp("ms")  # Parquet stores milliseconds, not seconds
 _pid = _c(
     "patient_id",
     _int,

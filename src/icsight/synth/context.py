@@ -194,7 +194,9 @@ def to_table(name: str, columns: dict[str, object]) -> pa.Table:
             mask = values == NO_DATE
             arr = pa.array(values.astype(np.int32), type=pa.int32(), mask=mask).cast(pa.date32())
         elif pa.types.is_timestamp(col.type) and isinstance(values, np.ndarray):
-            arr = pa.array(values.astype(np.int64), type=pa.int64()).cast(col.type)
+            # timestamps are given in seconds since the epoch
+            per_second = {"s": 1, "ms": 1000, "us": 10**6, "ns": 10**9}[col.type.unit]
+            arr = pa.array(values.astype(np.int64) * per_second, type=pa.int64()).cast(col.type)
         elif isinstance(values, pa.Array | pa.ChunkedArray):
             arr = values.cast(col.type)
         elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
