@@ -207,3 +207,24 @@ def test_manifest_records_provenance(lake):
     assert m["rows"]["patients"] == lake.table("patients").count().execute()
     assert set(m["rows"]) == set(TABLES)
     assert table("patients").name == "patients"
+
+
+def test_same_lake_from_separate_processes(tmp_path):
+    """Python randomises string hashing per process; the lake must not depend on it."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from icsight.synth.generate import generate_lake; "
+            "generate_lake(sys.argv[1], 2000, seed=9, reference_date='2025-03-31', "
+            "key=b'icsight-test-key-0123456789abcdef-not-secret')")
+    digests = []
+    for i, hash_seed in enumerate(("1", "2")):
+        out = tmp_path / f"lake{i}"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
+        tables = sorted((out / ANALYTICS).glob("*.parquet"))
+        digests.append([hashlib.sha256(pq.read_table(t).to_pandas().to_csv().encode())
+                        .hexdigest() for t in tables])
+    assert digests[0] == digests[1]
