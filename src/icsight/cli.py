@@ -48,15 +48,20 @@ def synth(population, seed, reference_date, out_dir, check_dir) -> None:
     if population < 1000:
         raise click.BadParameter("use at least 1,000 people", param_hint="--population")
     started = time.perf_counter()
+    from icsight.synth import modules
+
+    # One step per phase: people, conditions, each module's tables, writing.
+    steps = 2 + len(modules()) + 1
     with _progress() as progress:
-        task = progress.add_task("people", total=None)
+        task = progress.add_task("starting", total=steps)
+        started_steps = []
 
         def step(label: str) -> None:
-            progress.update(task, description=f"generating {label}", advance=1)
+            # called as each phase starts: the previous one is then complete
+            progress.update(task, description=f"generating {label}",
+                            advance=1 if started_steps else 0)
+            started_steps.append(label)
 
-        from icsight.synth import RECORD_MODULES
-
-        progress.update(task, total=len(RECORD_MODULES) + 5)
         manifest = generate_lake(out_dir, population, seed,
                                  reference_date or DEFAULT_REFERENCE_DATE, progress=step)
     rows = manifest["rows"]
