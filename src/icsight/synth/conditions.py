@@ -156,8 +156,9 @@ def assign_conditions(ctx: SynthContext) -> dict[str, Condition]:
 
 def _diagnosis_days(rng, model, dob, age, last_day, has) -> np.ndarray:
     years_since = rng.exponential(model.mean_years_diagnosed, len(age))
-    onset_floor = np.interp(0.01, model.rates, model.ages) if model.rates[0] == 0 else 0
-    max_years = np.maximum(age - max(onset_floor, 1), 0.1)
+    # nobody is diagnosed before the youngest age the condition's curve allows
+    first_age = next(a for a, r in zip(model.ages, model.rates, strict=True) if r > 0)
+    max_years = np.maximum(age - max(first_age, 1), 0.1)
     years_since = np.minimum(years_since, max_years * rng.random(len(age)) ** 0.3)
     days = (last_day - years_since * DAYS_PER_YEAR).astype(np.int32)
     days = np.maximum(days, dob)

@@ -165,7 +165,9 @@ def pick_days_for(
     `people`.
     """
     span = np.maximum(end - start + 1, 0)
-    counts = rng.poisson(rate_per_year * span / DAYS_PER_YEAR)
+    # With a winter peak, draw (1 + peak) times as many and thin them by season below, which
+    # keeps the yearly mean at `rate_per_year`.
+    counts = rng.poisson(rate_per_year * (1 + winter_peak) * span / DAYS_PER_YEAR)
     who = np.repeat(people, counts)
     lo = np.repeat(start, counts)
     hi = np.repeat(end, counts)
@@ -176,7 +178,6 @@ def pick_days_for(
             1 + winter_peak
         )
         keep = rng.random(len(days)) < weight
-        # thinning lowers the mean; callers pass rates already divided by mean(weight) ~ 1/(1+w)
         who, days = who[keep], days[keep]
     return who.astype(np.int64), days.astype(np.int32)
 

@@ -134,13 +134,19 @@ def _provider(ctx, rng, person) -> pa.Array:
     return categorical(codes, out)
 
 
+def _urgent_events(ctx, rng, risk, ages, rates_per_1000):
+    """Days of urgent care use per person: age rates x personal risk, with a winter peak.
+    Returns (person, day, age of each person)."""
+    start, end = _span(ctx)
+    age = ctx.pop.age_on(end)
+    rate = np.interp(age, ages, rates_per_1000) / 1000 * risk
+    person, days = pick_days_for(rng, np.arange(ctx.pop.n), rate, start, end, WINTER_PEAK)
+    return person, days, age
+
+
 def _ec_attendances(ctx, rng, risk) -> pa.Table:
     p = ctx.pop
-    start, end = _span(ctx)
-    age = p.age_on(end)
-    rate = np.interp(age, EC_AGES, EC_RATES) / 1000 * risk * (1 + WINTER_PEAK)
-    everyone = np.arange(p.n)
-    person, days = pick_days_for(rng, everyone, rate, start, end, WINTER_PEAK)
+    person, days, age = _urgent_events(ctx, rng, risk, EC_AGES, EC_RATES)
     n = len(person)
     a = age[person]
     utc = rng.random(n) < np.where(a >= 75, 0.12, 0.32)
@@ -178,11 +184,7 @@ _ARRIVAL_HOURS = _hours / _hours.sum()
 
 def _apc_spells(ctx, rng, risk, admitted_rtt) -> pa.Table:
     p = ctx.pop
-    start, end = _span(ctx)
-    age = p.age_on(end)
-    rate = np.interp(age, EA_AGES, EA_RATES) / 1000 * risk * (1 + WINTER_PEAK)
-    everyone = np.arange(p.n)
-    person, adm = pick_days_for(rng, everyone, rate, start, end, WINTER_PEAK)
+    person, adm, age = _urgent_events(ctx, rng, risk, EA_AGES, EA_RATES)
     # The last year of life.
     dead = np.flatnonzero(p.death != NO_DATE)
     extra = rng.poisson(LAST_YEAR_OF_LIFE_ADMISSIONS, len(dead))

@@ -79,7 +79,7 @@ PRODUCTS = {
     "beclometasone": ("ics_inhaler_dmd", "Beclometasone 100micrograms/dose inhaler", None),
 }
 HF_UPTAKE = {"ramipril": 0.80, "bisoprolol": 0.85, "spironolactone": 0.42,
-             "dapagliflozin": 0.40}  # clinical-indicators.md 4.7 [E]
+             "dapagliflozin": 0.36}  # clinical-indicators.md 4.7 [E]
 SGLT2I_SINCE = "2021-06-01"  # NICE TA679 (Feb 2021) dapagliflozin for HFrEF; uptake since [K]
 SMI_ALL_SIX = 0.62  # seed 002: 40% of people with SMI did not get their health check
 
