@@ -38,3 +38,19 @@ def test_indicators_explains_a_missing_lake(tmp_path):
                                        "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2
     assert "icsight synth --out" in result.output
+
+
+def test_indicators_writes_the_tidy_csv(lake_dir, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "cvdp007hyp.csv"
+    result = CliRunner().invoke(main, ["indicators", "--lake", str(lake_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, dtype={"group": str})
+    assert list(df.columns) == ["indicator_id", "period_end", "breakdown", "group", "numerator",
+                                "denominator", "value", "lower_ci", "upper_ci"]
+    assert (df.period_end == "2026-09-30").all()
+    # every breakdown partitions the same denominator
+    for _, part in df.groupby("breakdown"):
+        assert part.denominator.sum() == df[df.breakdown == "icb"].denominator.iloc[0]
+    assert "hypertension treated to target" in result.output

@@ -1,176 +1,372 @@
-"""Cancer screening: bowel, breast and cervical invitations, tests and results.
+"""Cancer screening: bowel, breast and cervical invitations, adequate tests and results.
 
-Each programme invites eligible people on its national cycle; whether a person takes part
-depends on a personal propensity that is lower with deprivation and in some ethnic groups (the
-strategy: "coverage varies and is lower in some population groups"). Coverage is then measured
-as the national KPIs define it, on the reference date (clinical-indicators.md 1.4):
+Each programme invites everyone eligible on its national cycle, from a personal starting
+point; at each invitation a person takes part or not according to a personal propensity that
+is lower in more deprived areas, in some ethnic groups, and for people with a learning
+disability or severe mental illness (seed 002: "cancer screening coverage varies and is lower
+in some population groups"; "people with a learning disability or autism are less likely to
+attend screening"). A few people are ceased for clinical reasons (no bowel, breasts or cervix)
+and are invited no more.
 
-| programme | who | cycle | coverage KPI | England | aim here |
+Coverage is measured as the national KPIs define it, on the reference date
+(clinical-indicators.md 1.4):
+
+| programme | invited | cycle | coverage KPI | England | BLMK aim |
 | --- | --- | --- | --- | --- | --- |
-| bowel (FIT) | 60-74 | 2 years | tested in the last 30 months | 71.8% | ~68% |
-| breast | women 50-70 | 3 years | women 53-70 screened in the last 36 months | ~70% | ~70% |
-| cervical | women 25-64 | 3 years, 5 from 50 | 25-49 in 3.5 years, 50-64 in 5.5 | 68.8% | ~64% |
+| bowel (FIT) | 60-74 | 2 years | 60-74 with an adequate test in 30 months | 71.8% | 68% |
+| breast | women 50-70 | 3 years | women 53-70 screened in 36 months | ~70% | 70% |
+| cervical | women 24.5-64 | 3 years, 5 from 50 | 25-49 in 3.5 years, 50-64 in 5.5 | 68.8% | ~64% |
 
-BLMK sits a few points below England except for breast, as the issue asks (Luton and parts of
-Bedford and Milton Keynes are younger, more diverse and more deprived). Screening records are a
-national register that follows the person, so history runs six years back (the cervical KPI
-looks back 5.5 years).
+BLMK sits below England except for breast (seed 001: "with the exception of breast cancer,
+uptake of cancer screening has been below the England average over the last 10 years").
+
+How the figures are reached: the record only holds events while a person is registered with a
+BLMK practice and within the five-year window, so people who moved in recently, or whose last
+cervical test was 5 to 5.5 years ago, have no qualifying test on the record even if they had
+one. Rather than invent tests at the window start, each programme's overall level of take-up
+is solved so that the KPI as measured from the generated record meets the BLMK aim; take-up is
+therefore slightly higher than the KPI among people with a full history. Coverage at dates
+well before the reference date is understated for the same reason (its look-back reaches
+outside the window). The bowel age extension to 50-59 (completed 2025) is not modelled.
 """
 
 from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
 from icsight.model.schema import ETHNICITY_GROUPS
 from icsight.synth.calibration import REGISTERED, Target
-from icsight.synth.context import DAYS_PER_YEAR, NO_DATE, SynthContext, categorical, to_table
+from icsight.synth.context import (
+    DAYS_PER_YEAR,
+    NO_DATE,
+    SynthContext,
+    categorical,
+    date_of,
+    day,
+    to_table,
+)
 
 STREAM = "screening"
-HISTORY_DAYS = int(6 * DAYS_PER_YEAR)
+PROGRAMME_NAMES = ("bowel", "breast", "cervical")
+EVENTS = ("invited", "tested", "ceased")
+RESULTS = ("normal", "abnormal", "hpv_negative", "hpv_positive")
+
+#: Spread of personal propensity to take part, on the log-odds scale: the same people tend to
+#: attend, or not, round after round [E].
+PERSONAL_SPREAD = 1.5
+#: Take-up is lower for people with a learning disability (seed 002) and with SMI, in
+#: log-odds [E].
+CONDITION_EFFECT = {"learning_disability": -1.0, "smi": -0.6}
+#: Days from invitation to an adequate test: (median, log-normal spread) [E]. Bowel kits are
+#: returned in a few weeks; breast appointments come with the invitation; cervical samples are
+#: booked at the practice, some months later.
+TEST_DELAY = {"bowel": (21, 0.6), "breast": (21, 0.35), "cervical": (42, 0.8)}
+MAX_DELAY_DAYS = 300
 
 
+@dataclass(frozen=True)
+class Band:
+    """One coverage KPI age band: who counts, how far back a test counts, and the aim."""
+
+    lo: int  # age on the reference date, inclusive
+    hi: int  # age on the reference date, inclusive
+    lookback_months: int
+    coverage: float  # the BLMK coverage aimed at
+
+
+@dataclass(frozen=True)
 class Programme:
-    def __init__(self, name, female_only, ages, interval_years, coverage, lookback_years,
-                 results, ceased):
-        self.name, self.female_only, self.ages = name, female_only, ages
-        self.interval_years, self.coverage = interval_years, coverage
-        self.lookback_years, self.results, self.ceased = lookback_years, results, ceased
+    """A national screening programme as the generator models it."""
+
+    name: str
+    female_only: bool
+    first_age: float  # age at the first invitation, before the personal phase
+    phase_years: float  # first invitation falls up to this long after `first_age`
+    last_age: float  # no invitations from this birthday
+    interval_years: float
+    interval_from_50: float  # cervical recall becomes 5-yearly from 50
+    bands: tuple[Band, ...]
+    negative: str
+    positive: str
+    positivity: float  # share of adequate tests with the positive result
+    ceased: float  # share of the eligible with a `ceased` event in the window
+    deprivation: float  # log-odds gap in take-up, least vs most deprived decile
+    ethnicity: dict[str, float] = field(default_factory=dict)  # log-odds vs White
 
 
 PROGRAMMES = (
-    # `coverage` is the internal aim: above the KPI target where people newly in the age range
-    # (not yet invited) pull measured coverage down [E, calibrated].
-    Programme("bowel", False, (60, 74), (2, 2), 0.77, 2.5, (("normal", 0.98), ("abnormal", 0.02)),
-              0.005),
-    Programme("breast", True, (50, 70), (3, 3), 0.70, 3.0, (("normal", 0.96), ("abnormal", 0.04)),
-              0.003),
-    Programme("cervical", True, (25, 64), (3, 5), 0.70, 3.5,
-              (("hpv_negative", 0.88), ("hpv_positive", 0.12)), 0.01),
+    # Bowel: England 71.8% (PQ 47308); BLMK a few points lower [E]. FIT positivity at the
+    # 120 ug/g threshold ~2% [K]. Colectomy ceases ~0.5% [E]. Deprivation gap ~15-18 points
+    # between the extreme deciles (Fingertips) [K].
+    Programme("bowel", False, 60.0, 1.0, 75.0, 2.0, 2.0, (Band(60, 74, 30, 0.68),),
+              "normal", "abnormal", 0.02, 0.005, 0.9,
+              {"Asian": -0.6, "Black": -0.6, "Mixed": -0.3, "Other": -0.5, "Not stated": -0.3}),
+    # Breast: England ~70% coverage 2023/24 (NHS England, Feb 2025); BLMK about the same, the
+    # one programme not below England (seed 001). ~4% recalled for assessment [K].
+    Programme("breast", True, 50.0, 3.0, 71.0, 3.0, 3.0, (Band(53, 70, 36, 0.70),),
+              "normal", "abnormal", 0.04, 0.003, 0.6,
+              {"Asian": -0.4, "Black": -0.3, "Mixed": -0.2, "Other": -0.4, "Not stated": -0.3}),
+    # Cervical: England 66.1% (25-49) and 74.3% (50-64), 68.8% overall at 31 March 2024 (NHS
+    # Digital Cervical Screening Programme 2023-24); BLMK 3-8 points lower (4.4) [E]. HPV
+    # positivity ~12% of primary HPV tests, highest in the youngest [K]. Hysterectomy and other
+    # clinical reasons cease ~2% [E].
+    Programme("cervical", True, 24.5, 0.0, 65.0, 3.0, 5.0,
+              (Band(25, 49, 42, 0.61), Band(50, 64, 66, 0.70)),
+              "hpv_negative", "hpv_positive", 0.12, 0.02, 0.45,
+              {"Asian": -0.6, "Black": -0.3, "Mixed": -0.2, "Other": -0.5, "Not stated": -0.3}),
 )
-ETHNICITY_EFFECT = {"Asian": -0.35, "Black": -0.25, "Other": -0.35, "Mixed": -0.1,
-                    "Not stated": -0.2}  # log-odds [E]
-DEPRIVATION_EFFECT = 0.45  # log-odds, least vs most deprived tenth differ by twice this [E]
+#: Relative HPV positivity by age (young women most often positive) [E, shape of the CSMS
+#: figures]; scaled so the average positivity is `Programme.positivity`.
+HPV_AGES, HPV_RELATIVE = (25, 30, 40, 50, 65), (2.2, 1.5, 0.9, 0.6, 0.5)
+#: The log-odds intercept used when no level of take-up could reach the aim.
+MAX_INTERCEPT = 8.0
 
 
-def _propensity(ctx, rng, eligible_idx, prog: Programme) -> np.ndarray:
-    p = ctx.pop
-    base = DEPRIVATION_EFFECT * (p.imd_decile[eligible_idx] - 5.5) / 4.5
-    eth = np.zeros(len(ETHNICITY_GROUPS))
-    for g, v in ETHNICITY_EFFECT.items():
-        eth[ETHNICITY_GROUPS.index(g)] = v
-    base = base + eth[p.ethnicity_group[eligible_idx]] + rng.normal(0, 1.6, len(eligible_idx))
-    visits = prog.lookback_years / prog.interval_years[0]
-    lo, hi = -6.0, 6.0
-    for _ in range(40):  # solve the intercept so expected coverage meets the aim
-        mid = (lo + hi) / 2
-        q = 1 / (1 + np.exp(-(mid + base)))
-        cover = 1 - (1 - q) ** visits
-        lo, hi = (mid, hi) if cover.mean() < prog.coverage else (lo, mid)
-    return 1 / (1 + np.exp(-(lo + base)))
+@dataclass
+class _Invites:
+    """Invitations (one element each) with what follows them."""
 
-
-def _programme_events(ctx, rng, prog: Programme):
-    p = ctx.pop
-    end = ctx.active_end()
-    first = ctx.reference_date - HISTORY_DAYS
-    lo_age, hi_age = prog.ages
-    age_end = p.age_on(end)
-    age_first = ((first - p.dob) / DAYS_PER_YEAR)
-    eligible = (age_end >= lo_age) & (age_first <= hi_age + 1)
-    if prog.female_only:
-        eligible &= p.female
-    idx = np.flatnonzero(eligible)
-    take = _propensity(ctx, rng, idx, prog)
-    # invitations: a personal phase, then every interval while in the age range
-    max_invites = int(HISTORY_DAYS / (prog.interval_years[0] * DAYS_PER_YEAR)) + 2
-    phase = rng.random(len(idx)) * prog.interval_years[0] * DAYS_PER_YEAR
-    out_person, out_day, out_event, out_result = [], [], [], []
-    ceased_day = np.where(rng.random(len(idx)) < prog.ceased,
-                          rng.integers(first, ctx.reference_date + 1, len(idx)), NO_DATE)
-    for k in range(max_invites):
-        when = (first + phase + k * prog.interval_years[0] * DAYS_PER_YEAR).astype(np.int64)
-        age_k = (when - p.dob[idx]) / DAYS_PER_YEAR
-        interval = np.where(age_k >= 50, prog.interval_years[1], prog.interval_years[0])
-        # the longer interval from 50 (cervical) thins later invitations
-        keep = (age_k >= lo_age) & (age_k < hi_age + 1) & (when <= end[idx]) & (
-            when < ceased_day)
-        keep &= (interval == prog.interval_years[0]) | (rng.random(len(idx)) < (
-            prog.interval_years[0] / interval))
-        who, on = idx[keep], when[keep]
-        out_person.append(who)
-        out_day.append(on)
-        out_event.append(np.zeros(len(who), np.int8))
-        out_result.append(np.full(len(who), -1))
-        tested = rng.random(len(who)) < take[keep]
-        t_day = on[tested] + rng.integers(7, 75, tested.sum())
-        ok = t_day <= end[who[tested]]
-        res = rng.choice(len(prog.results), ok.sum(), p=[r[1] for r in prog.results])
-        out_person.append(who[tested][ok])
-        out_day.append(t_day[ok])
-        out_event.append(np.ones(ok.sum(), np.int8))
-        out_result.append(res)
-    ceased = ceased_day != NO_DATE
-    out_person.append(idx[ceased])
-    out_day.append(ceased_day[ceased])
-    out_event.append(np.full(ceased.sum(), 2, np.int8))
-    out_result.append(np.full(ceased.sum(), -1))
-    person = np.concatenate(out_person)
-    days = np.concatenate(out_day).astype(np.int32)
-    keep = (days >= first) & (days >= p.dob[person]) & (
-        days <= end[person])
-    results = [r[0] for r in prog.results]
-    result = np.concatenate(out_result)[keep]
-    result_names = np.array([*results, None], object)[np.where(result < 0, len(results), result)]
-    return person[keep], days[keep], np.concatenate(out_event)[keep], result_names
+    person: np.ndarray  # population index
+    day: np.ndarray  # invitation day
+    test_day: np.ndarray  # day of the test if the person takes part
+    draw: np.ndarray  # log-odds of the uniform draw deciding take-part
 
 
 def generate(ctx: SynthContext) -> dict[str, pa.Table]:
+    """The `screening` table: every programme's invitations, tests and ceasings."""
     rng = ctx.rng(STREAM)
-    parts = []
-    for i, prog in enumerate(PROGRAMMES):
-        person, days, event, result = _programme_events(ctx, rng, prog)
-        parts.append((person, days, event, result, np.full(len(person), i, np.int8)))
-    person, days, event, result, prog = (np.concatenate(x) for x in zip(*parts, strict=True))
+    parts = [_programme_events(ctx, rng, i, prog) for i, prog in enumerate(PROGRAMMES)]
+    person, days, prog, event, result = (np.concatenate(x) for x in zip(*parts, strict=True))
+    order = np.lexsort((event, days, person))
+    person, days, prog, event, result = (a[order] for a in (person, days, prog, event, result))
     return {"screening": to_table("screening", {
         "patient_id": ctx.pop.patient_id[person],
-        "programme": categorical(tuple(p.name for p in PROGRAMMES), prog),
-        "event": categorical(("invited", "tested", "ceased"), event),
+        "programme": categorical(PROGRAMME_NAMES, prog),
+        "event": categorical(EVENTS, event),
         "date": days,
-        "result": pa.array(result, pa.string()),
+        "result": _nullable_categorical(RESULTS, result),
     })}
 
 
-def _coverage_sql(programme: str, sex_filter: str, age_rule: str) -> str:
+def _programme_events(ctx: SynthContext, rng: np.random.Generator, index: int,
+                      prog: Programme) -> tuple[np.ndarray, ...]:
+    p = ctx.pop
+    eligible = _eligible(ctx, prog)
+    ceased_day = _ceased_days(ctx, rng, prog, eligible)
+    inv = _invitations(ctx, rng, prog, eligible, ceased_day)
+    score = np.full(p.n, np.nan)
+    score[eligible] = _propensity(ctx, rng, prog, eligible)
+    intercept = _solve_intercepts(ctx, prog, inv, score, ceased_day)
+    takes_part = inv.draw < intercept[inv.person] + score[inv.person]
+    tested = (takes_part & (inv.test_day < ceased_day[inv.person])
+              & ctx.in_record(inv.person, inv.test_day))
+    t_person, t_day = inv.person[tested], inv.test_day[tested]
+    invited = ctx.in_record(inv.person, inv.day)
+    i_person, i_day = inv.person[invited], inv.day[invited]
+    c_person = eligible[ceased_day[eligible] != NO_DATE]
+    result = _results(ctx, rng, prog, t_person, t_day)
+    person = np.concatenate([i_person, t_person, c_person])
+    days = np.concatenate([i_day, t_day, ceased_day[c_person]]).astype(np.int32)
+    event = np.repeat(np.arange(3, dtype=np.int8), [len(i_person), len(t_person), len(c_person)])
+    result = np.concatenate([np.full(len(i_person), -1), result, np.full(len(c_person), -1)])
+    return person, days, np.full(len(person), index, np.int8), event, result
+
+
+def _eligible(ctx: SynthContext, prog: Programme) -> np.ndarray:
+    """People who could be invited at some point while in the window's record."""
+    p = ctx.pop
+    end = ctx.active_end()
+    reaches_first = p.dob + (prog.first_age * DAYS_PER_YEAR) <= end
+    before_last = p.dob + prog.last_age * DAYS_PER_YEAR > ctx.window_start - MAX_DELAY_DAYS
+    ok = reaches_first & before_last & (end >= ctx.window_start)
+    if prog.female_only:
+        ok &= p.female
+    return np.flatnonzero(ok)
+
+
+def _propensity(ctx: SynthContext, rng: np.random.Generator, prog: Programme,
+                people: np.ndarray) -> np.ndarray:
+    """Personal log-odds of taking part, before the programme's level is added."""
+    p = ctx.pop
+    score = prog.deprivation * (p.imd_decile[people] - 5.5) / 9.0
+    eth = np.zeros(len(ETHNICITY_GROUPS))
+    for group, effect in prog.ethnicity.items():
+        eth[ETHNICITY_GROUPS.index(group)] = effect
+    score += eth[p.ethnicity_group[people]]
+    for condition, effect in CONDITION_EFFECT.items():
+        score += np.where(p.conditions[condition].has[people], effect, 0.0)
+    return score + rng.normal(0, PERSONAL_SPREAD, len(people))
+
+
+def _ceased_days(ctx: SynthContext, rng: np.random.Generator, prog: Programme,
+                 people: np.ndarray) -> np.ndarray:
+    """Per person, the day they were ceased (NO_DATE for nearly everyone)."""
+    p = ctx.pop
+    out = np.full(p.n, NO_DATE, np.int32)
+    lo = np.maximum.reduce([np.full(len(people), ctx.window_start), p.registration_start[people],
+                            (p.dob[people] + prog.first_age * DAYS_PER_YEAR).astype(np.int32)])
+    hi = np.minimum(ctx.active_end()[people],
+                    (p.dob[people] + prog.last_age * DAYS_PER_YEAR).astype(np.int32))
+    chosen = (rng.random(len(people)) < prog.ceased) & (hi >= lo)
+    when = lo + (rng.random(len(people)) * (hi - lo + 1)).astype(np.int32)
+    out[people[chosen]] = when[chosen]
+    return out
+
+
+def _invitations(ctx: SynthContext, rng: np.random.Generator, prog: Programme,
+                 people: np.ndarray, ceased_day: np.ndarray) -> _Invites:
+    """Invitations on the national cycle from each person's first, while they are eligible."""
+    p = ctx.pop
+    dob = p.dob[people].astype(np.float64)
+    end = np.minimum(ctx.active_end()[people], ceased_day[people])
+    age = prog.first_age + rng.random(len(people)) * prog.phase_years
+    first_kept = ctx.window_start - MAX_DELAY_DAYS
+    who, when = [], []
+    live = np.ones(len(people), bool)
+    while live.any():
+        t = dob + age * DAYS_PER_YEAR
+        live &= (age < prog.last_age) & (t <= end)
+        keep = live & (t >= first_kept)
+        who.append(people[keep])
+        when.append(t[keep].astype(np.int32))
+        age = age + np.where(age >= 50, prog.interval_from_50, prog.interval_years)
+    person, days = np.concatenate(who), np.concatenate(when)
+    median, spread = TEST_DELAY[prog.name]
+    delay = np.minimum(np.round(rng.lognormal(np.log(median), spread, len(person))),
+                       MAX_DELAY_DAYS).astype(np.int32)
+    u = np.clip(rng.random(len(person)), 1e-12, 1 - 1e-12)
+    return _Invites(person, days, days + delay, np.log(u / (1 - u)))
+
+
+def _solve_intercepts(ctx: SynthContext, prog: Programme, inv: _Invites, score: np.ndarray,
+                      ceased_day: np.ndarray) -> np.ndarray:
+    """Per person, the log-odds level of take-up that makes each KPI band meet its aim.
+
+    A person in the denominator is covered when any invitation whose test would fall in the
+    look-back (and in the record) is taken up, i.e. when min(draw) - score < intercept. So the
+    intercept that gives coverage c is the c-quantile of that per-person threshold.
+    """
+    p = ctx.pop
+    ref = ctx.reference_date
+    age_now = _age_by_month(p.dob, ref)
+    group = np.zeros(p.n, np.int8)  # people outside every band take the nearest band's level
+    for g, band in enumerate(prog.bands[1:], start=1):
+        group[age_now >= band.lo] = g
+    registered = (p.registration_start <= ref) & (p.registration_end > ref) & (p.death > ref)
+    counted = registered & (ceased_day > ref) & ~np.isnan(score)
+    if prog.female_only:
+        counted &= p.female
+    levels = np.zeros(len(prog.bands))
+    for g, band in enumerate(prog.bands):
+        in_band = counted & (age_now >= band.lo) & (age_now <= band.hi)
+        since = _months_before(ref, band.lookback_months)
+        ok = (in_band[inv.person] & (inv.test_day > since) & (inv.test_day <= ref)
+              & ctx.in_record(inv.person, inv.test_day))
+        threshold = np.full(p.n, np.inf)
+        np.minimum.at(threshold, inv.person[ok], inv.draw[ok] - score[inv.person[ok]])
+        levels[g] = _quantile_level(threshold[in_band], band.coverage)
+    return levels[group]
+
+
+def _quantile_level(threshold: np.ndarray, coverage: float) -> float:
+    """The smallest level below which a share `coverage` of the thresholds fall."""
+    if len(threshold) == 0:
+        return 0.0
+    ordered = np.sort(threshold)
+    k = min(max(int(np.ceil(coverage * len(ordered))) - 1, 0), len(ordered) - 1)
+    level = ordered[k]
+    return MAX_INTERCEPT if not np.isfinite(level) else float(min(level + 1e-9, MAX_INTERCEPT))
+
+
+def _results(ctx: SynthContext, rng: np.random.Generator, prog: Programme, person: np.ndarray,
+             days: np.ndarray) -> np.ndarray:
+    """Result index into RESULTS for each test."""
+    chance = np.full(len(person), prog.positivity)
+    if prog.name == "cervical" and len(person):
+        relative = np.interp((days - ctx.pop.dob[person]) / DAYS_PER_YEAR, HPV_AGES,
+                             HPV_RELATIVE)
+        chance = np.minimum(prog.positivity * relative / relative.mean(), 0.9)
+    positive = rng.random(len(person)) < chance
+    return np.where(positive, RESULTS.index(prog.positive), RESULTS.index(prog.negative))
+
+
+def _age_by_month(dob: np.ndarray, on: int) -> np.ndarray:
+    """Whole years between the month of birth and the month of `on`, as a record with only
+    the month of birth gives it (DuckDB `date_diff('month', ...) // 12`)."""
+    born = dob.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    now = np.datetime64(date_of(on), "M").astype(np.int64)
+    return (now - born) // 12
+
+
+def _months_before(on: int, months: int) -> int:
+    """Day number of `on` minus whole months (day clipped to the month's end, as DuckDB)."""
+    d = date_of(on)
+    total = d.year * 12 + d.month - 1 - months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return day(d.replace(year=year, month=month + 1, day=min(d.day, last)))
+
+
+def _nullable_categorical(values: tuple[str, ...], index: np.ndarray) -> pa.Array:
+    """A string column from an index into `values`, null where the index is negative."""
+    dictionary = pa.array(list(values), type=pa.string())
+    indices = pa.array(np.maximum(index, 0).astype(np.int32), mask=index < 0)
+    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+
+
+def _coverage_sql(programme: str, female_only: bool, bands: tuple[Band, ...]) -> str:
+    """Coverage on the reference date, as the KPI defines it, over the given age bands."""
+    sex = "AND sex = 'female'" if female_only else ""
+    covered = " OR ".join(
+        f"(age BETWEEN {b.lo} AND {b.hi} AND last_test > {{ref}} - INTERVAL {b.lookback_months}"
+        " MONTH)" for b in bands)
+    ages = " OR ".join(f"age BETWEEN {b.lo} AND {b.hi}" for b in bands)
     return f"""
     WITH reg AS ({REGISTERED}),
-    ages AS (SELECT patient_id,
-                    date_diff('month', month_of_birth, {{ref}}) / 12.0 AS age FROM reg
-             WHERE {sex_filter}),
+    people AS (SELECT patient_id, date_diff('month', month_of_birth, {{ref}}) // 12 AS age
+               FROM reg WHERE TRUE {sex}),
     ceased AS (SELECT DISTINCT patient_id FROM screening
                WHERE programme = '{programme}' AND event = 'ceased' AND date <= {{ref}}),
     tests AS (SELECT patient_id, max(date) AS last_test FROM screening
               WHERE programme = '{programme}' AND event = 'tested' AND date <= {{ref}}
-              GROUP BY 1)
-    SELECT 100.0 * avg(CASE WHEN {age_rule} THEN 1 ELSE 0 END)
-    FROM ages LEFT JOIN tests USING (patient_id)
-    WHERE patient_id NOT IN (SELECT patient_id FROM ceased) AND {{eligible}}
+              GROUP BY patient_id)
+    SELECT 100.0 * avg(CASE WHEN {covered} THEN 1 ELSE 0 END)
+    FROM people LEFT JOIN tests USING (patient_id)
+    WHERE ({ages}) AND patient_id NOT IN (SELECT patient_id FROM ceased)
     """
 
 
+def _positivity_sql(programme: str, positive: str) -> str:
+    return f"""
+    SELECT 100.0 * avg(CASE WHEN result = '{positive}' THEN 1 ELSE 0 END) FROM screening
+    WHERE programme = '{programme}' AND event = 'tested'
+    """
+
+
+_BOWEL, _BREAST, _CERVICAL = PROGRAMMES
 TARGETS = [
-    Target("bowel_coverage", "Bowel screening coverage, 60-74, tested in 30 months", 68.0, 4.0,
-           "%", "England 71.8% (PQ 47308); BLMK a few points lower [E]",
-           _coverage_sql("bowel", "TRUE", "last_test > {ref} - INTERVAL 30 MONTH").replace(
-               "{eligible}", "age >= 60 AND age < 75")),
-    Target("breast_coverage", "Breast screening coverage, women 53-70, screened in 36 months",
-           70.0, 4.0, "%", "England ~70% (NHS England 2023/24); BLMK about the same [E]",
-           _coverage_sql("breast", "sex = 'female'", "last_test > {ref} - INTERVAL 36 MONTH"
-                         ).replace("{eligible}", "age >= 53 AND age < 71")),
-    Target("cervical_coverage", "Cervical screening coverage, women 25-64 (age-appropriate)",
-           64.0, 4.0, "%", "England 68.8% at 31 March 2024 (NHS Digital); BLMK lower [E]",
-           _coverage_sql("cervical", "sex = 'female'",
-                         "(age < 50 AND last_test > {ref} - INTERVAL 42 MONTH) OR "
-                         "(age >= 50 AND last_test > {ref} - INTERVAL 66 MONTH)").replace(
-                             "{eligible}", "age >= 25 AND age < 65")),
+    Target("bowel_coverage", "Bowel screening coverage: people 60-74 with an adequate FIT in "
+           "the last 30 months", 68.0, 3.0, "%",
+           "England 71.8% (PQ 47308; Fingertips KPI definition); BLMK below England (seed 001) "
+           "[E: 68%]", _coverage_sql("bowel", False, _BOWEL.bands)),
+    Target("breast_coverage", "Breast screening coverage: women 53-70 screened in the last "
+           "36 months", 70.0, 3.0, "%",
+           "England ~70% in 2023/24 (NHS England, Feb 2025); BLMK about the same, the exception "
+           "in seed 001", _coverage_sql("breast", True, _BREAST.bands)),
+    Target("cervical_coverage", "Cervical screening coverage, 25-64: 25-49 in 3.5 years, "
+           "50-64 in 5.5 years", 64.0, 3.0, "%",
+           "NHS Digital Cervical Screening Programme 2023-24: England 68.8% (25-64); BLMK 3-8 "
+           "points lower (clinical-indicators.md 4.4) [E]",
+           _coverage_sql("cervical", True, _CERVICAL.bands)),
+    Target("cervical_coverage_25_49", "Cervical screening coverage, women 25-49 screened in "
+           "3.5 years", 61.0, 3.0, "%",
+           "NHS Digital Cervical Screening Programme 2023-24: England 66.1% (25-49); BLMK "
+           "lower [E]", _coverage_sql("cervical", True, _CERVICAL.bands[:1])),
+    Target("cervical_hpv_positive", "Cervical screening: HPV-positive share of adequate "
+           "tests", 12.0, 1.5, "%", "NHS Cervical Screening Programme, primary HPV testing: "
+           "~12% HPV positive [K]", _positivity_sql("cervical", "hpv_positive")),
 ]
