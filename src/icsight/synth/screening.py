@@ -66,6 +66,9 @@ CONDITION_EFFECT = {"learning_disability": -1.0, "smi": -0.6}
 #: booked at the practice, some months later.
 TEST_DELAY = {"bowel": (21, 0.6), "breast": (21, 0.35), "cervical": (42, 0.8)}
 MAX_DELAY_DAYS = 300
+#: People who register with a BLMK practice while eligible are invited this many days after
+#: registering (a range) [E].
+NEWCOMER_INVITE_DAYS = (14, 180)
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,11 @@ def _invitations(ctx: SynthContext, rng: np.random.Generator, prog: Programme,
     dob = p.dob[people].astype(np.float64)
     end = np.minimum(ctx.active_end()[people], ceased_day[people])
     age = prog.first_age + rng.random(len(people)) * prog.phase_years
+    # Newcomers are invited soon after they register: the record holds none of their earlier
+    # screening, so they are treated as due (a practice's next round; cervical call/recall).
+    joined = p.registration_start[people] + rng.integers(*NEWCOMER_INVITE_DAYS, len(people))
+    newcomer = joined > ctx.window_start
+    age = np.where(newcomer, np.maximum(age, (joined - dob) / DAYS_PER_YEAR), age)
     first_kept = ctx.window_start - MAX_DELAY_DAYS
     who, when = [], []
     live = np.ones(len(people), bool)
