@@ -1,5 +1,26 @@
-"""Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods."""
+"""Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
 
-from icsight.stats.proportions import wilson
+Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
+`mean`. Each cites its source in its module's docstring; `tests/test_stats_phe.py` reproduces
+the package's published test values.
+"""
 
-__all__ = ["wilson"]
+from icsight.stats.means import mean
+from icsight.stats.poisson import byars, exact, poisson_limits
+from icsight.stats.proportions import proportion, wilson
+from icsight.stats.rates import dsr, dsr_non_independent, esp2013, isr_rate, isr_ratio, rate
+
+__all__ = [
+           "byars",
+           "dsr",
+           "dsr_non_independent",
+           "esp2013",
+           "exact",
+           "isr_rate",
+           "isr_ratio",
+           "mean",
+           "poisson_limits",
+           "proportion",
+           "rate",
+           "wilson",
+]
