@@ -1,26 +1,32 @@
 """Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
 
 Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
-`mean`. Each cites its source in its module's docstring; `tests/test_stats_phe.py` reproduces
-the package's published test values.
+`mean`, and `spc` (Making Data Count XmR charts, from NHSRplotthedots). Each cites its source
+in its module's docstring; `tests/test_stats_phe.py` and `tests/test_stats_spc.py` reproduce
+the packages' published test values.
 """
 
 from icsight.stats.means import mean
 from icsight.stats.poisson import byars, exact, poisson_limits
 from icsight.stats.proportions import proportion, wilson
 from icsight.stats.rates import dsr, dsr_non_independent, esp2013, isr_rate, isr_ratio, rate
+from icsight.stats.spc import SpcChart, assurance_type, spc, xmr_limits
 
 __all__ = [
-           "byars",
-           "dsr",
-           "dsr_non_independent",
-           "esp2013",
-           "exact",
-           "isr_rate",
-           "isr_ratio",
-           "mean",
-           "poisson_limits",
-           "proportion",
-           "rate",
-           "wilson",
+    "SpcChart",
+    "assurance_type",
+    "byars",
+    "dsr",
+    "dsr_non_independent",
+    "esp2013",
+    "exact",
+    "isr_rate",
+    "isr_ratio",
+    "mean",
+    "poisson_limits",
+    "proportion",
+    "rate",
+    "spc",
+    "wilson",
+    "xmr_limits",
 ]
