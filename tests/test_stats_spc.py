@@ -1,4 +1,4 @@
-"""icsight.stats.spc reproduces NHSRplotthedots' test vectors (tests/acceptance/spc_*.json)."""
+"""icsight.stats.process_control (spc) reproduces NHSRplotthedots' test vectors (tests/acceptance/spc_*.json)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from icsight.stats import spc as S  # noqa: N812  (short alias for many helpers)
+from icsight.stats import process_control as S  # noqa: N812  (short alias for many helpers)
 
 HERE = Path(__file__).resolve().parent / "acceptance"
 

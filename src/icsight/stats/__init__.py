@@ -8,9 +8,9 @@ the packages' published test values.
 
 from icsight.stats.means import mean
 from icsight.stats.poisson import byars, exact, poisson_limits
+from icsight.stats.process_control import SpcChart, assurance_type, spc, xmr_limits
 from icsight.stats.proportions import proportion, wilson
 from icsight.stats.rates import dsr, dsr_non_independent, esp2013, isr_rate, isr_ratio, rate
-from icsight.stats.spc import SpcChart, assurance_type, spc, xmr_limits
 
 __all__ = [
     "SpcChart",
