@@ -1,4 +1,4 @@
-"""icsight.stats.process_control (spc) reproduces NHSRplotthedots' test vectors (tests/acceptance/spc_*.json)."""
+"""icsight.stats.process_control (`spc`) reproduces NHSRplotthedots test vectors."""
 
 from __future__ import annotations
 
