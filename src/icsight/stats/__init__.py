@@ -1,11 +1,12 @@
 """Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
 
 Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
-`mean`, and `spc` (Making Data Count XmR charts, from NHSRplotthedots). Each cites its source
-in its module's docstring; `tests/test_stats_phe.py` and `tests/test_stats_spc.py` reproduce
+`mean`, `life_expectancy` and `spc` (Making Data Count XmR charts, from NHSRplotthedots). Each
+cites its source in its module's docstring; `tests/test_stats_phe.py` and `tests/test_stats_spc.py` reproduce
 the packages' published test values.
 """
 
+from icsight.stats.life_expectancy import life_expectancy
 from icsight.stats.means import mean
 from icsight.stats.poisson import byars, exact, poisson_limits
 from icsight.stats.process_control import SpcChart, assurance_type, spc, xmr_limits
@@ -22,6 +23,7 @@ __all__ = [
     "exact",
     "isr_rate",
     "isr_ratio",
+    "life_expectancy",
     "mean",
     "poisson_limits",
     "proportion",
