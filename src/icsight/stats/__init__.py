@@ -2,8 +2,8 @@
 
 Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
 `mean`, `life_expectancy` and `spc` (Making Data Count XmR charts, from NHSRplotthedots). Each
-cites its source in its module's docstring; `tests/test_stats_phe.py` and `tests/test_stats_spc.py` reproduce
-the packages' published test values.
+cites its source in its module's docstring; the `tests/test_stats_*.py` modules reproduce the
+packages' published test values.
 """
 
 from icsight.stats.life_expectancy import life_expectancy
