@@ -1,11 +1,12 @@
 """Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
 
 Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
-`mean`, `life_expectancy` and `spc` (Making Data Count XmR charts, from NHSRplotthedots). Each
-cites its source in its module's docstring; the `tests/test_stats_*.py` modules reproduce the
-packages' published test values.
+`mean`, `life_expectancy`, `funnel_limits` (proportions) and `spc` (Making Data Count XmR
+charts, from NHSRplotthedots). Each cites its source in its module's docstring; the
+`tests/test_stats_*.py` modules reproduce the packages' published test values.
 """
 
+from icsight.stats.funnels import funnel_limits, funnel_significance
 from icsight.stats.life_expectancy import life_expectancy
 from icsight.stats.means import mean
 from icsight.stats.poisson import byars, exact, poisson_limits
@@ -21,6 +22,8 @@ __all__ = [
     "dsr_non_independent",
     "esp2013",
     "exact",
+    "funnel_limits",
+    "funnel_significance",
     "isr_rate",
     "isr_ratio",
     "life_expectancy",

@@ -1,0 +1,35 @@
+"""Proportion funnel limits reproduce PHEindicatormethods' test tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from icsight.stats.funnels import funnel_limits, funnel_significance
+
+DATA = json.loads((Path(__file__).resolve().parent / "acceptance" /
+                   "phe_funnel_proportion.json").read_text())
+
+
+@pytest.mark.parametrize("case", DATA["limits_cases"], ids=lambda c: c["id"])
+def test_proportion_limits(case):
+    rows = case["input"]["rows"]
+    got = funnel_limits([r[0] for r in rows], [r[1] for r in rows],
+                        case["params"]["multiplier"])
+    cols = case["expected"]["columns"]
+    assert len(got) == len(case["expected"]["rows"]) == 100
+    for i, row in enumerate(case["expected"]["rows"]):
+        for col, value in zip(cols, row, strict=True):
+            if isinstance(value, str):
+                assert got[col].iloc[i] == value
+            else:
+                assert got[col].iloc[i] == pytest.approx(value, rel=1e-6, abs=1e-6), (i, col)
+
+
+def test_proportion_significance():
+    case = DATA["significance_cases"][0]
+    rows = case["input"]["rows"]
+    got = funnel_significance([r[1] for r in rows], [r[2] for r in rows])
+    assert got == case["expected"]["significance"]
