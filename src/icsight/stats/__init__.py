@@ -1,12 +1,13 @@
 """Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
 
 Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
-`mean`, `life_expectancy`, `funnel_limits` (proportions) and `spc` (Making Data Count XmR
+`mean`, `sii`, `life_expectancy`, `funnel_limits` (proportions) and `spc` (Making Data Count XmR
 charts, from NHSRplotthedots). Each cites its source in its module's docstring; the
 `tests/test_stats_*.py` modules reproduce the packages' published test values.
 """
 
 from icsight.stats.funnels import funnel_limits, funnel_significance
+from icsight.stats.inequality import sii
 from icsight.stats.life_expectancy import life_expectancy
 from icsight.stats.means import mean
 from icsight.stats.poisson import byars, exact, poisson_limits
@@ -31,6 +32,7 @@ __all__ = [
     "poisson_limits",
     "proportion",
     "rate",
+    "sii",
     "spc",
     "wilson",
     "xmr_limits",

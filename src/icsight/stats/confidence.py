@@ -42,5 +42,6 @@ def label(all_levels: list[float]) -> str:
 
 
 def _tag(level: float) -> str:
+    """95_0 for 0.95, 99_8 for 0.998: the suffix PHEindicatormethods puts in column names."""
     whole, frac = f"{level * 100:.1f}".split(".")
     return f"{whole}_{frac}"
