@@ -33,3 +33,30 @@ def test_proportion_significance():
     rows = case["input"]["rows"]
     got = funnel_significance([r[1] for r in rows], [r[2] for r in rows])
     assert got == case["expected"]["significance"]
+
+
+RATIO = json.loads((Path(__file__).resolve().parent / "acceptance" /
+                    "phe_funnel_ratio.json").read_text())
+
+
+@pytest.mark.parametrize("case", RATIO["limits_cases"], ids=lambda c: c["id"])
+def test_ratio_limits(case):
+    from icsight.stats.funnels import funnel_limits_ratio
+
+    rows = case["input"]["rows"]
+    got = funnel_limits_ratio([r[0] for r in rows], [r[1] for r in rows],
+                              case["params"]["ratio_type"])
+    cols = case["expected"]["columns"]
+    assert len(got) == len(case["expected"]["rows"])
+    for i, row in enumerate(case["expected"]["rows"]):
+        for col, value in zip(cols, row, strict=True):
+            assert got[col].iloc[i] == pytest.approx(value, rel=1e-6, abs=1e-6), (i, col)
+
+
+def test_ratio_significance():
+    from icsight.stats.funnels import funnel_significance_ratio
+
+    case = RATIO["significance_cases"][0]
+    rows = case["input"]["rows"]
+    got = funnel_significance_ratio([r[0] for r in rows], [r[1] for r in rows])
+    assert got == case["expected"]["significance"]

@@ -1,12 +1,17 @@
 """Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
 
 Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
-`mean`, `sii`, `life_expectancy`, `funnel_limits` (proportions) and `spc` (Making Data Count XmR
+`mean`, `sii`, `life_expectancy`, `funnel_limits` (proportions, ratios) and `spc` (Making Data Count XmR
 charts, from NHSRplotthedots). Each cites its source in its module's docstring; the
 `tests/test_stats_*.py` modules reproduce the packages' published test values.
 """
 
-from icsight.stats.funnels import funnel_limits, funnel_significance
+from icsight.stats.funnels import (
+    funnel_limits,
+    funnel_limits_ratio,
+    funnel_significance,
+    funnel_significance_ratio,
+)
 from icsight.stats.inequality import sii
 from icsight.stats.life_expectancy import life_expectancy
 from icsight.stats.means import mean
@@ -24,7 +29,9 @@ __all__ = [
     "esp2013",
     "exact",
     "funnel_limits",
+    "funnel_limits_ratio",
     "funnel_significance",
+    "funnel_significance_ratio",
     "isr_rate",
     "isr_ratio",
     "life_expectancy",

@@ -7,8 +7,13 @@ significance against the limits for its own denominator (`assign_funnel_signific
 Ported from the maths documented in `shared/reference/stats-methods.md` B.9 (PHEindicatormethods
 v2.1.0, `R/Funnels.R`, `R/utils.R`); tests reproduce the package's limit tables.
 
-Ratio and rate funnels, and the Spiegelhalter overdispersion adjustment (FunnelPlotR), are not
-yet ported.
+Ratios (observed / expected, e.g. indirectly standardised ratios): for each observed count O
+on the axis, the expected counts at which O sits exactly on the 95% or 99.8% limit are found by
+bisection on the Poisson distribution, as the package does (the bisection, not the closed-form
+chi-square quantile, is what its published tables hold); the limits are O / expected (minus 1
+for `ratio_type="count"`, times 100 for `"isr"`).
+
+Rate funnels and the Spiegelhalter overdispersion adjustment (FunnelPlotR) are not yet ported.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ import math
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
+from scipy.stats import poisson
+
+from icsight.stats.poisson import poisson_limits
 
 
 def _digits(x: float) -> int:
@@ -92,3 +100,58 @@ def funnel_significance(numerator, denominator) -> list[str]:
                 break
         out.append(label)
     return out
+
+
+def _poisson_mean(observed: float, p: float, side: str) -> float:
+    """The Poisson mean at which P(X <= O) = p (side "high") or P(X >= O) = p (side "low"),
+    by the package's bisection on v in (0, 1) with mean = (1 + O) v / (1 - v)."""
+    v, dv = 0.5, 0.5
+    while dv > 1e-7:
+        dv *= 0.5
+        mu = (1 + observed) * v / (1 - v)
+        if side == "high":
+            v = v + dv if poisson.cdf(observed, mu) > p else v - dv
+        else:
+            v = v - dv if poisson.sf(observed - 1, mu) > p else v + dv
+    return (1 + observed) * v / (1 - v)
+
+
+def funnel_limits_ratio(observed, expected, ratio_type: str = "count") -> pd.DataFrame:
+    """Funnel limits for ratios of observed to expected counts (100 rows by observed count)."""
+    if ratio_type not in ("count", "isr"):
+        raise ValueError("ratio_type must be 'count' or 'isr'")
+    e = np.asarray(expected, float)
+    # the axis runs over the range of expected counts, as the package draws it
+    axis = axis_points(e.min(), e.max(), offset=1)
+    out = pd.DataFrame({"Observed_events": axis})
+    for name, p in (("2s", 0.025), ("3s", 0.001)):
+        lower_mu = np.array([_poisson_mean(x, p, "high") for x in axis])
+        upper_mu = np.array([_poisson_mean(x, p, "low") for x in axis])
+        out[f"lower_{name}_exp_events"] = lower_mu
+        out[f"lower_{name}_limit"] = _ratio_scale(axis / lower_mu, ratio_type)
+        out[f"upper_{name}_exp_events"] = upper_mu
+        out[f"upper_{name}_limit"] = _ratio_scale(axis / upper_mu, ratio_type)
+    out["statistic"], out["method"] = f"ratio ({ratio_type})", "Poisson"
+    return out
+
+
+def _ratio_scale(ratio: np.ndarray, ratio_type: str) -> np.ndarray:
+    return ratio - 1 if ratio_type == "count" else ratio * 100
+
+
+def funnel_significance_ratio(observed, expected) -> list[str]:
+    """Each area's ratio against 1: High/Low at 99.8% (0.001) then 95% (0.025), from the exact
+    (O < 10) or Byar's limits of O divided by the expected count."""
+    o = np.asarray(observed, float)
+    e = np.asarray(expected, float)
+    labels = np.full(len(o), "Not significant", dtype=object)
+    decided = np.zeros(len(o), bool)
+    for level, tag in ((0.998, "0.001"), (0.95, "0.025")):
+        lower, upper, _ = poisson_limits(o, level)
+        lower = np.where(o == 0, 0.0, lower) / e
+        upper = upper / e
+        high = ~decided & (lower > 1)
+        low = ~decided & (upper < 1)
+        labels[high], labels[low] = f"High ({tag})", f"Low ({tag})"
+        decided |= high | low
+    return list(labels)
