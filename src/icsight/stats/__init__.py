@@ -1,9 +1,10 @@
 """Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
 
 Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
-`mean`, `sii`, `life_expectancy`, `funnel_limits` (proportions, ratios) and `spc` (Making Data Count XmR
-charts, from NHSRplotthedots). Each cites its source in its module's docstring; the
-`tests/test_stats_*.py` modules reproduce the packages' published test values.
+`mean`, `sii`, `life_expectancy`, `funnel_limits` (proportions; `funnel_limits_ratio` for
+ratios) and `spc` (Making Data Count XmR charts, from NHSRplotthedots). Each cites its source in
+its module's docstring; the `tests/test_stats_*.py` modules reproduce the packages' published
+test values.
 """
 
 from icsight.stats.funnels import (
