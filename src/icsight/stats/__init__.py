@@ -1,10 +1,14 @@
-"""Statistical methods NHS analysts know, ported (maths, not code) from PHEindicatormethods.
+"""Statistical methods NHS analysts know, ported (maths, not code) from the R packages they use.
 
-Names follow what analysts call them: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`,
-`mean`, `sii`, `life_expectancy`, `funnel_limits` (proportions; `funnel_limits_ratio` for
-ratios) and `spc` (Making Data Count XmR charts, from NHSRplotthedots). Each cites its source in
-its module's docstring; the `tests/test_stats_*.py` modules reproduce the packages' published
-test values.
+Names follow what analysts call them:
+
+- from PHEindicatormethods: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`, `mean`,
+  `sii`, `life_expectancy`, `funnel_limits` (proportions) and `funnel_limits_ratio`;
+- from FunnelPlotR: `sr_limits`, `tau_squared`, `adjusted_sr_limits` (overdispersion);
+- from NHSRplotthedots: `spc` (Making Data Count XmR charts with icons).
+
+Each cites its source in its module's docstring; the `tests/test_stats_*.py` modules reproduce
+the packages' published test values.
 """
 
 from icsight.stats.funnels import (
@@ -16,6 +20,7 @@ from icsight.stats.funnels import (
 from icsight.stats.inequality import sii
 from icsight.stats.life_expectancy import life_expectancy
 from icsight.stats.means import mean
+from icsight.stats.overdispersion import adjusted_sr_limits, outliers, sr_limits, tau_squared
 from icsight.stats.poisson import byars, exact, poisson_limits
 from icsight.stats.process_control import SpcChart, assurance_type, spc, xmr_limits
 from icsight.stats.proportions import proportion, wilson
@@ -23,6 +28,7 @@ from icsight.stats.rates import dsr, dsr_non_independent, esp2013, isr_rate, isr
 
 __all__ = [
     "SpcChart",
+    "adjusted_sr_limits",
     "assurance_type",
     "byars",
     "dsr",
@@ -37,11 +43,14 @@ __all__ = [
     "isr_ratio",
     "life_expectancy",
     "mean",
+    "outliers",
     "poisson_limits",
     "proportion",
     "rate",
     "sii",
     "spc",
+    "sr_limits",
+    "tau_squared",
     "wilson",
     "xmr_limits",
 ]
