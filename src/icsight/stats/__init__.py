@@ -3,7 +3,8 @@
 Names follow what analysts call them:
 
 - from PHEindicatormethods: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`, `mean`,
-  `sii`, `life_expectancy`, `funnel_limits` (proportions) and `funnel_limits_ratio`;
+  `sii`, `life_expectancy`, `funnel_limits` (proportions), `funnel_limits_ratio` and
+  `funnel_limits_rate`, with their `funnel_significance*` companions;
 - from FunnelPlotR: `sr_limits`, `tau_squared`, `adjusted_sr_limits` (overdispersion);
 - from NHSRplotthedots: `spc` (Making Data Count XmR charts with icons).
 
@@ -13,8 +14,11 @@ the packages' published test values.
 
 from icsight.stats.funnels import (
     funnel_limits,
+    funnel_limits_rate,
     funnel_limits_ratio,
+    funnel_points_rate,
     funnel_significance,
+    funnel_significance_rate,
     funnel_significance_ratio,
 )
 from icsight.stats.inequality import sii
@@ -36,8 +40,11 @@ __all__ = [
     "esp2013",
     "exact",
     "funnel_limits",
+    "funnel_limits_rate",
     "funnel_limits_ratio",
+    "funnel_points_rate",
     "funnel_significance",
+    "funnel_significance_rate",
     "funnel_significance_ratio",
     "isr_rate",
     "isr_ratio",

@@ -13,7 +13,11 @@ bisection on the Poisson distribution, as the package does (the bisection, not t
 chi-square quantile, is what its published tables hold); the limits are O / expected (minus 1
 for `ratio_type="count"`, times 100 for `"isr"`).
 
-Rate funnels and the Spiegelhalter overdispersion adjustment (FunnelPlotR) are not yet ported.
+Rates (crude or directly standardised): each area's denominator is derived from its events and
+rate (multiplier x events / rate; for a crude rate with no events, the population given); the
+limits come from the same bisection, with population = expected events / average rate, and are
+reported per year of data. For DSRs, areas with fewer than 10 events are not plotted or tested.
+The Spiegelhalter overdispersion adjustment is in `icsight.stats.overdispersion`.
 """
 
 from __future__ import annotations
@@ -154,4 +158,86 @@ def funnel_significance_ratio(observed, expected) -> list[str]:
         low = ~decided & (upper < 1)
         labels[high], labels[low] = f"High ({tag})", f"Low ({tag})"
         decided |= high | low
+    return list(labels)
+
+
+def _derived_denominator(events, rate, rate_type, multiplier, denominator=None) -> np.ndarray:
+    ev = np.asarray(events, float)
+    r = np.asarray(rate, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = multiplier * ev / r
+    if rate_type == "dsr":
+        return np.where(ev == 0, np.nan, derived)
+    if denominator is not None:
+        return np.where(ev == 0, np.asarray(denominator, float), derived)
+    return derived
+
+
+def funnel_limits_rate(events, rate, rate_type: str, years_of_data: float,
+                       multiplier: float = 100_000, denominator=None) -> pd.DataFrame:
+    """Funnel limits for crude or directly standardised rates (100 rows by event count)."""
+    if rate_type not in ("crude", "dsr"):
+        raise ValueError("rate_type must be 'crude' or 'dsr'")
+    ev = np.asarray(events, float)
+    den = _derived_denominator(events, rate, rate_type, multiplier, denominator)
+    ok = np.isfinite(den)
+    av = ev[ok].sum() / den[ok].sum()
+    per_year = den[ok] / years_of_data
+    lo_den = 0 if per_year.max() > 2 * per_year.min() else _signif_floor(per_year.min())
+    hi_den = _signif_ceiling(per_year.max())
+    lo_ev = math.floor(lo_den * years_of_data * av)
+    hi_ev = math.ceil(hi_den * years_of_data * av)
+    axis = _axis_between(lo_ev, hi_ev)
+    out = pd.DataFrame({"Events": axis})
+    for name, p in (("2s", 0.025), ("3s", 0.001)):
+        for bound, side in (("lower", "high"), ("upper", "low")):
+            population = np.array([_poisson_mean(x, p, side) for x in axis]) / av
+            out[f"{bound}_{name}_population_1_year"] = population / years_of_data
+            out[f"{bound}_{name}_limit"] = axis / population * multiplier
+    out["baseline"] = av * multiplier
+    out["statistic"] = f"rate ({rate_type} per {multiplier:,.0f})"
+    out["method"] = "Poisson"
+    return out
+
+
+def _axis_between(lo: float, hi: float) -> np.ndarray:
+    points = [max(1, lo)]
+    for j in range(2, 101):
+        prev = points[-1]
+        points.append(max(round((hi / prev) ** (1 / (101 - j)) * prev), prev + 1))
+    return np.array(points, dtype=float)
+
+
+def funnel_points_rate(events, rate, rate_type: str, years_of_data: float,
+                       multiplier: float = 100_000, denominator=None) -> pd.DataFrame:
+    """What to plot for each area: its rate (not for DSRs from fewer than 10 events) and its
+    derived denominator per year."""
+    ev = np.asarray(events, float)
+    den = _derived_denominator(events, rate, rate_type, multiplier, denominator)
+    chart = np.asarray(rate, float).copy()
+    if rate_type == "dsr":
+        chart = np.where(ev < 10, np.nan, chart)
+        den = np.where(ev < 10, np.nan, den)
+    return pd.DataFrame({"rate_chart": chart, "denominator_derived": den / years_of_data})
+
+
+def funnel_significance_rate(events, rate, rate_type: str, multiplier: float = 100_000,
+                             denominator=None) -> list[str]:
+    """Each area's rate against the overall rate: High/Low at 99.8% then 95%."""
+    ev = np.asarray(events, float)
+    den = _derived_denominator(events, rate, rate_type, multiplier, denominator)
+    ok = np.isfinite(den)
+    av = ev[ok].sum() / den[ok].sum()
+    labels = np.full(len(ev), "Not significant", dtype=object)
+    decided = np.zeros(len(ev), bool)
+    for level, tag in ((0.998, "0.001"), (0.95, "0.025")):
+        lower, upper, _ = poisson_limits(ev, level)
+        lower = np.where(ev == 0, 0.0, lower) / den
+        upper = upper / den
+        high = ~decided & (av < lower)
+        low = ~decided & (av > upper)
+        labels[high], labels[low] = f"High ({tag})", f"Low ({tag})"
+        decided |= high | low
+    if rate_type == "dsr":
+        labels[ev < 10] = "Not applicable for events less than 10 for dsrs"
     return list(labels)
