@@ -10,8 +10,9 @@ and breakdowns stack into one table:
 - `group`: the value within the breakdown: `BLMK`; a place name; the PCN's or practice's
   ODS code (names are in the `pcns` and `practices` tables); IMD quintile `1` (most deprived)
   to `5`; ethnic group; age band; sex;
-- `numerator`, `denominator`: counts of patients;
-- `value`, `lower_ci`, `upper_ci`: percentage with Wilson 95% limits.
+- `numerator`, `denominator`: counts (patients, events or people, as the indicator says);
+- `value`, `lower_ci`, `upper_ci`: the percentage with Wilson 95% limits, or the rate with
+  exact/Byar's 95% limits.
 
 Groups with no patients in the denominator are left out. Counts are not suppressed here: this
 is the analyst-level output; small-number suppression for wider audiences is applied on
@@ -27,6 +28,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from icsight.stats.proportions import wilson
+from icsight.stats.rates import rate
 
 COLUMNS = ["indicator_id", "period_end", "breakdown", "group", "numerator", "denominator",
            "value", "lower_ci", "upper_ci"]
@@ -52,11 +54,18 @@ def with_breakdown_columns(lake, patients: ir.Table) -> ir.Table:
     )
 
 
-def tidy_breakdowns(lake, patients: ir.Table, outcome: str, indicator_id: str,
-                    period_end: dt.date) -> pd.DataFrame:
-    """Numerator, denominator, percentage and Wilson CI for every breakdown and group."""
-    t = with_breakdown_columns(lake, patients)
-    t = t.mutate(_hit=t[outcome].cast("int64"))
+def tidy_breakdowns(lake, rows: ir.Table, numerator: str, indicator_id: str,
+                    period_end: dt.date, method: str = "proportion",
+                    multiplier: float = 100) -> pd.DataFrame:
+    """Numerator, denominator, value and 95% CI for every breakdown and group.
+
+    `rows` has one row per unit of the denominator (a patient, an attendance, a pathway) with
+    its breakdown attributes and a `numerator` column: true/false, or a count of events for a
+    rate. `method` is `proportion` (Wilson limits; value x multiplier, 100 = percent) or `rate`
+    (exact/Byar's limits; events per `multiplier` people).
+    """
+    t = with_breakdown_columns(lake, rows)
+    t = t.mutate(_hit=t[numerator].cast("int64"))
     frames = []
     with lake.materialised(t) as t:  # computed once, grouped eight ways
         for breakdown in BREAKDOWNS:
@@ -67,15 +76,21 @@ def tidy_breakdowns(lake, patients: ir.Table, outcome: str, indicator_id: str,
             frames.append(counts)
     out = pd.concat(frames, ignore_index=True)
     out = out[out.denominator > 0]
-    lower, upper = wilson(out.numerator, out.denominator)
+    if method == "proportion":
+        lower, upper = wilson(out.numerator, out.denominator)
+    elif method == "rate":
+        limits = rate(out.numerator.to_numpy(), out.denominator.to_numpy(), 0.95, 1)
+        lower, upper = limits.lowercl.to_numpy(), limits.uppercl.to_numpy()
+    else:
+        raise ValueError(f"unknown method {method!r}")
     out = out.assign(
         indicator_id=indicator_id,
         period_end=period_end.isoformat(),
         numerator=out.numerator.astype("int64"),
         denominator=out.denominator.astype("int64"),
-        value=100 * out.numerator / out.denominator,
-        lower_ci=100 * lower,
-        upper_ci=100 * upper,
+        value=multiplier * out.numerator / out.denominator,
+        lower_ci=multiplier * lower,
+        upper_ci=multiplier * upper,
     )
     order = {b: i for i, b in enumerate(BREAKDOWNS)}
     out = out.sort_values(["breakdown", "group"], key=lambda s: s.map(order)

@@ -36,7 +36,16 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
+from icsight.indicators.common import (
+    age_on,
+    as_date,
+    on_register,
+    one_year_before,
+    registered_on,
+)
 from icsight.model.codelists import codelist, home_diastolic_bp, home_systolic_bp
+
+__all__ = ["age_on", "as_date", "cvdp007hyp", "cvdp007hyp_patients", "registered_on"]
 
 INDICATOR_ID = "CVDP007HYP"
 TITLE = "Hypertension: treated to appropriate threshold (all ages)"
@@ -49,47 +58,9 @@ THRESHOLDS = {
 MIN_SYSTOLIC, MIN_DIASTOLIC = 50, 20
 
 
-def as_date(value: str | dt.date) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-
-
-def one_year_before(day: dt.date) -> dt.date:
-    """The same day a year earlier (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
-def age_on(month_of_birth: ir.DateValue, day: dt.date) -> ir.IntegerValue:
-    """Age in whole years on `day`, treating the month of birth as the 1st of that month."""
-    not_yet = (month_of_birth.month() > day.month).cast("int64")
-    return day.year - month_of_birth.year().cast("int64") - not_yet
-
-
-def registered_on(patients: ir.Table, day: dt.date) -> ir.Table:
-    """Patients registered with a practice, and alive, on `day`."""
-    return patients.filter(
-        patients.registration_start <= day,
-        patients.registration_end.isnull() | (patients.registration_end > day),
-        patients.date_of_death.isnull() | (patients.date_of_death > day),
-    )
-
-
-def last_code_date(events: ir.Table, codes: list[str], name: str) -> ir.Table:
-    """Each patient's latest date of any code in `codes`, as column `name`."""
-    hits = events.filter(events.snomed_code.isin(codes))
-    return hits.group_by("patient_id").agg(**{name: hits.date.max()})
-
-
 def hypertension_register(events: ir.Table, day: dt.date) -> ir.Table:
     """Patient ids on the hypertension register on `day` (latest HYP_COD after any HYPRES_COD)."""
-    events = events.filter(events.date <= day)
-    diagnosed = last_code_date(events, codelist("hyp_cod").codes, "last_diagnosis")
-    resolved = last_code_date(events, codelist("hypres_cod").codes, "last_resolved")
-    both = diagnosed.left_join(resolved, "patient_id")
-    on_register = both.last_resolved.isnull() | (both.last_diagnosis > both.last_resolved)
-    return both.filter(on_register).select("patient_id", "last_diagnosis")
+    return on_register(events, day, codelist("hyp_cod").codes, codelist("hypres_cod").codes)
 
 
 def _daily_lowest(events: ir.Table, codes: list[str], home_codes: list[str], minimum: float,
