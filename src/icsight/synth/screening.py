@@ -21,13 +21,15 @@ BLMK sits below England except for breast (seed 001: "with the exception of brea
 uptake of cancer screening has been below the England average over the last 10 years").
 
 How the figures are reached: the record only holds events while a person is registered with a
-BLMK practice and within the five-year window, so people who moved in recently, or whose last
-cervical test was 5 to 5.5 years ago, have no qualifying test on the record even if they had
-one. Rather than invent tests at the window start, each programme's overall level of take-up
-is solved so that the KPI as measured from the generated record meets the BLMK aim; take-up is
-therefore slightly higher than the KPI among people with a full history. Coverage at dates
-well before the reference date is understated for the same reason (its look-back reaches
-outside the window). The bowel age extension to 50-59 (completed 2025) is not modelled.
+BLMK practice and within the five-year window. People who register while eligible are invited
+within six months of registering (their earlier screening is not in the record, so they are
+treated as due). Women whose last cervical test was 5 to 5.5 years before the reference date
+count for the 50-64 KPI but their test falls before the window, so it is missing: no tests are
+invented at the window start. Instead each programme's level of take-up (one per KPI age band)
+is solved so that the KPI as measured from the generated record meets the BLMK aim, which
+leaves uptake (tested within six months of an invitation) close to coverage. Coverage on dates
+well before the reference date is understated, as its look-back reaches outside the window.
+The bowel age extension to 50-59 (completed 2025) is not modelled.
 """
 
 from __future__ import annotations
@@ -236,8 +238,8 @@ def _invitations(ctx: SynthContext, rng: np.random.Generator, prog: Programme,
     who, when = [], []
     live = np.ones(len(people), bool)
     while live.any():
-        t = dob + age * DAYS_PER_YEAR
-        live &= (age < prog.last_age) & (t <= end)
+        t = np.ceil(dob + age * DAYS_PER_YEAR)  # the first whole day at that age
+        live &= (t - dob < prog.last_age * DAYS_PER_YEAR) & (t <= end)
         keep = live & (t >= first_kept)
         who.append(people[keep])
         when.append(t[keep].astype(np.int32))
