@@ -107,15 +107,21 @@ def _check(lake_dir: Path) -> int:
     return 0
 
 
-@main.command()
-@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path),
+@main.group(invoke_without_command=True)
+@click.option("--lake", "lake_dir", type=click.Path(path_type=Path),
               help="The lake folder (from `icsight synth`).")
 @click.option("--as-of", "as_of", default=None,
               help="Period end date YYYY-MM-DD (default: the lake's reference date).")
-@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path),
-              help="CSV file to write.")
-def indicators(lake_dir, as_of, out_file) -> None:
-    """Compute CVDP007HYP (hypertension treated to target) with breakdowns, to a CSV file."""
+@click.option("--out", "out_file", type=click.Path(path_type=Path), help="CSV file to write.")
+@click.option("--id", "ids", multiple=True,
+              help="Indicator id (repeatable); `all` for the whole catalogue. Default CVDP007HYP.")
+@click.pass_context
+def indicators(ctx, lake_dir, as_of, out_file, ids) -> None:
+    """Compute indicators with breakdowns to a CSV file; `list` and `show ID` describe them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if lake_dir is None or out_file is None:
+        raise click.UsageError("give --lake DIR and --out FILE.csv (or use `list` / `show ID`)")
     from icsight.engine import LakeError, open_lake
 
     try:
@@ -123,15 +129,67 @@ def indicators(lake_dir, as_of, out_file) -> None:
     except LakeError as e:
         console.print(f"[red]{e}[/red]")
         sys.exit(2)
-    from icsight.indicators.cvdprevent import cvdp007hyp
+    from icsight.indicators.catalogue import catalogue, compute
 
+    chosen = list(catalogue()) if "all" in ids else [i.upper() for i in ids] or ["CVDP007HYP"]
+    unknown = [i for i in chosen if i not in catalogue()]
+    if unknown:
+        raise click.BadParameter(f"unknown indicator {', '.join(unknown)}; see "
+                                 "`icsight indicators list`", param_hint="--id")
     as_of = as_of or lake.reference_date
-    with console.status(f"computing CVDP007HYP to {as_of}"):
-        result = cvdp007hyp(lake, as_of)
+    with console.status(f"computing {len(chosen)} indicator(s) to {as_of}"):
+        result = compute(lake, as_of, chosen)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(out_file, index=False)
     console.print(f"[green]Wrote[/green] {out_file}: {len(result)} rows")
-    _summary(result)
+    if chosen == ["CVDP007HYP"]:
+        _summary(result)
+    else:
+        _headlines(result)
+
+
+@indicators.command("list")
+def indicators_list() -> None:
+    """Print the indicator catalogue."""
+    from icsight.indicators.catalogue import PROGRAMMES, catalogue
+
+    table = Table(title="icsight indicator catalogue")
+    for col in ("id", "programme", "title", "unit", "polarity", "target"):
+        table.add_column(col)
+    for ind in sorted(catalogue().values(), key=lambda i: (i.programme, i.id)):
+        target = "" if ind.target is None else f"{ind.target:g}"
+        table.add_row(ind.id, PROGRAMMES[ind.programme], ind.title, ind.unit, ind.polarity,
+                      target)
+    out.print(table)
+
+
+@indicators.command("show")
+@click.argument("indicator_id")
+def indicators_show(indicator_id) -> None:
+    """Print one indicator's definition."""
+    from icsight.indicators.catalogue import indicator
+
+    try:
+        ind = indicator(indicator_id)
+    except KeyError as e:
+        console.print(f"[red]{e.args[0]}[/red]")
+        sys.exit(2)
+    table = Table(title=f"{ind.id}: {ind.title}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in ind.describe().items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+def _headlines(result) -> None:
+    table = Table(title="Indicators for BLMK")
+    for col in ("indicator", "numerator", "denominator", "value", "95% CI"):
+        table.add_column(col)
+    for r in result[result.breakdown == "icb"].itertuples():
+        table.add_row(r.indicator_id, f"{r.numerator:,}", f"{r.denominator:,}",
+                      f"{r.value:.1f}", f"{r.lower_ci:.1f}-{r.upper_ci:.1f}")
+    out.print(table)
 
 
 def _summary(result) -> None:

@@ -88,4 +88,6 @@ def flag(people: ir.Table, hits: ir.Table, name: str) -> ir.Table:
     """Add boolean column `name`: whether each person is in `hits` (a table of patient ids)."""
     marked = hits.select("patient_id").distinct().mutate(**{name: ibis.literal(True)})
     joined = people.left_join(marked, "patient_id")
+    if "patient_id_right" in joined.columns:  # ibis keeps the right key of a left join
+        joined = joined.drop("patient_id_right")
     return joined.mutate(**{name: joined[name].fill_null(False)})

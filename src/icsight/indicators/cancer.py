@@ -1,0 +1,72 @@
+"""Cancer programme: screening coverage as the national KPIs define it.
+
+Coverage is a point-in-time measure on the period end: of the eligible population, the share
+with an adequate screen within the look-back (NHS England screening KPIs; clinical-indicators.md
+1.4). People whose screening was ceased for clinical reasons leave the denominator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis.expr.types as ir
+
+from icsight.indicators.catalogue import Indicator, register
+from icsight.indicators.common import flag, has_event, months_before, population_on
+
+STRATEGY = "Cancer Board workplan: screening coverage (bowel, breast, cervical) and HPV uptake"
+
+
+def _coverage(lake, day: dt.date, programme: str, ages: tuple[int, int], months: int,
+              women_only: bool, older_months: int | None = None) -> ir.Table:
+    people = population_on(lake, day)
+    people = people.filter(people.age >= ages[0], people.age <= ages[1])
+    if women_only:
+        people = people.filter(people.sex == "female")
+    screening = lake.table("screening")
+    ceased = screening.filter(screening.programme == programme, screening.event == "ceased",
+                              screening.date <= day).select("patient_id").distinct()
+    people = people.anti_join(ceased, "patient_id")
+    tests = screening.filter(screening.programme == programme, screening.event == "tested")
+    recent = has_event(tests, "date", months_before(day, months), day)
+    people = flag(people, recent, "in_window")
+    if older_months is None:
+        return people.mutate(numerator=people.in_window)
+    longer = flag(people, has_event(tests, "date", months_before(day, older_months), day),
+                  "in_longer_window")
+    return longer.mutate(numerator=(longer.age < 50) & longer.in_window
+                         | (longer.age >= 50) & longer.in_longer_window)
+
+
+register(Indicator(
+    id="SCREEN_BOWEL", title="Bowel cancer screening coverage (60-74)",
+    description="Percentage of people aged 60-74 adequately screened for bowel cancer in the "
+                "previous 30 months.",
+    programme="cancer", strategy=STRATEGY,
+    numerator="an adequate FIT result in the 30 months to the period end",
+    denominator="registered people aged 60-74, excluding those ceased for clinical reasons",
+    rows=lambda lake, day: _coverage(lake, day, "bowel", (60, 74), 30, False),
+    target=76.0, source="NHS bowel screening KPI (Fingertips definition); achievable 76% "
+                        "(thresholds from April 2025)",
+))
+register(Indicator(
+    id="SCREEN_BREAST", title="Breast cancer screening coverage (53-70)",
+    description="Percentage of women aged 53-70 screened for breast cancer in the previous 36 "
+                "months.",
+    programme="cancer", strategy=STRATEGY,
+    numerator="an adequate screen in the 36 months to the period end",
+    denominator="registered women aged 53-70, excluding those ceased",
+    rows=lambda lake, day: _coverage(lake, day, "breast", (53, 70), 36, True),
+    target=80.0, source="NHS breast screening KPI; acceptable 70%, achievable 80%",
+))
+register(Indicator(
+    id="SCREEN_CERVICAL", title="Cervical screening coverage (25-64, age-appropriate)",
+    description="Percentage of women aged 25-64 screened within 3.5 years (ages 25-49) or "
+                "5.5 years (ages 50-64).",
+    programme="cancer", strategy=STRATEGY,
+    numerator="an adequate test within 3.5 years (25-49) or 5.5 years (50-64)",
+    denominator="registered women aged 25-64, excluding those ceased",
+    rows=lambda lake, day: _coverage(lake, day, "cervical", (25, 64), 42, True, 66),
+    target=80.0, source="NHS cervical screening KPI (NHS Digital Cervical Screening Programme); "
+                        "acceptable 80%",
+))

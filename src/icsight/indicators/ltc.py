@@ -1,0 +1,94 @@
+"""Long-term conditions programme: hypertension (CVDPREVENT) and heart failure medicines.
+
+Strategy (seed 001, long-term conditions workplan): hypertension treated to target above 80%
+by the end of 2025, narrowing the deprivation gradient; heart failure SGLT2i/MRA optimisation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis.expr.types as ir
+
+from icsight.indicators.catalogue import Indicator, register
+from icsight.indicators.common import flag, has_event, months_before, on_register, population_on
+from icsight.indicators.cvdprevent import cvdp007hyp_patients
+from icsight.model.codelists import codelist
+
+CVDP_SOURCE = ("CVDPREVENT indicator metadata (NHS England / NHS Benchmarking Network); "
+               "clinical-indicators.md 1.1")
+HYP_STRATEGY = "LTC workplan: hypertension treated to target >80% by end of 2025"
+
+
+def _hypertension(lake, day: dt.date, ages=None, outcome="treated") -> ir.Table:
+    t = cvdp007hyp_patients(lake, day)
+    if ages is not None:
+        t = t.filter(t.age >= ages[0], t.age <= ages[1])
+    hit = t.treated_to_target if outcome == "treated" else t.last_bp_date.notnull()
+    return t.mutate(numerator=hit)
+
+
+for _id, _title, _ages, _outcome, _num in (
+    ("CVDP007HYP", "Hypertension: treated to appropriate threshold (all ages)", None, "treated",
+     "last BP in 12 months at or below the age-appropriate threshold"),
+    ("CVDP002HYP", "Hypertension: treated to appropriate threshold (ages 18-79)", (18, 79),
+     "treated", "last BP in 12 months at or below 140/90 (135/85 home)"),
+    ("CVDP003HYP", "Hypertension: treated to appropriate threshold (ages 80+)", (80, 200),
+     "treated", "last BP in 12 months at or below 150/90 (145/85 home)"),
+    ("CVDP004HYP", "Hypertension: BP recorded in the preceding 12 months", None, "recorded",
+     "a valid BP reading in the preceding 12 months"),
+):
+    register(Indicator(
+        id=_id, title=_title,
+        description=f"Of patients with hypertension, the percentage with {_num}.",
+        programme="ltc", strategy=HYP_STRATEGY, numerator=_num,
+        denominator="patients aged 18+ on the hypertension register (HYP_COD not resolved)"
+        + ("" if _ages is None else f", aged {_ages[0]}-{min(_ages[1], 200)}"),
+        rows=lambda lake, day, a=_ages, o=_outcome: _hypertension(lake, day, a, o),
+        codelists=("hyp_cod", "hypres_cod", "systolic_bp_qof", "diastolic_bp_qof"),
+        target=80 if _outcome == "treated" else None,
+        target_date="2025-12-31" if _outcome == "treated" else None, source=CVDP_SOURCE,
+    ))
+
+
+def _heart_failure(lake, day: dt.date, bnf_prefixes: tuple[str, ...]) -> ir.Table:
+    people = population_on(lake, day)
+    people = people.filter(people.age >= 18)
+    register_ = on_register(lake.table("clinical_events"), day, codelist("hf_cod").codes,
+                            codelist("hfres_cod").codes)
+    people = people.join(register_, "patient_id")
+    meds = lake.table("medications")
+
+    def is_drug(m):
+        cond = m.bnf_code.startswith(bnf_prefixes[0])
+        for prefix in bnf_prefixes[1:]:
+            cond = cond | m.bnf_code.startswith(prefix)
+        return cond
+
+    issued = has_event(meds, "date", months_before(day, 6), day, is_drug)
+    return flag(people, issued, "numerator")
+
+
+register(Indicator(
+    id="HF_SGLT2I", title="Heart failure: treated with an SGLT2 inhibitor",
+    description="Of patients on the heart failure register, the percentage issued an SGLT2 "
+                "inhibitor in the last 6 months (CVDP004HF-style; one of the four pillars of "
+                "HFrEF treatment, NICE NG106).",
+    programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
+    numerator="issued an SGLT2i (BNF 0601023A*) in the 6 months to the period end",
+    denominator="patients aged 18+ on the heart failure register (HF_COD not resolved)",
+    rows=lambda lake, day: _heart_failure(lake, day, ("0601023A",)),
+    codelists=("hf_cod", "hfres_cod", "sglt2i_snomed"),
+    source="CVDPREVENT CVDP004HF (definition pending the API metadata); NICE NG106",
+))
+register(Indicator(
+    id="HF_MRA", title="Heart failure: treated with a mineralocorticoid receptor antagonist",
+    description="Of patients on the heart failure register, the percentage issued an MRA "
+                "(spironolactone or eplerenone) in the last 6 months.",
+    programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
+    numerator="issued spironolactone (BNF 0202030S0) or eplerenone (0202030X0) in 6 months",
+    denominator="patients aged 18+ on the heart failure register (HF_COD not resolved)",
+    rows=lambda lake, day: _heart_failure(lake, day, ("0202030S0", "0202030X0")),
+    codelists=("hf_cod", "hfres_cod", "mra_snomed"),
+    source="NICE NG106 (four pillars); CVDPREVENT CVDP003HF",
+))

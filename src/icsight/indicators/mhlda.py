@@ -1,0 +1,55 @@
+"""Mental health, learning disability and autism: physical health of people with SMI.
+
+Strategy (seed 001, MHLDA workplan): physical health of people with SMI, learning disability
+and autism; seed 002: "40% did not receive their health check".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis.expr.types as ir
+
+from icsight.indicators.catalogue import Indicator, register
+from icsight.indicators.common import flag, has_event, on_register, one_year_before, population_on
+from icsight.model.codelists import codelist
+
+# The six checks (NHS England PHSMI): BMI, blood pressure, lipids, glucose/HbA1c, alcohol,
+# smoking. SNOMED CT codes as recorded in GP systems [K]; BP uses the QOF systolic codelist.
+CHECKS = {
+    "bmi": ["60621009"],
+    "cholesterol": ["1005671000000105"],
+    "hba1c": ["999791000000106"],
+    "alcohol": ["160573003"],
+}
+
+
+def _smi_checks(lake, day: dt.date) -> ir.Table:
+    people = population_on(lake, day)
+    events = lake.table("clinical_events")
+    people = people.join(on_register(events, day, codelist("mh_cod").codes), "patient_id")
+    start = one_year_before(day)
+    smoking = (codelist("smoking_current_snomed").codes + codelist("smoking_ex_snomed").codes
+               + codelist("smoking_never_snomed").codes)
+    checks = {**CHECKS, "bp": codelist("systolic_bp_qof").codes, "smoking": smoking}
+    for name, codes in checks.items():
+        people = flag(people, has_event(events, "date", start, day,
+                                        lambda e, c=codes: e.snomed_code.isin(c)), name)
+    all_six = people.bmi
+    for name in ("cholesterol", "hba1c", "alcohol", "bp", "smoking"):
+        all_six = all_six & people[name]
+    return people.mutate(numerator=all_six)
+
+
+register(Indicator(
+    id="SMI_HEALTH_CHECKS", title="SMI: all six physical health checks in 12 months",
+    description="Percentage of people on the SMI register who had all six physical health "
+                "checks (BMI, blood pressure, lipids, HbA1c, alcohol, smoking) in the last 12 "
+                "months.",
+    programme="mhlda", strategy="MHLDA workplan: physical health of people with SMI",
+    numerator="all six checks recorded in the 12 months to the period end",
+    denominator="patients on the SMI register (MH_COD)",
+    rows=_smi_checks, codelists=("mh_cod", "systolic_bp_qof", "smoking_current_snomed"),
+    target=60.0, source="NHS Digital Physical Health Checks for SMI (PHSMI); CORE20PLUS5 "
+                        "target 60%",
+))

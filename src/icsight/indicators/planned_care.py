@@ -1,0 +1,50 @@
+"""Fragile services and planned care: the referral-to-treatment waiting list.
+
+Strategy (seed 001): "In the summer of 2024, over 150,000 people were on waiting lists ... 45%
+... over 18 weeks, with 10,000 people waiting for over a year"; statement 5, protect access to
+planned care.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from icsight.indicators.catalogue import Indicator, register
+
+ATTRIBUTES = ("patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group",
+              "month_of_birth")
+
+
+def _waiting(lake, day: dt.date, over_days: int, within: bool) -> ir.Table:
+    rtt = lake.table("rtt_pathways")
+    rtt = rtt.filter(rtt.clock_start <= day, rtt.clock_stop.isnull() | (rtt.clock_stop > day))
+    t = rtt.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    waited = ibis.literal(day).delta(t.clock_start, unit="day")
+    age = (day.year - t.month_of_birth.year()).cast("int64")
+    hit = waited <= over_days if within else waited > over_days
+    return t.mutate(age=age, numerator=hit)
+
+
+register(Indicator(
+    id="RTT_18WK", title="RTT: incomplete pathways waiting under 18 weeks",
+    description="Percentage of people waiting for consultant-led treatment on the period end "
+                "who have waited 18 weeks or less.",
+    programme="planned", strategy="Statement 5: protect access to planned care",
+    numerator="waiting 18 weeks (126 days) or less", denominator="incomplete RTT pathways",
+    rows=lambda lake, day: _waiting(lake, day, 126, True), target=65.0,
+    target_date="2026-03-31",
+    source="NHS England RTT waiting times (18-week standard 92%; 2025/26 target 65%)",
+))
+register(Indicator(
+    id="RTT_52WK", title="RTT: incomplete pathways waiting over 52 weeks",
+    description="Percentage of people waiting for consultant-led treatment on the period end "
+                "who have waited more than 52 weeks.",
+    programme="planned", strategy="Statement 5: protect access to planned care",
+    numerator="waiting more than 52 weeks (364 days)", denominator="incomplete RTT pathways",
+    rows=lambda lake, day: _waiting(lake, day, 364, False), polarity="lower is better",
+    target=1.0, target_date="2026-03-31",
+    source="NHS England RTT waiting times; 2025/26 planning: under 1% waiting over 52 weeks",
+))
