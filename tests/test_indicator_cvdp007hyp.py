@@ -140,7 +140,8 @@ def test_breakdowns_and_wilson_on_a_known_case(tmp_path):
     imd = out[out.breakdown == "imd_quintile"]
     assert list(imd.group) == ["4"]
     assert set(out.breakdown) == {"icb", "place", "pcn", "practice", "imd_quintile",
-                                  "ethnicity_group", "age_band", "sex"}
+                                  "imd_decile", "core20", "ethnicity_group", "age_band", "sex"}
+    assert list(out[out.breakdown == "core20"].group) == ["Rest"]  # Luton 007A: quintile 4
     assert (out.period_end == "2025-03-31").all()
 
 

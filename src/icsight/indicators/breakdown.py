@@ -5,11 +5,12 @@ and breakdowns stack into one table:
 
 - `indicator_id`: e.g. `CVDP007HYP`;
 - `period_end`: the as-of date;
-- `breakdown`: `icb`, `place`, `pcn`, `practice`, `imd_quintile`, `ethnicity_group`,
-  `age_band` or `sex`;
+- `breakdown`: `icb`, `place`, `pcn`, `practice`, `imd_quintile`, `imd_decile`, `core20`,
+  `ethnicity_group`, `age_band` or `sex`;
 - `group`: the value within the breakdown: `BLMK`; a place name; the PCN's or practice's
   ODS code (names are in the `pcns` and `practices` tables); IMD quintile `1` (most deprived)
-  to `5`; ethnic group; age band; sex;
+  to `5` and decile `1` to `10` (IMD 2019, national); `CORE20` (the most deprived national
+  fifth) or `Rest`; ethnic group; age band; sex;
 - `numerator`, `denominator`: counts (patients, events or people, as the indicator says);
 - `value`, `lower_ci`, `upper_ci`: the percentage with Wilson 95% limits, or the rate with
   exact/Byar's 95% limits.
@@ -32,16 +33,18 @@ from icsight.stats.rates import rate
 
 COLUMNS = ["indicator_id", "period_end", "breakdown", "group", "numerator", "denominator",
            "value", "lower_ci", "upper_ci"]
-BREAKDOWNS = ("icb", "place", "pcn", "practice", "imd_quintile", "ethnicity_group", "age_band",
-              "sex")
-#: CVDPREVENT's published age groups.
-AGE_BANDS = ((18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"), (80, 200, "80+"))
+BREAKDOWNS = ("icb", "place", "pcn", "practice", "imd_quintile", "imd_decile", "core20",
+              "ethnicity_group", "age_band", "sex")
+#: CVDPREVENT's published adult age groups, with children and young people as one band.
+AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
+             (80, 200, "80+"))
 
 
 def with_breakdown_columns(lake, patients: ir.Table) -> ir.Table:
-    """Add place, PCN and IMD quintile (from the practice and the LSOA) and the age band."""
+    """Add place and PCN (from the practice), IMD quintile, decile and CORE20 (from the LSOA),
+    and the age band."""
     practices = lake.table("practices").select("practice_code", "pcn_code", "place")
-    lsoas = lake.table("lsoas").select("lsoa_code", "imd_quintile")
+    lsoas = lake.table("lsoas").select("lsoa_code", "imd_quintile", "imd_decile")
     t = patients.left_join(practices, "practice_code").left_join(lsoas, "lsoa_code")
     band = ibis.cases(*[((t.age >= lo) & (t.age <= hi), label) for lo, hi, label in AGE_BANDS],
                       else_=ibis.null("string"))
@@ -50,6 +53,8 @@ def with_breakdown_columns(lake, patients: ir.Table) -> ir.Table:
         pcn=t.pcn_code,
         practice=t.practice_code,
         imd_quintile=t.imd_quintile.cast("string"),
+        imd_decile=t.imd_decile.cast("string"),
+        core20=ibis.ifelse(t.imd_quintile == 1, "CORE20", "Rest"),
         age_band=band,
     )
 
@@ -67,7 +72,7 @@ def tidy_breakdowns(lake, rows: ir.Table, numerator: str, indicator_id: str,
     t = with_breakdown_columns(lake, rows)
     t = t.mutate(_hit=t[numerator].cast("int64"))
     frames = []
-    with lake.materialised(t) as t:  # computed once, grouped eight ways
+    with lake.materialised(t) as t:  # computed once, grouped every way
         for breakdown in BREAKDOWNS:
             f = t.filter(t[breakdown].notnull())
             counts = f.group_by(group=f[breakdown].cast("string")).agg(
