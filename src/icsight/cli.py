@@ -192,6 +192,38 @@ def _headlines(result) -> None:
     out.print(table)
 
 
+@main.command()
+@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path),
+              help="The lake folder (from `icsight synth`).")
+@click.option("--out", "out_dir", default="results", show_default=True,
+              type=click.Path(path_type=Path), help="The results store folder.")
+@click.option("--months", default=36, show_default=True, help="Month ends to compute.")
+@click.option("--as-of", "as_of", default=None, help="Last period end (default: the lake's).")
+@click.option("--id", "ids", multiple=True, help="Only these indicators (repeatable).")
+def build(lake_dir, out_dir, months, as_of, ids) -> None:
+    """Compute the whole indicator catalogue as monthly series into the results store."""
+    from icsight.engine import LakeError, open_lake
+    from icsight.indicators.catalogue import catalogue
+    from icsight.results.store import build as build_results
+
+    try:
+        lake = open_lake(lake_dir)
+    except LakeError as e:
+        console.print(f"[red]{e}[/red]")
+        sys.exit(2)
+    n = len(ids) if ids else len(catalogue())
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("computing", total=n * months)
+
+        def step(indicator_id: str) -> None:
+            progress.update(task, description=f"computing {indicator_id}", advance=1)
+
+        run = build_results(lake, out_dir, months, as_of, list(ids) or None, step)
+    console.print(f"[green]Built[/green] {run}: {n} indicators x {months} months in "
+                  f"{time.perf_counter() - started:.0f} s")
+
+
 def _summary(result) -> None:
     """A short reading of the headline and its biggest gaps, for the terminal."""
     table = Table(title="CVDP007HYP: hypertension treated to target")

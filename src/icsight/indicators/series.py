@@ -1,0 +1,115 @@
+"""Monthly series: every indicator at every month end, with SPC and inequality summaries.
+
+* **Values**: the tidy indicator table for each month end (the last day of each of the last
+  `months` calendar months up to the as-of date), every breakdown.
+* **SPC**: a Making Data Count XmR chart for the ICB and for each place, with the variation and
+  assurance icons of the latest month (`icsight.stats.spc`), polarity from the indicator.
+* **Inequalities**: each month, the gap between the least and most deprived IMD quintiles
+  (quintile 5 minus quintile 1, in the indicator's unit), and the slope and relative indices of
+  inequality across the ten IMD deciles (`icsight.stats.sii`, with 95% Wilson or exact limits as
+  the per-decile uncertainty; 1,000 simulations, the package's minimum, to keep a full build
+  fast).
+
+This first version computes each month separately; a vectorised all-months query is the planned
+optimisation (see the benchmark in `benchmarks/`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from icsight.indicators.catalogue import Indicator
+from icsight.indicators.common import as_date
+from icsight.stats.inequality import sii
+from icsight.stats.process_control import spc
+from icsight.stats.proportions import wilson
+from icsight.stats.rates import rate
+
+SPC_BREAKDOWNS = ("icb", "place")
+
+
+def month_ends(as_of: str | dt.date, months: int) -> list[dt.date]:
+    """The last day of each of the `months` calendar months ending with as_of's month.
+
+    The final month ends on `as_of` itself when it is not a month end."""
+    end = as_date(as_of)
+    out = []
+    year, month = end.year, end.month
+    for _ in range(months):
+        last = dt.date(year, month, calendar.monthrange(year, month)[1])
+        out.append(min(last, end))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return sorted(out)
+
+
+def monthly_values(lake, ind: Indicator, ends: list[dt.date],
+                   step: Callable[[], None] | None = None) -> pd.DataFrame:
+    frames = []
+    for day in ends:
+        frames.append(ind.compute(lake, day))
+        if step:
+            step()
+    return pd.concat(frames, ignore_index=True)
+
+
+def spc_summary(values: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
+    """XmR limits and point types per month for the ICB and each place."""
+    direction = {"higher is better": "increase", "lower is better": "decrease"}.get(
+        ind.polarity, "neutral")
+    rows = []
+    for breakdown in SPC_BREAKDOWNS:
+        part = values[values.breakdown == breakdown]
+        for group, series in part.groupby("group"):
+            series = series.sort_values("period_end")
+            chart = spc(series.value.to_numpy(), series.period_end.to_numpy(),
+                        improvement_direction=direction, target=ind.target)
+            pts = chart.points
+            rows.append(pd.DataFrame({
+                "indicator_id": ind.id, "breakdown": breakdown, "group": group,
+                "period_end": pts.x.astype(str), "value": pts.y, "mean": pts["mean"],
+                "lower_process_limit": pts.lpl, "upper_process_limit": pts.upl,
+                "point_type": pts.point_type,
+                "variation_icon": chart.variation_icon,
+                "assurance_icon": chart.assurance_icon,
+                "short_series_warning": pts.short_group_warning,
+            }))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def inequalities(values: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
+    """Per month: the quintile 5 - quintile 1 gap, and SII/RII across IMD deciles."""
+    rows = []
+    for period_end, month in values.groupby("period_end"):
+        q = month[month.breakdown == "imd_quintile"].set_index("group").value
+        gap = q.get("5", np.nan) - q.get("1", np.nan)
+        deciles = month[month.breakdown == "imd_decile"].copy()
+        deciles["d"] = deciles.group.astype(int)
+        deciles = deciles.sort_values("d")
+        out = {"indicator_id": ind.id, "period_end": period_end, "gap_q5_minus_q1": gap}
+        out.update(_sii_row(deciles, ind))
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def _sii_row(deciles: pd.DataFrame, ind: Indicator) -> dict:
+    empty = {"sii": np.nan, "sii_lower95_0cl": np.nan, "sii_upper95_0cl": np.nan,
+             "rii": np.nan, "rii_lower95_0cl": np.nan, "rii_upper95_0cl": np.nan}
+    x, n = deciles.numerator.to_numpy(float), deciles.denominator.to_numpy(float)
+    if len(deciles) != 10 or (x <= 0).any() or (ind.method == "proportion" and (x >= n).any()):
+        return empty  # SII needs all ten deciles with a value strictly inside its range
+    if ind.method == "proportion":
+        lower, upper = wilson(x, n)
+        value_type, scale = 2, 1.0
+    else:
+        limits = rate(x, n, 0.95, 1)
+        lower, upper = limits.lowercl.to_numpy(), limits.uppercl.to_numpy()
+        value_type, scale = 1, 1.0
+    result = sii(n, value=x / n * scale, lower_cl=lower * scale, upper_cl=upper * scale,
+                 value_type=value_type, multiplier=ind.multiplier, repetitions=1000,
+                 rii=True, seed=1)
+    return {k: result.get(k, np.nan) for k in empty}

@@ -1,0 +1,107 @@
+"""Build the whole catalogue into the results store, with provenance.
+
+    RESULTS/
+      <run id>/                     one folder per build, never overwritten
+        indicator_values.parquet    the tidy table: every indicator, month and breakdown
+        spc.parquet                 XmR limits, point types and icons (ICB and places)
+        inequalities.parquet        quintile gap, SII and RII per indicator and month
+        provenance.json             data snapshot, code version, codelist versions, run time
+      LATEST                        the id of the newest complete run
+
+A run is written to a temporary folder and renamed into place when complete, so a failed build
+never leaves a half-written run behind, and `LATEST` only ever names a complete one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from icsight import __version__
+from icsight.indicators.catalogue import catalogue, indicator
+from icsight.indicators.series import inequalities, month_ends, monthly_values, spc_summary
+from icsight.model.reference import data_path
+
+LATEST = "LATEST"
+
+
+def _code_version() -> str:
+    """icsight's version, with the git commit when running from a checkout."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=5, cwd=Path(__file__).parent, check=True)
+        return f"{__version__}+{commit.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+
+
+def _codelist_versions(names: set[str]) -> dict[str, str]:
+    """The SHA-256 (first 12 hex) of each codelist file used: what exactly was counted."""
+    out = {}
+    for name in sorted(names):
+        path = data_path("codelists", f"{name}.csv")
+        if path.is_file():
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return out
+
+
+def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
+          ids: list[str] | None = None, progress: Callable[[str], None] | None = None) -> Path:
+    """Compute every indicator (or `ids`) for `months` month ends; returns the run folder."""
+    out_dir = Path(out_dir)
+    chosen = [indicator(i) for i in ids] if ids else list(catalogue().values())
+    ends = month_ends(as_of or lake.reference_date, months)
+    started = dt.datetime.now(dt.UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    values, charts, gaps = [], [], []
+    for ind in chosen:
+        v = monthly_values(lake, ind, ends, (lambda i=ind: progress(i.id)) if progress else None)
+        values.append(v)
+        charts.append(spc_summary(v, ind))
+        gaps.append(inequalities(v, ind))
+    tmp = out_dir / f".{run_id}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        pd.concat(values, ignore_index=True).to_parquet(tmp / "indicator_values.parquet")
+        pd.concat(charts, ignore_index=True).to_parquet(tmp / "spc.parquet")
+        pd.concat(gaps, ignore_index=True).to_parquet(tmp / "inequalities.parquet")
+        provenance = {
+            "run_id": run_id,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "code_version": _code_version(),
+            "data_snapshot": {k: lake.manifest.get(k) for k in
+                              ("kind", "seed", "population_target", "reference_date",
+                               "window_start", "created", "icsight_version")}
+                             | {"lake": str(lake.path)},
+            "period_ends": [d.isoformat() for d in ends],
+            "indicators": [i.id for i in chosen],
+            "codelist_versions": _codelist_versions({c for i in chosen for c in i.codelists}),
+        }
+        (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+        run = out_dir / run_id
+        if run.exists():
+            raise FileExistsError(f"{run} already exists; wait a second and build again")
+        tmp.rename(run)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    (out_dir / LATEST).write_text(run_id + "\n")
+    return run
+
+
+def latest_run(out_dir: str | Path) -> Path:
+    """The newest complete run in a results store."""
+    out_dir = Path(out_dir)
+    marker = out_dir / LATEST
+    if not marker.is_file():
+        raise FileNotFoundError(f"no results in {out_dir}; run `icsight build` first")
+    return out_dir / marker.read_text().strip()

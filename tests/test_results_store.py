@@ -1,0 +1,79 @@
+"""`icsight build`: monthly series into the results store, with SPC, inequalities, provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from icsight.cli import main
+from icsight.indicators.catalogue import indicator
+from icsight.indicators.series import month_ends
+from icsight.results import latest_run
+
+IDS = ["CVDP007HYP", "EMERG_ADM_RATE"]
+
+
+def test_month_ends_are_calendar_month_ends():
+    assert month_ends("2026-09-30", 3) == [dt.date(2026, 7, 31), dt.date(2026, 8, 31),
+                                          dt.date(2026, 9, 30)]
+    assert month_ends("2024-03-15", 2) == [dt.date(2024, 2, 29), dt.date(2024, 3, 15)]
+    assert len(month_ends("2026-09-30", 36)) == 36
+
+
+@pytest.fixture(scope="module")
+def run(lake_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    args = ["build", "--lake", str(lake_dir), "--months", "4", "--out", str(out)]
+    for i in IDS:
+        args += ["--id", i]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return latest_run(out)
+
+
+def test_values_for_every_month_match_a_single_month_computation(run, lake):
+    values = pd.read_parquet(run / "indicator_values.parquet")
+    assert sorted(values.period_end.unique()) == [
+        "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30"]
+    assert set(values.indicator_id) == set(IDS)
+    june = indicator("CVDP007HYP").compute(lake, "2026-06-30")
+    stored = values[(values.indicator_id == "CVDP007HYP") & (values.period_end == "2026-06-30")]
+    pd.testing.assert_frame_equal(stored.reset_index(drop=True), june, check_dtype=False)
+
+
+def test_spc_and_inequalities(run):
+    spc = pd.read_parquet(run / "spc.parquet")
+    icb = spc[(spc.indicator_id == "CVDP007HYP") & (spc.breakdown == "icb")]
+    assert len(icb) == 4 and icb.short_series_warning.all()  # 4 points: trial limits
+    assert (icb.lower_process_limit <= icb["mean"]).all()
+    assert set(spc[spc.breakdown == "place"].group) == {
+        "Bedford Borough", "Central Bedfordshire", "Luton", "Milton Keynes"}
+    gaps = pd.read_parquet(run / "inequalities.parquet")
+    values = pd.read_parquet(run / "indicator_values.parquet")
+    sept = values[(values.indicator_id == "EMERG_ADM_RATE") & (values.period_end == "2026-09-30")
+                  & (values.breakdown == "imd_quintile")].set_index("group").value
+    row = gaps[(gaps.indicator_id == "EMERG_ADM_RATE") & (gaps.period_end == "2026-09-30")]
+    assert row.gap_q5_minus_q1.iloc[0] == pytest.approx(sept["5"] - sept["1"])
+    # emergency admissions are more common in deprived areas: a negative slope from decile 1
+    assert row.sii.iloc[0] < 0 and row.rii.iloc[0] < 1
+    assert row.sii_lower95_0cl.iloc[0] <= row.sii.iloc[0] <= row.sii_upper95_0cl.iloc[0]
+
+
+def test_provenance(run, lake):
+    prov = json.loads((run / "provenance.json").read_text())
+    assert prov["indicators"] == IDS
+    assert prov["data_snapshot"]["seed"] == lake.manifest["seed"]
+    assert prov["data_snapshot"]["reference_date"] == "2026-09-30"
+    assert prov["code_version"].startswith("0.1.0")
+    assert set(prov["codelist_versions"]) >= {"hyp_cod", "hypres_cod"}
+    assert len(prov["codelist_versions"]["hyp_cod"]) == 12
+    assert prov["period_ends"][-1] == "2026-09-30"
+
+
+def test_no_results_yet_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="icsight build"):
+        latest_run(tmp_path)
