@@ -70,3 +70,24 @@ register(Indicator(
     target=80.0, source="NHS cervical screening KPI (NHS Digital Cervical Screening Programme); "
                         "acceptable 80%",
 ))
+
+
+def _hpv(lake, day: dt.date) -> ir.Table:
+    from icsight.indicators.common import flag
+
+    people = population_on(lake, day)
+    people = people.filter(people.age == 14)
+    vacc = lake.table("vaccinations")
+    vacc = vacc.filter(vacc.vaccine == "hpv", vacc.date <= day).select("patient_id").distinct()
+    return flag(people, vacc, "numerator")
+
+
+register(Indicator(
+    id="HPV_BY_14", title="HPV vaccination by age 14",
+    description="Percentage of registered 14-year-olds with an HPV vaccination on record "
+                "(offered in school Year 8, with catch-up in Years 9-10).",
+    programme="cancer", strategy=STRATEGY,
+    numerator="at least one HPV vaccination recorded", denominator="registered people aged 14",
+    rows=_hpv, target=90.0,
+    source="UKHSA HPV vaccination coverage (Year 8-10); national aspiration 90%",
+))

@@ -69,3 +69,55 @@ register(Indicator(
     source="National Bundle of Care for Children and Young People with Asthma (review at 3+ "
            "SABA a year); CORE20PLUS5 CYP",
 ))
+
+
+def _birth_outcome(lake, day: dt.date, outcome: str) -> ir.Table:
+    t = _births(lake, day)
+    if outcome == "low_birthweight":
+        t = t.filter(t.outcome == "live_birth")
+        return t.mutate(numerator=t.birthweight_grams < 2500)
+    if outcome == "preterm":
+        return t.mutate(numerator=t.gestation_at_birth_weeks < 37)
+    return t.mutate(numerator=(t.outcome == "stillbirth").cast("int64"))
+
+
+for _id, _title, _outcome, _num, _den, _method, _mult, _unit, _src in (
+    ("LOW_BIRTHWEIGHT", "Low birthweight of live babies (under 2,500 g)", "low_birthweight",
+     "live births under 2,500 g", "live births in the 12 months to the period end",
+     "proportion", 100, "%", "ONS birth characteristics; OHID Fingertips low birth weight"),
+    ("PRETERM", "Preterm births (under 37 weeks)", "preterm",
+     "births before 37 completed weeks", "births in the 12 months to the period end",
+     "proportion", 100, "%", "NHS England Saving Babies' Lives; national ambition 6%"),
+    ("STILLBIRTH_RATE", "Stillbirths per 1,000 total births", "stillbirth", "stillbirths",
+     "total births (live and still) in the 12 months to the period end", "rate", 1000,
+     "per 1,000", "MBRRACE-UK; national ambition to halve stillbirths (2010 baseline) by 2025"),
+):
+    register(Indicator(
+        id=_id, title=_title, description=f"{_title}: {_num} as a share of {_den}.",
+        programme="children", strategy="Children and families workplan: maternity, Saving "
+                                        "Babies' Lives, inequalities by ethnicity and "
+                                        "deprivation",
+        numerator=_num, denominator=_den,
+        rows=lambda lake, day, o=_outcome: _birth_outcome(lake, day, o),
+        method=_method, multiplier=_mult, unit=_unit, polarity="lower is better", source=_src,
+    ))
+
+
+def _cyp_asthma_admissions(lake, day: dt.date) -> ir.Table:
+    from icsight.indicators.uec import _admissions_per_person, _starts_with_any
+
+    return _admissions_per_person(
+        lake, day, lambda s: _starts_with_any(s.primary_diagnosis, ("J45", "J46")), (0, 18))
+
+
+register(Indicator(
+    id="CYP_ASTHMA_ADM", title="Emergency admissions for asthma, under 19s, per 100,000",
+    description="Emergency admissions with a primary diagnosis of asthma (ICD-10 J45-J46) of "
+                "people aged 0-18 in 12 months, per 100,000 registered people of that age.",
+    programme="children", strategy="Children and families workplan: childhood asthma "
+                                   "admissions; CORE20PLUS5 CYP asthma",
+    numerator="emergency admissions for asthma (J45-J46), ages 0-18",
+    denominator="people aged 0-18 registered on the period end", rows=_cyp_asthma_admissions,
+    method="rate", multiplier=100_000, unit="per 100,000", polarity="lower is better",
+    source="OHID Fingertips: hospital admissions for asthma (under 19 years)",
+))

@@ -92,3 +92,43 @@ register(Indicator(
     codelists=("hf_cod", "hfres_cod", "mra_snomed"),
     source="NICE NG106 (four pillars); CVDPREVENT CVDP003HF",
 ))
+
+
+def _hypertension_prevalence(lake, day: dt.date) -> ir.Table:
+    people = population_on(lake, day)
+    people = people.filter(people.age >= 18)
+    register_ = on_register(lake.table("clinical_events"), day, codelist("hyp_cod").codes,
+                            codelist("hypres_cod").codes)
+    return flag(people, register_, "numerator")
+
+
+register(Indicator(
+    id="CVDP001HYP", title="Hypertension: prevalence (18+)",
+    description="Percentage of registered patients aged 18 and over with a GP record of "
+                "hypertension not resolved.",
+    programme="ltc", strategy="LTC workplan: hypertension case finding (CORE20PLUS5)",
+    numerator="on the hypertension register (HYP_COD not resolved)",
+    denominator="registered patients aged 18+", rows=_hypertension_prevalence,
+    polarity="no polarity", codelists=("hyp_cod", "hypres_cod"), source=CVDP_SOURCE,
+))
+
+
+def _flu_65(lake, day: dt.date) -> ir.Table:
+    people = population_on(lake, day)
+    people = people.filter(people.age >= 65)
+    season = dt.date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    vacc = lake.table("vaccinations")
+    given = vacc.filter(vacc.vaccine == "influenza", vacc.date >= season, vacc.date <= day)
+    return flag(people, given.select("patient_id").distinct(), "numerator")
+
+
+register(Indicator(
+    id="FLU_65", title="Seasonal influenza vaccination, 65 and over (season to date)",
+    description="Percentage of registered people aged 65+ vaccinated against influenza since "
+                "1 September of the current (or most recent) season.",
+    programme="ltc", strategy="LTC and CORE20PLUS5 chronic respiratory disease: vaccination "
+                              "uptake to reduce exacerbations and admissions",
+    numerator="an influenza vaccination since 1 September of the season",
+    denominator="registered people aged 65+", rows=_flu_65, target=75.0,
+    source="UKHSA seasonal influenza vaccine uptake (GP patients); WHO/UKHSA ambition 75%",
+))

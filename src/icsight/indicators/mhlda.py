@@ -53,3 +53,29 @@ register(Indicator(
     target=60.0, source="NHS Digital Physical Health Checks for SMI (PHSMI); CORE20PLUS5 "
                         "target 60%",
 ))
+
+
+def _camhs(lake, day: dt.date) -> ir.Table:
+    from icsight.indicators.common import one_year_before
+
+    people = population_on(lake, day)
+    people = people.filter(people.age < 18)
+    refs = lake.table("mh_referrals")
+    refs = refs.filter(refs.service == "camhs", refs.referral_date > one_year_before(day),
+                       refs.referral_date <= day)
+    counts = refs.group_by("patient_id").agg(referrals=refs.count())
+    t = people.left_join(counts, "patient_id")
+    return t.mutate(numerator=t.referrals.fill_null(0))
+
+
+register(Indicator(
+    id="CAMHS_REF_RATE", title="CAMHS referrals per 1,000 children and young people",
+    description="Referrals to children and young people's mental health services in 12 months "
+                "per 1,000 registered under-18s.",
+    programme="mhlda", strategy="MHLDA workplan; seed 002: emotional wellbeing for young "
+                                "people, referrals rising since the pandemic",
+    numerator="CAMHS referrals received in the 12 months to the period end",
+    denominator="people under 18 registered on the period end", rows=_camhs, method="rate",
+    multiplier=1000, unit="per 1,000", polarity="no polarity",
+    source="Mental Health Services Data Set (MHSDS) CYP referrals",
+))

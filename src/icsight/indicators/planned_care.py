@@ -48,3 +48,26 @@ register(Indicator(
     target=1.0, target_date="2026-03-31",
     source="NHS England RTT waiting times; 2025/26 planning: under 1% waiting over 52 weeks",
 ))
+
+
+def _diagnostic_waits(lake, day: dt.date) -> ir.Table:
+    rtt = lake.table("rtt_pathways")
+    rtt = rtt.filter(rtt.diagnostic_wait_start <= day,
+                     rtt.diagnostic_test_date.isnull() | (rtt.diagnostic_test_date > day))
+    t = rtt.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    waited = ibis.literal(day).delta(t.diagnostic_wait_start, unit="day")
+    age = (day.year - t.month_of_birth.year()).cast("int64")
+    return t.mutate(age=age, numerator=waited > 42)
+
+
+register(Indicator(
+    id="DIAG_6WK", title="Diagnostic tests: waiting over 6 weeks",
+    description="Percentage of people waiting for a diagnostic test on the period end who have "
+                "waited more than 6 weeks.",
+    programme="planned", strategy="Fragile services and planned care: diagnostics",
+    numerator="waiting more than 6 weeks (42 days)",
+    denominator="people waiting for a diagnostic test on the period end",
+    rows=_diagnostic_waits, polarity="lower is better", target=5.0, target_date="2025-03-31",
+    source="NHS England DM01 diagnostic waiting times (standard: 1% over 6 weeks; recovery "
+           "ambition 5%)",
+))

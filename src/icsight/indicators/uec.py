@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
@@ -65,4 +66,139 @@ register(Indicator(
     method="rate", multiplier=1000, unit="per 1,000", polarity="lower is better",
     source="NHS England/HES emergency admissions; crude rate with exact/Byar's limits "
            "(PHEindicatormethods phe_rate)",
+))
+
+
+def _type1_attendances(lake, day: dt.date) -> ir.Table:
+    t = _attendances(lake, day)
+    t = t.filter(t.department_type == "01")
+    hours = (t.departure.epoch_seconds() - t.arrival.epoch_seconds()) / 3600
+    return t.mutate(numerator=hours > 12)
+
+
+register(Indicator(
+    id="AE_12HR", title="Type 1 A&E: attendances over 12 hours from arrival",
+    description="Percentage of type 1 (major) A&E attendances in the month to the period end "
+                "that spent more than 12 hours in the department from arrival.",
+    programme="uec", strategy="UEC workplan: long waits in A&E",
+    numerator="attendances with more than 12 hours from arrival to departure",
+    denominator="type 1 A&E attendances arriving in the calendar month", rows=_type1_attendances,
+    polarity="lower is better",
+    source="NHS England A&E statistics: 12 hours from arrival (ECDS); planning guidance aims "
+           "for under 10%",
+))
+
+
+def _discharges(lake, day: dt.date) -> ir.Table:
+    spells = lake.table("apc_spells")
+    spells = spells.filter(spells.admission_method == "emergency",
+                           spells.discharge_date >= _month_start(day),
+                           spells.discharge_date <= day)
+    t = spells.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    los = t.discharge_date.delta(t.admission_date, unit="day")
+    age = (t.admission_date.year() - t.month_of_birth.year()).cast("int64")
+    return t.mutate(age=age, numerator=los >= 21)
+
+
+register(Indicator(
+    id="STAYS_21D", title="Emergency spells of 21 days or more",
+    description="Percentage of emergency hospital spells ending in the month that lasted 21 "
+                "days or more (long stays).",
+    programme="uec", strategy="UEC workplan: unnecessary hospital stays",
+    numerator="spells with a length of stay of 21 days or more",
+    denominator="emergency spells discharged in the calendar month", rows=_discharges,
+    polarity="lower is better",
+    source="NHS England long-stay patients (21+ days) metric; SUS+ APC",
+))
+
+CHRONIC_ACSC_PREFIXES = ("J45", "J46", "J44", "I50", "I20", "E10", "E11", "E12", "E13", "E14",
+                         "G40", "G41", "I10", "I11")
+
+
+def _admissions_per_person(lake, day: dt.date, condition, ages=None) -> ir.Table:
+    people = population_on(lake, day)
+    if ages:
+        people = people.filter(people.age >= ages[0], people.age <= ages[1])
+    spells = lake.table("apc_spells")
+    spells = spells.filter(spells.admission_method == "emergency",
+                           spells.admission_date > one_year_before(day),
+                           spells.admission_date <= day)
+    spells = spells.filter(condition(spells))
+    counts = spells.group_by("patient_id").agg(admissions=spells.count())
+    t = people.left_join(counts, "patient_id")
+    return t.mutate(numerator=t.admissions.fill_null(0))
+
+
+def _starts_with_any(column, prefixes):
+    cond = column.startswith(prefixes[0])
+    for prefix in prefixes[1:]:
+        cond = cond | column.startswith(prefix)
+    return cond
+
+
+register(Indicator(
+    id="ACSC_ADM_RATE",
+    title="Emergency admissions for chronic ambulatory-care-sensitive conditions per 100,000",
+    description="Emergency admissions in 12 months with a primary diagnosis of a chronic "
+                "ambulatory-care-sensitive condition (asthma, COPD, heart failure, angina, "
+                "diabetes, epilepsy, hypertension) per 100,000 registered people.",
+    programme="uec", strategy="UEC workplan: avoid unnecessary admissions (up to 20% avoidable)",
+    numerator="emergency admissions with a chronic ACSC primary diagnosis (ICD-10 J45-J46, J44, "
+              "I50, I20, E10-E14, G40-G41, I10-I11)",
+    denominator="people registered on the period end",
+    rows=lambda lake, day: _admissions_per_person(
+        lake, day, lambda s: _starts_with_any(s.primary_diagnosis, CHRONIC_ACSC_PREFIXES)),
+    method="rate", multiplier=100_000, unit="per 100,000", polarity="lower is better",
+    source="NHS Outcomes Framework 2.3.i (unplanned hospitalisation for chronic ACSCs)",
+))
+
+
+def _virtual_ward(lake, day: dt.date) -> ir.Table:
+    people = population_on(lake, day)
+    cc = lake.table("community_contacts")
+    on_ward = cc.filter(cc.service == "virtual_ward", cc.start_date <= day,
+                        cc.end_date.isnull() | (cc.end_date > day))
+    counts = on_ward.group_by("patient_id").agg(stays=on_ward.count())
+    t = people.left_join(counts, "patient_id")
+    return t.mutate(numerator=(t.stays.fill_null(0) > 0).cast("int64"))
+
+
+register(Indicator(
+    id="VIRTUAL_WARD", title="Virtual ward patients per 100,000",
+    description="People on a virtual ward (hospital at home) on the period end, per 100,000 "
+                "registered people.",
+    programme="uec", strategy="UEC workplan: virtual wards",
+    numerator="registered people on a virtual ward on the period end",
+    denominator="people registered on the period end", rows=_virtual_ward, method="rate",
+    multiplier=100_000, unit="per 100,000", polarity="no polarity",
+    source="NHS England virtual wards: planned capacity 40-50 per 100,000 at ~80% occupancy",
+))
+
+
+def _last_year_of_life(lake, day: dt.date) -> ir.Table:
+    deaths = lake.table("deaths")
+    deaths = deaths.filter(deaths.date_of_death > one_year_before(day),
+                           deaths.date_of_death <= day)
+    t = deaths.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    spells = lake.table("apc_spells")
+    spells = spells.filter(spells.admission_method == "emergency")
+    j = t.join(spells.select("patient_id", "admission_date"), "patient_id", how="left")
+    j = j.mutate(in_year=(j.admission_date > j.date_of_death - ibis.interval(days=365))
+                 & (j.admission_date <= j.date_of_death))
+    per_person = j.group_by(["patient_id", "practice_code", "lsoa_code", "sex",
+                             "ethnicity_group", "month_of_birth", "date_of_death"]).agg(
+        any_admission=j.in_year.fill_null(False).any())
+    age = (per_person.date_of_death.year() - per_person.month_of_birth.year()).cast("int64")
+    return per_person.mutate(age=age, numerator=per_person.any_admission)
+
+
+register(Indicator(
+    id="EOL_EMERG_ADM", title="Deaths with an emergency admission in the last year of life",
+    description="Percentage of people who died in the 12 months to the period end who had at "
+                "least one emergency admission in their last year of life.",
+    programme="uec", strategy="UEC workplan: end of life care (final two years of life)",
+    numerator="one or more emergency admissions in the 365 days before death",
+    denominator="deaths in the 12 months to the period end", rows=_last_year_of_life,
+    polarity="lower is better",
+    source="OHID End of Life Care Profiles (emergency admissions in the last year of life)",
 ))
