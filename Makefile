@@ -33,6 +33,7 @@ demo: install $(DEMO_KEY)
 	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight synth --out $(DEMO_DIR)
 	$(RUN)/icsight synth --check $(DEMO_DIR)
 	$(RUN)/icsight indicators --lake $(DEMO_DIR) --out $(DEMO_DIR)/cvdp007hyp.csv
+	$(RUN)/icsight indicators --lake $(DEMO_DIR) --id all --out $(DEMO_DIR)/indicators.csv
 
 test: install
 	$(RUN)/ruff check .
