@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo test lint install bench docs clean
+.PHONY: demo test lint install java bench docs clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,6 +21,14 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	touch $@
 
 install: $(VENV)/.installed
+
+# Spark needs a Java runtime: Debian's OpenJDK 17, installed if the machine has none.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing a Java runtime for Spark (openjdk-17-jre-headless)"; \
+	  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) || { \
+	    echo "Could not install Java: install a Java 17 runtime, then run make test again"; \
+	    exit 1; }; }
 
 # The demo key is generated locally, outside git (data/ is ignored): a real deployment keeps
 # its key in a secrets store and passes it as ICSIGHT_PSEUDONYM_KEY or ICSIGHT_PSEUDONYM_KEY_FILE.
@@ -35,7 +43,7 @@ demo: install $(DEMO_KEY)
 	$(RUN)/icsight indicators --lake $(DEMO_DIR) --out $(DEMO_DIR)/cvdp007hyp.csv
 	$(RUN)/icsight indicators --lake $(DEMO_DIR) --id all --out $(DEMO_DIR)/indicators.csv
 
-test: install
+test: install java
 	$(RUN)/ruff check .
 	$(RUN)/python -m pytest -q
 

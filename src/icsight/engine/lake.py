@@ -11,7 +11,6 @@ by code that must audit its use.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +22,6 @@ import ibis
 from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
 
 MANIFEST = "manifest.json"
-_counter = itertools.count()
 
 
 class LakeError(RuntimeError):
@@ -51,13 +49,10 @@ class Lake:
 
     @contextmanager
     def materialised(self, expr: ibis.Table) -> Iterator[ibis.Table]:
-        """Compute `expr` once into a temporary table, for several queries to share."""
-        name = f"_icsight_tmp_{next(_counter)}"
-        table = self.con.create_table(name, expr, temp=True)
-        try:
-            yield table
-        finally:
-            self.con.drop_table(name, force=True)
+        """Compute `expr` once (a temporary table on DuckDB, a cached DataFrame on Spark) for
+        several queries to share; released on leaving the block."""
+        with expr.cache() as cached:
+            yield cached
 
     def sql(self, query: str):
         """Run SQL against the lake's tables (DuckDB dialect); returns a pandas DataFrame."""
@@ -68,8 +63,12 @@ def zone_dir(path: Path, zone: str) -> Path:
     return Path(path) / zone
 
 
-def open_lake(path: str | Path, backend: str = "duckdb") -> Lake:
-    """Open the lake at `path` on `backend` (only `duckdb` so far)."""
+def open_lake(path: str | Path, backend: str = "duckdb", spark=None) -> Lake:
+    """Open the lake at `path` on `backend`: `duckdb` (default, in process) or `spark`.
+
+    For Spark, pass an existing `SparkSession` as `spark` (for example on a cluster), or let
+    icsight start a local one (`local[2]`, or the master named by `ICSIGHT_SPARK_MASTER`).
+    """
     path = Path(path)
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
@@ -78,9 +77,14 @@ def open_lake(path: str | Path, backend: str = "duckdb") -> Lake:
             f"`icsight synth --out {path}`"
         )
     manifest = json.loads(manifest_path.read_text())
-    if backend != "duckdb":
-        raise LakeError(f"unknown backend {backend!r}; available: duckdb")
-    con = ibis.duckdb.connect()
+    if backend == "duckdb":
+        con = ibis.duckdb.connect()
+    elif backend == "spark":
+        from icsight.engine.spark import connect
+
+        con = connect(spark)
+    else:
+        raise LakeError(f"unknown backend {backend!r}; available: duckdb, spark")
     analytics = zone_dir(path, ANALYTICS)
     for name, spec in TABLES.items():
         if spec.zone == IDENTIFIABLE:
@@ -88,5 +92,5 @@ def open_lake(path: str | Path, backend: str = "duckdb") -> Lake:
         file = analytics / f"{name}.parquet"
         if not file.is_file():
             raise LakeError(f"the lake at {path} has no {name} table ({file} is missing)")
-        con.read_parquet(file, table_name=name)
+        con.read_parquet(str(file), table_name=name)
     return Lake(path, con, manifest)

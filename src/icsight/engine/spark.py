@@ -1,0 +1,41 @@
+"""Apache Spark as an engine: the same Ibis queries, on a cluster or a local session.
+
+Everything Spark-specific lives here. A local session (`local[2]`) is enough for tests and for
+checking that results match DuckDB; for a region or the country, pass your cluster's
+`SparkSession` to `open_lake(path, backend="spark", spark=session)` or set
+`ICSIGHT_SPARK_MASTER` (see docs/engine.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+import ibis
+
+
+def local_session():
+    """A local Spark session tuned for a laptop or CI: 2 cores, no UI, UTC, few partitions."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the sandbox has no resolvable host
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master(os.environ.get("ICSIGHT_SPARK_MASTER", "local[2]"))
+        .appName("icsight")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def connect(spark=None) -> ibis.BaseBackend:
+    """An Ibis backend on `spark` (a SparkSession), starting a local session if none given."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as e:
+        raise RuntimeError("the Spark engine needs pyspark: `uv sync` installs it with the "
+                           "dev dependencies, or `pip install pyspark`") from e
+    return ibis.pyspark.connect(spark if spark is not None else local_session())

@@ -1,0 +1,32 @@
+"""The whole catalogue on Spark gives the same numbers as on DuckDB (the same Ibis queries)."""
+
+from __future__ import annotations
+
+import pytest
+
+from icsight.engine import open_lake
+from icsight.indicators.catalogue import catalogue, compute
+from icsight.synth.generate import generate_lake
+from tests.conftest import TEST_KEY
+
+
+@pytest.fixture(scope="module")
+def small_lake(tmp_path_factory):
+    out = tmp_path_factory.mktemp("spark") / "lake"
+    generate_lake(out, 3000, seed=21, reference_date="2026-09-30", key=TEST_KEY)
+    return out
+
+
+def test_catalogue_on_spark_matches_duckdb(small_lake):
+    duck = compute(open_lake(small_lake), "2026-09-30")
+    spark_lake = open_lake(small_lake, backend="spark")
+    spark = compute(spark_lake, "2026-09-30")
+    assert set(spark.indicator_id) == set(catalogue())
+    keys = ["indicator_id", "breakdown", "group"]
+    merged = duck.merge(spark, on=keys, how="outer", suffixes=("_duckdb", "_spark"),
+                        indicator=True)
+    assert (merged._merge == "both").all(), merged[merged._merge != "both"][keys]
+    for col in ("numerator", "denominator"):
+        differ = merged[merged[f"{col}_duckdb"] != merged[f"{col}_spark"]]
+        assert differ.empty, differ[keys].head()
+    assert (merged.value_duckdb - merged.value_spark).abs().max() < 1e-9
