@@ -115,8 +115,10 @@ def _check(lake_dir: Path) -> int:
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="CSV file to write.")
 @click.option("--id", "ids", multiple=True,
               help="Indicator id (repeatable); `all` for the whole catalogue. Default CVDP007HYP.")
+@click.option("--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="Engine to run the queries on.")
 @click.pass_context
-def indicators(ctx, lake_dir, as_of, out_file, ids) -> None:
+def indicators(ctx, lake_dir, as_of, out_file, ids, backend) -> None:
     """Compute indicators with breakdowns to a CSV file; `list` and `show ID` describe them."""
     if ctx.invoked_subcommand is not None:
         return
@@ -125,7 +127,7 @@ def indicators(ctx, lake_dir, as_of, out_file, ids) -> None:
     from icsight.engine import LakeError, open_lake
 
     try:
-        lake = open_lake(lake_dir)
+        lake = open_lake(lake_dir, backend=backend)
     except LakeError as e:
         console.print(f"[red]{e}[/red]")
         sys.exit(2)
@@ -200,14 +202,16 @@ def _headlines(result) -> None:
 @click.option("--months", default=36, show_default=True, help="Month ends to compute.")
 @click.option("--as-of", "as_of", default=None, help="Last period end (default: the lake's).")
 @click.option("--id", "ids", multiple=True, help="Only these indicators (repeatable).")
-def build(lake_dir, out_dir, months, as_of, ids) -> None:
+@click.option("--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="Engine to run the queries on.")
+def build(lake_dir, out_dir, months, as_of, ids, backend) -> None:
     """Compute the whole indicator catalogue as monthly series into the results store."""
     from icsight.engine import LakeError, open_lake
     from icsight.indicators.catalogue import catalogue
     from icsight.results.store import build as build_results
 
     try:
-        lake = open_lake(lake_dir)
+        lake = open_lake(lake_dir, backend=backend)
     except LakeError as e:
         console.print(f"[red]{e}[/red]")
         sys.exit(2)
