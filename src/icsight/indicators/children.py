@@ -12,7 +12,12 @@ import datetime as dt
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import on_register, one_year_before, population_on
+from icsight.indicators.common import (
+    count_per_person,
+    on_register,
+    one_year_before,
+    population_on,
+)
 from icsight.model.codelists import codelist
 
 SABA_BNF = ("0301011R0", "0301011V0")  # salbutamol, terbutaline (OpenPrescribing SABA measure)
@@ -52,9 +57,8 @@ def _cyp_saba(lake, day: dt.date) -> ir.Table:
     meds = meds.filter(meds.date > one_year_before(day), meds.date <= day,
                        meds.bnf_code.startswith(SABA_BNF[0])
                        | meds.bnf_code.startswith(SABA_BNF[1]))
-    counts = meds.group_by("patient_id").agg(saba_issues=meds.count())
-    t = people.left_join(counts, "patient_id")
-    return t.mutate(numerator=t.saba_issues.fill_null(0) >= 3)
+    t = count_per_person(people, meds, "saba_issues")
+    return t.mutate(numerator=t.saba_issues >= 3)
 
 
 register(Indicator(

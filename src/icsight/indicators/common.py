@@ -91,3 +91,12 @@ def flag(people: ir.Table, hits: ir.Table, name: str) -> ir.Table:
     if "patient_id_right" in joined.columns:  # ibis keeps the right key of a left join
         joined = joined.drop("patient_id_right")
     return joined.mutate(**{name: joined[name].fill_null(False)})
+
+
+def count_per_person(people: ir.Table, events: ir.Table, name: str) -> ir.Table:
+    """Add column `name`: how many rows of `events` each person has (0 for none)."""
+    counts = events.group_by("patient_id").agg(_count=events.count())
+    joined = people.left_join(counts, "patient_id")
+    if "patient_id_right" in joined.columns:
+        joined = joined.drop("patient_id_right")
+    return joined.mutate(**{name: joined._count.fill_null(0)}).drop("_count")

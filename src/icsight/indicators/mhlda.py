@@ -11,7 +11,14 @@ import datetime as dt
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import flag, has_event, on_register, one_year_before, population_on
+from icsight.indicators.common import (
+    count_per_person,
+    flag,
+    has_event,
+    on_register,
+    one_year_before,
+    population_on,
+)
 from icsight.model.codelists import codelist
 
 # The six checks (NHS England PHSMI): BMI, blood pressure, lipids, glucose/HbA1c, alcohol,
@@ -63,9 +70,7 @@ def _camhs(lake, day: dt.date) -> ir.Table:
     refs = lake.table("mh_referrals")
     refs = refs.filter(refs.service == "camhs", refs.referral_date > one_year_before(day),
                        refs.referral_date <= day)
-    counts = refs.group_by("patient_id").agg(referrals=refs.count())
-    t = people.left_join(counts, "patient_id")
-    return t.mutate(numerator=t.referrals.fill_null(0))
+    return count_per_person(people, refs, "numerator")
 
 
 register(Indicator(

@@ -12,7 +12,7 @@ import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import one_year_before, population_on
+from icsight.indicators.common import count_per_person, one_year_before, population_on
 
 ATTRIBUTES = ("patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
@@ -45,14 +45,7 @@ register(Indicator(
 
 
 def _emergency_admissions(lake, day: dt.date) -> ir.Table:
-    people = population_on(lake, day)
-    spells = lake.table("apc_spells")
-    spells = spells.filter(spells.admission_method == "emergency",
-                           spells.admission_date > one_year_before(day),
-                           spells.admission_date <= day)
-    counts = spells.group_by("patient_id").agg(admissions=spells.count())
-    t = people.left_join(counts, "patient_id")
-    return t.mutate(numerator=t.admissions.fill_null(0))
+    return _admissions_per_person(lake, day, lambda s: s.admission_method == "emergency")
 
 
 register(Indicator(
@@ -123,10 +116,7 @@ def _admissions_per_person(lake, day: dt.date, condition, ages=None) -> ir.Table
     spells = spells.filter(spells.admission_method == "emergency",
                            spells.admission_date > one_year_before(day),
                            spells.admission_date <= day)
-    spells = spells.filter(condition(spells))
-    counts = spells.group_by("patient_id").agg(admissions=spells.count())
-    t = people.left_join(counts, "patient_id")
-    return t.mutate(numerator=t.admissions.fill_null(0))
+    return count_per_person(people, spells.filter(condition(spells)), "numerator")
 
 
 def _starts_with_any(column, prefixes):
@@ -158,9 +148,8 @@ def _virtual_ward(lake, day: dt.date) -> ir.Table:
     cc = lake.table("community_contacts")
     on_ward = cc.filter(cc.service == "virtual_ward", cc.start_date <= day,
                         cc.end_date.isnull() | (cc.end_date > day))
-    counts = on_ward.group_by("patient_id").agg(stays=on_ward.count())
-    t = people.left_join(counts, "patient_id")
-    return t.mutate(numerator=(t.stays.fill_null(0) > 0).cast("int64"))
+    t = count_per_person(people, on_ward, "stays")
+    return t.mutate(numerator=(t.stays > 0).cast("int64"))
 
 
 register(Indicator(

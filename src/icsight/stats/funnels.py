@@ -147,18 +147,7 @@ def funnel_significance_ratio(observed, expected) -> list[str]:
     """Each area's ratio against 1: High/Low at 99.8% (0.001) then 95% (0.025), from the exact
     (O < 10) or Byar's limits of O divided by the expected count."""
     o = np.asarray(observed, float)
-    e = np.asarray(expected, float)
-    labels = np.full(len(o), "Not significant", dtype=object)
-    decided = np.zeros(len(o), bool)
-    for level, tag in ((0.998, "0.001"), (0.95, "0.025")):
-        lower, upper, _ = poisson_limits(o, level)
-        lower = np.where(o == 0, 0.0, lower) / e
-        upper = upper / e
-        high = ~decided & (lower > 1)
-        low = ~decided & (upper < 1)
-        labels[high], labels[low] = f"High ({tag})", f"Low ({tag})"
-        decided |= high | low
-    return list(labels)
+    return _poisson_significance(o, np.asarray(expected, float), np.ones(len(o)))
 
 
 def _derived_denominator(events, rate, rate_type, multiplier, denominator=None) -> np.ndarray:
@@ -228,16 +217,23 @@ def funnel_significance_rate(events, rate, rate_type: str, multiplier: float = 1
     den = _derived_denominator(events, rate, rate_type, multiplier, denominator)
     ok = np.isfinite(den)
     av = ev[ok].sum() / den[ok].sum()
-    labels = np.full(len(ev), "Not significant", dtype=object)
-    decided = np.zeros(len(ev), bool)
-    for level, tag in ((0.998, "0.001"), (0.95, "0.025")):
-        lower, upper, _ = poisson_limits(ev, level)
-        lower = np.where(ev == 0, 0.0, lower) / den
-        upper = upper / den
-        high = ~decided & (av < lower)
-        low = ~decided & (av > upper)
-        labels[high], labels[low] = f"High ({tag})", f"Low ({tag})"
-        decided |= high | low
+    labels = np.array(_poisson_significance(ev, den, np.full(len(ev), av)), dtype=object)
     if rate_type == "dsr":
         labels[ev < 10] = "Not applicable for events less than 10 for dsrs"
+    return list(labels)
+
+
+def _poisson_significance(observed, scale, reference) -> list[str]:
+    """High/Low at 99.8% then 95%: the reference lies below the lower (or above the upper)
+    Poisson limit of each count divided by its scale (expected count or denominator)."""
+    labels = np.full(len(observed), "Not significant", dtype=object)
+    decided = np.zeros(len(observed), bool)
+    for level, tag in ((0.998, "0.001"), (0.95, "0.025")):
+        lower, upper, _ = poisson_limits(observed, level)
+        lower = np.where(observed == 0, 0.0, lower) / scale
+        upper = upper / scale
+        high = ~decided & (reference < lower)
+        low = ~decided & (reference > upper)
+        labels[high], labels[low] = f"High ({tag})", f"Low ({tag})"
+        decided |= high | low
     return list(labels)
