@@ -1,1 +1,2 @@
-"""Governance used by every stage: pseudonymisation (and, later, access, suppression, audit)."""
+"""Governance used by every stage: pseudonymisation and disclosure control (access, audit and
+opt-out arrive with the governance issue)."""
