@@ -49,3 +49,19 @@ def test_zero_is_published_and_rules_are_configurable():
     assert suppress(t).numerator.iloc[0] == 0
     strict = suppress(t, DisclosureRules(low=1, high=15, rounding=10))
     assert strict.suppressed.iloc[0]  # denominator 12 is now small
+
+
+def test_cli_suppresses_on_request(lake_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from icsight.cli import main
+
+    out = tmp_path / "public.csv"
+    result = CliRunner().invoke(main, ["indicators", "--lake", str(lake_dir), "--suppress",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    published = pd.read_csv(out)
+    shown = published.dropna(subset=["numerator"])
+    assert (shown.numerator % 5 == 0).all() and (shown.denominator % 5 == 0).all()
+    assert published.suppressed.any()  # some practice-level cells are small in a 60k lake
+    assert published[published.suppressed].value.isna().all()

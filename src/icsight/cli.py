@@ -117,8 +117,11 @@ def _check(lake_dir: Path) -> int:
               help="Indicator id (repeatable); `all` for the whole catalogue. Default CVDP007HYP.")
 @click.option("--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Engine to run the queries on.")
+@click.option("--suppress", is_flag=True,
+              help="Apply small-number suppression (1-7 hidden, counts rounded to 5) for "
+                   "publication beyond analysts.")
 @click.pass_context
-def indicators(ctx, lake_dir, as_of, out_file, ids, backend) -> None:
+def indicators(ctx, lake_dir, as_of, out_file, ids, backend, suppress) -> None:
     """Compute indicators with breakdowns to a CSV file; `list` and `show ID` describe them."""
     if ctx.invoked_subcommand is not None:
         return
@@ -141,10 +144,16 @@ def indicators(ctx, lake_dir, as_of, out_file, ids, backend) -> None:
     as_of = as_of or lake.reference_date
     with console.status(f"computing {len(chosen)} indicator(s) to {as_of}"):
         result = compute(lake, as_of, chosen)
+    if suppress:
+        from icsight.governance.disclosure import suppress as apply_suppression
+
+        result = apply_suppression(result)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(out_file, index=False)
     console.print(f"[green]Wrote[/green] {out_file}: {len(result)} rows")
-    if chosen == ["CVDP007HYP"]:
+    if suppress:
+        console.print(f"{int(result.suppressed.sum())} cells suppressed")
+    elif chosen == ["CVDP007HYP"]:
         _summary(result)
     else:
         _headlines(result)
