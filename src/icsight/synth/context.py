@@ -140,7 +140,6 @@ def seasonal_days(
     """
     if n == 0:
         return np.empty(0, dtype=np.int32)
-    span = end - start + 1
     days = rng.integers(start, end + 1, size=int(n * (1 + winter_peak) * 1.1) + 16)
     if winter_peak > 0:
         doy = (days - day("2000-01-01")) % DAYS_PER_YEAR
@@ -150,9 +149,7 @@ def seasonal_days(
         days = days[rng.random(len(days)) < weight]
     while len(days) < n:  # rare top-up; keeps the function exact in n
         days = np.concatenate([days, seasonal_days(rng, n - len(days), start, end, winter_peak)])
-    out = days[:n].astype(np.int32)
-    assert span > 0
-    return out
+    return days[:n].astype(np.int32)
 
 
 def pick_days_for(

@@ -31,7 +31,6 @@ from icsight.synth.context import (
     Population,
     SynthContext,
     categorical,
-    date_of,
     seasonal_days,
     to_table,
 )
@@ -364,4 +363,4 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     return {"patients": patients_table(ctx), "person_identifiers": ctx.identifiers}
 
 
-__all__ = ["build_population", "date_of", "generate", "patients_table"]
+__all__ = ["build_population", "generate", "patients_table"]
