@@ -130,6 +130,12 @@ class SynthContext:
         )
 
 
+def _winter_weight(days: np.ndarray, winter_peak: float) -> np.ndarray:
+    """Acceptance probability peaking mid-January: (1 + peak cos(day of year)) / (1 + peak)."""
+    doy = (days - day("2000-01-01")) % DAYS_PER_YEAR
+    return (1 + winter_peak * np.cos(2 * np.pi * (doy - 15) / DAYS_PER_YEAR)) / (1 + winter_peak)
+
+
 def seasonal_days(
     rng: np.random.Generator, n: int, start: int, end: int, winter_peak: float = 0.0
 ) -> np.ndarray:
@@ -142,11 +148,7 @@ def seasonal_days(
         return np.empty(0, dtype=np.int32)
     days = rng.integers(start, end + 1, size=int(n * (1 + winter_peak) * 1.1) + 16)
     if winter_peak > 0:
-        doy = (days - day("2000-01-01")) % DAYS_PER_YEAR
-        weight = (1 + winter_peak * np.cos(2 * np.pi * (doy - 15) / DAYS_PER_YEAR)) / (
-            1 + winter_peak
-        )
-        days = days[rng.random(len(days)) < weight]
+        days = days[rng.random(len(days)) < _winter_weight(days, winter_peak)]
     while len(days) < n:  # rare top-up; keeps the function exact in n
         days = np.concatenate([days, seasonal_days(rng, n - len(days), start, end, winter_peak)])
     return days[:n].astype(np.int32)
@@ -170,11 +172,7 @@ def pick_days_for(
     hi = np.repeat(end, counts)
     days = lo + (rng.random(len(who)) * (hi - lo + 1)).astype(np.int32)
     if winter_peak > 0 and len(days):
-        doy = (days - day("2000-01-01")) % DAYS_PER_YEAR
-        weight = (1 + winter_peak * np.cos(2 * np.pi * (doy - 15) / DAYS_PER_YEAR)) / (
-            1 + winter_peak
-        )
-        keep = rng.random(len(days)) < weight
+        keep = rng.random(len(days)) < _winter_weight(days, winter_peak)
         who, days = who[keep], days[keep]
     return who.astype(np.int64), days.astype(np.int32)
 
