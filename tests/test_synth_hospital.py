@@ -1,0 +1,409 @@
+"""Hospital and community generators: shape, record windows, rules and calibration figures.
+
+Figures are measured from the generated tables (with DuckDB, through each module's calibration
+SQL where there is one), never from the generators' internal variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from icsight.model.schema import PLACES, table
+from icsight.synth import build_context, community, hospital
+from icsight.synth.context import NO_DATE, date_of, day
+from icsight.synth.people import patients_table
+
+MODULES = (hospital, community)
+TABLE_NAMES = ("apc_spells", "ec_attendances", "op_appointments", "rtt_pathways",
+               "community_contacts")
+ID_COLUMNS = {"apc_spells": "spell_id", "ec_attendances": "attendance_id",
+              "op_appointments": "appointment_id", "rtt_pathways": "pathway_id",
+              "community_contacts": "contact_id"}
+
+
+class Generated:
+    """A context, its hospital and community tables and a DuckDB connection over them."""
+
+    def __init__(self, population: int, seed: int):
+        self.ctx = build_context(population, seed=seed)
+        self.tables: dict[str, pa.Table] = {}
+        for module in MODULES:
+            self.tables.update(module.generate(self.ctx))
+        self.con = duckdb.connect()
+        self.con.register("patients", patients_table(self.ctx))
+        for name, t in self.tables.items():
+            self.con.register(name, t)
+        self.ref = date_of(self.ctx.reference_date)
+        order = np.argsort(self.ctx.pop.patient_id)
+        self._ids, self._order = self.ctx.pop.patient_id[order], order
+
+    def sql(self, query: str) -> float:
+        return self.con.sql(self._fill(query)).fetchone()[0]
+
+    def frame(self, query: str):
+        return self.con.sql(self._fill(query)).df()
+
+    def _fill(self, query: str) -> str:
+        return query.format(ref=f"DATE '{self.ref}'",
+                            start=f"DATE '{date_of(self.ctx.window_start)}'")
+
+    def target(self, target_id: str):
+        t = next(t for m in MODULES for t in m.TARGETS if t.id == target_id)
+        return self.sql(t.sql), t
+
+    def people(self, name: str) -> np.ndarray:
+        """Population index of each row of a table."""
+        ids = self.tables[name]["patient_id"].to_numpy()
+        return self._order[np.searchsorted(self._ids, ids)]
+
+    def days(self, name: str, column: str) -> np.ndarray:
+        """A date column as day numbers (NO_DATE for nulls)."""
+        col = self.tables[name][column].cast(pa.int32()).fill_null(NO_DATE)
+        return col.to_numpy()
+
+
+@pytest.fixture(scope="module")
+def gen() -> Generated:
+    return Generated(20_000, seed=3)
+
+
+# --- shape -----------------------------------------------------------------------------------
+
+def test_tables_have_their_canonical_schemas_and_categories(gen):
+    assert set(gen.tables) == set(TABLE_NAMES)
+    for name, t in gen.tables.items():
+        spec = table(name)
+        assert t.schema.equals(spec.schema), name
+        assert t.num_rows > 0, name
+        for col in spec.columns:
+            if not col.nullable:
+                assert t[col.name].null_count == 0, (name, col.name)
+            if col.categories:
+                seen = set(t[col.name].drop_null().unique().to_pylist())
+                assert seen <= set(col.categories), (name, col.name, seen)
+
+
+def test_ids_run_from_one_and_are_unique(gen):
+    for name, column in ID_COLUMNS.items():
+        ids = gen.tables[name][column].to_numpy()
+        assert np.array_equal(np.sort(ids), np.arange(1, len(ids) + 1)), name
+
+
+def test_same_seed_same_tables_and_another_seed_differs(gen):
+    again = {}
+    for module in MODULES:
+        again.update(module.generate(gen.ctx))
+    for name in TABLE_NAMES:
+        assert again[name].equals(gen.tables[name]), name
+    other = dataclasses.replace(gen.ctx, seed=gen.ctx.seed + 1)
+    different = {**hospital.generate(other), **community.generate(other)}
+    for name in TABLE_NAMES:
+        assert not different[name].equals(gen.tables[name]), name
+
+
+# --- record windows and consistency ----------------------------------------------------------
+
+EVENT_DAYS = {"apc_spells": "admission_date", "op_appointments": "appointment_date",
+              "community_contacts": "start_date"}
+END_DAYS = {"apc_spells": "discharge_date", "rtt_pathways": "clock_stop",
+            "community_contacts": "end_date"}
+
+
+def test_events_fall_while_the_person_is_alive_and_registered(gen):
+    ctx = gen.ctx
+    for name, column in EVENT_DAYS.items():
+        assert ctx.in_record(gen.people(name), gen.days(name, column)).all(), name
+    arrival = gen.tables["ec_attendances"]["arrival"].cast(pa.int64()).to_numpy() // 86_400_000
+    assert ctx.in_record(gen.people("ec_attendances"), arrival).all()
+    for name, column in END_DAYS.items():
+        person, end = gen.people(name), gen.days(name, column)
+        ended = end != NO_DATE
+        assert (end[ended] <= ctx.active_end()[person[ended]]).all(), name
+        # still open only for people still registered on the reference date
+        assert (ctx.active_end()[person[~ended]] == ctx.reference_date).all(), name
+
+
+def test_pathways_start_while_registered_and_stop_when_people_leave(gen):
+    ctx, p = gen.ctx, gen.ctx.pop
+    person = gen.people("rtt_pathways")
+    start, stop = gen.days("rtt_pathways", "clock_start"), gen.days("rtt_pathways", "clock_stop")
+    assert (start >= p.registration_start[person]).all() and (start >= p.dob[person]).all()
+    assert (start <= ctx.active_end()[person]).all()
+    assert (stop[stop != NO_DATE] >= ctx.window_start).all()  # open at some time in the window
+    gone = ctx.active_end()[person] < ctx.reference_date
+    assert (stop[gone] != NO_DATE).all()
+    status = gen.tables["rtt_pathways"]["status"].to_numpy(zero_copy_only=False)
+    assert ((status == "waiting") == (stop == NO_DATE)).all()
+
+
+def test_spells_and_attendances_are_ordered_in_time(gen):
+    assert gen.sql("SELECT count(*) FROM apc_spells WHERE discharge_date < admission_date") == 0
+    assert gen.sql("SELECT count(*) FROM ec_attendances WHERE departure <= arrival") == 0
+    assert gen.sql("SELECT count(*) FROM community_contacts WHERE end_date < start_date") == 0
+    overlapping = """
+        WITH s AS (SELECT admission_date, discharge_date, lead(admission_date) OVER (
+                     PARTITION BY patient_id ORDER BY admission_date, spell_id) AS next_admission
+                   FROM apc_spells WHERE admission_method = 'emergency')
+        SELECT count(*) FROM s WHERE next_admission < coalesce(discharge_date, DATE '9999-01-01')
+    """
+    assert gen.sql(overlapping) == 0
+    assert gen.sql(overlapping.replace("apc_spells", "(SELECT patient_id, contact_id AS spell_id, "
+                                       "start_date AS admission_date, end_date AS discharge_date,"
+                                       " 'emergency' AS admission_method FROM community_contacts"
+                                       " WHERE service = 'virtual_ward')")) == 0
+
+
+def test_deaths_in_hospital_end_on_the_day_of_death(gen):
+    died = gen.frame("""
+        SELECT s.discharge_date, p.date_of_death FROM apc_spells s JOIN patients p
+        USING (patient_id) WHERE s.discharge_destination = 'died'""")
+    assert len(died) > 20
+    assert (died.discharge_date == died.date_of_death).all()
+    in_ed = gen.frame("""SELECT CAST(e.arrival AS DATE) AS d, p.date_of_death FROM ec_attendances e
+                         JOIN patients p USING (patient_id) WHERE e.disposal = 'died'""")
+    assert (in_ed.d == in_ed.date_of_death).all()
+    # the deaths module reads who died in hospital: about 44% of deaths (ONS) [K]
+    dead = gen.ctx.pop.death <= gen.ctx.reference_date
+    assert 0.38 < gen.ctx.died_in_hospital[dead].mean() < 0.50
+    assert not gen.ctx.died_in_hospital[~dead].any()
+    assert gen.sql("SELECT count(*) FROM apc_spells WHERE discharge_date IS NULL AND "
+                   "discharge_destination IS NOT NULL") == 0
+
+
+def test_providers_follow_place(gen):
+    place = np.array(PLACES)[gen.ctx.pop.place[gen.people("apc_spells")]]
+    provider = gen.tables["apc_spells"]["provider_code"].to_numpy(zero_copy_only=False)
+    assert set(provider[place == "Milton Keynes"]) == {"RD8"}
+    assert set(provider[place == "Luton"]) == {"RC9"}
+    outside = np.isin(provider[place == "Central Bedfordshire"], ["RWH", "RGT"]).mean()
+    assert 0.25 < outside < 0.42  # "one-in-three" (seed 002)
+
+
+# --- A&E -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target_id", ["ae_attendances_per_1000", "ae_4_hours",
+                                       "ae_12_hours_type1", "ae_type3_share",
+                                       "ae_type1_admitted"])
+def test_ae_figures_are_within_tolerance(gen, target_id):
+    value, t = gen.target(target_id)
+    assert abs(value - t.target) <= t.tolerance, (target_id, value)
+
+
+def test_ae_waits_are_longer_for_admitted_and_older_patients(gen):
+    hours = gen.frame("""
+        SELECT disposal = 'admitted' AS admitted,
+               date_diff('year', p.month_of_birth, CAST(e.arrival AS DATE)) >= 75 AS old,
+               avg(epoch(departure - arrival) / 3600) AS hours
+        FROM ec_attendances e JOIN patients p USING (patient_id)
+        WHERE department_type = '01' GROUP BY ALL""").set_index(["admitted", "old"]).hours
+    assert hours[(True, False)] > 1.5 * hours[(False, False)]
+    assert hours[(False, True)] > hours[(False, False)]
+    utc_4h = gen.sql("SELECT avg((departure - arrival <= INTERVAL 4 HOUR)::int) FROM "
+                     "ec_attendances WHERE department_type = '03'")
+    assert utc_4h > 0.9
+
+
+def test_ae_arrivals_peak_in_the_day_not_the_night(gen):
+    by_hour = gen.frame("SELECT hour(arrival) AS h, count(*) AS n FROM ec_attendances "
+                        "GROUP BY ALL ORDER BY h").set_index("h").n
+    assert by_hour.loc[10:12].mean() > 3 * by_hour.loc[3:5].mean()
+    assert by_hour.loc[17:19].mean() > 3 * by_hour.loc[3:5].mean()
+    assert gen.sql("SELECT count(*) FROM ec_attendances WHERE department_type = '03' "
+                   "AND (hour(arrival) < 8 OR hour(arrival) >= 22)") == 0
+
+
+def test_admitted_attendances_lead_to_an_emergency_spell_that_day(gen):
+    unmatched = gen.sql("""
+        SELECT count(*) FROM ec_attendances e WHERE disposal = 'admitted' AND NOT EXISTS (
+            SELECT 1 FROM apc_spells s WHERE s.patient_id = e.patient_id
+              AND s.admission_method = 'emergency'
+              AND s.admission_date = CAST(e.arrival AS DATE))""")
+    assert unmatched == 0
+
+
+# --- admissions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target_id", ["emergency_admissions_per_1000", "chronic_acsc_share",
+                                       "emergency_mean_stay", "stays_over_21_days",
+                                       "elective_admissions_per_1000",
+                                       "elective_day_case_share", "asthma_admissions_under_19"])
+def test_admission_figures_are_within_tolerance(gen, target_id):
+    value, t = gen.target(target_id)
+    assert abs(value - t.target) <= t.tolerance, (target_id, value)
+
+
+AGE_RATES = """
+    SELECT 1000.0 * count(*) / (
+        SELECT count(*) FROM patients WHERE registration_end IS NULL AND date_of_death IS NULL
+           AND date_diff('year', month_of_birth, {{ref}}) BETWEEN {lo} AND {hi})
+    FROM apc_spells s JOIN patients p USING (patient_id)
+    WHERE s.admission_method = 'emergency' AND s.admission_date > {{ref}} - INTERVAL 12 MONTH
+      AND date_diff('year', p.month_of_birth, s.admission_date) BETWEEN {lo} AND {hi}
+"""  # per 1,000 a year, by age at admission (people registered on the reference date)
+
+
+def test_emergency_admissions_rise_with_age_after_childhood(gen):
+    rate = {band: gen.sql(AGE_RATES.format(lo=band[0], hi=band[1]))
+            for band in ((0, 0), (5, 14), (15, 44), (65, 74), (85, 120))}
+    assert rate[(0, 0)] > 3 * rate[(5, 14)]  # infants 338 vs 35 per 1,000
+    assert rate[(85, 120)] > 2.5 * rate[(65, 74)] > 2.5 * rate[(15, 44)] * 0.9
+    assert 350 < rate[(85, 120)] < 800
+
+
+def test_winter_is_busier_than_summer(gen):
+    value, t = gen.target("emergency_winter_ratio")
+    assert abs(value - t.target) <= t.tolerance
+    ae = gen.sql("""SELECT (count(*) FILTER (WHERE month(arrival) IN (12, 1, 2)) / 90.25) /
+                           (count(*) FILTER (WHERE month(arrival) IN (6, 7, 8)) / 92.0)
+                    FROM ec_attendances""")
+    assert ae > 1.02
+
+
+def test_conditions_deprivation_and_the_last_year_of_life_raise_admissions(gen):
+    ctx = gen.ctx
+    p, ref = ctx.pop, ctx.reference_date
+    count = np.bincount(gen.people("apc_spells")[_emergency(gen)], minlength=p.n)
+    age = p.age_on(ctx.active_end())
+    alive = (ctx.active_end() == ref) & (p.death == NO_DATE)
+    older = alive & (age >= 65) & (age < 85)
+    copd = p.conditions["copd"].has
+    assert count[older & copd].mean() > 1.5 * count[older & ~copd].mean()
+    adults = alive & (age >= 20) & (age < 65)
+    assert count[adults & (p.imd_decile <= 2)].mean() > 1.3 * count[adults & (p.imd_decile >= 9)
+                                                                     ].mean()
+    last_year = gen.sql("""
+        SELECT avg(n) FROM (SELECT p.patient_id, count(s.spell_id) AS n FROM patients p
+          LEFT JOIN apc_spells s ON s.patient_id = p.patient_id
+           AND s.admission_method = 'emergency' AND s.admission_date > p.date_of_death - 365
+         WHERE p.date_of_death > {start} + 365 AND date_diff('year', p.month_of_birth,
+               p.date_of_death) BETWEEN 75 AND 84 GROUP BY ALL)""")
+    survivors = count[alive & (age >= 76) & (age <= 85)].mean() / 5  # five years of record
+    assert last_year > survivors + 1.0
+
+
+def _emergency(gen) -> np.ndarray:
+    return gen.tables["apc_spells"]["admission_method"].to_numpy(zero_copy_only=False) == \
+        "emergency"
+
+
+def test_children_on_the_asthma_register_have_asthma_admissions(gen):
+    asthma = gen.frame("""
+        SELECT patient_id FROM apc_spells s JOIN patients p USING (patient_id)
+        WHERE s.admission_method = 'emergency' AND (primary_diagnosis LIKE 'J45%'
+              OR primary_diagnosis LIKE 'J46%')
+          AND date_diff('year', p.month_of_birth, s.admission_date) < 19""")
+    assert len(asthma) > 5
+    index = {pid: i for i, pid in enumerate(gen.ctx.pop.patient_id.tolist())}
+    on_register = gen.ctx.pop.conditions["asthma"].has[[index[i] for i in asthma.patient_id]]
+    assert on_register.mean() > 0.5
+
+
+def test_codes_look_like_icd10_and_opcs4(gen):
+    codes = gen.frame("SELECT admission_method, primary_diagnosis, primary_procedure "
+                      "FROM apc_spells")
+    assert codes.primary_diagnosis.str.fullmatch(r"[A-Z]\d{2}[0-9X]").all()
+    elective = codes[codes.admission_method == "elective"]
+    assert elective.primary_procedure.str.fullmatch(r"[A-Z]\d{3}").all()
+    assert codes[codes.admission_method == "emergency"].primary_procedure.isna().all()
+
+
+# --- outpatients -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target_id", ["outpatients_per_person", "outpatient_follow_up_ratio",
+                                       "outpatient_dna"])
+def test_outpatient_figures_are_within_tolerance(gen, target_id):
+    value, t = gen.target(target_id)
+    assert abs(value - t.target) <= t.tolerance, (target_id, value)
+
+
+def test_did_not_attend_is_higher_in_deprived_areas(gen):
+    person = gen.people("op_appointments")
+    attended = gen.tables["op_appointments"]["attended"].to_numpy(zero_copy_only=False)
+    decile = gen.ctx.pop.imd_decile[person]
+    assert (attended[decile <= 2] == "dna").mean() > 1.4 * (attended[decile >= 9] == "dna").mean()
+
+
+# --- waiting list ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target_id", ["rtt_waiting_per_100k", "rtt_over_18_weeks",
+                                       "rtt_over_52_weeks", "rtt_admitted_share",
+                                       "diagnostic_over_6_weeks"])
+def test_waiting_list_figures_are_within_tolerance(gen, target_id):
+    value, t = gen.target(target_id)
+    # ~190 people wait for a test at 20,000 people: a binomial sd of ~3 points
+    slack = 1.6 if target_id == "diagnostic_over_6_weeks" else 1.0
+    assert abs(value - t.target) <= slack * t.tolerance, (target_id, value)
+
+
+LIST_ON = """SELECT count(*) FROM rtt_pathways WHERE clock_start <= DATE '{d}'
+             AND (clock_stop IS NULL OR clock_stop > DATE '{d}')"""
+
+
+MEAN_LIST = """
+    SELECT count(*) / count(DISTINCT d.t) FROM rtt_pathways r,
+        range(DATE '{first}', DATE '{first}' + INTERVAL 1 YEAR, INTERVAL 28 DAY) d(t)
+    WHERE r.clock_start <= d.t AND (r.clock_stop IS NULL OR r.clock_stop > d.t)
+"""  # the list averaged over a year, every four weeks
+
+
+def test_the_list_grows_towards_the_reference_date(gen):
+    ref = date_of(gen.ctx.reference_date)
+    early = gen.sql(MEAN_LIST.format(first=ref.replace(year=ref.year - 4)))
+    late = gen.sql(MEAN_LIST.format(first=ref.replace(year=ref.year - 1)))
+    assert 0.75 * late < early < 0.97 * late  # referrals grow 4% a year: ~0.89
+
+
+def test_admitted_clock_stops_are_elective_admissions(gen):
+    unmatched = gen.sql("""
+        SELECT count(*) FROM rtt_pathways r WHERE status = 'admitted' AND clock_stop >= {start}
+          AND NOT EXISTS (SELECT 1 FROM apc_spells s WHERE s.patient_id = r.patient_id
+                            AND s.admission_method = 'elective'
+                            AND s.admission_date = r.clock_stop
+                            AND s.treatment_function = r.treatment_function)""")
+    assert unmatched == 0
+    gynae_men = gen.sql("SELECT count(*) FROM rtt_pathways JOIN patients USING (patient_id) "
+                        "WHERE treatment_function = '502' AND sex = 'male'")
+    assert gynae_men == 0
+
+
+def test_diagnostic_tests_fall_inside_their_pathway(gen):
+    bad = gen.sql("""SELECT count(*) FROM rtt_pathways WHERE diagnostic_test_date IS NOT NULL
+                     AND (diagnostic_wait_start IS NULL
+                          OR diagnostic_test_date < diagnostic_wait_start
+                          OR diagnostic_test_date > coalesce(clock_stop, {ref})
+                          OR diagnostic_wait_start < clock_start)""")
+    assert bad == 0
+
+
+# --- community -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target_id", ["virtual_ward_occupied_per_100k",
+                                       "virtual_ward_mean_stay", "ucr_per_100k_month",
+                                       "ucr_within_2_hours"])
+def test_community_figures_are_within_tolerance(gen, target_id):
+    value, t = gen.target(target_id)
+    assert abs(value - t.target) <= t.tolerance, (target_id, value)
+
+
+def test_virtual_wards_open_in_2022_for_older_people(gen):
+    first = gen.sql("SELECT min(start_date) FROM community_contacts "
+                    "WHERE service = 'virtual_ward'")
+    assert first >= date_of(day("2022-04-01"))
+    older = gen.sql("""SELECT avg((date_diff('year', month_of_birth, start_date) >= 65)::int)
+                       FROM community_contacts JOIN patients USING (patient_id)
+                       WHERE service = 'virtual_ward'""")
+    assert older > 0.7
+    assert gen.sql("SELECT count(*) FROM community_contacts WHERE service = 'virtual_ward' "
+                   "AND within_2_hours IS NOT NULL") == 0
+    assert gen.sql("SELECT count(*) FROM community_contacts WHERE service = "
+                   "'urgent_community_response' AND (within_2_hours IS NULL "
+                   "OR end_date <> start_date)") == 0
+    started = gen.frame("""SELECT year(start_date) AS y, count(*) AS n FROM community_contacts
+                           WHERE service = 'virtual_ward' AND month(start_date) BETWEEN 4 AND 9
+                           GROUP BY ALL""").set_index("y").n
+    assert started[2022] < 0.5 * started[2025]  # capacity ramps up over two years
