@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from icsight.model.schema import PLACES, table
-from icsight.synth import build_context, community, hospital
+from icsight.synth import community, hospital
 from icsight.synth.context import NO_DATE, date_of, day
-from icsight.synth.people import patients_table
+from tests.generated import Generated
 
 MODULES = (hospital, community)
 TABLE_NAMES = ("apc_spells", "ec_attendances", "op_appointments", "rtt_pathways",
@@ -26,50 +25,9 @@ ID_COLUMNS = {"apc_spells": "spell_id", "ec_attendances": "attendance_id",
               "community_contacts": "contact_id"}
 
 
-class Generated:
-    """A context, its hospital and community tables and a DuckDB connection over them."""
-
-    def __init__(self, population: int, seed: int):
-        self.ctx = build_context(population, seed=seed)
-        self.tables: dict[str, pa.Table] = {}
-        for module in MODULES:
-            self.tables.update(module.generate(self.ctx))
-        self.con = duckdb.connect()
-        self.con.register("patients", patients_table(self.ctx))
-        for name, t in self.tables.items():
-            self.con.register(name, t)
-        self.ref = date_of(self.ctx.reference_date)
-        order = np.argsort(self.ctx.pop.patient_id)
-        self._ids, self._order = self.ctx.pop.patient_id[order], order
-
-    def sql(self, query: str) -> float:
-        return self.con.sql(self._fill(query)).fetchone()[0]
-
-    def frame(self, query: str):
-        return self.con.sql(self._fill(query)).df()
-
-    def _fill(self, query: str) -> str:
-        return query.format(ref=f"DATE '{self.ref}'",
-                            start=f"DATE '{date_of(self.ctx.window_start)}'")
-
-    def target(self, target_id: str):
-        t = next(t for m in MODULES for t in m.TARGETS if t.id == target_id)
-        return self.sql(t.sql), t
-
-    def people(self, name: str) -> np.ndarray:
-        """Population index of each row of a table."""
-        ids = self.tables[name]["patient_id"].to_numpy()
-        return self._order[np.searchsorted(self._ids, ids)]
-
-    def days(self, name: str, column: str) -> np.ndarray:
-        """A date column as day numbers (NO_DATE for nulls)."""
-        col = self.tables[name][column].cast(pa.int32()).fill_null(NO_DATE)
-        return col.to_numpy()
-
-
 @pytest.fixture(scope="module")
 def gen() -> Generated:
-    return Generated(20_000, seed=3)
+    return Generated(20_000, seed=3, modules=MODULES)
 
 
 # --- shape -----------------------------------------------------------------------------------

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
-import duckdb
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from icsight.model.reference import lsoas
 from icsight.model.schema import table
-from icsight.synth import build_context, maternity, mental_health, screening, vaccinations
+from icsight.synth import maternity, mental_health, screening, vaccinations
 from icsight.synth.context import DAYS_PER_YEAR, NO_DATE, date_of, day
-from icsight.synth.people import patients_table
+from tests.generated import Generated
 
 MODULES = (screening, vaccinations, maternity, mental_health)
 DATE_COLUMNS = {
@@ -28,52 +25,16 @@ DATE_COLUMNS = {
 }
 
 
-class Generated:
-    """A context, its generated tables and a DuckDB connection that sees them by name."""
-
-    def __init__(self, population: int, seed: int):
-        self.ctx = build_context(population, seed=seed)
-        self.tables: dict[str, pa.Table] = {}
-        for module in MODULES:
-            self.tables.update(module.generate(self.ctx))
-        self.con = duckdb.connect()
-        self.con.register("patients", patients_table(self.ctx))
-        self.con.register("lsoas", lsoas())
-        for name, t in self.tables.items():
-            self.con.register(name, t)
-        self.ref = date_of(self.ctx.reference_date)
-        self.index = {pid: i for i, pid in enumerate(self.ctx.pop.patient_id.tolist())}
-
-    def sql(self, query: str) -> float:
-        query = query.format(ref=f"DATE '{self.ref}'",
-                             start=f"DATE '{date_of(self.ctx.window_start)}'")
-        return self.con.sql(query).fetchone()[0]
-
-    def frame(self, query: str):
-        return self.con.sql(query.format(ref=f"DATE '{self.ref}'",
-                                         start=f"DATE '{date_of(self.ctx.window_start)}'")).df()
-
-    def people(self, name: str) -> np.ndarray:
-        """Population index of each row of a table."""
-        ids = self.tables[name]["patient_id"].to_numpy()
-        return np.array([self.index[i] for i in ids.tolist()], dtype=np.int64)
-
-    def days(self, name: str, column: str) -> np.ndarray:
-        """Day numbers of a date column (NO_DATE for nulls)."""
-        col = self.tables[name][column].cast(pa.int32()).fill_null(NO_DATE)
-        return col.to_numpy().astype(np.int64)
-
-
 @pytest.fixture(scope="module")
 def small() -> Generated:
     """~20,000 people: for structure and rules."""
-    return Generated(20_000, seed=3)
+    return Generated(20_000, seed=3, modules=MODULES)
 
 
 @pytest.fixture(scope="module")
 def large() -> Generated:
     """~150,000 people: enough births and referrals for rates to settle."""
-    return Generated(150_000, seed=5)
+    return Generated(150_000, seed=5, modules=MODULES)
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -323,7 +284,7 @@ def test_flu_for_under_65s_in_clinical_risk_groups(large):
     ever_at_risk = np.zeros(ctx.pop.n, bool)
     for name in vaccinations.AT_RISK:
         ever_at_risk |= ctx.pop.conditions[name].diagnosed != NO_DATE
-    assert ever_at_risk[[large.index[i] for i in young]].all()
+    assert ever_at_risk[large.index_of(young)].all()
 
 
 def test_maternity_inequalities(large):
