@@ -116,19 +116,24 @@ register(Indicator(
 def _flu_65(lake, day: dt.date) -> ir.Table:
     people = population_on(lake, day)
     people = people.filter(people.age >= 65)
-    season = dt.date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    # The most recent season that has opened: in September (before most of a season's doses)
+    # the previous season, 1 September to 31 August, is reported.
+    season = dt.date(day.year if day.month >= 10 else day.year - 1, 9, 1)
+    season_end = min(day, dt.date(season.year + 1, 8, 31))
     vacc = lake.table("vaccinations")
-    given = vacc.filter(vacc.vaccine == "influenza", vacc.date >= season, vacc.date <= day)
+    given = vacc.filter(vacc.vaccine == "influenza", vacc.date >= season,
+                        vacc.date <= season_end)
     return flag(people, given.select("patient_id").distinct(), "numerator")
 
 
 register(Indicator(
     id="FLU_65", title="Seasonal influenza vaccination, 65 and over (season to date)",
-    description="Percentage of registered people aged 65+ vaccinated against influenza since "
-                "1 September of the current (or most recent) season.",
+    description="Percentage of registered people aged 65+ vaccinated against influenza in the "
+                "current season (from 1 September; for September period ends, the season just "
+                "finished).",
     programme="ltc", strategy="LTC and CORE20PLUS5 chronic respiratory disease: vaccination "
                               "uptake to reduce exacerbations and admissions",
-    numerator="an influenza vaccination since 1 September of the season",
+    numerator="an influenza vaccination in the season (1 September to the period end)",
     denominator="registered people aged 65+", rows=_flu_65, target=75.0,
     source="UKHSA seasonal influenza vaccine uptake (GP patients); WHO/UKHSA ambition 75%",
 ))
