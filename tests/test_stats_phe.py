@@ -126,3 +126,26 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="population"):
         dsr([1, 2], [10, 0], [1, 1])
     assert np.isnan(wilson(0, 0)[0])
+
+
+def test_grouped_proportion_sums_within_groups():
+    import pandas as pd
+
+    case = load("phe_proportion")["grouped_case"]
+    df = pd.DataFrame(case["input"]).groupby("Area", sort=True)[["Numerator", "Denominator"]].agg(
+        lambda s: s.sum(skipna=False))
+    expected = {e["Area"]: e for e in case["expected"]}
+    ok = df.dropna()
+    got = proportion(ok.Numerator, ok.Denominator, case["params"]["confidence"],
+                     case["params"]["multiplier"])
+    for area, row in zip(ok.index, got.to_dict("records"), strict=True):
+        exp = {k: v for k, v in expected[area].items()
+               if k not in ("Area", "Numerator", "Denominator")}
+        assert_matches(row, exp, area)
+    assert len(ok) >= 8
+
+
+def test_esp2013_matches_the_published_vector():
+    published = load("esp2013")
+    assert list(esp2013()) == [float(v) for v in published["esp2013"]]
+    assert sum(esp2013()) == published["total"]
