@@ -237,6 +237,26 @@ def build(lake_dir, out_dir, months, as_of, ids, backend) -> None:
                   f"{time.perf_counter() - started:.0f} s")
 
 
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log of access to identifiable data."""
+
+
+@audit.command("verify")
+@click.argument("log", type=click.Path(path_type=Path))
+def audit_verify(log) -> None:
+    """Check the audit log's hash chain; exit 1 and say where if it was tampered with."""
+    from icsight.governance.audit import verify
+
+    verdict = verify(log)
+    if verdict.ok:
+        out.print(f"[green]Intact:[/green] {verdict.entries} entries, every hash and link holds")
+        return
+    out.print(f"[red]Tampered or damaged:[/red] {verdict.problem} "
+              f"({verdict.entries} entries verified before it)")
+    sys.exit(1)
+
+
 def _summary(result) -> None:
     """A short reading of the headline and its biggest gaps, for the terminal."""
     table = Table(title="CVDP007HYP: hypertension treated to target")
