@@ -1,2 +1,2 @@
-"""Governance used by every stage: pseudonymisation and disclosure control (access, audit and
-opt-out arrive with the governance issue)."""
+"""Governance used by every stage: pseudonymisation, disclosure control and the audit log
+(access control and the national data opt-out arrive with the governance issue)."""
