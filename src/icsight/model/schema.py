@@ -198,6 +198,11 @@ _table(Table(
         _c("date_of_death", _date, "Date of death, from the death registration; null if alive."),
         _c("care_home", _bool, "Lives in a care home (as at the reference date).", False),
         _c("housebound", _bool, "Recorded as housebound (as at the reference date).", False),
+        _c("data_opt_out", _bool, "Registered a national data opt-out: left out of planning "
+           "and research outputs, never out of their own practice's direct care.", False),
+        _c("nhs_number_verified", _bool, "The pseudonym comes from a valid NHS number; false "
+           "when the source had none and the person is linked by the source's local "
+           "identifier (system and value).", False),
     ),
     key=("patient_id",),
     like="GP registration + PDS (OpenSAFELY `patients`, `practice_registrations`)",

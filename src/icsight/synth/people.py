@@ -350,7 +350,19 @@ def patients_table(ctx: SynthContext) -> pa.Table:
         "date_of_death": p.death,
         "care_home": p.care_home,
         "housebound": p.housebound,
+        "data_opt_out": _opted_out(p.patient_id),
+        "nhs_number_verified": np.ones(p.n, dtype=bool),
     })
+
+
+#: National data opt-out: about 5.4% of registered patients in England (NHS England, National
+#: Data Opt-out statistics, 2024) [K]. Taken from the pseudonym itself (uniform, being an HMAC)
+#: so it needs no random draw and leaves every other stream of the generator unchanged.
+OPT_OUT_RATE = 0.054
+
+
+def _opted_out(patient_id: np.ndarray) -> np.ndarray:
+    return (patient_id % 10_000) < OPT_OUT_RATE * 10_000
 
 
 def _month_start(days: np.ndarray) -> np.ndarray:
