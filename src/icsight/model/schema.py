@@ -190,9 +190,12 @@ _table(Table(
         _c("ethnicity_group", _str, "ONS 5 groups, or `Not stated`.", False, ETHNICITY_GROUPS),
         _c("ethnicity_category", _str, "NHS ethnic category code A-S, or Z not stated (16+1).",
            False, tuple(ETHNICITY_CATEGORIES)),
-        _c("lsoa_code", _str, "LSOA (2011) of residence.", False),
-        _c("practice_code", _str, "Practice of (latest) registration.", False),
-        _c("registration_start", _date, "Start of registration with that practice.", False),
+        _c("lsoa_code", _str, "LSOA (2011) of residence; null when the source gives no "
+           "address that maps to one."),
+        _c("practice_code", _str, "Practice of (latest) registration; null when the source "
+           "does not name a BLMK practice."),
+        _c("registration_start", _date, "Start of registration with that practice; null when "
+           "the source does not say (such people never count as registered)."),
         _c("registration_end", _date, "End of registration (moved away or died); null while "
            "registered."),
         _c("date_of_death", _date, "Date of death, from the death registration; null if alive."),
