@@ -21,7 +21,7 @@ def patient(pid: int, born: str = "1960-01-01", **fields) -> dict:
         "ethnicity_group": "White", "ethnicity_category": "A", "lsoa_code": LSOA,
         "practice_code": PRACTICE, "registration_start": dt.date(2000, 1, 1),
         "registration_end": None, "date_of_death": None, "care_home": False,
-        "housebound": False,
+        "housebound": False, "data_opt_out": False, "nhs_number_verified": True,
     }
     for k, v in fields.items():
         row[k] = dt.date.fromisoformat(v) if k in _DATES and isinstance(v, str) else v
