@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from icsight.cli import main
-from icsight.indicators.breakdown import COLUMNS
+from icsight.indicators.breakdown import COLUMNS, METHODS
 from icsight.indicators.catalogue import PROGRAMMES, catalogue, compute, indicator
 
 PERIOD_END = "2026-09-30"
@@ -21,7 +21,7 @@ def test_every_programme_has_indicators_and_every_definition_is_complete():
     for ind in cat.values():
         for field in ("title", "description", "strategy", "numerator", "denominator", "source"):
             assert getattr(ind, field), f"{ind.id} has no {field}"
-        assert ind.method in ("proportion", "rate")
+        assert ind.method in METHODS
         assert ind.polarity in ("higher is better", "lower is better", "no polarity")
 
 

@@ -7,32 +7,30 @@ with an adequate screen within the look-back (NHS England screening KPIs; clinic
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import flag, has_event, months_before, population_on
+from icsight.indicators.common import PERIOD, flag, has_event, in_periods, population_on
 
 STRATEGY = "Cancer Board workplan: screening coverage (bowel, breast, cervical) and HPV uptake"
 
 
-def _coverage(lake, day: dt.date, programme: str, ages: tuple[int, int], months: int,
+def _coverage(lake, periods: ir.Table, programme: str, ages: tuple[int, int], months: int,
               women_only: bool, older_months: int | None = None) -> ir.Table:
-    people = population_on(lake, day)
+    people = population_on(lake, periods)
     people = people.filter(people.age >= ages[0], people.age <= ages[1])
     if women_only:
         people = people.filter(people.sex == "female")
     screening = lake.table("screening")
-    ceased = screening.filter(screening.programme == programme, screening.event == "ceased",
-                              screening.date <= day).select("patient_id").distinct()
-    people = people.anti_join(ceased, "patient_id")
+    ceased = has_event(screening, "date", periods, None,
+                       lambda s: (s.programme == programme) & (s.event == "ceased"))
+    people = people.anti_join(ceased, ["patient_id", PERIOD])
     tests = screening.filter(screening.programme == programme, screening.event == "tested")
-    recent = has_event(tests, "date", months_before(day, months), day)
+    recent = has_event(tests, "date", periods, f"start_{months}m")
     people = flag(people, recent, "in_window")
     if older_months is None:
         return people.mutate(numerator=people.in_window)
-    longer = flag(people, has_event(tests, "date", months_before(day, older_months), day),
+    longer = flag(people, has_event(tests, "date", periods, f"start_{older_months}m"),
                   "in_longer_window")
     return longer.mutate(numerator=(longer.age < 50) & longer.in_window
                          | (longer.age >= 50) & longer.in_longer_window)
@@ -45,7 +43,7 @@ register(Indicator(
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate FIT result in the 30 months to the period end",
     denominator="registered people aged 60-74, excluding those ceased for clinical reasons",
-    rows=lambda lake, day: _coverage(lake, day, "bowel", (60, 74), 30, False),
+    rows=lambda lake, periods: _coverage(lake, periods, "bowel", (60, 74), 30, False),
     target=76.0, source="NHS bowel screening KPI (Fingertips definition); achievable 76% "
                         "(thresholds from April 2025)",
 ))
@@ -56,7 +54,7 @@ register(Indicator(
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate screen in the 36 months to the period end",
     denominator="registered women aged 53-70, excluding those ceased",
-    rows=lambda lake, day: _coverage(lake, day, "breast", (53, 70), 36, True),
+    rows=lambda lake, periods: _coverage(lake, periods, "breast", (53, 70), 36, True),
     target=80.0, source="NHS breast screening KPI; acceptable 70%, achievable 80%",
 ))
 register(Indicator(
@@ -66,20 +64,18 @@ register(Indicator(
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate test within 3.5 years (25-49) or 5.5 years (50-64)",
     denominator="registered women aged 25-64, excluding those ceased",
-    rows=lambda lake, day: _coverage(lake, day, "cervical", (25, 64), 42, True, 66),
+    rows=lambda lake, periods: _coverage(lake, periods, "cervical", (25, 64), 42, True, 66),
     target=80.0, source="NHS cervical screening KPI (NHS Digital Cervical Screening Programme); "
                         "acceptable 80%",
 ))
 
 
-def _hpv(lake, day: dt.date) -> ir.Table:
-    from icsight.indicators.common import flag
-
-    people = population_on(lake, day)
+def _hpv(lake, periods: ir.Table) -> ir.Table:
+    people = population_on(lake, periods)
     people = people.filter(people.age == 14)
     vacc = lake.table("vaccinations")
-    vacc = vacc.filter(vacc.vaccine == "hpv", vacc.date <= day).select("patient_id").distinct()
-    return flag(people, vacc, "numerator")
+    vacc = vacc.filter(vacc.vaccine == "hpv").select("patient_id", "date")
+    return flag(people, in_periods(vacc, "date", periods, None), "numerator")
 
 
 register(Indicator(

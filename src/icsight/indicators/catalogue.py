@@ -2,10 +2,13 @@
 
 An indicator is metadata an analyst can read (what it measures, for which programme and which
 strategy statement, numerator and denominator in words, codelists, polarity, method, target,
-source) plus one function that returns, for a period end, one row per unit of the denominator
-(a patient, an attendance, a pathway, a birth) with a `numerator` column (true/false, or a count
-of events for rates) and the breakdown attributes (practice_code, lsoa_code, sex,
-ethnicity_group, age). Everything else (breakdowns, intervals, the tidy output) is shared.
+source) plus one function that returns, for a table of period ends
+(`icsight.indicators.periods`), one row per unit of the denominator (a patient, an attendance,
+a pathway, a birth) and period, with `period_end`, a `numerator` column (true/false, or a count
+of events for rates), for observed-against-expected indicators an `expected` column, and the
+breakdown attributes (practice_code, lsoa_code, sex, ethnicity_group, age). Everything else
+(breakdowns, intervals, the tidy output) is shared, and the same function computes one month
+or a whole series in one query.
 
 Programme modules (`icsight.indicators.ltc`, `.cancer`, ...) add their indicators with
 `register(...)`; `catalogue()` imports them all.
@@ -21,8 +24,9 @@ from dataclasses import dataclass, field
 import ibis.expr.types as ir
 import pandas as pd
 
-from icsight.indicators.breakdown import tidy_breakdowns
+from icsight.indicators.breakdown import METHODS, tidy_breakdowns
 from icsight.indicators.common import as_date
+from icsight.indicators.periods import periods_table
 
 PROGRAMMES = {
     "mhlda": "Mental health, learning disability and autism",
@@ -47,7 +51,7 @@ class Indicator:
     numerator: str
     denominator: str
     rows: Callable[..., ir.Table] = field(repr=False, compare=False)
-    method: str = "proportion"  # or "rate"
+    method: str = "proportion"  # or "rate", "ratio" (observed / expected), "dsr"
     multiplier: float = 100
     unit: str = "%"
     polarity: str = "higher is better"  # or "lower is better", "no polarity"
@@ -58,9 +62,12 @@ class Indicator:
 
     def compute(self, lake, period_end: str | dt.date) -> pd.DataFrame:
         """The tidy result for one period end, with every breakdown."""
-        day = as_date(period_end)
-        return tidy_breakdowns(lake, self.rows(lake, day), "numerator", self.id, day,
-                               self.method, self.multiplier)
+        return self.series(lake, [as_date(period_end)])
+
+    def series(self, lake, period_ends: list[dt.date]) -> pd.DataFrame:
+        """The tidy result for every period end in one query, with every breakdown."""
+        rows = self.rows(lake, periods_table(period_ends))
+        return tidy_breakdowns(lake, rows, self.id, self.method, self.multiplier)
 
     def describe(self) -> dict[str, object]:
         """The metadata, for `icsight indicators show` and the docs."""
@@ -82,6 +89,8 @@ _REGISTRY: dict[str, Indicator] = {}
 def register(indicator: Indicator) -> Indicator:
     if indicator.id in _REGISTRY:
         raise ValueError(f"indicator {indicator.id} is defined twice")
+    if indicator.method not in METHODS:
+        raise ValueError(f"{indicator.id}: unknown method {indicator.method!r}")
     if indicator.programme not in PROGRAMMES:
         raise ValueError(f"{indicator.id}: unknown programme {indicator.programme!r}")
     _REGISTRY[indicator.id] = indicator
@@ -107,3 +116,9 @@ def compute(lake, period_end: str | dt.date, ids: list[str] | None = None) -> pd
     """Tidy results for many indicators at one period end, stacked."""
     chosen = [indicator(i) for i in ids] if ids else list(catalogue().values())
     return pd.concat([ind.compute(lake, period_end) for ind in chosen], ignore_index=True)
+
+
+def rows_for_one_date(ind: Indicator, lake, period_end: str | dt.date) -> ir.Table:
+    """An indicator's rows for one period end (without the period column): handy for
+    checking a definition patient by patient."""
+    return ind.rows(lake, periods_table([as_date(period_end)])).drop("period_end")

@@ -7,15 +7,14 @@ deprivation; CORE20PLUS5 children and young people).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
+    PERIOD,
     count_per_person,
+    in_periods,
     on_register,
-    one_year_before,
     population_on,
 )
 from icsight.model.codelists import codelist
@@ -23,10 +22,8 @@ from icsight.model.codelists import codelist
 SABA_BNF = ("0301011R0", "0301011V0")  # salbutamol, terbutaline (OpenPrescribing SABA measure)
 
 
-def _births(lake, day: dt.date) -> ir.Table:
-    births = lake.table("maternity")
-    births = births.filter(births.delivery_date > one_year_before(day),
-                           births.delivery_date <= day)
+def _births(lake, periods: ir.Table) -> ir.Table:
+    births = in_periods(lake.table("maternity"), "delivery_date", periods, "start_12m")
     mothers = lake.table("patients").select("patient_id", "practice_code", "lsoa_code", "sex",
                                             "ethnicity_group", "month_of_birth")
     t = births.join(mothers, "patient_id")
@@ -47,16 +44,16 @@ register(Indicator(
 ))
 
 
-def _cyp_saba(lake, day: dt.date) -> ir.Table:
-    people = population_on(lake, day)
+def _cyp_saba(lake, periods: ir.Table) -> ir.Table:
+    people = population_on(lake, periods)
     people = people.filter(people.age >= 5, people.age <= 17)
     events = lake.table("clinical_events")
-    people = people.join(on_register(events, day, codelist("ast_cod").codes,
-                                     codelist("astres_cod").codes), "patient_id")
+    people = people.join(on_register(events, periods, codelist("ast_cod").codes,
+                                     codelist("astres_cod").codes), ["patient_id", PERIOD])
     meds = lake.table("medications")
-    meds = meds.filter(meds.date > one_year_before(day), meds.date <= day,
-                       meds.bnf_code.startswith(SABA_BNF[0])
-                       | meds.bnf_code.startswith(SABA_BNF[1]))
+    meds = meds.filter(meds.bnf_code.startswith(SABA_BNF[0])
+                       | meds.bnf_code.startswith(SABA_BNF[1])).select("patient_id", "date")
+    meds = in_periods(meds, "date", periods, "start_12m")
     t = count_per_person(people, meds, "saba_issues")
     return t.mutate(numerator=t.saba_issues >= 3)
 
@@ -75,8 +72,8 @@ register(Indicator(
 ))
 
 
-def _birth_outcome(lake, day: dt.date, outcome: str) -> ir.Table:
-    t = _births(lake, day)
+def _birth_outcome(lake, periods: ir.Table, outcome: str) -> ir.Table:
+    t = _births(lake, periods)
     if outcome == "low_birthweight":
         t = t.filter(t.outcome == "live_birth")
         return t.mutate(numerator=t.birthweight_grams < 2500)
@@ -102,16 +99,16 @@ for _id, _title, _outcome, _num, _den, _method, _mult, _unit, _src in (
                                         "Babies' Lives, inequalities by ethnicity and "
                                         "deprivation",
         numerator=_num, denominator=_den,
-        rows=lambda lake, day, o=_outcome: _birth_outcome(lake, day, o),
+        rows=lambda lake, periods, o=_outcome: _birth_outcome(lake, periods, o),
         method=_method, multiplier=_mult, unit=_unit, polarity="lower is better", source=_src,
     ))
 
 
-def _cyp_asthma_admissions(lake, day: dt.date) -> ir.Table:
+def _cyp_asthma_admissions(lake, periods: ir.Table) -> ir.Table:
     from icsight.indicators.uec import _admissions_per_person, _starts_with_any
 
     return _admissions_per_person(
-        lake, day, lambda s: _starts_with_any(s.primary_diagnosis, ("J45", "J46")), (0, 18))
+        lake, periods, lambda s: _starts_with_any(s.primary_diagnosis, ("J45", "J46")), (0, 18))
 
 
 register(Indicator(

@@ -37,19 +37,22 @@ import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.common import (
+    PERIOD,
     age_on,
     as_date,
+    in_periods,
     on_register,
-    one_year_before,
+    population_on,
     registered_on,
 )
+from icsight.indicators.periods import periods_table
 from icsight.model.codelists import codelist, home_diastolic_bp, home_systolic_bp
 
-__all__ = ["age_on", "as_date", "cvdp007hyp", "cvdp007hyp_patients", "registered_on"]
+__all__ = ["age_on", "as_date", "cvdp007hyp", "cvdp007hyp_patients", "hypertension_cohort",
+           "registered_on"]
 
 INDICATOR_ID = "CVDP007HYP"
 TITLE = "Hypertension: treated to appropriate threshold (all ages)"
-HOME_THRESHOLDS_FROM = dt.date(2024, 6, 30)
 #: (systolic, diastolic) thresholds: [setting][age 80+]
 THRESHOLDS = {
     "clinic": {False: (140, 90), True: (150, 90)},
@@ -58,9 +61,10 @@ THRESHOLDS = {
 MIN_SYSTOLIC, MIN_DIASTOLIC = 50, 20
 
 
-def hypertension_register(events: ir.Table, day: dt.date) -> ir.Table:
-    """Patient ids on the hypertension register on `day` (latest HYP_COD after any HYPRES_COD)."""
-    return on_register(events, day, codelist("hyp_cod").codes, codelist("hypres_cod").codes)
+def hypertension_register(events: ir.Table, periods: ir.Table) -> ir.Table:
+    """(patient_id, period_end) on the hypertension register (latest HYP_COD after any
+    HYPRES_COD)."""
+    return on_register(events, periods, codelist("hyp_cod").codes, codelist("hypres_cod").codes)
 
 
 def _daily_lowest(events: ir.Table, codes: list[str], home_codes: list[str], minimum: float,
@@ -72,38 +76,45 @@ def _daily_lowest(events: ir.Table, codes: list[str], home_codes: list[str], min
     )
 
 
-def latest_bp(events: ir.Table, day: dt.date) -> ir.Table:
-    """Each patient's last valid BP in the 12 months to `day`: date, systolic, diastolic,
-    and whether it was a home/ambulatory reading."""
-    window = events.filter(events.date > one_year_before(day), events.date <= day)
-    systolic = _daily_lowest(window, codelist("systolic_bp_qof").codes, home_systolic_bp().codes,
+def bp_dates(events: ir.Table) -> ir.Table:
+    """Every date with a valid systolic and diastolic reading: the day's lowest of each, and
+    whether every reading that day was a home or ambulatory one."""
+    systolic = _daily_lowest(events, codelist("systolic_bp_qof").codes, home_systolic_bp().codes,
                              MIN_SYSTOLIC, "systolic")
-    diastolic = _daily_lowest(window, codelist("diastolic_bp_qof").codes,
+    diastolic = _daily_lowest(events, codelist("diastolic_bp_qof").codes,
                               home_diastolic_bp().codes, MIN_DIASTOLIC, "diastolic")
     pairs = systolic.join(diastolic, ["patient_id", "date"])
-    pairs = pairs.mutate(home=pairs.systolic_all_home & pairs.diastolic_all_home)
-    last = pairs.group_by("patient_id").agg(last_bp_date=pairs.date.max())
+    return pairs.select("patient_id", "date", "systolic", "diastolic",
+                        home=pairs.systolic_all_home & pairs.diastolic_all_home)
+
+
+def latest_bp(events: ir.Table, periods: ir.Table) -> ir.Table:
+    """Each patient's last valid BP in the 12 months to each period end: date, systolic,
+    diastolic, and whether it was a home/ambulatory reading."""
+    pairs = in_periods(bp_dates(events), "date", periods, "start_12m")
+    last = pairs.group_by(["patient_id", PERIOD]).agg(last_bp_date=pairs.date.max())
     latest = pairs.join(last, [pairs.patient_id == last.patient_id,
-                               pairs.date == last.last_bp_date])
-    return latest.select("patient_id", "last_bp_date", "systolic", "diastolic", "home")
+                               pairs[PERIOD] == last[PERIOD], pairs.date == last.last_bp_date])
+    return latest.select("patient_id", PERIOD, "last_bp_date", "systolic", "diastolic", "home")
 
 
-def cvdp007hyp_patients(lake, as_of: str | dt.date) -> ir.Table:
-    """One row per patient in the CVDP007HYP denominator, with their last BP and the outcome.
+def hypertension_cohort(lake, periods: ir.Table) -> ir.Table:
+    """One row per patient and period in the CVDP007HYP denominator, with their last BP and
+    the outcome.
 
-    Columns: patient_id, practice_code, lsoa_code, sex, ethnicity_group, age, last_bp_date,
-    systolic, diastolic, bp_setting (`clinic`, `home` or null), treated_to_target.
+    Columns: patient_id, period_end, practice_code, lsoa_code, sex, ethnicity_group, age,
+    last_bp_date, systolic, diastolic, bp_setting (`clinic`, `home` or null),
+    treated_to_target.
     """
-    day = as_date(as_of)
-    patients = registered_on(lake.table("patients"), day)
-    patients = patients.mutate(age=age_on(patients.month_of_birth, day))
-    patients = patients.filter(patients.age >= 18)
+    people = population_on(lake, periods)
+    people = people.filter(people.age >= 18)
     events = lake.table("clinical_events")
-    cohort = patients.join(hypertension_register(events, day), "patient_id")
-    cohort = cohort.left_join(latest_bp(events, day), "patient_id")
+    cohort = people.join(hypertension_register(events, periods), ["patient_id", PERIOD])
+    cohort = cohort.join(periods.select(PERIOD, "home_bp_rules"), PERIOD)
+    cohort = cohort.left_join(latest_bp(events, periods), ["patient_id", PERIOD])
+    cohort = cohort.drop(*[c for c in cohort.columns if c.endswith("_right")])
 
-    home_rules = day >= HOME_THRESHOLDS_FROM
-    home = cohort.home.fill_null(False) & ibis.literal(home_rules)
+    home = cohort.home.fill_null(False) & cohort.home_bp_rules
     over80 = cohort.age >= 80
     sys_limit = ibis.cases(
         (home & over80, THRESHOLDS["home"][True][0]),
@@ -116,22 +127,26 @@ def cvdp007hyp_patients(lake, as_of: str | dt.date) -> ir.Table:
     setting = ibis.cases((cohort.last_bp_date.isnull(), ibis.null("string")),
                          (home, "home"), else_="clinic")
     return cohort.select(
-        "patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group", "age",
+        "patient_id", PERIOD, "practice_code", "lsoa_code", "sex", "ethnicity_group", "age",
         "last_bp_date", "systolic", "diastolic",
         bp_setting=setting,
         treated_to_target=on_target.fill_null(False),
     )
 
 
+def cvdp007hyp_patients(lake, as_of: str | dt.date) -> ir.Table:
+    """The CVDP007HYP denominator on one date: `hypertension_cohort` for a single period,
+    without the period column."""
+    return hypertension_cohort(lake, periods_table([as_date(as_of)])).drop(PERIOD)
+
+
 def cvdp007hyp(lake, as_of: str | dt.date):
     """CVDP007HYP for `as_of`, in the tidy indicator format, with Wilson 95% intervals.
 
     Returns a pandas DataFrame with columns indicator_id, period_end, breakdown, group,
-    numerator, denominator, value, lower_ci, upper_ci (value and limits in percent).
-    Breakdowns: icb, place, pcn, practice, imd_quintile, ethnicity_group, age_band, sex.
+    numerator, denominator, value, lower_ci, upper_ci (value and limits in percent), for every
+    breakdown (`icsight.indicators.breakdown.BREAKDOWNS`).
     """
-    from icsight.indicators.breakdown import tidy_breakdowns
+    from icsight.indicators.catalogue import indicator
 
-    day = as_date(as_of)
-    patients = cvdp007hyp_patients(lake, day)
-    return tidy_breakdowns(lake, patients, "treated_to_target", INDICATOR_ID, day)
+    return indicator(INDICATOR_ID).compute(lake, as_of)

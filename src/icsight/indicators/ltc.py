@@ -6,13 +6,11 @@ by the end of 2025, narrowing the deprivation gradient; heart failure SGLT2i/MRA
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import flag, has_event, months_before, on_register, population_on
-from icsight.indicators.cvdprevent import cvdp007hyp_patients
+from icsight.indicators.common import PERIOD, flag, has_event, on_register, population_on
+from icsight.indicators.cvdprevent import hypertension_cohort
 from icsight.model.codelists import codelist
 
 CVDP_SOURCE = ("CVDPREVENT indicator metadata (NHS England / NHS Benchmarking Network); "
@@ -20,8 +18,8 @@ CVDP_SOURCE = ("CVDPREVENT indicator metadata (NHS England / NHS Benchmarking Ne
 HYP_STRATEGY = "LTC workplan: hypertension treated to target >80% by end of 2025"
 
 
-def _hypertension(lake, day: dt.date, ages=None, outcome="treated") -> ir.Table:
-    t = cvdp007hyp_patients(lake, day)
+def _hypertension(lake, periods: ir.Table, ages=None, outcome="treated") -> ir.Table:
+    t = hypertension_cohort(lake, periods)
     if ages is not None:
         t = t.filter(t.age >= ages[0], t.age <= ages[1])
     hit = t.treated_to_target if outcome == "treated" else t.last_bp_date.notnull()
@@ -44,19 +42,19 @@ for _id, _title, _ages, _outcome, _num in (
         programme="ltc", strategy=HYP_STRATEGY, numerator=_num,
         denominator="patients aged 18+ on the hypertension register (HYP_COD not resolved)"
         + ("" if _ages is None else f", aged {_ages[0]}-{min(_ages[1], 200)}"),
-        rows=lambda lake, day, a=_ages, o=_outcome: _hypertension(lake, day, a, o),
+        rows=lambda lake, periods, a=_ages, o=_outcome: _hypertension(lake, periods, a, o),
         codelists=("hyp_cod", "hypres_cod", "systolic_bp_qof", "diastolic_bp_qof"),
         target=80 if _outcome == "treated" else None,
         target_date="2025-12-31" if _outcome == "treated" else None, source=CVDP_SOURCE,
     ))
 
 
-def _heart_failure(lake, day: dt.date, bnf_prefixes: tuple[str, ...]) -> ir.Table:
-    people = population_on(lake, day)
+def _heart_failure(lake, periods: ir.Table, bnf_prefixes: tuple[str, ...]) -> ir.Table:
+    people = population_on(lake, periods)
     people = people.filter(people.age >= 18)
-    register_ = on_register(lake.table("clinical_events"), day, codelist("hf_cod").codes,
+    register_ = on_register(lake.table("clinical_events"), periods, codelist("hf_cod").codes,
                             codelist("hfres_cod").codes)
-    people = people.join(register_, "patient_id")
+    people = people.join(register_, ["patient_id", PERIOD])
     meds = lake.table("medications")
 
     def is_drug(m):
@@ -65,7 +63,7 @@ def _heart_failure(lake, day: dt.date, bnf_prefixes: tuple[str, ...]) -> ir.Tabl
             cond = cond | m.bnf_code.startswith(prefix)
         return cond
 
-    issued = has_event(meds, "date", months_before(day, 6), day, is_drug)
+    issued = has_event(meds, "date", periods, "start_6m", is_drug)
     return flag(people, issued, "numerator")
 
 
@@ -77,7 +75,7 @@ register(Indicator(
     programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
     numerator="issued an SGLT2i (BNF 0601023A*) in the 6 months to the period end",
     denominator="patients aged 18+ on the heart failure register (HF_COD not resolved)",
-    rows=lambda lake, day: _heart_failure(lake, day, ("0601023A",)),
+    rows=lambda lake, periods: _heart_failure(lake, periods, ("0601023A",)),
     codelists=("hf_cod", "hfres_cod", "sglt2i_snomed"),
     source="CVDPREVENT CVDP004HF (definition pending the API metadata); NICE NG106",
 ))
@@ -88,16 +86,16 @@ register(Indicator(
     programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
     numerator="issued spironolactone (BNF 0202030S0) or eplerenone (0202030X0) in 6 months",
     denominator="patients aged 18+ on the heart failure register (HF_COD not resolved)",
-    rows=lambda lake, day: _heart_failure(lake, day, ("0202030S0", "0202030X0")),
+    rows=lambda lake, periods: _heart_failure(lake, periods, ("0202030S0", "0202030X0")),
     codelists=("hf_cod", "hfres_cod", "mra_snomed"),
     source="NICE NG106 (four pillars); CVDPREVENT CVDP003HF",
 ))
 
 
-def _hypertension_prevalence(lake, day: dt.date) -> ir.Table:
-    people = population_on(lake, day)
+def _hypertension_prevalence(lake, periods: ir.Table) -> ir.Table:
+    people = population_on(lake, periods)
     people = people.filter(people.age >= 18)
-    register_ = on_register(lake.table("clinical_events"), day, codelist("hyp_cod").codes,
+    register_ = on_register(lake.table("clinical_events"), periods, codelist("hyp_cod").codes,
                             codelist("hypres_cod").codes)
     return flag(people, register_, "numerator")
 
@@ -113,17 +111,16 @@ register(Indicator(
 ))
 
 
-def _flu_65(lake, day: dt.date) -> ir.Table:
-    people = population_on(lake, day)
+def _flu_65(lake, periods: ir.Table) -> ir.Table:
+    people = population_on(lake, periods)
     people = people.filter(people.age >= 65)
     # The most recent season that has opened: in September (before most of a season's doses)
-    # the previous season, 1 September to 31 August, is reported.
-    season = dt.date(day.year if day.month >= 10 else day.year - 1, 9, 1)
-    season_end = min(day, dt.date(season.year + 1, 8, 31))
+    # the previous season, 1 September to 31 August, is reported (`periods.flu_season`).
     vacc = lake.table("vaccinations")
-    given = vacc.filter(vacc.vaccine == "influenza", vacc.date >= season,
-                        vacc.date <= season_end)
-    return flag(people, given.select("patient_id").distinct(), "numerator")
+    vacc = vacc.filter(vacc.vaccine == "influenza").select("patient_id", "date")
+    given = vacc.join(periods.select(PERIOD, "season_start", "season_end"),
+                      [vacc.date >= periods.season_start, vacc.date <= periods.season_end])
+    return flag(people, given.select("patient_id", PERIOD), "numerator")
 
 
 register(Indicator(

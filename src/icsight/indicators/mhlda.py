@@ -6,17 +6,16 @@ and autism; seed 002: "40% did not receive their health check".
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
+    PERIOD,
     count_per_person,
     flag,
     has_event,
+    in_periods,
     on_register,
-    one_year_before,
     population_on,
 )
 from icsight.model.codelists import codelist
@@ -31,16 +30,16 @@ CHECKS = {
 }
 
 
-def _smi_checks(lake, day: dt.date) -> ir.Table:
-    people = population_on(lake, day)
+def _smi_checks(lake, periods: ir.Table) -> ir.Table:
+    people = population_on(lake, periods)
     events = lake.table("clinical_events")
-    people = people.join(on_register(events, day, codelist("mh_cod").codes), "patient_id")
-    start = one_year_before(day)
+    people = people.join(on_register(events, periods, codelist("mh_cod").codes),
+                         ["patient_id", PERIOD])
     smoking = (codelist("smoking_current_snomed").codes + codelist("smoking_ex_snomed").codes
                + codelist("smoking_never_snomed").codes)
     checks = {**CHECKS, "bp": codelist("systolic_bp_qof").codes, "smoking": smoking}
     for name, codes in checks.items():
-        people = flag(people, has_event(events, "date", start, day,
+        people = flag(people, has_event(events, "date", periods, "start_12m",
                                         lambda e, c=codes: e.snomed_code.isin(c)), name)
     all_six = people.bmi
     for name in ("cholesterol", "hba1c", "alcohol", "bp", "smoking"):
@@ -62,14 +61,12 @@ register(Indicator(
 ))
 
 
-def _camhs(lake, day: dt.date) -> ir.Table:
-    from icsight.indicators.common import one_year_before
-
-    people = population_on(lake, day)
+def _camhs(lake, periods: ir.Table) -> ir.Table:
+    people = population_on(lake, periods)
     people = people.filter(people.age < 18)
     refs = lake.table("mh_referrals")
-    refs = refs.filter(refs.service == "camhs", refs.referral_date > one_year_before(day),
-                       refs.referral_date <= day)
+    refs = refs.filter(refs.service == "camhs").select("patient_id", "referral_date")
+    refs = in_periods(refs, "referral_date", periods, "start_12m")
     return count_per_person(people, refs, "numerator")
 
 

@@ -7,23 +7,29 @@ planned care.
 
 from __future__ import annotations
 
-import datetime as dt
-
-import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
+from icsight.indicators.common import PERIOD
 
 ATTRIBUTES = ("patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
 
 
-def _waiting(lake, day: dt.date, over_days: int, within: bool) -> ir.Table:
-    rtt = lake.table("rtt_pathways")
-    rtt = rtt.filter(rtt.clock_start <= day, rtt.clock_stop.isnull() | (rtt.clock_stop > day))
+def _open_on(table: ir.Table, periods: ir.Table, start: str, stop: str) -> ir.Table:
+    """Rows open on each period end: started on or before it and not stopped by it."""
+    day = periods[PERIOD]
+    joined = table.join(periods.select(PERIOD), [
+        table[start] <= day, table[stop].isnull() | (table[stop] > day)])
+    return joined.select(*table.columns, PERIOD)
+
+
+def _waiting(lake, periods: ir.Table, over_days: int, within: bool) -> ir.Table:
+    rtt = lake.table("rtt_pathways").select("patient_id", "clock_start", "clock_stop")
+    rtt = _open_on(rtt, periods, "clock_start", "clock_stop")
     t = rtt.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
-    waited = ibis.literal(day).delta(t.clock_start, unit="day")
-    age = (day.year - t.month_of_birth.year()).cast("int64")
+    waited = t[PERIOD].delta(t.clock_start, unit="day")
+    age = (t[PERIOD].year() - t.month_of_birth.year()).cast("int64")
     hit = waited <= over_days if within else waited > over_days
     return t.mutate(age=age, numerator=hit)
 
@@ -34,7 +40,7 @@ register(Indicator(
                 "who have waited 18 weeks or less.",
     programme="planned", strategy="Statement 5: protect access to planned care",
     numerator="waiting 18 weeks (126 days) or less", denominator="incomplete RTT pathways",
-    rows=lambda lake, day: _waiting(lake, day, 126, True), target=65.0,
+    rows=lambda lake, periods: _waiting(lake, periods, 126, True), target=65.0,
     target_date="2026-03-31",
     source="NHS England RTT waiting times (18-week standard 92%; 2025/26 target 65%)",
 ))
@@ -44,19 +50,20 @@ register(Indicator(
                 "who have waited more than 52 weeks.",
     programme="planned", strategy="Statement 5: protect access to planned care",
     numerator="waiting more than 52 weeks (364 days)", denominator="incomplete RTT pathways",
-    rows=lambda lake, day: _waiting(lake, day, 364, False), polarity="lower is better",
+    rows=lambda lake, periods: _waiting(lake, periods, 364, False), polarity="lower is better",
     target=1.0, target_date="2026-03-31",
     source="NHS England RTT waiting times; 2025/26 planning: under 1% waiting over 52 weeks",
 ))
 
 
-def _diagnostic_waits(lake, day: dt.date) -> ir.Table:
+def _diagnostic_waits(lake, periods: ir.Table) -> ir.Table:
     rtt = lake.table("rtt_pathways")
-    rtt = rtt.filter(rtt.diagnostic_wait_start <= day,
-                     rtt.diagnostic_test_date.isnull() | (rtt.diagnostic_test_date > day))
+    rtt = rtt.filter(rtt.diagnostic_wait_start.notnull()).select(
+        "patient_id", "diagnostic_wait_start", "diagnostic_test_date")
+    rtt = _open_on(rtt, periods, "diagnostic_wait_start", "diagnostic_test_date")
     t = rtt.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
-    waited = ibis.literal(day).delta(t.diagnostic_wait_start, unit="day")
-    age = (day.year - t.month_of_birth.year()).cast("int64")
+    waited = t[PERIOD].delta(t.diagnostic_wait_start, unit="day")
+    age = (t[PERIOD].year() - t.month_of_birth.year()).cast("int64")
     return t.mutate(age=age, numerator=waited > 42)
 
 

@@ -6,26 +6,20 @@ standard (78% within 4 hours by March 2025/26).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import count_per_person, one_year_before, population_on
+from icsight.indicators.common import PERIOD, count_per_person, in_periods, population_on
 
 ATTRIBUTES = ("patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _attendances(lake, day: dt.date) -> ir.Table:
+def _attendances(lake, periods: ir.Table) -> ir.Table:
     ec = lake.table("ec_attendances")
-    start = _month_start(day)
-    ec = ec.filter(ec.arrival.date() >= start, ec.arrival.date() <= day)
+    ec = ec.mutate(arrival_date=ec.arrival.date())
+    ec = in_periods(ec, "arrival_date", periods, "previous_month_end")
     t = ec.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
     minutes = (t.departure.epoch_seconds() - t.arrival.epoch_seconds()) / 60
     age = (t.arrival.year() - t.month_of_birth.year()).cast("int64")
@@ -44,8 +38,8 @@ register(Indicator(
 ))
 
 
-def _emergency_admissions(lake, day: dt.date) -> ir.Table:
-    return _admissions_per_person(lake, day, lambda s: s.admission_method == "emergency")
+def _emergency_admissions(lake, periods: ir.Table) -> ir.Table:
+    return _admissions_per_person(lake, periods, lambda s: s.admission_method == "emergency")
 
 
 register(Indicator(
@@ -62,8 +56,8 @@ register(Indicator(
 ))
 
 
-def _type1_attendances(lake, day: dt.date) -> ir.Table:
-    t = _attendances(lake, day)
+def _type1_attendances(lake, periods: ir.Table) -> ir.Table:
+    t = _attendances(lake, periods)
     t = t.filter(t.department_type == "01")
     hours = (t.departure.epoch_seconds() - t.arrival.epoch_seconds()) / 3600
     return t.mutate(numerator=hours > 12)
@@ -82,11 +76,10 @@ register(Indicator(
 ))
 
 
-def _discharges(lake, day: dt.date) -> ir.Table:
+def _discharges(lake, periods: ir.Table) -> ir.Table:
     spells = lake.table("apc_spells")
-    spells = spells.filter(spells.admission_method == "emergency",
-                           spells.discharge_date >= _month_start(day),
-                           spells.discharge_date <= day)
+    spells = spells.filter(spells.admission_method == "emergency")
+    spells = in_periods(spells, "discharge_date", periods, "previous_month_end")
     t = spells.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
     los = t.discharge_date.delta(t.admission_date, unit="day")
     age = (t.admission_date.year() - t.month_of_birth.year()).cast("int64")
@@ -108,15 +101,15 @@ CHRONIC_ACSC_PREFIXES = ("J45", "J46", "J44", "I50", "I20", "E10", "E11", "E12",
                          "G40", "G41", "I10", "I11")
 
 
-def _admissions_per_person(lake, day: dt.date, condition, ages=None) -> ir.Table:
-    people = population_on(lake, day)
+def _admissions_per_person(lake, periods: ir.Table, condition, ages=None) -> ir.Table:
+    people = population_on(lake, periods)
     if ages:
         people = people.filter(people.age >= ages[0], people.age <= ages[1])
     spells = lake.table("apc_spells")
-    spells = spells.filter(spells.admission_method == "emergency",
-                           spells.admission_date > one_year_before(day),
-                           spells.admission_date <= day)
-    return count_per_person(people, spells.filter(condition(spells)), "numerator")
+    spells = spells.filter(spells.admission_method == "emergency", condition(spells))
+    spells = in_periods(spells.select("patient_id", "admission_date"), "admission_date",
+                        periods, "start_12m")
+    return count_per_person(people, spells, "numerator")
 
 
 def _starts_with_any(column, prefixes):
@@ -136,18 +129,20 @@ register(Indicator(
     numerator="emergency admissions with a chronic ACSC primary diagnosis (ICD-10 J45-J46, J44, "
               "I50, I20, E10-E14, G40-G41, I10-I11)",
     denominator="people registered on the period end",
-    rows=lambda lake, day: _admissions_per_person(
-        lake, day, lambda s: _starts_with_any(s.primary_diagnosis, CHRONIC_ACSC_PREFIXES)),
+    rows=lambda lake, periods: _admissions_per_person(
+        lake, periods, lambda s: _starts_with_any(s.primary_diagnosis, CHRONIC_ACSC_PREFIXES)),
     method="rate", multiplier=100_000, unit="per 100,000", polarity="lower is better",
     source="NHS Outcomes Framework 2.3.i (unplanned hospitalisation for chronic ACSCs)",
 ))
 
 
-def _virtual_ward(lake, day: dt.date) -> ir.Table:
-    people = population_on(lake, day)
+def _virtual_ward(lake, periods: ir.Table) -> ir.Table:
+    people = population_on(lake, periods)
     cc = lake.table("community_contacts")
-    on_ward = cc.filter(cc.service == "virtual_ward", cc.start_date <= day,
-                        cc.end_date.isnull() | (cc.end_date > day))
+    cc = cc.filter(cc.service == "virtual_ward").select("patient_id", "start_date", "end_date")
+    day = periods[PERIOD]
+    on_ward = cc.join(periods.select(PERIOD), [
+        cc.start_date <= day, cc.end_date.isnull() | (cc.end_date > day)])
     t = count_per_person(people, on_ward, "stays")
     return t.mutate(numerator=(t.stays > 0).cast("int64"))
 
@@ -164,10 +159,8 @@ register(Indicator(
 ))
 
 
-def _last_year_of_life(lake, day: dt.date) -> ir.Table:
-    deaths = lake.table("deaths")
-    deaths = deaths.filter(deaths.date_of_death > one_year_before(day),
-                           deaths.date_of_death <= day)
+def _last_year_of_life(lake, periods: ir.Table) -> ir.Table:
+    deaths = lake.table("deaths").select("patient_id", "date_of_death")
     t = deaths.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
     spells = lake.table("apc_spells")
     spells = spells.filter(spells.admission_method == "emergency")
@@ -177,6 +170,7 @@ def _last_year_of_life(lake, day: dt.date) -> ir.Table:
     per_person = j.group_by(["patient_id", "practice_code", "lsoa_code", "sex",
                              "ethnicity_group", "month_of_birth", "date_of_death"]).agg(
         any_admission=j.in_year.fill_null(False).any())
+    per_person = in_periods(per_person, "date_of_death", periods, "start_12m")
     age = (per_person.date_of_death.year() - per_person.month_of_birth.year()).cast("int64")
     return per_person.mutate(age=age, numerator=per_person.any_admission)
 

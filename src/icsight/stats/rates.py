@@ -146,3 +146,31 @@ def isr_rate(x, n, x_ref, n_ref, confidence=0.95, multiplier: float = 100_000,
                     f"indirectly standardised rate per {multiplier:g}")
     out["ref_rate"] = float(ref_rate * multiplier)
     return out
+
+
+def dsr_many(x, n, stdpop: Sequence[float] | None = None, confidence: float = 0.95,
+             multiplier: float = 100_000) -> pd.DataFrame:
+    """`dsr` for many areas at once: `x` and `n` are (areas x age bands) arrays of counts and
+    populations. The same rules as `calculate_dsr`: Dobson limits; no value where the total
+    count is under 10; and (where `calculate_dsr` stops with an error) no value where any age
+    band has no population. Returns value, lowercl, uppercl, total_count, total_pop per area."""
+    x = np.nan_to_num(np.atleast_2d(np.asarray(x, dtype=float)))
+    n = np.atleast_2d(np.asarray(n, dtype=float))
+    w = np.asarray(stdpop if stdpop is not None else esp2013(), dtype=float)
+    if x.shape != n.shape or x.shape[1] != len(w):
+        raise ValueError(f"counts {x.shape} and populations {n.shape} need {len(w)} age bands")
+    valid = (n > 0).all(axis=1)
+    safe = np.where(n > 0, n, 1.0)
+    total = x.sum(axis=1)
+    value = (x * w / safe).sum(axis=1) / w.sum() * multiplier
+    var = (x * (w / safe) ** 2).sum(axis=1) / w.sum() ** 2
+    lower, upper = byars(total, confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.sqrt(var / total) * multiplier
+    ok = valid & (total >= 10)
+    return pd.DataFrame({
+        "value": np.where(ok, value, np.nan),
+        "lowercl": np.where(ok, value + scale * (lower - total), np.nan),
+        "uppercl": np.where(ok, value + scale * (upper - total), np.nan),
+        "total_count": total, "total_pop": n.sum(axis=1),
+    })

@@ -1,0 +1,75 @@
+"""Periods: the month ends an indicator is computed for, as a small table every query joins.
+
+Indicators are written once against a *periods* table rather than one date, so the same
+definition computes one month (a one-row table) or a 36-month series (36 rows) in a single
+query: each patient, event or pathway is matched to every period it belongs to. That is what
+makes a full monthly build fast, and it means the series and the single-month figures can never
+disagree, because they come from the same expression.
+
+Every date an indicator needs relative to its period end is worked out here, in Python, once
+per period, so the rules are exact (the same calendar arithmetic for every engine) and
+definitions only compare dates:
+
+- `period_end`: the as-of date (a month end in a series);
+- `month_start`: the first day of the period end's month, and `previous_month_end` the day
+  before it ("in the month" is `previous_month_end < date <= period_end`);
+- `start_<n>m`: the same day `n` months earlier (the month's last day where that day does not
+  exist), for the look-backs indicators use: "in the 12 months to the period end" means
+  `start_12m < date <= period_end`;
+- `season_start`, `season_end`: the influenza season reported on the period end (from 1
+  September; for a September period end, the season just finished);
+- `home_bp_rules`: whether CVDPREVENT's home and ambulatory BP thresholds apply (extracts from
+  30 June 2024).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from icsight.indicators.common import as_date, months_before
+
+PERIOD = "period_end"
+LOOKBACK_MONTHS = (1, 6, 12, 24, 30, 36, 42, 66)
+HOME_BP_RULES_FROM = dt.date(2024, 6, 30)
+
+
+def flu_season(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The influenza season reported on `day`: from 1 September to `day` (or 31 August)."""
+    start = dt.date(day.year if day.month >= 10 else day.year - 1, 9, 1)
+    return start, min(day, dt.date(start.year + 1, 8, 31))
+
+
+def period_frame(ends: Iterable[str | dt.date]) -> pd.DataFrame:
+    """The periods as a pandas frame, one row per period end, with every derived date."""
+    days = sorted({as_date(d) for d in ends})
+    if not days:
+        raise ValueError("no period ends given")
+    rows = []
+    for day in days:
+        row = {PERIOD: day, "month_start": day.replace(day=1),
+               "previous_month_end": day.replace(day=1) - dt.timedelta(days=1)}
+        row.update({f"start_{n}m": months_before(day, n) for n in LOOKBACK_MONTHS})
+        row["season_start"], row["season_end"] = flu_season(day)
+        row["home_bp_rules"] = day >= HOME_BP_RULES_FROM
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if column != "home_bp_rules":
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame
+
+
+def periods_table(ends: Iterable[str | dt.date]) -> ir.Table:
+    """The periods as an Ibis in-memory table (works on every backend)."""
+    frame = period_frame(ends)
+    schema = {c: ("boolean" if c == "home_bp_rules" else "date") for c in frame.columns}
+    return ibis.memtable(frame, schema=schema)
+
+
+def period_columns(periods: ir.Table) -> list[str]:
+    return list(periods.columns)
