@@ -32,7 +32,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from icsight.indicators.common import PERIOD
+from icsight.indicators.common import PERIOD, PopulationCounts
 from icsight.stats.proportions import wilson
 from icsight.stats.rates import dsr_many, esp2013, rate
 
@@ -53,7 +53,33 @@ def _age_band(age: ir.IntegerValue) -> ir.StringValue:
                       else_=ibis.null("string"))
 
 
-def cube(rows: ir.Table, method: str = "proportion") -> pd.DataFrame:
+def _banded(t: ir.Table, method: str) -> tuple[ir.Table, list[str]]:
+    t = t.mutate(age_band=_age_band(t.age))
+    keys = [PERIOD, "cell", "age_band"]
+    if method == "dsr":
+        t = t.mutate(esp_band=ibis.least((t.age // 5).cast("int64"), ESP_BANDS - 1))
+        keys.append("esp_band")
+    return t, keys
+
+
+def _counted_cube(rows: PopulationCounts, method: str, lake=None) -> pd.DataFrame:
+    def count(name: str, table: ir.Table) -> pd.DataFrame:
+        t, keys = _banded(table, method)
+        return t.group_by(keys).agg(**{name: t.n.sum()}).to_pandas().set_index(keys)
+
+    if lake is not None and rows.denominator_key is not None:  # shared by several indicators
+        denominator = lake.shared_result((*rows.denominator_key, method),
+                                         lambda: count("denominator", rows.denominator))
+    else:
+        denominator = count("denominator", rows.denominator)
+    parts = [denominator, count("numerator", rows.numerator)]
+    counts = parts[0].join(parts[1], how="outer").fillna(0).reset_index()
+    counts[PERIOD] = pd.to_datetime(counts[PERIOD])
+    return counts
+
+
+def cube(rows: ir.Table | PopulationCounts, method: str = "proportion",
+         lake=None) -> pd.DataFrame:
     """Counts by period, practice, LSOA, sex, ethnic group and age band (the database's part).
 
     `rows` has one row per unit of the denominator with `period_end`, practice_code,
@@ -61,35 +87,49 @@ def cube(rows: ir.Table, method: str = "proportion") -> pd.DataFrame:
     for `ratio` also `expected` (each row's expected count)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
-    keys = list(CUBE_KEYS)
-    t = rows.mutate(age_band=_age_band(rows.age), _hit=rows.numerator.cast("int64"))
-    if method == "dsr":
-        t = t.mutate(esp_band=ibis.least((t.age // 5).cast("int64"), ESP_BANDS - 1))
-        keys.append("esp_band")
+    if isinstance(rows, PopulationCounts):
+        return _counted_cube(rows, method, lake)
+    # The lake numbers each combination of practice, LSOA, sex and ethnic group (`cell`):
+    # grouping by one integer is much faster than by the four strings.
+    t, keys = _banded(rows.mutate(_hit=rows.numerator.cast("int64")), method)
+    if "cell" not in rows.columns:
+        keys = [k for k in keys if k != "cell"] + list(CUBE_KEYS[1:-1])
     size = t.expected.sum() if method == "ratio" else t.count()
     counts = t.group_by(keys).agg(numerator=t._hit.sum(), denominator=size).to_pandas()
-    counts[PERIOD] = pd.to_datetime(counts[PERIOD]).dt.date
+    counts[PERIOD] = pd.to_datetime(counts[PERIOD])
     return counts
 
 
-def _with_areas(counts: pd.DataFrame, practices: pd.DataFrame,
-                lsoas: pd.DataFrame) -> pd.DataFrame:
-    t = counts.merge(practices[["practice_code", "pcn_code", "place"]], "left", "practice_code")
+ATTRIBUTES = ("practice_code", "lsoa_code", "sex", "ethnicity_group")
+
+
+def _cell_groups(cells: pd.DataFrame, practices: pd.DataFrame,
+                 lsoas: pd.DataFrame) -> pd.DataFrame:
+    """For each cell (a combination of practice, LSOA, sex and ethnic group), its group in
+    every breakdown but age band."""
+    t = cells.merge(practices[["practice_code", "pcn_code", "place"]], "left", "practice_code")
     t = t.merge(lsoas[["lsoa_code", "imd_quintile", "imd_decile"]], "left", "lsoa_code")
     quintile = t.imd_quintile.astype("Int64")
     return t.assign(
         icb="BLMK", pcn=t.pcn_code, practice=t.practice_code,
-        imd_quintile=quintile.astype("string"), imd_decile=t.imd_decile.astype("Int64")
-        .astype("string"),
+        imd_quintile=quintile.astype("string"),
+        imd_decile=t.imd_decile.astype("Int64").astype("string"),
         core20=np.where(quintile.isna(), None, np.where(quintile == 1, "CORE20", "Rest")),
-    )
+    ).set_index("cell")
 
 
-def _grouped(t: pd.DataFrame, breakdown: str, extra: list[str]) -> pd.DataFrame:
-    part = t[t[breakdown].notna()]
-    out = part.groupby([PERIOD, breakdown, *extra], observed=True, sort=False)[
+def _grouped(by_cell: pd.DataFrame, groups: pd.Series, breakdown: str,
+             extra: list[str]) -> pd.DataFrame:
+    # Integer codes group far faster than the strings themselves.
+    codes, labels = pd.factorize(groups)
+    code = pd.Series(codes, index=groups.index).reindex(by_cell["cell"]).fillna(-1)
+    code = code.astype("int64").to_numpy()
+    t = by_cell.assign(group=code)
+    t = t[t.group >= 0]
+    out = t.groupby([PERIOD, "group", *extra], sort=False)[
         ["numerator", "denominator"]].sum().reset_index()
-    return out.rename(columns={breakdown: "group"}).assign(breakdown=breakdown)
+    return out.assign(group=np.asarray(labels, dtype=object)[out.group.to_numpy()],
+                      breakdown=breakdown)
 
 
 def _values(counts: pd.DataFrame, method: str, multiplier: float) -> pd.DataFrame:
@@ -123,11 +163,23 @@ def _standardised(counts: pd.DataFrame, multiplier: float) -> pd.DataFrame:
 
 
 def tidy_from_cube(counts: pd.DataFrame, indicator_id: str, method: str, multiplier: float,
-                   practices: pd.DataFrame, lsoas: pd.DataFrame) -> pd.DataFrame:
+                   practices: pd.DataFrame, lsoas: pd.DataFrame,
+                   cells: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every breakdown and group of every period, with values and 95% limits, from a cube."""
-    t = _with_areas(counts, practices, lsoas)
+    if "cell" not in counts.columns:  # number the attribute combinations here instead
+        codes, uniques = pd.MultiIndex.from_frame(counts[list(ATTRIBUTES)]).factorize()
+        cells = uniques.to_frame(index=False).assign(cell=np.arange(len(uniques)))
+        counts = counts.drop(columns=list(ATTRIBUTES)).assign(cell=codes)
     extra = ["esp_band"] if method == "dsr" else []
-    grouped = pd.concat([_grouped(t, b, extra) for b in BREAKDOWNS], ignore_index=True)
+    areas = _cell_groups(cells, practices, lsoas)
+    # Sum over age bands once, then map cells to each breakdown's groups.
+    by_cell = counts.groupby([PERIOD, "cell", *extra], sort=False)[
+        ["numerator", "denominator"]].sum().reset_index()
+    parts = [_grouped(by_cell, areas[b], b, extra) for b in BREAKDOWNS if b != "age_band"]
+    by_age = counts[counts.age_band.notna()].groupby([PERIOD, "age_band", *extra], sort=False)[
+        ["numerator", "denominator"]].sum().reset_index()
+    parts.append(by_age.rename(columns={"age_band": "group"}).assign(breakdown="age_band"))
+    grouped = pd.concat(parts, ignore_index=True)
     grouped["group"] = grouped["group"].astype(str)
     if method == "dsr":
         out = _standardised(grouped, multiplier)
@@ -137,7 +189,7 @@ def tidy_from_cube(counts: pd.DataFrame, indicator_id: str, method: str, multipl
     integer = method != "ratio"
     out = out.assign(
         indicator_id=indicator_id,
-        period_end=out[PERIOD].map(lambda d: d.isoformat()),
+        period_end=pd.to_datetime(out[PERIOD]).dt.strftime("%Y-%m-%d"),
         numerator=out.numerator.astype("int64"),
         denominator=out.denominator.astype("int64") if integer else out.denominator.round(2),
     )
@@ -162,5 +214,6 @@ def tidy_breakdowns(lake, rows: ir.Table, indicator_id: str, method: str = "prop
     period, with its breakdown attributes and a `numerator` column: true/false, or a count of
     events for a rate (see `cube`)."""
     practices, lsoas = reference_frames(lake)
-    return tidy_from_cube(cube(rows, method), indicator_id, method, multiplier, practices,
-                          lsoas)
+    counts = cube(rows, method, lake)
+    cells = lake.cells() if "cell" in counts.columns else None
+    return tidy_from_cube(counts, indicator_id, method, multiplier, practices, lsoas, cells)

@@ -10,30 +10,26 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PERIOD, flag, has_event, in_periods, population_on
+from icsight.indicators.common import PopulationCounts, flag, has_event, population_counts
 
 STRATEGY = "Cancer Board workplan: screening coverage (bowel, breast, cervical) and HPV uptake"
 
 
 def _coverage(lake, periods: ir.Table, programme: str, ages: tuple[int, int], months: int,
-              women_only: bool, older_months: int | None = None) -> ir.Table:
-    people = population_on(lake, periods)
-    people = people.filter(people.age >= ages[0], people.age <= ages[1])
-    if women_only:
-        people = people.filter(people.sex == "female")
+              women_only: bool, older_months: int | None = None) -> PopulationCounts:
     screening = lake.table("screening")
     ceased = has_event(screening, "date", periods, None,
                        lambda s: (s.programme == programme) & (s.event == "ceased"))
-    people = people.anti_join(ceased, ["patient_id", PERIOD])
     tests = screening.filter(screening.programme == programme, screening.event == "tested")
+    sex = "female" if women_only else None
     recent = has_event(tests, "date", periods, f"start_{months}m")
-    people = flag(people, recent, "in_window")
     if older_months is None:
-        return people.mutate(numerator=people.in_window)
-    longer = flag(people, has_event(tests, "date", periods, f"start_{older_months}m"),
-                  "in_longer_window")
-    return longer.mutate(numerator=(longer.age < 50) & longer.in_window
-                         | (longer.age >= 50) & longer.in_longer_window)
+        return population_counts(lake, periods, recent, ages, sex, exclude=ceased)
+    # Cervical: under 50s within the shorter look-back, 50 and over within the longer one.
+    longer = has_event(tests, "date", periods, f"start_{older_months}m")
+    longer = flag(longer, recent, "in_shorter_window")
+    return population_counts(lake, periods, longer, ages, sex, exclude=ceased,
+                             keep=lambda t: (t.age >= 50) | t.in_shorter_window)
 
 
 register(Indicator(
@@ -70,12 +66,10 @@ register(Indicator(
 ))
 
 
-def _hpv(lake, periods: ir.Table) -> ir.Table:
-    people = population_on(lake, periods)
-    people = people.filter(people.age == 14)
+def _hpv(lake, periods: ir.Table) -> PopulationCounts:
     vacc = lake.table("vaccinations")
     vacc = vacc.filter(vacc.vaccine == "hpv").select("patient_id", "date")
-    return flag(people, in_periods(vacc, "date", periods, None), "numerator")
+    return population_counts(lake, periods, has_event(vacc, "date", periods, None), (14, 14))
 
 
 register(Indicator(

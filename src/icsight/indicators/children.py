@@ -11,21 +11,20 @@ import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
-    PERIOD,
     count_per_person,
     in_periods,
-    on_register,
-    population_on,
+    only_for,
+    register_on,
+    registered,
 )
-from icsight.model.codelists import codelist
 
 SABA_BNF = ("0301011R0", "0301011V0")  # salbutamol, terbutaline (OpenPrescribing SABA measure)
 
 
 def _births(lake, periods: ir.Table) -> ir.Table:
     births = in_periods(lake.table("maternity"), "delivery_date", periods, "start_12m")
-    mothers = lake.table("patients").select("patient_id", "practice_code", "lsoa_code", "sex",
-                                            "ethnicity_group", "month_of_birth")
+    mothers = lake.table("patients").select("patient_id", "cell", "practice_code", "lsoa_code",
+                                            "sex", "ethnicity_group", "month_of_birth")
     t = births.join(mothers, "patient_id")
     age = (t.delivery_date.year() - t.month_of_birth.year()).cast("int64")
     return t.mutate(age=age, numerator=t.smoking_at_delivery.fill_null(False))
@@ -45,12 +44,9 @@ register(Indicator(
 
 
 def _cyp_saba(lake, periods: ir.Table) -> ir.Table:
-    people = population_on(lake, periods)
+    people = registered(lake, register_on(lake, periods, "ast_cod", "astres_cod"))
     people = people.filter(people.age >= 5, people.age <= 17)
-    events = lake.table("clinical_events")
-    people = people.join(on_register(events, periods, codelist("ast_cod").codes,
-                                     codelist("astres_cod").codes), ["patient_id", PERIOD])
-    meds = lake.table("medications")
+    meds = only_for(lake.table("medications"), people)
     meds = meds.filter(meds.bnf_code.startswith(SABA_BNF[0])
                        | meds.bnf_code.startswith(SABA_BNF[1])).select("patient_id", "date")
     meds = in_periods(meds, "date", periods, "start_12m")

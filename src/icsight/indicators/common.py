@@ -10,11 +10,14 @@ whole monthly series.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 
 PERIOD = "period_end"
+COUNT_KEYS = (PERIOD, "cell", "age")
 
 
 def as_date(value: str | dt.date) -> dt.date:
@@ -77,23 +80,78 @@ def population_on(lake, periods: ir.Table) -> ir.Table:
     return people.mutate(age=age_on(people.month_of_birth, people[PERIOD]))
 
 
+def latest_on(table: ir.Table, date_column: str, periods: ir.Table, start: str | None = None,
+              key: str = "patient_id") -> ir.Table:
+    """Each `key`'s latest row on or before each period end (and after the period's `start`,
+    if given), with `period_end`. Rows must be unique per key and date.
+
+    Each row is valid from its date until the key's next row, so matching rows to periods is
+    one range join: no period-by-period aggregation."""
+    date = table[date_column]
+    following = date.lead().over(ibis.window(group_by=table[key], order_by=date))
+    t = table.mutate(_next=following)
+    day = periods[PERIOD]
+    conditions = [t[date_column] <= day, t._next.isnull() | (t._next > day)]
+    if start is not None:
+        conditions.append(t[date_column] > periods[start])
+    joined = t.join(periods.select(PERIOD, *([start] if start else [])), conditions)
+    return joined.select(*table.columns, PERIOD)
+
+
+def registered(lake, rows: ir.Table) -> ir.Table:
+    """`rows` (patient_id, period_end, ...) for patients registered and alive on the period
+    end, with their attributes (from `patients`) and age then. Starting from a register or a
+    list of events is much cheaper than from the whole population."""
+    patients = lake.table("patients")
+    t = rows.join(patients.drop(*[c for c in patients.columns
+                                  if c in rows.columns and c != "patient_id"]), "patient_id")
+    day = t[PERIOD]
+    t = t.filter(t.registration_start <= day,
+                 t.registration_end.isnull() | (t.registration_end > day),
+                 t.date_of_death.isnull() | (t.date_of_death > day))
+    return t.mutate(age=age_on(t.month_of_birth, day))
+
+
+def only_for(events: ir.Table, people: ir.Table) -> ir.Table:
+    """Rows of `events` for patients who appear in `people` (for any period)."""
+    return events.semi_join(people.select("patient_id").distinct(), "patient_id")
+
+
 def on_register(events: ir.Table, periods: ir.Table, codes: list[str],
                 resolved_codes: list[str] | None = None) -> ir.Table:
     """(patient_id, period_end, last_diagnosis) for patients on a QOF-style register on each
     period end: the latest diagnosis code on or before it is strictly after the latest
     resolution code (if the register has one)."""
     wanted = list(codes) + list(resolved_codes or [])
-    coded = events.filter(events.snomed_code.isin(wanted)).select("patient_id", "date",
-                                                                   "snomed_code")
-    coded = in_periods(coded, "date", periods, start=None)
-    is_diagnosis = coded.snomed_code.isin(list(codes))
-    latest = coded.group_by(["patient_id", PERIOD]).agg(
-        last_diagnosis=coded.date.max(where=is_diagnosis),
-        last_resolved=coded.date.max(where=~is_diagnosis),
+    coded = events.filter(events.snomed_code.isin(wanted))
+    coded = coded.mutate(diagnosis=coded.snomed_code.isin(list(codes)))
+    # A patient's register status changes only on dates with a code: work it out per date
+    # (latest diagnosis and resolution so far), then take the status in force on each period end.
+    daily = coded.group_by(["patient_id", "date"]).agg(
+        diagnosed=coded.diagnosis.any(), resolved=(~coded.diagnosis).any())
+    so_far = ibis.cumulative_window(group_by=daily.patient_id, order_by=daily.date)
+    daily = daily.mutate(
+        last_diagnosis=ibis.ifelse(daily.diagnosed, daily.date, ibis.null("date")).max()
+        .over(so_far),
+        last_resolved=ibis.ifelse(daily.resolved, daily.date, ibis.null("date")).max()
+        .over(so_far),
     )
-    keep = latest.last_diagnosis.notnull() & (
-        latest.last_resolved.isnull() | (latest.last_diagnosis > latest.last_resolved))
-    return latest.filter(keep).select("patient_id", PERIOD, "last_diagnosis")
+    status = latest_on(daily, "date", periods)
+    keep = status.last_diagnosis.notnull() & (
+        status.last_resolved.isnull() | (status.last_diagnosis > status.last_resolved))
+    return status.filter(keep).select("patient_id", PERIOD, "last_diagnosis")
+
+
+def register_on(lake, periods: ir.Table, codes: str, resolved: str | None = None) -> ir.Table:
+    """`on_register` by codelist names (e.g. `hyp_cod`, `hypres_cod`), computed once per build
+    when several indicators use the same register (`Lake.sharing`)."""
+    from icsight.model.codelists import codelist
+
+    def build() -> ir.Table:
+        return on_register(lake.table("clinical_events"), periods, codelist(codes).codes,
+                           codelist(resolved).codes if resolved else None)
+
+    return lake.shared(f"register:{codes}:{resolved}", periods, build)
 
 
 def has_event(table: ir.Table, date_column: str, periods: ir.Table,
@@ -101,8 +159,10 @@ def has_event(table: ir.Table, date_column: str, periods: ir.Table,
     """Distinct (patient_id, period_end) with a row dated in the period's window."""
     if condition is not None:
         table = table.filter(condition(table))
-    rows = in_periods(table.select("patient_id", date_column), date_column, periods, start)
-    return rows.select("patient_id", PERIOD).distinct()
+    # Whether a patient's latest row on or before the period end falls after its start: one
+    # row per patient and period, however many events each has.
+    dates = table.select("patient_id", date_column).distinct()
+    return latest_on(dates, date_column, periods, start).select("patient_id", PERIOD)
 
 
 def _attach(people: ir.Table, right: ir.Table) -> ir.Table:
@@ -124,3 +184,59 @@ def count_per_person(people: ir.Table, events: ir.Table, name: str) -> ir.Table:
     counts = events.group_by(["patient_id", PERIOD]).agg(_count=events.count())
     joined = _attach(people, counts)
     return joined.mutate(**{name: joined._count.fill_null(0)}).drop("_count")
+
+
+@dataclass(frozen=True)
+class PopulationCounts:
+    """An indicator over a registered population, already counted: `denominator` and
+    `numerator` are tables of (period_end, cell, age, n). Returned by `population_counts`
+    instead of one row per person, so the population (millions of person-months) is counted
+    once per build and shared by every indicator whose denominator is "registered people of
+    these ages"."""
+
+    denominator: ir.Table
+    numerator: ir.Table
+    #: identifies the denominator when other indicators share it (same ages, sex, periods)
+    denominator_key: tuple | None = None
+
+
+def _population_cube(lake, periods: ir.Table) -> ir.Table:
+    def build() -> ir.Table:
+        people = population_on(lake, periods)
+        return people.group_by([*COUNT_KEYS, "sex"]).agg(n=people.count())
+
+    return lake.shared("population_cube", periods, build)
+
+
+def population_counts(lake, periods: ir.Table, numerator: ir.Table,
+                      ages: tuple[int, int] = (0, 200), sex: str | None = None,
+                      exclude: ir.Table | None = None,
+                      keep: Callable[[ir.Table], ir.BooleanValue] | None = None
+                      ) -> PopulationCounts:
+    """Registered people aged `ages[0]`-`ages[1]` (of `sex`, if given) on each period end,
+    less anyone in `exclude` (patient_id, period_end); the numerator counts `numerator`'s rows
+    (patient_id, period_end and optionally `n`, events per person, else 1 each) for people in
+    that denominator, where `keep(rows)` (rows have `age`) holds."""
+    cube = _population_cube(lake, periods)
+    cube = cube.filter(cube.age >= ages[0], cube.age <= ages[1])
+    if sex is not None:
+        cube = cube.filter(cube.sex == sex)
+    denominator = cube.select(*COUNT_KEYS, "n")
+    key = ("population", ages, sex, periods.op()) if exclude is None else None
+
+    def members(rows: ir.Table) -> ir.Table:
+        t = registered(lake, rows)
+        t = t.filter(t.age >= ages[0], t.age <= ages[1])
+        return t.filter(t.sex == sex) if sex is not None else t
+
+    hits = numerator if "n" in numerator.columns else numerator.mutate(n=ibis.literal(1))
+    hits = members(hits)
+    if keep is not None:
+        hits = hits.filter(keep(hits))
+    if exclude is not None:
+        out = members(exclude.select("patient_id", PERIOD).distinct())
+        removed = out.group_by(list(COUNT_KEYS)).agg(n=-out.count())
+        denominator = denominator.union(removed.select(*COUNT_KEYS, "n"))
+        hits = hits.anti_join(exclude, ["patient_id", PERIOD])
+    counted = hits.group_by(list(COUNT_KEYS)).agg(n=hits.n.sum().cast("int64"))
+    return PopulationCounts(denominator, counted, key)

@@ -40,9 +40,10 @@ from icsight.indicators.common import (
     PERIOD,
     age_on,
     as_date,
-    in_periods,
-    on_register,
-    population_on,
+    latest_on,
+    only_for,
+    register_on,
+    registered,
     registered_on,
 )
 from icsight.indicators.periods import periods_table
@@ -61,10 +62,10 @@ THRESHOLDS = {
 MIN_SYSTOLIC, MIN_DIASTOLIC = 50, 20
 
 
-def hypertension_register(events: ir.Table, periods: ir.Table) -> ir.Table:
+def hypertension_register(lake, periods: ir.Table) -> ir.Table:
     """(patient_id, period_end) on the hypertension register (latest HYP_COD after any
     HYPRES_COD)."""
-    return on_register(events, periods, codelist("hyp_cod").codes, codelist("hypres_cod").codes)
+    return register_on(lake, periods, "hyp_cod", "hypres_cod")
 
 
 def _daily_lowest(events: ir.Table, codes: list[str], home_codes: list[str], minimum: float,
@@ -91,25 +92,26 @@ def bp_dates(events: ir.Table) -> ir.Table:
 def latest_bp(events: ir.Table, periods: ir.Table) -> ir.Table:
     """Each patient's last valid BP in the 12 months to each period end: date, systolic,
     diastolic, and whether it was a home/ambulatory reading."""
-    pairs = in_periods(bp_dates(events), "date", periods, "start_12m")
-    last = pairs.group_by(["patient_id", PERIOD]).agg(last_bp_date=pairs.date.max())
-    latest = pairs.join(last, [pairs.patient_id == last.patient_id,
-                               pairs[PERIOD] == last[PERIOD], pairs.date == last.last_bp_date])
-    return latest.select("patient_id", PERIOD, "last_bp_date", "systolic", "diastolic", "home")
+    latest = latest_on(bp_dates(events), "date", periods, "start_12m")
+    return latest.select("patient_id", PERIOD, "systolic", "diastolic", "home",
+                         last_bp_date=latest.date)
 
 
 def hypertension_cohort(lake, periods: ir.Table) -> ir.Table:
     """One row per patient and period in the CVDP007HYP denominator, with their last BP and
-    the outcome.
+    the outcome (computed once per build for the CVDP indicators that share it).
 
-    Columns: patient_id, period_end, practice_code, lsoa_code, sex, ethnicity_group, age,
+    Columns: patient_id, period_end, cell, practice_code, lsoa_code, sex, ethnicity_group, age,
     last_bp_date, systolic, diastolic, bp_setting (`clinic`, `home` or null),
     treated_to_target.
     """
-    people = population_on(lake, periods)
-    people = people.filter(people.age >= 18)
-    events = lake.table("clinical_events")
-    cohort = people.join(hypertension_register(events, periods), ["patient_id", PERIOD])
+    return lake.shared("hypertension_cohort", periods, lambda: _cohort(lake, periods))
+
+
+def _cohort(lake, periods: ir.Table) -> ir.Table:
+    cohort = registered(lake, hypertension_register(lake, periods))
+    cohort = cohort.filter(cohort.age >= 18)
+    events = only_for(lake.table("clinical_events"), cohort)
     cohort = cohort.join(periods.select(PERIOD, "home_bp_rules"), PERIOD)
     cohort = cohort.left_join(latest_bp(events, periods), ["patient_id", PERIOD])
     cohort = cohort.drop(*[c for c in cohort.columns if c.endswith("_right")])
@@ -127,8 +129,8 @@ def hypertension_cohort(lake, periods: ir.Table) -> ir.Table:
     setting = ibis.cases((cohort.last_bp_date.isnull(), ibis.null("string")),
                          (home, "home"), else_="clinic")
     return cohort.select(
-        "patient_id", PERIOD, "practice_code", "lsoa_code", "sex", "ethnicity_group", "age",
-        "last_bp_date", "systolic", "diastolic",
+        "patient_id", PERIOD, "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
+        "age", "last_bp_date", "systolic", "diastolic",
         bp_setting=setting,
         treated_to_target=on_target.fill_null(False),
     )
@@ -137,7 +139,7 @@ def hypertension_cohort(lake, periods: ir.Table) -> ir.Table:
 def cvdp007hyp_patients(lake, as_of: str | dt.date) -> ir.Table:
     """The CVDP007HYP denominator on one date: `hypertension_cohort` for a single period,
     without the period column."""
-    return hypertension_cohort(lake, periods_table([as_date(as_of)])).drop(PERIOD)
+    return hypertension_cohort(lake, periods_table([as_date(as_of)])).drop(PERIOD, "cell")
 
 
 def cvdp007hyp(lake, as_of: str | dt.date):

@@ -9,9 +9,17 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PERIOD, flag, has_event, on_register, population_on
+from icsight.indicators.common import (
+    PERIOD,
+    PopulationCounts,
+    flag,
+    has_event,
+    only_for,
+    population_counts,
+    register_on,
+    registered,
+)
 from icsight.indicators.cvdprevent import hypertension_cohort
-from icsight.model.codelists import codelist
 
 CVDP_SOURCE = ("CVDPREVENT indicator metadata (NHS England / NHS Benchmarking Network); "
                "clinical-indicators.md 1.1")
@@ -50,12 +58,9 @@ for _id, _title, _ages, _outcome, _num in (
 
 
 def _heart_failure(lake, periods: ir.Table, bnf_prefixes: tuple[str, ...]) -> ir.Table:
-    people = population_on(lake, periods)
+    people = registered(lake, register_on(lake, periods, "hf_cod", "hfres_cod"))
     people = people.filter(people.age >= 18)
-    register_ = on_register(lake.table("clinical_events"), periods, codelist("hf_cod").codes,
-                            codelist("hfres_cod").codes)
-    people = people.join(register_, ["patient_id", PERIOD])
-    meds = lake.table("medications")
+    meds = only_for(lake.table("medications"), people)
 
     def is_drug(m):
         cond = m.bnf_code.startswith(bnf_prefixes[0])
@@ -92,12 +97,9 @@ register(Indicator(
 ))
 
 
-def _hypertension_prevalence(lake, periods: ir.Table) -> ir.Table:
-    people = population_on(lake, periods)
-    people = people.filter(people.age >= 18)
-    register_ = on_register(lake.table("clinical_events"), periods, codelist("hyp_cod").codes,
-                            codelist("hypres_cod").codes)
-    return flag(people, register_, "numerator")
+def _hypertension_prevalence(lake, periods: ir.Table) -> PopulationCounts:
+    register_ = register_on(lake, periods, "hyp_cod", "hypres_cod")
+    return population_counts(lake, periods, register_.select("patient_id", PERIOD), (18, 200))
 
 
 register(Indicator(
@@ -111,16 +113,15 @@ register(Indicator(
 ))
 
 
-def _flu_65(lake, periods: ir.Table) -> ir.Table:
-    people = population_on(lake, periods)
-    people = people.filter(people.age >= 65)
+def _flu_65(lake, periods: ir.Table) -> PopulationCounts:
     # The most recent season that has opened: in September (before most of a season's doses)
     # the previous season, 1 September to 31 August, is reported (`periods.flu_season`).
     vacc = lake.table("vaccinations")
     vacc = vacc.filter(vacc.vaccine == "influenza").select("patient_id", "date")
     given = vacc.join(periods.select(PERIOD, "season_start", "season_end"),
                       [vacc.date >= periods.season_start, vacc.date <= periods.season_end])
-    return flag(people, given.select("patient_id", PERIOD), "numerator")
+    given = given.select("patient_id", PERIOD).distinct()
+    return population_counts(lake, periods, given, (65, 200))
 
 
 register(Indicator(

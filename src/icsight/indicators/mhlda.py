@@ -11,12 +11,14 @@ import ibis.expr.types as ir
 from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
     PERIOD,
-    count_per_person,
+    PopulationCounts,
     flag,
     has_event,
     in_periods,
-    on_register,
-    population_on,
+    only_for,
+    population_counts,
+    register_on,
+    registered,
 )
 from icsight.model.codelists import codelist
 
@@ -31,10 +33,8 @@ CHECKS = {
 
 
 def _smi_checks(lake, periods: ir.Table) -> ir.Table:
-    people = population_on(lake, periods)
-    events = lake.table("clinical_events")
-    people = people.join(on_register(events, periods, codelist("mh_cod").codes),
-                         ["patient_id", PERIOD])
+    people = registered(lake, register_on(lake, periods, "mh_cod"))
+    events = only_for(lake.table("clinical_events"), people)
     smoking = (codelist("smoking_current_snomed").codes + codelist("smoking_ex_snomed").codes
                + codelist("smoking_never_snomed").codes)
     checks = {**CHECKS, "bp": codelist("systolic_bp_qof").codes, "smoking": smoking}
@@ -61,13 +61,12 @@ register(Indicator(
 ))
 
 
-def _camhs(lake, periods: ir.Table) -> ir.Table:
-    people = population_on(lake, periods)
-    people = people.filter(people.age < 18)
+def _camhs(lake, periods: ir.Table) -> PopulationCounts:
     refs = lake.table("mh_referrals")
     refs = refs.filter(refs.service == "camhs").select("patient_id", "referral_date")
     refs = in_periods(refs, "referral_date", periods, "start_12m")
-    return count_per_person(people, refs, "numerator")
+    per_person = refs.group_by(["patient_id", PERIOD]).agg(n=refs.count())
+    return population_counts(lake, periods, per_person, (0, 17))
 
 
 register(Indicator(

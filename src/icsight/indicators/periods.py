@@ -25,6 +25,7 @@ definitions only compare dates:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 import ibis
@@ -65,7 +66,13 @@ def period_frame(ends: Iterable[str | dt.date]) -> pd.DataFrame:
 
 
 def periods_table(ends: Iterable[str | dt.date]) -> ir.Table:
-    """The periods as an Ibis in-memory table (works on every backend)."""
+    """The periods as an Ibis in-memory table (works on every backend). The same period ends
+    give the same table, so results shared within a build (`Lake.shared`) are found again."""
+    return _periods_table(tuple(sorted({as_date(d) for d in ends})))
+
+
+@functools.lru_cache(maxsize=64)
+def _periods_table(ends: tuple[dt.date, ...]) -> ir.Table:
     frame = period_frame(ends)
     schema = {c: ("boolean" if c == "home_bp_rules" else "date") for c in frame.columns}
     return ibis.memtable(frame, schema=schema)

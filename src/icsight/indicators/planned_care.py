@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import PERIOD
 
-ATTRIBUTES = ("patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group",
+ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
 
 

@@ -10,9 +10,9 @@ import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PERIOD, count_per_person, in_periods, population_on
+from icsight.indicators.common import PERIOD, PopulationCounts, in_periods, population_counts
 
-ATTRIBUTES = ("patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group",
+ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
 
 
@@ -101,15 +101,14 @@ CHRONIC_ACSC_PREFIXES = ("J45", "J46", "J44", "I50", "I20", "E10", "E11", "E12",
                          "G40", "G41", "I10", "I11")
 
 
-def _admissions_per_person(lake, periods: ir.Table, condition, ages=None) -> ir.Table:
-    people = population_on(lake, periods)
-    if ages:
-        people = people.filter(people.age >= ages[0], people.age <= ages[1])
+def _admissions_per_person(lake, periods: ir.Table, condition, ages=(0, 200)
+                           ) -> PopulationCounts:
     spells = lake.table("apc_spells")
     spells = spells.filter(spells.admission_method == "emergency", condition(spells))
     spells = in_periods(spells.select("patient_id", "admission_date"), "admission_date",
                         periods, "start_12m")
-    return count_per_person(people, spells, "numerator")
+    per_person = spells.group_by(["patient_id", PERIOD]).agg(n=spells.count())
+    return population_counts(lake, periods, per_person, ages)
 
 
 def _starts_with_any(column, prefixes):
@@ -136,15 +135,13 @@ register(Indicator(
 ))
 
 
-def _virtual_ward(lake, periods: ir.Table) -> ir.Table:
-    people = population_on(lake, periods)
+def _virtual_ward(lake, periods: ir.Table) -> PopulationCounts:
     cc = lake.table("community_contacts")
     cc = cc.filter(cc.service == "virtual_ward").select("patient_id", "start_date", "end_date")
     day = periods[PERIOD]
     on_ward = cc.join(periods.select(PERIOD), [
         cc.start_date <= day, cc.end_date.isnull() | (cc.end_date > day)])
-    t = count_per_person(people, on_ward, "stays")
-    return t.mutate(numerator=(t.stays > 0).cast("int64"))
+    return population_counts(lake, periods, on_ward.select("patient_id", PERIOD).distinct())
 
 
 register(Indicator(
@@ -167,7 +164,7 @@ def _last_year_of_life(lake, periods: ir.Table) -> ir.Table:
     j = t.join(spells.select("patient_id", "admission_date"), "patient_id", how="left")
     j = j.mutate(in_year=(j.admission_date > j.date_of_death - ibis.interval(days=365))
                  & (j.admission_date <= j.date_of_death))
-    per_person = j.group_by(["patient_id", "practice_code", "lsoa_code", "sex",
+    per_person = j.group_by(["patient_id", "cell", "practice_code", "lsoa_code", "sex",
                              "ethnicity_group", "month_of_birth", "date_of_death"]).agg(
         any_admission=j.in_year.fill_null(False).any())
     per_person = in_periods(per_person, "date_of_death", periods, "start_12m")
