@@ -149,3 +149,24 @@ def test_esp2013_matches_the_published_vector():
     published = load("esp2013")
     assert list(esp2013()) == [float(v) for v in published["esp2013"]]
     assert sum(esp2013()) == published["total"]
+
+
+def test_dsr_many_gives_each_areas_dsr():
+    from icsight.stats.rates import dsr_many
+
+    rng = np.random.default_rng(3)
+    n = rng.integers(500, 5000, size=(6, 19)).astype(float)
+    x = rng.binomial(n.astype(int), 0.01).astype(float)
+    x[5] = 0.0
+    x[5, 3] = 4  # fewer than 10 events: no value, as calculate_dsr
+    many = dsr_many(x, n)
+    for i in range(6):
+        one = dsr(x[i], n[i])
+        for got in ("value", "lowercl", "uppercl"):
+            expected = one[got]
+            if np.isnan(expected):
+                assert np.isnan(many[got][i])
+            else:
+                assert many[got][i] == pytest.approx(expected, rel=1e-12)
+    n[0, 4] = 0  # an empty age band: calculate_dsr refuses, dsr_many gives no value
+    assert np.isnan(dsr_many(x, n).value[0])

@@ -7,10 +7,18 @@ with an adequate screen within the look-back (NHS England screening KPIs; clinic
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PopulationCounts, flag, has_event, population_counts
+from icsight.indicators.common import (
+    PopulationCounts,
+    age_on,
+    flag,
+    has_event,
+    in_periods,
+    population_counts,
+)
 
 STRATEGY = "Cancer Board workplan: screening coverage (bowel, breast, cervical) and HPV uptake"
 
@@ -80,4 +88,45 @@ register(Indicator(
     numerator="at least one HPV vaccination recorded", denominator="registered people aged 14",
     rows=_hpv, target=90.0,
     source="UKHSA HPV vaccination coverage (Year 8-10); national aspiration 90%",
+))
+
+
+#: An emergency admission for cancer this many days before diagnosis (or on the day) makes
+#: the diagnosis an emergency presentation.
+EMERGENCY_ROUTE_DAYS = 30
+ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
+              "month_of_birth")
+
+
+def _emergency_presentations(lake, periods: ir.Table) -> ir.Table:
+    diagnoses = lake.table("cancer_diagnoses")
+    spells = lake.table("apc_spells")
+    spells = spells.filter(spells.admission_method == "emergency",
+                           spells.primary_diagnosis.startswith("C"))
+    spells = spells.select("patient_id", "admission_date")
+    j = diagnoses.left_join(spells, [
+        diagnoses.patient_id == spells.patient_id,
+        spells.admission_date <= diagnoses.diagnosis_date,
+        spells.admission_date >= diagnoses.diagnosis_date
+        - ibis.interval(days=EMERGENCY_ROUTE_DAYS)])
+    per_diagnosis = j.group_by(["patient_id", "diagnosis_date", "site"]).agg(
+        emergency=j.admission_date.notnull().any())
+    t = in_periods(per_diagnosis, "diagnosis_date", periods, "start_12m")
+    t = t.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    return t.mutate(age=age_on(t.month_of_birth, t.diagnosis_date), numerator=t.emergency)
+
+
+register(Indicator(
+    id="CANCER_EMERGENCY_PRESENTATION", title="Cancers diagnosed as emergency presentations",
+    description="Percentage of new cancer diagnoses in the 12 months to the period end made "
+                f"after an emergency admission for cancer in the {EMERGENCY_ROUTE_DAYS} days "
+                "up to diagnosis: late diagnosis, worse survival.",
+    programme="cancer", strategy="Cancer Board workplan: earlier diagnosis (75% at stage 1-2 "
+                                 "by 2028); fewer emergency presentations",
+    numerator=f"diagnoses with an emergency admission (primary diagnosis ICD-10 C) in the "
+              f"{EMERGENCY_ROUTE_DAYS} days up to and including the diagnosis date",
+    denominator="new cancer diagnoses (cancer registry) in the 12 months to the period end",
+    rows=_emergency_presentations, polarity="lower is better",
+    source="NDRS Routes to Diagnosis (emergency presentation route, from registry data linked "
+           "to HES); here from the linked registry and admitted patient care records",
 ))

@@ -208,6 +208,17 @@ def _population_cube(lake, periods: ir.Table) -> ir.Table:
     return lake.shared("population_cube", periods, build)
 
 
+def population_denominator(lake, periods: ir.Table, ages: tuple[int, int] = (0, 200),
+                           sex: str | None = None) -> ir.Table:
+    """Registered people aged `ages[0]`-`ages[1]` (of `sex`) on each period end, counted as
+    (period_end, cell, age, n) from the population count shared within a build."""
+    cube = _population_cube(lake, periods)
+    cube = cube.filter(cube.age >= ages[0], cube.age <= ages[1])
+    if sex is not None:
+        cube = cube.filter(cube.sex == sex)
+    return cube.select(*COUNT_KEYS, "n")
+
+
 def population_counts(lake, periods: ir.Table, numerator: ir.Table,
                       ages: tuple[int, int] = (0, 200), sex: str | None = None,
                       exclude: ir.Table | None = None,
@@ -217,11 +228,7 @@ def population_counts(lake, periods: ir.Table, numerator: ir.Table,
     less anyone in `exclude` (patient_id, period_end); the numerator counts `numerator`'s rows
     (patient_id, period_end and optionally `n`, events per person, else 1 each) for people in
     that denominator, where `keep(rows)` (rows have `age`) holds."""
-    cube = _population_cube(lake, periods)
-    cube = cube.filter(cube.age >= ages[0], cube.age <= ages[1])
-    if sex is not None:
-        cube = cube.filter(cube.sex == sex)
-    denominator = cube.select(*COUNT_KEYS, "n")
+    denominator = population_denominator(lake, periods, ages, sex)
     key = ("population", ages, sex, periods.op()) if exclude is None else None
 
     def members(rows: ir.Table) -> ir.Table:

@@ -10,12 +10,16 @@ import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
+    COUNT_KEYS,
     PERIOD,
     PopulationCounts,
+    age_on,
     flag,
     has_event,
+    in_periods,
     only_for,
     population_counts,
+    population_denominator,
     register_on,
     registered,
 )
@@ -134,4 +138,103 @@ register(Indicator(
     numerator="an influenza vaccination in the season (1 September to the period end)",
     denominator="registered people aged 65+", rows=_flu_65, target=75.0,
     source="UKHSA seasonal influenza vaccine uptake (GP patients); WHO/UKHSA ambition 75%",
+))
+
+
+# --- outcomes: premature mortality and heart failure admissions, age-standardised -----------
+
+MORTALITY_SOURCE = ("OHID Public Health Outcomes Framework / Fingertips: under 75 mortality "
+                    "rates (all-cause within each group of diseases), ESP2013, Dobson limits "
+                    "(PHEindicatormethods calculate_dsr)")
+
+
+def _premature_deaths(lake, periods: ir.Table, cause_prefix: str) -> PopulationCounts:
+    """Deaths under 75 with an underlying cause starting `cause_prefix`, in the 12 months to
+    each period end, per registered population under 75 (plus the people who died in the
+    year, who were at risk for part of it)."""
+    deaths = lake.table("deaths").select("patient_id", "date_of_death", "underlying_cause")
+    deaths = in_periods(deaths, "date_of_death", periods, "start_12m")
+    patients = lake.table("patients").select("patient_id", "cell", "month_of_birth",
+                                              "registration_start")
+    d = deaths.join(patients, "patient_id")
+    d = d.mutate(age=age_on(d.month_of_birth, d.date_of_death))
+    d = d.filter(d.age <= 74, d.registration_start <= d.date_of_death)
+    at_risk = d.group_by(list(COUNT_KEYS)).agg(n=d.count())
+    died = d.filter(d.underlying_cause.startswith(cause_prefix))
+    died = died.group_by(list(COUNT_KEYS)).agg(n=died.count())
+    denominator = population_denominator(lake, periods, (0, 74)).union(at_risk)
+    key = ("population and deaths under 75", periods.op())
+    return PopulationCounts(denominator, died, key)
+
+
+for _id, _title, _prefix, _codes in (
+    ("PREM_MORT_CVD", "Under 75 mortality from cardiovascular disease", "I", "I00-I99"),
+    ("PREM_MORT_RESP", "Under 75 mortality from respiratory disease", "J", "J00-J99"),
+    ("PREM_MORT_CANCER", "Under 75 mortality from cancer", "C", "C00-C97"),
+):
+    register(Indicator(
+        id=_id, title=_title + " (directly age-standardised)",
+        description=f"Deaths under 75 with an underlying cause of {_codes} in the 12 months to "
+                    "the period end, per 100,000 registered people under 75, directly "
+                    "age-standardised to the 2013 European Standard Population.",
+        programme="ltc",
+        strategy="LTC workplan and CORE20PLUS5: reduce premature mortality and its "
+                 "deprivation gap (cardiovascular, respiratory, cancer)",
+        numerator=f"deaths aged under 75, underlying cause ICD-10 {_codes} (ONS death "
+                  "registrations)",
+        denominator="registered people aged 0-74 on the period end, plus those who died aged "
+                    "under 75 in the 12 months",
+        rows=lambda lake, periods, p=_prefix: _premature_deaths(lake, periods, p),
+        method="dsr", multiplier=100_000, unit="per 100,000", polarity="lower is better",
+        source=MORTALITY_SOURCE + "; 12-month rolling here (Fingertips pools 3 years)",
+    ))
+
+
+def _hf_admissions(lake, periods: ir.Table) -> PopulationCounts:
+    from icsight.indicators.uec import _admissions_per_person
+
+    return _admissions_per_person(lake, periods,
+                                  lambda s: s.primary_diagnosis.startswith("I50"))
+
+
+register(Indicator(
+    id="HF_ADM_DSR", title="Emergency admissions for heart failure (directly age-standardised)",
+    description="Emergency admissions with a primary diagnosis of heart failure (ICD-10 I50) in "
+                "the 12 months to the period end per 100,000 registered people, "
+                "age-standardised to the 2013 European Standard Population.",
+    programme="ltc", strategy="LTC workplan: heart failure optimisation to prevent admissions",
+    numerator="emergency admissions (spells) with primary diagnosis I50 in the 12 months",
+    denominator="people registered on the period end", rows=_hf_admissions, method="dsr",
+    multiplier=100_000, unit="per 100,000", polarity="lower is better",
+    source="NHS Outcomes Framework / CVDPREVENT outcome: emergency heart failure admissions; "
+           "ESP2013, Dobson limits (PHEindicatormethods calculate_dsr)",
+))
+
+
+def _msk_first_attendances(lake, periods: ir.Table) -> PopulationCounts:
+    op = lake.table("op_appointments")
+    op = op.filter(op.first_attendance, op.attended == "attended",
+                   op.treatment_function.isin(list(MSK_TREATMENT_FUNCTIONS)))
+    op = in_periods(op.select("patient_id", "appointment_date"), "appointment_date", periods,
+                    "start_12m")
+    per_person = op.group_by(["patient_id", PERIOD]).agg(n=op.count())
+    return population_counts(lake, periods, per_person)
+
+
+#: Trauma and orthopaedics, rheumatology (NHS Data Dictionary treatment function codes); MSK
+#: physiotherapy (650) and community MSK services are not in the outpatient data here.
+MSK_TREATMENT_FUNCTIONS = ("110", "410")
+
+register(Indicator(
+    id="MSK_REF_RATE", title="MSK referrals seen: first outpatient attendances per 1,000",
+    description="First outpatient attendances in trauma and orthopaedics or rheumatology in "
+                "the 12 months to the period end, per 1,000 registered people: referrals into "
+                "secondary care musculoskeletal services that were seen.",
+    programme="ltc", strategy="LTC workplan: musculoskeletal conditions; fragile services and "
+                              "planned care: demand for T&O",
+    numerator="first attended outpatient appointments, treatment functions 110 and 410",
+    denominator="people registered on the period end", rows=_msk_first_attendances,
+    method="rate", multiplier=1000, unit="per 1,000", polarity="no polarity",
+    source="NHS Data Dictionary treatment function codes; SUS+/HES Outpatients (first "
+           "attendances stand in for referrals, which are not in the outpatient data)",
 ))

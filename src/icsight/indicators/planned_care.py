@@ -7,10 +7,13 @@ planned care.
 
 from __future__ import annotations
 
+import datetime as dt
+
+import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PERIOD
+from icsight.indicators.common import PERIOD, in_periods
 
 ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
@@ -77,4 +80,59 @@ register(Indicator(
     rows=_diagnostic_waits, polarity="lower is better", target=5.0, target_date="2025-03-31",
     source="NHS England DM01 diagnostic waiting times (standard: 1% over 6 weeks; recovery "
            "ambition 5%)",
+))
+
+
+#: The baseline year elective activity is compared against. NHS England measures recovery
+#: against 2019/20, which is before the data window; here it is the first complete financial
+#: year in the lake (change it when a longer history is loaded).
+ELECTIVE_BASELINE = (dt.date(2022, 4, 1), dt.date(2023, 3, 31))
+
+
+def _elective_activity(lake) -> ir.Table:
+    """Elective spells (ordinary and day case) and attended first outpatient appointments,
+    one row each: patient_id, date."""
+    spells = lake.table("apc_spells")
+    spells = spells.filter(spells.admission_method == "elective").select(
+        "patient_id", date=spells.admission_date)
+    op = lake.table("op_appointments")
+    op = op.filter(op.first_attendance, op.attended == "attended").select(
+        "patient_id", date=op.appointment_date)
+    return spells.union(op)
+
+
+def _elective_vs_baseline(lake, periods: ir.Table) -> ir.Table:
+    activity = _elective_activity(lake)
+    patients = lake.table("patients").select(*ATTRIBUTES)
+    activity = activity.join(patients, "patient_id")
+    activity = activity.mutate(age=(activity.date.year() - activity.month_of_birth.year())
+                               .cast("int64"))
+    keys = ["cell", "practice_code", "lsoa_code", "sex", "ethnicity_group", "age"]
+    current = in_periods(activity, "date", periods, "start_12m")
+    current = current.group_by([PERIOD, *keys]).agg(numerator=current.count(),
+                                                   expected=ibis.literal(0, "int64"))
+    start, end = ELECTIVE_BASELINE
+    base = activity.filter(activity.date >= start, activity.date <= end)
+    base = base.group_by(keys).agg(expected=base.count())
+    base = base.cross_join(periods.select(PERIOD)).mutate(numerator=ibis.literal(0, "int64"))
+    columns = [PERIOD, *keys, "numerator", "expected"]
+    return current.select(*columns).union(base.select(*columns))
+
+
+register(Indicator(
+    id="ELECTIVE_VS_BASELINE", title="Elective activity against the baseline year",
+    description="Elective admissions (ordinary and day case) and attended first outpatient "
+                "appointments in the 12 months to the period end, as a percentage of the same "
+                f"activity in the baseline year ({ELECTIVE_BASELINE[0]:%B %Y} to "
+                f"{ELECTIVE_BASELINE[1]:%B %Y}).",
+    programme="planned", strategy="Statement 5: protect access to planned care; national "
+                                  "elective recovery (value-weighted activity above baseline)",
+    numerator="elective spells and first outpatient attendances in the 12 months",
+    denominator="the same activity in the baseline financial year (the `denominator` column "
+                "holds the baseline count)",
+    rows=_elective_vs_baseline, method="ratio", multiplier=100, unit="% of baseline",
+    target=107.0, target_date="2025-03-31",
+    source="NHS England elective recovery: value-weighted activity against 2019/20 (107% in "
+           "2024/25 planning guidance); here activity counts, not values, against the first "
+           "full year in the data",
 ))

@@ -395,6 +395,21 @@ _table(Table(
     like="Community Services Data Set (CSDS)",
 ))
 _table(Table(
+    "cancer_diagnoses", ANALYTICS,
+    "New primary cancer diagnoses of BLMK residents (excluding non-melanoma skin cancer).",
+    (
+        _pid,
+        _c("diagnosis_date", _date, "Date of diagnosis (the registry's, usually the first "
+           "histological confirmation or first admission for the cancer).", False),
+        _c("site", _str, "ICD-10 code of the primary site (no dot), e.g. `C349`, `C509`.",
+           False),
+        _c("stage", _str, "Stage at diagnosis: `1`-`4` or `unknown`.", False,
+           ("1", "2", "3", "4", "unknown")),
+    ),
+    key=("patient_id", "diagnosis_date", "site"),
+    like="NDRS Rapid Cancer Registration Dataset (RCRD) / Cancer Outcomes and Services Dataset",
+))
+_table(Table(
     "deaths", ANALYTICS,
     "Registered deaths of BLMK residents.",
     (

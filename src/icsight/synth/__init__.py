@@ -19,6 +19,7 @@ RECORD_MODULES = (
     "vaccinations",
     "screening",
     "hospital",
+    "cancer",
     "community",
     "maternity",
     "mental_health",
