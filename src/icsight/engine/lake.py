@@ -70,6 +70,12 @@ class Lake:
                 .to_pandas()
         return self._derived["cells"]
 
+    def cells_table(self) -> ibis.Table:
+        """`cells` as a small in-memory table, to join in queries."""
+        if "cells_table" not in self._derived:
+            self._derived["cells_table"] = ibis.memtable(self.cells())
+        return self._derived["cells_table"]
+
     @contextmanager
     def sharing(self) -> Iterator[None]:
         """Within the block, intermediate results that several indicators use (a register,

@@ -19,10 +19,11 @@ and breakdowns stack into one table:
   on the observed count; or the directly standardised rate (ESP2013) with Dobson limits.
 
 How it is computed: the database reduces the indicator's rows, for every period at once, to a
-small *cube* of counts by period, practice, LSOA, sex, ethnic group and age band (and 5-year
-age band for standardised rates); every breakdown is then a sum over the cube. Groups with no
-one in the denominator are left out. Counts are not suppressed here: this is the analyst-level
-output; small-number suppression for wider audiences is applied on publication.
+few small *margins*: counts by period and practice, by LSOA, by sex, by ethnic group, by age
+band, and in total (with 5-year age bands for standardised rates); every breakdown is a sum of
+one margin (PCN and place from practices, IMD from LSOAs). Groups with no one in the
+denominator are left out. Counts are not suppressed here: this is the analyst-level output;
+small-number suppression for wider audiences is applied on publication.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from icsight.indicators.common import PERIOD, PopulationCounts
+from icsight.indicators.common import PERIOD, AgainstBaseline, PopulationCounts
 from icsight.stats.proportions import wilson
 from icsight.stats.rates import dsr_many, esp2013, rate
 
@@ -44,8 +45,10 @@ METHODS = ("proportion", "rate", "ratio", "dsr")
 #: CVDPREVENT's published adult age groups, with children and young people as one band.
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
              (80, 200, "80+"))
-CUBE_KEYS = (PERIOD, "practice_code", "lsoa_code", "sex", "ethnicity_group", "age_band")
 ESP_BANDS = 19  # 0-4, 5-9, ..., 85-89, 90+
+#: margin -> the columns it is counted by (besides the period)
+MARGINS = {"icb": (), "practice_code": ("practice_code",), "lsoa_code": ("lsoa_code",),
+           "sex": ("sex",), "ethnicity_group": ("ethnicity_group",), "age_band": ("age_band",)}
 
 
 def _age_band(age: ir.IntegerValue) -> ir.StringValue:
@@ -55,81 +58,150 @@ def _age_band(age: ir.IntegerValue) -> ir.StringValue:
 
 def _banded(t: ir.Table, method: str) -> tuple[ir.Table, list[str]]:
     t = t.mutate(age_band=_age_band(t.age))
-    keys = [PERIOD, "cell", "age_band"]
     if method == "dsr":
-        t = t.mutate(esp_band=ibis.least((t.age // 5).cast("int64"), ESP_BANDS - 1))
-        keys.append("esp_band")
-    return t, keys
+        return t.mutate(esp_band=ibis.least((t.age // 5).cast("int64"), ESP_BANDS - 1)), [
+            "esp_band"]
+    return t, []
 
 
-def _counted_cube(rows: PopulationCounts, method: str, lake=None) -> pd.DataFrame:
-    def count(name: str, table: ir.Table) -> pd.DataFrame:
-        t, keys = _banded(table, method)
-        return t.group_by(keys).agg(**{name: t.n.sum()}).to_pandas().set_index(keys)
+def _count_margins(t: ir.Table, method: str, values: dict,
+                   source=None) -> dict[str, pd.DataFrame]:
+    """`t` (with age) counted by every margin: {margin: frame of period, margin columns,
+    [esp_band], and the `values` aggregates}. One query: the margins are stacked (the margin's
+    own column as `_key`) and split again here. `source(margin)` may give a different table
+    per margin (already filtered and banded alike)."""
+    t, extra = _banded(t, method)
+    parts = []
+    for margin, columns in MARGINS.items():
+        u = t if source is None else source(margin)
+        key = u[columns[0]].cast("string") if columns else ibis.null("string")
+        counted = u.group_by([u[PERIOD], *[u[c] for c in extra], key.name("_key")]).agg(
+            **{name: f(u) for name, f in values.items()})
+        parts.append(counted.mutate(_margin=ibis.literal(margin)))
+    stacked = ibis.union(*parts).to_pandas()
+    stacked[PERIOD] = pd.to_datetime(stacked[PERIOD])
+    out = {}
+    for margin, columns in MARGINS.items():
+        frame = stacked[stacked._margin == margin].drop(columns="_margin")
+        frame = frame.rename(columns={"_key": columns[0]}) if columns else frame.drop(
+            columns="_key")
+        out[margin] = frame.reset_index(drop=True)
+    return out
 
-    if lake is not None and rows.denominator_key is not None:  # shared by several indicators
-        denominator = lake.shared_result((*rows.denominator_key, method),
-                                         lambda: count("denominator", rows.denominator))
-    else:
-        denominator = count("denominator", rows.denominator)
-    parts = [denominator, count("numerator", rows.numerator)]
-    counts = parts[0].join(parts[1], how="outer").fillna(0).reset_index()
-    counts[PERIOD] = pd.to_datetime(counts[PERIOD])
-    return counts
 
-
-def cube(rows: ir.Table | PopulationCounts, method: str = "proportion",
-         lake=None) -> pd.DataFrame:
-    """Counts by period, practice, LSOA, sex, ethnic group and age band (the database's part).
+def margins(rows: ir.Table | PopulationCounts, method: str = "proportion",
+            lake=None) -> dict[str, pd.DataFrame]:
+    """Numerator and denominator by period and each margin (the database's part).
 
     `rows` has one row per unit of the denominator with `period_end`, practice_code,
     lsoa_code, sex, ethnicity_group, age and `numerator` (true/false, or a count of events);
-    for `ratio` also `expected` (each row's expected count)."""
+    for `ratio` also `expected` (each row's expected count). Or it is `PopulationCounts`."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
     if isinstance(rows, PopulationCounts):
-        return _counted_cube(rows, method, lake)
-    # The lake numbers each combination of practice, LSOA, sex and ethnic group (`cell`):
-    # grouping by one integer is much faster than by the four strings.
-    t, keys = _banded(rows.mutate(_hit=rows.numerator.cast("int64")), method)
-    if "cell" not in rows.columns:
-        keys = [k for k in keys if k != "cell"] + list(CUBE_KEYS[1:-1])
-    size = t.expected.sum() if method == "ratio" else t.count()
-    counts = t.group_by(keys).agg(numerator=t._hit.sum(), denominator=size).to_pandas()
-    counts[PERIOD] = pd.to_datetime(counts[PERIOD])
-    return counts
+        return _population_margins(rows, method, lake)
+    if isinstance(rows, AgainstBaseline):
+        return _baseline_margins(rows, method, lake)
+    values = {"numerator": lambda t: t.numerator.cast("int64").sum(),
+              "denominator": (lambda t: t.expected.sum()) if method == "ratio"
+              else (lambda t: t.count())}
+    if lake is None:
+        return _count_margins(rows, method, values)
+    with lake.materialised(rows) as t:  # computed once, counted every way
+        return _count_margins(t, method, values)
 
 
-ATTRIBUTES = ("practice_code", "lsoa_code", "sex", "ethnicity_group")
+def _sum_n(t: ir.Table):
+    return t.n.sum()
 
 
-def _cell_groups(cells: pd.DataFrame, practices: pd.DataFrame,
-                 lsoas: pd.DataFrame) -> pd.DataFrame:
-    """For each cell (a combination of practice, LSOA, sex and ethnic group), its group in
-    every breakdown but age band."""
-    t = cells.merge(practices[["practice_code", "pcn_code", "place"]], "left", "practice_code")
-    t = t.merge(lsoas[["lsoa_code", "imd_quintile", "imd_decile"]], "left", "lsoa_code")
-    quintile = t.imd_quintile.astype("Int64")
-    return t.assign(
-        icb="BLMK", pcn=t.pcn_code, practice=t.practice_code,
-        imd_quintile=quintile.astype("string"),
-        imd_decile=t.imd_decile.astype("Int64").astype("string"),
-        core20=np.where(quintile.isna(), None, np.where(quintile == 1, "CORE20", "Rest")),
-    ).set_index("cell")
+def _population_margins(rows: PopulationCounts, method: str, lake) -> dict[str, pd.DataFrame]:
+    numerator = margins_of(rows.numerator, method, "numerator", lake)
+    denominator = lake.shared_result(
+        ("denominator", rows.ages, rows.sex, method, rows.periods.op()),
+        lambda: _registered_margins(rows, method, lake))
+    if rows.adjustments is not None:
+        extra = margins_of(rows.adjustments, method, "denominator", lake)
+        denominator = {m: _add(denominator[m], extra[m], m, method, "denominator")
+                       for m in MARGINS}
+    return {m: _add(denominator[m], numerator[m], m, method) for m in MARGINS}
 
 
-def _grouped(by_cell: pd.DataFrame, groups: pd.Series, breakdown: str,
-             extra: list[str]) -> pd.DataFrame:
-    # Integer codes group far faster than the strings themselves.
-    codes, labels = pd.factorize(groups)
-    code = pd.Series(codes, index=groups.index).reindex(by_cell["cell"]).fillna(-1)
-    code = code.astype("int64").to_numpy()
-    t = by_cell.assign(group=code)
-    t = t[t.group >= 0]
-    out = t.groupby([PERIOD, "group", *extra], sort=False)[
-        ["numerator", "denominator"]].sum().reset_index()
-    return out.assign(group=np.asarray(labels, dtype=object)[out.group.to_numpy()],
-                      breakdown=breakdown)
+def margins_of(t: ir.Table, method: str, name: str, lake) -> dict[str, pd.DataFrame]:
+    """Rows of (period, attributes, age, n) summed by every margin into column `name`."""
+    with lake.materialised(t) as t:
+        return _count_margins(t, method, {name: _sum_n})
+
+
+def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.DataFrame]:
+    """Numerators from the current activity; denominators from the baseline, counted once and
+    repeated for every period end."""
+    from icsight.indicators.common import ROW_KEYS
+
+    numerator = margins_of(rows.current, method, "numerator", lake)
+    ends = rows.periods.select(PERIOD).to_pandas()
+    ends[PERIOD] = pd.to_datetime(ends[PERIOD])
+    first = ends[PERIOD].iloc[0]
+    once = rows.baseline.select(*ROW_KEYS[1:], "n").mutate(**{PERIOD: ibis.literal(first)})
+    baseline = margins_of(once, method, "denominator", lake)
+    out = {}
+    for margin in MARGINS:
+        every = baseline[margin].drop(columns=PERIOD).merge(ends, how="cross")
+        out[margin] = _add(every, numerator[margin], margin, method)
+    return out
+
+
+def _registered_margins(rows: PopulationCounts, method: str, lake) -> dict[str, pd.DataFrame]:
+    from icsight.indicators.common import population_margins
+
+    population = population_margins(lake, rows.periods)
+
+    def source(margin: str) -> ir.Table:
+        columns = MARGINS[margin]
+        t = population[columns[0] if columns and columns[0] in population else "all"]
+        t = t.filter(t.age >= rows.ages[0], t.age <= rows.ages[1])
+        if rows.sex is not None:
+            t = t.filter(t.sex == rows.sex)
+        return _banded(t, method)[0]
+
+    return _count_margins(population["all"], method, {"denominator": _sum_n}, source)
+
+
+def _add(a: pd.DataFrame, b: pd.DataFrame, margin: str, method: str,
+         column: str | None = None) -> pd.DataFrame:
+    keys = [PERIOD, *MARGINS[margin], *(["esp_band"] if method == "dsr" else [])]
+    if column is not None:  # two frames of the same column: add them up
+        both = pd.concat([a, b], ignore_index=True)
+        return both.groupby(keys, dropna=False, sort=False)[column].sum().reset_index()
+    out = a.merge(b, "outer", on=keys)
+    return out.fillna({"numerator": 0, "denominator": 0})
+
+
+def _breakdown_frames(m: dict[str, pd.DataFrame], practices: pd.DataFrame,
+                      lsoas: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
+    """Every breakdown's groups from the margins: (period, breakdown, group, [esp_band],
+    numerator, denominator)."""
+    parts = [m["icb"].assign(group="BLMK", breakdown="icb")]
+    practice = m["practice_code"].merge(practices, "left", "practice_code")
+    lsoa = m["lsoa_code"].merge(lsoas, "left", "lsoa_code")
+    quintile = lsoa.imd_quintile.astype("Int64")
+    lsoa = lsoa.assign(imd_quintile=quintile.astype("string"),
+                       imd_decile=lsoa.imd_decile.astype("Int64").astype("string"),
+                       core20=np.where(quintile.isna(), None,
+                                       np.where(quintile == 1, "CORE20", "Rest")))
+    for breakdown, frame, column in (
+            ("place", practice, "place"), ("pcn", practice, "pcn_code"),
+            ("practice", practice, "practice_code"), ("imd_quintile", lsoa, "imd_quintile"),
+            ("imd_decile", lsoa, "imd_decile"), ("core20", lsoa, "core20"),
+            ("ethnicity_group", m["ethnicity_group"], "ethnicity_group"),
+            ("age_band", m["age_band"], "age_band"), ("sex", m["sex"], "sex")):
+        part = frame[frame[column].notna()]
+        part = part.groupby([PERIOD, column, *extra], sort=False)[
+            ["numerator", "denominator"]].sum().reset_index()
+        parts.append(part.rename(columns={column: "group"}).assign(breakdown=breakdown))
+    out = pd.concat(parts, ignore_index=True)
+    out["group"] = out["group"].astype(str)
+    return out
 
 
 def _values(counts: pd.DataFrame, method: str, multiplier: float) -> pd.DataFrame:
@@ -162,25 +234,12 @@ def _standardised(counts: pd.DataFrame, multiplier: float) -> pd.DataFrame:
                       lower_ci=result.lowercl.to_numpy(), upper_ci=result.uppercl.to_numpy())
 
 
-def tidy_from_cube(counts: pd.DataFrame, indicator_id: str, method: str, multiplier: float,
-                   practices: pd.DataFrame, lsoas: pd.DataFrame,
-                   cells: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every breakdown and group of every period, with values and 95% limits, from a cube."""
-    if "cell" not in counts.columns:  # number the attribute combinations here instead
-        codes, uniques = pd.MultiIndex.from_frame(counts[list(ATTRIBUTES)]).factorize()
-        cells = uniques.to_frame(index=False).assign(cell=np.arange(len(uniques)))
-        counts = counts.drop(columns=list(ATTRIBUTES)).assign(cell=codes)
+def tidy_from_margins(m: dict[str, pd.DataFrame], indicator_id: str, method: str,
+                      multiplier: float, practices: pd.DataFrame,
+                      lsoas: pd.DataFrame) -> pd.DataFrame:
+    """Every breakdown and group of every period, with values and 95% limits."""
     extra = ["esp_band"] if method == "dsr" else []
-    areas = _cell_groups(cells, practices, lsoas)
-    # Sum over age bands once, then map cells to each breakdown's groups.
-    by_cell = counts.groupby([PERIOD, "cell", *extra], sort=False)[
-        ["numerator", "denominator"]].sum().reset_index()
-    parts = [_grouped(by_cell, areas[b], b, extra) for b in BREAKDOWNS if b != "age_band"]
-    by_age = counts[counts.age_band.notna()].groupby([PERIOD, "age_band", *extra], sort=False)[
-        ["numerator", "denominator"]].sum().reset_index()
-    parts.append(by_age.rename(columns={"age_band": "group"}).assign(breakdown="age_band"))
-    grouped = pd.concat(parts, ignore_index=True)
-    grouped["group"] = grouped["group"].astype(str)
+    grouped = _breakdown_frames(m, practices, lsoas, extra)
     if method == "dsr":
         out = _standardised(grouped, multiplier)
     else:
@@ -206,14 +265,13 @@ def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
     return practices, lsoas
 
 
-def tidy_breakdowns(lake, rows: ir.Table, indicator_id: str, method: str = "proportion",
-                    multiplier: float = 100) -> pd.DataFrame:
+def tidy_breakdowns(lake, rows: ir.Table | PopulationCounts, indicator_id: str,
+                    method: str = "proportion", multiplier: float = 100) -> pd.DataFrame:
     """Numerator, denominator, value and 95% CI for every period, breakdown and group.
 
     `rows` has one row per unit of the denominator (a patient, an attendance, a pathway) and
     period, with its breakdown attributes and a `numerator` column: true/false, or a count of
-    events for a rate (see `cube`)."""
+    events for a rate (see `margins`); or it is `PopulationCounts`."""
     practices, lsoas = reference_frames(lake)
-    counts = cube(rows, method, lake)
-    cells = lake.cells() if "cell" in counts.columns else None
-    return tidy_from_cube(counts, indicator_id, method, multiplier, practices, lsoas, cells)
+    return tidy_from_margins(margins(rows, method, lake), indicator_id, method, multiplier,
+                             practices, lsoas)

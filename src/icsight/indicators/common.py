@@ -17,7 +17,6 @@ import ibis
 import ibis.expr.types as ir
 
 PERIOD = "period_end"
-COUNT_KEYS = (PERIOD, "cell", "age")
 
 
 def as_date(value: str | dt.date) -> dt.date:
@@ -188,35 +187,48 @@ def count_per_person(people: ir.Table, events: ir.Table, name: str) -> ir.Table:
 
 @dataclass(frozen=True)
 class PopulationCounts:
-    """An indicator over a registered population, already counted: `denominator` and
-    `numerator` are tables of (period_end, cell, age, n). Returned by `population_counts`
-    instead of one row per person, so the population (millions of person-months) is counted
-    once per build and shared by every indicator whose denominator is "registered people of
-    these ages"."""
+    """An indicator over the registered population, counted without listing every person.
 
-    denominator: ir.Table
+    The denominator is everyone registered on each period end aged `ages[0]`-`ages[1]` (of
+    `sex`, if given), taken from the population counts shared within a build, plus
+    `adjustments` (rows of ROW_KEYS and `n`: +1 to add someone, -1 to take them out). The
+    numerator is `numerator`: rows of ROW_KEYS and `n` (events for that person and period).
+    Returned by `population_counts`, so the population (tens of millions of person-months in a
+    36-month series) is counted once per build rather than once per indicator."""
+
+    periods: ir.Table
+    ages: tuple[int, int]
+    sex: str | None
     numerator: ir.Table
-    #: identifies the denominator when other indicators share it (same ages, sex, periods)
-    denominator_key: tuple | None = None
+    adjustments: ir.Table | None = None
 
 
 def _population_cube(lake, periods: ir.Table) -> ir.Table:
     def build() -> ir.Table:
         people = population_on(lake, periods)
-        return people.group_by([*COUNT_KEYS, "sex"]).agg(n=people.count())
+        return people.group_by([PERIOD, "cell", "sex", "age"]).agg(n=people.count())
 
     return lake.shared("population_cube", periods, build)
 
 
-def population_denominator(lake, periods: ir.Table, ages: tuple[int, int] = (0, 200),
-                           sex: str | None = None) -> ir.Table:
-    """Registered people aged `ages[0]`-`ages[1]` (of `sex`) on each period end, counted as
-    (period_end, cell, age, n) from the population count shared within a build."""
+#: The attributes breakdowns are built from: practice (then PCN, place, ICB), LSOA (then IMD),
+#: sex, ethnic group; with age, and the period.
+ROW_KEYS = (PERIOD, "practice_code", "lsoa_code", "sex", "ethnicity_group", "age")
+
+
+def population_margins(lake, periods: ir.Table) -> dict[str, ir.Table]:
+    """The registered population on each period end counted by (period, attribute, sex, age)
+    for each of practice, LSOA and ethnic group, and by (period, sex, age) as `all`: computed
+    once per build and shared."""
     cube = _population_cube(lake, periods)
-    cube = cube.filter(cube.age >= ages[0], cube.age <= ages[1])
-    if sex is not None:
-        cube = cube.filter(cube.sex == sex)
-    return cube.select(*COUNT_KEYS, "n")
+    out = {"all": lake.shared("population:all", periods, lambda: cube.group_by(
+        [PERIOD, "sex", "age"]).agg(n=cube.n.sum()))}
+    cells = lake.cells_table().drop("sex")
+    joined = cube.join(cells, "cell")
+    for column in ("practice_code", "lsoa_code", "ethnicity_group"):
+        out[column] = lake.shared(f"population:{column}", periods, lambda c=column: joined
+                                  .group_by([PERIOD, c, "sex", "age"]).agg(n=joined.n.sum()))
+    return out
 
 
 def population_counts(lake, periods: ir.Table, numerator: ir.Table,
@@ -228,8 +240,6 @@ def population_counts(lake, periods: ir.Table, numerator: ir.Table,
     less anyone in `exclude` (patient_id, period_end); the numerator counts `numerator`'s rows
     (patient_id, period_end and optionally `n`, events per person, else 1 each) for people in
     that denominator, where `keep(rows)` (rows have `age`) holds."""
-    denominator = population_denominator(lake, periods, ages, sex)
-    key = ("population", ages, sex, periods.op()) if exclude is None else None
 
     def members(rows: ir.Table) -> ir.Table:
         t = registered(lake, rows)
@@ -240,10 +250,21 @@ def population_counts(lake, periods: ir.Table, numerator: ir.Table,
     hits = members(hits)
     if keep is not None:
         hits = hits.filter(keep(hits))
+    adjustments = None
     if exclude is not None:
         out = members(exclude.select("patient_id", PERIOD).distinct())
-        removed = out.group_by(list(COUNT_KEYS)).agg(n=-out.count())
-        denominator = denominator.union(removed.select(*COUNT_KEYS, "n"))
+        adjustments = out.select(*ROW_KEYS, n=ibis.literal(-1, "int64"))
         hits = hits.anti_join(exclude, ["patient_id", PERIOD])
-    counted = hits.group_by(list(COUNT_KEYS)).agg(n=hits.n.sum().cast("int64"))
-    return PopulationCounts(denominator, counted, key)
+    return PopulationCounts(periods, ages, sex, hits.select(*ROW_KEYS, n=hits.n.cast("int64")),
+                            adjustments)
+
+
+@dataclass(frozen=True)
+class AgainstBaseline:
+    """Activity in each period compared with a fixed baseline: `current` rows of ROW_KEYS and
+    `n` (activity counted towards each period end), `baseline` rows of ROW_KEYS without the
+    period (activity in the baseline period, the same for every period end)."""
+
+    periods: ir.Table
+    current: ir.Table
+    baseline: ir.Table

@@ -6,12 +6,13 @@ by the end of 2025, narrowing the deprivation gradient; heart failure SGLT2i/MRA
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
-    COUNT_KEYS,
     PERIOD,
+    ROW_KEYS,
     PopulationCounts,
     age_on,
     flag,
@@ -19,7 +20,6 @@ from icsight.indicators.common import (
     in_periods,
     only_for,
     population_counts,
-    population_denominator,
     register_on,
     registered,
 )
@@ -154,17 +154,14 @@ def _premature_deaths(lake, periods: ir.Table, cause_prefix: str) -> PopulationC
     year, who were at risk for part of it)."""
     deaths = lake.table("deaths").select("patient_id", "date_of_death", "underlying_cause")
     deaths = in_periods(deaths, "date_of_death", periods, "start_12m")
-    patients = lake.table("patients").select("patient_id", "cell", "month_of_birth",
+    patients = lake.table("patients").select("patient_id", *ROW_KEYS[1:-1], "month_of_birth",
                                               "registration_start")
     d = deaths.join(patients, "patient_id")
-    d = d.mutate(age=age_on(d.month_of_birth, d.date_of_death))
+    d = d.mutate(age=age_on(d.month_of_birth, d.date_of_death), n=ibis.literal(1, "int64"))
     d = d.filter(d.age <= 74, d.registration_start <= d.date_of_death)
-    at_risk = d.group_by(list(COUNT_KEYS)).agg(n=d.count())
     died = d.filter(d.underlying_cause.startswith(cause_prefix))
-    died = died.group_by(list(COUNT_KEYS)).agg(n=died.count())
-    denominator = population_denominator(lake, periods, (0, 74)).union(at_risk)
-    key = ("population and deaths under 75", periods.op())
-    return PopulationCounts(denominator, died, key)
+    return PopulationCounts(periods, (0, 74), None, died.select(*ROW_KEYS, "n"),
+                            d.select(*ROW_KEYS, "n"))
 
 
 for _id, _title, _prefix, _codes in (

@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PERIOD, in_periods
+from icsight.indicators.common import PERIOD, ROW_KEYS, AgainstBaseline, in_periods
 
 ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
@@ -101,22 +101,17 @@ def _elective_activity(lake) -> ir.Table:
     return spells.union(op)
 
 
-def _elective_vs_baseline(lake, periods: ir.Table) -> ir.Table:
+def _elective_vs_baseline(lake, periods: ir.Table) -> AgainstBaseline:
     activity = _elective_activity(lake)
     patients = lake.table("patients").select(*ATTRIBUTES)
     activity = activity.join(patients, "patient_id")
     activity = activity.mutate(age=(activity.date.year() - activity.month_of_birth.year())
-                               .cast("int64"))
-    keys = ["cell", "practice_code", "lsoa_code", "sex", "ethnicity_group", "age"]
+                               .cast("int64"), n=ibis.literal(1, "int64"))
     current = in_periods(activity, "date", periods, "start_12m")
-    current = current.group_by([PERIOD, *keys]).agg(numerator=current.count(),
-                                                   expected=ibis.literal(0, "int64"))
     start, end = ELECTIVE_BASELINE
     base = activity.filter(activity.date >= start, activity.date <= end)
-    base = base.group_by(keys).agg(expected=base.count())
-    base = base.cross_join(periods.select(PERIOD)).mutate(numerator=ibis.literal(0, "int64"))
-    columns = [PERIOD, *keys, "numerator", "expected"]
-    return current.select(*columns).union(base.select(*columns))
+    return AgainstBaseline(periods, current.select(*ROW_KEYS, "n"),
+                           base.select(*ROW_KEYS[1:], "n"))
 
 
 register(Indicator(
