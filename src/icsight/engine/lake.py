@@ -40,6 +40,7 @@ class Lake:
     path: Path
     con: ibis.BaseBackend
     manifest: dict
+    backend: str = "duckdb"
     _derived: dict = field(default_factory=dict, repr=False)
     _shared: dict | None = field(default=None, repr=False)
 
@@ -71,10 +72,25 @@ class Lake:
         return self._derived["cells"]
 
     def cells_table(self) -> ibis.Table:
-        """`cells` as a small in-memory table, to join in queries."""
-        if "cells_table" not in self._derived:
-            self._derived["cells_table"] = ibis.memtable(self.cells())
-        return self._derived["cells_table"]
+        """`cells` as a small table of the backend, to join in queries."""
+        return self.small_table("cells", self.cells())
+
+    def small_table(self, name: str, frame, schema: dict | None = None) -> ibis.Table:
+        """A small pandas frame (periods, lookups) as a table of this backend, uploaded once
+        per name. Unlike an Ibis memtable it can be part of cached (materialised) results on
+        every backend."""
+        key = ("small", name)
+        if key not in self._derived:
+            table_name = f"icsight_{name}_{len(self._derived)}"
+            if self.backend == "spark":
+                from icsight.engine.spark import upload
+
+                self._derived[key] = upload(self.con, table_name, frame)
+            else:
+                self._derived[key] = self.con.create_table(
+                    table_name, obj=frame, schema=ibis.schema(schema) if schema else None,
+                    temp=True)
+        return self._derived[key]
 
     @contextmanager
     def sharing(self) -> Iterator[None]:
@@ -168,4 +184,4 @@ def open_lake(path: str | Path, backend: str = "duckdb", spark=None) -> Lake:
         if not file.is_file():
             raise LakeError(f"the lake at {path} has no {name} table ({file} is missing)")
         con.read_parquet(str(file), table_name=name)
-    return Lake(path, con, manifest)
+    return Lake(path, con, manifest, backend)

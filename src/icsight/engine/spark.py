@@ -31,6 +31,12 @@ def local_session():
     return session
 
 
+def upload(con: ibis.BaseBackend, name: str, frame) -> ibis.Table:
+    """A small pandas frame as a session view (the PySpark backend has no temporary tables)."""
+    con._session.createDataFrame(frame).createOrReplaceTempView(name)
+    return con.table(name)
+
+
 def connect(spark=None) -> ibis.BaseBackend:
     """An Ibis backend on `spark` (a SparkSession), starting a local session if none given."""
     try:

@@ -66,7 +66,7 @@ class Indicator:
 
     def series(self, lake, period_ends: list[dt.date]) -> pd.DataFrame:
         """The tidy result for every period end in one query, with every breakdown."""
-        rows = self.rows(lake, periods_table(period_ends))
+        rows = self.rows(lake, periods_table(period_ends, lake))
         return tidy_breakdowns(lake, rows, self.id, self.method, self.multiplier)
 
     def describe(self) -> dict[str, object]:
@@ -121,4 +121,4 @@ def compute(lake, period_end: str | dt.date, ids: list[str] | None = None) -> pd
 def rows_for_one_date(ind: Indicator, lake, period_end: str | dt.date) -> ir.Table:
     """An indicator's rows for one period end (without the period column): handy for
     checking a definition patient by patient."""
-    return ind.rows(lake, periods_table([as_date(period_end)])).drop("period_end")
+    return ind.rows(lake, periods_table([as_date(period_end)], lake)).drop("period_end")

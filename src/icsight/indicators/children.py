@@ -43,30 +43,40 @@ register(Indicator(
 ))
 
 
-def _cyp_saba(lake, periods: ir.Table) -> ir.Table:
-    people = registered(lake, register_on(lake, periods, "ast_cod", "astres_cod"))
-    people = people.filter(people.age >= 5, people.age <= 17)
-    meds = only_for(lake.table("medications"), people)
-    meds = meds.filter(meds.bnf_code.startswith(SABA_BNF[0])
-                       | meds.bnf_code.startswith(SABA_BNF[1])).select("patient_id", "date")
-    meds = in_periods(meds, "date", periods, "start_12m")
-    t = count_per_person(people, meds, "saba_issues")
-    return t.mutate(numerator=t.saba_issues >= 3)
+def _saba_issues(lake, periods: ir.Table) -> ir.Table:
+    """5-17 year olds on the asthma register with their SABA issues in the 12 months (shared
+    by the 3+, 6+ and 12+ indicators)."""
+    def build() -> ir.Table:
+        people = registered(lake, register_on(lake, periods, "ast_cod", "astres_cod"))
+        people = people.filter(people.age >= 5, people.age <= 17)
+        meds = only_for(lake.table("medications"), people)
+        meds = meds.filter(meds.bnf_code.startswith(SABA_BNF[0])
+                           | meds.bnf_code.startswith(SABA_BNF[1])).select("patient_id", "date")
+        meds = in_periods(meds, "date", periods, "start_12m")
+        return count_per_person(people, meds, "saba_issues")
+
+    return lake.shared("cyp saba issues", periods, build)
 
 
-register(Indicator(
-    id="CYP_ASTHMA_SABA3", title="Children and young people with asthma: 3+ SABA inhalers",
-    description="Percentage of 5-17 year olds with asthma issued three or more short-acting "
-                "reliever (SABA) inhalers in the last 12 months: over-reliance on relievers.",
-    programme="children",
-    strategy="Children and families workplan: childhood asthma, SABA over-reliance",
-    numerator="3 or more SABA issues in the 12 months to the period end",
-    denominator="patients aged 5-17 on the asthma register (AST_COD not resolved)",
-    rows=_cyp_saba, polarity="lower is better", codelists=("ast_cod", "astres_cod"),
-    source="National Bundle of Care for Children and Young People with Asthma (review at 3+ "
-           "SABA a year); CORE20PLUS5 CYP",
-))
-
+for _n, _why in ((3, "review at 3+ SABA a year"),
+                 (6, "6+ a year: poorly controlled, high risk of attacks"),
+                 (12, "12+ a year: associated with asthma deaths (NRAD)")):
+    register(Indicator(
+        id=f"CYP_ASTHMA_SABA{_n}",
+        title=f"Children and young people with asthma: {_n}+ SABA inhalers",
+        description=f"Percentage of 5-17 year olds with asthma issued {_n} or more "
+                    "short-acting reliever (SABA) inhalers in the last 12 months: "
+                    "over-reliance on relievers.",
+        programme="children",
+        strategy="Children and families workplan: childhood asthma, SABA over-reliance",
+        numerator=f"{_n} or more SABA issues in the 12 months to the period end",
+        denominator="patients aged 5-17 on the asthma register (AST_COD not resolved)",
+        rows=lambda lake, periods, n=_n: (lambda t: t.mutate(numerator=t.saba_issues >= n))(
+            _saba_issues(lake, periods)),
+        polarity="lower is better", codelists=("ast_cod", "astres_cod"),
+        source="National Bundle of Care for Children and Young People with Asthma "
+               f"({_why}); National Review of Asthma Deaths (2014); CORE20PLUS5 CYP",
+    ))
 
 def _birth_outcome(lake, periods: ir.Table, outcome: str) -> ir.Table:
     t = _births(lake, periods)

@@ -139,7 +139,8 @@ def _cohort(lake, periods: ir.Table) -> ir.Table:
 def cvdp007hyp_patients(lake, as_of: str | dt.date) -> ir.Table:
     """The CVDP007HYP denominator on one date: `hypertension_cohort` for a single period,
     without the period column."""
-    return hypertension_cohort(lake, periods_table([as_date(as_of)])).drop(PERIOD, "cell")
+    return hypertension_cohort(lake, periods_table([as_date(as_of)], lake)).drop(PERIOD,
+                                                                                  "cell")
 
 
 def cvdp007hyp(lake, as_of: str | dt.date):

@@ -25,7 +25,6 @@ definitions only compare dates:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterable
 
 import ibis
@@ -65,17 +64,18 @@ def period_frame(ends: Iterable[str | dt.date]) -> pd.DataFrame:
     return frame
 
 
-def periods_table(ends: Iterable[str | dt.date]) -> ir.Table:
-    """The periods as an Ibis in-memory table (works on every backend). The same period ends
-    give the same table, so results shared within a build (`Lake.shared`) are found again."""
-    return _periods_table(tuple(sorted({as_date(d) for d in ends})))
-
-
-@functools.lru_cache(maxsize=64)
-def _periods_table(ends: tuple[dt.date, ...]) -> ir.Table:
-    frame = period_frame(ends)
+def periods_table(ends: Iterable[str | dt.date], lake=None) -> ir.Table:
+    """The periods as a table: uploaded to the lake's backend (once per set of period ends, so
+    results shared within a build, `Lake.shared`, are found again), or without a lake an Ibis
+    in-memory table."""
+    days = tuple(sorted({as_date(d) for d in ends}))
+    frame = period_frame(days)
     schema = {c: ("boolean" if c == "home_bp_rules" else "date") for c in frame.columns}
-    return ibis.memtable(frame, schema=schema)
+    if lake is None:
+        return ibis.memtable(frame, schema=schema)
+    name = "periods_" + "_".join(d.strftime("%Y%m%d") for d in (days[0], days[-1])) + \
+        f"_{len(days)}_{abs(hash(days)) % 10**8}"
+    return lake.small_table(name, frame, schema)
 
 
 def period_columns(periods: ir.Table) -> list[str]:
