@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from icsight.cli import main
+from icsight.engine import open_lake
 from icsight.indicators.catalogue import indicator
 from icsight.indicators.series import month_ends
 from icsight.results import latest_run
@@ -35,14 +36,35 @@ def run(lake_dir, tmp_path_factory):
     return latest_run(out)
 
 
-def test_values_for_every_month_match_a_single_month_computation(run, lake):
+def test_values_for_every_month_match_a_single_month_computation(run, lake_dir):
     values = pd.read_parquet(run / "indicator_values.parquet")
     assert sorted(values.period_end.unique()) == [
         "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30"]
     assert set(values.indicator_id) == set(IDS)
-    june = indicator("CVDP007HYP").compute(lake, "2026-06-30")
+    planning = open_lake(lake_dir, purpose="planning")  # the build's default purpose
+    june = indicator("CVDP007HYP").compute(planning, "2026-06-30")
     stored = values[(values.indicator_id == "CVDP007HYP") & (values.period_end == "2026-06-30")]
     pd.testing.assert_frame_equal(stored.reset_index(drop=True), june, check_dtype=False)
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert provenance["purpose"] == "planning" and provenance["national_data_opt_out_applied"]
+
+
+def test_planning_figures_leave_out_the_national_data_opt_out(lake, lake_dir):
+    """Opted-out people count for their own direct care, never in planning figures."""
+    opted_out = set(lake.table("patients").filter(lambda p: p.data_opt_out)
+                    .patient_id.to_pandas())
+    assert 0.03 < len(opted_out) / lake.table("patients").count().execute() < 0.08
+    for purpose, expect_any in (("planning", False), ("research", False),
+                                ("direct_care", True)):
+        view = open_lake(lake_dir, purpose=purpose)
+        for table in ("patients", "apc_spells", "clinical_events"):
+            ids = set(view.table(table).patient_id.to_pandas())
+            assert bool(ids & opted_out) == expect_any, (purpose, table)
+    everyone = indicator("EMERG_ADM_RATE").compute(lake, "2026-09-30")
+    planning = indicator("EMERG_ADM_RATE").compute(open_lake(lake_dir, purpose="planning"),
+                                                   "2026-09-30")
+    icb = [f[f.breakdown == "icb"].denominator.iloc[0] for f in (everyone, planning)]
+    assert icb[1] < icb[0]
 
 
 def test_spc_and_inequalities(run):

@@ -120,8 +120,12 @@ def _check(lake_dir: Path) -> int:
 @click.option("--suppress", is_flag=True,
               help="Apply small-number suppression (1-7 hidden, counts rounded to 5) for "
                    "publication beyond analysts.")
+@click.option("--purpose", type=click.Choice(["planning", "research", "direct_care", "all"]),
+              default="planning", show_default=True,
+              help="What the figures are for: planning and research leave out people with a "
+                   "national data opt-out.")
 @click.pass_context
-def indicators(ctx, lake_dir, as_of, out_file, ids, backend, suppress) -> None:
+def indicators(ctx, lake_dir, as_of, out_file, ids, backend, suppress, purpose) -> None:
     """Compute indicators with breakdowns to a CSV file; `list` and `show ID` describe them."""
     if ctx.invoked_subcommand is not None:
         return
@@ -130,7 +134,7 @@ def indicators(ctx, lake_dir, as_of, out_file, ids, backend, suppress) -> None:
     from icsight.engine import LakeError, open_lake
 
     try:
-        lake = open_lake(lake_dir, backend=backend)
+        lake = open_lake(lake_dir, backend=backend, purpose=purpose)
     except LakeError as e:
         console.print(f"[red]{e}[/red]")
         sys.exit(2)
@@ -213,21 +217,25 @@ def _headlines(result) -> None:
 @click.option("--id", "ids", multiple=True, help="Only these indicators (repeatable).")
 @click.option("--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb",
               show_default=True, help="Engine to run the queries on.")
-def build(lake_dir, out_dir, months, as_of, ids, backend) -> None:
+@click.option("--purpose", type=click.Choice(["planning", "research", "direct_care", "all"]),
+              default="planning", show_default=True,
+              help="What the figures are for: planning and research leave out people with a "
+                   "national data opt-out.")
+def build(lake_dir, out_dir, months, as_of, ids, backend, purpose) -> None:
     """Compute the whole indicator catalogue as monthly series into the results store."""
     from icsight.engine import LakeError, open_lake
     from icsight.indicators.catalogue import catalogue
     from icsight.results.store import build as build_results
 
     try:
-        lake = open_lake(lake_dir, backend=backend)
+        lake = open_lake(lake_dir, backend=backend, purpose=purpose)
     except LakeError as e:
         console.print(f"[red]{e}[/red]")
         sys.exit(2)
     n = len(ids) if ids else len(catalogue())
     started = time.perf_counter()
     with _progress() as progress:
-        task = progress.add_task("computing", total=n * months)
+        task = progress.add_task("computing", total=n)
 
         def step(indicator_id: str) -> None:
             progress.update(task, description=f"computing {indicator_id}", advance=1)

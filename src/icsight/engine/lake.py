@@ -41,6 +41,7 @@ class Lake:
     con: ibis.BaseBackend
     manifest: dict
     backend: str = "duckdb"
+    purpose: str = "all"
     _derived: dict = field(default_factory=dict, repr=False)
     _shared: dict | None = field(default=None, repr=False)
 
@@ -54,11 +55,17 @@ class Lake:
             raise LakeError(f"{name!r} is not an analytics table of the canonical model")
         if name == "patients":
             return self._patients_with_cells()
-        return self.con.table(name)
+        table = self.con.table(name)
+        if self.purpose in OPT_OUT_APPLIES and "patient_id" in table.columns:
+            table = table.semi_join(self._patients_with_cells().select("patient_id"),
+                                    "patient_id")
+        return table
 
     def _patients_with_cells(self) -> ibis.Table:
         if "patients" not in self._derived:
             patients = self.con.table("patients")
+            if self.purpose in OPT_OUT_APPLIES:  # national data opt-out
+                patients = patients.filter(~patients.data_opt_out)
             cell = ibis.dense_rank().over(order_by=[patients[c] for c in CELL_ATTRIBUTES])
             self._derived["patients"] = patients.mutate(cell=cell.cast("int64")).cache()
         return self._derived["patients"]
@@ -154,12 +161,25 @@ def zone_dir(path: Path, zone: str) -> Path:
     return Path(path) / zone
 
 
-def open_lake(path: str | Path, backend: str = "duckdb", spark=None) -> Lake:
+#: Purposes of use. The national data opt-out applies to planning and research, never to the
+#: direct care of the patient (NHS England, National Data Opt-out Operational Policy).
+PURPOSES = ("all", "direct_care", "planning", "research")
+OPT_OUT_APPLIES = ("planning", "research")
+
+
+def open_lake(path: str | Path, backend: str = "duckdb", spark=None,
+              purpose: str = "all") -> Lake:
     """Open the lake at `path` on `backend`: `duckdb` (default, in process) or `spark`.
 
     For Spark, pass an existing `SparkSession` as `spark` (for example on a cluster), or let
     icsight start a local one (`local[2]`, or the master named by `ICSIGHT_SPARK_MASTER`).
+
+    `purpose` says what the data will be used for: for `planning` and `research` every
+    patient-level table leaves out people who registered a national data opt-out; for
+    `direct_care` (and `all`, for checking the lake itself) nobody is left out.
     """
+    if purpose not in PURPOSES:
+        raise LakeError(f"unknown purpose {purpose!r}; one of {', '.join(PURPOSES)}")
     path = Path(path)
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
@@ -184,4 +204,4 @@ def open_lake(path: str | Path, backend: str = "duckdb", spark=None) -> Lake:
         if not file.is_file():
             raise LakeError(f"the lake at {path} has no {name} table ({file} is missing)")
         con.read_parquet(str(file), table_name=name)
-    return Lake(path, con, manifest, backend)
+    return Lake(path, con, manifest, backend, purpose)
