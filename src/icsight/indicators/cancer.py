@@ -14,7 +14,6 @@ from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
     PopulationCounts,
     age_on,
-    flag,
     has_event,
     in_periods,
     population_counts,
@@ -34,10 +33,14 @@ def _coverage(lake, periods: ir.Table, programme: str, ages: tuple[int, int], mo
     if older_months is None:
         return population_counts(lake, periods, recent, ages, sex, exclude=ceased)
     # Cervical: under 50s within the shorter look-back, 50 and over within the longer one.
+    # Anyone screened in the shorter window is also in the longer one, so the 50-and-overs
+    # come from the longer window and the under-50s from the shorter.
     longer = has_event(tests, "date", periods, f"start_{older_months}m")
-    longer = flag(longer, recent, "in_shorter_window")
-    return population_counts(lake, periods, longer, ages, sex, exclude=ceased,
-                             keep=lambda t: (t.age >= 50) | t.in_shorter_window)
+    either = recent.mutate(shorter=ibis.literal(True)).union(
+        longer.mutate(shorter=ibis.literal(False)))
+    hits = population_counts(lake, periods, either, ages, sex, exclude=ceased,
+                             keep=lambda t: t.shorter == (t.age < 50))
+    return hits
 
 
 register(Indicator(

@@ -17,6 +17,9 @@ import ibis
 import ibis.expr.types as ir
 
 PERIOD = "period_end"
+#: The attributes breakdowns are built from: practice (then PCN, place, ICB), LSOA (then IMD),
+#: sex, ethnic group; with age, and the period.
+ROW_KEYS = (PERIOD, "practice_code", "lsoa_code", "sex", "ethnicity_group", "age")
 
 
 def as_date(value: str | dt.date) -> dt.date:
@@ -72,10 +75,14 @@ def registered_on(patients: ir.Table, periods: ir.Table) -> ir.Table:
     return joined.select(*patients.columns, PERIOD)
 
 
-def population_on(lake, periods: ir.Table) -> ir.Table:
+def population_on(lake, periods: ir.Table, columns: tuple[str, ...] | None = None) -> ir.Table:
     """The registered population on each period end, with each person's age then: one row per
-    patient and period."""
-    people = registered_on(lake.table("patients"), periods)
+    patient and period (with every patient column, or only `columns`)."""
+    patients = lake.table("patients")
+    if columns is not None:
+        patients = patients.select("patient_id", *columns, "month_of_birth",
+                                   "registration_start", "registration_end", "date_of_death")
+    people = registered_on(patients, periods)
     return people.mutate(age=age_on(people.month_of_birth, people[PERIOD]))
 
 
@@ -101,7 +108,9 @@ def registered(lake, rows: ir.Table) -> ir.Table:
     """`rows` (patient_id, period_end, ...) for patients registered and alive on the period
     end, with their attributes (from `patients`) and age then. Starting from a register or a
     list of events is much cheaper than from the whole population."""
-    patients = lake.table("patients")
+    patients = lake.table("patients").select(
+        "patient_id", "cell", *ROW_KEYS[1:-1], "month_of_birth", "registration_start",
+        "registration_end", "date_of_death")
     t = rows.join(patients.drop(*[c for c in patients.columns
                                   if c in rows.columns and c != "patient_id"]), "patient_id")
     day = t[PERIOD]
@@ -205,15 +214,12 @@ class PopulationCounts:
 
 def _population_cube(lake, periods: ir.Table) -> ir.Table:
     def build() -> ir.Table:
-        people = population_on(lake, periods)
+        people = population_on(lake, periods, ("cell", "sex"))
+        # sex is one of the cell's attributes: grouping by it too costs nothing extra
         return people.group_by([PERIOD, "cell", "sex", "age"]).agg(n=people.count())
 
     return lake.shared("population_cube", periods, build)
 
-
-#: The attributes breakdowns are built from: practice (then PCN, place, ICB), LSOA (then IMD),
-#: sex, ethnic group; with age, and the period.
-ROW_KEYS = (PERIOD, "practice_code", "lsoa_code", "sex", "ethnicity_group", "age")
 
 
 def population_margins(lake, periods: ir.Table) -> dict[str, ir.Table]:

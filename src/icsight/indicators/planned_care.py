@@ -27,14 +27,24 @@ def _open_on(table: ir.Table, periods: ir.Table, start: str, stop: str) -> ir.Ta
     return joined.select(*table.columns, PERIOD)
 
 
+def _waiting_list(lake, periods: ir.Table) -> ir.Table:
+    """Incomplete pathways on each period end with the days waited so far (shared by the RTT
+    indicators)."""
+    def build() -> ir.Table:
+        rtt = lake.table("rtt_pathways").select("patient_id", "clock_start", "clock_stop")
+        rtt = _open_on(rtt, periods, "clock_start", "clock_stop")
+        t = rtt.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+        return t.select(PERIOD, *ATTRIBUTES[2:6],
+                        waited=t[PERIOD].delta(t.clock_start, unit="day"),
+                        age=(t[PERIOD].year() - t.month_of_birth.year()).cast("int64"))
+
+    return lake.shared("waiting list", periods, build)
+
+
 def _waiting(lake, periods: ir.Table, over_days: int, within: bool) -> ir.Table:
-    rtt = lake.table("rtt_pathways").select("patient_id", "clock_start", "clock_stop")
-    rtt = _open_on(rtt, periods, "clock_start", "clock_stop")
-    t = rtt.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
-    waited = t[PERIOD].delta(t.clock_start, unit="day")
-    age = (t[PERIOD].year() - t.month_of_birth.year()).cast("int64")
-    hit = waited <= over_days if within else waited > over_days
-    return t.mutate(age=age, numerator=hit)
+    t = _waiting_list(lake, periods)
+    hit = t.waited <= over_days if within else t.waited > over_days
+    return t.mutate(numerator=hit)
 
 
 register(Indicator(

@@ -71,6 +71,7 @@ def spc_summary(values: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
     direction = {"higher is better": "increase", "lower is better": "decrease"}.get(
         ind.polarity, "neutral")
     rows = []
+    values = values[values.breakdown.isin(SPC_BREAKDOWNS)]
     for breakdown in SPC_BREAKDOWNS:
         part = values[values.breakdown == breakdown]
         for group, series in part.groupby("group"):
@@ -92,24 +93,28 @@ def spc_summary(values: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
 
 def inequalities(values: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
     """Per month: the quintile 5 - quintile 1 gap, and SII/RII across IMD deciles."""
+    quintiles = values[values.breakdown == "imd_quintile"].pivot(
+        index="period_end", columns="group", values="value")
+    gaps = (quintiles.get("5") - quintiles.get("1")) if {"1", "5"} <= set(quintiles) else None
+    deciles = values[values.breakdown == "imd_decile"]
+    deciles = deciles.assign(d=deciles.group.astype(int)).sort_values(["period_end", "d"])
+    by_month = {p: (g.numerator.to_numpy(float), g.denominator.to_numpy(float))
+                for p, g in deciles.groupby("period_end", sort=False)}
     rows = []
-    for period_end, month in values.groupby("period_end"):
-        q = month[month.breakdown == "imd_quintile"].set_index("group").value
-        gap = q.get("5", np.nan) - q.get("1", np.nan)
-        deciles = month[month.breakdown == "imd_decile"].copy()
-        deciles["d"] = deciles.group.astype(int)
-        deciles = deciles.sort_values("d")
+    for period_end in sorted(values.period_end.unique()):
+        gap = np.nan if gaps is None else gaps.get(period_end, np.nan)
         out = {"indicator_id": ind.id, "period_end": period_end, "gap_q5_minus_q1": gap}
-        out.update(_sii_row(deciles, ind))
+        x, n = by_month.get(period_end, (np.empty(0), np.empty(0)))
+        out.update(_sii_row(x, n, ind))
         rows.append(out)
     return pd.DataFrame(rows)
 
 
-def _sii_row(deciles: pd.DataFrame, ind: Indicator) -> dict:
+def _sii_row(x: np.ndarray, n: np.ndarray, ind: Indicator) -> dict:
+    """SII and RII from the ten deciles' counts (most deprived first)."""
     empty = {"sii": np.nan, "sii_lower95_0cl": np.nan, "sii_upper95_0cl": np.nan,
              "rii": np.nan, "rii_lower95_0cl": np.nan, "rii_upper95_0cl": np.nan}
-    x, n = deciles.numerator.to_numpy(float), deciles.denominator.to_numpy(float)
-    if len(deciles) != 10 or (x <= 0).any() or (ind.method == "proportion" and (x >= n).any()):
+    if len(x) != 10 or (x <= 0).any() or (ind.method == "proportion" and (x >= n).any()):
         return empty  # SII needs all ten deciles with a value strictly inside its range
     if ind.method == "proportion":
         lower, upper = wilson(x, n)

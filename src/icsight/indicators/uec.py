@@ -17,13 +17,20 @@ ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnic
 
 
 def _attendances(lake, periods: ir.Table) -> ir.Table:
-    ec = lake.table("ec_attendances")
-    ec = ec.mutate(arrival_date=ec.arrival.date())
-    ec = in_periods(ec, "arrival_date", periods, "previous_month_end")
-    t = ec.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
-    minutes = (t.departure.epoch_seconds() - t.arrival.epoch_seconds()) / 60
-    age = (t.arrival.year() - t.month_of_birth.year()).cast("int64")
-    return t.mutate(age=age, numerator=minutes <= 240)
+    """A&E attendances arriving in each period's month, with minutes in the department
+    (shared by the A&E indicators)."""
+    def build() -> ir.Table:
+        ec = lake.table("ec_attendances").select("patient_id", "arrival", "departure",
+                                                 "department_type")
+        ec = ec.mutate(arrival_date=ec.arrival.date())
+        ec = in_periods(ec, "arrival_date", periods, "previous_month_end")
+        t = ec.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+        minutes = (t.departure.epoch_seconds() - t.arrival.epoch_seconds()) / 60
+        return t.select(PERIOD, *ATTRIBUTES[2:6], "department_type", minutes=minutes,
+                        age=(t.arrival.year() - t.month_of_birth.year()).cast("int64"))
+
+    t = lake.shared("attendances", periods, build)
+    return t.mutate(numerator=t.minutes <= 240)
 
 
 register(Indicator(
@@ -59,8 +66,7 @@ register(Indicator(
 def _type1_attendances(lake, periods: ir.Table) -> ir.Table:
     t = _attendances(lake, periods)
     t = t.filter(t.department_type == "01")
-    hours = (t.departure.epoch_seconds() - t.arrival.epoch_seconds()) / 3600
-    return t.mutate(numerator=hours > 12)
+    return t.mutate(numerator=t.minutes > 12 * 60)
 
 
 register(Indicator(
