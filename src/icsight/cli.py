@@ -245,6 +245,82 @@ def build(lake_dir, out_dir, months, as_of, ids, backend, purpose) -> None:
                   f"{time.perf_counter() - started:.0f} s")
 
 
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path),
+              help="The lake to load into (created if it does not exist).")
+@click.option("--table", default=None, help="Canonical table of CSV/Parquet files whose names "
+              "do not say it.")
+@click.option("--today", default=None, help="Date dates are checked against (default: today).")
+@click.option("--report", "show_report", is_flag=True,
+              help="Show the reconciliation of every load so far (no SOURCES needed).")
+def ingest(sources, lake_dir, table, today, show_report) -> None:
+    """Load FHIR (Bundles, NDJSON) and CSV/Parquet extracts into the lake: validated,
+    pseudonymised, with bad records quarantined and every count reconciled."""
+    import datetime as dt
+
+    from icsight.ingest.load import IngestError, load_history
+    from icsight.ingest.load import ingest as run
+
+    if show_report and not sources:
+        _reconciliation(load_history(lake_dir), "All loads")
+        return
+    if not sources:
+        raise click.UsageError("give files or folders to ingest, or --report")
+    try:
+        with console.status("ingesting"):
+            report = run(lake_dir, sources, table=table,
+                         today=dt.date.fromisoformat(today) if today else None)
+    except IngestError as e:
+        console.print(f"[red]{e}[/red]")
+        sys.exit(2)
+    for skipped in report.skipped:
+        console.print(f"[yellow]already loaded, skipped:[/yellow] {skipped}")
+    _reconciliation(report.rows(), f"Load {report.load_id}")
+    if report.quarantined:
+        console.print(f"[yellow]{report.quarantined:,} records quarantined[/yellow], for "
+                      "example:")
+        for problem in report.problems[:5]:
+            console.print(f"  {problem.message()}")
+        console.print("Fix them at source and load the corrected file; the quarantine keeps "
+                      "each record with its reason (identifiable zone).")
+
+
+def _reconciliation(rows: list[dict], title: str) -> None:
+    table = Table(title=f"{title}: received = loaded + quarantined")
+    for column in ("source", "table", "received", "loaded", "replaced", "quarantined", "ok"):
+        table.add_column(column, justify="left" if column in ("source", "table") else "right")
+    for r in rows:
+        balanced = r["received"] == r["loaded"] + r["quarantined"]
+        table.add_row(Path(r["source"]).name, r["table"], f"{r['received']:,}",
+                      f"{r['loaded']:,}", f"{r['replaced']:,}", f"{r['quarantined']:,}",
+                      "yes" if balanced else "NO")
+    out.print(table)
+
+
+@main.command()
+@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path),
+              help="A synthetic lake (from `icsight synth`).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder to write the files to.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "fhir"]), default="csv",
+              show_default=True, help="Per-table CSV extracts or UK Core FHIR NDJSON.")
+@click.option("--sample", type=int, default=None, help="Only this many patients.")
+def export(lake_dir, out_dir, fmt, sample) -> None:
+    """Write a synthetic lake out as source files (CSV extracts or FHIR NDJSON), with NHS
+    numbers and names: synthetic data only, to exercise `icsight ingest`."""
+    from icsight.synth.export import write_csv, write_fhir
+
+    manifest = Path(lake_dir) / "manifest.json"
+    if not manifest.is_file() or '"synthetic"' not in manifest.read_text():
+        console.print(f"[red]{lake_dir} is not a synthetic lake; export only writes "
+                      "synthetic data[/red]")
+        sys.exit(2)
+    files = (write_csv if fmt == "csv" else write_fhir)(lake_dir, out_dir, sample)
+    console.print(f"[green]Wrote[/green] {len(files)} files to {out_dir}; load them with "
+                  f"`icsight ingest {out_dir} --lake NEW_LAKE`")
+
+
 @main.group()
 def audit() -> None:
     """The tamper-evident audit log of access to identifiable data."""

@@ -164,15 +164,20 @@ _table(Table(
     "Re-identification (for direct care) recomputes the pseudonym from the NHS number with "
     "the key.",
     (
+        _pid,
         _c("nhs_number", _str, "10-digit NHS number (modulus-11 valid; synthetic numbers come "
-           "from 9000000000-9999999999, a range never issued to real people).", False),
-        _c("given_name", _str, "Given name.", False),
-        _c("family_name", _str, "Family name.", False),
-        _c("date_of_birth", _date, "Full date of birth.", False),
-        _c("address_line", _str, "First line of address.", False),
-        _c("postcode", _str, "Home postcode.", False),
+           "from 9000000000-9999999999, a range never issued to real people); null when the "
+           "source had none."),
+        _c("local_id_system", _str, "Without an NHS number: the source's identifier system "
+           "(e.g. a hospital number's namespace) the pseudonym was made from."),
+        _c("local_id_value", _str, "Without an NHS number: the source's identifier value."),
+        _c("given_name", _str, "Given name (null if the source had none)."),
+        _c("family_name", _str, "Family name (null if the source had none)."),
+        _c("date_of_birth", _date, "Full date of birth."),
+        _c("address_line", _str, "First line of address (null if the source had none)."),
+        _c("postcode", _str, "Home postcode (null if the source had none)."),
     ),
-    key=("nhs_number",),
+    key=("patient_id",),
     like="Personal Demographics Service",
 ))
 
@@ -230,7 +235,8 @@ _table(Table(
         _c("date", _date, "Issue date.", False),
         _c("dmd_code", _str, "dm+d VMP or AMP code (a SNOMED CT id).", False),
         _c("bnf_code", _str, "BNF chemical substance code (9 characters) or presentation code."),
-        _c("quantity", _float, "Quantity issued (tablets, inhalers, ...).", False),
+        _c("quantity", _float, "Quantity issued (tablets, inhalers, ...); null when the source "
+           "does not say (e.g. an inpatient order)."),
     ),
     like="GPES / OpenSAFELY `medications`",
 ))
@@ -243,7 +249,8 @@ _table(Table(
         _c("vaccine", _str, "Programme: `hpv`, `influenza`, `pneumococcal`.", False,
            ("hpv", "influenza", "pneumococcal")),
         _c("snomed_code", _str, "SNOMED CT code of the administration procedure.", False),
-        _c("dose_number", _int, "Dose in the course (1 for single-dose programmes).", False),
+        _c("dose_number", _int, "Dose in the course (1 for single-dose programmes); null when "
+           "the source does not say."),
     ),
     like="NIMS / OpenSAFELY `vaccinations`",
 ))

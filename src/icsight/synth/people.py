@@ -133,9 +133,10 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     care_home, housebound = _living_situation(rng, age, health)
 
     nhs = _nhs_numbers(rng, n)
-    ctx.identifiers = _identifiers(rng, nhs, sex, dob, practice)
+    patient_id = pseudonyms(key, nhs)
+    ctx.identifiers = _identifiers(rng, nhs, patient_id, sex, dob, practice)
     pop = Population(
-        patient_id=pseudonyms(key, nhs),
+        patient_id=patient_id,
         sex=sex,
         dob=dob,
         lsoa=lsoa.astype(np.int32),
@@ -309,8 +310,8 @@ _STREETS = ("High Street|Church Road|Station Road|Park Avenue|London Road|Victor
             "Midsummer Boulevard|Dunstable Road|Ampthill Road|Castle Street").split("|")
 
 
-def _identifiers(rng, nhs: np.ndarray, sex: np.ndarray, dob: np.ndarray,
-                 practice: np.ndarray) -> pa.Table:
+def _identifiers(rng, nhs: np.ndarray, patient_id: np.ndarray, sex: np.ndarray,
+                 dob: np.ndarray, practice: np.ndarray) -> pa.Table:
     """The identifiable zone: names, addresses and dates of birth that belong to nobody."""
     n = len(nhs)
     male = sex == 1
@@ -323,7 +324,10 @@ def _identifiers(rng, nhs: np.ndarray, sex: np.ndarray, dob: np.ndarray,
     inward = (rng.integers(1, 10, n).astype(str) + np.array(list("ABDEFGHJLNPQRSTUWXYZ"))[
         rng.integers(0, 20, n)] + np.array(list("ABDEFGHJLNPQRSTUWXYZ"))[rng.integers(0, 20, n)])
     return to_table("person_identifiers", {
+        "patient_id": patient_id,
         "nhs_number": nhs,
+        "local_id_system": pa.nulls(n, pa.string()),
+        "local_id_value": pa.nulls(n, pa.string()),
         "given_name": given,
         "family_name": family,
         "date_of_birth": dob,

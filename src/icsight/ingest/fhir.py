@@ -1,0 +1,488 @@
+"""FHIR R4 (UK Core shapes): Bundles (`.json`) and bulk NDJSON (`.ndjson`, `.ndjson.gz`).
+
+Each resource is validated with the maintained `fhir.resources` models (its R4B package parses
+R4), then mapped to the canonical model:
+
+- **Patient** -> `patients` (and the identifiable zone): NHS number from the identifier with
+  system `https://fhir.nhs.uk/Id/nhs-number`, else the first identifier (system and value) as an
+  unverified local link; gender; birth date (only the month in analytics); the UK Core
+  EthnicCategory extension; GP practice ODS code; deceased date; name, first address line and
+  postcode to the identifiable zone only.
+- **Condition** -> `clinical_events`: SNOMED CT code; onset, else recorded date.
+- **Observation** -> `clinical_events`: SNOMED CT code and value. A blood pressure panel
+  (SNOMED 75367002 or LOINC 85354-9) becomes a systolic (72313002) and a diastolic
+  (1091811000000102) reading. LOINC-only codes map when icsight has a mapping (BP components,
+  BMI, weight, height) and are rejected otherwise.
+- **Procedure** -> `clinical_events`: SNOMED CT code; performed date.
+- **Encounter** -> `clinical_events`: the SNOMED CT encounter type on the start date (hospital
+  activity tables come from SUS/ECDS extracts, which carry what `apc_spells` and
+  `ec_attendances` need: provider, admission method, department type, acuity).
+- **MedicationRequest, MedicationStatement** -> `medications`: dm+d code (system
+  `https://dmd.nhs.uk`, or a SNOMED CT id); authored or effective date; dispense quantity if
+  given. RxNorm-only medicines are rejected.
+- **Immunization** -> `vaccinations`: influenza, HPV and pneumococcal vaccines (recognised by
+  the code's term) with a SNOMED CT or dm+d code. CVX-only codes are rejected.
+
+Anything else is rejected with the reason (never dropped), so resources in = rows out +
+rejections. References to patients are resolved across all the files of a load (`urn:uuid:`
+full URLs and `Patient/<id>`); a reference to a patient not in the load is linked by the
+reference itself as an unverified local identifier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from icsight.ingest.records import Identity, Rejected, Row
+from icsight.ingest.validate import snomed_problem
+
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+SNOMED = "http://snomed.info/sct"
+DMD = "https://dmd.nhs.uk"
+LOINC = "http://loinc.org"
+ETHNIC_EXTENSION = "Extension-UKCore-EthnicCategory"
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+REFERENCE_SYSTEM = "urn:icsight:fhir-reference"  # local link for patients not in the load
+MAX_LINE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+BP_PANEL = {"75367002", "85354-9"}
+SYSTOLIC, DIASTOLIC = "72313002", "1091811000000102"
+#: LOINC -> SNOMED CT for the observations icsight uses. Equivalences from the SNOMED CT UK
+#: edition concepts used in QOF (BP) and GP records (BMI, weight, height), matched to LOINC
+#: terms of the same observable (LOINC 2.7x).
+LOINC_TO_SNOMED = {"8480-6": SYSTOLIC, "8462-4": DIASTOLIC, "39156-5": "60621009",
+                   "29463-7": "27113001", "8302-2": "50373000"}
+VACCINES = (("influenza", "influenza"), ("hpv", "papillomavirus"), ("hpv", "hpv"),
+            ("pneumococcal", "pneumococcal"))
+ETHNIC_GROUPS = {**{c: "White" for c in "ABC"}, **{c: "Mixed" for c in "DEFG"},
+                 **{c: "Asian" for c in "HJKL"}, **{c: "Black" for c in "MNP"},
+                 "R": "Other", "S": "Other", "Z": "Not stated"}
+INGESTED = ("Patient", "Condition", "Observation", "Procedure", "Encounter",
+            "MedicationRequest", "MedicationStatement", "Immunization")
+
+
+@dataclass
+class _Resource:
+    source: str
+    locator: str
+    data: dict
+    text: str
+
+
+def parse_fhir(paths: Sequence[Path], max_line_bytes: int = MAX_LINE_BYTES
+               ) -> Iterator[Row | Rejected]:
+    """Canonical rows and rejections from FHIR files (all read before mapping, so references
+    between files resolve)."""
+    resources: list[_Resource] = []
+    for path in paths:
+        for item in _read(Path(path), max_line_bytes):
+            if isinstance(item, Rejected):
+                yield item
+            else:
+                resources.append(item)
+    patients = _patient_index(resources)
+    for resource in resources:
+        yield from _map(resource, patients)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _read(path: Path, max_line_bytes: int) -> Iterator[_Resource | Rejected]:
+    name = path.name.lower()
+    if name.endswith(".ndjson") or name.endswith(".ndjson.gz"):
+        yield from _ndjson(path, max_line_bytes)
+        return
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        yield Rejected(str(path), "file", "", f"cannot be read: {e}")
+        return
+    text, problem = _decode(raw)
+    if problem:
+        yield Rejected(str(path), "file", "", problem)
+        return
+    yield from _from_text(str(path), "file", text)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), ""
+    except UnicodeDecodeError as e:
+        return "", f"not valid UTF-8 at byte {e.start:,}; FHIR JSON must be UTF-8"
+
+
+def _ndjson(path: Path, max_line_bytes: int) -> Iterator[_Resource | Rejected]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            number = 0
+            while True:
+                raw = f.readline(max_line_bytes + 1)
+                if not raw:
+                    return
+                number += 1
+                where = f"line {number}"
+                if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+                    while raw and not raw.endswith(b"\n"):
+                        raw = f.readline(1024 * 1024)
+                    yield Rejected(str(path), where, "", f"line is longer than "
+                                   f"{max_line_bytes:,} bytes (the limit); skipped")
+                    continue
+                if not raw.strip():
+                    continue
+                text, problem = _decode(raw)
+                if problem:
+                    yield Rejected(str(path), where, "", problem, "")
+                    continue
+                yield from _from_text(str(path), where, text.strip())
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        yield Rejected(str(path), "file", "", f"cannot be read: {e}")
+
+
+def _from_text(source: str, where: str, text: str) -> Iterator[_Resource | Rejected]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        yield Rejected(source, where, "", f"not valid JSON: {e}", text[:2000])
+        return
+    if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+        yield Rejected(source, where, "resourceType", "not a FHIR resource (a JSON object "
+                       "with a resourceType)", text[:2000])
+        return
+    if _depth(data) > MAX_DEPTH:
+        yield Rejected(source, where, "", f"nested more than {MAX_DEPTH} levels deep",
+                       text[:2000])
+        return
+    if data["resourceType"] != "Bundle":
+        yield _Resource(source, f"{where} {data['resourceType']}/{data.get('id', '?')}", data,
+                        text)
+        return
+    problem = _validate(data, only_bundle=True)
+    if problem:
+        yield Rejected(source, f"{where} Bundle", *problem, text[:2000])
+        return
+    for i, entry in enumerate(data.get("entry") or [], start=1):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or "resourceType" not in resource:
+            yield Rejected(source, f"{where} entry {i}", "resource", "the entry has no "
+                           "resource", json.dumps(entry)[:2000])
+            continue
+        resource = dict(resource)
+        if isinstance(entry.get("fullUrl"), str):
+            resource["_fullUrl"] = entry["fullUrl"]
+        locator = f"{where} entry {i} {resource['resourceType']}/{resource.get('id', '?')}"
+        yield _Resource(source, locator, resource, json.dumps(entry.get("resource")))
+
+
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()] or [level])
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value] or [level])
+    return level
+
+
+def _validate(data: dict, only_bundle: bool = False) -> tuple[str, str] | None:
+    """(field path, reason) if `data` is not a valid R4 resource of its type."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    body = {k: v for k, v in data.items() if not k.startswith("_fullUrl")}
+    if only_bundle:
+        body = {k: v for k, v in body.items() if k != "entry"}
+    try:
+        model = get_fhir_model_class(body["resourceType"])
+    except (KeyError, ValueError):
+        return "resourceType", f"{body['resourceType']!r} is not a FHIR R4 resource type"
+    try:
+        model.model_validate(body)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return field, f"invalid FHIR {body['resourceType']}: {first.get('msg', e)}"
+    return None
+
+
+# --- patients --------------------------------------------------------------------------------
+
+def _patient_index(resources: list[_Resource]) -> dict[str, Identity]:
+    """Reference keys (`Patient/<id>`, full URLs) -> the patient's identity."""
+    index = {}
+    for r in resources:
+        if r.data.get("resourceType") != "Patient":
+            continue
+        identity = _patient_identity(r)
+        if identity is None:
+            continue
+        if r.data.get("id"):
+            index[f"Patient/{r.data['id']}"] = identity
+        if r.data.get("_fullUrl"):
+            index[r.data["_fullUrl"]] = identity
+    return index
+
+
+def _patient_identity(r: _Resource) -> Identity | None:
+    identifiers = [i for i in r.data.get("identifier") or [] if isinstance(i, dict)]
+    for i in identifiers:
+        if i.get("system") == NHS_NUMBER_SYSTEM and i.get("value"):
+            return Identity(nhs_number=str(i["value"]).replace(" ", ""))
+    for i in identifiers:
+        if i.get("system") and i.get("value"):
+            return Identity(system=str(i["system"]), value=str(i["value"]))
+    if r.data.get("id"):
+        return Identity(system=f"{Path(r.source).name}/Patient", value=str(r.data["id"]))
+    return None
+
+
+def _subject(r: _Resource, patients: dict[str, Identity]) -> Identity | None:
+    ref = (r.data.get("subject") or r.data.get("patient") or {})
+    ref = ref.get("reference") if isinstance(ref, dict) else None
+    if not isinstance(ref, str) or not ref:
+        return None
+    if ref in patients:
+        return patients[ref]
+    return Identity(system=REFERENCE_SYSTEM, value=ref)
+
+
+# --- mapping ---------------------------------------------------------------------------------
+
+def _map(r: _Resource, patients: dict[str, Identity]) -> Iterator[Row | Rejected]:
+    kind = r.data["resourceType"]
+    problem = _validate(r.data)  # first, so a broken resource is reported as broken
+    if problem:
+        yield _reject(r, *problem)
+        return
+    if kind not in INGESTED:
+        yield _reject(r, "resourceType", f"{kind} resources are not ingested (icsight loads "
+                      f"{', '.join(INGESTED)})")
+        return
+    if kind == "Patient":
+        yield _patient(r, patients)
+        return
+    identity = _subject(r, patients)
+    if identity is None:
+        yield _reject(r, "subject", "no reference to the patient it is about")
+        return
+    mapper = {"Condition": _condition, "Observation": _observation, "Procedure": _procedure,
+              "Encounter": _encounter, "MedicationRequest": _medication,
+              "MedicationStatement": _medication, "Immunization": _immunization}[kind]
+    yield from mapper(r, identity)
+
+
+def _reject(r: _Resource, field: str, reason: str) -> Rejected:
+    table = {"Patient": "patients", "MedicationRequest": "medications",
+             "MedicationStatement": "medications", "Immunization": "vaccinations",
+             "Condition": "clinical_events", "Observation": "clinical_events",
+             "Procedure": "clinical_events", "Encounter": "clinical_events"}.get(
+        r.data.get("resourceType"), "")
+    return Rejected(r.source, r.locator, field, reason, r.text[:4000], table)
+
+
+def _row(r: _Resource, table: str, identity: Identity, values: dict,
+         identifiable: dict | None = None) -> Row:
+    return Row(table, values, identity, r.source, r.locator, r.text[:4000], identifiable or {})
+
+
+def _codings(concept) -> list[dict]:
+    if not isinstance(concept, dict):
+        return []
+    return [c for c in concept.get("coding") or [] if isinstance(c, dict) and c.get("code")]
+
+
+def _snomed(concept) -> str | None:
+    for c in _codings(concept):
+        if c.get("system") == SNOMED and not snomed_problem(str(c["code"])):
+            return str(c["code"])
+    return None
+
+
+def _describe(concept) -> str:
+    codes = _codings(concept)
+    if not codes:
+        return "has no code"
+    return "is coded only as " + ", ".join(
+        f"{_system_name(c.get('system'))} {c['code']}" for c in codes)
+
+
+def _system_name(system) -> str:
+    names = {"http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm",
+             "http://hl7.org/fhir/sid/cvx": "CVX", LOINC: "LOINC", SNOMED: "SNOMED CT",
+             DMD: "dm+d"}
+    return names.get(system, str(system))
+
+
+def _date(value) -> dt.date | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None  # a year or year-month alone is not a date icsight can place
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _patient(r: _Resource, patients: dict[str, Identity]) -> Row | Rejected:
+    d = r.data
+    identity = _patient_identity(r)
+    born = _date(d.get("birthDate"))
+    if born is None:
+        return _reject(r, "birthDate", "no full birth date (YYYY-MM-DD)")
+    ethnic = next((c for e in d.get("extension") or [] if isinstance(e, dict)
+                   and ETHNIC_EXTENSION in str(e.get("url"))
+                   for c in _codings(e.get("valueCodeableConcept"))), None)
+    category = str(ethnic["code"]) if ethnic and str(ethnic["code"]) in ETHNIC_GROUPS else "Z"
+    practice = next((str(g["identifier"]["value"]) for g in d.get("generalPractitioner") or []
+                     if isinstance(g, dict) and isinstance(g.get("identifier"), dict)
+                     and g["identifier"].get("system") == ODS_SYSTEM
+                     and g["identifier"].get("value")), None)
+    name = next((n for n in d.get("name") or [] if isinstance(n, dict)), {})
+    address = next((a for a in d.get("address") or [] if isinstance(a, dict)), {})
+    died = _date(d.get("deceasedDateTime"))
+    values = {
+        "sex": d.get("gender") if d.get("gender") in ("female", "male") else "unknown",
+        "month_of_birth": born.replace(day=1), "ethnicity_category": category,
+        "ethnicity_group": ETHNIC_GROUPS[category], "lsoa_code": None,
+        "practice_code": practice, "registration_start": None, "registration_end": died,
+        "date_of_death": died, "care_home": False, "housebound": False,
+        "data_opt_out": False,
+    }
+    identifiable = {"given_name": (name.get("given") or [None])[0],
+                    "family_name": name.get("family"), "date_of_birth": born,
+                    "address_line": (address.get("line") or [None])[0],
+                    "postcode": address.get("postalCode")}
+    return _row(r, "patients", identity, values, identifiable)
+
+
+def _condition(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
+    code = _snomed(r.data.get("code"))
+    if code is None:
+        yield _reject(r, "code", f"the condition {_describe(r.data.get('code'))}; icsight "
+                      "stores SNOMED CT")
+        return
+    day = _date(r.data.get("onsetDateTime")) or _date(r.data.get("recordedDate"))
+    if day is None:
+        yield _reject(r, "onsetDateTime", "no onset or recorded date")
+        return
+    yield _row(r, "clinical_events", identity, {"date": day, "snomed_code": code})
+
+
+def _observation(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
+    d = r.data
+    day = _date(d.get("effectiveDateTime")) or _date((d.get("effectivePeriod") or {})
+                                                     .get("start")) or _date(d.get("issued"))
+    if day is None:
+        yield _reject(r, "effectiveDateTime", "no effective date")
+        return
+    codes = {str(c["code"]) for c in _codings(d.get("code"))}
+    if codes & BP_PANEL:
+        readings = [(_observable(c.get("code")), (c.get("valueQuantity") or {}).get("value"))
+                    for c in d.get("component") or [] if isinstance(c, dict)]
+        readings = [(code, value) for code, value in readings
+                    if code in (SYSTOLIC, DIASTOLIC) and isinstance(value, int | float)]
+        if not readings:
+            yield _reject(r, "component", "a blood pressure panel without systolic and "
+                          "diastolic values")
+            return
+        for code, value in readings:
+            yield _row(r, "clinical_events", identity,
+                       {"date": day, "snomed_code": code, "numeric_value": float(value)})
+        return
+    code = _observable(d.get("code"))
+    if code is None:
+        yield _reject(r, "code", f"the observation {_describe(d.get('code'))}; icsight stores "
+                      "SNOMED CT and has no mapping for it")
+        return
+    value = (d.get("valueQuantity") or {}).get("value")
+    yield _row(r, "clinical_events", identity, {
+        "date": day, "snomed_code": code,
+        "numeric_value": float(value) if isinstance(value, int | float) else None})
+
+
+def _observable(concept) -> str | None:
+    code = _snomed(concept)
+    if code:
+        return code
+    for c in _codings(concept):
+        if c.get("system") == LOINC and str(c["code"]) in LOINC_TO_SNOMED:
+            return LOINC_TO_SNOMED[str(c["code"])]
+    return None
+
+
+def _procedure(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
+    code = _snomed(r.data.get("code"))
+    day = _date(r.data.get("performedDateTime")) or _date(
+        (r.data.get("performedPeriod") or {}).get("start"))
+    if code is None:
+        yield _reject(r, "code", f"the procedure {_describe(r.data.get('code'))}; icsight "
+                      "stores SNOMED CT")
+    elif day is None:
+        yield _reject(r, "performedDateTime", "no performed date")
+    else:
+        yield _row(r, "clinical_events", identity, {"date": day, "snomed_code": code})
+
+
+def _encounter(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
+    types = r.data.get("type") or []
+    code = next((c for t in types for c in [_snomed(t)] if c), None)
+    day = _date((r.data.get("period") or {}).get("start"))
+    if code is None:
+        yield _reject(r, "type", "the encounter has no SNOMED CT type")
+    elif day is None:
+        yield _reject(r, "period.start", "no start date")
+    else:
+        yield _row(r, "clinical_events", identity, {"date": day, "snomed_code": code})
+
+
+def _medication(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
+    d = r.data
+    concept = d.get("medicationCodeableConcept")
+    code = next((str(c["code"]) for c in _codings(concept) if c.get("system") in (DMD, SNOMED)
+                 and not snomed_problem(str(c["code"]))), None)
+    if code is None:
+        yield _reject(r, "medicationCodeableConcept", f"the medicine {_describe(concept)}; "
+                      "icsight stores dm+d")
+        return
+    day = (_date(d.get("authoredOn")) or _date(d.get("effectiveDateTime"))
+           or _date((d.get("effectivePeriod") or {}).get("start")) or _date(d.get("dateAsserted")))
+    if day is None:
+        yield _reject(r, "authoredOn", "no date the medicine was prescribed or taken")
+        return
+    quantity = ((d.get("dispenseRequest") or {}).get("quantity") or {}).get("value")
+    yield _row(r, "medications", identity, {
+        "date": day, "dmd_code": code, "bnf_code": None,
+        "quantity": float(quantity) if isinstance(quantity, int | float) else None})
+
+
+def _immunization(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
+    d = r.data
+    concept = d.get("vaccineCode")
+    code = next((str(c["code"]) for c in _codings(concept) if c.get("system") in (DMD, SNOMED)
+                 and not snomed_problem(str(c["code"]))), None)
+    if code is None:
+        yield _reject(r, "vaccineCode", f"the vaccine {_describe(concept)}; icsight stores "
+                      "SNOMED CT or dm+d")
+        return
+    terms = " ".join([str((concept or {}).get("text") or "")]
+                     + [str(c.get("display") or "") for c in _codings(concept)]).lower()
+    vaccine = next((name for name, word in VACCINES if word in terms), None)
+    if vaccine is None:
+        yield _reject(r, "vaccineCode", "not an influenza, HPV or pneumococcal vaccine (the "
+                      "programmes icsight reports)")
+        return
+    day = _date(d.get("occurrenceDateTime"))
+    if day is None:
+        yield _reject(r, "occurrenceDateTime", "no date given")
+        return
+    dose = next((p.get("doseNumberPositiveInt") for p in d.get("protocolApplied") or []
+                 if isinstance(p, dict) and p.get("doseNumberPositiveInt")), None)
+    yield _row(r, "vaccinations", identity, {"date": day, "vaccine": vaccine,
+                                             "snomed_code": code, "dose_number": dose})
