@@ -322,6 +322,84 @@ def export(lake_dir, out_dir, fmt, sample) -> None:
 
 
 @main.group()
+def users() -> None:
+    """Local accounts for the demo (argon2id hashes, kept outside the repository)."""
+
+
+@users.command("add")
+@click.argument("user")
+@click.option("--role", type=click.Choice(["public", "analyst", "clinician", "admin"]),
+              required=True)
+@click.option("--practice", default=None, help="Clinicians: the practice ODS code.")
+@click.option("--pcn", default=None, help="Clinicians: the PCN ODS code.")
+@click.password_option()
+def users_add(user, role, practice, pcn, password) -> None:
+    """Create or replace an account."""
+    from icsight.governance.accounts import AccountError, Accounts
+
+    try:
+        Accounts().add(user, password, role, practice, pcn)
+    except (AccountError, ValueError) as e:
+        console.print(f"[red]{e}[/red]")
+        sys.exit(2)
+    console.print(f"[green]Account {user} ({role}) saved[/green]")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Accounts, their roles and scopes (never the hashes)."""
+    from icsight.governance.accounts import Accounts
+
+    table = Table(title="icsight accounts")
+    for column in ("user", "role", "practice_code", "pcn_code", "disabled"):
+        table.add_column(column)
+    for a in Accounts().list():
+        table.add_row(a["user"], a["role"], a.get("practice_code") or "-",
+                      a.get("pcn_code") or "-", "yes" if a.get("disabled") else "no")
+    out.print(table)
+
+
+@users.command("disable")
+@click.argument("user")
+def users_disable(user) -> None:
+    """Stop an account signing in."""
+    from icsight.governance.accounts import AccountError, Accounts
+
+    try:
+        Accounts().disable(user)
+    except AccountError as e:
+        console.print(f"[red]{e}[/red]")
+        sys.exit(2)
+    console.print(f"{user} disabled")
+
+
+@main.command()
+@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--results", "results_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--audit-log", default="data/audit.jsonl", show_default=True,
+              type=click.Path(path_type=Path))
+@click.option("--port", default=8000, show_default=True)
+@click.option("--dev", is_flag=True, help="Allow cookies over plain HTTP (local use only).")
+def serve(lake_dir, results_dir, audit_log, port, dev) -> None:
+    """Serve the HTTP API (set ICSIGHT_SESSION_SECRET to 32+ random characters)."""
+    import os
+
+    import uvicorn
+
+    from icsight.api.http import create_app
+    from icsight.api.service import Service
+    from icsight.governance.accounts import Accounts
+
+    secret = os.environ.get("ICSIGHT_SESSION_SECRET", "")
+    if len(secret) < 32:
+        console.print("[red]set ICSIGHT_SESSION_SECRET to 32 or more random characters, e.g. "
+                      "`export ICSIGHT_SESSION_SECRET=$(openssl rand -hex 32)`[/red]")
+        sys.exit(2)
+    app = create_app(Service(lake_dir, results_dir, audit_log), Accounts(), secret, dev=dev)
+    uvicorn.run(app, host="127.0.0.1", port=port)
+
+
+@main.group()
 def audit() -> None:
     """The tamper-evident audit log of access to identifiable data."""
 

@@ -1,0 +1,276 @@
+"""Access control: every role against every function and endpoint, accounts, sessions, CSRF,
+OIDC, the national data opt-out, and the audit trail of identifiable access and denials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from icsight.api.http import create_app
+from icsight.api.service import Service
+from icsight.cli import main
+from icsight.governance.access import AccessDeniedError, Principal, Role
+from icsight.governance.accounts import AccountError, Accounts, OIDCClient, OIDCConfig
+from icsight.governance.audit import verify
+
+PASSWORD = "correct horse battery staple"
+SECRET = "s" * 40
+
+
+@pytest.fixture(scope="module")
+def setting(lake_dir, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("access")
+    results = tmp / "results"
+    done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
+                                     "--out", str(results), "--id", "CVDP007HYP"])
+    assert done.exit_code == 0, done.output
+    patients = pd.read_parquet(lake_dir / "analytics" / "patients.parquet")
+    current = patients[patients.registration_end.isna() & patients.date_of_death.isna()]
+    practices = current.practice_code.value_counts().index
+    mine, theirs = practices[0], practices[1]
+    own = int(current[current.practice_code == mine].patient_id.iloc[0])
+    other = int(current[current.practice_code == theirs].patient_id.iloc[0])
+    accounts = Accounts(tmp / "accounts.json")
+    accounts.add("ana", PASSWORD, "analyst")
+    accounts.add("cli", PASSWORD, "clinician", practice_code=mine)
+    accounts.add("adm", PASSWORD, "admin")
+    accounts.add("pub", PASSWORD, "public")
+    service = Service(lake_dir, results, tmp / "audit.jsonl")
+    return {"service": service, "accounts": accounts, "mine": mine, "theirs": theirs,
+            "own": own, "other": other, "tmp": tmp}
+
+
+WHO = {"public": Principal("pub", Role.PUBLIC), "analyst": Principal("ana", Role.ANALYST),
+       "admin": Principal("adm", Role.ADMIN)}
+
+#: (operation, roles allowed). The clinician rows are for their own practice's patients.
+MATRIX = [
+    ("catalogue", {"public", "analyst", "clinician", "admin"}),
+    ("values", {"public", "analyst", "clinician", "admin"}),
+    ("patient_record", {"analyst"}),
+    ("planning_extract", {"analyst"}),
+    ("practice_patients", {"clinician"}),
+    ("identifiable_record", {"clinician"}),
+    ("identifiable_export", {"clinician"}),
+    ("audit", {"admin"}),
+]
+
+
+def _service_call(s: dict, who: Principal, operation: str, own: bool = True):
+    service = s["service"]
+    practice = s["mine"] if own else s["theirs"]
+    patient = s["own"] if own else s["other"]
+    return {
+        "catalogue": lambda: service.catalogue(who),
+        "values": lambda: service.indicator_values(who, "CVDP007HYP"),
+        "patient_record": lambda: service.patient_record(who, patient),
+        "planning_extract": lambda: service.planning_extract(who, "patients"),
+        "practice_patients": lambda: service.practice_patients(who, practice),
+        "identifiable_record": lambda: service.identifiable_record(who, patient),
+        "identifiable_export": lambda: service.identifiable_export(who, practice),
+        "audit": lambda: service.audit_entries(who),
+    }[operation]()
+
+
+@pytest.mark.parametrize("role", ["public", "analyst", "clinician", "admin"])
+@pytest.mark.parametrize(("operation", "allowed"), MATRIX)
+def test_every_role_against_every_function(setting, role, operation, allowed):
+    who = WHO.get(role) or Principal("cli", Role.CLINICIAN, practice_code=setting["mine"])
+    if role in allowed:
+        assert _service_call(setting, who, operation) is not None
+    else:
+        with pytest.raises(AccessDeniedError):
+            _service_call(setting, who, operation)
+
+
+def test_a_clinician_asking_for_another_practices_patient_is_denied_and_audited(setting):
+    who = Principal("cli", Role.CLINICIAN, practice_code=setting["mine"])
+    for operation in ("identifiable_record", "practice_patients", "identifiable_export"):
+        with pytest.raises(AccessDeniedError, match="direct care of your own patients"):
+            _service_call(setting, who, operation, own=False)
+    log = [json.loads(line) for line in
+           setting["service"].audit_log.read_text().splitlines()]
+    denied = [e for e in log if e["actor"] == "cli" and e["action"].startswith("DENIED")]
+    assert {e["action"] for e in denied} >= {"DENIED records.identifiable.view",
+                                             "DENIED records.identifiable.list",
+                                             "DENIED records.identifiable.export"}
+    assert any(str(setting["other"]) in e["resource"] for e in denied)
+    viewed = [e for e in log if e["action"] == "records.identifiable.view"]
+    assert viewed and all(e["detail"] == "purpose: direct care" for e in viewed)
+    assert verify(setting["service"].audit_log).ok
+
+
+def test_aggregates_below_the_analyst_role_are_suppressed(setting):
+    service = setting["service"]
+    public = pd.DataFrame(service.indicator_values(WHO["public"], "CVDP007HYP", "practice"))
+    analyst = pd.DataFrame(service.indicator_values(WHO["analyst"], "CVDP007HYP", "practice"))
+    assert "suppressed" in public.columns and "suppressed" not in analyst.columns
+    counts = public.numerator.dropna()
+    assert ((counts % 5 == 0) & ((counts == 0) | (counts >= 8))).all()
+    small = analyst[(analyst.numerator >= 1) & (analyst.numerator <= 7)]
+    if not small.empty:  # each small count is hidden, and so are its rate and limits
+        hidden = public.set_index(["period_end", "group"]).loc[
+            list(zip(small.period_end, small.group, strict=True))]
+        assert hidden.numerator.isna().all() and hidden.value.isna().all()
+
+
+def test_planning_leaves_out_the_opt_out_but_direct_care_does_not(setting, lake_dir):
+    patients = pd.read_parquet(lake_dir / "analytics" / "patients.parquet")
+    opted = set(patients[patients.data_opt_out].patient_id)
+    planning = pd.DataFrame(setting["service"].planning_extract(WHO["analyst"], "patients"))
+    assert opted and not opted & set(planning.patient_id)
+    clinician = Principal("cli", Role.CLINICIAN, practice_code=setting["mine"])
+    listed = pd.DataFrame(setting["service"].practice_patients(clinician, setting["mine"]))
+    registered = patients[(patients.practice_code == setting["mine"])
+                          & patients.registration_end.isna() & patients.date_of_death.isna()]
+    assert set(listed.patient_id) == set(registered.patient_id)
+    assert opted & set(listed.patient_id)  # their own practice still sees them
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+def test_passwords_are_stored_only_as_argon2_hashes(tmp_path):
+    accounts = Accounts(tmp_path / "a.json")
+    accounts.add("nurse", PASSWORD, "clinician", pcn_code="U12345")
+    text = (tmp_path / "a.json").read_text()
+    assert PASSWORD not in text and "$argon2id$" in text
+    assert oct((tmp_path / "a.json").stat().st_mode)[-3:] == "600"
+    assert accounts.authenticate("nurse", PASSWORD).pcn_code == "U12345"
+    assert accounts.authenticate("nurse", PASSWORD + "x") is None
+    assert accounts.authenticate("nobody", PASSWORD) is None
+    accounts.disable("nurse")
+    assert accounts.authenticate("nurse", PASSWORD) is None
+    with pytest.raises(AccountError):
+        accounts.add("x", "short", "analyst")
+    with pytest.raises(ValueError, match="scoped"):
+        accounts.add("x", PASSWORD, "clinician")
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def app(setting):
+    return create_app(setting["service"], setting["accounts"], SECRET, dev=False)
+
+
+def _client(app, user: str | None) -> TestClient:
+    client = TestClient(app, base_url="https://testserver")
+    token = client.get("/api/session").json()["csrf_token"]
+    if user:
+        r = client.post("/api/login", json={"username": user, "password": PASSWORD},
+                        headers={"X-CSRF-Token": token})
+        assert r.status_code == 200, r.text
+    return client
+
+
+USERS = {"anonymous": None, "public": "pub", "analyst": "ana", "clinician": "cli",
+         "admin": "adm"}
+
+
+def _paths(s: dict, own: bool = True) -> dict[str, str]:
+    practice = s["mine"] if own else s["theirs"]
+    patient = s["own"] if own else s["other"]
+    return {"catalogue": "/api/indicators", "values": "/api/indicators/CVDP007HYP/values",
+            "patient_record": f"/api/patients/{patient}",
+            "planning_extract": "/api/extracts/planning/patients",
+            "practice_patients": f"/api/practices/{practice}/patients",
+            "identifiable_record": f"/api/patients/{patient}/identifiable",
+            "identifiable_export": f"/api/practices/{practice}/export.csv",
+            "audit": "/api/audit"}
+
+
+@pytest.mark.parametrize("role", list(USERS))
+def test_every_role_against_every_endpoint(app, setting, role):
+    client = _client(app, USERS[role])
+    acting_as = "public" if role == "anonymous" else role  # not signed in: the public role
+    for operation, allowed in MATRIX:
+        status = client.get(_paths(setting)[operation]).status_code
+        if acting_as in allowed:
+            assert status == 200, (role, operation)
+        elif role == "anonymous" and operation not in ("catalogue", "values"):
+            assert status == 401, (role, operation)
+        else:
+            assert status == 403, (role, operation)
+    if role == "clinician":  # another practice's patient: denied over HTTP too
+        for operation in ("identifiable_record", "practice_patients", "identifiable_export"):
+            assert client.get(_paths(setting, own=False)[operation]).status_code == 403
+
+
+def test_session_cookie_flags_csrf_and_logout(app, setting):
+    client = TestClient(app, base_url="https://testserver")
+    token = client.get("/api/session").json()["csrf_token"]
+    refused = client.post("/api/login", json={"username": "ana", "password": PASSWORD})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    wrong = client.post("/api/login", json={"username": "ana", "password": PASSWORD},
+                        headers={"X-CSRF-Token": "forged"})
+    assert wrong.status_code == 403
+    ok = client.post("/api/login", json={"username": "ana", "password": PASSWORD},
+                     headers={"X-CSRF-Token": token})
+    cookie = ok.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
+    assert ok.json()["csrf_token"] != token  # renewed on sign-in
+    for header in ("content-security-policy", "x-frame-options", "x-content-type-options"):
+        assert header in ok.headers
+    assert client.get("/api/patients/1").status_code in (200, 404)  # signed in: allowed
+    new_token = ok.json()["csrf_token"]
+    client.post("/api/logout", headers={"X-CSRF-Token": new_token})
+    assert client.get(f"/api/patients/{setting['own']}").status_code == 401
+    bad = client.post("/api/login", json={"username": "ana", "password": "nope-nope-nope"},
+                      headers={"X-CSRF-Token": client.get("/api/session").json()
+                               ["csrf_token"]})
+    assert bad.status_code == 401
+
+
+# --- OIDC ------------------------------------------------------------------------------------
+
+def test_oidc_code_flow_with_pkce_against_a_fake_provider(monkeypatch):
+    seen = {}
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/.well-known/openid-configuration":
+            base = "https://idp.example"
+            return httpx.Response(200, json={"authorization_endpoint": f"{base}/authorize",
+                                             "token_endpoint": f"{base}/token",
+                                             "userinfo_endpoint": f"{base}/userinfo"})
+        if request.url.path == "/token":
+            form = parse_qs(request.content.decode())
+            seen["verifier"] = form["code_verifier"][0]
+            seen["secret"] = form["client_secret"][0]
+            return httpx.Response(200, json={"access_token": "at-1"})
+        if request.url.path == "/userinfo":
+            assert request.headers["authorization"] == "Bearer at-1"
+            return httpx.Response(200, json={"sub": "u1", "email": "gp@nhs.net",
+                                             "roles": ["R8000"], "ods_code": "E81021"})
+        return httpx.Response(404)
+
+    monkeypatch.setenv("CIS2_SECRET", "client-secret")
+    config = OIDCConfig(issuer="https://idp.example", client_id="icsight",
+                        client_secret_env="CIS2_SECRET", redirect_uri="https://app/cb",
+                        role_map={"R8000": "clinician"})
+    client = OIDCClient(config, httpx.Client(transport=httpx.MockTransport(provider)))
+    url, pending = client.start()
+    query = parse_qs(urlparse(url).query)
+    assert query["code_challenge_method"] == ["S256"] and query["state"] == [pending["state"]]
+    who = client.finish("code-1", pending["state"], pending)
+    assert (who.user, who.role, who.practice_code) == ("gp@nhs.net", Role.CLINICIAN, "E81021")
+    assert seen == {"verifier": pending["verifier"], "secret": "client-secret"}
+    with pytest.raises(PermissionError, match="state"):
+        client.finish("code-1", "forged", pending)
+
+
+def test_users_cli_manages_accounts(tmp_path, monkeypatch):
+    monkeypatch.setenv("ICSIGHT_ACCOUNTS", str(tmp_path / "acc.json"))
+    runner = CliRunner()
+    made = runner.invoke(main, ["users", "add", "gp1", "--role", "clinician", "--practice",
+                                "E81021"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(main, ["users", "list"])
+    assert "gp1" in listed.output and "clinician" in listed.output
+    assert PASSWORD not in Path(tmp_path / "acc.json").read_text()
