@@ -274,3 +274,15 @@ def test_users_cli_manages_accounts(tmp_path, monkeypatch):
     listed = runner.invoke(main, ["users", "list"])
     assert "gp1" in listed.output and "clinician" in listed.output
     assert PASSWORD not in Path(tmp_path / "acc.json").read_text()
+
+
+def test_a_clinician_scoped_to_a_pcn_sees_every_practice_in_it_and_no_other(setting, lake_dir):
+    practices = pd.read_parquet(lake_dir / "analytics" / "practices.parquet").set_index(
+        "practice_code")
+    pcn = practices.loc[setting["mine"], "pcn_code"]
+    who = Principal("pcn-nurse", Role.CLINICIAN, pcn_code=pcn)
+    service = setting["service"]
+    assert service.practice_patients(who, setting["mine"])
+    outside = practices[practices.pcn_code != pcn].index[0]
+    with pytest.raises(AccessDeniedError):
+        service.practice_patients(who, outside)

@@ -272,3 +272,34 @@ def test_cli_ingest_prints_the_reconciliation_and_report(tmp_path):
     assert "ethnicity_group" in result.output and "Purple" in result.output
     report = runner.invoke(main, ["ingest", "--report", "--lake", str(tmp_path / "lake")])
     assert report.exit_code == 0 and "patients.csv" in report.output
+
+
+def test_parquet_extracts_load_like_csv(tmp_path):
+    import pyarrow as pa
+
+    table = pa.table({"nhs_number": ["9434765919", "9434765919", "123"],
+                      "date": [dt.date(2024, 1, 5), dt.date(2024, 2, 5), dt.date(2024, 2, 5)],
+                      "snomed_code": ["38341003", "38341003", "38341003"],
+                      "numeric_value": [None, 140.0, None]})
+    path = tmp_path / "clinical_events-2024.parquet"
+    pq.write_table(table, path)
+    report = ingest(tmp_path / "lake", [path], key=TEST_KEY, today=TODAY)
+    (row,) = report.rows()
+    assert (row["table"], row["received"], row["loaded"], row["quarantined"]) == (
+        "clinical_events", 3, 2, 1)
+    assert "NHS number" in report.problems[0].reason and report.problems[0].locator == "row 3"
+    broken = tmp_path / "apc_spells.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    (row,) = ingest(tmp_path / "lake", [broken], key=TEST_KEY, today=TODAY).rows()
+    assert row["quarantined"] == 1 and row["received"] == 1
+
+
+def test_cli_export_records_the_identifiable_export(lake_dir, tmp_path):
+    from icsight.governance.audit import verify
+
+    log = tmp_path / "audit.jsonl"
+    result = CliRunner().invoke(main, ["export", "--lake", str(lake_dir), "--out",
+                                       str(tmp_path / "x"), "--sample", "5",
+                                       "--audit-log", str(log)])
+    assert result.exit_code == 0, result.output
+    assert "records.identifiable.export" in log.read_text() and verify(log).ok

@@ -306,9 +306,15 @@ def _reconciliation(rows: list[dict], title: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "fhir"]), default="csv",
               show_default=True, help="Per-table CSV extracts or UK Core FHIR NDJSON.")
 @click.option("--sample", type=int, default=None, help="Only this many patients.")
-def export(lake_dir, out_dir, fmt, sample) -> None:
+@click.option("--audit-log", default="data/audit.jsonl", show_default=True,
+              type=click.Path(path_type=Path), help="Where the export is recorded.")
+def export(lake_dir, out_dir, fmt, sample, audit_log) -> None:
     """Write a synthetic lake out as source files (CSV extracts or FHIR NDJSON), with NHS
-    numbers and names: synthetic data only, to exercise `icsight ingest`."""
+    numbers and names: synthetic data only, to exercise `icsight ingest`. The export of
+    identifiable fields is recorded in the audit log."""
+    import getpass
+
+    from icsight.governance.audit import record
     from icsight.synth.export import write_csv, write_fhir
 
     manifest = Path(lake_dir) / "manifest.json"
@@ -317,6 +323,8 @@ def export(lake_dir, out_dir, fmt, sample) -> None:
                       "synthetic data[/red]")
         sys.exit(2)
     files = (write_csv if fmt == "csv" else write_fhir)(lake_dir, out_dir, sample)
+    record(audit_log, getpass.getuser(), "cli", "records.identifiable.export",
+           f"{lake_dir} -> {out_dir}", f"{fmt}, {sample or 'all'} patients (synthetic)")
     console.print(f"[green]Wrote[/green] {len(files)} files to {out_dir}; load them with "
                   f"`icsight ingest {out_dir} --lake NEW_LAKE`")
 
