@@ -25,7 +25,7 @@ from icsight.model.schema import TABLES
 from icsight.synth.export import write_csv, write_fhir
 from tests.conftest import TEST_KEY
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "fhir-samples"
+SAMPLES = Path(__file__).parent / "fixtures" / "fhir-samples"  # copied from shared/data
 TODAY = dt.date(2026, 11, 22)
 PATIENT_HEADER = ("nhs_number,sex,month_of_birth,ethnicity_group,ethnicity_category,lsoa_code,"
                   "practice_code,registration_start,registration_end,date_of_death,given_name,"

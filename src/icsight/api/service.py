@@ -117,14 +117,16 @@ class Service:
         people = people.to_pandas()
         return people[people.patient_id.isin(list(ids))]
 
-    def practice_patients(self, who: Principal, practice_code: str) -> list[dict]:
-        """Everyone registered with a practice, named, for direct care (opt-outs included)."""
+    def _authorise_practice(self, who: Principal, action: str, practice_code: str) -> None:
         practices = self._lake().table("practices").to_pandas().set_index("practice_code")
         if practice_code not in practices.index:
             raise NotFoundError(f"no practice {practice_code!r}")
-        authorise(who, "records.identifiable.list", self.audit_log,
-                  f"practice {practice_code}", practice_code,
+        authorise(who, action, self.audit_log, f"practice {practice_code}", practice_code,
                   practices.loc[practice_code, "pcn_code"])
+
+    def practice_patients(self, who: Principal, practice_code: str) -> list[dict]:
+        """Everyone registered with a practice, named, for direct care (opt-outs included)."""
+        self._authorise_practice(who, "records.identifiable.list", practice_code)
         registered = self._registered(practice_code=practice_code)
         people = self._identifiers(registered.patient_id)
         return json.loads(people.to_json(orient="records", date_format="iso"))
@@ -144,12 +146,7 @@ class Service:
 
     def identifiable_export(self, who: Principal, practice_code: str) -> str:
         """CSV of a practice's registered patients with identifiers (audited as an export)."""
-        practices = self._lake().table("practices").to_pandas().set_index("practice_code")
-        if practice_code not in practices.index:
-            raise NotFoundError(f"no practice {practice_code!r}")
-        authorise(who, "records.identifiable.export", self.audit_log,
-                  f"practice {practice_code}", practice_code,
-                  practices.loc[practice_code, "pcn_code"])
+        self._authorise_practice(who, "records.identifiable.export", practice_code)
         registered = self._registered(practice_code=practice_code)
         return self._identifiers(registered.patient_id).to_csv(index=False)
 

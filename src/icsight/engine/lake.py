@@ -12,6 +12,7 @@ by code that must audit its use.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -155,6 +156,32 @@ class _Kept:
 
     def release(self) -> None:
         self.value = None
+
+
+def swap_in(new: Path, lake: Path) -> None:
+    """Replace the lake folder `lake` by the complete folder `new`: at every moment a complete
+    lake is at one of two paths, and `recover` puts the previous one back if a process dies
+    between the two renames. Writers (the generator, ingestion) build beside the lake and call
+    this, so a crash mid-write never leaves a half-written lake."""
+    if lake.exists():
+        old = lake.parent / f".{lake.name}.previous"
+        shutil.rmtree(old, ignore_errors=True)
+        lake.rename(old)
+        new.rename(lake)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        lake.parent.mkdir(parents=True, exist_ok=True)
+        new.rename(lake)
+
+
+def recover(lake: str | Path) -> bool:
+    """After a crash between the two renames of `swap_in`: put the previous lake back."""
+    lake = Path(lake)
+    old = lake.parent / f".{lake.name}.previous"
+    if not lake.exists() and old.is_dir():
+        old.rename(lake)
+        return True
+    return False
 
 
 def zone_dir(path: Path, zone: str) -> Path:

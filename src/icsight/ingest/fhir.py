@@ -306,6 +306,12 @@ def _snomed(concept) -> str | None:
     return None
 
 
+def _product(concept) -> str | None:
+    """A dm+d (or SNOMED CT) product code from a medicine's or vaccine's codings."""
+    return next((str(c["code"]) for c in _codings(concept) if c.get("system") in (DMD, SNOMED)
+                 and not snomed_problem(str(c["code"]))), None)
+
+
 def _describe(concept) -> str:
     codes = _codings(concept)
     if not codes:
@@ -445,8 +451,7 @@ def _encounter(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
 def _medication(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
     d = r.data
     concept = d.get("medicationCodeableConcept")
-    code = next((str(c["code"]) for c in _codings(concept) if c.get("system") in (DMD, SNOMED)
-                 and not snomed_problem(str(c["code"]))), None)
+    code = _product(concept)
     if code is None:
         yield _reject(r, "medicationCodeableConcept", f"the medicine {_describe(concept)}; "
                       "icsight stores dm+d")
@@ -465,8 +470,7 @@ def _medication(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
 def _immunization(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
     d = r.data
     concept = d.get("vaccineCode")
-    code = next((str(c["code"]) for c in _codings(concept) if c.get("system") in (DMD, SNOMED)
-                 and not snomed_problem(str(c["code"]))), None)
+    code = _product(concept)
     if code is None:
         yield _reject(r, "vaccineCode", f"the vaccine {_describe(concept)}; icsight stores "
                       "SNOMED CT or dm+d")

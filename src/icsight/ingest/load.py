@@ -47,6 +47,7 @@ import pyarrow.parquet as pq
 from nhs_number import is_valid as nhs_number_valid
 
 from icsight import __version__
+from icsight.engine.lake import swap_in
 from icsight.governance.pseudonymise import load_key, pseudonym
 from icsight.ingest.flat import parse_flat
 from icsight.ingest.records import Identity, Rejected, Row
@@ -460,7 +461,7 @@ def _commit(lake: Path, staged: _Staged, report: LoadReport, ledger: dict, fresh
             _maybe_die(written)
         _write_quarantine(tmp, staged.quarantine, started)
         _record(tmp, report, ledger, fresh, started)
-        _swap_in(tmp, lake)
+        swap_in(tmp, lake)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -520,30 +521,6 @@ def _record(folder: Path, report: LoadReport, ledger: dict, fresh: list,
                         for name in TABLES if _table_path(folder, name).is_file()}
     manifest_path.unlink()
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-
-
-def _swap_in(tmp: Path, lake: Path) -> None:
-    """Replace `lake` by `tmp`: at every moment a complete lake is at one of two paths, and
-    `recover` puts it back if a process dies between the renames."""
-    if lake.exists():
-        old = lake.parent / f".{lake.name}.previous"
-        shutil.rmtree(old, ignore_errors=True)
-        lake.rename(old)
-        tmp.rename(lake)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        lake.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(lake)
-
-
-def recover(lake: str | Path) -> bool:
-    """After a crash between the two renames of a commit: put the previous lake back."""
-    lake = Path(lake)
-    old = lake.parent / f".{lake.name}.previous"
-    if not lake.exists() and old.is_dir():
-        old.rename(lake)
-        return True
-    return False
 
 
 def load_history(lake: str | Path) -> list[dict]:

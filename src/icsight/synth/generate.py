@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from icsight import __version__
-from icsight.engine.lake import MANIFEST
+from icsight.engine.lake import MANIFEST, swap_in
 from icsight.governance.pseudonymise import load_key
 from icsight.model.reference import reference_tables
 from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
@@ -70,7 +70,7 @@ def generate_lake(out: str | Path, population: int, seed: int, reference_date: s
             "rows": counts,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        _swap_in(tmp, out)
+        swap_in(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     step("done")
@@ -124,13 +124,3 @@ def _refuse_to_clobber(out: Path) -> None:
         )
 
 
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace `out` by `tmp` so that at every moment one complete lake is in place."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(out)
