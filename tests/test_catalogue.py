@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from icsight.cli import main
 from icsight.indicators.breakdown import COLUMNS, METHODS
 from icsight.indicators.catalogue import PROGRAMMES, catalogue, compute, indicator
+from icsight.model.reference import data_path
 
 PERIOD_END = "2026-09-30"
 
@@ -169,3 +170,26 @@ def test_premature_cvd_mortality_counts_match_plain_sql(results, lake_dir):
               - CASE WHEN month(p.month_of_birth) > month(d.date_of_death) THEN 1 ELSE 0 END
               < 75""")
     assert _icb(results, "PREM_MORT_CVD") == (deaths[0], living[0] + died[0])
+
+
+DEM_COD = data_path("codelists", "dem_cod.csv")
+
+
+def test_dementia_diagnosis_rate_matches_plain_sql_with_cfas2_rates(results, lake_dir):
+    rates = """(SELECT * FROM (VALUES (65, 69, 0.012, 0.018), (70, 74, 0.030, 0.025),
+                (75, 79, 0.052, 0.062), (80, 84, 0.106, 0.095), (85, 89, 0.128, 0.181),
+                (90, 200, 0.171, 0.350)) AS r(lo, hi, male, female))"""
+    expected = _sql(lake_dir, f"""
+        WITH p AS (SELECT * FROM {REG} WHERE age >= 65),
+        dem AS (SELECT DISTINCT patient_id FROM '{{a}}/clinical_events.parquet'
+                WHERE date <= DATE '2026-09-30' AND snomed_code IN
+                (SELECT code FROM read_csv('{DEM_COD}', all_varchar = true)))
+        SELECT count(*) FILTER (WHERE patient_id IN (SELECT patient_id FROM dem)),
+               sum(CASE WHEN sex = 'male' THEN r.male WHEN sex = 'female' THEN r.female
+                        ELSE (r.male + r.female) / 2 END)
+        FROM p JOIN {rates} r ON p.age BETWEEN r.lo AND r.hi""")
+    row = results[(results.indicator_id == "DEMENTIA_DIAGNOSIS_RATE")
+                  & (results.breakdown == "icb")].iloc[0]
+    assert row.numerator == expected[0]
+    assert row.denominator == pytest.approx(expected[1], abs=0.01)
+    assert row.value == pytest.approx(100 * expected[0] / expected[1], rel=1e-4)

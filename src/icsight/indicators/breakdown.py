@@ -118,7 +118,7 @@ def _sum_n(t: ir.Table):
 def _population_margins(rows: PopulationCounts, method: str, lake) -> dict[str, pd.DataFrame]:
     numerator = margins_of(rows.numerator, method, "numerator", lake)
     denominator = lake.shared_result(
-        ("denominator", rows.ages, rows.sex, method, rows.periods.op()),
+        ("denominator", rows.ages, rows.sex, rows.expected, method, rows.periods.op()),
         lambda: _registered_margins(rows, method, lake))
     if rows.adjustments is not None:
         extra = margins_of(rows.adjustments, method, "denominator", lake)
@@ -162,7 +162,7 @@ def _registered_margins(rows: PopulationCounts, method: str, lake) -> dict[str, 
         t = t.filter(t.age >= rows.ages[0], t.age <= rows.ages[1])
         if rows.sex is not None:
             t = t.filter(t.sex == rows.sex)
-        return _banded(t, method)[0]
+        return _banded(rows.weight(t), method)[0]
 
     return _count_margins(population["all"], method, {"denominator": _sum_n}, source)
 

@@ -210,6 +210,20 @@ class PopulationCounts:
     sex: str | None
     numerator: ir.Table
     adjustments: ir.Table | None = None
+    #: observed against expected: (age_from, age_to, male rate, female rate) bands; the
+    #: denominator is then the expected count, the population weighted by these rates
+    expected: tuple[tuple[int, int, float, float], ...] | None = None
+
+    def weight(self, t: ir.Table) -> ir.Table:
+        """`t` (with age, sex and n) with n replaced by the expected count when rates are
+        given (people of unknown sex get the mean of the two rates)."""
+        if self.expected is None:
+            return t
+        rate = ibis.cases(*[
+            ((t.age >= lo) & (t.age <= hi),
+             ibis.cases((t.sex == "male", m), (t.sex == "female", f), else_=(m + f) / 2))
+            for lo, hi, m, f in self.expected], else_=0.0)
+        return t.mutate(n=t.n * rate)
 
 
 def _population_cube(lake, periods: ir.Table) -> ir.Table:
@@ -240,7 +254,8 @@ def population_margins(lake, periods: ir.Table) -> dict[str, ir.Table]:
 def population_counts(lake, periods: ir.Table, numerator: ir.Table,
                       ages: tuple[int, int] = (0, 200), sex: str | None = None,
                       exclude: ir.Table | None = None,
-                      keep: Callable[[ir.Table], ir.BooleanValue] | None = None
+                      keep: Callable[[ir.Table], ir.BooleanValue] | None = None,
+                      expected: tuple[tuple[int, int, float, float], ...] | None = None
                       ) -> PopulationCounts:
     """Registered people aged `ages[0]`-`ages[1]` (of `sex`, if given) on each period end,
     less anyone in `exclude` (patient_id, period_end); the numerator counts `numerator`'s rows
@@ -261,8 +276,10 @@ def population_counts(lake, periods: ir.Table, numerator: ir.Table,
         out = members(exclude.select("patient_id", PERIOD).distinct())
         adjustments = out.select(*ROW_KEYS, n=ibis.literal(-1, "int64"))
         hits = hits.anti_join(exclude, ["patient_id", PERIOD])
+    if expected is not None and adjustments is not None:
+        raise ValueError("observed against expected takes no exclusions")
     return PopulationCounts(periods, ages, sex, hits.select(*ROW_KEYS, n=hits.n.cast("int64")),
-                            adjustments)
+                            adjustments, expected)
 
 
 @dataclass(frozen=True)
@@ -274,3 +291,15 @@ class AgainstBaseline:
     periods: ir.Table
     current: ir.Table
     baseline: ir.Table
+
+
+def expected_rates(name: str) -> tuple[tuple[int, int, float, float], ...]:
+    """Age-sex prevalence bands (age_from, age_to, male, female) from a packaged reference
+    file (`src/icsight/data/reference/<name>.csv`, sources in its SOURCES.md)."""
+    import csv
+
+    from icsight.model.reference import data_path
+
+    with data_path("reference", f"{name}.csv").open() as f:
+        return tuple((int(r["age_from"]), int(r["age_to"]), float(r["male"]),
+                      float(r["female"])) for r in csv.DictReader(f))

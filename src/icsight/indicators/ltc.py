@@ -15,6 +15,7 @@ from icsight.indicators.common import (
     ROW_KEYS,
     PopulationCounts,
     age_on,
+    expected_rates,
     flag,
     has_event,
     in_periods,
@@ -234,4 +235,27 @@ register(Indicator(
     method="rate", multiplier=1000, unit="per 1,000", polarity="no polarity",
     source="NHS Data Dictionary treatment function codes; SUS+/HES Outpatients (first "
            "attendances stand in for referrals, which are not in the outpatient data)",
+))
+
+
+def _hypertension_detection(lake, periods: ir.Table) -> PopulationCounts:
+    register_ = register_on(lake, periods, "hyp_cod", "hypres_cod")
+    return population_counts(lake, periods, register_.select("patient_id", PERIOD), (18, 200),
+                             expected=expected_rates("hypertension_expected"))
+
+
+register(Indicator(
+    id="HYP_DETECTION", title="Hypertension: recorded prevalence against expected (18+)",
+    description="People aged 18 and over on the hypertension register as a percentage of the "
+                "number expected to have hypertension (diagnosed or not) given the registered "
+                "population's age and sex: how much hypertension has been found.",
+    programme="ltc", strategy="LTC workplan and CORE20PLUS5: hypertension case finding (find "
+                              "the undiagnosed, narrowing the deprivation gap)",
+    numerator="patients aged 18+ on the hypertension register (HYP_COD not resolved)",
+    denominator="expected cases: registered people 18+ by age band and sex x the estimated "
+                "prevalence of hypertension in England (the `denominator` column)",
+    rows=_hypertension_detection, method="ratio", multiplier=100, unit="% of expected",
+    codelists=("hyp_cod", "hypres_cod"),
+    source="Faculty of Public Health Hypertension Ready Reckoner (Health Survey for England), "
+           "age-sex prevalence as tabulated by Devon JSNA; exact/Byar's limits as for an ISR",
 ))

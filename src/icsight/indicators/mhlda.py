@@ -12,6 +12,7 @@ from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
     PERIOD,
     PopulationCounts,
+    expected_rates,
     flag,
     has_event,
     in_periods,
@@ -79,4 +80,26 @@ register(Indicator(
     denominator="people under 18 registered on the period end", rows=_camhs, method="rate",
     multiplier=1000, unit="per 1,000", polarity="no polarity",
     source="Mental Health Services Data Set (MHSDS) CYP referrals",
+))
+
+
+def _dementia_diagnosis_rate(lake, periods: ir.Table) -> PopulationCounts:
+    register_ = register_on(lake, periods, "dem_cod")
+    return population_counts(lake, periods, register_.select("patient_id", PERIOD), (65, 200),
+                             expected=expected_rates("dementia_cfas2"))
+
+
+register(Indicator(
+    id="DEMENTIA_DIAGNOSIS_RATE", title="Dementia: estimated diagnosis rate (65+)",
+    description="People aged 65 and over with a recorded diagnosis of dementia as a percentage "
+                "of the number estimated to have dementia, given the registered population's "
+                "age and sex (CFAS II prevalence rates).",
+    programme="mhlda", strategy="MHLDA workplan: dementia diagnosis (national ambition 66.7%)",
+    numerator="patients aged 65+ on the dementia register (DEM_COD)",
+    denominator="expected cases: registered people 65+ by 5-year band and sex x CFAS II "
+                "prevalence (the `denominator` column)",
+    rows=_dementia_diagnosis_rate, method="ratio", multiplier=100, unit="% of expected",
+    target=66.7, codelists=("dem_cod",),
+    source="NHS England/NHS Digital: Dementia 65+ estimated diagnosis rate (Primary Care "
+           "Dementia Data), CFAS II rates (Matthews et al., Lancet 2013)",
 ))
