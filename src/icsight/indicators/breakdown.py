@@ -128,9 +128,14 @@ def _population_margins(rows: PopulationCounts, method: str, lake) -> dict[str, 
 
 
 def margins_of(t: ir.Table, method: str, name: str, lake) -> dict[str, pd.DataFrame]:
-    """Rows of (period, attributes, age, n) summed by every margin into column `name`."""
-    with lake.materialised(t) as t:
-        return _count_margins(t, method, {name: _sum_n})
+    """Rows of (period, attributes, age, n) summed by every margin into column `name`;
+    within a build, the same rows (e.g. one register counted by two indicators) are counted
+    once."""
+    def count() -> dict[str, pd.DataFrame]:
+        with lake.materialised(t) as rows:
+            return _count_margins(rows, method, {name: _sum_n})
+
+    return lake.shared_result(("margins", t.op(), method, name), count)
 
 
 def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.DataFrame]:
