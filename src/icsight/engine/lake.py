@@ -217,6 +217,9 @@ def open_lake(path: str | Path, backend: str = "duckdb", spark=None,
     manifest = json.loads(manifest_path.read_text())
     if backend == "duckdb":
         con = ibis.duckdb.connect()
+        # Results never depend on row order (every query aggregates or sorts explicitly), so
+        # DuckDB may stream without keeping insertion order: faster and lighter.
+        con.raw_sql("SET preserve_insertion_order = false")
     elif backend == "spark":
         from icsight.engine.spark import connect
 
