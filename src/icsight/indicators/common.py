@@ -303,3 +303,12 @@ def expected_rates(name: str) -> tuple[tuple[int, int, float, float], ...]:
     with data_path("reference", f"{name}.csv").open() as f:
         return tuple((int(r["age_from"]), int(r["age_to"]), float(r["male"]),
                       float(r["female"])) for r in csv.DictReader(f))
+
+
+def register_against_expected(lake, periods: ir.Table, codes: str, resolved: str | None,
+                              ages: tuple[int, int], rates: str) -> PopulationCounts:
+    """People of `ages` on a register (codelist names) against the number the registered
+    population's age and sex predicts from the prevalence bands in reference file `rates`."""
+    register_ = register_on(lake, periods, codes, resolved)
+    return population_counts(lake, periods, register_.select("patient_id", PERIOD), ages,
+                             expected=expected_rates(rates))

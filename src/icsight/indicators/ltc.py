@@ -15,12 +15,12 @@ from icsight.indicators.common import (
     ROW_KEYS,
     PopulationCounts,
     age_on,
-    expected_rates,
     flag,
     has_event,
     in_periods,
     only_for,
     population_counts,
+    register_against_expected,
     register_on,
     registered,
 )
@@ -239,9 +239,8 @@ register(Indicator(
 
 
 def _hypertension_detection(lake, periods: ir.Table) -> PopulationCounts:
-    register_ = register_on(lake, periods, "hyp_cod", "hypres_cod")
-    return population_counts(lake, periods, register_.select("patient_id", PERIOD), (18, 200),
-                             expected=expected_rates("hypertension_expected"))
+    return register_against_expected(lake, periods, "hyp_cod", "hypres_cod", (18, 200),
+                                     "hypertension_expected")
 
 
 register(Indicator(

@@ -12,12 +12,12 @@ from icsight.indicators.catalogue import Indicator, register
 from icsight.indicators.common import (
     PERIOD,
     PopulationCounts,
-    expected_rates,
     flag,
     has_event,
     in_periods,
     only_for,
     population_counts,
+    register_against_expected,
     register_on,
     registered,
 )
@@ -84,9 +84,8 @@ register(Indicator(
 
 
 def _dementia_diagnosis_rate(lake, periods: ir.Table) -> PopulationCounts:
-    register_ = register_on(lake, periods, "dem_cod")
-    return population_counts(lake, periods, register_.select("patient_id", PERIOD), (65, 200),
-                             expected=expected_rates("dementia_cfas2"))
+    return register_against_expected(lake, periods, "dem_cod", None, (65, 200),
+                                     "dementia_cfas2")
 
 
 register(Indicator(
