@@ -54,3 +54,13 @@ def test_indicators_writes_the_tidy_csv(lake_dir, tmp_path):
     for _, part in df.groupby("breakdown"):
         assert part.denominator.sum() == df[df.breakdown == "icb"].denominator.iloc[0]
     assert "hypertension treated to target" in result.output
+
+
+def test_whole_counts_stay_whole_beside_expected_counts():
+    import pandas as pd
+
+    from icsight.cli import _counts_as_written
+
+    mixed = pd.DataFrame({"numerator": [551, 8384], "denominator": [8019.0, 13400.65]})
+    written = _counts_as_written(mixed).to_csv(index=False)
+    assert "551,8019\n" in written and "8384,13400.65\n" in written

@@ -153,7 +153,7 @@ def indicators(ctx, lake_dir, as_of, out_file, ids, backend, suppress, purpose) 
 
         result = apply_suppression(result)
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out_file, index=False)
+    _counts_as_written(result).to_csv(out_file, index=False)
     console.print(f"[green]Wrote[/green] {out_file}: {len(result)} rows")
     if suppress:
         console.print(f"{int(result.suppressed.sum())} cells suppressed")
@@ -197,12 +197,27 @@ def indicators_show(indicator_id) -> None:
     out.print(table)
 
 
+def _counts_as_written(result):
+    """Whole counts written as whole numbers even when an observed-against-expected indicator
+    in the same table has a fractional (expected) denominator."""
+    import pandas as pd
+
+    out_ = result.copy()
+    for column in ("numerator", "denominator"):
+        if column in out_ and out_[column].dtype.kind == "f":
+            values = [int(v) if v == v and float(v).is_integer() else v for v in out_[column]]
+            out_[column] = pd.Series(values, index=out_.index, dtype=object)
+    return out_
+
+
 def _headlines(result) -> None:
     table = Table(title="Indicators for BLMK")
     for col in ("indicator", "numerator", "denominator", "value", "95% CI"):
         table.add_column(col)
     for r in result[result.breakdown == "icb"].itertuples():
-        table.add_row(r.indicator_id, f"{r.numerator:,}", f"{r.denominator:,}",
+        denominator = (f"{r.denominator:,.0f}" if float(r.denominator).is_integer()
+                       else f"{r.denominator:,.2f}")
+        table.add_row(r.indicator_id, f"{r.numerator:,}", denominator,
                       f"{r.value:.1f}", f"{r.lower_ci:.1f}-{r.upper_ci:.1f}")
     out.print(table)
 
