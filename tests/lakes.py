@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from icsight.lake import write_manifest, write_table
 from icsight.model.reference import reference_tables
-from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
+from icsight.model.schema import TABLES
 
 PRACTICE, LSOA = "E81021", "E01015693"  # a Bedford practice; a Luton LSOA (IMD quintile 4)
 
@@ -43,10 +42,7 @@ def make_lake(folder: Path, patients: list[dict], events: list[dict],
     tables["clinical_events"] = pa.Table.from_pylist(events,
                                                      schema=TABLES["clinical_events"].schema)
     for name, spec in TABLES.items():
-        zone = IDENTIFIABLE if spec.zone == IDENTIFIABLE else ANALYTICS
-        path = folder / zone / f"{name}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(tables.get(name, spec.schema.empty_table()), path)
-    (folder / "manifest.json").write_text(json.dumps(
-        {"kind": "test", "reference_date": reference_date, "window_start": "2020-04-01"}))
+        write_table(folder, name, tables.get(name, spec.schema.empty_table()))
+    write_manifest(folder, {"kind": "test", "reference_date": reference_date,
+                            "window_start": "2020-04-01"})
     return folder

@@ -19,6 +19,7 @@ from icsight.cli import main
 from icsight.governance.access import AccessDeniedError, Principal, Role
 from icsight.governance.accounts import AccountError, Accounts, OIDCClient, OIDCConfig
 from icsight.governance.audit import verify
+from icsight.lake import table_path
 
 PASSWORD = "correct horse battery staple"
 SECRET = "s" * 40
@@ -31,7 +32,7 @@ def setting(lake_dir, tmp_path_factory):
     done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
                                      "--out", str(results), "--id", "CVDP007HYP"])
     assert done.exit_code == 0, done.output
-    patients = pd.read_parquet(lake_dir / "analytics" / "patients.parquet")
+    patients = pd.read_parquet(table_path(lake_dir, "patients"))
     current = patients[patients.registration_end.isna() & patients.date_of_death.isna()]
     practices = current.practice_code.value_counts().index
     mine, theirs = practices[0], practices[1]
@@ -122,7 +123,7 @@ def test_aggregates_below_the_analyst_role_are_suppressed(setting):
 
 
 def test_planning_leaves_out_the_opt_out_but_direct_care_does_not(setting, lake_dir):
-    patients = pd.read_parquet(lake_dir / "analytics" / "patients.parquet")
+    patients = pd.read_parquet(table_path(lake_dir, "patients"))
     opted = set(patients[patients.data_opt_out].patient_id)
     planning = pd.DataFrame(setting["service"].planning_extract(WHO["analyst"], "patients"))
     assert opted and not opted & set(planning.patient_id)
@@ -277,7 +278,7 @@ def test_users_cli_manages_accounts(tmp_path, monkeypatch):
 
 
 def test_a_clinician_scoped_to_a_pcn_sees_every_practice_in_it_and_no_other(setting, lake_dir):
-    practices = pd.read_parquet(lake_dir / "analytics" / "practices.parquet").set_index(
+    practices = pd.read_parquet(table_path(lake_dir, "practices")).set_index(
         "practice_code")
     pcn = practices.loc[setting["mine"], "pcn_code"]
     who = Principal("pcn-nurse", Role.CLINICIAN, pcn_code=pcn)

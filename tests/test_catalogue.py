@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from icsight.cli import main
 from icsight.indicators.breakdown import COLUMNS, METHODS
 from icsight.indicators.catalogue import PROGRAMMES, catalogue, compute, indicator
+from icsight.lake import ANALYTICS, zone_path
 from icsight.model.reference import data_path
 
 PERIOD_END = "2026-09-30"
@@ -58,7 +59,7 @@ def _icb(results, ind_id):
 
 
 def _sql(lake_dir, query: str):
-    a = lake_dir / "analytics"
+    a = zone_path(lake_dir, ANALYTICS)
     return duckdb.sql(query.replace("{a}", str(a))).fetchone()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from icsight.indicators.cvdprevent import cvdp007hyp
+from icsight.lake import ANALYTICS, zone_path
 from icsight.model.codelists import codelist, home_diastolic_bp, home_systolic_bp
 
 
@@ -14,7 +15,7 @@ def _in(codes) -> str:
 
 
 def test_independent_sql_agrees_by_practice(lake, lake_dir):
-    a = lake_dir / "analytics"
+    a = zone_path(lake_dir, ANALYTICS)
     sql = f"""
     WITH p AS (
       SELECT *, year(DATE '2026-09-30') - year(month_of_birth)

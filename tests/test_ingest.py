@@ -21,6 +21,7 @@ from icsight.governance.pseudonymise import pseudonym
 from icsight.ingest.fhir import parse_fhir
 from icsight.ingest.load import CRASH_ENV, ingest, load_history, quarantine_path
 from icsight.ingest.records import Rejected, Row
+from icsight.lake import ANALYTICS, table_path, zone_path
 from icsight.model.schema import TABLES
 from icsight.synth.export import write_csv, write_fhir
 from tests.conftest import TEST_KEY
@@ -235,8 +236,7 @@ def test_bad_rows_are_quarantined_naming_file_row_field_and_reason(tmp_path):
 def test_the_analytics_store_holds_no_identifier_that_went_in(tmp_path, lake_dir):
     extracts = write_csv(lake_dir, tmp_path / "csv", sample=300)
     ingest(tmp_path / "lake", extracts, key=TEST_KEY, today=TODAY)
-    people = pq.read_table(tmp_path / "lake" / "identifiable" /
-                           "person_identifiers.parquet").to_pandas()
+    people = pq.read_table(table_path(tmp_path / "lake", "person_identifiers")).to_pandas()
     assert len(people) == 300
     needles = set(people.nhs_number) | set(people.postcode)
     # (surnames that are also words of the data model, such as White or Black, would match the
@@ -244,7 +244,7 @@ def test_the_analytics_store_holds_no_identifier_that_went_in(tmp_path, lake_dir
     words = {c for t in TABLES.values() for col in t.columns for c in col.categories}
     needles |= {n for n in set(people.given_name) | set(people.family_name)
                 if len(n) > 3 and n not in words}
-    analytics = tmp_path / "lake" / "analytics"
+    analytics = zone_path(tmp_path / "lake", ANALYTICS)
     files = [f for f in sorted(analytics.rglob("*")) if f.is_file()]
     assert len(files) >= 15
     for f in files:
@@ -255,7 +255,8 @@ def test_the_analytics_store_holds_no_identifier_that_went_in(tmp_path, lake_dir
         assert not cells & needles, f.name
     # Full dates of birth: a person's own demographic row holds only the month (event dates
     # elsewhere may fall on anyone's birthday by chance, so they are not evidence).
-    patients = pq.read_table(analytics / "patients.parquet").to_pandas().set_index("patient_id")
+    patients = pq.read_table(table_path(tmp_path / "lake", "patients")).to_pandas()
+    patients = patients.set_index("patient_id")
     for pid, born in zip(people.patient_id, people.date_of_birth, strict=True):
         row = {str(v) for v in patients.loc[pid].to_numpy()}
         assert born.day == 1 or str(born) not in row, pid

@@ -17,6 +17,7 @@ from icsight.ingest.fhir import parse_fhir
 from icsight.ingest.flat import parse_flat
 from icsight.ingest.load import IngestError, ingest
 from icsight.ingest.records import Rejected, Row
+from icsight.lake import table_path
 from tests.conftest import TEST_KEY
 
 TODAY = dt.date(2026, 11, 22)
@@ -120,7 +121,7 @@ def test_sql_and_html_in_fields_are_stored_as_text_and_harm_nothing(tmp_path):
     assert report.quarantined == 0
     import pyarrow.parquet as pq
 
-    ids = pq.read_table(tmp_path / "lake" / "identifiable" / "person_identifiers.parquet")
+    ids = pq.read_table(table_path(tmp_path / "lake", "person_identifiers"))
     assert ids.column("given_name").to_pylist() == [nasty]
     assert ids.column("family_name").to_pylist() == [html]
     assert open_lake(tmp_path / "lake").table("patients").count().execute() == 1

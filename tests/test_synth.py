@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from icsight.governance.pseudonymise import pseudonyms
-from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES, table
+from icsight.lake import ANALYTICS, table_path, zone_path
+from icsight.model.schema import TABLES, table
 from icsight.synth import build_context
 from icsight.synth.context import NO_DATE
 from icsight.synth.generate import generate_lake
@@ -15,8 +16,7 @@ from tests.conftest import TEST_KEY
 
 
 def _read(lake_dir, name):
-    zone = IDENTIFIABLE if TABLES[name].zone == IDENTIFIABLE else ANALYTICS
-    return pq.read_table(lake_dir / zone / f"{name}.parquet")
+    return pq.read_table(table_path(lake_dir, name))
 
 
 def test_every_table_is_written_with_its_schema_and_has_rows(lake_dir):
@@ -99,7 +99,7 @@ def test_no_identifier_reaches_the_analytics_store(lake_dir):
     postcodes = set(ident.postcode)
     names = set(ident.given_name + " " + ident.family_name)
     addresses = set(ident.address_line)
-    for file in (lake_dir / ANALYTICS).glob("*.parquet"):
+    for file in zone_path(lake_dir, ANALYTICS).glob("*.parquet"):
         df = pq.read_table(file).to_pandas()
         for col in df.columns:
             values = set(df[col].dropna().astype(str).head(200_000))
@@ -109,7 +109,7 @@ def test_no_identifier_reaches_the_analytics_store(lake_dir):
             assert not values & names, f"full name in {file.name}.{col}"
             assert not values & addresses, f"address in {file.name}.{col}"
     # dates of birth are cut to the month: every month_of_birth is a 1st
-    mob = pq.read_table(lake_dir / ANALYTICS / "patients.parquet")["month_of_birth"].to_pandas()
+    mob = pq.read_table(table_path(lake_dir, "patients"))["month_of_birth"].to_pandas()
     assert all(d.day == 1 for d in mob)
 
 
@@ -179,7 +179,7 @@ def test_resolved_conditions_are_off_the_register():
 def test_a_failed_run_leaves_the_previous_lake_intact(tmp_path, monkeypatch):
     out = tmp_path / "lake"
     generate_lake(out, 2000, seed=1, reference_date="2025-03-31", key=TEST_KEY)
-    before = {p.name: p.stat().st_size for p in (out / ANALYTICS).iterdir()}
+    before = {p.name: p.stat().st_size for p in zone_path(out, ANALYTICS).iterdir()}
     import icsight.synth.generate as g
 
     def boom(*_a, **_k):
@@ -188,7 +188,7 @@ def test_a_failed_run_leaves_the_previous_lake_intact(tmp_path, monkeypatch):
     monkeypatch.setattr(g.LakeWriter, "close", boom)
     with pytest.raises(RuntimeError, match="killed"):
         generate_lake(out, 2000, seed=2, reference_date="2025-03-31", key=TEST_KEY)
-    after = {p.name: p.stat().st_size for p in (out / ANALYTICS).iterdir()}
+    after = {p.name: p.stat().st_size for p in zone_path(out, ANALYTICS).iterdir()}
     assert before == after
     assert [p.name for p in tmp_path.iterdir()] == ["lake"]  # no temporary folders left
 
@@ -224,7 +224,7 @@ def test_same_lake_from_separate_processes(tmp_path):
         out = tmp_path / f"lake{i}"
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
-        tables = sorted((out / ANALYTICS).glob("*.parquet"))
+        tables = sorted(zone_path(out, ANALYTICS).glob("*.parquet"))
         digests.append([hashlib.sha256(pq.read_table(t).to_pandas().to_csv().encode())
                         .hexdigest() for t in tables])
     assert digests[0] == digests[1]

@@ -330,10 +330,14 @@ def export(lake_dir, out_dir, fmt, sample, audit_log) -> None:
     import getpass
 
     from icsight.governance.audit import record
+    from icsight.lake import LakeError, read_manifest
     from icsight.synth.export import write_csv, write_fhir
 
-    manifest = Path(lake_dir) / "manifest.json"
-    if not manifest.is_file() or '"synthetic"' not in manifest.read_text():
+    try:
+        synthetic = read_manifest(lake_dir).get("kind") == "synthetic"
+    except LakeError:
+        synthetic = False
+    if not synthetic:
         console.print(f"[red]{lake_dir} is not a synthetic lake; export only writes "
                       "synthetic data[/red]")
         sys.exit(2)

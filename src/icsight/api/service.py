@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from icsight.governance.access import AccessDeniedError, Principal, Role, authorise
 from icsight.governance.disclosure import suppress
+from icsight.lake import table_path
 
 PATIENT_TABLES = ("clinical_events", "medications", "vaccinations", "apc_spells",
                   "ec_attendances", "op_appointments", "rtt_pathways", "screening")
@@ -113,7 +114,7 @@ class Service:
         return t.filter(t.registration_end.isnull(), t.date_of_death.isnull()).to_pandas()
 
     def _identifiers(self, ids) -> pd.DataFrame:
-        people = pq.read_table(self.lake_dir / "identifiable" / "person_identifiers.parquet")
+        people = pq.read_table(table_path(self.lake_dir, "person_identifiers"))
         people = people.to_pandas()
         return people[people.patient_id.isin(list(ids))]
 

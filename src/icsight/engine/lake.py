@@ -1,18 +1,12 @@
-"""The lake: a folder of Parquet files, one per canonical table, in two zones.
+"""An open lake: the canonical analytics tables as Ibis expressions on one backend.
 
-    LAKE/
-      manifest.json            what wrote it, when, from which seed, row counts
-      analytics/<table>.parquet pseudonymised analytics store (and reference tables)
-      identifiable/<table>.parquet  identifiable zone: NHS numbers, names, addresses
-
-Analysts' queries only ever see `analytics/`. The identifiable zone is opened separately,
-by code that must audit its use.
+The layout on disk belongs to `icsight.lake`; this module opens what is there. Analysts'
+queries only ever see the analytics zone. The identifiable zone is read by
+`icsight.governance.identifiable`, which audits its use.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,13 +14,11 @@ from pathlib import Path
 
 import ibis
 
-from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
+from icsight.governance.purpose import Purpose
+from icsight.lake import LakeError, read_manifest, recover, table_path
+from icsight.model.schema import IDENTIFIABLE, TABLES
 
-MANIFEST = "manifest.json"
-
-
-class LakeError(RuntimeError):
-    """The lake folder is missing or incomplete."""
+__all__ = ["CELL_ATTRIBUTES", "Lake", "LakeError", "open_lake"]
 
 
 #: Patients' breakdown attributes, numbered as one small integer per combination (`cell`):
@@ -42,7 +34,7 @@ class Lake:
     con: ibis.BaseBackend
     manifest: dict
     backend: str = "duckdb"
-    purpose: str = "all"
+    purpose: Purpose = Purpose.ALL
     _derived: dict = field(default_factory=dict, repr=False)
     _shared: dict | None = field(default=None, repr=False)
 
@@ -57,7 +49,7 @@ class Lake:
         if name == "patients":
             return self._patients_with_cells()
         table = self.con.table(name)
-        if self.purpose in OPT_OUT_APPLIES and "patient_id" in table.columns:
+        if self.purpose.opt_out_applies and "patient_id" in table.columns:
             table = table.semi_join(self._patients_with_cells().select("patient_id"),
                                     "patient_id")
         return table
@@ -65,7 +57,7 @@ class Lake:
     def _patients_with_cells(self) -> ibis.Table:
         if "patients" not in self._derived:
             patients = self.con.table("patients")
-            if self.purpose in OPT_OUT_APPLIES:  # national data opt-out
+            if self.purpose.opt_out_applies:  # national data opt-out
                 patients = patients.filter(~patients.data_opt_out)
             cell = ibis.dense_rank().over(order_by=[patients[c] for c in CELL_ATTRIBUTES])
             self._derived["patients"] = patients.mutate(cell=cell.cast("int64")).cache()
@@ -158,44 +150,8 @@ class _Kept:
         self.value = None
 
 
-def swap_in(new: Path, lake: Path) -> None:
-    """Replace the lake folder `lake` by the complete folder `new`: at every moment a complete
-    lake is at one of two paths, and `recover` puts the previous one back if a process dies
-    between the two renames. Writers (the generator, ingestion) build beside the lake and call
-    this, so a crash mid-write never leaves a half-written lake."""
-    if lake.exists():
-        old = lake.parent / f".{lake.name}.previous"
-        shutil.rmtree(old, ignore_errors=True)
-        lake.rename(old)
-        new.rename(lake)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        lake.parent.mkdir(parents=True, exist_ok=True)
-        new.rename(lake)
-
-
-def recover(lake: str | Path) -> bool:
-    """After a crash between the two renames of `swap_in`: put the previous lake back."""
-    lake = Path(lake)
-    old = lake.parent / f".{lake.name}.previous"
-    if not lake.exists() and old.is_dir():
-        old.rename(lake)
-        return True
-    return False
-
-
-def zone_dir(path: Path, zone: str) -> Path:
-    return Path(path) / zone
-
-
-#: Purposes of use. The national data opt-out applies to planning and research, never to the
-#: direct care of the patient (NHS England, National Data Opt-out Operational Policy).
-PURPOSES = ("all", "direct_care", "planning", "research")
-OPT_OUT_APPLIES = ("planning", "research")
-
-
 def open_lake(path: str | Path, backend: str = "duckdb", spark=None,
-              purpose: str = "all") -> Lake:
+              purpose: Purpose | str = Purpose.ALL) -> Lake:
     """Open the lake at `path` on `backend`: `duckdb` (default, in process) or `spark`.
 
     For Spark, pass an existing `SparkSession` as `spark` (for example on a cluster), or let
@@ -204,17 +160,16 @@ def open_lake(path: str | Path, backend: str = "duckdb", spark=None,
     `purpose` says what the data will be used for: for `planning` and `research` every
     patient-level table leaves out people who registered a national data opt-out; for
     `direct_care` (and `all`, for checking the lake itself) nobody is left out.
+
+    A lake left half swapped by a writer that died is put back first (`icsight.lake.recover`).
     """
-    if purpose not in PURPOSES:
-        raise LakeError(f"unknown purpose {purpose!r}; one of {', '.join(PURPOSES)}")
+    try:
+        purpose = Purpose.parse(purpose)
+    except ValueError as e:
+        raise LakeError(str(e)) from None
     path = Path(path)
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise LakeError(
-            f"{path} is not an icsight lake (no {MANIFEST}); create one with "
-            f"`icsight synth --out {path}`"
-        )
-    manifest = json.loads(manifest_path.read_text())
+    recover(path)
+    manifest = read_manifest(path)
     if backend == "duckdb":
         con = ibis.duckdb.connect()
         # Results never depend on row order (every query aggregates or sorts explicitly), so
@@ -226,11 +181,10 @@ def open_lake(path: str | Path, backend: str = "duckdb", spark=None,
         con = connect(spark)
     else:
         raise LakeError(f"unknown backend {backend!r}; available: duckdb, spark")
-    analytics = zone_dir(path, ANALYTICS)
     for name, spec in TABLES.items():
         if spec.zone == IDENTIFIABLE:
             continue
-        file = analytics / f"{name}.parquet"
+        file = table_path(path, name)
         if not file.is_file():
             raise LakeError(f"the lake at {path} has no {name} table ({file} is missing)")
         con.read_parquet(str(file), table_name=name)

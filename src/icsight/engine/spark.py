@@ -9,17 +9,28 @@ checking that results match DuckDB; for a region or the country, pass your clust
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import ibis
+
+from icsight.settings import get as setting
+
+JAVA_HELP = ("Spark needs a Java 17 or 21 runtime and none was found: install one (on Debian "
+             "or Ubuntu `apt-get install openjdk-17-jre-headless`; elsewhere any OpenJDK 17 "
+             "build), or set JAVA_HOME to it, then try again")
+SPARK_HELP = ("the Spark engine is an optional extra: `pip install 'icsight[spark]'` (or, in "
+              "a checkout, `uv sync --extra spark`)")
 
 
 def local_session():
     """A local Spark session tuned for a laptop or CI: 2 cores, no UI, UTC, few partitions."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the sandbox has no resolvable host
+    check_java()
     from pyspark.sql import SparkSession
 
     session = (
-        SparkSession.builder.master(os.environ.get("ICSIGHT_SPARK_MASTER", "local[2]"))
+        SparkSession.builder.master(setting("ICSIGHT_SPARK_MASTER"))
         .appName("icsight")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
@@ -29,6 +40,16 @@ def local_session():
     )
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def check_java() -> None:
+    """Refuse early, saying what to install, when no Java runtime is on this machine: without
+    one PySpark fails later with a long Java gateway error."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return
+    if shutil.which("java") is None:
+        raise RuntimeError(JAVA_HELP)
 
 
 def upload(con: ibis.BaseBackend, name: str, frame) -> ibis.Table:
@@ -42,6 +63,5 @@ def connect(spark=None) -> ibis.BaseBackend:
     try:
         import pyspark  # noqa: F401
     except ImportError as e:
-        raise RuntimeError("the Spark engine needs pyspark: `uv sync` installs it with the "
-                           "dev dependencies, or `pip install pyspark`") from e
+        raise RuntimeError(SPARK_HELP) from e
     return ibis.pyspark.connect(spark if spark is not None else local_session())

@@ -47,15 +47,25 @@ import pyarrow.parquet as pq
 from nhs_number import is_valid as nhs_number_valid
 
 from icsight import __version__
-from icsight.engine.lake import swap_in
 from icsight.governance.pseudonymise import load_key, pseudonym
 from icsight.ingest.flat import parse_flat
 from icsight.ingest.records import Identity, Rejected, Row
 from icsight.ingest.validate import check_values, convert, date_problem
+from icsight.lake import (
+    IDENTIFIABLE,
+    MANIFEST,
+    is_lake,
+    new_version,
+    read_manifest,
+    recover,
+    swap_in,
+    table_path,
+    write_manifest,
+    write_table,
+)
 from icsight.model.reference import reference_tables
-from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
+from icsight.model.schema import TABLES
 
-MANIFEST = "manifest.json"
 LEDGER = Path("ingest") / "ledger.json"
 QUARANTINE_SCHEMA = pa.schema([
     ("load_id", pa.string()), ("time", pa.string()), ("source", pa.string()),
@@ -220,13 +230,8 @@ def _pseudonym(identity: Identity | None, key: bytes) -> tuple[int, bool] | str:
 
 # --- the lake on disk ------------------------------------------------------------------------
 
-def _table_path(lake: Path, name: str) -> Path:
-    zone = IDENTIFIABLE if TABLES[name].zone == IDENTIFIABLE else ANALYTICS
-    return lake / zone / f"{name}.parquet"
-
-
 def _read(lake: Path, name: str) -> pa.Table:
-    path = _table_path(lake, name)
+    path = table_path(lake, name)
     if path.is_file():
         return pq.read_table(path).cast(TABLES[name].schema)
     return TABLES[name].schema.empty_table()
@@ -236,13 +241,13 @@ def _new_lake(folder: Path) -> None:
     """An empty lake: reference tables and every other table empty, with its schema."""
     refs = reference_tables()
     for name, spec in TABLES.items():
-        path = _table_path(folder, name)
+        path = table_path(folder, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         table = refs[name].cast(spec.schema) if name in refs else spec.schema.empty_table()
         pq.write_table(table, path, compression="zstd")
-    (folder / MANIFEST).write_text(json.dumps({
+    write_manifest(folder, {
         "icsight_version": __version__, "kind": "ingested",
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=2) + "\n")
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
 
 
 # --- the load --------------------------------------------------------------------------------
@@ -252,7 +257,8 @@ def ingest(lake_dir: str | Path, sources: Iterable[str | Path], *, table: str | 
            progress: Callable[[str], None] | None = None) -> LoadReport:
     """Load `sources` into the lake at `lake_dir` (created if absent); returns the report."""
     lake = Path(lake_dir)
-    if lake.exists() and not (lake / MANIFEST).is_file():
+    recover(lake)
+    if lake.exists() and not is_lake(lake):
         raise IngestError(f"{lake} exists but is not an icsight lake (no {MANIFEST}); give a "
                           "lake folder or a new path")
     key = key if key is not None else load_key()
@@ -431,9 +437,7 @@ def _merge(lake: Path, name: str, rows: list[dict], origins: list, staged: _Stag
 
 def _commit(lake: Path, staged: _Staged, report: LoadReport, ledger: dict, fresh: list,
             started: dt.datetime) -> None:
-    tmp = lake.parent / f".{lake.name}.ingest-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with new_version(lake, "ingest") as tmp:
         if lake.exists():
             shutil.copytree(lake, tmp, copy_function=os.link)  # hard links: cheap, untouched
         else:
@@ -462,15 +466,10 @@ def _commit(lake: Path, staged: _Staged, report: LoadReport, ledger: dict, fresh
         _write_quarantine(tmp, staged.quarantine, started)
         _record(tmp, report, ledger, fresh, started)
         swap_in(tmp, lake)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write(folder: Path, name: str, table: pa.Table) -> None:
-    path = _table_path(folder, name)
-    path.unlink(missing_ok=True)  # a hard link to the old version: replace, never overwrite
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd")
+    write_table(folder, name, table)  # unlinks first: the old file is the live lake's too
 
 
 def _maybe_die(written: int) -> None:
@@ -480,7 +479,7 @@ def _maybe_die(written: int) -> None:
 
 
 def quarantine_path(lake: Path) -> Path:
-    return Path(lake) / IDENTIFIABLE / "quarantine.parquet"
+    return table_path(lake, "quarantine", zone=IDENTIFIABLE)
 
 
 def _write_quarantine(folder: Path, entries: list[dict], started: dt.datetime) -> None:
@@ -514,13 +513,11 @@ def _record(folder: Path, report: LoadReport, ledger: dict, fresh: list,
     path.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(ledger, indent=1, default=str) + "\n")
-    manifest_path = folder / MANIFEST
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(folder)
     manifest["last_load"] = report.load_id
-    manifest["rows"] = {name: pq.ParquetFile(_table_path(folder, name)).metadata.num_rows
-                        for name in TABLES if _table_path(folder, name).is_file()}
-    manifest_path.unlink()
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest["rows"] = {name: pq.ParquetFile(table_path(folder, name)).metadata.num_rows
+                        for name in TABLES if table_path(folder, name).is_file()}
+    write_manifest(folder, manifest)
 
 
 def load_history(lake: str | Path) -> list[dict]:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
+from icsight.lake import ANALYTICS, table_path
+from icsight.model.schema import TABLES
 
 IDENTIFIABLE_COLUMNS = ("given_name", "family_name", "date_of_birth", "address_line",
                         "postcode")
@@ -30,7 +31,7 @@ PATIENT_LEVEL = [name for name, t in TABLES.items()
 
 def _connect(lake: Path, sample: int | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    ids = lake / IDENTIFIABLE / "person_identifiers.parquet"
+    ids = table_path(lake, "person_identifiers")
     limit = f"LIMIT {int(sample)}" if sample else ""
     con.sql(f"""CREATE TABLE people AS SELECT * FROM '{ids}' WHERE nhs_number IS NOT NULL
                 ORDER BY patient_id {limit}""")
@@ -49,7 +50,7 @@ def write_csv(lake_dir: str | Path, out_dir: str | Path, sample: int | None = No
         extra = [f"p.{c}" for c in IDENTIFIABLE_COLUMNS] if name == "patients" else []
         select = ", ".join(["p.nhs_number", *[f"t.{c}" for c in columns], *extra])
         path = out / f"{name}.csv"
-        con.sql(f"""COPY (SELECT {select} FROM '{lake / ANALYTICS / name}.parquet' t
+        con.sql(f"""COPY (SELECT {select} FROM '{table_path(lake, name)}' t
                           JOIN people p USING (patient_id) ORDER BY ALL)
                     TO '{path}' (HEADER, DELIMITER ',')""")
         written.append(path)
@@ -63,7 +64,8 @@ def write_fhir(lake_dir: str | Path, out_dir: str | Path, sample: int | None = N
     lake, out = Path(lake_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     con = _connect(lake, sample)
-    a = lake / ANALYTICS
+    a = {name: table_path(lake, name) for name in
+         ("patients", "clinical_events", "medications", "vaccinations")}
     files = {}
 
     def emit(kind: str, resource: dict) -> None:
@@ -74,22 +76,22 @@ def write_fhir(lake_dir: str | Path, out_dir: str | Path, sample: int | None = N
     try:
         for row in con.sql(f"""SELECT p.*, t.sex, t.ethnicity_category, t.practice_code,
                                       t.date_of_death
-                               FROM people p JOIN '{a}/patients.parquet' t USING (patient_id)
+                               FROM people p JOIN '{a["patients"]}' t USING (patient_id)
                                ORDER BY p.patient_id""").fetchall():
             emit("Patient", _patient(dict(zip(_columns(con, a), row, strict=True))))
         for nhs, day, code, value in con.sql(f"""
                 SELECT p.nhs_number, e.date, e.snomed_code, e.numeric_value
-                FROM '{a}/clinical_events.parquet' e JOIN people p USING (patient_id)
+                FROM '{a["clinical_events"]}' e JOIN people p USING (patient_id)
                 ORDER BY ALL""").fetchall():
             emit(*_event(nhs, day, code, value))
         for nhs, day, dmd, quantity in con.sql(f"""
                 SELECT p.nhs_number, m.date, m.dmd_code, m.quantity
-                FROM '{a}/medications.parquet' m JOIN people p USING (patient_id)
+                FROM '{a["medications"]}' m JOIN people p USING (patient_id)
                 ORDER BY ALL""").fetchall():
             emit("MedicationRequest", _medication(nhs, day, dmd, quantity))
         for nhs, day, vaccine, code, dose in con.sql(f"""
                 SELECT p.nhs_number, v.date, v.vaccine, v.snomed_code, v.dose_number
-                FROM '{a}/vaccinations.parquet' v JOIN people p USING (patient_id)
+                FROM '{a["vaccinations"]}' v JOIN people p USING (patient_id)
                 ORDER BY ALL""").fetchall():
             emit("Immunization", _immunization(nhs, day, vaccine, code, dose))
     finally:
@@ -98,7 +100,7 @@ def write_fhir(lake_dir: str | Path, out_dir: str | Path, sample: int | None = N
     return [out / f"{k}.ndjson" for k in files]
 
 
-def _columns(con, a: Path) -> list[str]:
+def _columns(con, a: dict) -> list[str]:
     return [*con.sql("SELECT * FROM people LIMIT 0").columns, "sex", "ethnicity_category",
             "practice_code", "date_of_death"]
 

@@ -7,21 +7,13 @@ run that fails or is killed leaves any previous lake at `out` as it was.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from icsight import __version__
-from icsight.engine.lake import MANIFEST, swap_in
 from icsight.governance.pseudonymise import load_key
-from icsight.model.reference import reference_tables
-from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
+from icsight.lake import LakeWriter, is_lake, new_version, swap_in, write_manifest
 from icsight.synth import RECORD_MODULES, modules
 from icsight.synth.conditions import assign_conditions
 from icsight.synth.context import SynthContext, date_of, day
@@ -44,9 +36,7 @@ def generate_lake(out: str | Path, population: int, seed: int, reference_date: s
     step("conditions")
     assign_conditions(ctx)
 
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with new_version(out, "synth") as tmp:
         writer = LakeWriter(tmp)
         for module in modules():
             name = module.__name__.rsplit(".", 1)[-1]
@@ -69,56 +59,14 @@ def generate_lake(out: str | Path, population: int, seed: int, reference_date: s
             "seconds": round(time.perf_counter() - started, 1),
             "rows": counts,
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        write_manifest(tmp, manifest)
         swap_in(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     step("done")
     return manifest
 
 
-class LakeWriter:
-    """Writes canonical tables into a lake folder, piece by piece.
-
-    Each piece is sorted by patient and date before it is appended (better compression and
-    faster per-patient reads); tables nobody wrote are written empty, with their schema.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.writers: dict[str, pq.ParquetWriter] = {}
-        self.counts: dict[str, int] = {name: 0 for name in TABLES}
-        for name, table in reference_tables().items():
-            self.write(name, table)
-
-    def _path(self, name: str) -> Path:
-        zone = IDENTIFIABLE if TABLES[name].zone == IDENTIFIABLE else ANALYTICS
-        path = self.folder / zone / f"{name}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def write(self, name: str, table: pa.Table) -> None:
-        spec = TABLES[name]
-        table = table.cast(spec.schema)
-        if "patient_id" in spec.column_names and "date" in spec.column_names:
-            table = table.sort_by([("patient_id", "ascending"), ("date", "ascending")])
-        if name not in self.writers:
-            self.writers[name] = pq.ParquetWriter(self._path(name), spec.schema,
-                                                  compression="zstd")
-        self.writers[name].write_table(table, row_group_size=1_000_000)
-        self.counts[name] += table.num_rows
-
-    def close(self) -> dict[str, int]:
-        for name, spec in TABLES.items():
-            if name not in self.writers:
-                pq.write_table(spec.schema.empty_table(), self._path(name), compression="zstd")
-        for w in self.writers.values():
-            w.close()
-        return dict(self.counts)
-
-
 def _refuse_to_clobber(out: Path) -> None:
-    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+    if out.exists() and any(out.iterdir()) and not is_lake(out):
         raise FileExistsError(
             f"{out} exists and is not an icsight lake; choose an empty or new folder"
         )

@@ -1,0 +1,32 @@
+"""The lake: where canonical tables live on disk, and the only code that knows the layout.
+
+    LAKE/
+      manifest.json                 what wrote it, when, from which seed, row counts
+      analytics/<table>.parquet     the pseudonymised analytics store (and reference tables)
+      identifiable/<table>.parquet  the identifiable zone: NHS numbers, names, addresses
+
+Every writer (the generator, ingestion) builds the next version beside the lake with a
+`LakeWriter` or `new_version` and swaps it in whole (`swap_in`); every reader finds a table with
+`table_path`; `open_lake` (in `icsight.engine`) first puts back a lake left between the two
+renames of a swap (`recover`). Nothing else spells a path inside a lake.
+"""
+
+from icsight.lake.layout import (
+    ANALYTICS,
+    IDENTIFIABLE,
+    MANIFEST,
+    LakeError,
+    is_lake,
+    read_manifest,
+    table_path,
+    write_manifest,
+    zone_path,
+)
+from icsight.lake.swap import new_version, previous_path, recover, swap_in
+from icsight.lake.writer import LakeWriter, write_table
+
+__all__ = [
+    "ANALYTICS", "IDENTIFIABLE", "MANIFEST", "LakeError", "LakeWriter", "is_lake",
+    "new_version", "previous_path", "read_manifest", "recover", "swap_in", "table_path",
+    "write_manifest", "write_table", "zone_path",
+]

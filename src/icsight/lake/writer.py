@@ -1,0 +1,67 @@
+"""Writing canonical tables into a lake folder (one being built, never the live one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from icsight.lake.layout import table_path
+from icsight.model.reference import reference_tables
+from icsight.model.schema import TABLES
+
+__all__ = ["LakeWriter", "write_table"]
+
+
+def write_table(lake: str | Path, name: str, table: pa.Table, zone: str | None = None) -> Path:
+    """Write the whole of table `name` into the lake folder `lake`.
+
+    An existing file is unlinked first rather than overwritten: in a version built from hard
+    links it is the live lake's file too."""
+    path = table_path(lake, name, zone)
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd")
+    return path
+
+
+class LakeWriter:
+    """Writes canonical tables into a new lake folder, piece by piece.
+
+    Reference tables are written first. Each piece is sorted by patient and date before it is
+    appended (better compression and faster per-patient reads); tables nobody wrote are written
+    empty, with their schema, so every lake has every table.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.counts: dict[str, int] = {name: 0 for name in TABLES}
+        for name, table in reference_tables().items():
+            self.write(name, table)
+
+    def _path(self, name: str) -> Path:
+        path = table_path(self.folder, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write(self, name: str, table: pa.Table) -> None:
+        spec = TABLES[name]
+        table = table.cast(spec.schema)
+        if "patient_id" in spec.column_names and "date" in spec.column_names:
+            table = table.sort_by([("patient_id", "ascending"), ("date", "ascending")])
+        if name not in self.writers:
+            self.writers[name] = pq.ParquetWriter(self._path(name), spec.schema,
+                                                  compression="zstd")
+        self.writers[name].write_table(table, row_group_size=1_000_000)
+        self.counts[name] += table.num_rows
+
+    def close(self) -> dict[str, int]:
+        """Finish every file; returns rows written per table."""
+        for name, spec in TABLES.items():
+            if name not in self.writers:
+                pq.write_table(spec.schema.empty_table(), self._path(name), compression="zstd")
+        for w in self.writers.values():
+            w.close()
+        return dict(self.counts)

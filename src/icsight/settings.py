@@ -1,0 +1,69 @@
+"""Every `ICSIGHT_*` environment variable icsight reads, in one place.
+
+No other module reads the environment for icsight's own settings: each asks for its value here,
+at the moment it needs it (so a test or a service manager can change the environment first).
+Every setting is documented in `docs/settings.md`; a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SETTINGS", "Setting", "flag", "get", "path"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, what it is for, and its default."""
+
+    name: str
+    help: str
+    default: str | None = None
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("ICSIGHT_PSEUDONYM_KEY",
+            "The pseudonymisation key itself: hex, or any text of 32 or more characters."),
+    Setting("ICSIGHT_PSEUDONYM_KEY_FILE",
+            "A file holding the pseudonymisation key (used when ICSIGHT_PSEUDONYM_KEY is "
+            "unset); else ~/.config/icsight/pseudonym.key, created on first use."),
+    Setting("ICSIGHT_ACCOUNTS",
+            "The local accounts file (JSON, argon2id hashes).",
+            "~/.config/icsight/accounts.json"),
+    Setting("ICSIGHT_SPARK_MASTER",
+            "The Spark master for a session icsight starts itself (`open_lake(..., "
+            "backend='spark')` without a session).", "local[2]"),
+    Setting("ICSIGHT_SESSION_SECRET",
+            "The key that signs the HTTP API's session cookies: 32 or more random characters."),
+    Setting("ICSIGHT_LAKE", "The lake the HTTP API serves (for `uvicorn --factory`)."),
+    Setting("ICSIGHT_RESULTS", "The results store the HTTP API serves."),
+    Setting("ICSIGHT_AUDIT_LOG", "The audit log the HTTP API appends to.",
+            "data/audit.jsonl"),
+    Setting("ICSIGHT_DEV",
+            "`1` allows session cookies over plain HTTP (local development only).", "0"),
+)}
+
+
+def _declared(name: str) -> Setting:
+    if name not in SETTINGS:
+        raise KeyError(f"{name} is not an icsight setting; declare it in icsight.settings")
+    return SETTINGS[name]
+
+
+def get(name: str) -> str | None:
+    """The value of setting `name` from the environment, else its default (None if none).
+    An empty value counts as unset."""
+    return os.environ.get(name) or _declared(name).default
+
+
+def path(name: str) -> Path | None:
+    """A setting that names a file or folder (`~` expanded)."""
+    value = get(name)
+    return Path(value).expanduser() if value else None
+
+
+def flag(name: str) -> bool:
+    """A yes/no setting: `1`, `true` or `yes` for yes."""
+    return (get(name) or "").strip().lower() in ("1", "true", "yes")
