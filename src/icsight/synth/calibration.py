@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from icsight.model.registration import registered_and_alive_sql
+
 
 @dataclass(frozen=True)
 class Target:
@@ -44,12 +46,7 @@ class CheckRow:
 
 # Registered people alive and registered on the reference date: the denominator of every
 # register prevalence, as QOF uses the practice list size.
-REGISTERED = """
-    SELECT * FROM patients
-    WHERE registration_start <= {ref}
-      AND (registration_end IS NULL OR registration_end > {ref})
-      AND (date_of_death IS NULL OR date_of_death > {ref})
-"""
+REGISTERED = f"SELECT * FROM patients WHERE {registered_and_alive_sql('{ref}')}"
 
 
 def all_targets() -> list[Target]:

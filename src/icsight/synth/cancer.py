@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from icsight.synth.calibration import Target
+from icsight.synth.calibration import REGISTERED, Target
 from icsight.synth.context import DAYS_PER_YEAR, SynthContext, pick_days_for, to_table
 
 STREAM = "cancer"
@@ -122,11 +122,9 @@ TARGETS = [
         "per 100,000", "CRUK/NDRS cancer registration statistics: England about 600 per "
         "100,000 a year (crude) [K]; BLMK's younger population a little lower [E]",
         """
-        SELECT count(*) / {years} / (SELECT count(*) FROM patients
-                                     WHERE registration_end IS NULL
-                                       AND date_of_death IS NULL) * 100000
+        SELECT count(*) / {years} / (SELECT count(*) FROM (REGISTERED)) * 100000
         FROM cancer_diagnoses
-        """.replace("{years}", f"{5 * 365 / DAYS_PER_YEAR:.4f}"),
+        """.replace("REGISTERED", REGISTERED).replace("{years}", f"{5 * 365 / DAYS_PER_YEAR:.4f}"),
     ),
     Target(
         "cancer_emergency_presentations", "Cancers diagnosed after an emergency admission "

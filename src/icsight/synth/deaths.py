@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from icsight.synth.calibration import Target
+from icsight.synth.calibration import REGISTERED, Target
 from icsight.synth.context import DAYS_PER_YEAR, NO_DATE, SynthContext, categorical, to_table
 
 STREAM = "deaths"
@@ -83,10 +83,9 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     })}
 
 
-_DEATHS_PER_YEAR = """
-SELECT 1000.0 * (SELECT count(*) FROM deaths) / {years} /
-       (SELECT count(*) FROM patients WHERE registration_end IS NULL
-                                         AND date_of_death IS NULL)
+_DEATHS_PER_YEAR = f"""
+SELECT 1000.0 * (SELECT count(*) FROM deaths) / {{years}} /
+       (SELECT count(*) FROM ({REGISTERED}))
 """
 TARGETS = [
     Target(
