@@ -1,0 +1,236 @@
+"""Emergency admissions (`apc_spells`, method `emergency`).
+
+Emergency admissions follow age-specific rates (clinical-indicators.md 4.6), raised by
+long-term conditions, deprivation and ill-health and peaking in winter. People who die have
+extra admissions in their final year, and about 44% die in hospital: their last spell ends on
+the day of death with destination `died`. Diagnoses are ICD-10 codes by age and condition,
+with chronic ambulatory-care-sensitive conditions (asthma, COPD, heart failure, angina,
+diabetes, epilepsy, hypertension) about 17%.
+
+Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from icsight.synth.context import NO_DATE
+from icsight.synth.hospital.common import (
+    MAX_AGE,
+    _age_rate_events,
+    _ages,
+    _choose,
+    _choose_by_group,
+    _Cohort,
+    _lognormal,
+    _per_year_of_age,
+)
+
+# --- rates -----------------------------------------------------------------------------------
+# Age bands are given by their lower age. Emergency admissions per 1,000 per year: infants 338
+# [S: HES birth-cohort study, BMC Health Serv Res 2022]; other ages [E] (clinical-indicators.md
+# 4.6), scaled to give the all-ages ~110 per 1,000 for BLMK's age structure [E].
+EA_AGE_BANDS = (0, 1, 5, 15, 45, 65, 75, 85)
+EA_RATES_PER_1000 = (338, 120, 35, 60, 85, 160, 290, 520)
+EA_RATE_SCALE = 1.13
+# Extra emergency admissions in the final 12 months of life, on top of the age rate [E]:
+# about 1.6 in all, with the final spell of those who die in hospital.
+LAST_YEAR_EXTRA_ADMISSIONS = 1.2
+# The published age rates already contain those admissions, so the baseline rate at each age
+# is lowered by this many admissions x that age's mortality [E, calibrated so the 75+ rates
+# measured over 12 months, deaths included, come back to the published ones].
+LAST_YEAR_OFFSET = 1.0
+# Deaths in hospital: 44% of deaths in England (ONS place of death 2023) [K]. The final spell
+# is drawn for this share (fewer for care home residents); spells that happen to run into the
+# day of death add a little more.
+DIE_IN_HOSPITAL = {"community": 0.42, "care_home": 0.18}
+DIE_IN_DEPARTMENT = 0.05  # of hospital deaths, in A&E rather than on a ward [E]
+# Annual mortality by age for the adjustment above: Gompertz fit to ONS National Life Tables
+# England 2020-22 (about 0.7% at 60, 4% at 80) [E].
+MORTALITY_A, MORTALITY_B, MORTALITY_INFANT = 3.6e-5, 0.09, 0.004
+WINTER_PEAK_ADMISSIONS = 0.09  # Dec-Feb about 15% above Jun-Aug [E]
+
+# --- spells ----------------------------------------------------------------------------------
+# Primary diagnoses (ICD-10, no dot, X-filled) with weights for infants, 1-15, 16-64, 65+ [E].
+# Chronic ambulatory-care-sensitive codes (NHS Outcomes Framework 2.3.i) also arrive through
+# each person's conditions below.
+EMERGENCY_DIAGNOSES = {
+    "J210": (30, 0, 0, 0), "J069": (12, 12, 2, 0.5), "R509": (12, 9, 2, 1),
+    "A099": (6, 9, 3, 2), "R104": (1, 8, 10, 4), "R074": (0, 0.5, 9, 5),
+    "J189": (3, 4, 4, 10), "N390": (3, 2, 3, 8), "L039": (1, 2, 3, 3), "E86X": (4, 1, 1, 3),
+    "I214": (0, 0, 2, 3), "I639": (0, 0, 1, 4), "I489": (0, 0, 1.5, 3), "S720": (0, 0, 0.3, 4),
+    "S099": (3, 4, 2, 2), "S525": (0, 2, 1, 1), "K358": (0, 3, 2, 0.3), "K802": (0, 0, 2, 1.5),
+    "K859": (0, 0, 1, 0.8), "R55X": (0, 0.5, 2, 3), "R060": (2, 2, 1.5, 2.5),
+    "T391": (0, 1.5, 2, 0.2), "F100": (0, 0.2, 1.5, 0.3), "U071": (0.5, 0.5, 1, 2.5),
+    "R51X": (0, 1, 2, 0.5), "D649": (0, 0, 0.5, 1.5), "N179": (0, 0, 0.5, 2),
+    "A419": (1, 0.5, 1, 3), "R296": (0, 0, 0.3, 3), "P599": (8, 0, 0, 0),
+    # chronic ACSC background (people not on a register, or first presentations)
+    "I209": (0, 0, 2.5, 3.5), "G409": (1, 2.5, 2, 1), "I10X": (0, 0, 0.4, 0.6),
+    "J459": (0.3, 0.4, 0.4, 0.1), "E119": (0, 0.2, 0.8, 1), "J441": (0, 0, 0.5, 2.5),
+    "I500": (0, 0, 0.3, 2),
+}
+# Per condition: codes, their weights, and the share of that person's emergency admissions
+# coded to the condition under 16, 16-64 and 65+ [E].
+CONDITION_DIAGNOSES = {
+    "asthma": (("J459", "J46X"), (0.85, 0.15), (0.24, 0.10, 0.04)),
+    "copd": (("J441", "J440"), (0.7, 0.3), (0.0, 0.30, 0.28)),
+    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.25, 0.25)),
+    "diabetes": (("E119", "E116", "E115", "E149"), (0.4, 0.3, 0.2, 0.1), (0.15, 0.06, 0.05)),
+    "type1_diabetes": (("E101", "E109"), (0.7, 0.3), (0.2, 0.15, 0.1)),
+    "learning_disability": (("G409",), (1.0,), (0.15, 0.15, 0.1)),
+    "dementia": (("F03X",), (1.0,), (0.0, 0.05, 0.05)),
+    "ckd": (("N179",), (1.0,), (0.0, 0.04, 0.04)),
+}
+CHRONIC_ACSC_PREFIXES = ("J45", "J46", "J44", "I50", "I20", "E10", "E11", "E12", "E13", "E14",
+                         "G40", "G41", "I10", "I11")  # as in indicators.uec (NHS OF 2.3.i)
+EMERGENCY_SPECIALTY = {  # admitting treatment function by diagnosis; 300 otherwise
+    "R104": "100", "K358": "100", "K802": "100", "K859": "100", "S099": "100",
+    "S720": "110", "S525": "110", "I214": "320", "I209": "320", "I500": "320", "I509": "320",
+    "I489": "320", "R074": "320", "I639": "328", "J441": "340", "J440": "340", "J459": "340",
+    "J46X": "340", "J189": "340",
+}
+# Length of stay in days: lognormal median by age, sigma; tuned for a mean of ~4.5 days and
+# ~2.5% of emergency spells over 21 days, more at 75+ (NHS England long-stay metric) [E].
+LOS_AGES, LOS_MEDIAN_DAYS, LOS_SIGMA = (0, 16, 45, 65, 75, 85), (0.6, 1.3, 2.0, 3.1, 4.2, 5.0), 1.0
+DISCHARGE_DESTINATIONS = ("usual_residence", "care_home", "other_provider", "died")
+TO_OTHER_PROVIDER, TO_NEW_CARE_HOME_85 = 0.04, 0.03  # [E]
+
+
+def _emergency_spells(ctx, rng, cohort: _Cohort) -> tuple[dict, np.ndarray]:
+    """Emergency spells as column arrays, and the people who died in A&E."""
+    p = ctx.pop
+    person, adm = _age_rate_events(ctx, rng, cohort, _baseline_admission_rates(), cohort.risk,
+                                   WINTER_PEAK_ADMISSIONS)
+    ly_person, ly_adm = _last_year_of_life(ctx, rng)
+    final, died_in_ed = _dying_in_hospital(ctx, rng)
+    final_adm = _final_admission(ctx, rng, final)
+    person = np.concatenate([person, ly_person, final])
+    adm = np.concatenate([adm, ly_adm, final_adm]).astype(np.int32)
+    is_final = np.arange(len(adm)) >= len(adm) - len(final)
+    los = _emergency_stay(rng, _ages(ctx, person, adm))
+    dis = np.where(is_final, p.death[person], adm + los).astype(np.int64)
+    spells = _tidy_spells(ctx, person, adm, dis, is_final, died_in_ed)
+    spells["diag"] = _emergency_diagnoses(ctx, rng, spells["person"], spells["adm"])
+    spells["tf"] = _emergency_specialty(_ages(ctx, spells["person"], spells["adm"]),
+                                        spells["diag"])
+    spells["dest"] = _destinations(ctx, rng, spells)
+    return spells, died_in_ed
+
+
+def _baseline_admission_rates() -> np.ndarray:
+    """Age rates less the expected last-year-of-life admissions added separately."""
+    rate = _per_year_of_age(EA_AGE_BANDS, EA_RATES_PER_1000, EA_RATE_SCALE)
+    extra = LAST_YEAR_OFFSET * _annual_mortality(np.arange(MAX_AGE + 1))
+    return np.maximum(rate - extra, 0.3 * rate)
+
+
+def _annual_mortality(ages: np.ndarray) -> np.ndarray:
+    return np.where(ages == 0, MORTALITY_INFANT,
+                    np.minimum(MORTALITY_A * np.exp(MORTALITY_B * ages), 0.5))
+
+
+def _last_year_of_life(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Extra admissions in the final year, bunched towards the death."""
+    p = ctx.pop
+    dead = np.flatnonzero(p.death <= ctx.reference_date)
+    person = np.repeat(dead, rng.poisson(LAST_YEAR_EXTRA_ADMISSIONS, len(dead)))
+    before = np.floor(365 * rng.random(len(person)) ** 1.6).astype(np.int32)
+    days = (p.death[person] - before).astype(np.int32)
+    keep = ctx.in_record(person, days)
+    return person[keep], days[keep]
+
+
+def _dying_in_hospital(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
+    """People whose death is in hospital: (died on a ward, died in A&E)."""
+    p = ctx.pop
+    dead = np.flatnonzero((p.death <= ctx.reference_date) & (p.death >= ctx.window_start))
+    chance = np.where(p.care_home[dead], DIE_IN_HOSPITAL["care_home"],
+                      DIE_IN_HOSPITAL["community"])
+    dying = dead[rng.random(len(dead)) < chance]
+    in_ed = rng.random(len(dying)) < DIE_IN_DEPARTMENT
+    return dying[~in_ed], dying[in_ed]
+
+
+def _final_admission(ctx, rng, person: np.ndarray) -> np.ndarray:
+    p = ctx.pop
+    stay = np.minimum(_lognormal(rng, 5.0, 1.0, len(person)), 60).astype(np.int32)
+    first = np.maximum(np.maximum(p.registration_start[person], p.dob[person]), ctx.window_start)
+    return np.maximum(p.death[person] - stay, first).astype(np.int32)
+
+
+def _emergency_stay(rng, age: np.ndarray) -> np.ndarray:
+    median = np.interp(age, LOS_AGES, LOS_MEDIAN_DAYS)
+    days = np.round(_lognormal(rng, median, LOS_SIGMA, len(age)))
+    return np.minimum(days, 365).astype(np.int32)
+
+
+def _tidy_spells(ctx, person, adm, dis, is_final, died_in_ed) -> dict[str, np.ndarray]:
+    """One spell a day per person, no overlaps, ended at death, leaving or the reference date.
+
+    A spell running into the next admission ends that day; a person's last spell running into
+    their death ends in death (unless they died in A&E: then it ends the day before, or on
+    the day of admission); spells still open on the reference date have no discharge.
+    """
+    p = ctx.pop
+    order = np.lexsort((~is_final, adm, person))
+    person, adm, dis, is_final = person[order], adm[order], dis[order], is_final[order]
+    first = np.ones(len(person), bool)
+    first[1:] = (person[1:] != person[:-1]) | (adm[1:] != adm[:-1])
+    person, adm, dis = person[first], adm[first], dis[first]
+    last = np.ones(len(person), bool)
+    last[:-1] = person[1:] != person[:-1]
+    dis[:-1] = np.where(last[:-1], dis[:-1], np.minimum(dis[:-1], adm[1:]))
+    end = ctx.active_end()[person]
+    death = p.death[person]
+    in_ed = np.isin(person, died_in_ed)
+    dis = np.where(in_ed & (dis >= death), np.maximum(death - 1, adm), dis)
+    died = last & (death != NO_DATE) & (dis >= death) & ~in_ed
+    ongoing = (dis > end) & (end == ctx.reference_date) & ~died
+    dis = np.where(ongoing, NO_DATE, np.minimum(dis, end))
+    return {"person": person, "adm": adm, "dis": dis.astype(np.int32), "died": died,
+            "ongoing": ongoing}
+
+
+def _emergency_diagnoses(ctx, rng, person: np.ndarray, adm: np.ndarray) -> np.ndarray:
+    """Index into DIAGNOSIS_CODES: by age group, then each person's own conditions."""
+    from icsight.synth.hospital.codes import DIAGNOSIS_CODES  # see codes.py
+
+    age = _ages(ctx, person, adm)
+    group = np.searchsorted([1, 16, 65], age, side="right")
+    weights = np.array(list(EMERGENCY_DIAGNOSES.values()), float).T
+    out = _choose_by_group(rng, weights, group)
+    band = np.minimum(np.searchsorted([16, 65], age, side="right"), 2)
+    for name, (codes, code_weights, shares) in CONDITION_DIAGNOSES.items():
+        if name not in ctx.pop.conditions:
+            continue
+        has = ctx.pop.conditions[name].has[person]
+        hit = np.flatnonzero(has & (rng.random(len(person)) < np.asarray(shares)[band]))
+        pick = _choose(rng, code_weights, len(hit))
+        out[hit] = np.array([DIAGNOSIS_CODES.index(c) for c in codes])[pick]
+    return out
+
+
+def _emergency_specialty(age: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    """Index into FUNCTION_CODES: paediatrics under 16, geriatric medicine for medical
+    admissions at 80+, surgical and medical specialties by diagnosis otherwise."""
+    from icsight.synth.hospital.codes import DIAGNOSIS_CODES, FUNCTION_CODES  # see codes.py
+
+    by_code = np.array([FUNCTION_CODES.index(EMERGENCY_SPECIALTY.get(c, "300"))
+                        for c in DIAGNOSIS_CODES])
+    tf = by_code[diag]
+    medical = np.isin(tf, [FUNCTION_CODES.index(c) for c in ("300", "320", "340")])
+    tf = np.where((age >= 80) & medical, FUNCTION_CODES.index("430"), tf)
+    return np.where(age < 16, FUNCTION_CODES.index("420"), tf)
+
+
+def _destinations(ctx, rng, spells: dict) -> np.ndarray:
+    """Index into DISCHARGE_DESTINATIONS (-1 while still in hospital)."""
+    p = ctx.pop
+    person = spells["person"]
+    n = len(person)
+    age = _ages(ctx, person, spells["adm"])
+    dest = np.where(p.care_home[person], 1, 0)
+    dest = np.where((age >= 85) & (rng.random(n) < TO_NEW_CARE_HOME_85), 1, dest)
+    dest = np.where(rng.random(n) < TO_OTHER_PROVIDER * np.where(age >= 75, 2, 1), 2, dest)
+    dest = np.where(spells["died"], 3, dest)
+    return np.where(spells["ongoing"], -1, dest)

@@ -1,0 +1,123 @@
+"""Calibration targets for the hospital tables, measured from the generated lake.
+
+Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
+"""
+
+from __future__ import annotations
+
+from icsight.synth.calibration import REGISTERED, Target
+from icsight.synth.hospital.emergency import CHRONIC_ACSC_PREFIXES, EA_RATE_SCALE
+
+_LAST_12M = "{ref} - INTERVAL 12 MONTH"
+_POP = f"(SELECT count(*) FROM ({REGISTERED}))"
+_EMERGENCY_12M = (f"FROM apc_spells WHERE admission_method = 'emergency' "
+                  f"AND admission_date > {_LAST_12M} AND admission_date <= {{ref}}")
+_ACSC = " OR ".join(f"primary_diagnosis LIKE '{c}%'" for c in CHRONIC_ACSC_PREFIXES)
+_AGE = "date_diff('year', month_of_birth, {ref})"
+
+TARGETS = [
+    Target("ae_attendances_per_1000", "A&E attendances (all types) per 1,000, last 12 months",
+           430, 40, "per 1,000", "clinical-indicators.md 4.6: ~430 per 1,000 a year, all "
+           "department types [E]",
+           f"SELECT 1000.0 * count(*) / {_POP} FROM ec_attendances "
+           f"WHERE arrival >= {_LAST_12M} + INTERVAL 1 DAY AND arrival < {{ref}} + INTERVAL 1 DAY"),
+    Target("ae_4_hours", "A&E: % left within 4 hours of arrival, last 12 months", 75.0, 2.5,
+           "%", "NHS England A&E 4-hour performance ~73-76% in 2024/25, all types [K]; "
+           "target 78% by March 2026 [S] (clinical-indicators.md 1.7)",
+           "SELECT 100.0 * avg(CASE WHEN departure - arrival <= INTERVAL 4 HOUR THEN 1 ELSE 0 "
+           f"END) FROM ec_attendances WHERE arrival >= {_LAST_12M}"),
+    Target("ae_12_hours_type1", "Type 1 A&E: % over 12 hours from arrival, last 12 months",
+           10.0, 3.0, "%", "NHS England: ~10% of type 1 attendances spend 12+ hours in A&E "
+           "(2024/25) [K]",
+           "SELECT 100.0 * avg(CASE WHEN departure - arrival > INTERVAL 12 HOUR THEN 1 ELSE 0 "
+           f"END) FROM ec_attendances WHERE department_type = '01' AND arrival >= {_LAST_12M}"),
+    Target("ae_type3_share", "A&E attendances at urgent treatment centres (type 3), %", 25.0,
+           5.0, "%", "NHS England A&E attendances: type 3 about a quarter to a third of all "
+           "attendances [K]",
+           "SELECT 100.0 * avg(CASE WHEN department_type = '03' THEN 1 ELSE 0 END) "
+           "FROM ec_attendances"),
+    Target("ae_type1_admitted", "Type 1 A&E attendances admitted, %", 27.5, 4.0, "%",
+           "NHS England A&E statistics: ~25-30% of type 1 attendances admitted [K]",
+           "SELECT 100.0 * avg(CASE WHEN disposal = 'admitted' THEN 1 ELSE 0 END) "
+           "FROM ec_attendances WHERE department_type = '01'"),
+    Target("emergency_admissions_per_1000", "Emergency admissions per 1,000, last 12 months",
+           110, 12, "per 1,000", "clinical-indicators.md 4.6: ~110-115 per 1,000 a year [E]",
+           f"SELECT 1000.0 * count(*) / {_POP} {_EMERGENCY_12M}"),
+    Target("emergency_admissions_85plus_per_1000", "Emergency admissions per 1,000 aged 85+, "
+           "last 12 months", round(520 * EA_RATE_SCALE), 90, "per 1,000",
+           f"clinical-indicators.md 4.6: ~520 per 1,000 at 85+ [E], x{EA_RATE_SCALE} as for all "
+           "ages",
+           f"SELECT 1000.0 * count(*) / (SELECT count(*) FROM ({REGISTERED}) WHERE {_AGE} >= 85)"
+           f" FROM apc_spells s JOIN patients USING (patient_id) WHERE s.admission_method = "
+           f"'emergency' AND s.admission_date > {_LAST_12M} AND s.admission_date <= {{ref}} "
+           f"AND date_diff('year', month_of_birth, s.admission_date) >= 85"),
+    Target("emergency_winter_ratio", "Emergency admissions, Dec-Feb vs Jun-Aug (daily rate)",
+           1.15, 0.08, "ratio", "NHS winter pressures: emergency admissions ~10-15% higher in "
+           "winter [E]",
+           "SELECT (count(*) FILTER (WHERE month(admission_date) IN (12, 1, 2)) / 90.25) / "
+           "(count(*) FILTER (WHERE month(admission_date) IN (6, 7, 8)) / 92.0) FROM apc_spells "
+           "WHERE admission_method = 'emergency'"),
+    Target("chronic_acsc_share", "Emergency admissions for chronic ambulatory-care-sensitive "
+           "conditions, %", 17.0, 4.0, "%", "~15-20% of emergency admissions are for ACSCs "
+           "(clinical-indicators.md 4.6) [K]; codes as NHS OF 2.3.i",
+           f"SELECT 100.0 * avg(CASE WHEN {_ACSC} THEN 1 ELSE 0 END) FROM apc_spells "
+           "WHERE admission_method = 'emergency'"),
+    Target("asthma_admissions_under_19", "Emergency admissions for asthma under 19 per 100,000 "
+           "aged 0-18, a year", 170, 80, "per 100,000", "OHID Fingertips (CYP asthma "
+           "admissions under 19): England ~150-200 per 100,000 before 2020 [K]",
+           "SELECT 100000.0 * count(*) / 5 / (SELECT count(*) FROM (" + REGISTERED + ") WHERE "
+           + _AGE + " < 19) FROM apc_spells s JOIN patients USING (patient_id) "
+           "WHERE s.admission_method = 'emergency' AND (s.primary_diagnosis LIKE 'J45%' OR "
+           "s.primary_diagnosis LIKE 'J46%') "
+           "AND date_diff('year', month_of_birth, s.admission_date) < 19"),
+    Target("emergency_mean_stay", "Emergency spells: mean length of stay, days", 4.5, 1.0,
+           "days", "HES: mean length of stay ~4.5-5 days for emergency admissions [K]",
+           "SELECT avg(discharge_date - admission_date) FROM apc_spells "
+           "WHERE admission_method = 'emergency' AND discharge_date IS NOT NULL"),
+    Target("stays_over_21_days", "Emergency spells of 21+ days, %", 2.5, 1.5, "%",
+           "NHS England long-stay patients: ~2-3% of emergency spells stay 21+ days [K]",
+           "SELECT 100.0 * avg(CASE WHEN discharge_date - admission_date >= 21 THEN 1 ELSE 0 END)"
+           " FROM apc_spells WHERE admission_method = 'emergency' AND discharge_date IS NOT NULL"),
+    Target("elective_admissions_per_1000", "Elective admissions per 1,000, last 12 months", 120,
+           15, "per 1,000", "HES: ordinary and day case elective admissions ~120-140 per 1,000 "
+           "a year [K]",
+           f"SELECT 1000.0 * count(*) / {_POP} FROM apc_spells WHERE admission_method = "
+           f"'elective' AND admission_date > {_LAST_12M} AND admission_date <= {{ref}}"),
+    Target("elective_day_case_share", "Elective admissions as day cases, %", 78.0, 4.0, "%",
+           "HES: ~75-80% of elective admissions are day cases [K]",
+           "SELECT 100.0 * avg(CASE WHEN patient_classification = 'day_case' THEN 1 ELSE 0 END)"
+           " FROM apc_spells WHERE admission_method = 'elective'"),
+    Target("outpatients_per_person", "Outpatient appointments per person, last 12 months", 0.8,
+           0.12, "per person", "Engineering calibration for BLMK residents [E]",
+           f"SELECT count(*) / {_POP} FROM op_appointments "
+           f"WHERE appointment_date > {_LAST_12M} AND appointment_date <= {{ref}}"),
+    Target("outpatient_follow_up_ratio", "Outpatient follow-up to first appointments", 2.0, 0.3,
+           "ratio", "NHS England outpatient transformation: ~2 follow-ups per first [K]",
+           "SELECT count(*) FILTER (WHERE NOT first_attendance) / "
+           "count(*) FILTER (WHERE first_attendance) FROM op_appointments"),
+    Target("outpatient_dna", "Outpatient appointments not attended (DNA), %", 7.0, 1.5, "%",
+           "NHS England / HES outpatients: DNA rate ~7-8% [K]",
+           "SELECT 100.0 * avg(CASE WHEN attended = 'dna' THEN 1 ELSE 0 END) "
+           "FROM op_appointments"),
+    Target("rtt_waiting_per_100k", "RTT waiting list per 100,000 registered", 14286, 1200,
+           "per 100,000", "Seed 001: over 150,000 waiting in BLMK in summer 2024, for ~1.05m "
+           "people [S]",
+           f"SELECT 100000.0 * count(*) / {_POP} FROM rtt_pathways WHERE status = 'waiting'"),
+    Target("rtt_over_18_weeks", "RTT waiting list: % waiting over 18 weeks", 45.0, 3.0, "%",
+           "Seed 001: 45% waiting over 18 weeks (summer 2024) [S]",
+           "SELECT 100.0 * avg(CASE WHEN {ref} - clock_start > 126 THEN 1 ELSE 0 END) "
+           "FROM rtt_pathways WHERE status = 'waiting'"),
+    Target("rtt_over_52_weeks", "RTT waiting list: % waiting over 52 weeks", 6.7, 1.5, "%",
+           "Seed 001: 10,000 of 150,000 waiting over a year [S]",
+           "SELECT 100.0 * avg(CASE WHEN {ref} - clock_start > 364 THEN 1 ELSE 0 END) "
+           "FROM rtt_pathways WHERE status = 'waiting'"),
+    Target("rtt_admitted_share", "RTT clock stops by admission, last 12 months, %", 25.0, 4.0,
+           "%", "NHS England RTT completed pathways: ~25% admitted [K]",
+           "SELECT 100.0 * avg(CASE WHEN status = 'admitted' THEN 1 ELSE 0 END) FROM "
+           f"rtt_pathways WHERE clock_stop > {_LAST_12M} AND clock_stop <= {{ref}}"),
+    Target("diagnostic_over_6_weeks", "Waiting for a diagnostic test: % over 6 weeks", 22.0,
+           5.0, "%", "NHS England DM01: ~20-25% waiting 6+ weeks (2024/25) [K]",
+           "SELECT 100.0 * avg(CASE WHEN {ref} - diagnostic_wait_start > 42 THEN 1 ELSE 0 END) "
+           "FROM rtt_pathways WHERE diagnostic_wait_start IS NOT NULL "
+           "AND diagnostic_test_date IS NULL AND clock_stop IS NULL"),
+]
