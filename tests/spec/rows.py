@@ -13,9 +13,24 @@ import itertools
 
 from tests.lakes import LSOA, PRACTICE, event, patient
 
-__all__ = ["LSOA", "PRACTICE", "attendance", "appointment", "cancer", "contact", "death",
-           "event", "medication", "mh_referral", "pathway", "patient", "pregnancy",
-           "screening", "spell", "vaccination"]
+__all__ = [
+    "LSOA",
+    "PRACTICE",
+    "appointment",
+    "attendance",
+    "cancer",
+    "contact",
+    "death",
+    "event",
+    "medication",
+    "mh_referral",
+    "pathway",
+    "patient",
+    "pregnancy",
+    "screening",
+    "spell",
+    "vaccination",
+]
 
 _ids = itertools.count(1)
 
