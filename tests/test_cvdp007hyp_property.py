@@ -1,8 +1,9 @@
 """CVDP007HYP: the Ibis query agrees with a plain-Python reading of the rules.
 
 The reference below is written for clarity, not speed, straight from the definition in
-`icsight.indicators.cvdprevent` (ehrQL's "in-memory engine" idea): Hypothesis generates small
-random populations of codes and readings, and both must give the same answer for every patient.
+`icsight.indicators.programmes.cvdprevent` (ehrQL's "in-memory engine" idea): Hypothesis
+generates small random populations of codes and readings, and both must give the same answer
+for every patient.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icsight.engine import open_lake
-from icsight.indicators.cvdprevent import cvdp007hyp_patients
+from icsight.indicators.programmes.cvdprevent import cvdp007hyp_patients
 from tests.lakes import event, make_lake, patient
 
 CODES = {"hyp": "59621000", "res": "162659009", "sys": "271649006", "dia": "271650006",

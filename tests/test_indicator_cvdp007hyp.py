@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from icsight.engine import open_lake
-from icsight.indicators.cvdprevent import cvdp007hyp, cvdp007hyp_patients
+from icsight.indicators.programmes.cvdprevent import cvdp007hyp, cvdp007hyp_patients
 from icsight.stats.proportions import wilson
 from tests.lakes import event, make_lake, patient
 

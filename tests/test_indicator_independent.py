@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from icsight.indicators.cvdprevent import cvdp007hyp
+from icsight.indicators.programmes.cvdprevent import cvdp007hyp
 from icsight.lake import ANALYTICS, zone_path
 from icsight.model.codelists import codelist, home_diastolic_bp, home_systolic_bp
 

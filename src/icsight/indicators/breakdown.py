@@ -33,7 +33,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from icsight.indicators.common import PERIOD, AgainstBaseline, PopulationCounts
+from icsight.indicators.cohorts import PERIOD, ROW_KEYS
+from icsight.indicators.population import AgainstBaseline, PopulationCounts, population_margins
 from icsight.stats.proportions import wilson
 from icsight.stats.rates import dsr_many, esp2013, rate
 
@@ -141,8 +142,6 @@ def margins_of(t: ir.Table, method: str, name: str, lake) -> dict[str, pd.DataFr
 def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.DataFrame]:
     """Numerators from the current activity; denominators from the baseline, counted once and
     repeated for every period end."""
-    from icsight.indicators.common import ROW_KEYS
-
     numerator = margins_of(rows.current, method, "numerator", lake)
     ends = rows.periods.select(PERIOD).to_pandas()
     ends[PERIOD] = pd.to_datetime(ends[PERIOD])
@@ -157,8 +156,6 @@ def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.
 
 
 def _registered_margins(rows: PopulationCounts, method: str, lake) -> dict[str, pd.DataFrame]:
-    from icsight.indicators.common import population_margins
-
     population = population_margins(lake, rows.periods)
 
     def source(margin: str) -> ir.Table:

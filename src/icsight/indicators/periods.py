@@ -31,11 +31,31 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from icsight.indicators.common import as_date, months_before
-
 PERIOD = "period_end"
 LOOKBACK_MONTHS = (1, 6, 12, 24, 30, 36, 42, 66)
 HOME_BP_RULES_FROM = dt.date(2024, 6, 30)
+
+
+def as_date(value: str | dt.date) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` earlier (the month's last day where that day does not exist)."""
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def one_year_before(day: dt.date) -> dt.date:
+    """The same day a year earlier (28 February for 29 February)."""
+    return months_before(day, 12)
 
 
 def flu_season(day: dt.date) -> tuple[dt.date, dt.date]:

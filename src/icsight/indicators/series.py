@@ -1,14 +1,8 @@
-"""Monthly series: every indicator at every month end, with SPC and inequality summaries.
+"""Monthly series: every indicator at every month end.
 
-* **Values**: the tidy indicator table for each month end (the last day of each of the last
-  `months` calendar months up to the as-of date), every breakdown.
-* **SPC**: a Making Data Count XmR chart for the ICB and for each place, with the variation and
-  assurance icons of the latest month (`icsight.stats.spc`), polarity from the indicator.
-* **Inequalities**: each month, the gap between the least and most deprived IMD quintiles
-  (quintile 5 minus quintile 1, in the indicator's unit), and the slope and relative indices of
-  inequality across the ten IMD deciles (`icsight.stats.sii`, with 95% Wilson or exact limits as
-  the per-decile uncertainty; 1,000 simulations, the package's minimum, to keep a full build
-  fast).
+The tidy indicator table for each month end (the last day of each of the last `months`
+calendar months up to the as-of date), every breakdown. SPC charts and inequality summaries of
+the series are made in `icsight.results.summaries`.
 
 Each indicator's whole series is one query (`Indicator.series`: the definition runs against a
 table of all the period ends at once); `monthly_values(..., one_query=False)` recomputes each
@@ -21,17 +15,10 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
-from icsight.indicators.catalogue import Indicator
-from icsight.indicators.common import as_date
-from icsight.stats.inequality import sii
-from icsight.stats.process_control import spc
-from icsight.stats.proportions import wilson
-from icsight.stats.rates import rate
-
-SPC_BREAKDOWNS = ("icb", "place")
+from icsight.indicators.definition import Indicator
+from icsight.indicators.periods import as_date
 
 
 def month_ends(as_of: str | dt.date, months: int) -> list[dt.date]:
@@ -64,66 +51,3 @@ def monthly_values(lake, ind: Indicator, ends: list[dt.date],
         if step:
             step()
     return pd.concat(frames, ignore_index=True)
-
-
-def spc_summary(values: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
-    """XmR limits and point types per month for the ICB and each place."""
-    direction = {"higher is better": "increase", "lower is better": "decrease"}.get(
-        ind.polarity, "neutral")
-    rows = []
-    values = values[values.breakdown.isin(SPC_BREAKDOWNS)]
-    for breakdown in SPC_BREAKDOWNS:
-        part = values[values.breakdown == breakdown]
-        for group, series in part.groupby("group"):
-            series = series.sort_values("period_end")
-            chart = spc(series.value.to_numpy(), series.period_end.to_numpy(),
-                        improvement_direction=direction, target=ind.target)
-            pts = chart.points
-            rows.append(pd.DataFrame({
-                "indicator_id": ind.id, "breakdown": breakdown, "group": group,
-                "period_end": pts.x.astype(str), "value": pts.y, "mean": pts["mean"],
-                "lower_process_limit": pts.lpl, "upper_process_limit": pts.upl,
-                "point_type": pts.point_type,
-                "variation_icon": chart.variation_icon,
-                "assurance_icon": chart.assurance_icon,
-                "short_series_warning": pts.short_group_warning,
-            }))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-
-
-def inequalities(values: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
-    """Per month: the quintile 5 - quintile 1 gap, and SII/RII across IMD deciles."""
-    quintiles = values[values.breakdown == "imd_quintile"].pivot(
-        index="period_end", columns="group", values="value")
-    gaps = (quintiles.get("5") - quintiles.get("1")) if {"1", "5"} <= set(quintiles) else None
-    deciles = values[values.breakdown == "imd_decile"]
-    deciles = deciles.assign(d=deciles.group.astype(int)).sort_values(["period_end", "d"])
-    by_month = {p: (g.numerator.to_numpy(float), g.denominator.to_numpy(float))
-                for p, g in deciles.groupby("period_end", sort=False)}
-    rows = []
-    for period_end in sorted(values.period_end.unique()):
-        gap = np.nan if gaps is None else gaps.get(period_end, np.nan)
-        out = {"indicator_id": ind.id, "period_end": period_end, "gap_q5_minus_q1": gap}
-        x, n = by_month.get(period_end, (np.empty(0), np.empty(0)))
-        out.update(_sii_row(x, n, ind))
-        rows.append(out)
-    return pd.DataFrame(rows)
-
-
-def _sii_row(x: np.ndarray, n: np.ndarray, ind: Indicator) -> dict:
-    """SII and RII from the ten deciles' counts (most deprived first)."""
-    empty = {"sii": np.nan, "sii_lower95_0cl": np.nan, "sii_upper95_0cl": np.nan,
-             "rii": np.nan, "rii_lower95_0cl": np.nan, "rii_upper95_0cl": np.nan}
-    if len(x) != 10 or (x <= 0).any() or (ind.method == "proportion" and (x >= n).any()):
-        return empty  # SII needs all ten deciles with a value strictly inside its range
-    if ind.method == "proportion":
-        lower, upper = wilson(x, n)
-        value_type, scale = 2, 1.0
-    else:
-        limits = rate(x, n, 0.95, 1)
-        lower, upper = limits.lowercl.to_numpy(), limits.uppercl.to_numpy()
-        value_type, scale = 1, 1.0
-    result = sii(n, value=x / n * scale, lower_cl=lower * scale, upper_cl=upper * scale,
-                 value_type=value_type, multiplier=ind.multiplier, repetitions=1000,
-                 rii=True, seed=1)
-    return {k: result.get(k, np.nan) for k in empty}

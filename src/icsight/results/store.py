@@ -27,8 +27,9 @@ import pandas as pd
 
 from icsight import __version__
 from icsight.indicators.catalogue import catalogue, indicator
-from icsight.indicators.series import inequalities, month_ends, monthly_values, spc_summary
+from icsight.indicators.series import month_ends, monthly_values
 from icsight.model.reference import data_path
+from icsight.results.summaries import inequalities, spc_summary
 
 LATEST = "LATEST"
 

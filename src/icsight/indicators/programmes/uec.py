@@ -9,8 +9,16 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PERIOD, PopulationCounts, in_periods, population_counts
+from icsight.indicators.cohorts import PERIOD, in_periods, starts_with_any
+from icsight.indicators.definition import Indicator
+from icsight.indicators.population import (
+    PopulationCounts,
+    emergency_admissions_per_person,
+    population_counts,
+)
+
+#: This module's indicators, in the order the catalogue lists them.
+INDICATORS: list[Indicator] = []
 
 ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
@@ -33,7 +41,7 @@ def _attendances(lake, periods: ir.Table) -> ir.Table:
     return t.mutate(numerator=t.minutes <= 240)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="AE_4HR", title="A&E: attendances admitted, transferred or discharged within 4 hours",
     description="Percentage of A&E attendances (all types) in the month to the period end that "
                 "left within 4 hours of arrival.",
@@ -46,10 +54,11 @@ register(Indicator(
 
 
 def _emergency_admissions(lake, periods: ir.Table) -> ir.Table:
-    return _admissions_per_person(lake, periods, lambda s: s.admission_method == "emergency")
+    return emergency_admissions_per_person(lake, periods,
+                                           lambda s: s.admission_method == "emergency")
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="EMERG_ADM_RATE", title="Emergency admissions per 1,000 registered population",
     description="Emergency hospital admissions in the 12 months to the period end per 1,000 "
                 "people registered on that date (crude rate).",
@@ -69,7 +78,7 @@ def _type1_attendances(lake, periods: ir.Table) -> ir.Table:
     return t.mutate(numerator=t.minutes > 12 * 60)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="AE_12HR", title="Type 1 A&E: attendances over 12 hours from arrival",
     description="Percentage of type 1 (major) A&E attendances in the month to the period end "
                 "that spent more than 12 hours in the department from arrival.",
@@ -92,7 +101,7 @@ def _discharges(lake, periods: ir.Table) -> ir.Table:
     return t.mutate(age=age, numerator=los >= 21)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="STAYS_21D", title="Emergency spells of 21 days or more",
     description="Percentage of emergency hospital spells ending in the month that lasted 21 "
                 "days or more (long stays).",
@@ -107,24 +116,7 @@ CHRONIC_ACSC_PREFIXES = ("J45", "J46", "J44", "I50", "I20", "E10", "E11", "E12",
                          "G40", "G41", "I10", "I11")
 
 
-def _admissions_per_person(lake, periods: ir.Table, condition, ages=(0, 200)
-                           ) -> PopulationCounts:
-    spells = lake.table("apc_spells")
-    spells = spells.filter(spells.admission_method == "emergency", condition(spells))
-    spells = in_periods(spells.select("patient_id", "admission_date"), "admission_date",
-                        periods, "start_12m")
-    per_person = spells.group_by(["patient_id", PERIOD]).agg(n=spells.count())
-    return population_counts(lake, periods, per_person, ages)
-
-
-def _starts_with_any(column, prefixes):
-    cond = column.startswith(prefixes[0])
-    for prefix in prefixes[1:]:
-        cond = cond | column.startswith(prefix)
-    return cond
-
-
-register(Indicator(
+INDICATORS.append(Indicator(
     id="ACSC_ADM_RATE",
     title="Emergency admissions for chronic ambulatory-care-sensitive conditions per 100,000",
     description="Emergency admissions in 12 months with a primary diagnosis of a chronic "
@@ -134,8 +126,8 @@ register(Indicator(
     numerator="emergency admissions with a chronic ACSC primary diagnosis (ICD-10 J45-J46, J44, "
               "I50, I20, E10-E14, G40-G41, I10-I11)",
     denominator="people registered on the period end",
-    rows=lambda lake, periods: _admissions_per_person(
-        lake, periods, lambda s: _starts_with_any(s.primary_diagnosis, CHRONIC_ACSC_PREFIXES)),
+    rows=lambda lake, periods: emergency_admissions_per_person(
+        lake, periods, lambda s: starts_with_any(s.primary_diagnosis, CHRONIC_ACSC_PREFIXES)),
     method="rate", multiplier=100_000, unit="per 100,000", polarity="lower is better",
     source="NHS Outcomes Framework 2.3.i (unplanned hospitalisation for chronic ACSCs)",
 ))
@@ -150,7 +142,7 @@ def _virtual_ward(lake, periods: ir.Table) -> PopulationCounts:
     return population_counts(lake, periods, on_ward.select("patient_id", PERIOD).distinct())
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="VIRTUAL_WARD", title="Virtual ward patients per 100,000",
     description="People on a virtual ward (hospital at home) on the period end, per 100,000 "
                 "registered people.",
@@ -178,7 +170,7 @@ def _last_year_of_life(lake, periods: ir.Table) -> ir.Table:
     return per_person.mutate(age=age, numerator=per_person.any_admission)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="EOL_EMERG_ADM", title="Deaths with an emergency admission in the last year of life",
     description="Percentage of people who died in the 12 months to the period end who had at "
                 "least one emergency admission in their last year of life.",

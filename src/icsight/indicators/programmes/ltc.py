@@ -9,61 +9,30 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import (
+from icsight.indicators.cohorts import (
     PERIOD,
     ROW_KEYS,
-    PopulationCounts,
     age_on,
+    disease_register,
     flag,
     has_event,
     in_periods,
+    keep_registered,
     only_for,
+)
+from icsight.indicators.definition import Indicator
+from icsight.indicators.population import (
+    PopulationCounts,
+    emergency_admissions_per_person,
     population_counts,
     register_against_expected,
-    register_on,
-    registered,
 )
-from icsight.indicators.cvdprevent import hypertension_cohort
 
-CVDP_SOURCE = ("CVDPREVENT indicator metadata (NHS England / NHS Benchmarking Network); "
-               "clinical-indicators.md 1.1")
-HYP_STRATEGY = "LTC workplan: hypertension treated to target >80% by end of 2025"
-
-
-def _hypertension(lake, periods: ir.Table, ages=None, outcome="treated") -> ir.Table:
-    t = hypertension_cohort(lake, periods)
-    if ages is not None:
-        t = t.filter(t.age >= ages[0], t.age <= ages[1])
-    hit = t.treated_to_target if outcome == "treated" else t.last_bp_date.notnull()
-    return t.mutate(numerator=hit)
-
-
-for _id, _title, _ages, _outcome, _num in (
-    ("CVDP007HYP", "Hypertension: treated to appropriate threshold (all ages)", None, "treated",
-     "last BP in 12 months at or below the age-appropriate threshold"),
-    ("CVDP002HYP", "Hypertension: treated to appropriate threshold (ages 18-79)", (18, 79),
-     "treated", "last BP in 12 months at or below 140/90 (135/85 home)"),
-    ("CVDP003HYP", "Hypertension: treated to appropriate threshold (ages 80+)", (80, 200),
-     "treated", "last BP in 12 months at or below 150/90 (145/85 home)"),
-    ("CVDP004HYP", "Hypertension: BP recorded in the preceding 12 months", None, "recorded",
-     "a valid BP reading in the preceding 12 months"),
-):
-    register(Indicator(
-        id=_id, title=_title,
-        description=f"Of patients with hypertension, the percentage with {_num}.",
-        programme="ltc", strategy=HYP_STRATEGY, numerator=_num,
-        denominator="patients aged 18+ on the hypertension register (HYP_COD not resolved)"
-        + ("" if _ages is None else f", aged {_ages[0]}-{min(_ages[1], 200)}"),
-        rows=lambda lake, periods, a=_ages, o=_outcome: _hypertension(lake, periods, a, o),
-        codelists=("hyp_cod", "hypres_cod", "systolic_bp_qof", "diastolic_bp_qof"),
-        target=80 if _outcome == "treated" else None,
-        target_date="2025-12-31" if _outcome == "treated" else None, source=CVDP_SOURCE,
-    ))
-
+#: This module's indicators, in the order the catalogue lists them.
+INDICATORS: list[Indicator] = []
 
 def _heart_failure(lake, periods: ir.Table, bnf_prefixes: tuple[str, ...]) -> ir.Table:
-    people = registered(lake, register_on(lake, periods, "hf_cod", "hfres_cod"))
+    people = keep_registered(lake, disease_register(lake, periods, "hf_cod", "hfres_cod"))
     people = people.filter(people.age >= 18)
     meds = only_for(lake.table("medications"), people)
 
@@ -77,7 +46,7 @@ def _heart_failure(lake, periods: ir.Table, bnf_prefixes: tuple[str, ...]) -> ir
     return flag(people, issued, "numerator")
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="HF_SGLT2I", title="Heart failure: treated with an SGLT2 inhibitor",
     description="Of patients on the heart failure register, the percentage issued an SGLT2 "
                 "inhibitor in the last 6 months (CVDP004HF-style; one of the four pillars of "
@@ -89,7 +58,7 @@ register(Indicator(
     codelists=("hf_cod", "hfres_cod", "sglt2i_snomed"),
     source="CVDPREVENT CVDP004HF (definition pending the API metadata); NICE NG106",
 ))
-register(Indicator(
+INDICATORS.append(Indicator(
     id="HF_MRA", title="Heart failure: treated with a mineralocorticoid receptor antagonist",
     description="Of patients on the heart failure register, the percentage issued an MRA "
                 "(spironolactone or eplerenone) in the last 6 months.",
@@ -99,22 +68,6 @@ register(Indicator(
     rows=lambda lake, periods: _heart_failure(lake, periods, ("0202030S0", "0202030X0")),
     codelists=("hf_cod", "hfres_cod", "mra_snomed"),
     source="NICE NG106 (four pillars); CVDPREVENT CVDP003HF",
-))
-
-
-def _hypertension_prevalence(lake, periods: ir.Table) -> PopulationCounts:
-    register_ = register_on(lake, periods, "hyp_cod", "hypres_cod")
-    return population_counts(lake, periods, register_.select("patient_id", PERIOD), (18, 200))
-
-
-register(Indicator(
-    id="CVDP001HYP", title="Hypertension: prevalence (18+)",
-    description="Percentage of registered patients aged 18 and over with a GP record of "
-                "hypertension not resolved.",
-    programme="ltc", strategy="LTC workplan: hypertension case finding (CORE20PLUS5)",
-    numerator="on the hypertension register (HYP_COD not resolved)",
-    denominator="registered patients aged 18+", rows=_hypertension_prevalence,
-    polarity="no polarity", codelists=("hyp_cod", "hypres_cod"), source=CVDP_SOURCE,
 ))
 
 
@@ -129,7 +82,7 @@ def _flu_65(lake, periods: ir.Table) -> PopulationCounts:
     return population_counts(lake, periods, given, (65, 200))
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="FLU_65", title="Seasonal influenza vaccination, 65 and over (season to date)",
     description="Percentage of registered people aged 65+ vaccinated against influenza in the "
                 "current season (from 1 September; for September period ends, the season just "
@@ -170,7 +123,7 @@ for _id, _title, _prefix, _codes in (
     ("PREM_MORT_RESP", "Under 75 mortality from respiratory disease", "J", "J00-J99"),
     ("PREM_MORT_CANCER", "Under 75 mortality from cancer", "C", "C00-C97"),
 ):
-    register(Indicator(
+    INDICATORS.append(Indicator(
         id=_id, title=_title + " (directly age-standardised)",
         description=f"Deaths under 75 with an underlying cause of {_codes} in the 12 months to "
                     "the period end, per 100,000 registered people under 75, directly "
@@ -189,13 +142,11 @@ for _id, _title, _prefix, _codes in (
 
 
 def _hf_admissions(lake, periods: ir.Table) -> PopulationCounts:
-    from icsight.indicators.uec import _admissions_per_person
-
-    return _admissions_per_person(lake, periods,
+    return emergency_admissions_per_person(lake, periods,
                                   lambda s: s.primary_diagnosis.startswith("I50"))
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="HF_ADM_DSR", title="Emergency admissions for heart failure (directly age-standardised)",
     description="Emergency admissions with a primary diagnosis of heart failure (ICD-10 I50) in "
                 "the 12 months to the period end per 100,000 registered people, "
@@ -223,7 +174,7 @@ def _msk_first_attendances(lake, periods: ir.Table) -> PopulationCounts:
 #: physiotherapy (650) and community MSK services are not in the outpatient data here.
 MSK_TREATMENT_FUNCTIONS = ("110", "410")
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="MSK_REF_RATE", title="MSK referrals seen: first outpatient attendances per 1,000",
     description="First outpatient attendances in trauma and orthopaedics or rheumatology in "
                 "the 12 months to the period end, per 1,000 registered people: referrals into "
@@ -243,7 +194,7 @@ def _hypertension_detection(lake, periods: ir.Table) -> PopulationCounts:
                                      "hypertension_expected")
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="HYP_DETECTION", title="Hypertension: recorded prevalence against expected (18+)",
     description="People aged 18 and over on the hypertension register as a percentage of the "
                 "number expected to have hypertension (diagnosed or not) given the registered "

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import (
+from icsight.indicators.cohorts import (
     count_per_person,
+    disease_register,
     in_periods,
+    keep_registered,
     only_for,
-    register_on,
-    registered,
+    starts_with_any,
 )
+from icsight.indicators.definition import Indicator
+from icsight.indicators.population import emergency_admissions_per_person
+
+#: This module's indicators, in the order the catalogue lists them.
+INDICATORS: list[Indicator] = []
 
 SABA_BNF = ("0301011R0", "0301011V0")  # salbutamol, terbutaline (OpenPrescribing SABA measure)
 
@@ -30,7 +35,7 @@ def _births(lake, periods: ir.Table) -> ir.Table:
     return t.mutate(age=age, numerator=t.smoking_at_delivery.fill_null(False))
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="SATOD", title="Smoking at time of delivery",
     description="Percentage of women who gave birth in the 12 months to the period end who "
                 "were smoking at the time of delivery.",
@@ -47,7 +52,7 @@ def _saba_issues(lake, periods: ir.Table) -> ir.Table:
     """5-17 year olds on the asthma register with their SABA issues in the 12 months (shared
     by the 3+, 6+ and 12+ indicators)."""
     def build() -> ir.Table:
-        people = registered(lake, register_on(lake, periods, "ast_cod", "astres_cod"))
+        people = keep_registered(lake, disease_register(lake, periods, "ast_cod", "astres_cod"))
         people = people.filter(people.age >= 5, people.age <= 17)
         meds = only_for(lake.table("medications"), people)
         meds = meds.filter(meds.bnf_code.startswith(SABA_BNF[0])
@@ -61,7 +66,7 @@ def _saba_issues(lake, periods: ir.Table) -> ir.Table:
 for _n, _why in ((3, "review at 3+ SABA a year"),
                  (6, "6+ a year: poorly controlled, high risk of attacks"),
                  (12, "12+ a year: associated with asthma deaths (NRAD)")):
-    register(Indicator(
+    INDICATORS.append(Indicator(
         id=f"CYP_ASTHMA_SABA{_n}",
         title=f"Children and young people with asthma: {_n}+ SABA inhalers",
         description=f"Percentage of 5-17 year olds with asthma issued {_n} or more "
@@ -99,7 +104,7 @@ for _id, _title, _outcome, _num, _den, _method, _mult, _unit, _src in (
      "total births (live and still) in the 12 months to the period end", "rate", 1000,
      "per 1,000", "MBRRACE-UK; national ambition to halve stillbirths (2010 baseline) by 2025"),
 ):
-    register(Indicator(
+    INDICATORS.append(Indicator(
         id=_id, title=_title, description=f"{_title}: {_num} as a share of {_den}.",
         programme="children", strategy="Children and families workplan: maternity, Saving "
                                         "Babies' Lives, inequalities by ethnicity and "
@@ -111,13 +116,11 @@ for _id, _title, _outcome, _num, _den, _method, _mult, _unit, _src in (
 
 
 def _cyp_asthma_admissions(lake, periods: ir.Table) -> ir.Table:
-    from icsight.indicators.uec import _admissions_per_person, _starts_with_any
-
-    return _admissions_per_person(
-        lake, periods, lambda s: _starts_with_any(s.primary_diagnosis, ("J45", "J46")), (0, 18))
+    return emergency_admissions_per_person(
+        lake, periods, lambda s: starts_with_any(s.primary_diagnosis, ("J45", "J46")), (0, 18))
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="CYP_ASTHMA_ADM", title="Emergency admissions for asthma, under 19s, per 100,000",
     description="Emergency admissions with a primary diagnosis of asthma (ICD-10 J45-J46) of "
                 "people aged 0-18 in 12 months, per 100,000 registered people of that age.",

@@ -10,14 +10,12 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import (
-    PopulationCounts,
-    age_on,
-    has_event,
-    in_periods,
-    population_counts,
-)
+from icsight.indicators.cohorts import age_on, has_event, in_periods
+from icsight.indicators.definition import Indicator
+from icsight.indicators.population import PopulationCounts, population_counts
+
+#: This module's indicators, in the order the catalogue lists them.
+INDICATORS: list[Indicator] = []
 
 STRATEGY = "Cancer Board workplan: screening coverage (bowel, breast, cervical) and HPV uptake"
 
@@ -43,7 +41,7 @@ def _coverage(lake, periods: ir.Table, programme: str, ages: tuple[int, int], mo
     return hits
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="SCREEN_BOWEL", title="Bowel cancer screening coverage (60-74)",
     description="Percentage of people aged 60-74 adequately screened for bowel cancer in the "
                 "previous 30 months.",
@@ -54,7 +52,7 @@ register(Indicator(
     target=76.0, source="NHS bowel screening KPI (Fingertips definition); achievable 76% "
                         "(thresholds from April 2025)",
 ))
-register(Indicator(
+INDICATORS.append(Indicator(
     id="SCREEN_BREAST", title="Breast cancer screening coverage (53-70)",
     description="Percentage of women aged 53-70 screened for breast cancer in the previous 36 "
                 "months.",
@@ -64,7 +62,7 @@ register(Indicator(
     rows=lambda lake, periods: _coverage(lake, periods, "breast", (53, 70), 36, True),
     target=80.0, source="NHS breast screening KPI; acceptable 70%, achievable 80%",
 ))
-register(Indicator(
+INDICATORS.append(Indicator(
     id="SCREEN_CERVICAL", title="Cervical screening coverage (25-64, age-appropriate)",
     description="Percentage of women aged 25-64 screened within 3.5 years (ages 25-49) or "
                 "5.5 years (ages 50-64).",
@@ -83,7 +81,7 @@ def _hpv(lake, periods: ir.Table) -> PopulationCounts:
     return population_counts(lake, periods, has_event(vacc, "date", periods, None), (14, 14))
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="HPV_BY_14", title="HPV vaccination by age 14",
     description="Percentage of registered 14-year-olds with an HPV vaccination on record "
                 "(offered in school Year 8, with catch-up in Years 9-10).",
@@ -119,7 +117,7 @@ def _emergency_presentations(lake, periods: ir.Table) -> ir.Table:
     return t.mutate(age=age_on(t.month_of_birth, t.diagnosis_date), numerator=t.emergency)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="CANCER_EMERGENCY_PRESENTATION", title="Cancers diagnosed as emergency presentations",
     description="Percentage of new cancer diagnoses in the 12 months to the period end made "
                 f"after an emergency admission for cancer in the {EMERGENCY_ROUTE_DAYS} days "

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import (
+from icsight.indicators.cohorts import (
     PERIOD,
-    PopulationCounts,
+    disease_register,
     flag,
     has_event,
     in_periods,
+    keep_registered,
     only_for,
+)
+from icsight.indicators.definition import Indicator
+from icsight.indicators.population import (
+    PopulationCounts,
     population_counts,
     register_against_expected,
-    register_on,
-    registered,
 )
 from icsight.model.codelists import codelist
+
+#: This module's indicators, in the order the catalogue lists them.
+INDICATORS: list[Indicator] = []
 
 # The six checks (NHS England PHSMI): BMI, blood pressure, lipids, glucose/HbA1c, alcohol,
 # smoking. SNOMED CT codes as recorded in GP systems [K]; BP uses the QOF systolic codelist.
@@ -34,7 +39,7 @@ CHECKS = {
 
 
 def _smi_checks(lake, periods: ir.Table) -> ir.Table:
-    people = registered(lake, register_on(lake, periods, "mh_cod"))
+    people = keep_registered(lake, disease_register(lake, periods, "mh_cod"))
     events = only_for(lake.table("clinical_events"), people)
     smoking = (codelist("smoking_current_snomed").codes + codelist("smoking_ex_snomed").codes
                + codelist("smoking_never_snomed").codes)
@@ -48,7 +53,7 @@ def _smi_checks(lake, periods: ir.Table) -> ir.Table:
     return people.mutate(numerator=all_six)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="SMI_HEALTH_CHECKS", title="SMI: all six physical health checks in 12 months",
     description="Percentage of people on the SMI register who had all six physical health "
                 "checks (BMI, blood pressure, lipids, HbA1c, alcohol, smoking) in the last 12 "
@@ -70,7 +75,7 @@ def _camhs(lake, periods: ir.Table) -> PopulationCounts:
     return population_counts(lake, periods, per_person, (0, 17))
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="CAMHS_REF_RATE", title="CAMHS referrals per 1,000 children and young people",
     description="Referrals to children and young people's mental health services in 12 months "
                 "per 1,000 registered under-18s.",
@@ -88,7 +93,7 @@ def _dementia_diagnosis_rate(lake, periods: ir.Table) -> PopulationCounts:
                                      "dementia_cfas2")
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="DEMENTIA_DIAGNOSIS_RATE", title="Dementia: estimated diagnosis rate (65+)",
     description="People aged 65 and over with a recorded diagnosis of dementia as a percentage "
                 "of the number estimated to have dementia, given the registered population's "

@@ -12,8 +12,12 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.catalogue import Indicator, register
-from icsight.indicators.common import PERIOD, ROW_KEYS, AgainstBaseline, in_periods
+from icsight.indicators.cohorts import PERIOD, ROW_KEYS, in_periods
+from icsight.indicators.definition import Indicator
+from icsight.indicators.population import AgainstBaseline
+
+#: This module's indicators, in the order the catalogue lists them.
+INDICATORS: list[Indicator] = []
 
 ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnicity_group",
               "month_of_birth")
@@ -47,7 +51,7 @@ def _waiting(lake, periods: ir.Table, over_days: int, within: bool) -> ir.Table:
     return t.mutate(numerator=hit)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="RTT_18WK", title="RTT: incomplete pathways waiting under 18 weeks",
     description="Percentage of people waiting for consultant-led treatment on the period end "
                 "who have waited 18 weeks or less.",
@@ -57,7 +61,7 @@ register(Indicator(
     target_date="2026-03-31",
     source="NHS England RTT waiting times (18-week standard 92%; 2025/26 target 65%)",
 ))
-register(Indicator(
+INDICATORS.append(Indicator(
     id="RTT_52WK", title="RTT: incomplete pathways waiting over 52 weeks",
     description="Percentage of people waiting for consultant-led treatment on the period end "
                 "who have waited more than 52 weeks.",
@@ -80,7 +84,7 @@ def _diagnostic_waits(lake, periods: ir.Table) -> ir.Table:
     return t.mutate(age=age, numerator=waited > 42)
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="DIAG_6WK", title="Diagnostic tests: waiting over 6 weeks",
     description="Percentage of people waiting for a diagnostic test on the period end who have "
                 "waited more than 6 weeks.",
@@ -124,7 +128,7 @@ def _elective_vs_baseline(lake, periods: ir.Table) -> AgainstBaseline:
                            base.select(*ROW_KEYS[1:], "n"))
 
 
-register(Indicator(
+INDICATORS.append(Indicator(
     id="ELECTIVE_VS_BASELINE", title="Elective activity against the baseline year",
     description="Elective admissions (ordinary and day case) and attended first outpatient "
                 "appointments in the 12 months to the period end, as a percentage of the same "

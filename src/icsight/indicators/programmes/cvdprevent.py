@@ -1,4 +1,8 @@
-"""CVDPREVENT hypertension indicators, written once as Ibis expressions.
+"""CVDPREVENT hypertension indicators (long-term conditions programme): logic and metadata.
+
+CVDP001HYP (prevalence), CVDP002HYP/CVDP003HYP/CVDP007HYP (treated to the appropriate
+threshold: 18-79, 80+, all ages) and CVDP004HYP (BP recorded) share one hypertension cohort,
+computed once per build. The rules of the cohort follow.
 
 **CVDP007HYP: Hypertension: treated to appropriate threshold (all ages).** Of patients aged 18+
 on the hypertension register, the percentage whose most recent blood pressure in the preceding
@@ -36,21 +40,23 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.common import (
+from icsight.indicators.cohorts import (
     PERIOD,
-    age_on,
     as_date,
+    disease_register,
+    keep_registered,
     latest_on,
     only_for,
-    register_on,
-    registered,
-    registered_on,
 )
+from icsight.indicators.definition import Indicator
 from icsight.indicators.periods import periods_table
+from icsight.indicators.population import PopulationCounts, population_counts
 from icsight.model.codelists import codelist, home_diastolic_bp, home_systolic_bp
 
-__all__ = ["age_on", "as_date", "cvdp007hyp", "cvdp007hyp_patients", "hypertension_cohort",
-           "registered_on"]
+#: This module's indicators, in the order the catalogue lists them.
+INDICATORS: list[Indicator] = []
+
+__all__ = ["INDICATORS", "cvdp007hyp", "cvdp007hyp_patients", "hypertension_cohort"]
 
 INDICATOR_ID = "CVDP007HYP"
 TITLE = "Hypertension: treated to appropriate threshold (all ages)"
@@ -65,7 +71,7 @@ MIN_SYSTOLIC, MIN_DIASTOLIC = 50, 20
 def hypertension_register(lake, periods: ir.Table) -> ir.Table:
     """(patient_id, period_end) on the hypertension register (latest HYP_COD after any
     HYPRES_COD)."""
-    return register_on(lake, periods, "hyp_cod", "hypres_cod")
+    return disease_register(lake, periods, "hyp_cod", "hypres_cod")
 
 
 def _daily_lowest(events: ir.Table, codes: list[str], home_codes: list[str], minimum: float,
@@ -109,7 +115,7 @@ def hypertension_cohort(lake, periods: ir.Table) -> ir.Table:
 
 
 def _cohort(lake, periods: ir.Table) -> ir.Table:
-    cohort = registered(lake, hypertension_register(lake, periods))
+    cohort = keep_registered(lake, hypertension_register(lake, periods))
     cohort = cohort.filter(cohort.age >= 18)
     events = only_for(lake.table("clinical_events"), cohort)
     cohort = cohort.join(periods.select(PERIOD, "home_bp_rules"), PERIOD)
@@ -143,6 +149,58 @@ def cvdp007hyp_patients(lake, as_of: str | dt.date) -> ir.Table:
                                                                                   "cell")
 
 
+CVDP_SOURCE = ("CVDPREVENT indicator metadata (NHS England / NHS Benchmarking Network), "
+               "https://www.cvdprevent.nhs.uk/")
+HYP_STRATEGY = "LTC workplan: hypertension treated to target >80% by end of 2025"
+
+
+def _hypertension(lake, periods: ir.Table, ages=None, outcome="treated") -> ir.Table:
+    t = hypertension_cohort(lake, periods)
+    if ages is not None:
+        t = t.filter(t.age >= ages[0], t.age <= ages[1])
+    hit = t.treated_to_target if outcome == "treated" else t.last_bp_date.notnull()
+    return t.mutate(numerator=hit)
+
+
+for _id, _title, _ages, _outcome, _num in (
+    ("CVDP007HYP", "Hypertension: treated to appropriate threshold (all ages)", None, "treated",
+     "last BP in 12 months at or below the age-appropriate threshold"),
+    ("CVDP002HYP", "Hypertension: treated to appropriate threshold (ages 18-79)", (18, 79),
+     "treated", "last BP in 12 months at or below 140/90 (135/85 home)"),
+    ("CVDP003HYP", "Hypertension: treated to appropriate threshold (ages 80+)", (80, 200),
+     "treated", "last BP in 12 months at or below 150/90 (145/85 home)"),
+    ("CVDP004HYP", "Hypertension: BP recorded in the preceding 12 months", None, "recorded",
+     "a valid BP reading in the preceding 12 months"),
+):
+    INDICATORS.append(Indicator(
+        id=_id, title=_title,
+        description=f"Of patients with hypertension, the percentage with {_num}.",
+        programme="ltc", strategy=HYP_STRATEGY, numerator=_num,
+        denominator="patients aged 18+ on the hypertension register (HYP_COD not resolved)"
+        + ("" if _ages is None else f", aged {_ages[0]}-{min(_ages[1], 200)}"),
+        rows=lambda lake, periods, a=_ages, o=_outcome: _hypertension(lake, periods, a, o),
+        codelists=("hyp_cod", "hypres_cod", "systolic_bp_qof", "diastolic_bp_qof"),
+        target=80 if _outcome == "treated" else None,
+        target_date="2025-12-31" if _outcome == "treated" else None, source=CVDP_SOURCE,
+    ))
+
+
+def _hypertension_prevalence(lake, periods: ir.Table) -> PopulationCounts:
+    register_ = disease_register(lake, periods, "hyp_cod", "hypres_cod")
+    return population_counts(lake, periods, register_.select("patient_id", PERIOD), (18, 200))
+
+
+INDICATORS.append(Indicator(
+    id="CVDP001HYP", title="Hypertension: prevalence (18+)",
+    description="Percentage of registered patients aged 18 and over with a GP record of "
+                "hypertension not resolved.",
+    programme="ltc", strategy="LTC workplan: hypertension case finding (CORE20PLUS5)",
+    numerator="on the hypertension register (HYP_COD not resolved)",
+    denominator="registered patients aged 18+", rows=_hypertension_prevalence,
+    polarity="no polarity", codelists=("hyp_cod", "hypres_cod"), source=CVDP_SOURCE,
+))
+
+
 def cvdp007hyp(lake, as_of: str | dt.date):
     """CVDP007HYP for `as_of`, in the tidy indicator format, with Wilson 95% intervals.
 
@@ -150,6 +208,4 @@ def cvdp007hyp(lake, as_of: str | dt.date):
     numerator, denominator, value, lower_ci, upper_ci (value and limits in percent), for every
     breakdown (`icsight.indicators.breakdown.BREAKDOWNS`).
     """
-    from icsight.indicators.catalogue import indicator
-
-    return indicator(INDICATOR_ID).compute(lake, as_of)
+    return next(i for i in INDICATORS if i.id == INDICATOR_ID).compute(lake, as_of)

@@ -1,0 +1,163 @@
+"""Counting whole populations: rates per registered population, observed against expected,
+activity against a baseline.
+
+An indicator over the registered population (a prevalence, a rate per 1,000, a standardised
+rate) does not list every person: the population is counted once per build by period,
+practice, LSOA, ethnic group, sex and age (`population_margins`), and each indicator supplies
+only its numerator rows (`PopulationCounts`). `AgainstBaseline` compares activity in each period
+with a fixed baseline year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from icsight.indicators.cohorts import (
+    PERIOD,
+    ROW_KEYS,
+    disease_register,
+    in_periods,
+    keep_registered,
+    registered_population,
+)
+
+__all__ = ["AgainstBaseline", "PopulationCounts", "emergency_admissions_per_person",
+           "expected_rates", "population_counts", "population_margins",
+           "register_against_expected"]
+
+
+@dataclass(frozen=True)
+class PopulationCounts:
+    """An indicator over the registered population, counted without listing every person.
+
+    The denominator is everyone registered on each period end aged `ages[0]`-`ages[1]` (of
+    `sex`, if given), taken from the population counts shared within a build, plus
+    `adjustments` (rows of ROW_KEYS and `n`: +1 to add someone, -1 to take them out). The
+    numerator is `numerator`: rows of ROW_KEYS and `n` (events for that person and period).
+    Returned by `population_counts`, so the population (tens of millions of person-months in a
+    36-month series) is counted once per build rather than once per indicator."""
+
+    periods: ir.Table
+    ages: tuple[int, int]
+    sex: str | None
+    numerator: ir.Table
+    adjustments: ir.Table | None = None
+    #: observed against expected: (age_from, age_to, male rate, female rate) bands; the
+    #: denominator is then the expected count, the population weighted by these rates
+    expected: tuple[tuple[int, int, float, float], ...] | None = None
+
+    def weight(self, t: ir.Table) -> ir.Table:
+        """`t` (with age, sex and n) with n replaced by the expected count when rates are
+        given (people of unknown sex get the mean of the two rates)."""
+        if self.expected is None:
+            return t
+        rate = ibis.cases(*[
+            ((t.age >= lo) & (t.age <= hi),
+             ibis.cases((t.sex == "male", m), (t.sex == "female", f), else_=(m + f) / 2))
+            for lo, hi, m, f in self.expected], else_=0.0)
+        return t.mutate(n=t.n * rate)
+
+
+def _population_cube(lake, periods: ir.Table) -> ir.Table:
+    def build() -> ir.Table:
+        people = registered_population(lake, periods, ("cell", "sex"))
+        # sex is one of the cell's attributes: grouping by it too costs nothing extra
+        return people.group_by([PERIOD, "cell", "sex", "age"]).agg(n=people.count())
+
+    return lake.shared("population_cube", periods, build)
+
+
+
+def population_margins(lake, periods: ir.Table) -> dict[str, ir.Table]:
+    """The registered population on each period end counted by (period, attribute, sex, age)
+    for each of practice, LSOA and ethnic group, and by (period, sex, age) as `all`: computed
+    once per build and shared."""
+    cube = _population_cube(lake, periods)
+    out = {"all": lake.shared("population:all", periods, lambda: cube.group_by(
+        [PERIOD, "sex", "age"]).agg(n=cube.n.sum()))}
+    cells = lake.cells_table().drop("sex")
+    joined = cube.join(cells, "cell")
+    for column in ("practice_code", "lsoa_code", "ethnicity_group"):
+        out[column] = lake.shared(f"population:{column}", periods, lambda c=column: joined
+                                  .group_by([PERIOD, c, "sex", "age"]).agg(n=joined.n.sum()))
+    return out
+
+
+def population_counts(lake, periods: ir.Table, numerator: ir.Table,
+                      ages: tuple[int, int] = (0, 200), sex: str | None = None,
+                      exclude: ir.Table | None = None,
+                      keep: Callable[[ir.Table], ir.BooleanValue] | None = None,
+                      expected: tuple[tuple[int, int, float, float], ...] | None = None
+                      ) -> PopulationCounts:
+    """Registered people aged `ages[0]`-`ages[1]` (of `sex`, if given) on each period end,
+    less anyone in `exclude` (patient_id, period_end); the numerator counts `numerator`'s rows
+    (patient_id, period_end and optionally `n`, events per person, else 1 each) for people in
+    that denominator, where `keep(rows)` (rows have `age`) holds."""
+
+    def members(rows: ir.Table) -> ir.Table:
+        t = keep_registered(lake, rows)
+        t = t.filter(t.age >= ages[0], t.age <= ages[1])
+        return t.filter(t.sex == sex) if sex is not None else t
+
+    hits = numerator if "n" in numerator.columns else numerator.mutate(n=ibis.literal(1))
+    hits = members(hits)
+    if keep is not None:
+        hits = hits.filter(keep(hits))
+    adjustments = None
+    if exclude is not None:
+        out = members(exclude.select("patient_id", PERIOD).distinct())
+        adjustments = out.select(*ROW_KEYS, n=ibis.literal(-1, "int64"))
+        hits = hits.anti_join(exclude, ["patient_id", PERIOD])
+    if expected is not None and adjustments is not None:
+        raise ValueError("observed against expected takes no exclusions")
+    return PopulationCounts(periods, ages, sex, hits.select(*ROW_KEYS, n=hits.n.cast("int64")),
+                            adjustments, expected)
+
+
+@dataclass(frozen=True)
+class AgainstBaseline:
+    """Activity in each period compared with a fixed baseline: `current` rows of ROW_KEYS and
+    `n` (activity counted towards each period end), `baseline` rows of ROW_KEYS without the
+    period (activity in the baseline period, the same for every period end)."""
+
+    periods: ir.Table
+    current: ir.Table
+    baseline: ir.Table
+
+
+def expected_rates(name: str) -> tuple[tuple[int, int, float, float], ...]:
+    """Age-sex prevalence bands (age_from, age_to, male, female) from a packaged reference
+    file (`src/icsight/data/reference/<name>.csv`, sources in its SOURCES.md)."""
+    import csv
+
+    from icsight.model.reference import data_path
+
+    with data_path("reference", f"{name}.csv").open() as f:
+        return tuple((int(r["age_from"]), int(r["age_to"]), float(r["male"]),
+                      float(r["female"])) for r in csv.DictReader(f))
+
+
+def register_against_expected(lake, periods: ir.Table, codes: str, resolved: str | None,
+                              ages: tuple[int, int], rates: str) -> PopulationCounts:
+    """People of `ages` on a register (codelist names) against the number the registered
+    population's age and sex predicts from the prevalence bands in reference file `rates`."""
+    register_ = disease_register(lake, periods, codes, resolved)
+    return population_counts(lake, periods, register_.select("patient_id", PERIOD), ages,
+                             expected=expected_rates(rates))
+
+
+def emergency_admissions_per_person(lake, periods: ir.Table,
+                                    condition: Callable[[ir.Table], ir.BooleanValue],
+                                    ages: tuple[int, int] = (0, 200)) -> PopulationCounts:
+    """Emergency admissions (spells) meeting `condition` admitted in the 12 months to each
+    period end, per registered person aged `ages` on the period end."""
+    spells = lake.table("apc_spells")
+    spells = spells.filter(spells.admission_method == "emergency", condition(spells))
+    spells = in_periods(spells.select("patient_id", "admission_date"), "admission_date",
+                        periods, "start_12m")
+    per_person = spells.group_by(["patient_id", PERIOD]).agg(n=spells.count())
+    return population_counts(lake, periods, per_person, ages)
