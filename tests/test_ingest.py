@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from icsight.cli import main
 from icsight.engine import open_lake
 from icsight.governance.pseudonymise import pseudonym
-from icsight.ingest.fhir import parse_fhir
 from icsight.ingest.load import CRASH_ENV, ingest, load_history, quarantine_path
+from icsight.ingest.parsers.fhir import parse_fhir
 from icsight.ingest.records import Rejected, Row
 from icsight.lake import ANALYTICS, table_path, zone_path
 from icsight.model.schema import TABLES

@@ -6,7 +6,7 @@
    limits so an archive bomb is refused before anything is written.
 2. **Idempotent**: each file's SHA-256 is kept in the lake's ledger (`ingest/ledger.json`); a
    file already loaded is skipped and the report says so.
-3. **Parsed** by format (`icsight.ingest.flat` for CSV/Parquet, `icsight.ingest.fhir` for FHIR).
+3. **Parsed** by the parser registered for the file's kind (`icsight.ingest.parsers`).
 4. **Pseudonymised at the door**: an NHS number (modulus-11 checked) becomes the keyed
    HMAC-SHA256 pseudonym; a source without one is linked by its local identifier (system and
    value, pseudonymised the same way in its own namespace) and flagged unverified. NHS
@@ -37,7 +37,7 @@ import signal
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +48,7 @@ from nhs_number import is_valid as nhs_number_valid
 
 from icsight import __version__
 from icsight.governance.pseudonymise import load_key, pseudonym
-from icsight.ingest.flat import parse_flat
+from icsight.ingest.parsers import parse
 from icsight.ingest.records import Identity, Rejected, Row
 from icsight.ingest.validate import check_values, convert, date_problem
 from icsight.lake import (
@@ -72,8 +72,6 @@ QUARANTINE_SCHEMA = pa.schema([
     ("locator", pa.string()), ("table", pa.string()), ("field", pa.string()),
     ("reason", pa.string()), ("payload", pa.string()),
 ])
-FHIR_SUFFIXES = (".json", ".ndjson", ".ndjson.gz")
-FLAT_SUFFIXES = (".csv", ".parquet")
 #: Archive limits: total uncompressed size, expansion ratio, number of members.
 MAX_UNPACKED_BYTES = 2 * 1024**3
 MAX_RATIO = 200
@@ -196,22 +194,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _parse(files: list[Path], table: str | None) -> Iterator[Row | Rejected]:
-    fhir = [f for f in files if f.name.lower().endswith(FHIR_SUFFIXES)]
-    for f in files:
-        if f in fhir:
-            continue
-        if f.name.lower().endswith(FLAT_SUFFIXES):
-            yield from parse_flat(f, table)
-        else:
-            yield Rejected(str(f), "file", "", "not a format icsight reads (CSV, Parquet, "
-                           "FHIR JSON or NDJSON)")
-    if fhir:
-        from icsight.ingest.fhir import parse_fhir
-
-        yield from parse_fhir(fhir)
-
-
 # --- identity --------------------------------------------------------------------------------
 
 def _pseudonym(identity: Identity | None, key: bytes) -> tuple[int, bool] | str:
@@ -280,7 +262,7 @@ def ingest(lake_dir: str | Path, sources: Iterable[str | Path], *, table: str | 
         if not fresh:
             return report
         step("reading")
-        staged = _stage(_parse([f for f, _ in fresh], table), key, today, lake, report)
+        staged = _stage(parse([f for f, _ in fresh], table), key, today, lake, report)
         step("writing")
         _commit(lake, staged, report, ledger, fresh, started)
     return report
