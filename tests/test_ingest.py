@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -18,8 +17,8 @@ from click.testing import CliRunner
 from icsight.cli import main
 from icsight.engine import open_lake
 from icsight.governance.pseudonymise import pseudonym
-from icsight.ingest.fhir import parse_fhir
-from icsight.ingest.load import CRASH_ENV, ingest, load_history, quarantine_path
+from icsight.ingest.load import ingest, load_history, quarantine_path
+from icsight.ingest.parsers.fhir import parse_fhir
 from icsight.ingest.records import Rejected, Row
 from icsight.lake import ANALYTICS, table_path, zone_path
 from icsight.model.schema import TABLES
@@ -175,7 +174,19 @@ def test_new_files_append_and_corrections_replace_by_key(tmp_path):
     assert len(load_history(lake)) == 2
 
 
-def test_a_load_killed_midway_leaves_the_previous_lake(tmp_path):
+@pytest.fixture
+def killed_ingest():
+    """Run `ingest` in a subprocess that SIGKILLs itself after writing `after` table files of
+    the lake's next version (tests/ingest_crash.py); returns the finished process."""
+    def run(lake: Path, sources: list[Path], after: int = 1) -> subprocess.CompletedProcess:
+        helper = Path(__file__).parent / "ingest_crash.py"
+        return subprocess.run([sys.executable, str(helper), str(after), str(lake),
+                               TEST_KEY.hex(), TODAY.isoformat(), *map(str, sources)],
+                              capture_output=True)
+    return run
+
+
+def test_a_load_killed_midway_leaves_the_previous_lake(tmp_path, killed_ingest):
     lake = tmp_path / "lake"
     ingest(lake, [_patients_csv(tmp_path / "patients.csv", ALICE)], key=TEST_KEY, today=TODAY)
     before = _snapshot(lake)
@@ -183,11 +194,7 @@ def test_a_load_killed_midway_leaves_the_previous_lake(tmp_path):
     events.write_text("nhs_number,date,snomed_code,numeric_value\n"
                       "9434765919,2024-01-05,38341003,\n")
     more = _patients_csv(tmp_path / "patients-2.csv", BOB)
-    code = (f"import datetime as dt; from icsight.ingest.load import ingest; "
-            f"ingest({str(lake)!r}, [{str(events)!r}, {str(more)!r}], key={TEST_KEY!r}, "
-            f"today=dt.date(2026, 11, 22))")
-    killed = subprocess.run([sys.executable, "-c", code], env={**os.environ, CRASH_ENV: "1"},
-                            capture_output=True)
+    killed = killed_ingest(lake, [events, more], after=1)
     assert killed.returncode == -9  # SIGKILL after writing the first new table file
     assert _snapshot(lake) == before
     assert open_lake(lake).table("clinical_events").count().execute() == 0

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icsight.engine import open_lake
-from icsight.ingest.fhir import parse_fhir
-from icsight.ingest.flat import parse_flat
 from icsight.ingest.load import IngestError, ingest
+from icsight.ingest.parsers.fhir import parse_fhir
+from icsight.ingest.parsers.flat import parse_flat
 from icsight.ingest.records import Rejected, Row
 from icsight.lake import table_path
 from tests.conftest import TEST_KEY

@@ -1,11 +1,27 @@
 """Ingestion: source files (FHIR R4 Bundles and NDJSON, CSV and Parquet extracts) into the lake.
 
-The flow is parse -> validate -> pseudonymise at the door -> load:
+One load (`icsight.ingest.load.ingest`) passes through these rooms, each with one job:
 
-* a *parser* (`icsight.ingest.fhir`, `icsight.ingest.flat`) reads one source and yields
-  `Row`s (a canonical row, identity not yet pseudonymised) and `Rejected`s (what could not be
-  mapped, with the reason and the original payload);
-* the *loader* (`icsight.ingest.load`) validates rows against the canonical model, turns
-  identities into pseudonyms, keeps identifiable fields in the identifiable zone, writes bad
-  rows to quarantine, and commits the load atomically, idempotently and incrementally.
+    sources  ->  ledger  ->  parsers  ->  stage  ->  commit
+    files,       skip what   Row /        validate,   merge into the lake's next version,
+    folders,     was loaded  Rejected     pseudonym-  write quarantine, ledger, manifest,
+    archives     before                   ise, quar-  swap it in atomically
+                 (SHA-256)                antine
+
+* `sources`: the files to read: folders walked, `.zip`/`.gz` archives unpacked with limits.
+* `ledger`: each loaded file's SHA-256 (so a file is never loaded twice) and every load's
+  reconciliation, kept in the lake.
+* `parsers`: a registry of parsers by kind of file; `parsers.fhir` and `parsers.flat` (CSV,
+  Parquet) turn files into `records.Row`s (canonical rows, identity not yet pseudonymised) and
+  `records.Rejected`s (what could not be mapped, with the reason and the original payload).
+* `stage`: rows checked (`validate`) and pseudonymised at the door; identifiable fields kept
+  for the identifiable zone only; rejections become quarantine entries.
+* `commit`: staged rows merged (appends, corrections by key, duplicates to quarantine) into the
+  lake's next version, built with `icsight.lake` and swapped in whole.
+* `load`: the orchestration above, the `LoadReport` (received = loaded + quarantined per
+  source and table), `IngestError` and `load_history`.
+
+To add a source feed, write one parser module in `parsers/` that registers itself, and add it
+to the import line of `parsers/__init__.py`; nothing else changes (docs/ingestion.md, "Adding
+a source feed").
 """

@@ -1,5 +1,9 @@
-"""What parsers hand to the loader: canonical rows still carrying the source's identity, and
-rejections that say exactly what was wrong and where."""
+"""What the rooms of ingestion hand each other: canonical rows still carrying the source's
+identity, rejections that say exactly what was wrong and where, and the error that stops a
+load before anything is written.
+
+They live here, apart from the loader, so that parsers, sources, staging and commit can all use
+them without importing each other."""
 
 from __future__ import annotations
 
@@ -55,3 +59,7 @@ class Rejected:
     def message(self) -> str:
         where = f"{self.source}, {self.locator}"
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
+
+
+class IngestError(RuntimeError):
+    """A load that cannot go ahead (nothing was changed)."""

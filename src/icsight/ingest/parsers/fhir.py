@@ -27,6 +27,9 @@ Anything else is rejected with the reason (never dropped), so resources in = row
 rejections. References to patients are resolved across all the files of a load (`urn:uuid:`
 full URLs and `Patient/<id>`); a reference to a patient not in the load is linked by the
 reference itself as an unverified local identifier.
+
+Registered as the `fhir` parser (`.json`, `.ndjson`, `.ndjson.gz`): all the FHIR files of a
+load are read in one call, so that references resolve across them.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from icsight.ingest.parsers import Parser, register
 from icsight.ingest.records import Identity, Rejected, Row
 from icsight.ingest.validate import snomed_problem
 
@@ -490,3 +494,11 @@ def _immunization(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
                  if isinstance(p, dict) and p.get("doseNumberPositiveInt")), None)
     yield _row(r, "vaccinations", identity, {"date": day, "vaccine": vaccine,
                                              "snomed_code": code, "dose_number": dose})
+
+
+def _parse_load(paths: Sequence[Path], _table: str | None) -> Iterator[Row | Rejected]:
+    return parse_fhir(paths)  # resources name their own table; --table does not apply
+
+
+# Every FHIR file of a load at once: references to patients resolve across files.
+register(Parser("fhir", (".json", ".ndjson", ".ndjson.gz"), _parse_load, whole_load=True))

@@ -12,6 +12,8 @@ CSV files must be UTF-8 (a byte-order mark is fine); a line that is not UTF-8, o
 the line limit (16 MB by default), is rejected on its own with its line number and byte offset,
 and reading carries on. Row numbers count data rows from 1 (the header is line 1 of the file;
 `line` in a locator is the file's physical line).
+
+Registered as the `flat` parser (`.csv`, `.parquet`): each file is read on its own.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import codecs
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from icsight.ingest.parsers import Parser, register
 from icsight.ingest.records import Identity, Rejected, Row
 from icsight.model.schema import ANALYTICS, TABLES
 
@@ -182,3 +185,12 @@ def _parquet(path: Path, table: str) -> Iterator[Row | Rejected]:
     for i, record in enumerate(data.to_pylist(), start=1):
         payload = repr({k: v for k, v in record.items()})[:2000]
         yield _row(path, table, dict(record), f"row {i}", payload)
+
+
+def _parse_each(paths: Sequence[Path], table: str | None) -> Iterator[Row | Rejected]:
+    for path in paths:
+        yield from parse_flat(path, table)
+
+
+# One canonical table per file, so each file is read on its own, in the order given.
+register(Parser("flat", (".csv", ".parquet"), _parse_each))
