@@ -20,15 +20,14 @@ __all__ = ["serve"]
 @click.option("--dev", is_flag=True, help="Allow cookies over plain HTTP (local use only).")
 def serve(lake_dir: Path, results_dir: Path, audit_log: Path, port: int, dev: bool) -> None:
     """Serve the HTTP API (set ICSIGHT_SESSION_SECRET to 32+ random characters)."""
-    import os
-
     import uvicorn
 
     from icsight.api.http import create_app
     from icsight.api.service import Service
     from icsight.governance.accounts import Accounts
+    from icsight.settings import get as setting
 
-    secret = os.environ.get("ICSIGHT_SESSION_SECRET", "")
+    secret = setting("ICSIGHT_SESSION_SECRET") or ""
     if len(secret) < 32:
         fail("set ICSIGHT_SESSION_SECRET to 32 or more random characters, e.g. "
              "`export ICSIGHT_SESSION_SECRET=$(openssl rand -hex 32)`")
