@@ -3,7 +3,7 @@
 `synth` (generate, `--check`), `indicators` (compute, `list`, `show`), `build`, `ingest`,
 `export`, `users` (`add`, `list`, `disable`), `serve` and `audit` (`verify`). Each command
 imports what it needs when it runs, so `icsight --help` stays fast; `_console` holds the
-shared output and `_options` the shared options.
+shared output and `_options` the shared options; `docs` renders `docs/cli.md`.
 """
 
 from __future__ import annotations
