@@ -59,6 +59,7 @@ bench: install
 
 docs: install
 	$(RUN)/python -m icsight.model.docs > docs/data-model.md
+	$(RUN)/python -m icsight.cli.docs > docs/cli.md
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -59,7 +59,7 @@ def test_indicators_writes_the_tidy_csv(lake_dir, tmp_path):
 def test_whole_counts_stay_whole_beside_expected_counts():
     import pandas as pd
 
-    from icsight.cli import _counts_as_written
+    from icsight.cli.indicators import _counts_as_written
 
     mixed = pd.DataFrame({"numerator": [551, 8384], "denominator": [8019.0, 13400.65]})
     written = _counts_as_written(mixed).to_csv(index=False)

@@ -1,0 +1,99 @@
+"""`icsight synth`: generate a synthetic BLMK population, or (`synth --check DIR`) compare one
+with the published figures it was calibrated to."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from icsight.cli._console import console, out, progress
+
+__all__ = ["synth"]
+
+
+@click.command()
+@click.option("--population", type=int, default=None,
+              help="People registered on the reference date (default: all of BLMK, 1,050,000).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--reference-date", default=None,
+              help="Last day of the generated record, YYYY-MM-DD (default 2026-09-30).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Folder to write the lake to.")
+@click.option("--check", "check_dir", type=click.Path(path_type=Path),
+              help="Instead of generating, compare the lake in this folder with its targets.")
+def synth(population: int | None, seed: int, reference_date: str | None,
+          out_dir: Path | None, check_dir: Path | None) -> None:
+    """Generate a synthetic BLMK population, or check one against published figures."""
+    if check_dir is not None:
+        sys.exit(_check(check_dir))
+    if out_dir is None:
+        raise click.UsageError("give --out DIR to generate, or --check DIR to check a lake")
+    from icsight.synth import DEFAULT_REFERENCE_DATE
+    from icsight.synth.context import BLMK_POPULATION
+
+    population = population or BLMK_POPULATION
+    if population < 1000:
+        raise click.BadParameter("use at least 1,000 people", param_hint="--population")
+    _generate(out_dir, population, seed, reference_date or DEFAULT_REFERENCE_DATE)
+
+
+def _generate(out_dir: Path, population: int, seed: int, reference_date: str) -> None:
+    from icsight.synth import modules
+    from icsight.synth.generate import generate_lake
+
+    started = time.perf_counter()
+    # One step per phase: people, conditions, each module's tables, writing.
+    steps = 2 + len(modules()) + 1
+    with progress() as bar:
+        task = bar.add_task("starting", total=steps)
+        started_steps = []
+
+        def step(label: str) -> None:
+            # called as each phase starts: the previous one is then complete
+            bar.update(task, description=f"generating {label}",
+                       advance=1 if started_steps else 0)
+            started_steps.append(label)
+
+        manifest = generate_lake(out_dir, population, seed, reference_date, progress=step)
+    rows = manifest["rows"]
+    console.print(
+        f"[green]Wrote[/green] {out_dir}: {rows['patients']:,} people "
+        f"({population:,} registered on {manifest['reference_date']}), "
+        f"{sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s"
+    )
+    console.print(f"Check it against published figures: icsight synth --check {out_dir}")
+
+
+def _check(lake_dir: Path) -> int:
+    """Print the calibration table; the exit code: 0 all within tolerance, 1 some not, 2 no
+    lake."""
+    from icsight.engine import LakeError, open_lake
+    from icsight.synth.calibration import check
+
+    try:
+        lake = open_lake(lake_dir)
+    except LakeError as e:
+        console.print(f"[red]{e}[/red]")
+        return 2
+    rows = check(lake)
+    shown = Table(title=f"Calibration of {lake_dir} (reference date {lake.reference_date})")
+    for col in ("target", "generated", "aim", "tolerance", "ok", "source"):
+        # fold rather than truncate: the source is the reference a reader needs in full
+        shown.add_column(col, overflow="fold")
+    for r in rows:
+        t = r.target
+        shown.add_row(t.description, f"{r.measured:.2f}", f"{t.target:g} {t.unit}",
+                      f"±{t.tolerance:g}", "[green]yes[/green]" if r.ok else "[red]NO[/red]",
+                      t.source)
+    out.print(shown)
+    failed = [r.target.id for r in rows if not r.ok]
+    if failed:
+        console.print(f"[red]{len(failed)} of {len(rows)} outside tolerance:[/red] "
+                      + ", ".join(failed))
+        return 1
+    console.print(f"[green]All {len(rows)} figures within tolerance.[/green]")
+    return 0
