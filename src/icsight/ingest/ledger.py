@@ -20,15 +20,16 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from icsight.lake import record_path
+
 #: Where the ledger sits inside a lake. (The lake room, `icsight.lake`, knows table paths only;
 #: this is the one path in a lake that ingestion spells itself.)
-LEDGER = Path("ingest") / "ledger.json"
 CHUNK = 1024 * 1024
 
 
 def ledger_path(lake: str | Path) -> Path:
     """The ledger file of the lake (or lake version being built) at `lake`."""
-    return Path(lake) / LEDGER
+    return record_path(lake, "ingest_ledger")
 
 
 def read_ledger(lake: str | Path) -> dict:

@@ -4,6 +4,7 @@
       manifest.json                 what wrote it, when, from which seed, row counts
       analytics/<table>.parquet     the pseudonymised analytics store (and reference tables)
       identifiable/<table>.parquet  the identifiable zone: NHS numbers, names, addresses
+      ingest/ledger.json            every file loaded, and each load's reconciliation
 
 Every writer (the generator, ingestion) builds the next version beside the lake with a
 `LakeWriter` or `new_version` and swaps it in whole (`swap_in`); every reader finds a table with
@@ -18,6 +19,7 @@ from icsight.lake.layout import (
     LakeError,
     is_lake,
     read_manifest,
+    record_path,
     table_path,
     write_manifest,
     zone_path,
@@ -27,6 +29,6 @@ from icsight.lake.writer import LakeWriter, write_table
 
 __all__ = [
     "ANALYTICS", "IDENTIFIABLE", "MANIFEST", "LakeError", "LakeWriter", "is_lake",
-    "new_version", "previous_path", "read_manifest", "recover", "swap_in", "table_path",
-    "write_manifest", "write_table", "zone_path",
+    "new_version", "previous_path", "read_manifest", "record_path", "recover", "swap_in",
+    "table_path", "write_manifest", "write_table", "zone_path",
 ]

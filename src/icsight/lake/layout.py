@@ -12,9 +12,11 @@ from pathlib import Path
 from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
 
 MANIFEST = "manifest.json"
+#: Files a lake keeps besides its tables, by what they are for.
+RECORDS = {"ingest_ledger": Path("ingest") / "ledger.json"}
 
-__all__ = ["ANALYTICS", "IDENTIFIABLE", "MANIFEST", "LakeError", "is_lake", "read_manifest",
-           "table_path", "write_manifest", "zone_path"]
+__all__ = ["ANALYTICS", "IDENTIFIABLE", "MANIFEST", "RECORDS", "LakeError", "is_lake",
+           "read_manifest", "record_path", "table_path", "write_manifest", "zone_path"]
 
 
 class LakeError(RuntimeError):
@@ -39,6 +41,13 @@ def table_path(lake: str | Path, name: str, zone: str | None = None) -> Path:
             raise LakeError(f"{name!r} is not a canonical table; say which zone it lives in")
         zone = IDENTIFIABLE if spec.zone == IDENTIFIABLE else ANALYTICS
     return zone_path(lake, zone) / f"{name}.parquet"
+
+
+def record_path(lake: str | Path, record: str) -> Path:
+    """A file the lake keeps besides its tables (`ingest_ledger`: the loads so far)."""
+    if record not in RECORDS:
+        raise LakeError(f"unknown lake record {record!r}; one of {', '.join(RECORDS)}")
+    return Path(lake) / RECORDS[record]
 
 
 def is_lake(path: str | Path) -> bool:
