@@ -17,7 +17,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --extra spark --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.installed
@@ -49,6 +49,7 @@ demo: install $(DEMO_KEY)
 
 test: install java
 	$(RUN)/ruff check .
+	$(RUN)/lint-imports
 	$(RUN)/python -m pytest -q
 
 lint: install

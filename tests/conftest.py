@@ -6,8 +6,7 @@ import pytest
 
 from icsight.synth import DEFAULT_REFERENCE_DATE
 from icsight.synth.generate import generate_lake
-
-TEST_KEY = b"icsight-test-key-0123456789abcdef-not-secret"
+from tests.lakes import TEST_KEY
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from icsight.lake import write_manifest, write_table
 from icsight.model.reference import reference_tables
 from icsight.model.schema import TABLES
 
+#: The pseudonymisation key of every generated test lake (not a secret).
+TEST_KEY = b"icsight-test-key-0123456789abcdef-not-secret"
 PRACTICE, LSOA = "E81021", "E01015693"  # a Bedford practice; a Luton LSOA (IMD quintile 4)
 
 

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from icsight.cli import main
-from tests.conftest import TEST_KEY
+from tests.lakes import TEST_KEY
 
 
 def test_synth_writes_a_lake_and_says_what_next(tmp_path, monkeypatch):

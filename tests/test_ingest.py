@@ -23,7 +23,7 @@ from icsight.ingest.records import Rejected, Row
 from icsight.lake import ANALYTICS, table_path, zone_path
 from icsight.model.schema import TABLES
 from icsight.synth.export import write_csv, write_fhir
-from tests.conftest import TEST_KEY
+from tests.lakes import TEST_KEY
 
 SAMPLES = Path(__file__).parent / "fixtures" / "fhir-samples"  # copied from shared/data
 TODAY = dt.date(2026, 11, 22)

@@ -18,7 +18,7 @@ from icsight.ingest.parsers.fhir import parse_fhir
 from icsight.ingest.parsers.flat import parse_flat
 from icsight.ingest.records import Rejected, Row
 from icsight.lake import table_path
-from tests.conftest import TEST_KEY
+from tests.lakes import TEST_KEY
 
 TODAY = dt.date(2026, 11, 22)
 HEADER = "nhs_number,date,snomed_code,numeric_value\n"

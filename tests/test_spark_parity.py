@@ -7,7 +7,7 @@ import pytest
 from icsight.engine import open_lake
 from icsight.indicators.catalogue import catalogue, compute
 from icsight.synth.generate import generate_lake
-from tests.conftest import TEST_KEY
+from tests.lakes import TEST_KEY
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from icsight.model.schema import TABLES, table
 from icsight.synth import build_context
 from icsight.synth.context import NO_DATE
 from icsight.synth.generate import generate_lake
-from tests.conftest import TEST_KEY
+from tests.lakes import TEST_KEY
 
 
 def _read(lake_dir, name):
