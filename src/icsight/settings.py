@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SETTINGS", "Setting", "flag", "get", "path"]
+__all__ = ["SETTINGS", "Setting", "flag", "get", "path", "render"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,11 @@ def _declared(name: str) -> Setting:
 
 
 def get(name: str) -> str | None:
-    """The value of setting `name` from the environment, else its default (None if none).
-    An empty value counts as unset."""
-    return os.environ.get(name) or _declared(name).default
+    """The value of setting `name` from the environment (as set, even if empty: an empty key
+    is an error for its user to report, not a reason to fall back), else its default."""
+    setting = _declared(name)
+    value = os.environ.get(name)
+    return setting.default if value is None else value
 
 
 def path(name: str) -> Path | None:
@@ -67,3 +69,25 @@ def path(name: str) -> Path | None:
 def flag(name: str) -> bool:
     """A yes/no setting: `1`, `true` or `yes` for yes."""
     return (get(name) or "").strip().lower() in ("1", "true", "yes")
+
+
+def render() -> str:
+    """docs/settings.md: every setting, what it is for and its default
+    (`python -m icsight.settings > docs/settings.md`)."""
+    lines = ["# Settings", "",
+             "icsight reads these environment variables, and no others of its own. Each is read "
+             "when it is needed", "(`icsight.settings`), so a service manager or a test can set "
+             "it first. Generated from", "`icsight.settings.SETTINGS`; a test fails when this "
+             "page is stale.", "",
+             "| variable | what it is for | default |", "| --- | --- | --- |"]
+    for s in SETTINGS.values():
+        lines.append(f"| `{s.name}` | {s.help} | {f'`{s.default}`' if s.default else '-'} |")
+    lines += ["", "Other variables icsight reads, which belong to other tools: `JAVA_HOME` "
+              "(the Java runtime Spark uses), `SPARK_LOCAL_IP` (set to 127.0.0.1 for a local "
+              "Spark session if unset), `XDG_CONFIG_HOME` (where the default key file lives), "
+              "and the variable an OIDC configuration names for its client secret."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

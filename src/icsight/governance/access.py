@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from icsight.governance.audit import record
+from icsight.governance.purpose import Purpose
 
 
 class Role(StrEnum):
@@ -47,9 +48,11 @@ MATRIX: dict[str, frozenset[Role]] = {
 SCOPED = {"records.identifiable.list", "records.identifiable.view",
           "records.identifiable.export"}
 IDENTIFIABLE_ACTIONS = SCOPED
-PURPOSE = {"records.identifiable.list": "direct care", "records.identifiable.view":
-           "direct care", "records.identifiable.export": "direct care",
-           "extract.planning": "planning"}
+#: Why each audited action is done: the purpose recorded with it in the audit log.
+PURPOSE = {"records.identifiable.list": Purpose.DIRECT_CARE,
+           "records.identifiable.view": Purpose.DIRECT_CARE,
+           "records.identifiable.export": Purpose.DIRECT_CARE,
+           "extract.planning": Purpose.PLANNING}
 
 
 @dataclass(frozen=True)
@@ -104,4 +107,4 @@ def authorise(principal: Principal, action: str, audit_log: str | Path, resource
         raise AccessDeniedError(reason)
     if action in IDENTIFIABLE_ACTIONS or action == "extract.planning":
         record(audit_log, principal.user, str(principal.role), action, resource,
-               f"purpose: {PURPOSE[action]}")
+               f"purpose: {PURPOSE[action].value}")

@@ -27,6 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from icsight.governance.access import Principal, Role
+from icsight.settings import get as setting
 
 ENV_ACCOUNTS = "ICSIGHT_ACCOUNTS"
 MIN_PASSWORD = 12
@@ -35,8 +36,7 @@ _DUMMY = _hasher.hash("icsight-timing-equaliser")
 
 
 def default_accounts_file() -> Path:
-    return Path(os.environ.get(ENV_ACCOUNTS) or Path.home() / ".config" / "icsight" /
-                "accounts.json")
+    return Path(setting(ENV_ACCOUNTS) or "~/.config/icsight/accounts.json").expanduser()
 
 
 class AccountError(ValueError):

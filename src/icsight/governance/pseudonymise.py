@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from icsight.settings import get as setting
+
 ENV_KEY = "ICSIGHT_PSEUDONYM_KEY"
 ENV_KEY_FILE = "ICSIGHT_PSEUDONYM_KEY_FILE"
 MIN_KEY_CHARS = 32
@@ -45,9 +47,9 @@ def default_key_file() -> Path:
 
 def load_key(create: bool = True) -> bytes:
     """The pseudonymisation key, from the environment, a key file, or a new per-user key file."""
-    text = os.environ.get(ENV_KEY)
-    if text is None and os.environ.get(ENV_KEY_FILE):
-        path = Path(os.environ[ENV_KEY_FILE])
+    text = setting(ENV_KEY)
+    if text is None and setting(ENV_KEY_FILE):
+        path = Path(setting(ENV_KEY_FILE))
         if not path.is_file():
             raise PseudonymKeyError(f"{ENV_KEY_FILE} names {path}, which does not exist")
         text = path.read_text().strip()

@@ -91,8 +91,8 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
                                "window_start", "created", "icsight_version")}
                              | {"lake": str(lake.path)},
             "period_ends": [d.isoformat() for d in ends],
-            "purpose": lake.purpose,
-            "national_data_opt_out_applied": lake.purpose in ("planning", "research"),
+            "purpose": lake.purpose.value,
+            "national_data_opt_out_applied": lake.purpose.opt_out_applies,
             "indicators": [i.id for i in chosen],
             "codelist_versions": _codelist_versions({c for i in chosen for c in i.codelists}),
         }
