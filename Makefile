@@ -61,6 +61,8 @@ bench: install
 docs: install
 	$(RUN)/python -m icsight.model.docs > docs/data-model.md
 	$(RUN)/python -m icsight.cli.docs > docs/cli.md
+	$(RUN)/python -m icsight.settings > docs/settings.md
+	$(RUN)/python -m tests.spec.render
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
