@@ -38,6 +38,7 @@ class RecordService:
     def __init__(self, engines: Engines, audit_log: str | Path) -> None:
         self.engines = engines
         self.audit_log = Path(audit_log)
+        self._pcn_of: dict[str, str | None] | None = None
 
     # --- pseudonymised (analysts) ----------------------------------------------------------
     def patient_record(self, who: Principal, patient_id: int) -> dict:
@@ -64,9 +65,10 @@ class RecordService:
     def identifiable_record(self, who: Principal, patient_id: int) -> dict:
         """Who one patient is, for their own practice's (or PCN's) clinicians."""
         with self.engines.use(Purpose.DIRECT_CARE) as lake:
-            found = _registered(lake).filter(ibis._.patient_id == patient_id).to_pandas()
-        practice, pcn = (None, None) if found.empty else (found.practice_code.iloc[0],
-                                                          found.pcn_code.iloc[0])
+            found = _registered(lake).filter(ibis._.patient_id == patient_id) \
+                .select("practice_code").to_pyarrow().column("practice_code").to_pylist()
+            practice = found[0] if found else None
+            pcn = self._pcns(lake).get(practice)
         grant = authorise_identifiable(who, "records.identifiable.view", self.audit_log,
                                        f"patient {patient_id}", practice, pcn)
         people = read_identifiers(self.engines.lake_dir, [patient_id], grant).to_pandas()
@@ -79,21 +81,26 @@ class RecordService:
 
     def _practice_list(self, who: Principal, action: str, practice_code: str) -> pd.DataFrame:
         with self.engines.use(Purpose.DIRECT_CARE) as lake:
-            practices = lake.raw_table("practices")
-            found = practices.filter(practices.practice_code == practice_code) \
-                .select("pcn_code").to_pandas()
-            if found.empty:  # not found comes before access, as it always has
+            pcns = self._pcns(lake)
+            if practice_code not in pcns:  # not found comes before access, as it always has
                 raise NotFoundError(f"no practice {practice_code!r}")
             grant = authorise_identifiable(who, action, self.audit_log,
                                            f"practice {practice_code}", practice_code,
-                                           found.pcn_code.iloc[0])
+                                           pcns[practice_code])
             registered = _registered(lake).filter(ibis._.practice_code == practice_code)
             ids = registered.select("patient_id").to_pyarrow().column("patient_id")
         return read_identifiers(self.engines.lake_dir, ids.to_pylist(), grant).to_pandas()
 
+    def _pcns(self, lake: Lake) -> dict[str, str | None]:
+        """Each practice's PCN: a small reference table, read once for the engine's life."""
+        if self._pcn_of is None:
+            practices = lake.raw_table("practices").select("practice_code", "pcn_code")
+            self._pcn_of = dict(practices.to_pandas().itertuples(index=False))
+        return self._pcn_of
+
 
 def _registered(lake: Lake) -> ibis.Table:
-    """Patients registered and alive on the lake's reference date, with practice and PCN.
+    """Patients registered and alive on the lake's reference date (patient and practice).
 
     The reference date (from the lake's manifest) rather than today: it is the day the data
     describes, so a lake extracted last month lists who was registered then, not people whose
@@ -101,7 +108,5 @@ def _registered(lake: Lake) -> ibis.Table:
     today."""
     day = ibis.date(lake.reference_date or dt.date.today().isoformat())
     patients = lake.raw_table("patients")
-    patients = patients.filter(registered_and_alive(patients, day)) \
+    return patients.filter(registered_and_alive(patients, day)) \
         .select("patient_id", "practice_code")
-    practices = lake.raw_table("practices").select("practice_code", "pcn_code")
-    return patients.left_join(practices, "practice_code").drop("practice_code_right")
