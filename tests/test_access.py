@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from icsight.api.http import create_app
-from icsight.api.service import Service
+from icsight.api.app import create_app
 from icsight.cli import main
 from icsight.governance.access import AccessDeniedError, Principal, Role
 from icsight.governance.accounts import AccountError, Accounts, OIDCClient, OIDCConfig
 from icsight.governance.audit import verify
 from icsight.lake import table_path
+from icsight.services import Service
 
 PASSWORD = "correct horse battery staple"
 SECRET = "s" * 40

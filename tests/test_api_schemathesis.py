@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from icsight.api.http import create_app
+from icsight.api.app import create_app
 from tests.test_access import PASSWORD, SECRET, setting  # noqa: F401 - shared fixture
 
 

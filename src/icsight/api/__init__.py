@@ -1,2 +1,2 @@
-"""Serving: the Python API (`service`) and the HTTP layer the web app uses (`http`), both
-enforcing the same access policy (`icsight.governance.access`)."""
+"""The HTTP layer the web app uses: `app.create_app` over the services (`icsight.services`),
+with sessions, CSRF and headers in `security` and one router per area in `routers`."""

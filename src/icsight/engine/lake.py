@@ -54,6 +54,25 @@ class Lake:
                                     "patient_id")
         return table
 
+    def raw_table(self, name: str) -> ibis.Table:
+        """The canonical analytics table `name` as stored: no derived columns (no `cell`),
+        nothing cached; the national data opt-out still applied by purpose, by the same rule
+        as `table` (for direct care nobody is left out).
+
+        For serving a few rows (one patient, one practice) from a long-lived lake: `table`
+        would number and cache the whole patients table for indicators' sake."""
+        spec = TABLES.get(name)
+        if spec is None or spec.zone == IDENTIFIABLE:
+            raise LakeError(f"{name!r} is not an analytics table of the canonical model")
+        table = self.con.table(name)
+        if not self.purpose.opt_out_applies or "patient_id" not in table.columns:
+            return table
+        patients = self.con.table("patients")
+        kept = patients.filter(~patients.data_opt_out)  # national data opt-out
+        if name == "patients":
+            return kept
+        return table.semi_join(kept.select("patient_id"), "patient_id")
+
     def _patients_with_cells(self) -> ibis.Table:
         if "patients" not in self._derived:
             patients = self.con.table("patients")

@@ -1,0 +1,55 @@
+"""The HTTP application: JSON endpoints over the services, for the web app.
+
+Access is enforced by the services (`icsight.services`); this layer signs people in
+(`routers.session`), guards sessions (`security`) and turns the services' answers into HTTP:
+401 when signing in would help, 403 when the role or scope forbids it (audited), 404 for what
+does not exist.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from icsight import __version__
+from icsight.api import security
+from icsight.api.routers import ALL
+from icsight.governance.access import AccessDeniedError
+from icsight.governance.accounts import Accounts
+from icsight.services import NotFoundError, Service
+from icsight.settings import get as setting
+
+__all__ = ["app_from_environment", "create_app"]
+
+#: Service errors as HTTP statuses.
+STATUS = {AccessDeniedError: 403, NotFoundError: 404}
+
+
+def create_app(service: Service, accounts: Accounts, secret_key: str,
+               dev: bool = False) -> FastAPI:
+    """The application. `secret_key` signs session cookies: keep it out of the repository."""
+    app = FastAPI(title="icsight API", version=__version__,
+                  description="Population-health indicators and records for BLMK, with "
+                              "role-based access.")
+    security.install(app, secret_key, dev)
+    app.state.services, app.state.accounts = service, accounts
+    for error in STATUS:
+        app.add_exception_handler(error, _as_status)
+    for router in ALL:
+        app.include_router(router)
+    return app
+
+
+async def _as_status(request: Request, error: Exception) -> JSONResponse:
+    status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
+    return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+def app_from_environment() -> FastAPI:  # pragma: no cover - for `uvicorn --factory`
+    """The application for the lake, results and audit log named by `ICSIGHT_*` settings."""
+    lake, results = setting("ICSIGHT_LAKE"), setting("ICSIGHT_RESULTS")
+    secret = setting("ICSIGHT_SESSION_SECRET")
+    if not (lake and results and secret):
+        raise RuntimeError("set ICSIGHT_LAKE, ICSIGHT_RESULTS and ICSIGHT_SESSION_SECRET")
+    service = Service(lake, results, setting("ICSIGHT_AUDIT_LOG"))
+    return create_app(service, Accounts(), secret, dev=setting("ICSIGHT_DEV") == "1")

@@ -1,0 +1,35 @@
+"""Patient records: pseudonymised (analysts) and identifiable (own clinicians; audited)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from icsight.api.deps import Services
+from icsight.api.security import SignedIn
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/patients/{patient_id}")
+def patient(who: SignedIn, services: Services, patient_id: int) -> dict:
+    """One patient's pseudonymised record (analysts)."""
+    return services.records.patient_record(who, patient_id)
+
+
+@router.get("/patients/{patient_id}/identifiable")
+def identifiable(who: SignedIn, services: Services, patient_id: int) -> dict:
+    """Who a patient is, for direct care (their own practice's clinicians; audited)."""
+    return services.records.identifiable_record(who, patient_id)
+
+
+@router.get("/practices/{practice_code}/patients")
+def practice_patients(who: SignedIn, services: Services, practice_code: str) -> list[dict]:
+    """The practice's registered patients with identifiers (its clinicians; audited)."""
+    return services.records.practice_patients(who, practice_code)
+
+
+@router.get("/practices/{practice_code}/export.csv", response_class=PlainTextResponse)
+def export(who: SignedIn, services: Services, practice_code: str) -> str:
+    """Download the practice's patient list (its clinicians; audited as an export)."""
+    return services.records.identifiable_export(who, practice_code)

@@ -1,0 +1,74 @@
+"""Services: icsight's data served to signed-in principals, shared by the HTTP API, web pages
+and the command line. Every function takes the `Principal` and enforces the access policy
+(`icsight.governance.access`) before touching data, and audits as it requires.
+
+| service | function | action | who |
+| --- | --- | --- | --- |
+| aggregates | `catalogue` | catalogue.read | everyone |
+| aggregates | `indicator_values` | aggregates (suppressed below analyst) | everyone |
+| records | `patient_record` | records.pseudonymised | analyst |
+| records | `practice_patients` | records.identifiable.list (own, opt-outs kept) | clinician |
+| records | `identifiable_record` | records.identifiable.view (own practice/PCN) | clinician |
+| records | `identifiable_export` | records.identifiable.export (own practice/PCN) | clinician |
+| planning | `planning_extract` | extract.planning (national data opt-out applied) | analyst |
+| admin | `audit_entries` | audit.read | admin |
+
+`Service` bundles the four over one lake, one results store and one audit log, with the lake
+opened once per purpose (`Engines`) and reused by every call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from icsight.governance.access import AccessDeniedError, Principal
+from icsight.services.admin import AdminService
+from icsight.services.aggregates import AggregateService
+from icsight.services.engines import Engines
+from icsight.services.errors import NotFoundError
+from icsight.services.planning import PLANNING_TABLES, PlanningService
+from icsight.services.records import RecordService
+
+__all__ = ["PLANNING_TABLES", "AccessDeniedError", "AdminService", "AggregateService",
+           "Engines", "NotFoundError", "PlanningService", "RecordService", "Service"]
+
+
+class Service:
+    """icsight's data, served to principals: a lake, a results store and the audit log."""
+
+    def __init__(self, lake_dir: str | Path, results_dir: str | Path,
+                 audit_log: str | Path) -> None:
+        self.lake_dir = Path(lake_dir)
+        self.results_dir = Path(results_dir)
+        self.audit_log = Path(audit_log)
+        self.engines = Engines(self.lake_dir)
+        self.aggregates = AggregateService(self.results_dir, self.audit_log)
+        self.records = RecordService(self.engines, self.audit_log)
+        self.planning = PlanningService(self.engines, self.audit_log)
+        self.admin = AdminService(self.audit_log)
+
+    # The whole policy as one object, for scripts and tests: each method is its service's.
+    def catalogue(self, who: Principal) -> list[dict]:
+        return self.aggregates.catalogue(who)
+
+    def indicator_values(self, who: Principal, indicator_id: str,
+                         breakdown: str | None = None) -> list[dict]:
+        return self.aggregates.indicator_values(who, indicator_id, breakdown)
+
+    def patient_record(self, who: Principal, patient_id: int) -> dict:
+        return self.records.patient_record(who, patient_id)
+
+    def practice_patients(self, who: Principal, practice_code: str) -> list[dict]:
+        return self.records.practice_patients(who, practice_code)
+
+    def identifiable_record(self, who: Principal, patient_id: int) -> dict:
+        return self.records.identifiable_record(who, patient_id)
+
+    def identifiable_export(self, who: Principal, practice_code: str) -> str:
+        return self.records.identifiable_export(who, practice_code)
+
+    def planning_extract(self, who: Principal, table: str = "patients") -> list[dict]:
+        return self.planning.planning_extract(who, table)
+
+    def audit_entries(self, who: Principal, last: int = 100) -> list[dict]:
+        return self.admin.audit_entries(who, last)

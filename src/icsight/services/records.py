@@ -1,0 +1,112 @@
+"""Records: one patient's pseudonymised record (analysts), and identifiable practice lists,
+records and exports for their own clinicians' direct care.
+
+Identifiable reads go through `icsight.governance.identifiable`, which authorises and audits
+each one. Who counts as registered is the project's one rule
+(`icsight.model.registration.registered_and_alive`). Queries read the stored columns with
+`Lake.raw_table`: the indicator-only `cell` numbering of `Lake.table("patients")` would cost
+more than the rows served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import ibis
+import pandas as pd
+
+from icsight.engine.lake import Lake
+from icsight.governance.access import Principal, authorise
+from icsight.governance.identifiable import authorise_identifiable, read_identifiers
+from icsight.governance.purpose import Purpose
+from icsight.model.registration import registered_and_alive
+from icsight.services._json import records
+from icsight.services.engines import Engines
+from icsight.services.errors import NotFoundError
+
+__all__ = ["PATIENT_TABLES", "RecordService"]
+
+#: The patient-level tables of a pseudonymised record, beside the patient's own row.
+PATIENT_TABLES = ("clinical_events", "medications", "vaccinations", "apc_spells",
+                  "ec_attendances", "op_appointments", "rtt_pathways", "screening")
+
+
+class RecordService:
+    """Patient records from one long-lived lake per purpose."""
+
+    def __init__(self, engines: Engines, audit_log: str | Path) -> None:
+        self.engines = engines
+        self.audit_log = Path(audit_log)
+        self._pcn_of: dict[str, str | None] | None = None
+
+    # --- pseudonymised (analysts) ----------------------------------------------------------
+    def patient_record(self, who: Principal, patient_id: int) -> dict:
+        """One patient's pseudonymised rows in every patient-level table."""
+        authorise(who, "records.pseudonymised", self.audit_log, f"patient {patient_id}")
+        # Purpose.ALL, as before: an analyst's look at one pseudonymised record is neither
+        # direct care nor a planning extract, and nobody is left out of it.
+        with self.engines.use(Purpose.ALL) as lake:
+            patients = lake.raw_table("patients")
+            found = patients.filter(patients.patient_id == patient_id).to_pandas()
+            if found.empty:
+                raise NotFoundError(f"no patient {patient_id}")
+            out = {"patient": records(found)[0]}
+            for name in PATIENT_TABLES:
+                t = lake.raw_table(name)
+                out[name] = records(t.filter(t.patient_id == patient_id).to_pandas())
+        return out
+
+    # --- identifiable (clinicians, direct care) --------------------------------------------
+    def practice_patients(self, who: Principal, practice_code: str) -> list[dict]:
+        """Everyone registered with a practice, named, for direct care (opt-outs included)."""
+        return records(self._practice_list(who, "records.identifiable.list", practice_code))
+
+    def identifiable_record(self, who: Principal, patient_id: int) -> dict:
+        """Who one patient is, for their own practice's (or PCN's) clinicians."""
+        with self.engines.use(Purpose.DIRECT_CARE) as lake:
+            found = _registered(lake).filter(ibis._.patient_id == patient_id) \
+                .select("practice_code").to_pyarrow().column("practice_code").to_pylist()
+            practice = found[0] if found else None
+            pcn = self._pcns(lake).get(practice)
+        grant = authorise_identifiable(who, "records.identifiable.view", self.audit_log,
+                                       f"patient {patient_id}", practice, pcn)
+        people = read_identifiers(self.engines.lake_dir, [patient_id], grant).to_pandas()
+        return records(people)[0]
+
+    def identifiable_export(self, who: Principal, practice_code: str) -> str:
+        """CSV of a practice's registered patients with identifiers (audited as an export)."""
+        people = self._practice_list(who, "records.identifiable.export", practice_code)
+        return people.to_csv(index=False)
+
+    def _practice_list(self, who: Principal, action: str, practice_code: str) -> pd.DataFrame:
+        with self.engines.use(Purpose.DIRECT_CARE) as lake:
+            pcns = self._pcns(lake)
+            if practice_code not in pcns:  # not found comes before access, as it always has
+                raise NotFoundError(f"no practice {practice_code!r}")
+            grant = authorise_identifiable(who, action, self.audit_log,
+                                           f"practice {practice_code}", practice_code,
+                                           pcns[practice_code])
+            registered = _registered(lake).filter(ibis._.practice_code == practice_code)
+            ids = registered.select("patient_id").to_pyarrow().column("patient_id")
+        return read_identifiers(self.engines.lake_dir, ids.to_pylist(), grant).to_pandas()
+
+    def _pcns(self, lake: Lake) -> dict[str, str | None]:
+        """Each practice's PCN: a small reference table, read once for the engine's life."""
+        if self._pcn_of is None:
+            practices = lake.raw_table("practices").select("practice_code", "pcn_code")
+            self._pcn_of = dict(practices.to_pandas().itertuples(index=False))
+        return self._pcn_of
+
+
+def _registered(lake: Lake) -> ibis.Table:
+    """Patients registered and alive on the lake's reference date (patient and practice).
+
+    The reference date (from the lake's manifest) rather than today: it is the day the data
+    describes, so a lake extracted last month lists who was registered then, not people whose
+    leaving or death after it the lake cannot know about. A lake without one falls back to
+    today."""
+    day = ibis.date(lake.reference_date or dt.date.today().isoformat())
+    patients = lake.raw_table("patients")
+    return patients.filter(registered_and_alive(patients, day)) \
+        .select("patient_id", "practice_code")
