@@ -58,6 +58,9 @@ def cases(cause: str, edge: str, other: str, chapter: str) -> list[Case]:
 
     c5_people, c5_deaths = _deaths([(1, "2024-04-15", cause, "1960-01-01")])
 
+    left = patient(2, born="1960-01-01", registration_end="2024-06-01",
+                   date_of_death="2024-10-01")
+
     # A value: one living patient in each of the 15 bands 0-4 ... 70-74 (ages 2, 7, ..., 72 on
     # 31 March 2025), and 10 deaths on 1 October 2024: five aged 67 (band 65-69), five aged 72
     # (band 70-74). Band 65-69: 5 deaths / (1 + 5) people; band 70-74: 5 / (1 + 5); every other
@@ -99,6 +102,11 @@ def cases(cause: str, edge: str, other: str, chapter: str) -> list[Case]:
         Case(f"Only underlying causes in {chapter} count: a cause just outside the range "
              "counts in the denominator only",
              c4_people, c4_deaths, Expect(1, 2, no_value=True)),
+        Case("A death counts for the practice the person was registered with when they died: "
+             "someone who left the practice in June 2024 and died in October 2024 is in "
+             "neither its numerator nor its denominator",
+             [alive_aged(1, 50), left], [death(2, "2024-10-01", cause)],
+             Expect(0, 1, no_value=True)),
         Case("Each month of a series looks back 12 months from its own end: a death on 15 "
              "April 2024 counts for 31 March 2025 and drops out for 30 April 2025, when the "
              "dead person leaves the denominator too",

@@ -54,6 +54,10 @@ CASES = [
          "even if the child left it before the period end",
          [child(1, registration_end="2024-12-01"), child(2)], [camhs(1, "2024-06-01")],
          Expect(1, 1, 1000.0)),
+    Case("A referral made before the child registered with the practice does not count for "
+         "it, though the child is in its period-end population",
+         [child(1, registration_start="2024-09-01")], [camhs(1, "2024-06-01")],
+         Expect(0, 1, 0.0)),
     Case("Each month of a series looks back 12 months from its own end: a referral on 15 "
          "April 2024 counts for 31 March 2025, not for 30 April 2025",
          [child(1)], [camhs(1, "2024-04-15")],

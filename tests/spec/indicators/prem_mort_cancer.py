@@ -9,7 +9,7 @@ documented decision)."""
 from tests.spec.indicators._premature import cases
 
 INDICATOR = "PREM_MORT_CANCER"
-SOURCE = ("OHID Public Health Outcomes Framework indicator E05a (now C29b), 'Under 75 "
+SOURCE = ("OHID Public Health Outcomes Framework indicator E05a 'Under 75 "
           "mortality rate from cancer' (ICD-10 C00-C97 underlying cause, ONS death "
           "registrations, ESP2013 directly standardised rate per 100,000, PHE DSR method with "
           "no value under 10 deaths), Fingertips "

@@ -9,7 +9,7 @@ the registered population under 75 on the period end plus those who died under 7
 from tests.spec.indicators._premature import cases
 
 INDICATOR = "PREM_MORT_CVD"
-SOURCE = ("OHID Public Health Outcomes Framework indicator E04a (now C29a), 'Under 75 "
+SOURCE = ("OHID Public Health Outcomes Framework indicator E04a 'Under 75 "
           "mortality rate from cardiovascular disease' (ICD-10 I00-I99 underlying cause, ONS "
           "death registrations, ESP2013 directly standardised rate per 100,000, PHE DSR "
           "method with no value under 10 deaths), Fingertips "

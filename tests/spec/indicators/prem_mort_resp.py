@@ -9,7 +9,7 @@ the registered population under 75 on the period end plus those who died under 7
 from tests.spec.indicators._premature import cases
 
 INDICATOR = "PREM_MORT_RESP"
-SOURCE = ("OHID Public Health Outcomes Framework indicator E07a (now C29c), 'Under 75 "
+SOURCE = ("OHID Public Health Outcomes Framework indicator E07a 'Under 75 "
           "mortality rate from respiratory disease' (ICD-10 J00-J99 underlying cause, ONS "
           "death registrations, ESP2013 directly standardised rate per 100,000, PHE DSR "
           "method with no value under 10 deaths), Fingertips "
