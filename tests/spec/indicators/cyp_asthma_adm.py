@@ -62,6 +62,10 @@ CASES = [
          [child(1, date_of_death="2025-01-15", registration_end="2025-01-15"),
           child(2, registration_end="2024-12-01"), child(3)],
          [asthma(1, "2024-10-01"), asthma(2, "2024-09-01")], Expect(2, 1, 200_000.0)),
+    Case("An admission before the child registered with the practice is not one of its "
+         "admissions: the child was not registered there at the time",
+         [child(1, registration_start="2024-12-01")], [asthma(1, "2024-10-01")],
+         Expect(0, 1, 0.0)),
     Case("Each month counts its own 12 months: an admission on 15 April 2024 counts on "
          "31 March 2025 and not on 30 April 2025",
          [child(1)], [asthma(1, "2024-04-15")],
