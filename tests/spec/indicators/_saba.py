@@ -10,16 +10,14 @@ from tests.spec.harness import Case, Expect
 from tests.spec.rows import event, medication, patient
 
 SOURCE = (
-    "NHS England National Bundle of Care for Children and Young People with Asthma (2021, "
-    "https://www.england.nhs.uk/publication/national-bundle-of-care-for-children-and-young-"
-    "people-with-asthma-phase-one/): a review for children and young people issued {why}; "
-    "Royal College of Physicians, Why asthma still kills: the National Review of Asthma "
-    "Deaths (2014, https://www.rcp.ac.uk/improving-care/resources/why-asthma-still-kills/); "
-    "SABA inhalers as in the OpenPrescribing SABA measure (BNF 0301011R0 salbutamol, "
-    "0301011V0 terbutaline, https://openprescribing.net/measure/saba/); the register is the "
-    "QOF asthma register cluster AST_COD less ASTRES_COD (NHS Digital QOF business rules v49, "
-    "https://digital.nhs.uk/data-and-information/data-collections-and-data-sets/data-"
-    "collections/quality-and-outcomes-framework-qof)"
+    "NHS England National Bundle of Care for Children and Young People with Asthma "
+    "(https://www.england.nhs.uk/childhood-asthma/): a review for children and young people "
+    "issued {why}; Royal College of Physicians, Why asthma still kills: the National Review "
+    "of Asthma Deaths (NRAD, 2014); SABA inhalers as in the OpenPrescribing SABA measure "
+    "(BNF 0301011R0 salbutamol, 0301011V0 terbutaline, https://openprescribing.net/measure/"
+    "saba/); the register is the QOF asthma cluster AST_COD less ASTRES_COD (NHS Digital QOF "
+    "business rules v49, https://digital.nhs.uk/data-and-information/data-collections-and-"
+    "data-sets/data-collections/quality-and-outcomes-framework-qof), as the catalogue states"
 )
 
 AST, ASTRES = "195967001", "162660004"  # Asthma (AST_COD); Asthma resolved (ASTRES_COD)
