@@ -1,0 +1,13 @@
+"""CYP_ASTHMA_SABA12: children and young people with asthma issued 12 or more SABA inhalers.
+
+Of patients aged 5 to 17 on the period end (whole years, month of birth as the 1st) who are
+registered and on the QOF asthma register (AST_COD not resolved by ASTRES_COD), the percentage
+issued 12 or more short-acting beta-agonist relievers (salbutamol or terbutaline, every issue
+counted) in the 12 months to the period end."""
+
+from tests.spec.indicators import _saba
+
+INDICATOR = "CYP_ASTHMA_SABA12"
+SOURCE = _saba.SOURCE.format(
+    why="12 or more a year (the NRAD finding associated with asthma deaths)")
+CASES = _saba.cases(12)
