@@ -56,6 +56,11 @@ CASES = [
          [patient(1, date_of_death="2025-02-01", registration_end="2025-02-01"), patient(2)],
          [acsc(1, "2024-12-01", "J441")],
          Expect(1, 1, 100_000.0)),
+    Case("An admission before the person registered with the practice does not count: it "
+         "belongs to the practice they were registered with then",
+         [patient(1, registration_start="2024-09-01"), patient(2)],
+         [acsc(1, "2024-06-01", "E119"), acsc(1, "2024-10-01", "E119")],
+         Expect(1, 2, 50_000.0)),
     Case("Each month of a series looks back 12 months from its own end: an asthma admission "
          "on 15 April 2024 counts in the 12 months to 31 March 2025, not to 30 April 2025",
          [patient(1), patient(2)], [acsc(1, "2024-04-15", "J450")],
