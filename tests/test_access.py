@@ -104,7 +104,7 @@ def test_a_clinician_asking_for_another_practices_patient_is_denied_and_audited(
                                              "DENIED records.identifiable.export"}
     assert any(str(setting["other"]) in e["resource"] for e in denied)
     viewed = [e for e in log if e["action"] == "records.identifiable.view"]
-    assert viewed and all(e["detail"] == "purpose: direct care" for e in viewed)
+    assert viewed and all(e["detail"] == "purpose: direct_care" for e in viewed)
     assert verify(setting["service"].audit_log).ok
 
 

@@ -22,9 +22,9 @@ def serve(lake_dir: Path, results_dir: Path, audit_log: Path, port: int, dev: bo
     """Serve the HTTP API (set ICSIGHT_SESSION_SECRET to 32+ random characters)."""
     import uvicorn
 
-    from icsight.api.http import create_app
-    from icsight.api.service import Service
+    from icsight.api.app import create_app
     from icsight.governance.accounts import Accounts
+    from icsight.services import Service
     from icsight.settings import get as setting
 
     secret = setting("ICSIGHT_SESSION_SECRET") or ""
