@@ -25,7 +25,8 @@ from icsight.model.schema import TABLES
 from icsight.synth.export import write_csv, write_fhir
 from tests.lakes import TEST_KEY
 
-SAMPLES = Path(__file__).parent / "fixtures" / "fhir-samples"  # copied from shared/data
+# Public FHIR examples (aehrc/pathling Synthea bundles, NHS UK Core); provenance in SOURCES.md there
+SAMPLES = Path(__file__).parent / "fixtures" / "fhir-samples"
 TODAY = dt.date(2026, 11, 22)
 PATIENT_HEADER = ("nhs_number,sex,month_of_birth,ethnicity_group,ethnicity_category,lsoa_code,"
                   "practice_code,registration_start,registration_end,date_of_death,given_name,"

@@ -139,7 +139,7 @@ def test_providers_follow_place(gen):
     assert set(provider[place == "Milton Keynes"]) == {"RD8"}
     assert set(provider[place == "Luton"]) == {"RC9"}
     outside = np.isin(provider[place == "Central Bedfordshire"], ["RWH", "RGT"]).mean()
-    assert 0.25 < outside < 0.42  # "one-in-three" (seed 002)
+    assert 0.25 < outside < 0.42  # "one-in-three" (BLMK Health and Care Strategy, 2023)
 
 
 # --- A&E -------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ class Indicator:
     title: str
     description: str
     programme: str
-    strategy: str  # the strategy statement or workplan item it evidences (seed 001)
+    strategy: str  # the statement or workplan item it evidences (BLMK Health Services
+    # Strategy, 2024)
     numerator: str
     denominator: str
     rows: Callable[..., ir.Table] = field(repr=False, compare=False)

@@ -4,8 +4,9 @@ Proportions: limits around the overall proportion p-bar at 95% (2 sigma) and 99.
 the inverse of the Wilson score interval, drawn over 100 denominators from the axis minimum to
 the axis maximum, as `PHEindicatormethods::calculate_funnel_limits` draws them; and each area's
 significance against the limits for its own denominator (`assign_funnel_significance`).
-Ported from the maths documented in `shared/reference/stats-methods.md` B.9 (PHEindicatormethods
-v2.1.0, `R/Funnels.R`, `R/utils.R`); tests reproduce the package's limit tables.
+Ported from the maths of PHEindicatormethods v2.1.0 (`R/Funnels.R`, `R/utils.R`;
+https://github.com/ukhsa-collaboration/PHEindicatormethods @ 093fd288); tests reproduce the
+package's limit tables.
 
 Ratios (observed / expected, e.g. indirectly standardised ratios): for each observed count O
 on the axis, the expected counts at which O sits exactly on the 95% or 99.8% limit are found by

@@ -7,9 +7,9 @@ its slope (the absolute gap across the whole range), the RII the ratio of the fi
 the two ends. Confidence limits come from simulation: each quantile's value is redrawn from its
 sampling distribution (normal on the natural, log or logit scale) and the line refitted.
 
-Ported from the maths documented in `shared/reference/stats-methods.md` B.7
-(`PHEindicatormethods::phe_sii`, v2.1.0, `R/SII_function.R`); tests reproduce the package's test
-values (point estimates to 1e-9; simulated limits within 5%, as its own tests allow).
+Ported from the maths of `PHEindicatormethods::phe_sii` (v2.1.0, `R/SII_function.R`;
+https://github.com/ukhsa-collaboration/PHEindicatormethods @ 093fd288); tests reproduce the
+package's test values (point estimates to 1e-9; simulated limits within 5%, as its own tests allow).
 """
 
 from __future__ import annotations

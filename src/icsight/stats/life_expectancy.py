@@ -1,8 +1,9 @@
 """Life expectancy from an abridged life table: Chiang's method (Chiang II) with Silcocks et al.
 (2001) variance, as OHID's Fingertips and `PHEindicatormethods::phe_life_expectancy` compute it.
 
-Ported from the maths documented in `shared/reference/stats-methods.md` B.8 (PHEindicatormethods
-v2.1.0, `R/LifeExpectancy.R`); tests reproduce the package's test values to 4 decimal places.
+Ported from the maths of PHEindicatormethods v2.1.0 (`R/LifeExpectancy.R`;
+https://github.com/ukhsa-collaboration/PHEindicatormethods @ 093fd288); tests reproduce the
+package's test values to 4 decimal places.
 
 Input: 20 age bands starting 0, 1, 5, 10, ..., 85, 90 (labels such as "1-4" or "90+" are read
 by their first number), with deaths and populations. A whole group is suppressed (NaN) when any

@@ -1,5 +1,5 @@
 """Means with Student's t confidence limits (`phe_mean`, PHEindicatormethods v2.1.0
-`R/Means.R`; `shared/reference/stats-methods.md` B.4).
+`R/Means.R`, https://github.com/ukhsa-collaboration/PHEindicatormethods).
 
 value = sum(x)/k; limits = value -/+ |t((1-c)/2, k-1)| x sd(x)/sqrt(k), with the sample
 standard deviation. A missing value makes the result missing, as R's sum does.

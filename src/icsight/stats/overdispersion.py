@@ -4,8 +4,8 @@ When areas or practices differ for reasons no one can act on (case mix, coding),
 fall outside ordinary Poisson funnel limits and the funnel stops separating signal from noise.
 Spiegelhalter (2005) widens the limits by a between-unit variance tau^2 estimated from the
 winsorised z-scores. This follows the NHS-R FunnelPlotR package (v0.6.0, `R/od_adjustment.R`,
-`R/calculate_limits.R`, `R/outliers_func.R`), as documented in `shared/reference/stats-methods.md`
-B.9; tests reproduce its published test values.
+`R/calculate_limits.R`, `R/outliers_func.R`; https://github.com/nhs-r-community/FunnelPlotR
+@ 9020d4972873d863e10b8a16555975f0e322adfc); tests reproduce its published test values.
 
 * Unadjusted limits for a standardised ratio with expected count E and target T:
   T x chi2_inv(0.025, 2E) / 2E and T x chi2_inv(0.975, 2(E+1)) / 2E (95%); 0.001/0.999 for

@@ -7,7 +7,8 @@
   upper = chi2_inv(c + (1-c)/2, 2O + 2)/2, with the lower limit 0 when O = 0 (R's `qchisq` at 0
   degrees of freedom is 0; scipy's is NaN, hence the special case).
 
-Source: `shared/reference/stats-methods.md` B.1 (PHEindicatormethods v2.1.0 `R/utils.R`);
+Source: PHEindicatormethods v2.1.0 `R/utils.R`
+(https://github.com/ukhsa-collaboration/PHEindicatormethods @ 093fd288);
 reproduces the package's test data (`phe_byars_wilson.json`).
 """
 

@@ -1,7 +1,8 @@
 """Statistical process control as NHS England's Making Data Count (MDC) teaches it: XmR charts.
 
-A port of the maths of NHSRplotthedots v0.2.2 (`ptd_spc`; MIT), as documented in
-`shared/reference/stats-methods.md` A.1-A.7; tests reproduce the package's test vectors.
+A port of the maths of NHSRplotthedots v0.2.2 (`ptd_spc`; MIT;
+https://github.com/nhs-r-community/NHSRplotthedots @ 050b07d7eacc011767532732f69b8fd7d6a28fd3);
+tests reproduce the package's test vectors.
 
 * **Limits**, per rebase group: the centre line is the mean; moving ranges MR_i = |y_i - y_i-1|;
   with outlier screening (default, Nelson 1982) moving ranges of 3.267 x their mean or more are

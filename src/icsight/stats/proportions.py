@@ -8,9 +8,9 @@ and what CVDPREVENT publishes. For x events out of n,
 
 where z is the standard normal quantile for the confidence level (1.959964 at 95%). Unlike the
 normal ("Wald") interval it stays inside [0, 1] and behaves at 0 and n. Confidence 1 gives
-[0, 1]. Formula as documented in `shared/reference/stats-methods.md` B.2 (PHEindicatormethods
-v2.1.0, R/utils.R and R/Proportions.R); tests reproduce the package's published values
-(`phe_proportion.json`, `phe_byars_wilson.json`).
+[0, 1]. Formula as in PHEindicatormethods v2.1.0 (R/utils.R and R/Proportions.R;
+https://github.com/ukhsa-collaboration/PHEindicatormethods @ 093fd288); tests reproduce the
+package's published values (`phe_proportion.json`, `phe_byars_wilson.json`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Rates: crude, directly standardised (DSR) and indirectly standardised (ratios and rates).
 
 Ported from the maths of PHEindicatormethods v2.1.0 (`R/Rates.R`, `R/DSR.R`, `R/ISRatio.R`,
-`R/ISRate.R`) as documented in `shared/reference/stats-methods.md` B.3, B.5 and B.6; tests
+`R/ISRate.R`; https://github.com/ukhsa-collaboration/PHEindicatormethods
+@ 093fd288d8f8949dbcfbed70049dbbf385b6141d, GPL-3: the maths is ported, not the code); tests
 reproduce the package's own test data.
 
 * **Crude rate** = x/n x multiplier (default per 100,000); limits are exact Poisson below 10

@@ -3,8 +3,9 @@
 What an analyst will find in `community_contacts`, and where the figures come from:
 
 * **Virtual wards** ("hospital at home") opened nationally from April 2022 with a planned
-  capacity of 40-50 "beds" per 100,000 people at about 80% occupancy (clinical-indicators.md
-  1.7 [K]); BLMK's schemes are for frailty and severe respiratory illness (seed 002). Here
+  capacity of 40-50 "beds" per 100,000 people at about 80% occupancy (NHS England
+  virtual ward guidance [K]); BLMK's schemes are for frailty and severe respiratory illness
+  (BLMK Health and Care Strategy, 2023). Here
   capacity ramps up over two years to 45 per 100,000 at 80% occupancy, so on a day in 2025 about
   36 people per 100,000 are on a virtual ward. Patients are mostly 65+, with heart failure, COPD
   or frailty (ill-health, dementia); stays are lognormal with a mean of about a week. A stay
@@ -39,7 +40,7 @@ STREAM = "community"
 SERVICES = ("virtual_ward", "urgent_community_response")
 
 # Virtual wards: national programme from April 2022, 40-50 beds per 100,000 at ~80% occupancy
-# (NHS England virtual ward guidance; clinical-indicators.md 1.7) [K]. Capacity here starts at
+# (NHS England virtual ward guidance) [K]. Capacity here starts at
 # 15% and reaches 45 per 100,000 after two years [E].
 VIRTUAL_WARDS_FROM, VIRTUAL_WARD_RAMP = "2022-04-01", (0.15, 2.0)
 VIRTUAL_WARD_BEDS_PER_100K, OCCUPANCY = 45, 0.80
@@ -66,7 +67,7 @@ UCR_AT_HOME = 4.0  # housebound and care home residents, relative chance of a re
 WINTER_PEAK = 0.10  # community urgent care demand peaks in winter [E]
 
 # Frailty by age: the relative chance of needing either service [E], rising steeply after 65
-# (moderate or severe frailty ~6% at 65-69 to ~40% at 85+, clinical-indicators.md 4.5).
+# (moderate or severe frailty ~6% at 65-69 to ~40% at 85+: a project estimate [E]).
 FRAILTY_AGES, FRAILTY_WEIGHTS = (0, 50, 64, 65, 75, 85, 95), (0.02, 0.04, 0.08, 1, 2, 3.5, 4)
 
 
@@ -173,7 +174,7 @@ _POP = f"(SELECT count(*) FROM ({REGISTERED}))"
 TARGETS = [
     Target("virtual_ward_occupied_per_100k", "Virtual ward patients per 100,000, average over "
            "the last 91 days", 36.0, 7.0, "per 100,000", "NHS England virtual wards: 40-50 "
-           "beds per 100,000 at ~80% occupancy (clinical-indicators.md 1.7) [K]",
+           "beds per 100,000 at ~80% occupancy (virtual ward guidance) [K]",
            f"""SELECT 100000.0 * count(*) / 91 / {_POP}
            FROM community_contacts c,
                 range({{ref}} - INTERVAL 90 DAY, {{ref}} + INTERVAL 1 DAY, INTERVAL 1 DAY) d(t)

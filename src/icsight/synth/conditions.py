@@ -4,8 +4,8 @@ Each person's chance of a condition is its age curve x a deprivation gradient x 
 and a sex ratio x a shared latent ill-health term (which makes conditions cluster, giving
 realistic multimorbidity). One scale factor per condition is then solved so that the recorded
 register prevalence among people registered on the reference date equals the published figure
-(QOF 2023/24-2024/25 England prevalence; `clinical-indicators.md` section 4.1). The gradients
-and ratios are engineering estimates from that note's section 4.2 ([E]): for example diabetes
+(Quality and Outcomes Framework England prevalence: NHS Digital QOF 2023-24, and 2024/25 as
+published on pcnd.info). The gradients and ratios are project estimates ([E]): for example diabetes
 about 1.8x and COPD about 2.8x as common in the most as in the least deprived tenth.
 
 The GP record carries its history: diagnosis codes keep their original dates, even before the
@@ -92,7 +92,7 @@ MODELS: tuple[ConditionModel, ...] = (
         (0.003, 0.007, 0.006, 0.004, 0.002), 1.6, 1.4, {}, 0.2, 30.0, "110359009", "ld_cod"),
 )
 #: Share of the heart failure register with reduced ejection fraction coded (HFLVSD_COD),
-#: ~40-50% (clinical-indicators.md 4.7) [E]; and of diabetes that is type 1 (~8%) [K].
+#: ~40-50% (project estimate) [E]; and of diabetes that is type 1 (~8%) [K].
 HFREF_SHARE, TYPE1_DIABETES_SHARE = 0.45, 0.08
 HFREF_CODE, TYPE1_CODE = "426263006", "46635009"  # CHF due to LVSD (HFLVSD_COD); type 1
 #: Share of resolved hypertension that comes back (a new HYP_COD after the HYPRES_COD) [E].

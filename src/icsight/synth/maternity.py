@@ -12,9 +12,9 @@ One row per booked pregnancy, as the Maternity Services Data Set has it:
   deprived areas and in young women, and rare among Asian women [E].
 * **Birth.** ~7.5% of births are preterm (under 37 weeks), and ~7% of live-born babies weigh
   under 2,500 g (birthweight follows gestation). About 3.7 per 1,000 births are stillbirths,
-  most of them preterm. All are more common in the most deprived areas and for Black and
-  Asian mothers (seed 001: "higher risks of still birth ... in 20% most deprived"; "poorer
-  outcomes for BAME communities").
+  most of them preterm. All are more common in the most deprived areas and for Black and Asian
+  mothers (BLMK Health Services Strategy, 2024: "higher risks of still birth ... in 20% most
+  deprived"; "poorer outcomes for BAME communities").
 
 Pregnancies still in progress on the reference date have no delivery date, gestation,
 birthweight, outcome or smoking at delivery. A pregnancy is only recorded while the woman is

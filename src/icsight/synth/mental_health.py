@@ -12,10 +12,11 @@ a population like BLMK's]:
 | `adult_community` | 18+ | ~15 | SMI, depression, deprivation |
 | `crisis` | 18+ | ~5 | SMI, depression, deprivation, young adults |
 
-CAMHS demand has grown since the pandemic (seed 001: "around 12,000 referrals to CAMHS in
-2021/22 (up 200% since 2018/19)", about 50 per 1,000 under-18s) and children and young people
-are "waiting too long" (seed 001), so CAMHS waits are the longest. Some referrals are never
-seen (declined, did not attend, signposted elsewhere) and are closed after a few weeks.
+CAMHS demand has grown since the pandemic (BLMK Health Services Strategy, 2024: "around 12,000
+referrals to CAMHS in 2021/22 (up 200% since 2018/19)", about 50 per 1,000 under-18s) and
+children and young people are "waiting too long" (the same strategy), so CAMHS waits are the
+longest. Some referrals are never seen (declined, did not attend, signposted elsewhere) and are
+closed after a few weeks.
 Referrals still waiting or in treatment on the reference date have no first contact or no
 discharge yet; a person who moves away or dies is discharged on that day. Rates are per head
 of the registered population (as published), so the rate per person-year in the record is
@@ -76,7 +77,8 @@ ADULT_SERVICES = (
 #: CAMHS: median wait ~10 weeks with a long tail; about a fifth never seen [E].
 CAMHS = Service("camhs", 0.060, 70, 0.9, 180, 0.8, 0.20, deprivation=1.5)
 #: CAMHS referrals per under-18 a year at the window start; the rate rises linearly to
-#: `CAMHS.rate` on the reference date [E, from seed 001's ~12,000 in 2021/22].
+#: `CAMHS.rate` on the reference date [E, from the ~12,000 in 2021/22 in the
+#: BLMK Health Services Strategy, 2024].
 CAMHS_RATE_AT_START = 0.048
 #: CAMHS referral rate by age (relative): few under 5, most in the mid-teens; girls more in
 #: their teens, boys more in childhood [E, MHSDS pattern].
@@ -247,8 +249,9 @@ def _per_1000(service: str, ages: str) -> str:
 TARGETS = [
     Target("camhs_referrals_per_1000", "CAMHS referrals per 1,000 registered under-18s, last "
            "12 months", 59.0, 8.0, "per 1,000",
-           "Seed 001: ~12,000 CAMHS referrals in BLMK in 2021/22, up 200% since 2018/19 "
-           "(~50 per 1,000 under-18s), still rising [E]", _per_1000("camhs", "< 18")),
+           "BLMK Health Services Strategy (2024): ~12,000 CAMHS referrals in BLMK in "
+           "2021/22, up 200% since 2018/19 (~50 per 1,000 under-18s), still rising [E]",
+           _per_1000("camhs", "< 18")),
     Target("talking_therapies_per_1000", "NHS Talking Therapies referrals per 1,000 adults, "
            "last 12 months", 25.0, 4.0, "per 1,000",
            "NHS Talking Therapies: ~1.8 million referrals a year in England, ~25-30 per 1,000 "

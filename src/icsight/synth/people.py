@@ -8,7 +8,8 @@ The population is built from real figures, LSOA by LSOA:
   young and Central Bedfordshire older, as they are.
 * **Deprivation** comes from the LSOA (IMD 2019), so Luton holds most of the CORE20 population.
 * **Ethnicity** follows Census 2021 (5 groups) for the LSOA, split into the 16+1 NHS categories
-  by place (seed 002's White British / Other White shares; engineering estimates elsewhere).
+  by place (White British / Other White shares from the BLMK Health and Care Strategy, 2023;
+  engineering estimates elsewhere).
 * **Practice**: each LSOA looks to up to three practices in its place, so practices differ in
   size, deprivation and ethnicity mix as real lists do.
 * **Five years of comings and goings**: people who died (at age-specific rates with a
@@ -53,7 +54,7 @@ LEAVING_RATE = 0.03
 ETHNICITY_NOT_STATED = 0.06
 
 # Split of each Census 5-group into NHS categories, by place. White British / Other White from
-# seed 002 (BLMK Health and Care Strategy 2023, "Our places"); the rest are engineering
+# the BLMK Health and Care Strategy (January 2023, "Our places"); the rest are engineering
 # estimates [E] informed by Census 2021 local authority profiles (Luton's Asian population is
 # mostly Pakistani and Bangladeshi; Milton Keynes' and Bedford's mostly Indian).
 _SPLIT_BY_PLACE = {

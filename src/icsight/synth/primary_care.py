@@ -4,12 +4,12 @@ What the strategy cares about is built in on purpose:
 
 * **Blood pressure** for people with hypertension: how often it is measured (less often in the
   young and the deprived) and whether it is controlled (worse in deprived areas, in younger
-  people and in Black patients; better in Asian patients: CVDPREVENT annual report and Rison et
-  al. BJGP 2023, as summarised in clinical-indicators.md 4.2-4.3). About 60-65% end up treated
+  people and in Black patients; better in Asian patients: the CVDPREVENT annual report to March
+  2024, as HQIP summarises it, and Rison et al. BJGP 2023). About 60-65% end up treated
   to target, as in England's CVDP007HYP. Adults without hypertension have occasional readings,
   some of them high (undiagnosed hypertension, for case finding).
 * **Inhalers**: asthma patients' SABA issues follow a skewed (gamma-Poisson) distribution so
-  that about 40% get 3+ and about 17% 6+ a year (clinical-indicators.md 4.7), more in deprived
+  that about 40% get 3+ and about 17% 6+ a year (project estimate [E]), more in deprived
   areas: SABA over-reliance.
 * **Heart failure medicines** with low SGLT2i and MRA uptake (~35-45%).
 * **SMI physical health checks**: roughly 60% of people with SMI get all six each year (seed
@@ -54,7 +54,7 @@ SMOKER, EX_SMOKER, NEVER_SMOKED = "77176002", "160617001", "266919005"
 ASTHMA_REVIEW, SPIROMETRY = "270442000", "127783003"
 
 # P(a BP reading in any 12 months) for people with hypertension, by age [E], calibrated so
-# ~85-90% have one (clinical-indicators.md 4.3); lower in the deprived.
+# ~85-90% have one (project estimate); lower in the deprived.
 RECORDED_AGES, RECORDED_P = (18, 40, 60, 80), (0.76, 0.86, 0.93, 0.94)
 # P(controlled) by age [E] (CVDPREVENT: younger people less often treated to target).
 CONTROL_AGES, CONTROL_P = (18, 40, 60, 80), (0.52, 0.64, 0.78, 0.80)
@@ -79,9 +79,10 @@ PRODUCTS = {
     "beclometasone": ("ics_inhaler_dmd", "Beclometasone 100micrograms/dose inhaler", None),
 }
 HF_UPTAKE = {"ramipril": 0.80, "bisoprolol": 0.85, "spironolactone": 0.42,
-             "dapagliflozin": 0.36}  # clinical-indicators.md 4.7 [E]
+             "dapagliflozin": 0.36}  # project estimate [E]
 SGLT2I_SINCE = "2021-06-01"  # NICE TA679 (Feb 2021) dapagliflozin for HFrEF; uptake since [K]
-SMI_ALL_SIX = 0.62  # seed 002: 40% of people with SMI did not get their health check
+# BLMK Health and Care Strategy (2023): 40% of people with SMI did not get their health check
+SMI_ALL_SIX = 0.62
 
 
 def product(name: str) -> tuple[str, str]:
@@ -441,7 +442,7 @@ TARGETS = [
     Target(
         "bp_treated_to_target",
         "Hypertension treated to target (CVDP007HYP-like, clinic thresholds)", 62.0, 3.0, "%",
-        "CVDPREVENT CVDP007HYP England ~60-66% in 2023-25 extracts (clinical-indicators.md 4.3)",
+        "CVDPREVENT CVDP007HYP England ~60-66% in the 2023-25 quarterly extracts [K]",
         _BP_CONTROL_SQL.replace(
             "{select}", f"100.0 * avg(CASE WHEN {_ON_TARGET} THEN 1 ELSE 0 END)"),
     ),
@@ -456,12 +457,12 @@ TARGETS = [
     Target(
         "bp_recorded_12m", "Hypertension register with a BP reading in the last 12 months", 87.0,
         4.0, "%", "Synthetic rule of thumb P(BP recorded in 12m) ~85-90% "
-        "(clinical-indicators.md 4.3) [E]",
+        "(project estimate) [E]",
         _BP_CONTROL_SQL.replace("{select}", "100.0 * avg(CASE WHEN sbp IS NULL THEN 0 ELSE 1 END)"),
     ),
     Target(
         "saba_3plus", "Asthma (unresolved code, treated): share with 3+ SABA issues in 12 months",
-        40.0, 6.0, "%", "clinical-indicators.md 4.7: ~35-45% get 3+ SABA a year [E]",
+        40.0, 6.0, "%", "Project estimate: ~35-45% get 3+ SABA a year [E]",
         f"""
         WITH reg AS ({REGISTERED}),
         saba AS (SELECT patient_id, count(*) n FROM medications
@@ -475,7 +476,7 @@ TARGETS = [
     ),
     Target(
         "hf_sglt2i", "Heart failure register issued an SGLT2i in the last 6 months", 36.0, 6.0, "%",
-        "clinical-indicators.md 4.7: SGLT2i ~35-50% of HFrEF, rising since 2022 [E]",
+        "Project estimate: SGLT2i ~35-50% of HFrEF, rising since 2022 [E]",
         f"""
         WITH reg AS ({REGISTERED}),
         hf AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '84114007'),
@@ -487,7 +488,8 @@ TARGETS = [
     ),
     Target(
         "smi_all_six_checks", "SMI register with all six physical health checks in 12 months",
-        60.0, 6.0, "%", "Seed 002: '40% did not receive their health check'; national target 60%",
+        60.0, 6.0, "%", "BLMK Health and Care Strategy (2023): '40% did not receive their health "
+        "check'; national target 60%",
         f"""
         WITH reg AS ({REGISTERED}),
         smi AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '58214004'),

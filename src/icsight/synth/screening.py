@@ -1,15 +1,17 @@
 """Cancer screening: bowel, breast and cervical invitations, adequate tests and results.
 
-Each programme invites everyone eligible on its national cycle, from a personal starting
-point; at each invitation a person takes part or not according to a personal propensity that
-is lower in more deprived areas, in some ethnic groups, and for people with a learning
-disability or severe mental illness (seed 002: "cancer screening coverage varies and is lower
-in some population groups"; "people with a learning disability or autism are less likely to
-attend screening"). A few people are ceased for clinical reasons (no bowel, breasts or cervix)
-and are invited no more.
+Each programme invites everyone eligible on its national cycle, from a personal starting point;
+at each invitation a person takes part or not according to a personal propensity that is lower
+in more deprived areas, in some ethnic groups, and for people with a learning disability or
+severe mental illness (BLMK Health and Care Strategy, 2023: "cancer screening coverage varies
+and is lower in some population groups"; "people with a learning disability or autism are less
+likely to attend screening"). A few people are ceased for clinical reasons (no bowel, breasts or
+cervix) and are invited no more.
 
 Coverage is measured as the national KPIs define it, on the reference date
-(clinical-indicators.md 1.4):
+(OHID Fingertips KPI definitions; England values from PQ 47308 (bowel), NHS England, Feb 2025
+(breast) and NHS Digital, Cervical Screening Programme England 2023-24 (cervical); BLMK aims
+are project estimates [E]):
 
 | programme | invited | cycle | coverage KPI | England | BLMK aim |
 | --- | --- | --- | --- | --- | --- |
@@ -17,8 +19,9 @@ Coverage is measured as the national KPIs define it, on the reference date
 | breast | women 50-70 | 3 years | women 53-70 screened in 36 months | ~70% | 70% |
 | cervical | women 24.5-64 | 3 years, 5 from 50 | 25-49 in 3.5 years, 50-64 in 5.5 | 68.8% | ~64% |
 
-BLMK sits below England except for breast (seed 001: "with the exception of breast cancer,
-uptake of cancer screening has been below the England average over the last 10 years").
+BLMK sits below England except for breast (BLMK Health Services Strategy, 2024: "with the
+exception of breast cancer, uptake of cancer screening has been below the England average over
+the last 10 years").
 
 How the figures are reached: the record only holds events while a person is registered with a
 BLMK practice and within the five-year window. People who register while eligible are invited
@@ -60,8 +63,8 @@ RESULTS = ("normal", "abnormal", "hpv_negative", "hpv_positive")
 #: Spread of personal propensity to take part, on the log-odds scale: the same people tend to
 #: attend, or not, round after round [E].
 PERSONAL_SPREAD = 1.5
-#: Take-up is lower for people with a learning disability (seed 002) and with SMI, in
-#: log-odds [E].
+#: Take-up is lower for people with a learning disability (BLMK Health and Care Strategy, 2023)
+#: and with SMI, in log-odds [E].
 CONDITION_EFFECT = {"learning_disability": -1.0, "smi": -0.6}
 #: Days from invitation to an adequate test: (median, log-normal spread) [E]. Bowel kits are
 #: returned in a few weeks; breast appointments come with the invitation; cervical samples are
@@ -111,7 +114,8 @@ PROGRAMMES = (
               "normal", "abnormal", 0.02, 0.005, 0.9,
               {"Asian": -0.6, "Black": -0.6, "Mixed": -0.3, "Other": -0.5, "Not stated": -0.3}),
     # Breast: England ~70% coverage 2023/24 (NHS England, Feb 2025); BLMK about the same, the
-    # one programme not below England (seed 001). ~4% recalled for assessment [K].
+    # one programme not below England (BLMK Health Services Strategy, 2024). ~4% recalled for
+    # assessment [K].
     Programme("breast", True, 50.0, 3.0, 71.0, 3.0, 3.0, (Band(53, 70, 36, 0.70),),
               "normal", "abnormal", 0.04, 0.003, 0.6,
               {"Asian": -0.4, "Black": -0.3, "Mixed": -0.2, "Other": -0.4, "Not stated": -0.3}),
@@ -361,16 +365,18 @@ _BOWEL, _BREAST, _CERVICAL = PROGRAMMES
 TARGETS = [
     Target("bowel_coverage", "Bowel screening coverage: people 60-74 with an adequate FIT in "
            "the last 30 months", 68.0, 3.0, "%",
-           "England 71.8% (PQ 47308; Fingertips KPI definition); BLMK below England (seed 001) "
-           "[E: 68%]", _coverage_sql("bowel", False, _BOWEL.bands)),
+           "England 71.8% (PQ 47308; Fingertips KPI definition); BLMK below "
+           "England (BLMK Health Services Strategy, 2024) [E: 68%]",
+           _coverage_sql("bowel", False, _BOWEL.bands)),
     Target("breast_coverage", "Breast screening coverage: women 53-70 screened in the last "
            "36 months", 70.0, 3.0, "%",
            "England ~70% in 2023/24 (NHS England, Feb 2025); BLMK about the same, the exception "
-           "in seed 001", _coverage_sql("breast", True, _BREAST.bands)),
+           "in the BLMK Health Services Strategy (2024)",
+           _coverage_sql("breast", True, _BREAST.bands)),
     Target("cervical_coverage", "Cervical screening coverage, 25-64: 25-49 in 3.5 years, "
            "50-64 in 5.5 years", 64.0, 3.0, "%",
            "NHS Digital Cervical Screening Programme 2023-24: England 68.8% (25-64); BLMK 3-8 "
-           "points lower (clinical-indicators.md 4.4) [E]",
+           "points lower (project estimate) [E]",
            _coverage_sql("cervical", True, _CERVICAL.bands)),
     Target("cervical_coverage_25_49", "Cervical screening coverage, women 25-49 screened in "
            "3.5 years", 61.0, 3.0, "%",

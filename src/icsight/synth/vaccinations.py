@@ -1,10 +1,10 @@
 """Vaccinations: HPV in school Year 8, seasonal influenza, and pneumococcal (PPV23) at 65.
 
-* **HPV**: offered in school Year 8 (age 12-13) to girls and boys. UKHSA reports England
-  Year 8 coverage in 2024/25 of 71.7% (girls) and 67.0% (boys) by 31 August, rising with
-  catch-up to 75.3% / 70.5% in Year 9 (clinical-indicators.md 1.4 [S]). BLMK is "significantly
-  lower than England" in every place (seed 001), and uptake is lower in deprived areas. The
-  course was two doses until 31 August 2023 (the second in Year 9) and one dose since.
+* **HPV**: offered in school Year 8 (age 12-13) to girls and boys. UKHSA reports England Year 8
+  coverage in 2024/25 of 71.7% (girls) and 67.0% (boys) by 31 August, rising with catch-up to
+  75.3% / 70.5% in Year 9 (UKHSA, 29 Jan 2026 [S]). BLMK is "significantly lower than England"
+  in every place (BLMK Health Services Strategy, 2024), and uptake is lower in deprived areas.
+  The course was two doses until 31 August 2023 (the second in Year 9) and one dose since.
 * **Influenza**: each autumn (September, October from 2024/25, to January) for people aged 65
   or over on 31 March and for adults under 65 in a clinical risk group. The same people tend
   to come back year after year.
@@ -47,7 +47,8 @@ VACCINES = ("hpv", "influenza", "pneumococcal")
 CODES = ("428570002", "822851000000102", "12866006")
 
 #: HPV Year 8 coverage by 31 August, by sex (0 female, 1 male): England 2024/25 71.7% / 67.0%
-#: (UKHSA, 29 Jan 2026 [S]); BLMK about 4 points lower (seed 001: "significantly lower") [E].
+#: (UKHSA, 29 Jan 2026 [S]); BLMK about 4 points lower (BLMK Health Services Strategy, 2024:
+#: "significantly lower") [E].
 HPV_YEAR8 = (0.68, 0.63)
 #: Share of those unvaccinated after Year 8 who catch up in Year 9 and in Year 10: England
 #: Year 9 is ~3.6 points above Year 8, Year 10 a little more (UKHSA 2024/25 [S]) [E].
@@ -349,11 +350,11 @@ _PNEUMO_SQL = f"""
 TARGETS = [
     Target("hpv_year8_girls", "HPV: girls in the latest Year 8 cohort vaccinated by 31 August",
            68.0, 4.0, "%", "UKHSA 2024/25 England Year 8 girls 71.7% (29 Jan 2026); BLMK "
-           "significantly lower (seed 001) [E]",
+           "significantly lower (BLMK Health Services Strategy, 2024) [E]",
            _hpv_year8_sql("female")),
     Target("hpv_year8_boys", "HPV: boys in the latest Year 8 cohort vaccinated by 31 August",
            63.0, 4.0, "%", "UKHSA 2024/25 England Year 8 boys 67.0% (29 Jan 2026); BLMK "
-           "significantly lower (seed 001) [E]",
+           "significantly lower (BLMK Health Services Strategy, 2024) [E]",
            _hpv_year8_sql("male")),
     Target("flu_65_plus", "Influenza: people 65+ (on 31 March) vaccinated in the latest "
            "complete season", 75.0, 4.0, "%",

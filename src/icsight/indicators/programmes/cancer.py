@@ -1,8 +1,10 @@
 """Cancer programme: screening coverage as the national KPIs define it.
 
 Coverage is a point-in-time measure on the period end: of the eligible population, the share
-with an adequate screen within the look-back (NHS England screening KPIs; clinical-indicators.md
-1.4). People whose screening was ceased for clinical reasons leave the denominator.
+with an adequate screen within the look-back (NHS England screening KPIs, as OHID Fingertips
+defines coverage; breast standards per Nuffield Trust QualityWatch; cervical per NHS Digital,
+Cervical Screening Programme, England 2023-24). People whose screening was ceased for clinical
+reasons leave the denominator.
 """
 
 from __future__ import annotations

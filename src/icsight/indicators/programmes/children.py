@@ -1,8 +1,8 @@
 """Children, families and maternity: smoking at delivery, childhood asthma.
 
-Strategy (seed 001, children and families workplan with the LMNS): maternity (smoking at
-delivery, Saving Babies' Lives); childhood asthma (SABA over-reliance, inequalities by
-deprivation; CORE20PLUS5 children and young people).
+Strategy (BLMK Health Services Strategy, 2024, children and families workplan with the LMNS):
+maternity (smoking at delivery, Saving Babies' Lives); childhood asthma (SABA over-reliance,
+inequalities by deprivation; CORE20PLUS5 children and young people).
 """
 
 from __future__ import annotations

@@ -8,9 +8,12 @@ computed once per build. The rules of the cohort follow.
 on the hypertension register, the percentage whose most recent blood pressure in the preceding
 12 months is at or below the age-appropriate threshold.
 
-Source: CVDPREVENT indicator metadata (NHS Benchmarking Network / NHS England), as reproduced in
-`shared/reference/clinical-indicators.md` section 1.1, with the NHS England CVDP processing rules
-for readings. How each rule is applied here:
+Source: CVDPREVENT indicator metadata (NHS Benchmarking Network / NHS England) as the public
+CVDPREVENT API returns it (https://api.cvdprevent.nhs.uk, `indicator/{id}/details`), reproduced
+in craig-parylo/cvdprevent `articles/ex_1_regional.md` (commit d35ca561) and
+The-Strategy-Unit/1199_core20plus5 `README.md` (commit 3cd1f817) [S], with the NHS England CVDP
+processing rules for readings ("CVDP Hypertension" pipeline documentation) [S]. How each rule is
+applied here:
 
 * **Population on the as-of date**: registered with a practice (registration started on or
   before it and had not ended) and alive; aged 18 or over, with age in whole years on the

@@ -1,7 +1,8 @@
 """Long-term conditions programme: hypertension (CVDPREVENT) and heart failure medicines.
 
-Strategy (seed 001, long-term conditions workplan): hypertension treated to target above 80%
-by the end of 2025, narrowing the deprivation gradient; heart failure SGLT2i/MRA optimisation.
+Strategy (BLMK Health Services Strategy, 2024, long-term conditions workplan): hypertension
+treated to target above 80% by the end of 2025, narrowing the deprivation gradient; heart
+failure SGLT2i/MRA optimisation.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Mental health, learning disability and autism: physical health of people with SMI.
 
-Strategy (seed 001, MHLDA workplan): physical health of people with SMI, learning disability
-and autism; seed 002: "40% did not receive their health check".
+Strategy (BLMK Health Services Strategy, 2024, MHLDA workplan): physical health of people with
+SMI, learning disability and autism; BLMK Health and Care Strategy, January 2023: "40% did not
+receive their health check".
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ INDICATORS.append(Indicator(
     id="CAMHS_REF_RATE", title="CAMHS referrals per 1,000 children and young people",
     description="Referrals to children and young people's mental health services in 12 months "
                 "per 1,000 registered under-18s.",
-    programme="mhlda", strategy="MHLDA workplan; seed 002: emotional wellbeing for young "
-                                "people, referrals rising since the pandemic",
+    programme="mhlda", strategy="MHLDA workplan; BLMK Health and Care Strategy "
+                                "(2023): emotional wellbeing for young people, "
+                                "referrals rising since the pandemic",
     numerator="CAMHS referrals received in the 12 months to the period end",
     denominator="people under 18 registered on the period end", rows=_camhs, method="rate",
     multiplier=1000, unit="per 1,000", polarity="no polarity",

@@ -1,8 +1,8 @@
 """Fragile services and planned care: the referral-to-treatment waiting list.
 
-Strategy (seed 001): "In the summer of 2024, over 150,000 people were on waiting lists ... 45%
-... over 18 weeks, with 10,000 people waiting for over a year"; statement 5, protect access to
-planned care.
+Strategy (BLMK Health Services Strategy, 2024): "In the summer of 2024, over 150,000 people were
+on waiting lists ... 45% ... over 18 weeks, with 10,000 people waiting for over a year";
+statement 5, protect access to planned care.
 """
 
 from __future__ import annotations

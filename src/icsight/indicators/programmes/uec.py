@@ -1,7 +1,7 @@
 """Urgent and emergency care: A&E four-hour performance and emergency admissions.
 
-Strategy (seed 001, UEC workplan): avoid unnecessary overnight admissions; national A&E
-standard (78% within 4 hours by March 2025/26).
+Strategy (BLMK Health Services Strategy, 2024, UEC workplan): avoid unnecessary overnight
+admissions; national A&E standard (78% within 4 hours by March 2025/26).
 """
 
 from __future__ import annotations

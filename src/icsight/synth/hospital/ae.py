@@ -33,11 +33,11 @@ SECONDS_PER_DAY = 86_400
 # --- rates -----------------------------------------------------------------------------------
 # Age bands are given by their lower age. A&E attendances per 1,000 per year, all department
 # types: infants 720 [S: HES birth-cohort study, BMC Health Serv Res 2022]; other ages [E]
-# (clinical-indicators.md 4.6).
+# (project estimates).
 EC_AGE_BANDS = (0, 1, 5, 15, 25, 65, 75, 85)
 EC_RATES_PER_1000 = (720, 450, 250, 420, 320, 360, 600, 1000)
 # The band rates are England-shaped; BLMK is younger, so they are scaled to give the all-ages
-# ~430 per 1,000 of clinical-indicators.md 4.6 [E].
+# ~430 per 1,000 (project estimate) [E].
 EC_RATE_SCALE = 1.21
 WINTER_PEAK_ATTENDANCES = 0.04  # A&E is busy all year; minor injuries peak in summer [E]
 

@@ -3,8 +3,8 @@
 * **Who goes where.** Bedfordshire Hospitals (RC9: Bedford and Luton & Dunstable) serves Luton,
   Bedford Borough and most of Central Bedfordshire; Milton Keynes University Hospital (RD8)
   serves Milton Keynes. One in three Central Bedfordshire residents travels to a hospital
-  outside BLMK (seed 002), here East and North Hertfordshire (RWH) or Cambridge (RGT). Each
-  person uses one trust for all their care.
+  outside BLMK (BLMK Health and Care Strategy, 2023), here East and North Hertfordshire (RWH) or
+  Cambridge (RGT). Each person uses one trust for all their care.
 * **Who is at risk.** Each person's relative risk of an emergency admission, raised by
   long-term conditions, deprivation and ill-health, averages 1 within age groups so the age
   rates hold; A&E, outpatients and referrals use it too, more weakly.
@@ -27,7 +27,8 @@ MAX_AGE = 110
 
 # --- providers -------------------------------------------------------------------------------
 PROVIDERS = ("RC9", "RD8", "RWH", "RGT")
-# Central Bedfordshire residents using hospitals outside BLMK: "one-in-three" (seed 002) [S],
+# Central Bedfordshire residents using hospitals outside BLMK: "one-in-three"
+# (BLMK Health and Care Strategy, 2023) [S],
 # split between Lister (RWH) and Cambridge (RGT) [E].
 CENTRAL_BEDS_OUTSIDE = {"RWH": 0.22, "RGT": 0.11}
 

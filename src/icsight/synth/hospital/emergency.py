@@ -1,6 +1,7 @@
 """Emergency admissions (`apc_spells`, method `emergency`).
 
-Emergency admissions follow age-specific rates (clinical-indicators.md 4.6), raised by
+Emergency admissions follow age-specific rates (infants: a HES birth-cohort study, BMC Health Serv
+Res 2022; other ages a project estimate [E]), raised by
 long-term conditions, deprivation and ill-health and peaking in winter. People who die have
 extra admissions in their final year, and about 44% die in hospital: their last spell ends on
 the day of death with destination `died`. Diagnoses are ICD-10 codes by age and condition,
@@ -28,8 +29,8 @@ from icsight.synth.hospital.common import (
 
 # --- rates -----------------------------------------------------------------------------------
 # Age bands are given by their lower age. Emergency admissions per 1,000 per year: infants 338
-# [S: HES birth-cohort study, BMC Health Serv Res 2022]; other ages [E] (clinical-indicators.md
-# 4.6), scaled to give the all-ages ~110 per 1,000 for BLMK's age structure [E].
+# [S: HES birth-cohort study, BMC Health Serv Res 2022]; other ages [E] project
+# estimates, scaled to give the all-ages ~110 per 1,000 for BLMK's age structure [E].
 EA_AGE_BANDS = (0, 1, 5, 15, 45, 65, 75, 85)
 EA_RATES_PER_1000 = (338, 120, 35, 60, 85, 160, 290, 520)
 EA_RATE_SCALE = 1.13

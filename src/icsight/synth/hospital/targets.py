@@ -17,13 +17,14 @@ _AGE = "date_diff('year', month_of_birth, {ref})"
 
 TARGETS = [
     Target("ae_attendances_per_1000", "A&E attendances (all types) per 1,000, last 12 months",
-           430, 40, "per 1,000", "clinical-indicators.md 4.6: ~430 per 1,000 a year, all "
+           430, 40, "per 1,000", "Project estimate: ~430 per 1,000 a year, all "
            "department types [E]",
            f"SELECT 1000.0 * count(*) / {_POP} FROM ec_attendances "
            f"WHERE arrival >= {_LAST_12M} + INTERVAL 1 DAY AND arrival < {{ref}} + INTERVAL 1 DAY"),
     Target("ae_4_hours", "A&E: % left within 4 hours of arrival, last 12 months", 75.0, 2.5,
            "%", "NHS England A&E 4-hour performance ~73-76% in 2024/25, all types [K]; "
-           "target 78% by March 2026 [S] (clinical-indicators.md 1.7)",
+           "target 78% by March 2026 [S] (NHS England 2025/26 planning guidance, as "
+           "reported by the Nuffield Trust and HSJ)",
            "SELECT 100.0 * avg(CASE WHEN departure - arrival <= INTERVAL 4 HOUR THEN 1 ELSE 0 "
            f"END) FROM ec_attendances WHERE arrival >= {_LAST_12M}"),
     Target("ae_12_hours_type1", "Type 1 A&E: % over 12 hours from arrival, last 12 months",
@@ -41,11 +42,11 @@ TARGETS = [
            "SELECT 100.0 * avg(CASE WHEN disposal = 'admitted' THEN 1 ELSE 0 END) "
            "FROM ec_attendances WHERE department_type = '01'"),
     Target("emergency_admissions_per_1000", "Emergency admissions per 1,000, last 12 months",
-           110, 12, "per 1,000", "clinical-indicators.md 4.6: ~110-115 per 1,000 a year [E]",
+           110, 12, "per 1,000", "Project estimate: ~110-115 per 1,000 a year [E]",
            f"SELECT 1000.0 * count(*) / {_POP} {_EMERGENCY_12M}"),
     Target("emergency_admissions_85plus_per_1000", "Emergency admissions per 1,000 aged 85+, "
            "last 12 months", round(520 * EA_RATE_SCALE), 90, "per 1,000",
-           f"clinical-indicators.md 4.6: ~520 per 1,000 at 85+ [E], x{EA_RATE_SCALE} as for all "
+           f"Project estimate: ~520 per 1,000 at 85+ [E], x{EA_RATE_SCALE} as for all "
            "ages",
            f"SELECT 1000.0 * count(*) / (SELECT count(*) FROM ({REGISTERED}) WHERE {_AGE} >= 85)"
            f" FROM apc_spells s JOIN patients USING (patient_id) WHERE s.admission_method = "
@@ -59,7 +60,8 @@ TARGETS = [
            "WHERE admission_method = 'emergency'"),
     Target("chronic_acsc_share", "Emergency admissions for chronic ambulatory-care-sensitive "
            "conditions, %", 17.0, 4.0, "%", "~15-20% of emergency admissions are for ACSCs "
-           "(clinical-indicators.md 4.6) [K]; codes as NHS OF 2.3.i",
+           "[K] (recalled; no published table cited, so in effect a project estimate); "
+           "codes as NHS Outcomes Framework 2.3.i",
            f"SELECT 100.0 * avg(CASE WHEN {_ACSC} THEN 1 ELSE 0 END) FROM apc_spells "
            "WHERE admission_method = 'emergency'"),
     Target("asthma_admissions_under_19", "Emergency admissions for asthma under 19 per 100,000 "
@@ -100,15 +102,17 @@ TARGETS = [
            "SELECT 100.0 * avg(CASE WHEN attended = 'dna' THEN 1 ELSE 0 END) "
            "FROM op_appointments"),
     Target("rtt_waiting_per_100k", "RTT waiting list per 100,000 registered", 14286, 1200,
-           "per 100,000", "Seed 001: over 150,000 waiting in BLMK in summer 2024, for ~1.05m "
-           "people [S]",
+           "per 100,000", "BLMK Health Services Strategy (2024): over 150,000 waiting in "
+           "BLMK in summer 2024, for ~1.05m people [S]",
            f"SELECT 100000.0 * count(*) / {_POP} FROM rtt_pathways WHERE status = 'waiting'"),
     Target("rtt_over_18_weeks", "RTT waiting list: % waiting over 18 weeks", 45.0, 3.0, "%",
-           "Seed 001: 45% waiting over 18 weeks (summer 2024) [S]",
+           "BLMK Health Services Strategy (2024): 45% waiting over 18 weeks (summer "
+           "2024) [S]",
            "SELECT 100.0 * avg(CASE WHEN {ref} - clock_start > 126 THEN 1 ELSE 0 END) "
            "FROM rtt_pathways WHERE status = 'waiting'"),
     Target("rtt_over_52_weeks", "RTT waiting list: % waiting over 52 weeks", 6.7, 1.5, "%",
-           "Seed 001: 10,000 of 150,000 waiting over a year [S]",
+           "BLMK Health Services Strategy (2024): 10,000 of 150,000 waiting over a "
+           "year [S]",
            "SELECT 100.0 * avg(CASE WHEN {ref} - clock_start > 364 THEN 1 ELSE 0 END) "
            "FROM rtt_pathways WHERE status = 'waiting'"),
     Target("rtt_admitted_share", "RTT clock stops by admission, last 12 months, %", 25.0, 4.0,

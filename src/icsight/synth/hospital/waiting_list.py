@@ -5,8 +5,9 @@ before the window; each pathway lasts a time drawn from
 S(w) = p exp(-w/a) + (1 - p) exp(-(w/lambda)^k) weeks: quick pathways (discharged at first
 appointment) and pathways that need treatment. The list open on any day then holds waits in
 proportion to S, which puts 45% over 18 weeks and 6.7% over 52 weeks on the reference date,
-about 150,000 people scaled to the population (seed 001). Pathways of people who die or leave
-are validated off the list that day. Pathways stopped by admission become elective spells.
+about 150,000 people scaled to the population (BLMK Health Services Strategy, 2024). Pathways
+of people who die or leave are validated off the list that day. Pathways stopped by admission
+become elective spells.
 
 Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
 """
@@ -24,11 +25,12 @@ from icsight.synth.hospital.common import (
     _strings,
 )
 
-WAITING_LIST = 150_000  # BLMK, summer 2024 (seed 001) [S]; held on the reference date
+# BLMK, summer 2024 (BLMK Health Services Strategy, 2024) [S]; held on the reference date
+WAITING_LIST = 150_000
 # Pathway durations (weeks): S(w) = p exp(-w/a) + (1-p) exp(-(w/lam)^k), fitted numerically so
-# the open list has 45% over 18 weeks and 10,000/150,000 = 6.7% over 52 weeks (seed 001) with
-# referrals growing 4% a year; mean pathway ~20 weeks (England: list / monthly clock starts
-# ~ 4.6 months [K]).
+# the open list has 45% over 18 weeks and 10,000/150,000 = 6.7% over 52 weeks (the same
+# strategy) with referrals growing 4% a year; mean pathway ~20 weeks (England: list / monthly
+# clock starts ~ 4.6 months [K]).
 QUICK_SHARE, QUICK_MEAN_WEEKS = 0.40, 4.0
 TREAT_SCALE_WEEKS, TREAT_SHAPE = 35.5, 1.56
 REFERRAL_GROWTH = 0.04  # a year [E]
