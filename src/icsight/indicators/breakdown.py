@@ -220,10 +220,32 @@ def _values(counts: pd.DataFrame, method: str, multiplier: float) -> pd.DataFram
 
 def _standardised(counts: pd.DataFrame, multiplier: float) -> pd.DataFrame:
     """Directly standardised rates (ESP2013 over the age bands present in the indicator's
-    population, i.e. from its youngest to its oldest band) per period and group."""
-    keys = [PERIOD, "breakdown", "group"]
+    population, i.e. from its youngest to its oldest band) per period and group.
+
+    A group of the age-band breakdown is standardised over its own 5-year bands only (those
+    overlapping its ages, within the indicator's): standardised over every band, a group that
+    cannot have people in most of them would never have a value."""
     bands = sorted(counts.esp_band.unique())
     bands = list(range(int(min(bands)), int(max(bands)) + 1))
+    by_age = counts.breakdown == "age_band"
+    parts = [_dsr(counts[~by_age], bands, multiplier)]
+    for label, group in counts[by_age].groupby("group", sort=False):
+        own = [b for b in bands if _overlaps(b, label)]
+        parts.append(_dsr(group, own, multiplier))
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+
+def _overlaps(esp_band: int, age_band: str) -> bool:
+    """Whether 5-year ESP band `esp_band` (0 = 0-4, ..., 18 = 90+) holds ages of `age_band`."""
+    lo, hi = next((lo, hi) for lo, hi, label in AGE_BANDS if label == age_band)
+    first, last = 5 * esp_band, 5 * esp_band + 4 if esp_band < ESP_BANDS - 1 else 200
+    return first <= hi and last >= lo
+
+
+def _dsr(counts: pd.DataFrame, bands: list[int], multiplier: float) -> pd.DataFrame:
+    keys = [PERIOD, "breakdown", "group"]
+    if counts.empty:
+        return counts.iloc[:0]
     weights = np.asarray(esp2013())[bands]
     x = counts.pivot_table(index=keys, columns="esp_band", values="numerator", aggfunc="sum",
                            fill_value=0).reindex(columns=bands, fill_value=0)

@@ -17,7 +17,8 @@ definitions only compare dates:
   exist), for the look-backs indicators use: "in the 12 months to the period end" means
   `start_12m < date <= period_end`;
 - `season_start`, `season_end`: the influenza season reported on the period end (from 1
-  September; for a September period end, the season just finished);
+  September; for a September period end, the season just finished); `season_age_date`, the
+  31 March of the season by which age cohorts are set (UKHSA: "aged 65 and over on 31 March");
 - `home_bp_rules`: whether CVDPREVENT's home and ambulatory BP thresholds apply (extracts from
   30 June 2024).
 """
@@ -75,6 +76,7 @@ def period_frame(ends: Iterable[str | dt.date]) -> pd.DataFrame:
                "previous_month_end": day.replace(day=1) - dt.timedelta(days=1)}
         row.update({f"start_{n}m": months_before(day, n) for n in LOOKBACK_MONTHS})
         row["season_start"], row["season_end"] = flu_season(day)
+        row["season_age_date"] = dt.date(row["season_start"].year + 1, 3, 31)
         row["home_bp_rules"] = day >= HOME_BP_RULES_FROM
         rows.append(row)
     frame = pd.DataFrame(rows)

@@ -19,14 +19,16 @@ import ibis.expr.types as ir
 from icsight.indicators.cohorts import (
     PERIOD,
     ROW_KEYS,
+    age_on,
     disease_register,
     in_periods,
     keep_registered,
     registered_population,
 )
+from icsight.model.registration import registered_at_event
 
 __all__ = ["AgainstBaseline", "PopulationCounts", "emergency_admissions_per_person",
-           "expected_rates", "population_counts", "population_margins",
+           "event_counts", "expected_rates", "population_counts", "population_margins",
            "register_against_expected"]
 
 
@@ -150,14 +152,38 @@ def register_against_expected(lake, periods: ir.Table, codes: str, resolved: str
                              expected=expected_rates(rates))
 
 
+def event_counts(lake, periods: ir.Table, events: ir.Table, date_column: str,
+                 ages: tuple[int, int] = (0, 200), sex: str | None = None) -> PopulationCounts:
+    """A rate of events per registered person: every event in `events` (patient_id,
+    period_end and the event's date in `date_column`) of a person registered with a practice
+    when it happened and aged `ages` then (`icsight.model.registration.registered_at_event`),
+    attributed to that practice and to their age at the event (so a standardised rate bands
+    events by age at the event); per the registered population aged `ages` on the period end.
+
+    This is how HES-based rates count: every admission in the period, including those of
+    people who died or moved away before its end (they were at risk for part of it)."""
+    patients = lake.table("patients").select(
+        "patient_id", *ROW_KEYS[1:-1], "month_of_birth", "registration_start",
+        "registration_end", "date_of_death")
+    t = events.select("patient_id", PERIOD, date_column).join(patients, "patient_id")
+    day = t[date_column]
+    t = t.filter(registered_at_event(t, day))
+    t = t.mutate(age=age_on(t.month_of_birth, day))
+    t = t.filter(t.age >= ages[0], t.age <= ages[1])
+    if sex is not None:
+        t = t.filter(t.sex == sex)
+    hits = t.group_by(list(ROW_KEYS)).agg(n=t.count().cast("int64"))
+    return PopulationCounts(periods, ages, sex, hits)
+
+
 def emergency_admissions_per_person(lake, periods: ir.Table,
                                     condition: Callable[[ir.Table], ir.BooleanValue],
                                     ages: tuple[int, int] = (0, 200)) -> PopulationCounts:
     """Emergency admissions (spells) meeting `condition` admitted in the 12 months to each
-    period end, per registered person aged `ages` on the period end."""
+    period end, of people registered and aged `ages` when admitted, per registered person
+    aged `ages` on the period end (`event_counts`)."""
     spells = lake.table("apc_spells")
     spells = spells.filter(spells.admission_method == "emergency", condition(spells))
     spells = in_periods(spells.select("patient_id", "admission_date"), "admission_date",
                         periods, "start_12m")
-    per_person = spells.group_by(["patient_id", PERIOD]).agg(n=spells.count())
-    return population_counts(lake, periods, per_person, ages)
+    return event_counts(lake, periods, spells, "admission_date", ages)

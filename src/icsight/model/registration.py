@@ -5,13 +5,19 @@ ended by then, and they had not died by then. The day a registration ends (or a 
 the first day they are off the list: a list size "on 31 March" counts people still registered
 at the end of 31 March, as NHS Digital's Patients Registered at a GP Practice does. QOF register
 denominators and every period-end denominator in icsight use this rule.
+
+Events (an admission, a referral, an attendance) count for the practice the person was
+registered with when the event happened (`registered_at_event`): a person admitted in
+October who died in January still counts in the year's admissions, and an admission before
+someone joined a practice does not count for it. On the day a registration ends, or the day
+a person dies, they were still registered when that day's events happened.
 """
 
 from __future__ import annotations
 
 import ibis.expr.types as ir
 
-__all__ = ["registered_and_alive", "registered_and_alive_sql"]
+__all__ = ["registered_and_alive", "registered_and_alive_sql", "registered_at_event"]
 
 
 def registered_and_alive(patients: ir.Table, day: ir.DateValue) -> ir.BooleanValue:
@@ -21,6 +27,16 @@ def registered_and_alive(patients: ir.Table, day: ir.DateValue) -> ir.BooleanVal
         (patients.registration_start <= day)
         & (patients.registration_end.isnull() | (patients.registration_end > day))
         & (patients.date_of_death.isnull() | (patients.date_of_death > day))
+    )
+
+
+def registered_at_event(patients: ir.Table, day: ir.DateValue) -> ir.BooleanValue:
+    """Whether each row of `patients` was registered (and alive) during `day`, the date of an
+    event: started by then, and not ended, nor died, before it."""
+    return (
+        (patients.registration_start <= day)
+        & (patients.registration_end.isnull() | (patients.registration_end >= day))
+        & (patients.date_of_death.isnull() | (patients.date_of_death >= day))
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from icsight.indicators.cohorts import (
+    age_on,
     count_per_person,
     disease_register,
     in_periods,
@@ -31,7 +32,7 @@ def _births(lake, periods: ir.Table) -> ir.Table:
     mothers = lake.table("patients").select("patient_id", "cell", "practice_code", "lsoa_code",
                                             "sex", "ethnicity_group", "month_of_birth")
     t = births.join(mothers, "patient_id")
-    age = (t.delivery_date.year() - t.month_of_birth.year()).cast("int64")
+    age = age_on(t.month_of_birth, t.delivery_date)
     return t.mutate(age=age, numerator=t.smoking_at_delivery.fill_null(False))
 
 
@@ -85,22 +86,30 @@ for _n, _why in ((3, "review at 3+ SABA a year"),
 
 def _birth_outcome(lake, periods: ir.Table, outcome: str) -> ir.Table:
     t = _births(lake, periods)
-    if outcome == "low_birthweight":
-        t = t.filter(t.outcome == "live_birth")
+    if outcome == "low_birthweight":  # ONS: live births with a stated birthweight
+        t = t.filter(t.outcome == "live_birth", t.birthweight_grams.notnull())
         return t.mutate(numerator=t.birthweight_grams < 2500)
-    if outcome == "preterm":
+    if outcome == "preterm":  # ONS: births with a stated gestation
+        t = t.filter(t.gestation_at_birth_weeks.notnull())
         return t.mutate(numerator=t.gestation_at_birth_weeks < 37)
+    # A baby born dead before 24 completed weeks is a late fetal loss, not a stillbirth
+    # (Stillbirth (Definition) Act 1992; MBRRACE-UK): in neither count.
+    fetal_loss = (t.outcome == "stillbirth") & (t.gestation_at_birth_weeks < 24).fill_null(False)
+    t = t.filter(~fetal_loss)
     return t.mutate(numerator=(t.outcome == "stillbirth").cast("int64"))
 
 
 for _id, _title, _outcome, _num, _den, _method, _mult, _unit, _src in (
     ("LOW_BIRTHWEIGHT", "Low birthweight of live babies (under 2,500 g)", "low_birthweight",
-     "live births under 2,500 g", "live births in the 12 months to the period end",
+     "live births under 2,500 g", "live births with a stated birthweight in the 12 months "
+     "to the period end",
      "proportion", 100, "%", "ONS birth characteristics; OHID Fingertips low birth weight"),
     ("PRETERM", "Preterm births (under 37 weeks)", "preterm",
-     "births before 37 completed weeks", "births in the 12 months to the period end",
+     "births before 37 completed weeks", "births with a stated gestation in the 12 months "
+     "to the period end",
      "proportion", 100, "%", "NHS England Saving Babies' Lives; national ambition 6%"),
-    ("STILLBIRTH_RATE", "Stillbirths per 1,000 total births", "stillbirth", "stillbirths",
+    ("STILLBIRTH_RATE", "Stillbirths per 1,000 total births", "stillbirth",
+     "stillbirths (born dead at 24 weeks or more)",
      "total births (live and still) in the 12 months to the period end", "rate", 1000,
      "per 1,000", "MBRRACE-UK; national ambition to halve stillbirths (2010 baseline) by 2025"),
 ):

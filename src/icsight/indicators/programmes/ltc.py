@@ -20,28 +20,40 @@ from icsight.indicators.cohorts import (
     in_periods,
     keep_registered,
     only_for,
+    registered_patients,
+    starts_with_any,
 )
 from icsight.indicators.definition import Indicator
 from icsight.indicators.population import (
     PopulationCounts,
     emergency_admissions_per_person,
+    event_counts,
     population_counts,
     register_against_expected,
 )
+from icsight.model.codelists import codelist
 
 #: This module's indicators, in the order the catalogue lists them.
 INDICATORS: list[Indicator] = []
 
-def _heart_failure(lake, periods: ir.Table, bnf_prefixes: tuple[str, ...]) -> ir.Table:
+#: BNF chemical codes of the SGLT2 inhibitors and their combinations (BNF 6.1.2.3 also holds
+#: DPP-4 inhibitors, GLP-1 agonists and acarbose, which must not count).
+SGLT2I_BNF = ("0601023AG", "0601023AL", "0601023AM", "0601023AP", "0601023AN", "0601023AR",
+              "0601023AX", "0601023AY")  # dapagliflozin(/metformin), canagliflozin(/metformin),
+#                                        empagliflozin(/metformin), ertugliflozin, empa/lina
+MRA_BNF = ("0202030S0", "0202030X0")  # spironolactone, eplerenone
+
+
+def _heart_failure(lake, periods: ir.Table, medicines: str, bnf: tuple[str, ...]) -> ir.Table:
+    """Heart failure register (18+) flagged for an issue of the medicine class in 6 months: a
+    dm+d product in the class's codelist, or (for records without one) its BNF chemicals."""
     people = keep_registered(lake, disease_register(lake, periods, "hf_cod", "hfres_cod"))
     people = people.filter(people.age >= 18)
     meds = only_for(lake.table("medications"), people)
+    products = codelist(medicines).codes
 
     def is_drug(m):
-        cond = m.bnf_code.startswith(bnf_prefixes[0])
-        for prefix in bnf_prefixes[1:]:
-            cond = cond | m.bnf_code.startswith(prefix)
-        return cond
+        return m.dmd_code.isin(products) | starts_with_any(m.bnf_code, bnf).fill_null(False)
 
     issued = has_event(meds, "date", periods, "start_6m", is_drug)
     return flag(people, issued, "numerator")
@@ -53,9 +65,11 @@ INDICATORS.append(Indicator(
                 "inhibitor in the last 6 months (CVDP004HF-style; one of the four pillars of "
                 "HFrEF treatment, NICE NG106).",
     programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
-    numerator="issued an SGLT2i (BNF 0601023A*) in the 6 months to the period end",
+    numerator="issued an SGLT2i (dm+d sglt2i_snomed, or BNF dapagliflozin, canagliflozin, "
+              "empagliflozin, ertugliflozin and their combinations) in the 6 months to the "
+              "period end",
     denominator="patients aged 18+ on the heart failure register (HF_COD not resolved)",
-    rows=lambda lake, periods: _heart_failure(lake, periods, ("0601023A",)),
+    rows=lambda lake, periods: _heart_failure(lake, periods, "sglt2i_snomed", SGLT2I_BNF),
     codelists=("hf_cod", "hfres_cod", "sglt2i_snomed"),
     source="CVDPREVENT CVDP004HF (definition pending the API metadata); NICE NG106",
 ))
@@ -64,23 +78,49 @@ INDICATORS.append(Indicator(
     description="Of patients on the heart failure register, the percentage issued an MRA "
                 "(spironolactone or eplerenone) in the last 6 months.",
     programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
-    numerator="issued spironolactone (BNF 0202030S0) or eplerenone (0202030X0) in 6 months",
+    numerator="issued an MRA (dm+d mra_snomed, or BNF spironolactone 0202030S0, eplerenone "
+              "0202030X0) in 6 months",
     denominator="patients aged 18+ on the heart failure register (HF_COD not resolved)",
-    rows=lambda lake, periods: _heart_failure(lake, periods, ("0202030S0", "0202030X0")),
+    rows=lambda lake, periods: _heart_failure(lake, periods, "mra_snomed", MRA_BNF),
     codelists=("hf_cod", "hfres_cod", "mra_snomed"),
     source="NICE NG106 (four pillars); CVDPREVENT CVDP003HF",
 ))
 
 
 def _flu_65(lake, periods: ir.Table) -> PopulationCounts:
-    # The most recent season that has opened: in September (before most of a season's doses)
-    # the previous season, 1 September to 31 August, is reported (`periods.flu_season`).
+    """Registered people aged 65 or over on 31 March of the season (UKHSA's cohort), with a
+    vaccination in the season. The most recent season that has opened is reported: in
+    September (before most of a season's doses) the previous one, 1 September to 31 August
+    (`periods.flu_season`)."""
     vacc = lake.table("vaccinations")
     vacc = vacc.filter(vacc.vaccine == "influenza").select("patient_id", "date")
     given = vacc.join(periods.select(PERIOD, "season_start", "season_end"),
                       [vacc.date >= periods.season_start, vacc.date <= periods.season_end])
     given = given.select("patient_id", PERIOD).distinct()
-    return population_counts(lake, periods, given, (65, 200))
+    cohort_age = _age_on_season_date(lake, periods)
+    given = given.left_join(cohort_age, ["patient_id", PERIOD])
+    given = given.select(given.patient_id, given[PERIOD], given.cohort_age)
+    counts = population_counts(lake, periods, given, (64, 200),
+                               keep=lambda t: t.cohort_age.fill_null(t.age) >= 65)
+    # The registered population is counted by age on the period end: move the people whose
+    # age on 31 March puts them on the other side of 65 (64 now and 65 by 31 March in the
+    # autumn; 65 now but 64 on 31 March in the spring and summer).
+    near = keep_registered(lake, cohort_age.select("patient_id", PERIOD, "cohort_age"))
+    near = near.filter(near.age.isin([64, 65]), (near.age >= 65) != (near.cohort_age >= 65))
+    moved = near.select(*ROW_KEYS, n=ibis.ifelse(near.cohort_age >= 65, 1, -1).cast("int64"))
+    return PopulationCounts(periods, (65, 200), None, counts.numerator, moved)
+
+
+def _age_on_season_date(lake, periods: ir.Table) -> ir.Table:
+    """(patient_id, period_end, cohort_age) for people aged 64-66 on a period end: their age on
+    the season's 31 March (the only ages whose cohort can differ from their age then)."""
+    people = registered_patients(lake.table("patients").select(
+        "patient_id", "month_of_birth", "registration_start", "registration_end",
+        "date_of_death"), periods)
+    people = people.join(periods.select(PERIOD, "season_age_date"), PERIOD)
+    people = people.filter(age_on(people.month_of_birth, people[PERIOD]).between(64, 66))
+    return people.select("patient_id", PERIOD,
+                         cohort_age=age_on(people.month_of_birth, people.season_age_date))
 
 
 INDICATORS.append(Indicator(
@@ -110,10 +150,12 @@ def _premature_deaths(lake, periods: ir.Table, cause_prefix: str) -> PopulationC
     deaths = lake.table("deaths").select("patient_id", "date_of_death", "underlying_cause")
     deaths = in_periods(deaths, "date_of_death", periods, "start_12m")
     patients = lake.table("patients").select("patient_id", *ROW_KEYS[1:-1], "month_of_birth",
-                                              "registration_start")
+                                              "registration_start", "registration_end")
     d = deaths.join(patients, "patient_id")
     d = d.mutate(age=age_on(d.month_of_birth, d.date_of_death), n=ibis.literal(1, "int64"))
-    d = d.filter(d.age <= 74, d.registration_start <= d.date_of_death)
+    # registered with the practice when they died (a registration ends on the day of death)
+    d = d.filter(d.age <= 74, d.registration_start <= d.date_of_death,
+                 d.registration_end.isnull() | (d.registration_end >= d.date_of_death))
     died = d.filter(d.underlying_cause.startswith(cause_prefix))
     return PopulationCounts(periods, (0, 74), None, died.select(*ROW_KEYS, "n"),
                             d.select(*ROW_KEYS, "n"))
@@ -167,8 +209,7 @@ def _msk_first_attendances(lake, periods: ir.Table) -> PopulationCounts:
                    op.treatment_function.isin(list(MSK_TREATMENT_FUNCTIONS)))
     op = in_periods(op.select("patient_id", "appointment_date"), "appointment_date", periods,
                     "start_12m")
-    per_person = op.group_by(["patient_id", PERIOD]).agg(n=op.count())
-    return population_counts(lake, periods, per_person)
+    return event_counts(lake, periods, op, "appointment_date")
 
 
 #: Trauma and orthopaedics, rheumatology (NHS Data Dictionary treatment function codes); MSK

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from icsight.indicators.cohorts import (
-    PERIOD,
     disease_register,
     flag,
     has_event,
@@ -21,7 +20,7 @@ from icsight.indicators.cohorts import (
 from icsight.indicators.definition import Indicator
 from icsight.indicators.population import (
     PopulationCounts,
-    population_counts,
+    event_counts,
     register_against_expected,
 )
 from icsight.model.codelists import codelist
@@ -34,7 +33,8 @@ INDICATORS: list[Indicator] = []
 CHECKS = {
     "bmi": ["60621009"],
     "cholesterol": ["1005671000000105"],
-    "hba1c": ["999791000000106"],
+    # "blood glucose or HbA1c" (NHS England, 2018): an HbA1c or a blood glucose measurement
+    "glucose": ["999791000000106", "33747003"],
     "alcohol": ["160573003"],
 }
 
@@ -49,7 +49,7 @@ def _smi_checks(lake, periods: ir.Table) -> ir.Table:
         people = flag(people, has_event(events, "date", periods, "start_12m",
                                         lambda e, c=codes: e.snomed_code.isin(c)), name)
     all_six = people.bmi
-    for name in ("cholesterol", "hba1c", "alcohol", "bp", "smoking"):
+    for name in ("cholesterol", "glucose", "alcohol", "bp", "smoking"):
         all_six = all_six & people[name]
     return people.mutate(numerator=all_six)
 
@@ -72,8 +72,7 @@ def _camhs(lake, periods: ir.Table) -> PopulationCounts:
     refs = lake.table("mh_referrals")
     refs = refs.filter(refs.service == "camhs").select("patient_id", "referral_date")
     refs = in_periods(refs, "referral_date", periods, "start_12m")
-    per_person = refs.group_by(["patient_id", PERIOD]).agg(n=refs.count())
-    return population_counts(lake, periods, per_person, (0, 17))
+    return event_counts(lake, periods, refs, "referral_date", (0, 17))  # aged 0-17 at referral
 
 
 INDICATORS.append(Indicator(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.cohorts import PERIOD, in_periods, starts_with_any
+from icsight.indicators.cohorts import PERIOD, age_on, in_periods, starts_with_any
 from icsight.indicators.definition import Indicator
 from icsight.indicators.population import (
     PopulationCounts,
@@ -35,7 +35,7 @@ def _attendances(lake, periods: ir.Table) -> ir.Table:
         t = ec.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
         minutes = (t.departure.epoch_seconds() - t.arrival.epoch_seconds()) / 60
         return t.select(PERIOD, *ATTRIBUTES[2:6], "department_type", minutes=minutes,
-                        age=(t.arrival.year() - t.month_of_birth.year()).cast("int64"))
+                        age=age_on(t.month_of_birth, t.arrival_date))
 
     t = lake.shared("attendances", periods, build)
     return t.mutate(numerator=t.minutes <= 240)
@@ -97,7 +97,7 @@ def _discharges(lake, periods: ir.Table) -> ir.Table:
     spells = in_periods(spells, "discharge_date", periods, "previous_month_end")
     t = spells.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
     los = t.discharge_date.delta(t.admission_date, unit="day")
-    age = (t.admission_date.year() - t.month_of_birth.year()).cast("int64")
+    age = age_on(t.month_of_birth, t.admission_date)
     return t.mutate(age=age, numerator=los >= 21)
 
 
@@ -112,19 +112,37 @@ INDICATORS.append(Indicator(
     source="NHS England long-stay patients (21+ days) metric; SUS+ APC",
 ))
 
-CHRONIC_ACSC_PREFIXES = ("J45", "J46", "J44", "I50", "I20", "E10", "E11", "E12", "E13", "E14",
-                         "G40", "G41", "I10", "I11")
+#: The chronic ambulatory care sensitive conditions of NHS Outcomes Framework 2.3.i (NHS
+#: Digital indicator specification IAP00068, CCG OIS 2.6), as ICD-10 primary diagnosis
+#: prefixes (no dot): chronic hepatitis B, diabetes, iron deficiency anaemia, dementia,
+#: convulsions and epilepsy, congestive heart failure, angina, hypertension, atrial
+#: fibrillation and flutter, COPD, asthma.
+CHRONIC_ACSC = {
+    "chronic hepatitis B": ("B180", "B181"),
+    "diabetes": ("E10", "E11", "E12", "E13", "E14"),
+    "iron deficiency anaemia": ("D501", "D508", "D509"),
+    "dementia": ("F00", "F01", "F02", "F03"),
+    "convulsions and epilepsy": ("G40", "G41", "R56", "O15"),
+    "congestive heart failure": ("I110", "I130", "I50", "J81"),
+    "angina": ("I20", "I240", "I248", "I249", "I25"),
+    "hypertension": ("I10", "I119"),
+    "atrial fibrillation and flutter": ("I48",),
+    "COPD": ("J41", "J42", "J43", "J44", "J47"),
+    "asthma": ("J45", "J46"),
+}
+CHRONIC_ACSC_PREFIXES = tuple(p for prefixes in CHRONIC_ACSC.values() for p in prefixes)
 
 
 INDICATORS.append(Indicator(
     id="ACSC_ADM_RATE",
     title="Emergency admissions for chronic ambulatory-care-sensitive conditions per 100,000",
     description="Emergency admissions in 12 months with a primary diagnosis of a chronic "
-                "ambulatory-care-sensitive condition (asthma, COPD, heart failure, angina, "
-                "diabetes, epilepsy, hypertension) per 100,000 registered people.",
+                "ambulatory-care-sensitive condition (NHS Outcomes Framework 2.3.i: "
+                + ", ".join(CHRONIC_ACSC) + ") per 100,000 registered people (crude: the "
+                "framework publishes an ESP2013 standardised rate).",
     programme="uec", strategy="UEC workplan: avoid unnecessary admissions (up to 20% avoidable)",
-    numerator="emergency admissions with a chronic ACSC primary diagnosis (ICD-10 J45-J46, J44, "
-              "I50, I20, E10-E14, G40-G41, I10-I11)",
+    numerator="emergency admissions with a chronic ACSC primary diagnosis (ICD-10 "
+              + ", ".join(CHRONIC_ACSC_PREFIXES) + ")",
     denominator="people registered on the period end",
     rows=lambda lake, periods: emergency_admissions_per_person(
         lake, periods, lambda s: starts_with_any(s.primary_diagnosis, CHRONIC_ACSC_PREFIXES)),
@@ -166,7 +184,7 @@ def _last_year_of_life(lake, periods: ir.Table) -> ir.Table:
                              "ethnicity_group", "month_of_birth", "date_of_death"]).agg(
         any_admission=j.in_year.fill_null(False).any())
     per_person = in_periods(per_person, "date_of_death", periods, "start_12m")
-    age = (per_person.date_of_death.year() - per_person.month_of_birth.year()).cast("int64")
+    age = age_on(per_person.month_of_birth, per_person.date_of_death)
     return per_person.mutate(age=age, numerator=per_person.any_admission)
 
 

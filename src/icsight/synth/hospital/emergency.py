@@ -83,7 +83,7 @@ CONDITION_DIAGNOSES = {
     "ckd": (("N179",), (1.0,), (0.0, 0.04, 0.04)),
 }
 CHRONIC_ACSC_PREFIXES = ("J45", "J46", "J44", "I50", "I20", "E10", "E11", "E12", "E13", "E14",
-                         "G40", "G41", "I10", "I11")  # as indicators.programmes.uec
+                         "G40", "G41", "I10", "I11")  # the generated ones, of NHSOF 2.3.i's
 EMERGENCY_SPECIALTY = {  # admitting treatment function by diagnosis; 300 otherwise
     "R104": "100", "K358": "100", "K802": "100", "K859": "100", "S099": "100",
     "S720": "110", "S525": "110", "I214": "320", "I209": "320", "I500": "320", "I509": "320",
