@@ -6,6 +6,7 @@ import pytest
 
 from icsight.synth import DEFAULT_REFERENCE_DATE
 from icsight.synth.generate import generate_lake
+from tests.accounts import setting  # noqa: F401 - a fixture for the access tests
 from tests.lakes import TEST_KEY
 
 

@@ -19,34 +19,7 @@ from icsight.governance.access import AccessDeniedError, Principal, Role
 from icsight.governance.accounts import AccountError, Accounts, OIDCClient, OIDCConfig
 from icsight.governance.audit import verify
 from icsight.lake import table_path
-from icsight.services import Service
-
-PASSWORD = "correct horse battery staple"
-SECRET = "s" * 40
-
-
-@pytest.fixture(scope="module")
-def setting(lake_dir, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("access")
-    results = tmp / "results"
-    done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
-                                     "--out", str(results), "--id", "CVDP007HYP"])
-    assert done.exit_code == 0, done.output
-    patients = pd.read_parquet(table_path(lake_dir, "patients"))
-    current = patients[patients.registration_end.isna() & patients.date_of_death.isna()]
-    practices = current.practice_code.value_counts().index
-    mine, theirs = practices[0], practices[1]
-    own = int(current[current.practice_code == mine].patient_id.iloc[0])
-    other = int(current[current.practice_code == theirs].patient_id.iloc[0])
-    accounts = Accounts(tmp / "accounts.json")
-    accounts.add("ana", PASSWORD, "analyst")
-    accounts.add("cli", PASSWORD, "clinician", practice_code=mine)
-    accounts.add("adm", PASSWORD, "admin")
-    accounts.add("pub", PASSWORD, "public")
-    service = Service(lake_dir, results, tmp / "audit.jsonl")
-    return {"service": service, "accounts": accounts, "mine": mine, "theirs": theirs,
-            "own": own, "other": other, "tmp": tmp}
-
+from tests.accounts import PASSWORD, SECRET
 
 WHO = {"public": Principal("pub", Role.PUBLIC), "analyst": Principal("ana", Role.ANALYST),
        "admin": Principal("adm", Role.ADMIN)}

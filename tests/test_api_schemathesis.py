@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from icsight.api.app import create_app
-from tests.test_access import PASSWORD, SECRET, setting  # noqa: F401 - shared fixture
+from tests.accounts import PASSWORD, SECRET
 
 
-def test_the_api_never_fails_whatever_it_is_sent(setting):  # noqa: F811
+def test_the_api_never_fails_whatever_it_is_sent(setting):
     app = create_app(setting["service"], setting["accounts"], SECRET, dev=True)
     client = TestClient(app)
     token = client.get("/api/session").json()["csrf_token"]

@@ -19,7 +19,6 @@ from icsight.governance.identifiable import Grant, read_identifiers
 from icsight.governance.purpose import Purpose
 from icsight.lake import read_manifest, table_path
 from icsight.services import NotFoundError, Service
-from tests.test_access import setting  # noqa: F401 - shared fixture (lake, results, accounts)
 
 #: operation -> the action it needs (so the roles allowed come from the policy itself).
 ACTIONS = {
@@ -55,7 +54,7 @@ def _call(service: Service, s: dict, who: Principal, operation: str):
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("operation", list(ACTIONS))
-def test_every_role_against_every_service_as_the_matrix_says(setting, role, operation):  # noqa: F811
+def test_every_role_against_every_service_as_the_matrix_says(setting, role, operation):
     who = _who(role, setting["mine"])
     if role in MATRIX[ACTIONS[operation]]:
         assert _call(setting["service"], setting, who, operation) is not None
@@ -64,7 +63,7 @@ def test_every_role_against_every_service_as_the_matrix_says(setting, role, oper
             _call(setting["service"], setting, who, operation)
 
 
-def test_one_engine_per_purpose_is_opened_once_and_reused(setting, monkeypatch):  # noqa: F811
+def test_one_engine_per_purpose_is_opened_once_and_reused(setting, monkeypatch):
     opened = []
     real = engines.open_lake
 
@@ -85,7 +84,7 @@ def test_one_engine_per_purpose_is_opened_once_and_reused(setting, monkeypatch):
     assert all(isinstance(p, Purpose) for p in opened)
 
 
-def test_a_patient_not_registered_on_the_reference_date_is_not_listed(setting, tmp_path):  # noqa: F811
+def test_a_patient_not_registered_on_the_reference_date_is_not_listed(setting, tmp_path):
     """Someone whose registration starts the day after the lake's reference date has no null
     end date and no death, yet is not on the list that day (the one rule, not the old one)."""
     lake = tmp_path / "lake"
@@ -106,7 +105,7 @@ def test_a_patient_not_registered_on_the_reference_date_is_not_listed(setting, t
         service.records.identifiable_record(clinician, setting["own"])
 
 
-def test_another_practices_patient_is_denied_and_audited(setting, tmp_path):  # noqa: F811
+def test_another_practices_patient_is_denied_and_audited(setting, tmp_path):
     service = Service(setting["service"].lake_dir, setting["service"].results_dir,
                       tmp_path / "audit.jsonl")
     clinician = Principal("svc-cli", Role.CLINICIAN, practice_code=setting["mine"])
@@ -121,13 +120,13 @@ def test_another_practices_patient_is_denied_and_audited(setting, tmp_path):  # 
     assert verify(service.audit_log).ok
 
 
-def test_planning_allow_list_lives_in_the_service(setting):  # noqa: F811
+def test_planning_allow_list_lives_in_the_service(setting):
     analyst = Principal("svc-ana", Role.ANALYST)
     with pytest.raises(NotFoundError, match="no planning extract"):
         setting["service"].planning.planning_extract(analyst, "medications")
 
 
-def test_identifiers_are_read_only_under_a_grant(setting):  # noqa: F811
+def test_identifiers_are_read_only_under_a_grant(setting):
     with pytest.raises(TypeError):
         Grant(Principal("x", Role.ANALYST), "records.identifiable.view", "patient 1")
     with pytest.raises(TypeError):

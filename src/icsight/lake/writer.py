@@ -9,7 +9,11 @@ import pyarrow.parquet as pq
 
 from icsight.lake.layout import table_path
 from icsight.model.reference import reference_tables
-from icsight.model.schema import TABLES
+from icsight.model.schema import IDENTIFIABLE, TABLES
+
+#: Rows per row group of the identifiable zone: small groups sorted by patient, so reading one
+#: patient's identifiers (a clinician opening a record) touches one group, not the whole file.
+IDENTIFIABLE_ROW_GROUP = 100_000
 
 __all__ = ["LakeWriter", "write_table"]
 
@@ -22,8 +26,18 @@ def write_table(lake: str | Path, name: str, table: pa.Table, zone: str | None =
     path = table_path(lake, name, zone)
     path.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd")
+    if _by_patient(name):
+        table = table.sort_by("patient_id")
+        pq.write_table(table, path, compression="zstd", row_group_size=IDENTIFIABLE_ROW_GROUP)
+    else:
+        pq.write_table(table, path, compression="zstd")
     return path
+
+
+def _by_patient(name: str) -> bool:
+    """Identifiable tables are kept sorted by patient, in small row groups."""
+    spec = TABLES.get(name)
+    return spec is not None and spec.zone == IDENTIFIABLE and "patient_id" in spec.column_names
 
 
 class LakeWriter:
@@ -51,10 +65,13 @@ class LakeWriter:
         table = table.cast(spec.schema)
         if "patient_id" in spec.column_names and "date" in spec.column_names:
             table = table.sort_by([("patient_id", "ascending"), ("date", "ascending")])
+        elif _by_patient(name):
+            table = table.sort_by("patient_id")
         if name not in self.writers:
             self.writers[name] = pq.ParquetWriter(self._path(name), spec.schema,
                                                   compression="zstd")
-        self.writers[name].write_table(table, row_group_size=1_000_000)
+        groups = IDENTIFIABLE_ROW_GROUP if _by_patient(name) else 1_000_000
+        self.writers[name].write_table(table, row_group_size=groups)
         self.counts[name] += table.num_rows
 
     def close(self) -> dict[str, int]:

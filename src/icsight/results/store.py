@@ -107,6 +107,17 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     return run
 
 
+#: The tables a run holds, by name (each `<name>.parquet` in the run folder).
+RUN_TABLES = ("indicator_values", "spc", "inequalities")
+
+
+def read_latest(out_dir: str | Path, table: str = "indicator_values") -> pd.DataFrame:
+    """One table of the newest complete run (`indicator_values`, `spc`, `inequalities`)."""
+    if table not in RUN_TABLES:
+        raise ValueError(f"unknown results table {table!r}; one of {', '.join(RUN_TABLES)}")
+    return pd.read_parquet(latest_run(out_dir) / f"{table}.parquet")
+
+
 def latest_run(out_dir: str | Path) -> Path:
     """The newest complete run in a results store."""
     out_dir = Path(out_dir)

@@ -49,10 +49,9 @@ class AggregateService:
         return records(values)
 
     def _latest_values(self) -> pd.DataFrame:
-        # The results store has no reader of its own yet: its layout is spelled here only.
-        from icsight.results import latest_run
+        from icsight.results import read_latest
 
         try:
-            return pd.read_parquet(latest_run(self.results_dir) / "indicator_values.parquet")
+            return read_latest(self.results_dir, "indicator_values")
         except FileNotFoundError as e:
             raise NotFoundError(str(e)) from None

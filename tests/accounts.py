@@ -1,0 +1,41 @@
+"""Accounts and a served lake for access tests: shared by the access and API tests."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from icsight.cli import main
+from icsight.governance.accounts import Accounts
+from icsight.lake import table_path
+from icsight.services import Service
+
+PASSWORD = "correct horse battery staple"
+SECRET = "s" * 40
+
+
+@pytest.fixture(scope="module")
+def setting(lake_dir, tmp_path_factory):
+    """A results store, four accounts (one per role) and the service over the test lake."""
+    tmp = tmp_path_factory.mktemp("access")
+    results = tmp / "results"
+    done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
+                                     "--out", str(results), "--id", "CVDP007HYP"])
+    assert done.exit_code == 0, done.output
+    patients = pd.read_parquet(table_path(lake_dir, "patients"))
+    current = patients[patients.registration_end.isna() & patients.date_of_death.isna()]
+    practices = current.practice_code.value_counts().index
+    mine, theirs = practices[0], practices[1]
+    own = int(current[current.practice_code == mine].patient_id.iloc[0])
+    other = int(current[current.practice_code == theirs].patient_id.iloc[0])
+    accounts = Accounts(tmp / "accounts.json")
+    accounts.add("ana", PASSWORD, "analyst")
+    accounts.add("cli", PASSWORD, "clinician", practice_code=mine)
+    accounts.add("adm", PASSWORD, "admin")
+    accounts.add("pub", PASSWORD, "public")
+    service = Service(lake_dir, results, tmp / "audit.jsonl")
+    return {"service": service, "accounts": accounts, "mine": mine, "theirs": theirs,
+            "own": own, "other": other, "tmp": tmp}
+
+
