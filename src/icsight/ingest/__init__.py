@@ -18,8 +18,9 @@ One load (`icsight.ingest.load.ingest`) passes through these rooms, each with on
   for the identifiable zone only; rejections become quarantine entries.
 * `commit`: staged rows merged (appends, corrections by key, duplicates to quarantine) into the
   lake's next version, built with `icsight.lake` and swapped in whole.
-* `load`: the orchestration above, the `LoadReport` (received = loaded + quarantined per
-  source and table), `IngestError` and `load_history`.
+* `report`: the `LoadReport` (received = loaded + quarantined per source and table), filled
+  in by staging and commit;
+* `load`: the orchestration above, `IngestError` and `load_history`.
 
 To add a source feed, write one parser module in `parsers/` that registers itself, and add it
 to the import line of `parsers/__init__.py`; nothing else changes (docs/ingestion.md, "Adding

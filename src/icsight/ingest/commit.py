@@ -22,7 +22,6 @@ import datetime as dt
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -31,6 +30,7 @@ import pyarrow.parquet as pq
 from icsight import __version__
 from icsight.ingest.ledger import record_load, write_ledger
 from icsight.ingest.records import Rejected
+from icsight.ingest.report import LoadReport
 from icsight.ingest.stage import Staged, lake_table, quarantine
 from icsight.lake import (
     IDENTIFIABLE,
@@ -43,9 +43,6 @@ from icsight.lake import (
 )
 from icsight.model.reference import reference_tables
 from icsight.model.schema import TABLES
-
-if TYPE_CHECKING:  # the report is the loader's; commit adds duplicates to its tallies
-    from icsight.ingest.load import LoadReport
 
 #: The quarantine table: not part of the canonical model, so its schema and zone are here.
 QUARANTINE = "quarantine"

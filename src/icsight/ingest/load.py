@@ -19,14 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from icsight.governance.pseudonymise import load_key
 from icsight.ingest.commit import commit, quarantine_path
 from icsight.ingest.ledger import loaded_by, read_ledger, reconciliation, sha256
 from icsight.ingest.parsers import parse
-from icsight.ingest.records import IngestError, Rejected
+from icsight.ingest.records import IngestError
+from icsight.ingest.report import LoadReport, Tally
 from icsight.ingest.sources import expand
 from icsight.ingest.stage import stage
 from icsight.lake import MANIFEST, is_lake, recover
@@ -34,41 +34,6 @@ from icsight.lake import MANIFEST, is_lake, recover
 # `IngestError` and `quarantine_path` live in their rooms; they are part of the loader's public
 # face because callers (the CLI, the tests) have always imported them from here.
 __all__ = ["IngestError", "LoadReport", "Tally", "ingest", "load_history", "quarantine_path"]
-
-
-@dataclass
-class Tally:
-    """One source's rows for one table: received = loaded + quarantined; `replaced` counts the
-    loaded rows that corrected a row already in the lake."""
-
-    received: int = 0
-    loaded: int = 0
-    replaced: int = 0
-    quarantined: int = 0
-
-
-@dataclass
-class LoadReport:
-    """What one load did: tallies per (source, table), the sources skipped as already loaded,
-    and every rejection."""
-
-    load_id: str
-    lake: Path
-    tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)  # sources already loaded
-    problems: list[Rejected] = field(default_factory=list)
-
-    def tally(self, source: str, table: str) -> Tally:
-        return self.tallies.setdefault((source, table or "-"), Tally())
-
-    @property
-    def quarantined(self) -> int:
-        return sum(t.quarantined for t in self.tallies.values())
-
-    def rows(self) -> list[dict]:
-        return [{"load_id": self.load_id, "source": s, "table": t, "received": v.received,
-                 "loaded": v.loaded, "replaced": v.replaced, "quarantined": v.quarantined}
-                for (s, t), v in sorted(self.tallies.items())]
 
 
 def ingest(lake_dir: str | Path, sources: Iterable[str | Path], *, table: str | None = None,

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,12 +30,10 @@ from nhs_number import is_valid as nhs_number_valid
 
 from icsight.governance.pseudonymise import pseudonym
 from icsight.ingest.records import Identity, Rejected, Row
+from icsight.ingest.report import LoadReport
 from icsight.ingest.validate import check_values, convert, date_problem
 from icsight.lake import table_path
 from icsight.model.schema import TABLES
-
-if TYPE_CHECKING:  # the report is the loader's; staging only adds to its tallies
-    from icsight.ingest.load import LoadReport
 
 #: A quarantined payload is cut to this many characters (a hostile record can be huge).
 MAX_PAYLOAD = 100_000
