@@ -12,8 +12,10 @@ Every person uses one trust for all their care and carries one relative risk of 
   age rate, and deaths in A&E;
 * `outpatients`: courses of appointments in the treatment functions RTT pathways use.
 
-`codes` holds the diagnosis and treatment function lists the settings share; `targets` the
-calibration targets measured from the generated tables.
+`codes.code_lists()` builds the diagnosis and treatment function lists the settings share, from
+the settings' own tables; `generate` builds them once and passes them to each setting that codes
+a column (the settings never import `codes`). `targets` holds the calibration targets measured
+from the generated tables.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import pyarrow as pa
 
 from icsight.synth.context import SynthContext, to_table
 from icsight.synth.hospital.ae import _ec_attendances
-from icsight.synth.hospital.codes import DIAGNOSIS_CODES, FUNCTION_CODES
-from icsight.synth.hospital.common import PROVIDERS, _Cohort, _cohort, _strings
+from icsight.synth.hospital.codes import code_lists
+from icsight.synth.hospital.common import PROVIDERS, CodeLists, _Cohort, _cohort, _strings
 from icsight.synth.hospital.elective import PROCEDURE_CODES, _elective_spells
 from icsight.synth.hospital.emergency import DISCHARGE_DESTINATIONS, _emergency_spells
 from icsight.synth.hospital.outpatients import _outpatients
@@ -41,12 +43,13 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
 
     Also sets `ctx.died_in_hospital` (who died on a ward or in A&E) for the deaths module.
     """
+    lists = code_lists()
     rng = ctx.rng(STREAM)
     cohort = _cohort(ctx, rng)
-    emergency, died_in_ed = _emergency_spells(ctx, rng, cohort)
-    rtt, rtt_stops = _rtt_pathways(ctx, rng, cohort)
-    elective = _elective_spells(ctx, rng, rtt_stops)
-    apc = _apc_table(ctx, cohort, emergency, elective)
+    emergency, died_in_ed = _emergency_spells(ctx, rng, cohort, lists)
+    rtt, rtt_stops = _rtt_pathways(ctx, rng, cohort, lists)
+    elective = _elective_spells(ctx, rng, rtt_stops, lists)
+    apc = _apc_table(ctx, cohort, emergency, elective, lists)
     ec = _ec_attendances(ctx, rng, cohort, emergency, died_in_ed)
     died = np.zeros(ctx.pop.n, bool)
     for spells in (emergency, elective):
@@ -54,10 +57,10 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     died[died_in_ed] = True
     ctx.died_in_hospital = died
     return {"apc_spells": apc, "ec_attendances": ec,
-            "op_appointments": _outpatients(ctx, rng, cohort), "rtt_pathways": rtt}
+            "op_appointments": _outpatients(ctx, rng, cohort, lists), "rtt_pathways": rtt}
 
 
-def _apc_table(ctx, cohort: _Cohort, em: dict, el: dict) -> pa.Table:
+def _apc_table(ctx, cohort: _Cohort, em: dict, el: dict, lists: CodeLists) -> pa.Table:
     """Emergency and elective spells together, numbered in order of admission."""
     n_em = len(em["person"])
     em = {**em, "day_case": np.zeros(n_em, bool), "proc": np.full(n_em, -1)}
@@ -76,8 +79,8 @@ def _apc_table(ctx, cohort: _Cohort, em: dict, el: dict) -> pa.Table:
         "admission_method": _strings(("elective", "emergency"), method[order]),
         "patient_classification": _strings(("ordinary", "day_case"),
                                            cols["day_case"].astype(np.int8)),
-        "primary_diagnosis": _strings(DIAGNOSIS_CODES, cols["diag"]),
+        "primary_diagnosis": _strings(lists.diagnoses, cols["diag"]),
         "primary_procedure": _strings(PROCEDURE_CODES, cols["proc"]),
-        "treatment_function": _strings(FUNCTION_CODES, cols["tf"]),
+        "treatment_function": _strings(lists.functions, cols["tf"]),
         "discharge_destination": _strings(DISCHARGE_DESTINATIONS, cols["dest"]),
     })

@@ -3,12 +3,14 @@
 Diagnoses (ICD-10) come from emergency and elective spells; treatment functions from RTT
 pathways, outpatients, and emergency and elective spells. Spells carry indices into these
 lists, so emergency and elective spells can share the `apc_spells` table. The lists are built
-from the settings' own tables, so the settings import them inside the functions that use
-them (an import at the top of a setting module would be circular).
+from the settings' own tables by `code_lists()`, which the orchestrator (`hospital.generate`)
+calls once and passes to the settings as a `CodeLists` (defined in `common`); the settings
+never import this module, so the imports run one way only.
 """
 
 from __future__ import annotations
 
+from icsight.synth.hospital.common import CodeLists
 from icsight.synth.hospital.elective import ELECTIVE_CASES
 from icsight.synth.hospital.emergency import (
     CONDITION_DIAGNOSES,
@@ -17,9 +19,16 @@ from icsight.synth.hospital.emergency import (
 )
 from icsight.synth.hospital.waiting_list import TREATMENT_FUNCTIONS
 
-DIAGNOSIS_CODES = list(dict.fromkeys(
-    [*EMERGENCY_DIAGNOSES, *(c for codes, _, _ in CONDITION_DIAGNOSES.values() for c in codes),
-     *(case[1] for cases in ELECTIVE_CASES.values() for case in cases)]))
+__all__ = ["CodeLists", "code_lists"]
 
-FUNCTION_CODES = list(dict.fromkeys(
-    [*TREATMENT_FUNCTIONS, *ELECTIVE_CASES, *EMERGENCY_SPECIALTY.values(), "300", "420", "430"]))
+
+def code_lists() -> CodeLists:
+    """Every diagnosis and treatment function code the settings draw, each once, in order."""
+    diagnoses = list(dict.fromkeys(
+        [*EMERGENCY_DIAGNOSES,
+         *(c for codes, _, _ in CONDITION_DIAGNOSES.values() for c in codes),
+         *(case[1] for cases in ELECTIVE_CASES.values() for case in cases)]))
+    functions = list(dict.fromkeys(
+        [*TREATMENT_FUNCTIONS, *ELECTIVE_CASES, *EMERGENCY_SPECIALTY.values(),
+         "300", "420", "430"]))
+    return CodeLists(diagnoses, functions)

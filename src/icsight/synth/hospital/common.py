@@ -8,6 +8,9 @@
 * **Who is at risk.** Each person's relative risk of an emergency admission, raised by
   long-term conditions, deprivation and ill-health, averages 1 within age groups so the age
   rates hold; A&E, outpatients and referrals use it too, more weakly.
+* **Shared code lists.** `CodeLists`, the diagnosis and treatment function lists that spells,
+  RTT pathways and outpatients index into; `codes.code_lists()` builds them and the
+  orchestrator (`hospital.generate`) passes them to the settings that need them.
 * Helpers for single-year-of-age rates, events at an age rate and coded string columns.
 
 Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
@@ -127,6 +130,22 @@ def _choose_by_group(rng, weights: np.ndarray, group: np.ndarray) -> np.ndarray:
         if len(rows) and weights[g].sum() > 0:
             out[rows] = _choose(rng, weights[g], len(rows))
     return out
+
+
+@dataclass(frozen=True)
+class CodeLists:
+    """The diagnosis (ICD-10) and treatment function codes coded columns index into."""
+
+    diagnoses: list[str]
+    functions: list[str]
+
+    def diagnosis(self, code: str) -> int:
+        """The index of an ICD-10 code in `diagnoses`."""
+        return self.diagnoses.index(code)
+
+    def function(self, code: str) -> int:
+        """The index of a treatment function code in `functions`."""
+        return self.functions.index(code)
 
 
 def _strings(codes, index: np.ndarray) -> pa.Array:

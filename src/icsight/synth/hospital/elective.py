@@ -2,7 +2,8 @@
 
 Elective admissions are the admitted clock stops (with an OPCS-4 procedure for the treatment
 function) plus planned care outside RTT (endoscopy surveillance, chemotherapy, transfusion);
-about 78% are day cases.
+about 78% are day cases. Treatment functions and diagnoses are indices into the shared
+code lists (`common.CodeLists`), which the orchestrator passes in.
 
 Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from icsight.synth.context import NO_DATE, pick_days_for
-from icsight.synth.hospital.common import _choose, _lognormal
+from icsight.synth.hospital.common import CodeLists, _choose, _lognormal
 
 # Per treatment function: (OPCS-4 procedure, ICD-10 diagnosis, day-case share, weight) [E].
 ELECTIVE_CASES = {
@@ -44,19 +45,17 @@ PLANNED_FUNCTIONS = {"301": 0.45, "370": 0.25, "303": 0.15, "101": 0.15}
 ELECTIVE_STAY_MEDIAN_DAYS, ELECTIVE_STAY_SIGMA = 2.0, 0.7
 
 
-def _elective_spells(ctx, rng, rtt_stops) -> dict[str, np.ndarray]:
+def _elective_spells(ctx, rng, rtt_stops, lists: CodeLists) -> dict[str, np.ndarray]:
     """Admitted clock stops plus planned care outside RTT, with procedure and diagnosis."""
-    from icsight.synth.hospital.codes import FUNCTION_CODES  # see codes.py
-
     p = ctx.pop
     person, adm, tf = rtt_stops
     planned_person, planned_adm = _planned_care(ctx, rng)
-    planned_tf = np.array([FUNCTION_CODES.index(c) for c in PLANNED_FUNCTIONS])[
+    planned_tf = np.array([lists.function(c) for c in PLANNED_FUNCTIONS])[
         _choose(rng, list(PLANNED_FUNCTIONS.values()), len(planned_person))]
     person = np.concatenate([person, planned_person])
     adm = np.concatenate([adm, planned_adm]).astype(np.int32)
     tf = np.concatenate([tf, planned_tf])
-    proc, diag, day_case = _elective_cases(rng, tf)
+    proc, diag, day_case = _elective_cases(rng, tf, lists)
     stay = np.maximum(np.ceil(_lognormal(rng, ELECTIVE_STAY_MEDIAN_DAYS, ELECTIVE_STAY_SIGMA,
                                          len(person))), 1).astype(np.int32)
     dis = adm + np.where(day_case, 0, stay)
@@ -80,16 +79,15 @@ def _planned_care(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
 PROCEDURE_CODES = list(dict.fromkeys(c[0] for cases in ELECTIVE_CASES.values() for c in cases))
 
 
-def _elective_cases(rng, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _elective_cases(rng, tf: np.ndarray, lists: CodeLists
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(procedure index, diagnosis index, day case) for each elective spell's function."""
-    from icsight.synth.hospital.codes import DIAGNOSIS_CODES, FUNCTION_CODES  # see codes.py
-
     n = len(tf)
     proc, diag, day_case = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, bool)
     for code, cases in ELECTIVE_CASES.items():
-        rows = np.flatnonzero(tf == FUNCTION_CODES.index(code))
+        rows = np.flatnonzero(tf == lists.function(code))
         pick = _choose(rng, [c[3] for c in cases], len(rows))
         proc[rows] = np.array([PROCEDURE_CODES.index(c[0]) for c in cases])[pick]
-        diag[rows] = np.array([DIAGNOSIS_CODES.index(c[1]) for c in cases])[pick]
+        diag[rows] = np.array([lists.diagnosis(c[1]) for c in cases])[pick]
         day_case[rows] = rng.random(len(rows)) < np.array([c[2] for c in cases])[pick]
     return proc, diag, day_case

@@ -6,7 +6,8 @@ long-term conditions, deprivation and ill-health and peaking in winter. People w
 extra admissions in their final year, and about 44% die in hospital: their last spell ends on
 the day of death with destination `died`. Diagnoses are ICD-10 codes by age and condition,
 with chronic ambulatory-care-sensitive conditions (asthma, COPD, heart failure, angina,
-diabetes, epilepsy, hypertension) about 17%.
+diabetes, epilepsy, hypertension) about 17%. Diagnoses and admitting treatment functions are
+indices into the shared code lists (`common.CodeLists`), which the orchestrator passes in.
 
 Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
 """
@@ -18,6 +19,7 @@ import numpy as np
 from icsight.synth.context import NO_DATE
 from icsight.synth.hospital.common import (
     MAX_AGE,
+    CodeLists,
     _age_rate_events,
     _ages,
     _choose,
@@ -97,7 +99,7 @@ DISCHARGE_DESTINATIONS = ("usual_residence", "care_home", "other_provider", "die
 TO_OTHER_PROVIDER, TO_NEW_CARE_HOME_85 = 0.04, 0.03  # [E]
 
 
-def _emergency_spells(ctx, rng, cohort: _Cohort) -> tuple[dict, np.ndarray]:
+def _emergency_spells(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict, np.ndarray]:
     """Emergency spells as column arrays, and the people who died in A&E."""
     p = ctx.pop
     person, adm = _age_rate_events(ctx, rng, cohort, _baseline_admission_rates(), cohort.risk,
@@ -111,9 +113,9 @@ def _emergency_spells(ctx, rng, cohort: _Cohort) -> tuple[dict, np.ndarray]:
     los = _emergency_stay(rng, _ages(ctx, person, adm))
     dis = np.where(is_final, p.death[person], adm + los).astype(np.int64)
     spells = _tidy_spells(ctx, person, adm, dis, is_final, died_in_ed)
-    spells["diag"] = _emergency_diagnoses(ctx, rng, spells["person"], spells["adm"])
+    spells["diag"] = _emergency_diagnoses(ctx, rng, spells["person"], spells["adm"], lists)
     spells["tf"] = _emergency_specialty(_ages(ctx, spells["person"], spells["adm"]),
-                                        spells["diag"])
+                                        spells["diag"], lists)
     spells["dest"] = _destinations(ctx, rng, spells)
     return spells, died_in_ed
 
@@ -192,10 +194,9 @@ def _tidy_spells(ctx, person, adm, dis, is_final, died_in_ed) -> dict[str, np.nd
             "ongoing": ongoing}
 
 
-def _emergency_diagnoses(ctx, rng, person: np.ndarray, adm: np.ndarray) -> np.ndarray:
-    """Index into DIAGNOSIS_CODES: by age group, then each person's own conditions."""
-    from icsight.synth.hospital.codes import DIAGNOSIS_CODES  # see codes.py
-
+def _emergency_diagnoses(ctx, rng, person: np.ndarray, adm: np.ndarray,
+                         lists: CodeLists) -> np.ndarray:
+    """Index into `lists.diagnoses`: by age group, then each person's own conditions."""
     age = _ages(ctx, person, adm)
     group = np.searchsorted([1, 16, 65], age, side="right")
     weights = np.array(list(EMERGENCY_DIAGNOSES.values()), float).T
@@ -207,21 +208,19 @@ def _emergency_diagnoses(ctx, rng, person: np.ndarray, adm: np.ndarray) -> np.nd
         has = ctx.pop.conditions[name].has[person]
         hit = np.flatnonzero(has & (rng.random(len(person)) < np.asarray(shares)[band]))
         pick = _choose(rng, code_weights, len(hit))
-        out[hit] = np.array([DIAGNOSIS_CODES.index(c) for c in codes])[pick]
+        out[hit] = np.array([lists.diagnosis(c) for c in codes])[pick]
     return out
 
 
-def _emergency_specialty(age: np.ndarray, diag: np.ndarray) -> np.ndarray:
-    """Index into FUNCTION_CODES: paediatrics under 16, geriatric medicine for medical
+def _emergency_specialty(age: np.ndarray, diag: np.ndarray, lists: CodeLists) -> np.ndarray:
+    """Index into `lists.functions`: paediatrics under 16, geriatric medicine for medical
     admissions at 80+, surgical and medical specialties by diagnosis otherwise."""
-    from icsight.synth.hospital.codes import DIAGNOSIS_CODES, FUNCTION_CODES  # see codes.py
-
-    by_code = np.array([FUNCTION_CODES.index(EMERGENCY_SPECIALTY.get(c, "300"))
-                        for c in DIAGNOSIS_CODES])
+    by_code = np.array([lists.function(EMERGENCY_SPECIALTY.get(c, "300"))
+                        for c in lists.diagnoses])
     tf = by_code[diag]
-    medical = np.isin(tf, [FUNCTION_CODES.index(c) for c in ("300", "320", "340")])
-    tf = np.where((age >= 80) & medical, FUNCTION_CODES.index("430"), tf)
-    return np.where(age < 16, FUNCTION_CODES.index("420"), tf)
+    medical = np.isin(tf, [lists.function(c) for c in ("300", "320", "340")])
+    tf = np.where((age >= 80) & medical, lists.function("430"), tf)
+    return np.where(age < 16, lists.function("420"), tf)
 
 
 def _destinations(ctx, rng, spells: dict) -> np.ndarray:

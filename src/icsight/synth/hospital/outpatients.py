@@ -2,7 +2,8 @@
 
 Outpatients come as courses: a first appointment and, on average, two follow-ups in the same
 specialty (drawn like RTT pathways' treatment functions); about 7% are not attended, more in
-deprived areas and among young adults.
+deprived areas and among young adults. Treatment functions are indices into the shared code
+lists (`common.CodeLists`), which the orchestrator passes in.
 
 Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
 """
@@ -13,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from icsight.synth.context import pick_days_for, to_table
-from icsight.synth.hospital.common import PROVIDERS, _ages, _Cohort, _strings
+from icsight.synth.hospital.common import PROVIDERS, CodeLists, _ages, _Cohort, _strings
 from icsight.synth.hospital.waiting_list import _treatment_functions
 
 # Courses of outpatient care (a first appointment and follow-ups) per person a year by age,
@@ -26,14 +27,12 @@ DNA_BY_DECILE = (0.09, 0.045)  # did not attend, decile 1 and decile 10; x1.4 at
 CANCELLED = 0.05
 
 
-def _outpatients(ctx, rng, cohort: _Cohort) -> pa.Table:
+def _outpatients(ctx, rng, cohort: _Cohort, lists: CodeLists) -> pa.Table:
     """Courses of outpatient care: a first appointment and follow-ups in one specialty."""
-    from icsight.synth.hospital.codes import FUNCTION_CODES  # see codes.py
-
     p = ctx.pop
     rate = np.interp(p.age_on(cohort.end), COURSE_AGES, COURSES_PER_YEAR) * np.sqrt(cohort.risk)
     person, first = pick_days_for(rng, np.arange(p.n), rate, cohort.start, cohort.end)
-    tf = _treatment_functions(ctx, rng, person, first)
+    tf = _treatment_functions(ctx, rng, person, first, lists)
     size = 1 + rng.poisson(FOLLOW_UPS, len(person))
     course = np.repeat(np.arange(len(person)), size)
     step = np.arange(len(course)) - np.repeat(np.cumsum(size) - size, size)
@@ -50,7 +49,7 @@ def _outpatients(ctx, rng, cohort: _Cohort) -> pa.Table:
         "appointment_id": np.arange(1, len(who) + 1, dtype=np.int64),
         "provider_code": _strings(PROVIDERS, cohort.provider[who]),
         "appointment_date": days,
-        "treatment_function": _strings(FUNCTION_CODES, tf_k),
+        "treatment_function": _strings(lists.functions, tf_k),
         "first_attendance": step == 0,
         "attended": _strings(("attended", "dna", "cancelled"), _attendance(ctx, rng, who, days)),
     })

@@ -7,7 +7,8 @@ appointment) and pathways that need treatment. The list open on any day then hol
 proportion to S, which puts 45% over 18 weeks and 6.7% over 52 weeks on the reference date,
 about 150,000 people scaled to the population (BLMK Health Services Strategy, 2024). Pathways
 of people who die or leave are validated off the list that day. Pathways stopped by admission
-become elective spells.
+become elective spells. Treatment functions are indices into the shared code lists
+(`common.CodeLists`), which the orchestrator passes in.
 
 Tags: [S] stated in a public source, [K] well-known published figure, [E] engineering estimate.
 """
@@ -19,6 +20,7 @@ import numpy as np
 from icsight.synth.context import DAYS_PER_YEAR, NO_DATE, to_table
 from icsight.synth.hospital.common import (
     PROVIDERS,
+    CodeLists,
     _ages,
     _choose_by_group,
     _Cohort,
@@ -64,11 +66,9 @@ TREATMENT_FUNCTIONS = {
 REFERRAL_AGES, REFERRAL_WEIGHTS = (0, 16, 30, 50, 65, 75, 85), (0.3, 0.3, 0.5, 0.8, 1.3, 1.6, 1.4)
 
 
-def _rtt_pathways(ctx, rng, cohort: _Cohort):
+def _rtt_pathways(ctx, rng, cohort: _Cohort, lists: CodeLists):
     """The RTT table, and (person, admission day, function) of pathways stopped by admission
     inside the window, for the elective spells."""
-    from icsight.synth.hospital.codes import FUNCTION_CODES  # see codes.py
-
     starts, weeks, treat = _clock_starts(ctx, rng)
     stop = starts + np.round(weeks * 7).astype(np.int64)
     keep = stop >= ctx.window_start
@@ -81,14 +81,14 @@ def _rtt_pathways(ctx, rng, cohort: _Cohort):
     stop = np.where(waiting, NO_DATE, np.minimum(stop, end))
     admitted = ~waiting & ~validated & (rng.random(len(person)) < np.asarray(ADMITTED)[treat])
     status = np.where(waiting, 0, np.where(admitted, 1, 2))
-    tf = _treatment_functions(ctx, rng, person, starts)
+    tf = _treatment_functions(ctx, rng, person, starts, lists)
     d_start, d_test = _diagnostics(ctx, rng, starts, stop)
     order = np.lexsort((person, starts))
     table = to_table("rtt_pathways", {
         "patient_id": ctx.pop.patient_id[person][order],
         "pathway_id": np.arange(1, len(person) + 1, dtype=np.int64),
         "provider_code": _strings(PROVIDERS, cohort.provider[person][order]),
-        "treatment_function": _strings(FUNCTION_CODES, tf[order]),
+        "treatment_function": _strings(lists.functions, tf[order]),
         "clock_start": starts[order].astype(np.int32),
         "clock_stop": stop[order].astype(np.int32),
         "status": _strings(("waiting", "admitted", "non_admitted"), status[order]),
@@ -160,10 +160,9 @@ def _diagnostics(ctx, rng, starts, stop) -> tuple[np.ndarray, np.ndarray]:
     return np.where(has, d_start, NO_DATE).astype(np.int32), d_test.astype(np.int32)
 
 
-def _treatment_functions(ctx, rng, person: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Index into FUNCTION_CODES, by the age group and sex of each person."""
-    from icsight.synth.hospital.codes import FUNCTION_CODES  # see codes.py
-
+def _treatment_functions(ctx, rng, person: np.ndarray, days: np.ndarray,
+                         lists: CodeLists) -> np.ndarray:
+    """Index into `lists.functions`, by the age group and sex of each person."""
     codes = list(TREATMENT_FUNCTIONS)
     share = np.array([v[0] for v in TREATMENT_FUNCTIONS.values()])
     by_age = np.array([v[1] for v in TREATMENT_FUNCTIONS.values()], float)
@@ -171,4 +170,4 @@ def _treatment_functions(ctx, rng, person: np.ndarray, days: np.ndarray) -> np.n
     weights = np.array([share * by_age[:, a] * by_sex[:, s] for a in range(3) for s in range(2)])
     age_group = np.searchsorted([16, 65], _ages(ctx, person, days), side="right")
     pick = _choose_by_group(rng, weights, age_group * 2 + ctx.pop.sex[person].astype(np.int64))
-    return np.array([FUNCTION_CODES.index(c) for c in codes])[pick]
+    return np.array([lists.function(c) for c in codes])[pick]
