@@ -7,13 +7,14 @@ definition (`Expect`: numerator, denominator and, where it helps, the value).
 
 How a spec runs (the form ehrQL's spec tests take, adapted to icsight's breakdowns):
 
-* Every case of an indicator goes into **one** small lake, each case with its own practice and
-  its own range of patient ids, so a case's answer is its practice's row of the output and
-  cases cannot disturb each other. A case that needs the whole lake (a breakdown by age band,
+* Every case of every indicator goes into **one** small lake, each case with a practice and a
+  range of patient ids of its own (the 96 BLMK practices, then spec-only practices added to
+  the lake's practice table), so a case's answer is its practice's row of the output and cases
+  cannot disturb each other. A case that needs the whole lake (a breakdown by age band,
   deprivation or place) says `alone=True` and gets a lake of its own, answered at any breakdown.
-* The indicator is computed **as `icsight build` computes it**: one query over the table of
-  every period end the cases ask for (`Indicator.series`), inside `Lake.sharing()`. Cases with
-  several period ends check the monthly series.
+* Every indicator is computed **as `icsight build` computes it**: one query over the table of
+  every period end the cases ask for (`Indicator.series`), all indicators inside one
+  `Lake.sharing()` block. Cases with several period ends check the monthly series.
 * The same lake is computed on **DuckDB and on Spark** (`tests/spec/conftest.py` parametrises
   the engine), and every case is checked on each.
 
@@ -115,8 +116,15 @@ def specs() -> dict[str, Spec]:
     return out
 
 
-def _practices() -> list[str]:
-    return sorted(reference_tables()["practices"].column("practice_code").to_pylist())
+def _practices(needed: int) -> pa.Table:
+    """The BLMK practices, then as many spec-only practices (codes `Y9....`, in the real
+    practices' PCNs in turn) as the cases need."""
+    real = reference_tables()["practices"].sort_by("practice_code")
+    rows = real.to_pylist()
+    for k in range(max(0, needed - len(rows))):
+        model = rows[k % real.num_rows]
+        rows.append({**model, "practice_code": f"Y9{k:04d}", "practice_name": f"SPEC {k}"})
+    return pa.Table.from_pylist(rows, schema=real.schema)
 
 
 def _shift(row: dict, offset: int, practice: str | None) -> dict:
@@ -129,9 +137,8 @@ def _shift(row: dict, offset: int, practice: str | None) -> dict:
 
 def build_lake(folder: Path, cases: list[Case], reference_date: str) -> Path:
     """One lake holding `cases`, each in its own practice (unless alone) and id range."""
-    practices = _practices()
-    if len(cases) > len(practices):
-        raise ValueError(f"{len(cases)} cases but only {len(practices)} practices")
+    practice_table = _practices(len(cases))
+    practices = practice_table.column("practice_code").to_pylist()
     tables: dict[str, list[dict]] = {"patients": []}
     for k, case in enumerate(cases):
         practice = None if case.alone else practices[k]
@@ -142,7 +149,7 @@ def build_lake(folder: Path, cases: list[Case], reference_date: str) -> Path:
             record = dict(record)
             table = record.pop("_table", "clinical_events")
             tables.setdefault(table, []).append(_shift(record, offset, None))
-    written = dict(reference_tables())
+    written = dict(reference_tables(), practices=practice_table)
     for name, rows in tables.items():
         written[name] = pa.Table.from_pylist(rows, schema=TABLES[name].schema)
     for name, spec in TABLES.items():
@@ -152,13 +159,14 @@ def build_lake(folder: Path, cases: list[Case], reference_date: str) -> Path:
     return folder
 
 
-def compute(folder: Path, indicator_id: str, period_ends: list[str], engine: str
-            ) -> pd.DataFrame:
-    """The indicator's tidy series on `engine`, computed as `icsight build` does."""
-    lake = open_lake(folder, backend=engine)
+def compute(folder: Path, indicator_ids: list[str], period_ends: list[str], engine: str,
+            spark=None) -> dict[str, pd.DataFrame]:
+    """Each indicator's tidy series on `engine`, computed as `icsight build` does: the whole
+    series in one query, every indicator inside one `Lake.sharing()` block."""
+    lake = open_lake(folder, backend=engine, spark=spark)
     ends = [dt.date.fromisoformat(d) for d in period_ends]
     with lake.sharing():
-        return catalogue()[indicator_id].series(lake, ends)
+        return {i: catalogue()[i].series(lake, ends) for i in indicator_ids}
 
 
 def answer(result: pd.DataFrame, case: Case, period_end: str) -> Expect | None:

@@ -23,9 +23,9 @@ def _case_id(param) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_rule(case, engine, spec_results):
     indicator_id, k = case
-    spec, results = spec_results(indicator_id, engine)
-    rule = spec.cases[k]
-    result = results[k] if rule.alone else results["merged"]
+    results = spec_results(engine)
+    rule = SPECS[indicator_id].cases[k]
+    result = results[(indicator_id, k)] if rule.alone else results["merged"][indicator_id]
     problems = check(result, rule)
     assert not problems, f"{indicator_id}: {rule.rule}\n  " + "\n  ".join(problems)
 
