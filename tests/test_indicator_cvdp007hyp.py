@@ -1,4 +1,5 @@
-"""CVDP007HYP, rule by rule, on hand-made patients with hand-worked answers."""
+"""CVDP007HYP patient by patient: the same rules as its spec (tests/spec/indicators/), read
+from `cvdp007hyp_patients`, one row per patient in the denominator, with the outcome of each."""
 
 from __future__ import annotations
 
@@ -12,19 +13,7 @@ from icsight.engine import open_lake
 from icsight.indicators.programmes.cvdprevent import cvdp007hyp, cvdp007hyp_patients
 from icsight.stats.proportions import wilson
 from tests.lakes import event, make_lake, patient
-
-HYP, HYPRES = "59621000", "162659009"
-SYS, DIA = "271649006", "271650006"  # clinic
-HOME_SYS, HOME_DIA = "198081000000101", "198091000000104"  # ambulatory
-
-
-def bp(pid, date, s, d, home=False):
-    return [event(pid, date, HOME_SYS if home else SYS, s),
-            event(pid, date, HOME_DIA if home else DIA, d)]
-
-
-def hyp(pid, date="2015-01-01"):
-    return event(pid, date, HYP)
+from tests.spec.indicators.cvdp007hyp import HYPRES, SYS, bp, hyp
 
 
 def outcome(tmp_path: Path, patients, events, as_of="2025-03-31") -> dict[int, bool]:

@@ -34,6 +34,20 @@ def issue(pid, date, drug=DAPA):
     return medication(pid, date, drug[0], drug[1])
 
 
+def resolved_register_case(issue) -> Case:
+    """The QOF register rule, shared by the heart failure medicine indicators: `issue(pid,
+    date)` is an issue of the indicator's medicine."""
+    return Case(
+        "Resolved heart failure leaves the register unless diagnosed again later; a "
+        "resolution on the same day as the latest diagnosis removes the patient",
+        [patient(1), patient(2), patient(3)],
+        [hf(1, "2010-01-01"), event(1, "2020-01-01", HFRES),
+         hf(2, "2010-01-01"), event(2, "2020-01-01", HFRES), hf(2, "2022-01-01"),
+         hf(3, "2020-01-01"), event(3, "2020-01-01", HFRES),
+         issue(1, "2025-01-01"), issue(2, "2025-01-01"), issue(3, "2025-01-01")],
+        Expect(1, 1, 100.0))
+
+
 CASES = [
     Case("Issued an SGLT2 inhibitor in the 6 months counts; a patient on the register without "
          "one is in the denominator only",
@@ -47,14 +61,7 @@ CASES = [
     Case("Several issues count the patient once", [patient(1)],
          [hf(1), issue(1, "2024-11-01"), issue(1, "2024-12-01"), issue(1, "2025-01-01", EMPA)],
          Expect(1, 1, 100.0)),
-    Case("Resolved heart failure leaves the register unless diagnosed again later; a "
-         "resolution on the same day as the latest diagnosis removes the patient",
-         [patient(1), patient(2), patient(3)],
-         [hf(1, "2010-01-01"), event(1, "2020-01-01", HFRES),
-          hf(2, "2010-01-01"), event(2, "2020-01-01", HFRES), hf(2, "2022-01-01"),
-          hf(3, "2020-01-01"), event(3, "2020-01-01", HFRES),
-          issue(1, "2025-01-01"), issue(2, "2025-01-01"), issue(3, "2025-01-01")],
-         Expect(1, 1, 100.0)),
+    resolved_register_case(lambda pid, date: issue(pid, date)),
     Case("Aged 18 or over on the period end and registered and alive then: born March 2007 is "
          "in, born April 2007 (17) and a patient who died in February 2025 are out",
          [patient(1, born="2007-03-01"), patient(2, born="2007-04-01"),
