@@ -93,11 +93,16 @@ def test_bowel_screening_matches_plain_sql(results, lake_dir):
 
 
 def test_emergency_admission_rate_matches_plain_sql(results, lake_dir):
+    # every emergency admission in the 12 months of a person registered when admitted (HES
+    # counting), per the registered population on the period end
     expected = _sql(lake_dir, f"""
-        SELECT (SELECT count(*) FROM '{{a}}/apc_spells.parquet' s JOIN {REG} p
-                USING (patient_id) WHERE admission_method = 'emergency'
-                AND admission_date > DATE '2025-09-30'
-                AND admission_date <= DATE '2026-09-30'),
+        SELECT (SELECT count(*) FROM '{{a}}/apc_spells.parquet' s
+                JOIN '{{a}}/patients.parquet' p USING (patient_id)
+                WHERE admission_method = 'emergency'
+                AND admission_date > DATE '2025-09-30' AND admission_date <= DATE '2026-09-30'
+                AND p.registration_start <= s.admission_date
+                AND coalesce(p.registration_end, DATE '9999-01-01') >= s.admission_date
+                AND coalesce(p.date_of_death, DATE '9999-01-01') >= s.admission_date),
                (SELECT count(*) FROM {REG})""")
     assert _icb(results, "EMERG_ADM_RATE") == expected
 

@@ -28,6 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -36,7 +37,7 @@ KEY = "behaviour-snapshot-key-0123456789abcdef-not-a-secret"
 #: Columns that legitimately differ between two runs of the same code (clock, paths, hashes of
 #: time-stamped files), left out of the fingerprint.
 VOLATILE = {"loaded_at", "load_id", "created", "run_id", "started", "finished", "file",
-            "source_file", "path", "received_at"}
+            "source_file", "path", "received_at", "time"}
 
 
 def icsight(src: Path, *args: str) -> str:
@@ -51,19 +52,36 @@ def icsight(src: Path, *args: str) -> str:
 def table_rows(path: Path) -> pd.DataFrame:
     frame = pq.read_table(path).to_pandas()
     frame = frame.drop(columns=[c for c in frame.columns if c in VOLATILE])
+    if "source" in frame.columns:  # a source file's name, not the folder a snapshot put it in
+        frame["source"] = frame["source"].map(lambda v: Path(v).name if isinstance(v, str)
+                                              else v)
     return frame.sort_values(list(frame.columns), ignore_index=True, na_position="first") \
         if len(frame.columns) else frame
 
 
 def fingerprint_folder(folder: Path) -> dict[str, dict]:
-    """Per Parquet file under `folder`: its row count and a hash of its sorted rows."""
+    """Per Parquet file under `folder`: its row count and a hash of its sorted rows. A results
+    store's run folder (named by the time of the run) is left out of the name."""
     out = {}
     for path in sorted(folder.rglob("*.parquet")):
         rows = table_rows(path)
         hashed = pd.util.hash_pandas_object(rows.astype(str), index=False)
-        out[str(path.relative_to(folder))] = {"rows": len(rows),
-                                              "hash": f"{int(hashed.sum()) % 2**64:016x}"}
+        name = path.relative_to(folder)
+        if re.fullmatch(r"\d{8}T\d{6}Z", name.parts[0]):
+            name = Path(*name.parts[1:])
+        out[str(name)] = {"rows": len(rows), "hash": f"{int(hashed.sum()) % 2**64:016x}"}
     return out
+
+
+def calibration_figures(text: str) -> list[tuple[str, str, str]]:
+    """(target, measured, aim) of each row of the calibration table: the figures, without the
+    wording of their sources."""
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) >= 3 and cells[1]:
+            rows.append((cells[0], cells[1], cells[2]))
+    return rows
 
 
 def without_timings(text: str) -> str:
@@ -97,6 +115,10 @@ def snapshot(out: Path, src: Path, population: int) -> None:
 def compare(before: Path, after: Path) -> int:
     a = json.loads((before / "snapshot.json").read_text())
     b = json.loads((after / "snapshot.json").read_text())
+    for snap, folder in ((a, before), (b, after)):  # fingerprint again where the files are
+        for part in ("lake", "results", "ingested"):
+            if (folder / part).is_dir():
+                snap[part] = fingerprint_folder(folder / part)
     differences = 0
     for part in ("lake", "results", "ingested"):
         for name in sorted(set(a[part]) | set(b[part])):
@@ -106,7 +128,12 @@ def compare(before: Path, after: Path) -> int:
                 print(f"{part}/{name}: {left} -> {right}")
                 if left and right and part == "results":
                     describe_results(before / "results", after / "results", name)
-    for part in ("calibration", "ingest", "report"):
+    for left, right in zip(calibration_figures(a["calibration"]),
+                           calibration_figures(b["calibration"]), strict=False):
+        if left[1:] != right[1:]:
+            differences += 1
+            print(f"calibration: {left} -> {right}")
+    for part in ("ingest", "report"):
         if a[part] != b[part]:
             differences += 1
             print(f"{part} output differs")
@@ -116,19 +143,27 @@ def compare(before: Path, after: Path) -> int:
 
 def describe_results(before: Path, after: Path, name: str) -> None:
     """Which indicators' values changed, and by how much."""
-    left = table_rows(next(before.glob(name)))
-    right = table_rows(next(after.glob(name)))
+    left = table_rows(next(before.glob(f"*/{name}")))
+    right = table_rows(next(after.glob(f"*/{name}")))
     if "indicator_id" not in left.columns:
         return
     keys = [c for c in ("indicator_id", "period_end", "breakdown", "group") if c in left.columns]
     merged = left.merge(right, on=keys, how="outer", suffixes=("_before", "_after"),
                         indicator=True)
+    values = [c[:-len("_before")] for c in merged.columns if c.endswith("_before")]
+    differs = merged._merge != "both"
+    for column in values:
+        left, right = merged[f"{column}_before"], merged[f"{column}_after"]
+        if pd.api.types.is_numeric_dtype(left) and pd.api.types.is_numeric_dtype(right):
+            same = np.isclose(left.astype(float), right.astype(float), rtol=1e-12, atol=0,
+                              equal_nan=True)
+        else:
+            same = left.astype(object).fillna("<none>") == right.astype(object).fillna("<none>")
+        differs |= ~same
     for indicator_id, rows in merged.groupby("indicator_id"):
-        changed = rows[(rows._merge != "both") | (rows.filter(like="_before").astype(str).values
-                                                  != rows.filter(like="_after").astype(str)
-                                                  .values).any(axis=1)]
-        if len(changed):
-            print(f"  {indicator_id}: {len(changed)} of {len(rows)} rows differ")
+        changed = differs[rows.index]
+        if changed.any():
+            print(f"  {indicator_id}: {int(changed.sum())} of {len(rows)} rows differ")
 
 
 def main() -> int:
