@@ -260,3 +260,10 @@ def test_a_clinician_scoped_to_a_pcn_sees_every_practice_in_it_and_no_other(sett
     outside = practices[practices.pcn_code != pcn].index[0]
     with pytest.raises(AccessDeniedError):
         service.practice_patients(who, outside)
+
+
+def test_a_patient_id_outside_64_bits_is_refused_not_a_server_error(app):
+    client = TestClient(app)
+    for path in ("/api/patients/9223372036854775808", "/api/patients/-9223372036854775809",
+                 "/api/patients/9223372036854775808/identifiable"):
+        assert client.get(path).status_code in (401, 403, 422), path

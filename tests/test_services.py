@@ -131,3 +131,13 @@ def test_identifiers_are_read_only_under_a_grant(setting):
         Grant(Principal("x", Role.ANALYST), "records.identifiable.view", "patient 1")
     with pytest.raises(TypeError):
         read_identifiers(setting["service"].lake_dir, [setting["own"]], None)
+
+
+@pytest.mark.parametrize("patient_id", [2**63, -(2**63) - 1, 10**30])
+def test_a_patient_id_outside_64_bits_is_no_patient(setting, patient_id):
+    service = setting["service"]
+    with pytest.raises(NotFoundError):
+        service.patient_record(Principal("ana", Role.ANALYST), patient_id)
+    clinician = Principal("cli", Role.CLINICIAN, practice_code=setting["mine"])
+    with pytest.raises(AccessDeniedError):
+        service.identifiable_record(clinician, patient_id)

@@ -32,6 +32,11 @@ PATIENT_TABLES = ("clinical_events", "medications", "vaccinations", "apc_spells"
                   "ec_attendances", "op_appointments", "rtt_pathways", "screening")
 
 
+def is_patient_id(value: object) -> bool:
+    """Whether `value` can be a pseudonymous patient id (a signed 64-bit integer)."""
+    return isinstance(value, int) and -(2**63) <= value < 2**63
+
+
 class RecordService:
     """Patient records from one long-lived lake per purpose."""
 
@@ -46,6 +51,8 @@ class RecordService:
         authorise(who, "records.pseudonymised", self.audit_log, f"patient {patient_id}")
         # Purpose.ALL, as before: an analyst's look at one pseudonymised record is neither
         # direct care nor a planning extract, and nobody is left out of it.
+        if not is_patient_id(patient_id):
+            raise NotFoundError(f"no patient {patient_id}")
         with self.engines.use(Purpose.ALL) as lake:
             patients = lake.raw_table("patients")
             found = patients.filter(patients.patient_id == patient_id).to_pandas()
@@ -66,7 +73,8 @@ class RecordService:
         """Who one patient is, for their own practice's (or PCN's) clinicians."""
         with self.engines.use(Purpose.DIRECT_CARE) as lake:
             found = _registered(lake).filter(ibis._.patient_id == patient_id) \
-                .select("practice_code").to_pyarrow().column("practice_code").to_pylist()
+                .select("practice_code").to_pyarrow().column("practice_code").to_pylist() \
+                if is_patient_id(patient_id) else []
             practice = found[0] if found else None
             pcn = self._pcns(lake).get(practice)
         grant = authorise_identifiable(who, "records.identifiable.view", self.audit_log,

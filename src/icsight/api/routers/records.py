@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.responses import PlainTextResponse
 
 from icsight.api.deps import Services
@@ -11,14 +13,19 @@ from icsight.api.security import SignedIn
 router = APIRouter(prefix="/api")
 
 
+#: A pseudonymous patient id is a signed 64-bit integer: anything else is refused (422) before
+#: it reaches a query.
+PatientId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
+
+
 @router.get("/patients/{patient_id}")
-def patient(who: SignedIn, services: Services, patient_id: int) -> dict:
+def patient(who: SignedIn, services: Services, patient_id: PatientId) -> dict:
     """One patient's pseudonymised record (analysts)."""
     return services.records.patient_record(who, patient_id)
 
 
 @router.get("/patients/{patient_id}/identifiable")
-def identifiable(who: SignedIn, services: Services, patient_id: int) -> dict:
+def identifiable(who: SignedIn, services: Services, patient_id: PatientId) -> dict:
     """Who a patient is, for direct care (their own practice's clinicians; audited)."""
     return services.records.identifiable_record(who, patient_id)
 
