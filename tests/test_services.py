@@ -141,3 +141,15 @@ def test_a_patient_id_outside_64_bits_is_no_patient(setting, patient_id):
     clinician = Principal("cli", Role.CLINICIAN, practice_code=setting["mine"])
     with pytest.raises(AccessDeniedError):
         service.identifiable_record(clinician, patient_id)
+
+
+def test_the_registered_list_finds_a_practice_or_nobody():
+    from icsight.services.records import RegisteredList
+
+    found = RegisteredList(pa.table({"patient_id": pa.array([30, -5, 12], pa.int64()),
+                                     "practice_code": ["E81021", None, "E81038"]}))
+    assert found.practice_of(12) == ["E81038"]
+    assert found.practice_of(30) == ["E81021"]
+    assert found.practice_of(-5) == [None]  # registered, practice unknown
+    assert found.practice_of(13) == [] and found.practice_of(99) == [] and \
+        found.practice_of(-2**63) == []

@@ -14,7 +14,10 @@ import datetime as dt
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from icsight.engine.lake import Lake
 from icsight.governance.access import Principal, authorise
@@ -44,6 +47,7 @@ class RecordService:
         self.engines = engines
         self.audit_log = Path(audit_log)
         self._pcn_of: dict[str, str | None] | None = None
+        self._registered_cache: tuple[Lake, RegisteredList] | None = None
 
     # --- pseudonymised (analysts) ----------------------------------------------------------
     def patient_record(self, who: Principal, patient_id: int) -> dict:
@@ -72,8 +76,7 @@ class RecordService:
     def identifiable_record(self, who: Principal, patient_id: int) -> dict:
         """Who one patient is, for their own practice's (or PCN's) clinicians."""
         with self.engines.use(Purpose.DIRECT_CARE) as lake:
-            found = _registered(lake).filter(ibis._.patient_id == patient_id) \
-                .select("practice_code").to_pyarrow().column("practice_code").to_pylist() \
+            found = self._registered_list(lake).practice_of(patient_id) \
                 if is_patient_id(patient_id) else []
             practice = found[0] if found else None
             pcn = self._pcns(lake).get(practice)
@@ -99,12 +102,39 @@ class RecordService:
             ids = registered.select("patient_id").to_pyarrow().column("patient_id")
         return read_identifiers(self.engines.lake_dir, ids.to_pylist(), grant).to_pandas()
 
+    def _registered_list(self, lake: Lake) -> RegisteredList:
+        """Who is registered where on the reference date, computed once for the engine's life
+        (a few MB for a million people): finding one patient's practice is then a lookup, not
+        a scan of the patients table on every request."""
+        if self._registered_cache is None or self._registered_cache[0] is not lake:
+            self._registered_cache = (lake, RegisteredList(_registered(lake).to_pyarrow()))
+        return self._registered_cache[1]
+
     def _pcns(self, lake: Lake) -> dict[str, str | None]:
         """Each practice's PCN: a small reference table, read once for the engine's life."""
         if self._pcn_of is None:
             practices = lake.raw_table("practices").select("practice_code", "pcn_code")
             self._pcn_of = dict(practices.to_pandas().itertuples(index=False))
         return self._pcn_of
+
+
+class RegisteredList:
+    """(patient_id, practice_code) of everyone registered, sorted by patient for lookups."""
+
+    def __init__(self, table: pa.Table) -> None:
+        table = table.sort_by("patient_id")
+        self.ids = table.column("patient_id").to_numpy()
+        practices = table.column("practice_code").dictionary_encode().combine_chunks()
+        self.codes = pc.fill_null(practices.indices, -1).to_numpy()  # -1: no practice
+        self.names = practices.dictionary.to_pylist()
+
+    def practice_of(self, patient_id: int) -> list[str | None]:
+        """[the practice] if the patient is registered, else []."""
+        at = int(np.searchsorted(self.ids, patient_id))
+        if at < len(self.ids) and self.ids[at] == patient_id:
+            code = self.codes[at]
+            return [None if code < 0 else self.names[code]]
+        return []
 
 
 def _registered(lake: Lake) -> ibis.Table:
