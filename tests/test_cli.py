@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from icsight.cli import main
@@ -64,3 +65,22 @@ def test_whole_counts_stay_whole_beside_expected_counts():
     mixed = pd.DataFrame({"numerator": [551, 8384], "denominator": [8019.0, 13400.65]})
     written = _counts_as_written(mixed).to_csv(index=False)
     assert "551,8019\n" in written and "8384,13400.65\n" in written
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["indicators", "--lake", "LAKE", "--as-of", "31/03/2025", "--out", "x.csv"], "--as-of"),
+    (["build", "--lake", "LAKE", "--months", "0", "--out", "r"], "--months"),
+    (["build", "--lake", "LAKE", "--as-of", "2025-13-01", "--out", "r"], "--as-of"),
+    (["synth", "--out", "A_FILE", "--population", "1000"], "--out"),
+    (["synth", "--out", "A_FOLDER", "--population", "1000"], "--out"),
+])
+def test_bad_arguments_get_a_message_naming_them_not_a_traceback(tmp_path, args, named):
+    (tmp_path / "A_FILE").write_text("not a lake")
+    (tmp_path / "A_FOLDER").mkdir()
+    (tmp_path / "A_FOLDER" / "notes.txt").write_text("someone's files")
+    args = [str(tmp_path / a) if a in ("LAKE", "A_FILE", "A_FOLDER") else a for a in args]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 2, done.output
+    assert named in done.output and "Traceback" not in done.output
+    assert (tmp_path / "A_FILE").read_text() == "not a lake"
+    assert (tmp_path / "A_FOLDER" / "notes.txt").exists()

@@ -6,7 +6,25 @@ import click
 
 from icsight.governance.purpose import Purpose
 
-__all__ = ["backend_option", "purpose_option"]
+__all__ = ["ISO_DATE", "backend_option", "purpose_option"]
+
+class IsoDate(click.ParamType):
+    """A date written YYYY-MM-DD, passed on as that text; anything else is a usage error that
+    names the option and the form wanted."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        import datetime as dt
+
+        try:
+            return dt.date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD (e.g. 2025-03-31)", param,
+                      ctx)
+
+
+ISO_DATE = IsoDate()
 
 backend_option = click.option(
     "--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,

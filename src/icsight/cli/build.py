@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail, progress
-from icsight.cli._options import backend_option, purpose_option
+from icsight.cli._options import ISO_DATE, backend_option, purpose_option
 
 __all__ = ["build"]
 
@@ -19,8 +19,10 @@ __all__ = ["build"]
               help="The lake folder (from `icsight synth`).")
 @click.option("--out", "out_dir", default="results", show_default=True,
               type=click.Path(path_type=Path), help="The results store folder.")
-@click.option("--months", default=36, show_default=True, help="Month ends to compute.")
-@click.option("--as-of", "as_of", default=None, help="Last period end (default: the lake's).")
+@click.option("--months", default=36, show_default=True, type=click.IntRange(1, 240),
+              help="Month ends to compute (1-240).")
+@click.option("--as-of", "as_of", default=None, type=ISO_DATE,
+              help="Last period end, YYYY-MM-DD (default: the lake's).")
 @click.option("--id", "ids", multiple=True, help="Only these indicators (repeatable).")
 @backend_option
 @purpose_option

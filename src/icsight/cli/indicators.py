@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from icsight.cli._console import console, fail, out, table
-from icsight.cli._options import backend_option, purpose_option
+from icsight.cli._options import ISO_DATE, backend_option, purpose_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,7 +20,7 @@ __all__ = ["indicators"]
 @click.group(invoke_without_command=True)
 @click.option("--lake", "lake_dir", type=click.Path(path_type=Path),
               help="The lake folder (from `icsight synth`).")
-@click.option("--as-of", "as_of", default=None,
+@click.option("--as-of", "as_of", default=None, type=ISO_DATE,
               help="Period end date YYYY-MM-DD (default: the lake's reference date).")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), help="CSV file to write.")
 @click.option("--id", "ids", multiple=True,

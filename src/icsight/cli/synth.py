@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from icsight.cli._console import console, out, progress
+from icsight.cli._options import ISO_DATE
 
 __all__ = ["synth"]
 
@@ -19,7 +20,7 @@ __all__ = ["synth"]
 @click.option("--population", type=int, default=None,
               help="People registered on the reference date (default: all of BLMK, 1,050,000).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--reference-date", default=None,
+@click.option("--reference-date", default=None, type=ISO_DATE,
               help="Last day of the generated record, YYYY-MM-DD (default 2026-09-30).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Folder to write the lake to.")
@@ -38,6 +39,14 @@ def synth(population: int | None, seed: int, reference_date: str | None,
     population = population or BLMK_POPULATION
     if population < 1000:
         raise click.BadParameter("use at least 1,000 people", param_hint="--population")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise click.BadParameter(f"{out_dir} is a file; give a new or empty folder",
+                                 param_hint="--out")
+    from icsight.lake import is_lake
+
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not is_lake(out_dir):
+        raise click.BadParameter(f"{out_dir} holds other files and is not a lake; give a new "
+                                 "or empty folder", param_hint="--out")
     _generate(out_dir, population, seed, reference_date or DEFAULT_REFERENCE_DATE)
 
 

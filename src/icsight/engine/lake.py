@@ -43,13 +43,11 @@ class Lake:
 
         `patients` also carries `cell`, an engine-side number for the combination of practice,
         LSOA, sex and ethnic group (see `cells`)."""
-        spec = TABLES.get(name)
-        if spec is None or spec.zone == IDENTIFIABLE:
-            raise LakeError(f"{name!r} is not an analytics table of the canonical model")
+        table = self.con.table(self._analytics(name))
         if name == "patients":
             return self._patients_with_cells()
-        table = self.con.table(name)
         if self.purpose.opt_out_applies and "patient_id" in table.columns:
+            # against the patients cached for the build, not a fresh scan of their file
             table = table.semi_join(self._patients_with_cells().select("patient_id"),
                                     "patient_id")
         return table
@@ -61,10 +59,7 @@ class Lake:
 
         For serving a few rows (one patient, one practice) from a long-lived lake: `table`
         would number and cache the whole patients table for indicators' sake."""
-        spec = TABLES.get(name)
-        if spec is None or spec.zone == IDENTIFIABLE:
-            raise LakeError(f"{name!r} is not an analytics table of the canonical model")
-        table = self.con.table(name)
+        table = self.con.table(self._analytics(name))
         if not self.purpose.opt_out_applies or "patient_id" not in table.columns:
             return table
         patients = self.con.table("patients")
@@ -73,11 +68,17 @@ class Lake:
             return kept
         return table.semi_join(kept.select("patient_id"), "patient_id")
 
+    @staticmethod
+    def _analytics(name: str) -> str:
+        """`name`, if it is an analytics table of the canonical model."""
+        spec = TABLES.get(name)
+        if spec is None or spec.zone == IDENTIFIABLE:
+            raise LakeError(f"{name!r} is not an analytics table of the canonical model")
+        return name
+
     def _patients_with_cells(self) -> ibis.Table:
         if "patients" not in self._derived:
-            patients = self.con.table("patients")
-            if self.purpose.opt_out_applies:  # national data opt-out
-                patients = patients.filter(~patients.data_opt_out)
+            patients = self.raw_table("patients")  # the opt-out applied by purpose
             cell = ibis.dense_rank().over(order_by=[patients[c] for c in CELL_ATTRIBUTES])
             self._derived["patients"] = patients.mutate(cell=cell.cast("int64")).cache()
         return self._derived["patients"]
