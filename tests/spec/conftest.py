@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.spec.harness import build_lake, compute, specs
@@ -15,23 +13,12 @@ def spark_session():
     """A local Spark session tuned for lakes of a few hundred rows: one shuffle partition, no
     whole-stage code generation or adaptive planning (compiling a plan costs more than
     running it here). Results do not depend on these settings."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from icsight.engine.spark import check_java
+    from icsight.engine.spark import local_session
 
-    check_java()
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("icsight-spec")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "1")
-               .config("spark.default.parallelism", "1")
-               .config("spark.sql.codegen.wholeStage", "false")
-               .config("spark.sql.adaptive.enabled", "false")
-               .config("spark.driver.memory", "2g")
-               .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    return local_session({"spark.sql.shuffle.partitions": "1",
+                          "spark.default.parallelism": "1",
+                          "spark.sql.codegen.wholeStage": "false",
+                          "spark.sql.adaptive.enabled": "false"}, name="icsight-spec")
 
 
 @pytest.fixture(scope="session")

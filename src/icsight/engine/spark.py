@@ -23,21 +23,26 @@ SPARK_HELP = ("the Spark engine is an optional extra: `pip install 'icsight[spar
               "a checkout, `uv sync --extra spark`)")
 
 
-def local_session():
-    """A local Spark session tuned for a laptop or CI: 2 cores, no UI, UTC, few partitions."""
+#: A local session's settings: no UI, UTC, few partitions (a laptop or CI, not a cluster).
+LOCAL_CONFIG = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.driver.memory": "2g",
+}
+
+
+def local_session(config: dict[str, str] | None = None, name: str = "icsight"):
+    """A local Spark session tuned for a laptop or CI (`LOCAL_CONFIG`, with `config` on top),
+    on the master named by `ICSIGHT_SPARK_MASTER` (default `local[2]`)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the sandbox has no resolvable host
     check_java()
     from pyspark.sql import SparkSession
 
-    session = (
-        SparkSession.builder.master(setting("ICSIGHT_SPARK_MASTER"))
-        .appName("icsight")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
+    builder = SparkSession.builder.master(setting("ICSIGHT_SPARK_MASTER")).appName(name)
+    for key, value in {**LOCAL_CONFIG, **(config or {})}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
