@@ -16,8 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icsight.cli import main
-from icsight.governance.audit import (GENESIS, HEAD_MISMATCH, Head, head_path, read_head, record,
-                                      verify)
+from icsight.governance.audit import (
+    GENESIS,
+    HEAD_MISMATCH,
+    Head,
+    head_path,
+    read_head,
+    record,
+    verify,
+)
 
 
 def _log(folder, n=5, who="user"):
