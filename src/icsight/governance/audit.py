@@ -58,10 +58,9 @@ class Head:
         """`HASH:COUNT` (or `COUNT:HASH`) as `icsight audit head` prints it."""
         parts = text.strip().split(":")
         if len(parts) == 2:
-            digest = next((p for p in parts if _HASH.fullmatch(p.lower())), None)
-            count = next((p for p in parts if p.isascii() and p.isdigit()), None)
-            if digest and count is not None:
-                return cls.of(int(count), digest.lower())
+            for digest, count in (parts, reversed(parts)):  # HASH:COUNT first
+                if _HASH.fullmatch(digest.lower()) and count.isascii() and count.isdigit():
+                    return cls.of(int(count), digest.lower())
         raise ValueError(f"{text.strip()!r} is not a head: expected HASH:COUNT, a 64-character "
                          "SHA-256 in hex and the number of entries, as `icsight audit head` "
                          "prints it")
@@ -175,6 +174,9 @@ def record(path: str | Path, actor: str, role: str, action: str, resource: str,
         entry = _entry(last, actor, role, action, resource, detail)
         entries.append(entry)
         os.write(fd, "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries).encode())
+        # the entries on disk before the head that counts them: after a power cut the head is
+        # never ahead of the log, at worst one append behind (which verify reports)
+        os.fsync(fd)
         _write_head(path, Head(entry["seq"] + 1, entry["hash"]))
     finally:
         os.close(fd)
