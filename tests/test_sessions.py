@@ -1,0 +1,277 @@
+"""Sessions that end: a cookie is worth nothing once its account signs out, is disabled,
+deleted, downgraded or re-scoped, once it has been idle too long, or once it is too old; a
+forged or tampered cookie is anonymous. Hostile cases first; the clock is injected, never
+slept on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from base64 import b64encode
+from pathlib import Path
+
+import itsdangerous
+import pytest
+from argon2 import PasswordHasher
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from icsight.api.app import create_app
+from icsight.cli import main
+from icsight.governance import accounts as accounts_module
+from icsight.governance.accounts import AccountError, Accounts
+from icsight.services import Service
+from tests.accounts import PASSWORD, SECRET
+from tests.lakes import PRACTICE, make_lake, patient
+
+OTHER_PRACTICE = "E81046"
+EXPORT = f"/api/practices/{PRACTICE}/export.csv"
+START = 1_750_000_000.0
+
+
+class Clock:
+    """Seconds since the epoch, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cheap_hashing():
+    """argon2id at its smallest cost for these tests only (each real verification takes most
+    of a second on a busy machine); `test_signin` checks the real parameters are equal for
+    every kind of account."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts_module, "_hasher", cheap)
+        patch.setattr(accounts_module, "_DUMMY", cheap.hash("icsight-timing-equaliser"))
+        yield
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, cheap_hashing) -> dict:
+    """A two-patient lake, its service, and an accounts file to copy (hashing is slow)."""
+    tmp = tmp_path_factory.mktemp("sessions")
+    make_lake(tmp / "lake", [patient(1), patient(2)], [])
+    (tmp / "results").mkdir()
+    accounts = Accounts(tmp / "template" / "accounts.json")
+    accounts.add("gp", PASSWORD, "clinician", practice_code=PRACTICE)
+    accounts.add("ana", PASSWORD, "analyst")
+    return {"service": Service(tmp / "lake", tmp / "results", tmp / "audit.jsonl"),
+            "template": tmp / "template" / "accounts.json"}
+
+
+@pytest.fixture
+def world(served, tmp_path) -> dict:
+    """A fresh accounts store, clock and app for each test (the lake is shared)."""
+    clock = Clock()
+    path = tmp_path / "conf" / "accounts.json"
+    path.parent.mkdir(mode=0o700)
+    shutil.copy(served["template"], path)
+    accounts = Accounts(path, clock=clock)
+    app = create_app(served["service"], accounts, SECRET, clock=clock)
+    return {"app": app, "accounts": accounts, "clock": clock, "path": path,
+            "audit": served["service"].audit_log}
+
+
+def signed_in_client(app, user: str = "gp") -> TestClient:
+    client = TestClient(app, base_url="https://testserver")
+    token = client.get("/api/session").json()["csrf_token"]
+    r = client.post("/api/login", json={"username": user, "password": PASSWORD},
+                    headers={"X-CSRF-Token": token})
+    assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return client
+
+
+def replay(app, cookie: str) -> TestClient:
+    """A fresh client (an attacker's) carrying a captured session cookie."""
+    return TestClient(app, base_url="https://testserver", cookies={"icsight": cookie})
+
+
+def who_is(client: TestClient) -> str:
+    return client.get("/api/session").json()["user"]
+
+
+# --- ending sessions -------------------------------------------------------------------------
+
+def test_a_cookie_replayed_after_logout_opens_nothing(world):
+    client = signed_in_client(world["app"])
+    cookie = client.cookies["icsight"]
+    assert client.get(EXPORT).status_code == 200
+    assert client.post("/api/logout").status_code == 200
+    stolen = replay(world["app"], cookie)
+    assert stolen.get(EXPORT).status_code == 401
+    assert who_is(stolen) == "anonymous"
+
+
+ENDINGS = {
+    "disable": lambda a: a.disable("gp"),
+    "delete": lambda a: a.delete("gp"),
+    "downgrade to public": lambda a: a.set_role("gp", "public"),
+    "move to another practice": lambda a: a.set_role("gp", "clinician", OTHER_PRACTICE),
+    "new password": lambda a: a.add("gp", PASSWORD + "!", "clinician", PRACTICE),
+}
+
+
+@pytest.mark.parametrize("ending", list(ENDINGS))
+def test_a_changed_account_s_cookie_opens_nothing_at_once(world, ending):
+    client = signed_in_client(world["app"])
+    cookie = client.cookies["icsight"]
+    assert client.get(EXPORT).status_code == 200
+    # Changed through a separate store object, as `icsight users ...` in another process is.
+    ENDINGS[ending](Accounts(world["path"]))
+    for c in (replay(world["app"], cookie), client):
+        assert c.get(EXPORT).status_code == 401, ending
+        assert who_is(c) == "anonymous"
+
+
+def test_signing_in_again_after_a_downgrade_gets_only_the_new_role(world):
+    client = signed_in_client(world["app"])
+    Accounts(world["path"]).set_role("gp", "public")
+    client = signed_in_client(world["app"])
+    assert client.get("/api/session").json()["role"] == "public"
+    assert client.get(EXPORT).status_code == 403
+
+
+def test_a_cookie_from_before_sign_out_is_refused_though_its_account_signed_in_again(world):
+    old = signed_in_client(world["app"]).cookies["icsight"]
+    fresh = signed_in_client(world["app"])  # signing in does not end other sessions...
+    fresh.post("/api/logout")  # ...but signing out ends them all
+    assert replay(world["app"], old).get(EXPORT).status_code == 401
+
+
+# --- forged and tampered cookies -------------------------------------------------------------
+
+def forge(content: dict, secret: str = SECRET) -> str:
+    """A cookie as Starlette's SessionMiddleware signs it."""
+    data = b64encode(json.dumps(content).encode())
+    return itsdangerous.TimestampSigner(secret).sign(data).decode()
+
+
+def test_forged_and_tampered_cookies_are_anonymous(world):
+    app, accounts = world["app"], world["accounts"]
+    real = signed_in_client(app).cookies["icsight"]
+    version = accounts.version("gp")
+    valid = {"user": "gp", "v": version, "at": START, "seen": START}
+    admin_claim = {"principal": {"user": "x", "role": "admin"}}  # the cookie shape before
+    cases = {
+        "tampered": real[:-3] + ("AAA" if not real.endswith("AAA") else "BBB"),
+        "wrong secret": forge({"signed_in": valid}, "t" * 40),
+        "pre-version cookie": forge(admin_claim),
+        "old version": forge({"signed_in": {**valid, "v": version - 1}}),
+        "future version": forge({"signed_in": {**valid, "v": version + 1}}),
+        "no such account": forge({"signed_in": {**valid, "user": "nobody"}}),
+        "begins in the future": forge({"signed_in": {**valid, "at": START + 60,
+                                                     "seen": START + 60}}),
+        "not a dict": forge({"signed_in": "gp"}),
+        "missing times": forge({"signed_in": {"user": "gp", "v": version}}),
+        "garbage": "not-a-cookie",
+    }
+    for name, cookie in cases.items():
+        attacker = replay(app, cookie)
+        assert attacker.get(EXPORT).status_code == 401, name
+        assert who_is(attacker) == "anonymous", name
+    assert replay(app, forge({"signed_in": valid})).get(EXPORT).status_code == 200
+
+
+# --- timeouts --------------------------------------------------------------------------------
+
+def test_an_idle_session_ends_after_thirty_minutes_and_use_keeps_it_alive(world):
+    client, clock = signed_in_client(world["app"]), world["clock"]
+    for _ in range(3):  # used every 29 minutes: still signed in
+        clock.advance(29 * 60)
+        assert who_is(client) == "gp"
+    cookie = client.cookies["icsight"]
+    clock.advance(30 * 60 + 1)
+    assert replay(world["app"], cookie).get(EXPORT).status_code == 401
+    assert client.get(EXPORT).status_code == 401
+
+
+def test_a_busy_session_still_ends_eight_hours_after_signing_in(world):
+    client, clock = signed_in_client(world["app"]), world["clock"]
+    for _ in range(16):  # every 29 minutes for 7 h 44 min
+        clock.advance(29 * 60)
+        assert who_is(client) == "gp"
+    clock.advance(8 * 3600 - 16 * 29 * 60 + 1)
+    assert client.get(EXPORT).status_code == 401
+
+
+def test_timeouts_are_settings(served, tmp_path, monkeypatch):
+    monkeypatch.setenv("ICSIGHT_SESSION_IDLE_MINUTES", "5")
+    clock = Clock()
+    shutil.copy(served["template"], tmp_path / "a.json")
+    app = create_app(served["service"], Accounts(tmp_path / "a.json", clock=clock), SECRET,
+                     clock=clock)
+    client = signed_in_client(app)
+    clock.advance(5 * 60 + 1)
+    assert client.get(EXPORT).status_code == 401
+    monkeypatch.setenv("ICSIGHT_SESSION_MAX_HOURS", "0")
+    with pytest.raises(ValueError, match="ICSIGHT_SESSION_MAX_HOURS"):
+        create_app(served["service"], Accounts(tmp_path / "a.json"), SECRET)
+
+
+# --- the account store -----------------------------------------------------------------------
+
+def test_the_store_is_written_0600_in_a_0700_folder_and_leaves_no_temporary_files(tmp_path):
+    accounts = Accounts(tmp_path / "new" / "accounts.json")
+    accounts.add("ana", PASSWORD, "analyst")
+    accounts.end_sessions("ana")
+    assert oct((tmp_path / "new").stat().st_mode)[-3:] == "700"
+    assert oct((tmp_path / "new" / "accounts.json").stat().st_mode)[-3:] == "600"
+    assert {p.name for p in (tmp_path / "new").iterdir()} == {"accounts.json",
+                                                              "accounts.json.lock"}
+
+
+def test_concurrent_changes_to_the_store_lose_nothing(world):
+    accounts = world["accounts"]
+    before = {u: accounts.version(u) for u in ("gp", "ana")}
+
+    def bump(user: str) -> None:
+        for _ in range(15):
+            Accounts(world["path"]).end_sessions(user)
+
+    threads = [threading.Thread(target=bump, args=(u,)) for u in ("gp", "ana")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {u: accounts.version(u) for u in ("gp", "ana")} == {u: v + 15
+                                                              for u, v in before.items()}
+
+
+def test_changing_a_missing_account_or_taking_a_reserved_name_is_refused(world):
+    accounts = world["accounts"]
+    for change in (accounts.delete, accounts.disable, accounts.end_sessions, accounts.unlock):
+        with pytest.raises(AccountError, match="no account 'ghost'"):
+            change("ghost")
+    with pytest.raises(ValueError, match="scoped"):
+        accounts.set_role("ana", "clinician")
+    for name in ("anonymous", "Anonymous", " gp", ""):
+        with pytest.raises(AccountError, match="cannot be an account name"):
+            accounts.add(name, PASSWORD, "admin")
+
+
+def test_the_users_commands_end_sessions_and_refuse_bad_arguments(world, monkeypatch):
+    monkeypatch.setenv("ICSIGHT_ACCOUNTS", str(world["path"]))
+    runner = CliRunner()
+    cookie = signed_in_client(world["app"]).cookies["icsight"]
+    moved = runner.invoke(main, ["users", "set-role", "gp", "clinician", "--pcn", "U12345"])
+    assert moved.exit_code == 0, moved.output
+    assert replay(world["app"], cookie).get(EXPORT).status_code == 401
+    unscoped = runner.invoke(main, ["users", "set-role", "gp", "clinician"])
+    assert unscoped.exit_code == 2 and "scoped" in unscoped.output
+    assert "Traceback" not in unscoped.output
+    assert runner.invoke(main, ["users", "set-role", "gp", "king"]).exit_code == 2
+    assert runner.invoke(main, ["users", "delete", "gp"]).exit_code == 0
+    gone = runner.invoke(main, ["users", "delete", "gp"])
+    assert gone.exit_code == 2 and "no account 'gp'" in gone.output
+    assert "gp" not in runner.invoke(main, ["users", "list"]).output
+    assert Path(world["path"]).stat().st_mode & 0o777 == 0o600
