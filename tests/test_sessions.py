@@ -135,9 +135,12 @@ def test_timeouts_are_settings(served, tmp_path, monkeypatch):
     client = signed_in_client(app)
     clock.advance(5 * 60 + 1)
     assert client.get(EXPORT).status_code == 401
-    monkeypatch.setenv("ICSIGHT_SESSION_MAX_HOURS", "0")
-    with pytest.raises(ValueError, match="ICSIGHT_SESSION_MAX_HOURS"):
-        create_app(served["service"], Accounts(tmp_path / "a.json"), SECRET)
+    for name, bad in (("ICSIGHT_SESSION_MAX_HOURS", "0"), ("ICSIGHT_SIGNIN_LOCK_AFTER", "-1"),
+                      ("ICSIGHT_SIGNIN_PER_MINUTE", "ten"), ("ICSIGHT_SIGNIN_LOCK_MINUTES", "²")):
+        with monkeypatch.context() as patch:
+            patch.setenv(name, bad)
+            with pytest.raises(ValueError, match=name):
+                create_app(served["service"], Accounts(tmp_path / "a.json"), SECRET)
 
 
 # --- the account store -----------------------------------------------------------------------

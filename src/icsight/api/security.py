@@ -65,6 +65,8 @@ def install(app: FastAPI, secret_key: str, dev: bool,
     app.state.idle_seconds = 60 * positive("ICSIGHT_SESSION_IDLE_MINUTES")
     app.state.max_seconds = 3600 * positive("ICSIGHT_SESSION_MAX_HOURS")
     app.state.throttle = Throttle(positive("ICSIGHT_SIGNIN_PER_MINUTE"), 60, clock)
+    for name in ("ICSIGHT_SIGNIN_LOCK_AFTER", "ICSIGHT_SIGNIN_LOCK_MINUTES"):
+        positive(name)  # read again at each failure; a bad value stops the start, not a sign-in
     app.middleware("http")(_guard)
     # Added last so it runs first: the guard reads the session it decodes. The cookie's
     # max_age only tidies the browser; the server enforces both limits itself.
