@@ -123,8 +123,8 @@ def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, int, str | No
                     break  # perhaps the first half of a CRLF split across reads
                 number += 1
                 start, raw, pos = base + pos, buf[pos:m.start()], m.end()
-                if skipping >= 0:
-                    start, skipping = skipping, -1
+                if skipping >= 0 or len(raw) > max_line_bytes:
+                    start, skipping = (skipping if skipping >= 0 else start), -1
                     yield number, start, None, (f"line is longer than {max_line_bytes:,} "
                                                 "bytes (the limit); skipped")
                     continue
