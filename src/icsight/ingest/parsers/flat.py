@@ -25,7 +25,6 @@ import codecs
 import csv
 import datetime as dt
 import io
-import re
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -100,15 +99,15 @@ def _text(value) -> str | None:
     return text or None
 
 
-_LINE_END = re.compile(rb"\r\n|\n|\r")
 _CHUNK = 1024 * 1024
 
 
 def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, int, str | None, str]]:
     """(line number, byte offset, text or None, problem) for each physical line. A line ends
-    at LF, CRLF or a lone CR (old Mac exports); a line longer than the limit is skipped
-    without being held in memory."""
+    at LF, CRLF or a lone CR (old Mac exports: `bytes.splitlines` knows all three); a line
+    longer than the limit is skipped without being held in memory."""
     decoder = codecs.lookup("utf-8")
+    too_long = f"line is longer than {max_line_bytes:,} bytes (the limit); skipped"
     with open(path, "rb") as f:
         number, base, buf, skipping, eof = 0, 0, b"", -1, False
         while not eof:
@@ -117,27 +116,31 @@ def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, int, str | No
             buf += chunk
             if base == 0 and buf.startswith(codecs.BOM_UTF8):
                 buf, base = buf[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
-            pos = 0
-            for m in _LINE_END.finditer(buf):
-                if m.group() == b"\r" and m.end() == len(buf) and not eof:
-                    break  # perhaps the first half of a CRLF split across reads
+            cut = len(buf) if eof else _last_line_end(buf)
+            for raw in buf[:cut].splitlines(keepends=True):
                 number += 1
-                start, raw, pos = base + pos, buf[pos:m.start()], m.end()
-                if skipping >= 0 or len(raw) > max_line_bytes:
-                    start, skipping = (skipping if skipping >= 0 else start), -1
-                    yield number, start, None, (f"line is longer than {max_line_bytes:,} "
-                                                "bytes (the limit); skipped")
+                start, base = base, base + len(raw)
+                text = raw.rstrip(b"\r\n")
+                if skipping >= 0 or len(text) > max_line_bytes:
+                    yield number, (skipping if skipping >= 0 else start), None, too_long
+                    skipping = -1
                     continue
-                yield number, start, *_decode(decoder, raw, start)
-            buf, base = buf[pos:], base + pos
-            if eof and buf:
-                number += 1
-                yield (number, base, None, f"line is longer than {max_line_bytes:,} bytes "
-                       "(the limit); skipped") if skipping >= 0 else (
-                           number, base, *_decode(decoder, buf, base))
-            elif len(buf) > max_line_bytes:  # drop what has no end yet, remember its start
+                yield number, start, *_decode(decoder, text, start)
+            buf = buf[cut:]
+            if eof and skipping >= 0:  # the long line ran to the end of the file
+                yield number + 1, skipping, None, too_long
+            elif skipping >= 0 or len(buf) > max_line_bytes:
+                # a line already too long: drop what has no end yet, remember its start
                 skipping = base if skipping < 0 else skipping
-                buf, base = b"", base + len(buf)
+                keep = b"\r" if buf.endswith(b"\r") else b""
+                buf, base = keep, base + len(buf) - len(keep)
+
+
+def _last_line_end(buf: bytes) -> int:
+    """Where the complete lines of `buf` end. A CR at the very end is held back: it may be
+    the first half of a CRLF split across reads."""
+    body = buf[:-1] if buf.endswith(b"\r") else buf
+    return max(body.rfind(b"\n"), body.rfind(b"\r")) + 1
 
 
 def _decode(decoder, raw: bytes, start: int) -> tuple[str | None, str]:
