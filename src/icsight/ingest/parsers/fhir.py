@@ -28,8 +28,8 @@ rejections. References to patients are resolved across all the files of a load (
 full URLs and `Patient/<id>`); a reference to a patient not in the load is handed to staging,
 which resolves it through the lake's record of references loaded before (or quarantines it).
 
-A Patient carries only what it has: no ethnicity extension, no generalPractitioner, no
-deceased[x], no name, no address, or no opt-out extension (`OPT_OUT_EXTENSION`, valueBoolean)
+A Patient carries only what it has: no gender, no ethnicity extension, no generalPractitioner,
+no deceased[x], no name, no address, or no opt-out extension (`OPT_OUT_EXTENSION`, valueBoolean)
 leaves the lake's value as it was (a new patient gets the defaults).
 
 Identity conflicts are quarantined with the reason: two different NHS numbers on one Patient;
@@ -418,8 +418,9 @@ def _patient(r: _Resource, patients: _Index) -> Row | Rejected:
     born = _date(d.get("birthDate"))
     if born is None:
         return _reject(r, "birthDate", "no full birth date (YYYY-MM-DD)")
-    values = {"sex": d.get("gender") if d.get("gender") in ("female", "male") else "unknown",
-              "month_of_birth": born.replace(day=1)}
+    values = {"month_of_birth": born.replace(day=1)}
+    if "gender" in d:  # FHIR's other and unknown are icsight's unknown
+        values["sex"] = d["gender"] if d["gender"] in ("female", "male") else "unknown"
     values |= _ethnicity(d) | _practice(d) | _death(d) | _opt_out(d)
     identifiable = {"date_of_birth": born}
     name = next((n for n in d.get("name") or [] if isinstance(n, dict)), None)
