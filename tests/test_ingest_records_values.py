@@ -5,6 +5,7 @@ must be true" 3 and 7)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -218,3 +219,27 @@ def test_an_unexpected_error_on_one_row_quarantines_that_row_naming_the_error(tm
     assert problem.reason == "could not be staged (ZeroDivisionError: a bug met a row)"
     assert pq.read_table(table_path(tmp_path / "lake", "apc_spells")).num_rows == 2
 
+
+
+def test_huge_fhir_numbers_are_quarantined_rows_not_a_crashed_load(tmp_path):
+    """A value of 400 digits (OverflowError in float()) or beyond 64 bits (a dose number)."""
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "1950-03-14",
+               "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+                               "value": ALICE_NHS}]}
+    weight = ('{"resourceType": "Observation", "id": "o1", "status": "final", '
+              '"subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-01", '
+              '"code": {"coding": [{"system": "http://snomed.info/sct", "code": "27113001"}]}, '
+              '"valueQuantity": {"value": 1' + "0" * 400 + '}}')
+    dose = ('{"resourceType": "Immunization", "id": "i1", "status": "completed", '
+            '"patient": {"reference": "Patient/p1"}, "occurrenceDateTime": "2024-01-01", '
+            '"vaccineCode": {"text": "influenza", "coding": [{"system": '
+            '"http://snomed.info/sct", "code": "38341003"}]}, "protocolApplied": '
+            '[{"doseNumberPositiveInt": ' + str(2 ** 63) + '}]}')
+    path = tmp_path / "load.ndjson"
+    path.write_text("\n".join([json.dumps(patient), weight, dose]) + "\n")
+    report = ingest(tmp_path / "lake", [path], key=TEST_KEY, today=TODAY)
+    _reconciled(report)
+    assert report.quarantined == 2
+    assert all(p.locator.startswith("line 2") or p.locator.startswith("line 3")
+               for p in report.problems)
+    assert pq.read_table(table_path(tmp_path / "lake", "patients")).num_rows == 1

@@ -107,7 +107,12 @@ def parse_fhir(paths: Sequence[Path], max_line_bytes: int = MAX_LINE_BYTES
                 resources.append(item)
     patients = _patient_index(resources)
     for resource in resources:
-        yield from _map(resource, patients)
+        try:
+            mapped = list(_map(resource, patients))
+        except Exception as e:  # one odd resource is one rejection, never a failed load
+            mapped = [_reject(resource, "", f"could not be mapped ({type(e).__name__}: "
+                                            f"{str(e)[:200]})")]
+        yield from mapped
 
 
 # --- reading ---------------------------------------------------------------------------------
