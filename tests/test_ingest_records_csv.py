@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -150,3 +151,14 @@ def test_a_mixed_file_reconciles_rows_in_with_loaded_and_quarantined(tmp_path):
     names = pq.read_table(table_path(tmp_path / "lake", "person_identifiers")).column(
         "given_name").to_pylist()
     assert sorted(names) == ["Al\nice", "Eve"]
+
+
+def test_a_parquet_row_python_cannot_read_is_one_rejection_not_a_crashed_load(tmp_path):
+    """A date in year 10000 fits Parquet's date32 but not Python's date."""
+    table = pa.table({"nhs_number": ["9434765919", "9434765870"],
+                      "date": pa.array([18_000, 2_932_897 * 2], pa.date32()),
+                      "snomed_code": ["38341003", "38341003"]})
+    pq.write_table(table, tmp_path / "clinical_events.parquet")
+    items = list(parse_flat(tmp_path / "clinical_events.parquet"))
+    assert [type(i).__name__ for i in items] == ["Row", "Rejected"]
+    assert items[1].locator == "row 2" and "OverflowError" in items[1].reason

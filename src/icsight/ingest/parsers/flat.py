@@ -299,9 +299,29 @@ def _parquet(path: Path, table: str) -> Iterator[Row | Rejected]:
     if problem:
         yield Rejected(str(path), "schema", "", problem, "", table)
         return
-    for i, record in enumerate(data.to_pylist(), start=1):
+    for i, record in enumerate(_parquet_records(data), start=1):
+        if isinstance(record, str):
+            yield Rejected(str(path), f"row {i}", "", record, "", table)
+            continue
         payload = repr({k: v for k, v in record.items()})[:2000]
         yield _row(path, table, dict(record), f"row {i}", payload)
+
+
+def _parquet_records(data, batch: int = 10_000) -> Iterator[dict | str]:
+    """Each row as a dict, or why it cannot be read as Python values (a date in year 10000,
+    say): a batch that fails is read again row by row, so only the bad rows are lost."""
+    for start in range(0, data.num_rows, batch):
+        part = data.slice(start, batch)
+        try:
+            yield from part.to_pylist()
+            continue
+        except Exception:  # found row by row below
+            pass
+        for i in range(part.num_rows):
+            try:
+                yield part.slice(i, 1).to_pylist()[0]
+            except Exception as e:  # reported as the row's rejection
+                yield f"cannot be read ({type(e).__name__}: {str(e)[:200]})"
 
 
 def _parse_each(paths: Sequence[Path], table: str | None) -> Iterator[Row | Rejected]:
