@@ -261,3 +261,12 @@ def test_colliding_contained_ids_and_contained_subjects_are_quarantined(tmp_path
     assert ("contained", "two contained resources share the id 'm'") in reasons
     assert any(f == "subject" and "contained resource (#p)" in r for f, r in reasons)
     assert len(reasons) == 2
+
+
+def test_a_reason_never_prints_a_reference_whose_id_is_an_nhs_number(tmp_path):
+    """Some exports use the NHS number as the Patient id; reasons reach the console."""
+    report = _load(tmp_path / "lake", _ndjson(tmp_path / "c.ndjson",
+                                              _condition(f"Patient/{ALICE_NHS}")))
+    ((field, reason),) = _reasons(report)
+    assert field == "subject" and ALICE_NHS not in reason
+    assert reason.startswith("refers to a reference holding an NHS number")

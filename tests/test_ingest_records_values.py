@@ -130,6 +130,8 @@ IMPLAUSIBLE = [
     ("apc_spells", {"provider_code": "RC9 943 476 5919"}, "provider_code", NHS_IN_TEXT),
     ("medications", {"bnf_code": "943-476-5919"}, "bnf_code", NHS_IN_TEXT),
     ("patients", {"practice_code": ALICE_NHS}, "practice_code", NHS_IN_TEXT),
+    ("patients", {"sex": ALICE_NHS}, "sex", NHS_IN_TEXT),  # a category: never quoted back
+    ("clinical_events", {"date": "943 476 5919"}, "date", NHS_IN_TEXT),  # nor a bad date
 ]
 
 

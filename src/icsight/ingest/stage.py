@@ -37,6 +37,7 @@ from icsight.ingest.validate import (
     date_problem,
     nhs_number_problem,
     normalise_nhs_number,
+    shown,
 )
 from icsight.lake import IDENTIFIABLE, table_path
 from icsight.model.schema import TABLES
@@ -195,15 +196,15 @@ def _identify(row: Row, key: bytes, people: _People,
     outside the load resolves through the lake's record of references, or is quarantined."""
     refused = next((ref for ref in row.links if ref in staged.conflicts), None)
     if refused:
-        return _reject(row, "subject", f"refers to {refused}, whose Patient was quarantined "
-                                       "for an identity conflict")
+        return _reject(row, "subject", f"refers to {shown(refused)}, whose Patient was "
+                                       "quarantined for an identity conflict")
     identity = row.identity
     if identity is not None and identity.system == FHIR_REFERENCE and not identity.nhs_number:
         pid = staged.links.get(identity.value, people.links.get(identity.value))
         if pid is None:
-            return _reject(row, "subject", f"refers to {identity.value}, a patient in neither "
-                                           "this load nor an earlier one: load the Patient "
-                                           "first, or with it")
+            return _reject(row, "subject", f"refers to {shown(identity.value)}, a patient "
+                                           "in neither this load nor an earlier one: load "
+                                           "the Patient first, or with it")
         return pid, True
     outcome = pseudonymise(identity, key)
     if isinstance(outcome, str):
@@ -213,7 +214,7 @@ def _identify(row: Row, key: bytes, people: _People,
             before = staged.links.get(ref, people.links.get(ref))
             if before is not None and before != outcome[0]:
                 staged.conflicts.add(ref)
-                return _reject(row, "id", f"{ref} was loaded before as a different person "
+                return _reject(row, "id", f"{shown(ref)} was loaded before as a different person "
                                           "(another NHS number or identifier): one FHIR "
                                           "Patient id must stay one person")
     return outcome

@@ -241,17 +241,30 @@ def check_values(table: str, values: dict[str, Any], today: dt.date) -> tuple[di
     for column in spec.columns:
         if column.name == "patient_id":
             continue
+        raw = values.get(column.name)
         try:
-            value = convert(values.get(column.name), column.type)
+            value = convert(raw, column.type)
         except InvalidValueError as e:
-            problems.append((column.name, str(e)))
+            problems.append((column.name, _unquoted(raw, str(e))))
             continue
         problem = _value_problem(column, value, today)
         if problem:
-            problems.append((column.name, problem))
+            problems.append((column.name, _unquoted(raw, problem)))
         out[column.name] = value
     problems.extend(order_problems(table, out))
     return out, problems
+
+
+def shown(reference: str) -> str:
+    """A reference (a FHIR `Patient/<id>`, say) as a reason may print it: not when it holds an
+    NHS number (some exports use the number as the id), as reasons reach the console."""
+    return "a reference holding an NHS number" if holds_nhs_number(reference) else reference
+
+
+def _unquoted(raw: Any, reason: str) -> str:
+    """`reason`, unless the value it may quote holds an NHS number: reasons are printed on the
+    console, so they never repeat one (the quarantined payload keeps it)."""
+    return NHS_IN_TEXT if isinstance(raw, str) and holds_nhs_number(raw) else reason
 
 
 def order_problems(table: str, values: dict) -> list[tuple[str, str]]:

@@ -55,7 +55,7 @@ from pydantic import ValidationError
 
 from icsight.ingest.parsers import Parser, register
 from icsight.ingest.records import FHIR_REFERENCE, Identity, Rejected, Row
-from icsight.ingest.validate import normalise_nhs_number, snomed_problem
+from icsight.ingest.validate import normalise_nhs_number, shown, snomed_problem
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 SNOMED = "http://snomed.info/sct"
@@ -340,12 +340,12 @@ def _map(r: _Resource, patients: _Index) -> Iterator[Row | Rejected]:
         yield _reject(r, "subject", "no reference to the patient it is about")
         return
     if ref.startswith("#"):
-        yield _reject(r, "subject", f"refers to a contained resource ({ref}), which names no "
-                      "person icsight can link")
+        yield _reject(r, "subject", f"refers to a contained resource ({shown(ref)}), "
+                      "which names no person icsight can link")
         return
     if ref in patients.conflicts:
-        yield _reject(r, "subject", f"refers to {ref}, which names two different patients in "
-                      "this load (both quarantined)")
+        yield _reject(r, "subject", f"refers to {shown(ref)}, which names two different "
+                      "patients in this load (both quarantined)")
         return
     mapper = {"Condition": _condition, "Observation": _observation, "Procedure": _procedure,
               "Encounter": _encounter, "MedicationRequest": _medication,
@@ -417,8 +417,8 @@ def _patient(r: _Resource, patients: _Index) -> Row | Rejected:
         return _reject(r, "identifier", "two different NHS numbers on one Patient")
     clash = next((k for k in _keys(r) if k in patients.conflicts), None)
     if clash:
-        return _reject(r, "id", f"{clash} names two different patients in this load (another "
-                       "NHS number or identifier under the same id or full URL)")
+        return _reject(r, "id", f"{shown(clash)} names two different patients in this load "
+                       "(another NHS number or identifier under the same id or full URL)")
     identity = _patient_identity(r)
     born = _date(d.get("birthDate"))
     if born is None:
