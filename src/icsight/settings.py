@@ -43,6 +43,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "data/audit.jsonl"),
     Setting("ICSIGHT_DEV",
             "`1` allows session cookies over plain HTTP (local development only).", "0"),
+    Setting("ICSIGHT_DEBUG",
+            "`1` lets an unexpected error in an `icsight` command end in its full Python "
+            "traceback (otherwise one line says what failed).", "0"),
 )}
 
 
