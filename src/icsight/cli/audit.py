@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import out
+from icsight.cli._options import InputFile
 
 __all__ = ["audit"]
 
@@ -18,7 +19,7 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.argument("log", type=click.Path(path_type=Path))
+@click.argument("log", type=InputFile())
 def audit_verify(log: Path) -> None:
     """Check the audit log's hash chain; exit 1 and say where if it was tampered with."""
     from icsight.governance.audit import verify

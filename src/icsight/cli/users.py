@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from icsight.cli._console import console, fail, out, table
+from icsight.cli._options import ACCOUNT_NAME, ODS_CODE, PASSWORD
 
 __all__ = ["users"]
 
@@ -15,12 +16,13 @@ def users() -> None:
 
 
 @users.command("add")
-@click.argument("user")
+@click.argument("user", type=ACCOUNT_NAME)
 @click.option("--role", type=click.Choice(["public", "analyst", "clinician", "admin"]),
               required=True)
-@click.option("--practice", default=None, help="Clinicians: the practice ODS code.")
-@click.option("--pcn", default=None, help="Clinicians: the PCN ODS code.")
-@click.password_option()
+@click.option("--practice", default=None, type=ODS_CODE,
+              help="Clinicians: the practice ODS code.")
+@click.option("--pcn", default=None, type=ODS_CODE, help="Clinicians: the PCN ODS code.")
+@click.password_option(type=PASSWORD)
 def users_add(user: str, role: str, practice: str | None, pcn: str | None,
               password: str) -> None:
     """Create or replace an account."""
@@ -46,7 +48,7 @@ def users_list() -> None:
 
 
 @users.command("disable")
-@click.argument("user")
+@click.argument("user", type=ACCOUNT_NAME)
 def users_disable(user: str) -> None:
     """Stop an account signing in."""
     from icsight.governance.accounts import AccountError, Accounts
