@@ -17,6 +17,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icsight.cli import UNEXPECTED, _options, main
 from tests.lakes import TEST_KEY, event, make_lake, patient
@@ -320,3 +322,33 @@ def test_quarantined_records_reach_the_console_without_identifiers(tmp_path, mon
                        "Yvonne", "Smith", "1950-13-14", "LU1"):
         assert identifier not in done.output, identifier
     assert "nhs_number" in done.output and "date_of_birth" in done.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30) | st.dates().map(str) | st.from_regex(r"\d{4}-\d{2}-\d{2}",
+                                                                    fullmatch=True))
+def test_a_date_is_taken_only_as_a_real_yyyy_mm_dd_day_from_1900_to_2099(text):
+    import datetime as dt
+
+    try:
+        taken = _options.ISO_DATE.convert(text, None, None)
+    except click.BadParameter as refused:
+        assert "YYYY-MM-DD" in refused.message or "give" in refused.message
+        assert len(refused.message) < 160
+        return
+    day = dt.date.fromisoformat(taken)
+    assert taken == text and day.isoformat() == text
+    assert dt.date(1900, 1, 1) <= day <= dt.date(2099, 12, 31)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"\d{10}", fullmatch=True), st.text(max_size=20),
+       st.sampled_from(["'{}'", '"{}"', "{}", "{} and more"]))
+def test_a_quarantine_reason_never_reaches_the_console_with_a_number_in_it(number, words, form):
+    from icsight.cli.ingest import _without_identifiers
+    from icsight.ingest.records import Rejected
+
+    reason = f"{words} {form.format(number)} {words}"
+    for field in ("nhs_number", "snomed_code", "free_text", None):
+        shown = _without_identifiers(Rejected("x.csv", "row 2", field, reason, "", "patients"))
+        assert number not in shown and "x.csv, row 2" in shown

@@ -89,6 +89,11 @@ PASSWORD = Text("PASSWORD", r"[^\x00-\x1f\x7f]{12,128}",
                 secret=True)
 
 
+def _plain(text: str) -> str:
+    """An id as typed when it is a plain word, else quoted and cut short."""
+    return text if re.fullmatch(r"[\w-]{1,40}", text, re.ASCII) else _shown(text)
+
+
 class _PathType(click.ParamType):
     """A path, checked before the command runs; subclasses say what must be there."""
 
@@ -270,7 +275,7 @@ def _indicator_ids(ctx: click.Context, param: click.Parameter, ids: tuple[str, .
     unknown = [i for i, w in zip(ids, wanted, strict=True)
                if w not in known and not (w == "all" and takes_all)]
     if unknown:
-        raise click.BadParameter(f"unknown indicator {', '.join(map(_shown, unknown))}; see "
+        raise click.BadParameter(f"unknown indicator {', '.join(map(_plain, unknown))}; see "
                                  "`icsight indicators list`", ctx, param)
     return wanted
 

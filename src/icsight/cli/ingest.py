@@ -92,10 +92,12 @@ def ingest(sources: tuple[Path, ...], lake_dir: Path, table: str | None,
                       "each record with its reason (identifiable zone).")
 
 
-#: Fields whose values identify a person (the identifiable zone's), and the quoted values and
-#: long digit runs (an NHS number in a free-text column) any other reason may repeat.
+# A quoted value in a reason, and long digit runs (an NHS number in a free-text column).
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _DIGITS = re.compile(r"\d{6,}")
+# The one value a reason may repeat: a short code offered for a closed list ("'Purple' is
+# not one of ..."), which tells the supplier what to fix and names nobody.
+_CODE_OFFERED = re.compile(r"'[A-Za-z0-9 ._-]{1,20}' is not one of ")
 
 
 def _without_identifiers(problem) -> str:
@@ -114,6 +116,9 @@ def _without_identifiers(problem) -> str:
 
 
 def _masked(reason: str) -> str:
+    if _CODE_OFFERED.match(reason):
+        head, tail = reason.split(" is not one of ", 1)
+        return _DIGITS.sub("#", head) + " is not one of " + _masked(tail)
     return _DIGITS.sub("#", _QUOTED.sub("'...'", reason))
 
 
