@@ -70,6 +70,10 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (root / "folder" / "notes.txt").write_text("someone's files")
     (root / "empty").mkdir()
     (root / "locked").mkdir()
+    (root / "damaged").mkdir()
+    (root / "damaged" / "manifest.json").write_text('{"kind": "synth')
+    (root / "listed").mkdir()
+    (root / "listed" / "manifest.json").write_text('["not", "a", "manifest"]')
     (root / "locked.csv").write_text("nhs_number\n")
     return {"root": root, "lake": lake}
 
@@ -142,7 +146,7 @@ def _hostile(param: click.Parameter, root: Path) -> list[str]:
         return [*common, "nope", "dück", kind.choices[0].upper() + "!"]
     paths = {
         _options.LakeFolder: ["missing", "notes.txt", "folder", "empty", "locked", "ünïcödé",
-                              "notes.txt/inside"],
+                              "notes.txt/inside", "damaged", "listed"],
         _options.OutputFolder: ["notes.txt", "folder", "locked", "notes.txt/inside"],
         _options.CsvFile: ["folder", "README.md", "trailing.csv/", "notes.txt/x.csv",
                            "locked/x.csv", "ünïcödé.txt"],

@@ -76,12 +76,13 @@ class Text(click.ParamType):
         return text
 
 
-#: Accounts' names, ODS codes (practices are a letter and five digits, PCNs U and five
+#: Accounts' names (a local name or an e-mail address, at most 254 characters as RFC 5321
+#: allows), ODS codes (practices are a letter and five digits, PCNs U and five
 #: digits: NHS Data Dictionary, Organisation Code) and passwords (OWASP Authentication Cheat
 #: Sheet: at least 12 characters, a maximum of 128 so hashing stays cheap).
-ACCOUNT_NAME = Text("USER", r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}",
-                    "an account name: give 1-64 letters, digits, '.', '_', '@' or '-' "
-                    "(e.g. alice)")
+ACCOUNT_NAME = Text("USER", r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,253}",
+                    "an account name: give 1-254 letters, digits, '.', '_', '@', '+' or '-' "
+                    "(e.g. alice or an NHSmail address)")
 ODS_CODE = Text("CODE", r"[A-Z0-9]{3,6}",
                 "an ODS code: give 3-6 capital letters and digits (e.g. E81021)")
 PASSWORD = Text("PASSWORD", r"[^\x00-\x1f\x7f]{12,128}",
@@ -163,7 +164,22 @@ class LakeFolder(_PathType):
         if not is_lake(path):
             return (f"{path} is not an icsight lake (no manifest.json); create one with "
                     f"`icsight synth --out {path}` or `icsight ingest FILES --lake {path}`")
-        return None
+        return _damaged_manifest(path)
+
+
+def _damaged_manifest(lake: Path) -> str | None:
+    """Why the lake's manifest cannot be used (not JSON, not an object), or None."""
+    import json
+
+    try:
+        manifest = json.loads((lake / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        return (f"{lake}/manifest.json cannot be read ({type(e).__name__}); the lake is "
+                "damaged: restore it or build it again")
+    if not isinstance(manifest, dict):
+        return (f"{lake}/manifest.json is not a manifest; the lake is damaged: restore it or "
+                "build it again")
+    return None
 
 
 class OutputFolder(_PathType):
