@@ -74,6 +74,8 @@ def world(tmp_path_factory) -> dict[str, Path]:
     (root / "damaged" / "manifest.json").write_text('{"kind": "synth')
     (root / "listed").mkdir()
     (root / "listed" / "manifest.json").write_text('["not", "a", "manifest"]')
+    (root / "drop").mkdir()
+    (root / "drop" / "bad\udcfe.csv").write_text("nhs_number\n")
     (root / "locked.csv").write_text("nhs_number\n")
     return {"root": root, "lake": lake}
 
@@ -134,7 +136,7 @@ def _valid(param: click.Parameter, world: dict[str, Path], n: int) -> str:
 def _hostile(param: click.Parameter, root: Path) -> list[str]:
     """Values no parameter of this type should take."""
     kind = param.type
-    common = ["", "   ", LONG]
+    common = ["", "   ", LONG, "bad\udcff"]  # the last: a name whose bytes are not UTF-8
     if isinstance(kind, _options.IsoDate):
         return [*common, "31/03/2025", "2025-02-30", "2025-13-01", "0001-01-01", "9999-12-31",
                 "1899-12-31", "20250331", "2025-W01-1", "２０２５-０３-３１", "2025-3-1",
@@ -151,7 +153,7 @@ def _hostile(param: click.Parameter, root: Path) -> list[str]:
         _options.CsvFile: ["folder", "README.md", "trailing.csv/", "notes.txt/x.csv",
                            "locked/x.csv", "ünïcödé.txt"],
         _options.AppendFile: ["folder", "notes.txt/x.jsonl", "locked.csv", "locked/a.jsonl"],
-        _options.InputPath: ["missing", "locked.csv", "locked", "ünïcödé"],
+        _options.InputPath: ["missing", "locked.csv", "locked", "ünïcödé", "drop"],
         _options.InputFile: ["missing", "locked.csv", "folder", "ünïcödé"],
     }
     for path_type, names in paths.items():

@@ -114,6 +114,9 @@ class _PathType(click.ParamType):
         if "\x00" in text or any(ord(c) < 32 for c in text):
             self.fail(f"{_shown(text)} holds control characters; give a plain path", param,
                       ctx)
+        if not _utf8(text):
+            self.fail(f"{_shown(text)} is not a UTF-8 name; rename it with plain characters",
+                      param, ctx)
         if self.file_only and text.endswith(("/", os.sep)):
             self.fail(f"{_shown(text)} ends with a slash, so it names a folder; give a file "
                       "name", param, ctx)
@@ -126,6 +129,16 @@ class _PathType(click.ParamType):
     def problem(self, path: Path) -> str | None:
         """What is wrong with `path` for this kind of parameter, or None."""
         raise NotImplementedError
+
+
+def _utf8(text: str) -> bool:
+    """Whether `text` is valid UTF-8 (a name of bytes that are not arrives with surrogates,
+    which the lake's Parquet and JSON files cannot hold)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unreadable(path: Path) -> bool:
@@ -251,7 +264,7 @@ class InputFile(_PathType):
 
 
 class InputPath(_PathType):
-    """An existing file or folder to read."""
+    """An existing file or folder to read; in a folder, every name UTF-8."""
 
     name = "PATH"
 
@@ -260,6 +273,11 @@ class InputPath(_PathType):
             return f"{path} does not exist; give an existing file or folder"
         if _unreadable(path):
             return f"{path} cannot be read (permission denied); check its permissions"
+        if path.is_dir():
+            odd = next((p for p in path.rglob("*") if not _utf8(str(p))), None)
+            if odd is not None:
+                return (f"{_shown(str(odd), 80)} in {path} is not a UTF-8 name; rename it "
+                        "with plain characters")
         return None
 
 
