@@ -149,7 +149,11 @@ def test_audit_head_prints_one_line_that_verify_accepts(tmp_path):
     assert "\n" not in line and line == str(read_head(path))
     assert _verify(path, "--head", line).exit_code == 0
     missing = CliRunner().invoke(main, ["audit", "head", str(tmp_path / "none.jsonl")])
-    assert missing.exit_code == 1 and "no head file" in missing.output
+    assert missing.exit_code == 2 and "LOG" in missing.output  # no such log: a bad argument
+    headless = tmp_path / "headless.jsonl"
+    headless.write_text(path.read_text())
+    without = CliRunner().invoke(main, ["audit", "head", str(headless)])
+    assert without.exit_code == 1 and "no head file" in without.output
 
 
 @settings(max_examples=150, deadline=None)

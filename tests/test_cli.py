@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from icsight.cli import main
-from tests.lakes import TEST_KEY
+from tests.lakes import TEST_KEY, make_lake, patient
 
 
 def test_synth_writes_a_lake_and_says_what_next(tmp_path, monkeypatch):
@@ -31,7 +31,7 @@ def test_synth_needs_somewhere_to_write():
 def test_synth_rejects_a_tiny_population(tmp_path):
     result = CliRunner().invoke(main, ["synth", "--population", "10", "--out", str(tmp_path)])
     assert result.exit_code == 2
-    assert "at least 1,000" in result.output
+    assert "--population" in result.output and "1000<=x<=5000000" in result.output
 
 
 def test_indicators_explains_a_missing_lake(tmp_path):
@@ -78,6 +78,7 @@ def test_bad_arguments_get_a_message_naming_them_not_a_traceback(tmp_path, args,
     (tmp_path / "A_FILE").write_text("not a lake")
     (tmp_path / "A_FOLDER").mkdir()
     (tmp_path / "A_FOLDER" / "notes.txt").write_text("someone's files")
+    make_lake(tmp_path / "LAKE", [patient(1)], [])  # a real lake: only the named option is bad
     args = [str(tmp_path / a) if a in ("LAKE", "A_FILE", "A_FOLDER") else a for a in args]
     done = CliRunner().invoke(main, args)
     assert done.exit_code == 2, done.output

@@ -55,6 +55,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "before the API answers 429.", "10"),
     Setting("ICSIGHT_DEV",
             "`1` allows session cookies over plain HTTP (local development only).", "0"),
+    Setting("ICSIGHT_DEBUG",
+            "`1` lets an unexpected error in an `icsight` command end in its full Python "
+            "traceback (otherwise one line says what failed).", "0"),
 )}
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail, out
+from icsight.cli._options import InputFile
 
 __all__ = ["audit"]
 
@@ -36,12 +37,14 @@ def _anchor(head: str | None, count: int | None, digest: str | None):
 
 
 @audit.command("verify")
-@click.argument("log", type=click.Path(path_type=Path))
+@click.argument("log", type=InputFile())
 @click.option("--head", "head", metavar="HASH:COUNT",
               help="A head printed earlier by `icsight audit head`: fail if the log no longer "
                    "holds it (entries removed from the end, or the log replaced).")
-@click.option("--count", type=click.IntRange(min=0), help="The anchor's entry count (with --hash).")
-@click.option("--hash", "digest", metavar="SHA256", help="The anchor's hash (with --count).")
+@click.option("--count", type=click.IntRange(min=0),
+              help="The anchor's entry count (with --hash).")
+@click.option("--hash", "digest", metavar="SHA256",
+              help="The anchor's hash (with --count).")
 def audit_verify(log: Path, head: str | None, count: int | None, digest: str | None) -> None:
     """Check the audit log's hash chain, and that it still holds its last known head (given, or
     in the head file beside it); exit 1 and say where if it was tampered with."""
@@ -62,7 +65,7 @@ def audit_verify(log: Path, head: str | None, count: int | None, digest: str | N
 
 
 @audit.command("head")
-@click.argument("log", type=click.Path(path_type=Path))
+@click.argument("log", type=InputFile())
 def audit_head(log: Path) -> None:
     """Print the log's head as HASH:COUNT, one line to keep outside the server (a ticket,
     another system) and give later to `icsight audit verify LOG --head`."""

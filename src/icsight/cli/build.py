@@ -9,21 +9,38 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail, progress
-from icsight.cli._options import ISO_DATE, backend_option, purpose_option
+from icsight.cli._options import (
+    ISO_DATE,
+    LakeFolder,
+    OutputFolder,
+    backend_option,
+    check_window,
+    indicator_ids,
+    purpose_option,
+)
 
 __all__ = ["build"]
 
 
+def _is_results_store(folder: Path) -> bool:
+    from icsight.results.store import LATEST
+
+    return (folder / LATEST).is_file()
+
+
 @click.command()
-@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--lake", "lake_dir", required=True, type=LakeFolder(),
               help="The lake folder (from `icsight synth`).")
 @click.option("--out", "out_dir", default="results", show_default=True,
-              type=click.Path(path_type=Path), help="The results store folder.")
+              type=OutputFolder(_is_results_store, "a results store"),
+              help="The results store folder (new, empty, or one `build` wrote).")
 @click.option("--months", default=36, show_default=True, type=click.IntRange(1, 240),
-              help="Month ends to compute (1-240).")
+              help="Month ends to compute (1-240), all inside the lake's data window.")
 @click.option("--as-of", "as_of", default=None, type=ISO_DATE,
-              help="Last period end, YYYY-MM-DD (default: the lake's).")
-@click.option("--id", "ids", multiple=True, help="Only these indicators (repeatable).")
+              help="Last period end, YYYY-MM-DD, inside the lake's data window (default: its "
+                   "last day).")
+@click.option("--id", "ids", multiple=True, callback=indicator_ids,
+              help="Only these indicators (repeatable).")
 @backend_option
 @purpose_option
 def build(lake_dir: Path, out_dir: Path, months: int, as_of: str | None,
@@ -37,6 +54,7 @@ def build(lake_dir: Path, out_dir: Path, months: int, as_of: str | None,
         lake = open_lake(lake_dir, backend=backend, purpose=purpose)
     except LakeError as e:
         fail(e)
+    as_of = check_window(lake, as_of, months)
     n = len(ids) if ids else len(catalogue())
     started = time.perf_counter()
     with progress() as bar:

@@ -13,6 +13,22 @@ from icsight.cli import main
 __all__ = ["render"]
 
 
+#: What a script can rely on, whichever command it runs.
+_EXIT_CODES = [
+    "Every argument is checked before a command does anything: a bad one is refused with one "
+    "line naming it and saying what to give instead. Dates are YYYY-MM-DD between 1900 and "
+    "2099; `--as-of` (and every month `build --months` reaches back to) must fall inside the "
+    "lake's data window, which the refusal gives, since a period with no data would compute "
+    "as 0 %. Consoles never show a quarantined record's values, only its file, place, field "
+    "and reason.",
+    "",
+    "Exit codes: `0` done; `1` a check found a problem (`synth --check` outside tolerance, "
+    "`audit verify` tampered); `2` a bad argument or unusable input; `70` an unexpected error, "
+    "reported in one line (set `ICSIGHT_DEBUG=1` for the traceback).",
+    "",
+]
+
+
 def render() -> str:
     """The reference of every `icsight` command and option, as Markdown."""
     lines = [
@@ -21,6 +37,7 @@ def render() -> str:
         "Generated from the commands themselves by `python -m icsight.cli.docs` (`make docs`); "
         "do not edit by hand. `icsight COMMAND --help` prints the same.",
         "",
+        *_EXIT_CODES,
     ]
     root = click.Context(main, info_name="icsight")
     lines += _command(main, root, level=2)

@@ -8,20 +8,27 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail
+from icsight.cli._options import AppendFile, LakeFolder, OutputFolder
 
 __all__ = ["export"]
 
 
+def _is_export(folder: Path) -> bool:
+    """Whether `folder` holds only what an export writes (CSV or NDJSON files)."""
+    return all(f.is_file() and f.suffix in (".csv", ".ndjson") for f in folder.iterdir())
+
+
 @click.command()
-@click.option("--lake", "lake_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--lake", "lake_dir", required=True, type=LakeFolder(),
               help="A synthetic lake (from `icsight synth`).")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder to write the files to.")
+@click.option("--out", "out_dir", required=True, type=OutputFolder(_is_export, "an export"),
+              help="Folder to write the files to (new, empty, or an earlier export).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "fhir"]), default="csv",
               show_default=True, help="Per-table CSV extracts or UK Core FHIR NDJSON.")
-@click.option("--sample", type=int, default=None, help="Only this many patients.")
+@click.option("--sample", type=click.IntRange(1, 5_000_000), default=None,
+              help="Only this many patients (1-5,000,000).")
 @click.option("--audit-log", default="data/audit.jsonl", show_default=True,
-              type=click.Path(path_type=Path), help="Where the export is recorded.")
+              type=AppendFile(), help="Where the export is recorded.")
 def export(lake_dir: Path, out_dir: Path, fmt: str, sample: int | None,
            audit_log: Path) -> None:
     """Write a synthetic lake out as source files (CSV extracts or FHIR NDJSON), with NHS

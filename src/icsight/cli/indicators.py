@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 import click
 
 from icsight.cli._console import console, fail, out, table
-from icsight.cli._options import ISO_DATE, backend_option, purpose_option
+from icsight.cli._options import (
+    ISO_DATE,
+    CsvFile,
+    LakeFolder,
+    backend_option,
+    check_window,
+    indicator_ids_or_all,
+    one_indicator_id,
+    purpose_option,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,12 +27,13 @@ __all__ = ["indicators"]
 
 
 @click.group(invoke_without_command=True)
-@click.option("--lake", "lake_dir", type=click.Path(path_type=Path),
+@click.option("--lake", "lake_dir", type=LakeFolder(),
               help="The lake folder (from `icsight synth`).")
 @click.option("--as-of", "as_of", default=None, type=ISO_DATE,
-              help="Period end date YYYY-MM-DD (default: the lake's reference date).")
-@click.option("--out", "out_file", type=click.Path(path_type=Path), help="CSV file to write.")
-@click.option("--id", "ids", multiple=True,
+              help="Period end date YYYY-MM-DD, inside the lake's data window (default: its "
+                   "last day).")
+@click.option("--out", "out_file", type=CsvFile(), help="CSV file to write (name ending .csv).")
+@click.option("--id", "ids", multiple=True, callback=indicator_ids_or_all,
               help="Indicator id (repeatable); `all` for the whole catalogue. Default CVDP007HYP.")
 @backend_option
 @click.option("--suppress", is_flag=True,
@@ -47,12 +57,8 @@ def indicators(ctx: click.Context, lake_dir: Path | None, as_of: str | None,
         fail(e)
     from icsight.indicators.catalogue import catalogue, compute
 
-    chosen = list(catalogue()) if "all" in ids else [i.upper() for i in ids] or ["CVDP007HYP"]
-    unknown = [i for i in chosen if i not in catalogue()]
-    if unknown:
-        raise click.BadParameter(f"unknown indicator {', '.join(unknown)}; see "
-                                 "`icsight indicators list`", param_hint="--id")
-    as_of = as_of or lake.reference_date
+    chosen = list(catalogue()) if "all" in ids else list(ids) or ["CVDP007HYP"]
+    as_of = check_window(lake, as_of)
     with console.status(f"computing {len(chosen)} indicator(s) to {as_of}"):
         result = compute(lake, as_of, chosen)
     if suppress:
@@ -85,15 +91,12 @@ def indicators_list() -> None:
 
 
 @indicators.command("show")
-@click.argument("indicator_id")
+@click.argument("indicator_id", callback=one_indicator_id)
 def indicators_show(indicator_id: str) -> None:
     """Print one indicator's definition."""
     from icsight.indicators.catalogue import indicator
 
-    try:
-        ind = indicator(indicator_id)
-    except KeyError as e:
-        fail(e.args[0])
+    ind = indicator(indicator_id)
     shown = table(f"{ind.id}: {ind.title}", (), show_header=False)
     shown.add_column("field", style="bold")
     shown.add_column("value")

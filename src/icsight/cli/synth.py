@@ -11,20 +11,49 @@ import click
 from rich.table import Table
 
 from icsight.cli._console import console, out, progress
-from icsight.cli._options import ISO_DATE
+from icsight.cli._options import ISO_DATE, LakeFolder, OutputFolder
 
 __all__ = ["synth"]
 
 
+#: More people than this would need more memory than the machines icsight is built for (about
+#: five times BLMK's population).
+MOST_PEOPLE = 5_000_000
+
+
+def _is_lake(folder: Path) -> bool:
+    from icsight.lake import is_lake
+
+    return is_lake(folder)
+
+
+def _modelled_from(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A reference date late enough for every service the generator models to have started:
+    the record's five years must reach a service's launch (virtual wards, two-hour urgent
+    community response) for its activity to be generated."""
+    if value is None:
+        return None
+    from icsight.synth.community import UCR_FROM, VIRTUAL_WARDS_FROM
+
+    first = max(UCR_FROM, VIRTUAL_WARDS_FROM)
+    if value < first:
+        raise click.BadParameter(f"{value} is before {first}, when services the generator "
+                                 f"models began; give {first} or later", ctx, param)
+    return value
+
+
 @click.command()
-@click.option("--population", type=int, default=None,
-              help="People registered on the reference date (default: all of BLMK, 1,050,000).")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--reference-date", default=None, type=ISO_DATE,
-              help="Last day of the generated record, YYYY-MM-DD (default 2026-09-30).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path),
-              help="Folder to write the lake to.")
-@click.option("--check", "check_dir", type=click.Path(path_type=Path),
+@click.option("--population", type=click.IntRange(1000, MOST_PEOPLE), default=None,
+              help="People registered on the reference date, 1,000-5,000,000 (default: all "
+                   "of BLMK, 1,050,000).")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=1, show_default=True,
+              help="Random seed (0-2147483647).")
+@click.option("--reference-date", default=None, type=ISO_DATE, callback=_modelled_from,
+              help="Last day of the generated record, YYYY-MM-DD, 2022-04-01 or later "
+                   "(default 2026-09-30).")
+@click.option("--out", "out_dir", type=OutputFolder(_is_lake, "a lake"),
+              help="Folder to write the lake to (new, empty, or a lake to replace).")
+@click.option("--check", "check_dir", type=LakeFolder(),
               help="Instead of generating, compare the lake in this folder with its targets.")
 def synth(population: int | None, seed: int, reference_date: str | None,
           out_dir: Path | None, check_dir: Path | None) -> None:
@@ -37,16 +66,6 @@ def synth(population: int | None, seed: int, reference_date: str | None,
     from icsight.synth.context import BLMK_POPULATION
 
     population = population or BLMK_POPULATION
-    if population < 1000:
-        raise click.BadParameter("use at least 1,000 people", param_hint="--population")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise click.BadParameter(f"{out_dir} is a file; give a new or empty folder",
-                                 param_hint="--out")
-    from icsight.lake import is_lake
-
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not is_lake(out_dir):
-        raise click.BadParameter(f"{out_dir} holds other files and is not a lake; give a new "
-                                 "or empty folder", param_hint="--out")
     _generate(out_dir, population, seed, reference_date or DEFAULT_REFERENCE_DATE)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from icsight.cli._console import console, fail, out, table
+from icsight.cli._options import ACCOUNT_NAME, ODS_CODE, PASSWORD
 
 __all__ = ["users"]
 
@@ -18,11 +19,12 @@ def users() -> None:
 
 
 @users.command("add")
-@click.argument("user")
+@click.argument("user", type=ACCOUNT_NAME)
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--practice", default=None, help="Clinicians: the practice ODS code.")
-@click.option("--pcn", default=None, help="Clinicians: the PCN ODS code.")
-@click.password_option()
+@click.option("--practice", default=None, type=ODS_CODE,
+              help="Clinicians: the practice ODS code.")
+@click.option("--pcn", default=None, type=ODS_CODE, help="Clinicians: the PCN ODS code.")
+@click.password_option(type=PASSWORD)
 def users_add(user: str, role: str, practice: str | None, pcn: str | None,
               password: str) -> None:
     """Create or replace an account."""
@@ -50,7 +52,7 @@ def users_list() -> None:
 
 
 @users.command("disable")
-@click.argument("user")
+@click.argument("user", type=ACCOUNT_NAME)
 def users_disable(user: str) -> None:
     """Stop an account signing in, and end its sessions."""
     from icsight.governance.accounts import AccountError, Accounts
@@ -63,17 +65,18 @@ def users_disable(user: str) -> None:
 
 
 @users.command("delete")
-@click.argument("user")
+@click.argument("user", type=ACCOUNT_NAME)
 def users_delete(user: str) -> None:
     """Remove an account, ending its sessions."""
     _change(user, "delete", f"{user} deleted; their sessions have ended")
 
 
 @users.command("set-role")
-@click.argument("user")
-@click.argument("role", type=click.Choice(ROLES))
-@click.option("--practice", default=None, help="Clinicians: the practice ODS code.")
-@click.option("--pcn", default=None, help="Clinicians: the PCN ODS code.")
+@click.argument("user", type=ACCOUNT_NAME)
+@click.argument("role", type=click.Choice(ROLES), metavar="ROLE")
+@click.option("--practice", default=None, type=ODS_CODE,
+              help="Clinicians: the practice ODS code.")
+@click.option("--pcn", default=None, type=ODS_CODE, help="Clinicians: the PCN ODS code.")
 def users_set_role(user: str, role: str, practice: str | None, pcn: str | None) -> None:
     """Change an account's role and scope, ending its sessions."""
     _change(user, "set_role", f"{user} is now {role}; their sessions have ended",
@@ -81,7 +84,7 @@ def users_set_role(user: str, role: str, practice: str | None, pcn: str | None) 
 
 
 @users.command("unlock")
-@click.argument("user")
+@click.argument("user", type=ACCOUNT_NAME)
 def users_unlock(user: str) -> None:
     """Lift the lock that failed sign-ins put on an account."""
     _change(user, "unlock", f"{user} unlocked")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
 
 from icsight.governance.purpose import Purpose
 from icsight.lake import LakeError, read_manifest, recover, table_path
@@ -147,6 +148,37 @@ class Lake:
     @property
     def reference_date(self) -> str | None:
         return self.manifest.get("reference_date")
+
+    def data_window(self) -> tuple[str, str] | None:
+        """The first and last day the lake holds data for (YYYY-MM-DD), or None when it holds
+        no dated records.
+
+        A generated lake records its window in the manifest (`window_start` to
+        `reference_date`); an ingested one spans its own records: the earliest and latest
+        date in any activity table (patients' births and registrations are left out, they
+        reach back decades before any activity). Indicators for a period outside it would
+        count nothing, so the command line refuses such a date."""
+        start, end = self.manifest.get("window_start"), self.manifest.get("reference_date")
+        if start and end:
+            return str(start), str(end)
+        if "window" not in self._derived:
+            self._derived["window"] = self._dated_span()
+        return self._derived["window"]
+
+    def _dated_span(self) -> tuple[str, str] | None:
+        days = []
+        for name, spec in TABLES.items():
+            if spec.zone == IDENTIFIABLE or name == "patients":
+                continue
+            dated = [f.name for f in spec.schema
+                     if pa.types.is_date(f.type) or pa.types.is_timestamp(f.type)]
+            if not dated:
+                continue
+            table = self.con.table(name)
+            span = table.aggregate(**{f"{c}_{end}": getattr(table[c], end)()
+                                      for c in dated for end in ("min", "max")}).to_pandas()
+            days += [str(v)[:10] for v in span.iloc[0] if v is not None and v == v]
+        return (min(days), max(days)) if days else None
 
     @contextmanager
     def materialised(self, expr: ibis.Table) -> Iterator[ibis.Table]:

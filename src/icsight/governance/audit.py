@@ -61,9 +61,9 @@ class Head:
             for digest, count in (parts, reversed(parts)):  # HASH:COUNT first
                 if _HASH.fullmatch(digest.lower()) and count.isascii() and count.isdigit():
                     return cls.of(int(count), digest.lower())
-        raise ValueError(f"{text.strip()!r} is not a head: expected HASH:COUNT, a 64-character "
-                         "SHA-256 in hex and the number of entries, as `icsight audit head` "
-                         "prints it")
+        # the value is not echoed: it may be long, or something pasted by mistake
+        raise ValueError("not a head: give HASH:COUNT, a 64-character SHA-256 in hex and the "
+                         "number of entries, as `icsight audit head` prints it")
 
     @classmethod
     def of(cls, entries: int, digest: str) -> Head:
