@@ -75,7 +75,7 @@ def test_recover_tidies_a_previous_version_left_after_the_second_rename(tmp_path
 
 def test_a_new_version_is_removed_unless_swapped_in(tmp_path):
     lake, _ = _two_lakes(tmp_path)
-    with pytest.raises(RuntimeError), new_version(lake, "test") as tmp:
+    with pytest.raises(RuntimeError), new_version(lake, "synth") as tmp:
         tmp.mkdir()
         raise RuntimeError("the writer failed")
     assert not tmp.exists()

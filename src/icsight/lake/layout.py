@@ -67,6 +67,9 @@ def read_manifest(lake: str | Path) -> dict:
 def write_manifest(lake: str | Path, manifest: dict) -> None:
     """Write the manifest of a lake being built. The file is replaced, never rewritten in
     place: in a version built from hard links the old manifest is shared with the live lake."""
+    from icsight.lake.lock import writing  # the lock module builds on this one
+
     path = Path(lake) / MANIFEST
     path.unlink(missing_ok=True)
-    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    with writing(path):
+        path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
