@@ -28,7 +28,14 @@ from icsight.lake.layout import (
     write_manifest,
     zone_path,
 )
-from icsight.lake.lock import LakeBusyError, LakeFullError, lake_lock, lock_path, private_files, writing
+from icsight.lake.lock import (
+    LakeBusyError,
+    LakeFullError,
+    lake_lock,
+    lock_path,
+    private_files,
+    writing,
+)
 from icsight.lake.swap import (
     leftovers,
     new_version,
@@ -40,8 +47,8 @@ from icsight.lake.swap import (
 from icsight.lake.writer import LakeWriter, write_table
 
 __all__ = [
-    "ANALYTICS", "IDENTIFIABLE", "MANIFEST", "LakeBusyError", "LakeError", "LakeFullError", "LakeWriter",
-    "is_lake", "lake_lock", "leftovers", "lock_path", "new_version", "previous_path",
+    "ANALYTICS", "IDENTIFIABLE", "MANIFEST", "LakeBusyError", "LakeError", "LakeFullError",
+    "LakeWriter", "is_lake", "lake_lock", "leftovers", "lock_path", "new_version", "previous_path",
     "private_files", "read_manifest", "record_path", "recover", "swap_in", "table_path",
     "work_folder", "write_manifest", "write_table", "writing", "zone_path",
 ]

@@ -88,7 +88,8 @@ def lake_lock(lake: str | Path, timeout: float | None = None) -> Iterator[None]:
 
 
 def _acquire(path: Path, timeout: float) -> int:
-    """An open descriptor of `path` holding its exclusive lock, or `LakeBusyError` after `timeout`."""
+    """An open descriptor of `path` holding its exclusive lock; `LakeBusyError` after
+    `timeout` seconds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     deadline = time.monotonic() + timeout
