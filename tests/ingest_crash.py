@@ -29,8 +29,11 @@ import sys
 import time
 from pathlib import Path
 
+import pandas  # noqa: F401 - imported by a load's first use of the lake; here, once, for all
+
 import icsight.ingest.commit
 import icsight.ingest.load
+import icsight.ingest.parsers  # noqa: F401 - every parser module, before the children fork
 from icsight.ingest.load import IngestError, ingest
 from icsight.lake import swap
 
