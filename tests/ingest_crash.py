@@ -33,7 +33,7 @@ import pandas  # noqa: F401 - imported by a load's first use of the lake; here, 
 
 import icsight.ingest.commit
 import icsight.ingest.load
-import icsight.ingest.parsers  # noqa: F401 - every parser module, before the children fork
+import icsight.ingest.parsers
 from icsight.ingest.load import IngestError, ingest
 from icsight.lake import swap
 
@@ -89,7 +89,7 @@ def _child(run) -> int:
         except IngestError as e:
             print(str(e), file=sys.stderr)
             code = 3
-        except BaseException as e:  # noqa: BLE001 - reported as exit 1, never silently
+        except BaseException as e:
             print(repr(e), file=sys.stderr)
             code = 1
         sys.stdout.flush()

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from icsight.ingest.load import ingest
 from icsight.ingest import sources
+from icsight.ingest.load import ingest
 from icsight.ingest.sources import expand
 from icsight.lake import table_path
 from tests.lakes import TEST_KEY
