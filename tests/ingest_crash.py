@@ -33,7 +33,7 @@ import pandas  # noqa: F401 - imported by a load's first use of the lake; here, 
 
 import icsight.ingest.commit
 import icsight.ingest.load
-import icsight.ingest.parsers
+import icsight.ingest.parsers  # every parser module, before the children fork
 from icsight.ingest.load import IngestError, ingest
 from icsight.lake import swap
 

@@ -44,11 +44,12 @@ ENV_KEY = "ICSIGHT_PSEUDONYM_KEY"
 ENV_KEY_FILE = "ICSIGHT_PSEUDONYM_KEY_FILE"
 MIN_KEY_CHARS = 32
 MIN_KEY_BITS = 128
-#: Keys that have been printed in documentation or examples: anyone may know them.
-DEMO_KEYS = frozenset({
-    "0123456789abcdef0123456789abcdef", "changeme", "secret", "password",
-    "your-secret-key-here", "replace-me-with-a-random-key",
-})
+#: Keys printed in documentation, and words that mark a placeholder or example key: anyone
+#: may know such a key.
+DEMO_KEYS = frozenset({"0123456789abcdef0123456789abcdef"})
+DEMO_WORDS = ("changeme", "change-me", "change_me", "password", "passw0rd", "secret-key",
+              "secret_key", "secretkey", "example", "placeholder", "replace-me", "your-key",
+              "demo-key")
 ADVICE = "(for example: python -c 'import secrets; print(secrets.token_hex(32))')"
 _MASK = (1 << 63) - 1
 
@@ -109,7 +110,7 @@ def check_key(text: str) -> None:
     if len(text) < MIN_KEY_CHARS:
         raise PseudonymKeyError(f"the pseudonymisation key has {len(text)} characters; use at "
                                 f"least {MIN_KEY_CHARS} {ADVICE}")
-    if text.lower() in DEMO_KEYS:
+    if text.lower() in DEMO_KEYS or any(word in text.lower() for word in DEMO_WORDS):
         raise PseudonymKeyError(f"the pseudonymisation key is a published example; make a "
                                 f"random one {ADVICE}")
     if _period(text) < len(text):
