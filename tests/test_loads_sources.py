@@ -227,3 +227,22 @@ def test_any_member_names_unpack_inside_the_work_folder_or_are_refused(tmp_path,
     else:
         assert len(found.files) == len(names)  # every member, each once
         assert all(f.path.resolve().is_relative_to(work.resolve()) for f in found.files)
+
+
+def test_the_cli_lists_refused_sources_and_exits_1_after_loading_the_rest(tmp_path,
+                                                                          monkeypatch):
+    from click.testing import CliRunner
+
+    from icsight.cli import main
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "clinical_events.csv").write_bytes(_events(1))
+    (drop / "linked.csv").symlink_to(drop / "clinical_events.csv")
+    monkeypatch.setenv("ICSIGHT_PSEUDONYM_KEY", TEST_KEY.decode())
+    result = CliRunner().invoke(main, ["ingest", str(drop), "--lake", str(tmp_path / "lake"),
+                                       "--today", TODAY.isoformat()])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"refused, nothing loaded from it: {drop}/linked.csv: a symbolic link" in text
+    assert "1 source(s) refused" in text and _rows(tmp_path) == 1

@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from icsight.governance.pseudonymise import load_key
+from icsight.governance.pseudonymise import PseudonymKeyError, load_key
 from icsight.ingest.commit import commit, quarantine_path
 from icsight.ingest.ledger import loaded_by, read_ledger, reconciliation, sha256
 from icsight.ingest.parsers import parse
@@ -47,12 +47,12 @@ def ingest(lake_dir: str | Path, sources: Iterable[str | Path], *, table: str | 
            progress: Callable[[str], None] | None = None) -> LoadReport:
     """Load `sources` into the lake at `lake_dir` (created if absent); returns the report."""
     lake = Path(lake_dir)
-    key = key if key is not None else load_key()
     try:
+        key = key if key is not None else load_key()
         with work_folder(lake) as work:
             return _load(lake, list(sources), work, table, key, today or dt.date.today(),
                          progress or (lambda _label: None))
-    except (LakeBusyError, LakeFullError) as e:
+    except (LakeBusyError, LakeFullError, PseudonymKeyError) as e:
         raise IngestError(str(e)) from None
 
 
