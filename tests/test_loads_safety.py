@@ -185,6 +185,20 @@ def test_the_identifiable_zone_quarantine_ledger_and_lock_are_private_whatever_t
     assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in lake.rglob("*"))
 
 
+def test_a_lake_written_before_with_open_modes_is_private_after_its_next_load(tmp_path):
+    from tests.lakes import make_lake, patient
+
+    old = os.umask(0o022)
+    try:
+        lake = make_lake(tmp_path / "lake", [patient(1)], [])
+        assert stat.S_IMODE(table_path(lake, "person_identifiers").stat().st_mode) == 0o644
+        ingest(lake, [_events(tmp_path / "clinical_events.csv", 1)], key=TEST_KEY,
+               today=TODAY)
+    finally:
+        os.umask(old)
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in [lake, *lake.rglob("*")])
+
+
 # --- a full disk ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("where", ["table", "copy"])

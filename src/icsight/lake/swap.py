@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,8 +49,9 @@ def leftovers(lake: str | Path) -> list[Path]:
 
 
 def swap_in(new: Path, lake: Path) -> None:
-    """Replace the lake folder `lake` by the complete folder `new`."""
+    """Replace the lake folder `lake` by the complete folder `new`, made private first."""
     lake, new = Path(lake), Path(new)
+    _make_private(new)
     if lake.exists():
         old = previous_path(lake)
         shutil.rmtree(old, ignore_errors=True)
@@ -59,6 +61,17 @@ def swap_in(new: Path, lake: Path) -> None:
     else:
         lake.parent.mkdir(parents=True, exist_ok=True)
         new.rename(lake)
+
+
+def _make_private(folder: Path) -> None:
+    """Take group and other permissions off everything in a version about to go live. What a
+    writer creates is private already (`private_files`); this catches the hard-linked files and
+    copied folder modes of a lake written before they were, so an old lake is private after
+    its next load."""
+    for path in [folder, *folder.rglob("*")]:
+        mode = path.lstat().st_mode
+        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+            path.chmod(stat.S_IMODE(mode) & 0o700)
 
 
 def recover(lake: str | Path) -> bool:
