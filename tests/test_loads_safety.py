@@ -278,3 +278,24 @@ def test_the_default_key_file_and_its_folder_are_private_from_creation(monkeypat
     path = ps.default_key_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_two_threads_loading_one_lake_take_turns_and_lose_nothing(tmp_path):
+    import threading
+
+    lake = tmp_path / "lake"
+    files = [_events(tmp_path / f"clinical_events-{i}.csv", i + 1) for i in range(4)]
+    errors = []
+
+    def load(source: Path) -> None:
+        try:
+            ingest(lake, [source], key=TEST_KEY, today=TODAY)
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=load, args=(f,)) for f in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and _rows(lake) == 4 and len(read_ledger(lake)["loads"]) == 4

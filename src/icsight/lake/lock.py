@@ -33,7 +33,9 @@ __all__ = ["LakeBusyError", "LakeFullError", "lake_lock", "lock_path", "no_space
 
 LOCK_TIMEOUT = "ICSIGHT_LAKE_LOCK_TIMEOUT"
 _POLL = 0.05
-_held: dict[Path, int] = {}  # lock file -> depth, for this process (a writer nests new_version)
+#: (lock file, thread) -> depth: a writer nests `new_version` in its load, so the lock is
+#: re-entrant, but only within one thread (another thread waits like another process would).
+_held: dict[tuple[Path, int], int] = {}
 _guard = threading.Lock()
 
 
@@ -61,11 +63,12 @@ def _timeout() -> float:
 
 @contextmanager
 def lake_lock(lake: str | Path, timeout: float | None = None) -> Iterator[None]:
-    """Hold the lake's exclusive lock for the block; re-entrant within one process."""
+    """Hold the lake's exclusive lock for the block; re-entrant within one thread."""
     path = lock_path(lake)
+    mine = (path, threading.get_ident())
     with _guard:
-        if path in _held:
-            _held[path] += 1
+        if mine in _held:
+            _held[mine] += 1
             nested = True
         else:
             nested = False
@@ -74,16 +77,16 @@ def lake_lock(lake: str | Path, timeout: float | None = None) -> Iterator[None]:
             yield
         finally:
             with _guard:
-                _held[path] -= 1
+                _held[mine] -= 1
         return
     fd = _acquire(path, _timeout() if timeout is None else timeout)
     with _guard:
-        _held[path] = 1
+        _held[mine] = 1
     try:
         yield
     finally:
         with _guard:
-            del _held[path]
+            del _held[mine]
         os.close(fd)  # closing the file releases the flock
 
 
@@ -111,7 +114,7 @@ def try_lock(lake: str | Path) -> bool:
     """Whether this process holds, or could take at once, the lake's lock (taken and released:
     a reader only asks whether a writer is at work)."""
     path = lock_path(lake)
-    if path in _held:
+    if (path, threading.get_ident()) in _held:
         return True
     if not path.parent.is_dir():
         return True
