@@ -56,7 +56,11 @@ def is_lake(path: str | Path) -> bool:
 
 
 def read_manifest(lake: str | Path) -> dict:
-    """The lake's manifest, or a `LakeError` saying how to make a lake there."""
+    """The lake's manifest, or a `LakeError` saying how to make a lake there. A lake left half
+    swapped by a writer that died is put back first, whoever reads it (`recover`)."""
+    from icsight.lake.swap import recover  # swap builds on this module
+
+    recover(lake)
     path = Path(lake) / MANIFEST
     if not path.is_file():
         raise LakeError(f"{lake} is not an icsight lake (no {MANIFEST}); create one with "
