@@ -98,6 +98,13 @@ def test_a_second_load_is_refused_in_one_line_when_the_lake_is_busy(tmp_path, he
     assert "being written by another load" in " ".join(result.output.split())
 
 
+def test_a_lock_timeout_that_is_not_a_number_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("ICSIGHT_LAKE_LOCK_TIMEOUT", "ten")
+    with pytest.raises(IngestError, match="ICSIGHT_LAKE_LOCK_TIMEOUT='ten' is not a number"):
+        ingest(tmp_path / "lake", [_events(tmp_path / "clinical_events.csv", 1)],
+               key=TEST_KEY, today=TODAY)
+
+
 def test_the_synthetic_writer_takes_the_same_lock(tmp_path, held_lock, monkeypatch):
     lake = tmp_path / "lake"
     held_lock(lake)

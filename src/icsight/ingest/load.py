@@ -35,7 +35,7 @@ from icsight.ingest.records import IngestError
 from icsight.ingest.report import LoadReport, Tally
 from icsight.ingest.sources import Source, expand
 from icsight.ingest.stage import Staged, stage
-from icsight.lake import MANIFEST, LakeBusyError, LakeFullError, is_lake, work_folder
+from icsight.lake import MANIFEST, LakeError, is_lake, work_folder
 
 # `IngestError` and `quarantine_path` live in their rooms; they are part of the loader's public
 # face because callers (the CLI, the tests) have always imported them from here.
@@ -47,21 +47,20 @@ def ingest(lake_dir: str | Path, sources: Iterable[str | Path], *, table: str | 
            progress: Callable[[str], None] | None = None) -> LoadReport:
     """Load `sources` into the lake at `lake_dir` (created if absent); returns the report."""
     lake = Path(lake_dir)
+    _refuse_non_lake(lake)  # before the lock, so nothing is made beside someone's folder
     try:
         key = key if key is not None else load_key()
         with work_folder(lake) as work:
             return _load(lake, list(sources), work, table, key, today or dt.date.today(),
                          progress or (lambda _label: None))
-    except (LakeBusyError, LakeFullError, PseudonymKeyError) as e:
+    except (LakeError, PseudonymKeyError) as e:  # busy, full disk, bad setting, weak key
         raise IngestError(str(e)) from None
 
 
 def _load(lake: Path, sources: list[str | Path], work: Path, table: str | None, key: bytes,
           today: dt.date, step: Callable[[str], None]) -> LoadReport:
     """One load, holding the lake's lock, with `work` as its private folder."""
-    if lake.exists() and not is_lake(lake):
-        raise IngestError(f"{lake} exists but is not an icsight lake (no {MANIFEST}); give a "
-                          "lake folder or a new path")
+    _refuse_non_lake(lake)  # again: the lake may have changed while we waited for the lock
     started = dt.datetime.now(dt.UTC)
     report = LoadReport(started.strftime("%Y%m%dT%H%M%S%fZ"), lake)
     ledger = read_ledger(lake)
@@ -77,6 +76,12 @@ def _load(lake: Path, sources: list[str | Path], work: Path, table: str | None, 
     step("writing")
     commit(lake, staged, report, ledger, [(Path(s.label), d) for s, d in fresh], started)
     return report
+
+
+def _refuse_non_lake(lake: Path) -> None:
+    if lake.exists() and not is_lake(lake):
+        raise IngestError(f"{lake} exists but is not an icsight lake (no {MANIFEST}); give a "
+                          "lake folder or a new path")
 
 
 def _not_yet_loaded(files: list[Source], ledger: dict, report: LoadReport
