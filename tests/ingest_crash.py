@@ -113,7 +113,7 @@ def killed(seed: int, lake: str, key: str, today: str, sources: list[str]) -> No
     rng = random.Random(seed)
     for source in sources:
         how = rng.choice(["after-write", "between-renames", "after-copies", "timer"])
-        n, delay = rng.randint(1, 4), rng.uniform(0.0, 0.8)
+        n, delay = rng.randint(1, 2), rng.uniform(0.0, 0.8)  # a load writes 1-2 tables
 
         def run(how=how, n=n, source=source):
             if how == "after-write":
