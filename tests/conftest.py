@@ -8,6 +8,7 @@ from icsight.synth import DEFAULT_REFERENCE_DATE
 from icsight.synth.generate import generate_lake
 from tests.accounts import setting  # noqa: F401 - a fixture for the access tests
 from tests.lakes import TEST_KEY
+from tests.sessions import served, world  # noqa: F401 - fixtures for the session tests
 
 
 @pytest.fixture(scope="session")

@@ -104,8 +104,11 @@ def test_planning_leaves_out_the_opt_out_but_direct_care_does_not(setting, lake_
     listed = pd.DataFrame(setting["service"].practice_patients(clinician, setting["mine"]))
     registered = patients[(patients.practice_code == setting["mine"])
                           & patients.registration_end.isna() & patients.date_of_death.isna()]
-    assert set(listed.patient_id) == set(registered.patient_id)
-    assert opted & set(listed.patient_id)  # their own practice still sees them
+    # a clinician sees NHS numbers, not pseudonyms: compare through the identifiable zone
+    nhs = pd.read_parquet(table_path(lake_dir, "person_identifiers")) \
+        .set_index("patient_id").nhs_number
+    assert set(listed.nhs_number) == set(nhs[registered.patient_id])
+    assert set(nhs[list(opted)]) & set(listed.nhs_number)  # their own practice still sees them
 
 
 # --- accounts --------------------------------------------------------------------------------

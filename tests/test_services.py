@@ -98,9 +98,11 @@ def test_a_patient_not_registered_on_the_reference_date_is_not_listed(setting, t
     pq.write_table(pa.Table.from_pandas(patients, schema=schema, preserve_index=False), path)
     service = Service(lake, setting["service"].results_dir, tmp_path / "audit.jsonl")
     clinician = Principal("svc-cli", Role.CLINICIAN, practice_code=setting["mine"])
-    listed = {p["patient_id"] for p in service.records.practice_patients(clinician,
+    people = pq.read_table(table_path(lake, "person_identifiers")).to_pandas()
+    own = people.nhs_number[people.patient_id == setting["own"]].iloc[0]
+    listed = {p["nhs_number"] for p in service.records.practice_patients(clinician,
                                                                         setting["mine"])}
-    assert listed and setting["own"] not in listed
+    assert listed and own not in listed
     with pytest.raises(AccessDeniedError):  # not on the list: no longer their patient
         service.records.identifiable_record(clinician, setting["own"])
 

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SETTINGS", "Setting", "flag", "get", "path", "render"]
+__all__ = ["SETTINGS", "Setting", "flag", "get", "path", "positive", "render"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,18 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "a possible archive bomb).", "200"),
     Setting("ICSIGHT_ARCHIVE_MAX_MEMBERS",
             "Most files one archive may hold.", "10000"),
+    Setting("ICSIGHT_SESSION_IDLE_MINUTES",
+            "An HTTP session unused for this many minutes ends (checked by the server).", "30"),
+    Setting("ICSIGHT_SESSION_MAX_HOURS",
+            "An HTTP session ends this many hours after signing in, however busy.", "8"),
+    Setting("ICSIGHT_SIGNIN_LOCK_AFTER",
+            "Consecutive failed sign-ins that lock a local account.", "5"),
+    Setting("ICSIGHT_SIGNIN_LOCK_MINUTES",
+            "How long a locked local account stays locked (`icsight users unlock` ends it "
+            "sooner).", "15"),
+    Setting("ICSIGHT_SIGNIN_PER_MINUTE",
+            "Failed sign-ins allowed per minute from one address, and for one user name, "
+            "before the API answers 429.", "10"),
     Setting("ICSIGHT_DEV",
             "`1` allows session cookies over plain HTTP (local development only).", "0"),
 )}
@@ -75,6 +87,14 @@ def path(name: str) -> Path | None:
     """A setting that names a file or folder (`~` expanded)."""
     value = get(name)
     return Path(value).expanduser() if value else None
+
+
+def positive(name: str) -> int:
+    """A setting that must be a whole number of at least 1 (a clear error names it if not)."""
+    value = (get(name) or "").strip()
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of 1 or more, not {value!r}")
+    return int(value)
 
 
 def flag(name: str) -> bool:

@@ -2,11 +2,14 @@
 
 Access is enforced by the services (`icsight.services`); this layer signs people in
 (`routers.session`), guards sessions (`security`) and turns the services' answers into HTTP:
-401 when signing in would help, 403 when the role or scope forbids it (audited), 404 for what
-does not exist.
+401 when signing in would help, 403 when the role or scope forbids it (both audited), 404 for
+what does not exist, and a generic 500 (no exception text or path) for anything else.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -26,12 +29,13 @@ STATUS = {AccessDeniedError: 403, NotFoundError: 404}
 
 
 def create_app(service: Service, accounts: Accounts, secret_key: str,
-               dev: bool = False) -> FastAPI:
-    """The application. `secret_key` signs session cookies: keep it out of the repository."""
+               dev: bool = False, clock: Callable[[], float] = time.time) -> FastAPI:
+    """The application. `secret_key` signs session cookies: keep it out of the repository.
+    `clock` (seconds since the epoch) times sessions and throttles; tests replace it."""
     app = FastAPI(title="icsight API", version=__version__,
                   description="Population-health indicators and records for BLMK, with "
                               "role-based access.")
-    security.install(app, secret_key, dev)
+    security.install(app, secret_key, dev, clock)
     app.state.services, app.state.accounts = service, accounts
     for error in STATUS:
         app.add_exception_handler(error, _as_status)
@@ -42,7 +46,8 @@ def create_app(service: Service, accounts: Accounts, secret_key: str,
 
 async def _as_status(request: Request, error: Exception) -> JSONResponse:
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
-    return JSONResponse({"detail": str(error)}, status_code=status)
+    return JSONResponse({"detail": str(error)}, status_code=status,
+                        headers=security.SECURITY_HEADERS)
 
 
 def app_from_environment() -> FastAPI:  # pragma: no cover - for `uvicorn --factory`

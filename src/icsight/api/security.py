@@ -1,31 +1,47 @@
-"""Sessions, CSRF and security headers, and who is asking.
+"""Sessions, CSRF, security headers and error bodies, and who is asking.
 
 - **sessions** are signed cookies (Starlette's SessionMiddleware, itsdangerous): `HttpOnly`,
-  `SameSite=Lax`, `Secure` unless started with `dev=True`, 8-hour lifetime; the session holds
-  the principal and a CSRF token, never data;
+  `SameSite=Lax`, `Secure` unless started with `dev=True`. The cookie holds only the account
+  name, the account's session version, when the session began and when it was last used,
+  and a CSRF token. On EVERY request the server checks them against the account store and
+  the clock (OWASP Session Management Cheat Sheet, "Session Expiration"): the session ends
+  when the account is deleted, disabled, changed or signed out (its version moves on), after
+  ICSIGHT_SESSION_IDLE_MINUTES unused, and ICSIGHT_SESSION_MAX_HOURS after signing in. The
+  role and scope come from the store, never from the cookie;
 - **CSRF**: every request that changes state (POST, PUT, PATCH, DELETE) must send the session's
   token in the `X-CSRF-Token` header (the synchroniser-token pattern, OWASP CSRF Prevention
-  Cheat Sheet); `GET /api/session` hands it out;
-- **headers**: `Content-Security-Policy: default-src 'none'`, `X-Content-Type-Options`,
-  `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, `Cache-Control: no-store`.
+  Cheat Sheet); `GET /api/session` hands it out. A missing, wrong, over-long or non-ASCII
+  token is a 403, audited;
+- **headers** on every response, errors included: `Content-Security-Policy: default-src
+  'none'`, `X-Content-Type-Options`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`,
+  `Cache-Control: no-store` (OWASP HTTP Headers Cheat Sheet);
+- **errors**: a server error is a generic 500 (logged here, never the exception text or a
+  path in the body; OWASP Error Handling Cheat Sheet); a 422 does not echo what was sent
+  (it could be a password).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
-from icsight.governance.access import ANONYMOUS, Principal, Role
+from icsight.api.throttle import Throttle
+from icsight.governance.access import ANONYMOUS, Principal, record_denial
+from icsight.settings import positive
 
-__all__ = ["SECURITY_HEADERS", "SESSION_SECONDS", "SignedIn", "Who", "install",
+__all__ = ["SECURITY_HEADERS", "SignedIn", "Who", "begin_session", "end_session", "install",
            "new_csrf_token", "principal", "signed_in"]
 
-SESSION_SECONDS = 8 * 60 * 60
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_CSRF = 128  # our tokens are 43 characters
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -35,28 +51,99 @@ SECURITY_HEADERS = {
 }
 CSRF_REFUSED = ("missing or wrong CSRF token: get one from GET /api/session and send it as "
                 "X-CSRF-Token")
+SERVER_ERROR = "internal error: it has been logged; try again or tell the service desk"
+log = logging.getLogger("icsight.api")
 
 
-def install(app: FastAPI, secret_key: str, dev: bool) -> None:
-    """Add the CSRF guard, security headers and signed session cookies to `app`."""
+def install(app: FastAPI, secret_key: str, dev: bool,
+            clock: Callable[[], float] = time.time) -> None:
+    """Add sessions, the CSRF guard, headers and error handlers to `app`. `clock` (seconds
+    since the epoch) is for tests: session times and throttles are read from it."""
     if len(secret_key) < 32:
         raise ValueError("the session secret must be at least 32 characters")
+    app.state.clock = clock
+    app.state.idle_seconds = 60 * positive("ICSIGHT_SESSION_IDLE_MINUTES")
+    app.state.max_seconds = 3600 * positive("ICSIGHT_SESSION_MAX_HOURS")
+    app.state.throttle = Throttle(positive("ICSIGHT_SIGNIN_PER_MINUTE"), 60, clock)
+    for name in ("ICSIGHT_SIGNIN_LOCK_AFTER", "ICSIGHT_SIGNIN_LOCK_MINUTES"):
+        positive(name)  # read again at each failure; a bad value stops the start, not a sign-in
     app.middleware("http")(_guard)
-    # Added last so it runs first: the CSRF guard reads the session it decodes.
+    # Added last so it runs first: the guard reads the session it decodes. The cookie's
+    # max_age only tidies the browser; the server enforces both limits itself.
     app.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="icsight",
-                       max_age=SESSION_SECONDS, same_site="lax", https_only=not dev)
+                       max_age=app.state.max_seconds, same_site="lax", https_only=not dev)
+    app.add_exception_handler(Exception, _server_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
 
 
 async def _guard(request: Request, call_next) -> Response:
-    """Refuse a state-changing request without the session's CSRF token; add the headers."""
-    if request.method in UNSAFE:
-        expected = request.session.get("csrf")
-        sent = request.headers.get("x-csrf-token", "")
-        if not expected or not secrets.compare_digest(sent, expected):
-            return JSONResponse({"detail": CSRF_REFUSED}, status_code=403)
+    """Check the session; refuse a state-changing request without the session's CSRF token;
+    add the headers."""
+    who = request.state.principal = _current(request)
+    if request.method in UNSAFE and not _csrf_ok(request):
+        _deny(request, who, "api.csrf", "missing or wrong CSRF token")
+        return JSONResponse({"detail": CSRF_REFUSED}, status_code=403,
+                            headers=SECURITY_HEADERS)
     response = await call_next(request)
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+def _csrf_ok(request: Request) -> bool:
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token", "")
+    if not isinstance(expected, str) or not expected or len(sent) > MAX_CSRF:
+        return False
+    # Header values arrive as latin-1 text; compare bytes, since compare_digest refuses
+    # non-ASCII str (it raised, and the request became a 500).
+    return secrets.compare_digest(sent.encode("latin-1", "replace"), expected.encode())
+
+
+def _current(request: Request) -> Principal:
+    """Who the session acts as now, or anonymous (the session is then emptied)."""
+    began = request.session.get("signed_in")
+    if not began:
+        return ANONYMOUS
+    who = _still_valid(request, began)
+    if who is None:
+        end_session(request)
+        return ANONYMOUS
+    # Refreshed on use (the idle clock restarts); assigned, not mutated, so the cookie is
+    # re-signed.
+    request.session["signed_in"] = {**began, "seen": request.app.state.clock()}
+    return who
+
+
+def _still_valid(request: Request, began: object) -> Principal | None:
+    state = request.app.state
+    try:
+        user, version = str(began["user"]), int(began["v"])
+        at, seen = float(began["at"]), float(began["seen"])
+    except (KeyError, TypeError, ValueError):  # a cookie from before versions, or malformed
+        return None
+    now = state.clock()
+    if not (at <= seen <= now and now - seen <= state.idle_seconds
+            and now - at <= state.max_seconds):
+        return None
+    return state.accounts.session_principal(user, version)
+
+
+def begin_session(request: Request, user: str, version: int) -> str:
+    """A fresh session for `user` (no fixation: everything before is dropped); its CSRF
+    token."""
+    now = request.app.state.clock()
+    request.session.clear()
+    request.session["signed_in"] = {"user": user, "v": version, "at": now, "seen": now}
+    request.session["csrf"] = new_csrf_token()
+    return request.session["csrf"]
+
+
+def end_session(request: Request) -> None:
+    """Forget who is signed in; keep the CSRF token so the page can still sign in again."""
+    csrf = request.session.get("csrf")
+    request.session.clear()
+    if csrf:
+        request.session["csrf"] = csrf
 
 
 def new_csrf_token() -> str:
@@ -65,19 +152,33 @@ def new_csrf_token() -> str:
 
 
 def principal(request: Request) -> Principal:
-    """The signed-in principal from the session (anonymous: the public role)."""
-    data = request.session.get("principal")
-    if not data:
-        return ANONYMOUS
-    return Principal(data["user"], Role(data["role"]), data.get("practice_code"),
-                     data.get("pcn_code"))
+    """The principal the session acts as, checked by the guard (anonymous: the public
+    role)."""
+    return getattr(request.state, "principal", ANONYMOUS)
 
 
-def signed_in(who: Annotated[Principal, Depends(principal)]) -> Principal:
-    """The principal, or 401 for someone not signed in (signing in would help)."""
-    if who.role == Role.PUBLIC and who.user == ANONYMOUS.user:
+def signed_in(request: Request, who: Annotated[Principal, Depends(principal)]) -> Principal:
+    """The principal, or 401 (audited) for someone not signed in (signing in would help)."""
+    if who is ANONYMOUS:
+        _deny(request, who, "api.signed_in", "not signed in")
         raise HTTPException(status_code=401, detail="sign in first (POST /api/login)")
     return who
+
+
+def _deny(request: Request, who: Principal, action: str, reason: str) -> None:
+    resource = f"{request.method} {request.url.path}"
+    record_denial(who, action, request.app.state.services.audit_log, resource, reason)
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    log.error("server error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse({"detail": SERVER_ERROR}, status_code=500, headers=SECURITY_HEADERS)
+
+
+async def _invalid(request: Request, error: RequestValidationError) -> Response:
+    problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""),
+                 "type": e.get("type", "")} for e in error.errors()]
+    return JSONResponse({"detail": problems}, status_code=422)
 
 
 Who = Annotated[Principal, Depends(principal)]

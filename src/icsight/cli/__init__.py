@@ -1,7 +1,7 @@
 """The `icsight` command line: the `main` group, with one module per command group.
 
 `synth` (generate, `--check`), `indicators` (compute, `list`, `show`), `build`, `ingest`,
-`export`, `users` (`add`, `list`, `disable`), `serve` and `audit` (`verify`). Each command
+`export`, `users` (`add`, `list`, `disable`), `serve` and `audit` (`verify`, `head`). Each command
 imports what it needs when it runs, so `icsight --help` stays fast; `_console` holds the
 shared output and `_options` the shared options; `docs` renders `docs/cli.md`.
 """

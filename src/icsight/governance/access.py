@@ -90,6 +90,16 @@ def in_scope(principal: Principal, practice_code: str | None, pcn_code: str | No
     return pcn_code is not None and pcn_code == principal.pcn_code
 
 
+def record_denial(principal: Principal, action: str, audit_log: str | Path, resource: str,
+                  reason: str) -> None:
+    """Write a refusal to the audit log: who (`anonymous` when not signed in), what, why.
+
+    Also used by the HTTP layer for what it refuses before a service is asked (not signed
+    in, no CSRF token): OWASP Logging Cheat Sheet, "access control failures"."""
+    record(audit_log, principal.user, str(principal.role), f"DENIED {action}", resource[:300],
+           reason)
+
+
 def authorise(principal: Principal, action: str, audit_log: str | Path, resource: str = "",
               practice_code: str | None = None, pcn_code: str | None = None) -> None:
     """Allow `action` on `resource`, or raise AccessDeniedError. Denials and identifiable access are
@@ -102,8 +112,7 @@ def authorise(principal: Principal, action: str, audit_log: str | Path, resource
         reason = f"not registered with {scope}: identifiable data is for direct care of " \
                  "your own patients"
     if reason:
-        record(audit_log, principal.user, str(principal.role), f"DENIED {action}", resource,
-               reason)
+        record_denial(principal, action, audit_log, resource, reason)
         raise AccessDeniedError(reason)
     if action in IDENTIFIABLE_ACTIONS or action == "extract.planning":
         record(audit_log, principal.user, str(principal.role), action, resource,

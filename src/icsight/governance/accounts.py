@@ -14,10 +14,15 @@ Microsoft Entra ID both work this way; see docs/access-control.md.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
 import secrets
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -28,9 +33,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from icsight.governance.access import Principal, Role
 from icsight.settings import get as setting
+from icsight.settings import positive
 
 ENV_ACCOUNTS = "ICSIGHT_ACCOUNTS"
 MIN_PASSWORD = 12
+#: Names that would be confused with someone not signed in, in sessions and the audit log.
+RESERVED = {"anonymous", "-", ""}
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory defaults
 _DUMMY = _hasher.hash("icsight-timing-equaliser")
 
@@ -43,60 +51,201 @@ class AccountError(ValueError):
     """An account cannot be created or changed as asked; the message says why."""
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the principal, or None and why (for the audit log only:
+    the person signing in is told the same thing whatever the reason)."""
+
+    principal: Principal | None
+    reason: str = ""
+
+
 @dataclass
 class Accounts:
-    """The local account store."""
+    """The local account store: one JSON file, written atomically (0600, in a 0700 folder).
+
+    Each account carries a `version`, raised whenever its sessions must end (sign-out,
+    disabling, a new password, a change of role or scope): a session records the version it
+    began with and is honoured only while the account still has it (OWASP Session Management
+    Cheat Sheet: invalidate sessions server-side on logout and privilege change). Failed
+    sign-ins are counted in the account, so a restart does not forget a lock (OWASP
+    Authentication Cheat Sheet, "Account lockout"). `_load` and `_update` are the only
+    methods that touch the file, so moving the store to a database changes only them.
+    """
 
     path: Path = field(default_factory=default_accounts_file)
+    clock: Callable[[], float] = time.time
+
+    # --- the store ---------------------------------------------------------------------------
 
     def _load(self) -> dict:
         return json.loads(self.path.read_text()) if self.path.is_file() else {}
 
+    @contextmanager
+    def _update(self) -> Iterator[dict]:
+        """The accounts, to change in place; written back atomically under an exclusive lock
+        (two writers, e.g. a sign-in and `icsight users disable`, cannot lose each other's
+        change). Nothing is written if the block raises."""
+        folder = self.path.parent
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+        lock = os.open(self.path.with_name(self.path.name + ".lock"),
+                       os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            users = self._load()
+            yield users
+            self._save(users)
+        finally:
+            os.close(lock)  # closing releases the lock
+
     def _save(self, users: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(users, indent=1) + "\n")
-        os.chmod(tmp, 0o600)
-        tmp.replace(self.path)
+        # mkstemp creates the file 0600 from the start: never readable by others, not even
+        # between creation and a chmod.
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".",
+                                   suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(json.dumps(users, indent=1) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # --- administration ----------------------------------------------------------------------
 
     def add(self, user: str, password: str, role: Role | str, practice_code: str | None = None,
             pcn_code: str | None = None) -> None:
-        """Create or replace an account."""
+        """Create or replace an account (replacing one ends its sessions and clears a lock)."""
+        if user.strip().lower() in RESERVED or user != user.strip():
+            raise AccountError(f"{user!r} cannot be an account name")
         if len(password) < MIN_PASSWORD:
             raise AccountError(f"passwords need at least {MIN_PASSWORD} characters")
         Principal(user, Role(role), practice_code, pcn_code)  # checks a clinician's scope
-        users = self._load()
-        users[user] = {"hash": _hasher.hash(password), "role": str(Role(role)),
-                       "practice_code": practice_code, "pcn_code": pcn_code,
-                       "disabled": False}
-        self._save(users)
+        digest = _hasher.hash(password)
+        with self._update() as users:
+            old = users.get(user, {})
+            users[user] = {"hash": digest, "role": str(Role(role)),
+                           "practice_code": practice_code, "pcn_code": pcn_code,
+                           "disabled": False, "version": old.get("version", 0) + 1,
+                           "failures": 0, "locked_until": None}
 
     def disable(self, user: str) -> None:
-        users = self._load()
+        """Stop an account signing in, and end its sessions."""
+        self._change(user, disabled=True)
+
+    def set_role(self, user: str, role: Role | str, practice_code: str | None = None,
+                 pcn_code: str | None = None) -> None:
+        """Change an account's role and scope, and end its sessions."""
+        Principal(user, Role(role), practice_code, pcn_code)  # checks a clinician's scope
+        self._change(user, role=str(Role(role)), practice_code=practice_code,
+                     pcn_code=pcn_code)
+
+    def end_sessions(self, user: str) -> None:
+        """End every session of the account (signing out does this)."""
+        self._change(user)
+
+    def unlock(self, user: str) -> None:
+        """Lift a lock from failed sign-ins."""
+        with self._update() as users:
+            self._existing(users, user).update(failures=0, locked_until=None)
+
+    def delete(self, user: str) -> None:
+        """Remove an account; its sessions end with it."""
+        with self._update() as users:
+            self._existing(users, user)
+            del users[user]
+
+    def _change(self, user: str, **fields) -> None:
+        with self._update() as users:
+            account = self._existing(users, user)
+            account.update(fields)
+            account["version"] = account.get("version", 0) + 1
+
+    @staticmethod
+    def _existing(users: dict, user: str) -> dict:
         if user not in users:
             raise AccountError(f"no account {user!r}")
-        users[user]["disabled"] = True
-        self._save(users)
+        return users[user]
 
     def list(self) -> list[dict]:
-        return [{"user": u, **{k: v for k, v in a.items() if k != "hash"}}
+        now = self.clock()
+        return [{"user": u, **{k: v for k, v in a.items() if k != "hash"},
+                 "locked": (a.get("locked_until") or 0) > now}
                 for u, a in sorted(self._load().items())]
 
+    # --- sessions and signing in -------------------------------------------------------------
+
+    def version(self, user: str) -> int | None:
+        """The account's session version (None: no such account)."""
+        account = self._load().get(user)
+        return None if account is None else account.get("version", 0)
+
+    def session_principal(self, user: str, version: int) -> Principal | None:
+        """Who a session of `user` begun at `version` acts as now: None once the account is
+        deleted, disabled or changed, or has signed out, since the session began."""
+        account = self._load().get(user)
+        if not account or account.get("disabled") or account.get("version", 0) != version:
+            return None
+        return _principal(user, account)
+
     def authenticate(self, user: str, password: str) -> Principal | None:
-        """The principal for a correct password of an enabled account, else None."""
-        users = self._load()
-        account = users.get(user)
+        """The principal for a correct password of an enabled, unlocked account, else None."""
+        return self.sign_in(user, password).principal
+
+    def sign_in(self, user: str, password: str) -> SignIn:
+        """Check a password, counting failures and locking the account after
+        ICSIGHT_SIGNIN_LOCK_AFTER of them in a row for ICSIGHT_SIGNIN_LOCK_MINUTES.
+
+        An unknown, disabled or locked account costs the same argon2 verification as a known
+        one, so neither the answer nor its cost says which accounts exist or are locked."""
+        now = self.clock()
+        account = self._load().get(user)
         try:
-            _hasher.verify(account["hash"] if account else _DUMMY, password)
+            correct = _hasher.verify(account["hash"] if account else _DUMMY, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return None
-        if account is None or account.get("disabled"):
-            return None
-        if _hasher.check_needs_rehash(account["hash"]):
-            account["hash"] = _hasher.hash(password)
-            self._save(users)
-        return Principal(user, Role(account["role"]), account.get("practice_code"),
-                         account.get("pcn_code"))
+            correct = False
+        if account is None:
+            return SignIn(None, "no such account")
+        if (account.get("locked_until") or 0) > now:
+            return SignIn(None, "account locked")
+        if not correct:
+            return SignIn(None, self._failed(user, now))
+        if account.get("disabled"):
+            return SignIn(None, "account disabled")
+        self._succeeded(user, password)
+        return SignIn(_principal(user, account))
+
+    def _failed(self, user: str, now: float) -> str:
+        """Count a wrong password; lock the account once there are too many in a row."""
+        lock_after = positive("ICSIGHT_SIGNIN_LOCK_AFTER")
+        minutes = positive("ICSIGHT_SIGNIN_LOCK_MINUTES")
+        with self._update() as users:
+            account = users.get(user)
+            if account is None:  # deleted meanwhile
+                return "no such account"
+            account["failures"] = account.get("failures", 0) + 1
+            if account["failures"] < lock_after:
+                return f"wrong password ({account['failures']} in a row)"
+            account.update(failures=0, locked_until=now + 60 * minutes)
+        return f"wrong password {lock_after} times in a row: locked for {minutes} minutes"
+
+    def _succeeded(self, user: str, password: str) -> None:
+        """Reset the failure count; rehash when the argon2 parameters have changed."""
+        with self._update() as users:
+            account = users.get(user)
+            if account is None:
+                return
+            account.update(failures=0, locked_until=None)
+            if _hasher.check_needs_rehash(account["hash"]):
+                account["hash"] = _hasher.hash(password)
+
+
+def _principal(user: str, account: dict) -> Principal:
+    return Principal(user, Role(account["role"]), account.get("practice_code"),
+                     account.get("pcn_code"))
 
 
 # --- OIDC ------------------------------------------------------------------------------------

@@ -31,7 +31,14 @@ from icsight import __version__
 from icsight.ingest.ledger import record_load, write_ledger
 from icsight.ingest.records import Rejected
 from icsight.ingest.report import LoadReport
-from icsight.ingest.stage import Staged, lake_table, quarantine
+from icsight.ingest.stage import (
+    FHIR_LINKS,
+    FHIR_LINKS_SCHEMA,
+    Staged,
+    fhir_links,
+    lake_table,
+    quarantine,
+)
 from icsight.lake import (
     IDENTIFIABLE,
     new_version,
@@ -75,6 +82,8 @@ def commit(lake: Path, staged: Staged, report: LoadReport, ledger: dict,
                 write_table(tmp, name, merged)
         if staged.identifiers:
             write_table(tmp, "person_identifiers", _merge_identifiers(tmp, staged.identifiers))
+        if staged.links:
+            write_table(tmp, FHIR_LINKS, _merge_links(tmp, staged.links), zone=IDENTIFIABLE)
         _write_quarantine(tmp, staged.quarantine, started)
         record_load(ledger, report.load_id, started, report.rows(), report.skipped, fresh)
         write_ledger(tmp, ledger)
@@ -148,6 +157,15 @@ def _merge_identifiers(folder: Path, identifiers: dict[int, dict]) -> pa.Table:
     merged = con.sql("""SELECT * FROM existing ANTI JOIN people USING (patient_id)
                         UNION ALL SELECT * FROM people""").fetch_arrow_table()
     return merged.cast(schema)
+
+
+def _merge_links(folder: Path, links: dict[str, int]) -> pa.Table:
+    """The FHIR reference record (identifiable zone) with this load's new references added;
+    staging never hands on a reference the lake already holds (that is a conflict or a
+    repeat), so this only appends."""
+    new = pa.Table.from_pylist([{"reference": r, "patient_id": p} for r, p in links.items()],
+                               schema=FHIR_LINKS_SCHEMA)
+    return pa.concat_tables([fhir_links(folder), new])
 
 
 def _write_quarantine(folder: Path, entries: list[dict], started: dt.datetime) -> None:

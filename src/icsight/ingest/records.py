@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The local identifier system of a FHIR reference to a patient outside the load's files
+#: (`Identity(system=FHIR_REFERENCE, value="Patient/<id>")`): staging resolves it through the
+#: lake's record of references loaded before, or quarantines the row.
+FHIR_REFERENCE = "urn:icsight:fhir-reference"
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -34,7 +39,18 @@ class Row:
     and the loader fills the pseudonym in. For `patients`, identifiable fields (names, full
     date of birth, address, postcode, NHS number) go in `identifiable` and only ever reach
     the identifiable zone. `source` is the file, `locator` where in it ("row 12",
-    "line 3", "entry 4 Observation/bp-1"), `payload` the original text of the record."""
+    "line 3", "entry 4 Observation/bp-1"), `payload` the original text of the record.
+
+    **A row carries only the fields its record has.** A column missing from `values` (and,
+    for a patient, from `identifiable`) is one the record says nothing about: an update keeps
+    the lake's value and only a new person gets the default. A column present with None (an
+    empty CSV cell in a column the file has) is an explicit blank. So a CSV without a
+    `data_opt_out` column, or a FHIR Patient without the opt-out extension, never clears an
+    opt-out (`carries`).
+
+    `links` are the FHIR references that name this person: for a Patient its `Patient/<id>`
+    and full URL, for another resource the reference it gave to its subject. Staging checks
+    them against the lake's record of earlier loads (one reference, one person)."""
 
     table: str
     values: dict[str, Any]
@@ -43,6 +59,11 @@ class Row:
     locator: str
     payload: str = ""
     identifiable: dict[str, Any] = field(default_factory=dict)
+    links: tuple[str, ...] = ()
+
+    def carries(self, column: str) -> bool:
+        """Whether the record says something (perhaps an explicit blank) about `column`."""
+        return column in self.values or column in self.identifiable
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,18 @@ Checks, each failing with the file, row or resource, field and reason:
   concept, and a valid Verhoeff check digit: SNOMED International, *SNOMED CT Technical
   Implementation Guide*, "SCTID" and "Check-digit"); ICD-10 codes without the dot (`I10`,
   `C349`, `J45X`); OPCS-4 codes (`W401`);
-- **impossible dates**: in the future (after the load's "today"), before the person's birth, or
-  after their death;
-- NHS numbers are checked (modulus 11, the `nhs-number` package) when identities are resolved;
+- **impossible dates**: before 1900, in the future (after the load's "today"), before the
+  person's birth, or after their death; an end before its start (ED departure before arrival,
+  discharge before admission, death before birth: `ORDER`);
+- **implausible values**: whole numbers outside 64 bits (they would not fit the column),
+  counts and measures outside their ranges (`RANGES`: ECDS acuity 1-5, weeks of gestation,
+  birthweight, dose numbers, quantities), codes outside their formats (ODS practice codes, ONS
+  LSOA codes, NHS Data Dictionary treatment function codes);
+- **NHS numbers in free text**: a string column that is not a checked code or category
+  (`FREE_TEXT`) holding ten digits (optionally spaced 3-3-4) that pass the modulus 11 check is
+  refused, so an NHS number typed in the wrong box never reaches the analytics zone;
+- NHS numbers are normalised to ASCII digits (`normalise_nhs_number`) and checked (modulus 11,
+  the `nhs-number` package, and not ten identical digits) when identities are resolved;
 - **duplicates** are found by the loader, which sees the whole load and the lake.
 """
 
@@ -19,11 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from typing import Any
 
 import pyarrow as pa
+from nhs_number import is_valid as nhs_number_valid
 
-from icsight.model.schema import IDENTIFIABLE, TABLES
+from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
 
 # Verhoeff check digit tables (dihedral group D5).
 _D = [
@@ -74,9 +85,56 @@ def _opcs_problem(code: str) -> str | None:
     return None if OPCS4.match(code) else f"{code!r} is not an OPCS-4 code (e.g. W401)"
 
 
+def _pattern(regex: str, what: str):
+    compiled = re.compile(regex)
+
+    def problem(code: str) -> str | None:
+        return None if compiled.match(code) else f"{code!r} is not {what}"
+    return problem
+
+
 CODE_CHECKS = {"snomed_code": snomed_problem, "dmd_code": snomed_problem,
+               "chief_complaint": snomed_problem,
                "primary_diagnosis": _icd10_problem, "underlying_cause": _icd10_problem,
-               "site": _icd10_problem, "primary_procedure": _opcs_problem}
+               "site": _icd10_problem, "primary_procedure": _opcs_problem,
+               # ODS GP practice codes: a letter and five digits (NHS Digital, ODS "GP
+               # practice" code format); ONS LSOA 2011 codes: E01/W01 and six digits.
+               "practice_code": _pattern(r"^[A-Z][0-9]{5}$", "an ODS practice code (E81021)"),
+               "lsoa_code": _pattern(r"^[EW]01[0-9]{6}$", "an ONS LSOA code (E01015693)"),
+               # NHS Data Dictionary "Treatment Function Code": three digits.
+               "treatment_function": _pattern(r"^[0-9]{3}$",
+                                              "a treatment function code (3 digits, e.g. 300)")}
+#: Plausible ranges of whole numbers and measures (inclusive): ECDS acuity 1-5 (Manchester
+#: triage); weeks of gestation (MSDS: booking rarely after 42, births 20-45 weeks); birthweight
+#: in grams (the heaviest recorded newborns are near 7 kg); dose numbers; quantities issued.
+RANGES = {"acuity": (1, 5), "gestation_at_booking_weeks": (0, 45),
+          "gestation_at_birth_weeks": (20, 45), "birthweight_grams": (100, 8000),
+          "dose_number": (1, 20), "quantity": (0, None)}
+#: Per table, (earlier, later) columns: the later must not come before the earlier.
+ORDER = {
+    "patients": (("month_of_birth", "date_of_death"),
+                 ("registration_start", "registration_end")),
+    "ec_attendances": (("arrival", "departure"),),
+    "apc_spells": (("admission_date", "discharge_date"),),
+    "rtt_pathways": (("clock_start", "clock_stop"),
+                     ("diagnostic_wait_start", "diagnostic_test_date")),
+    "maternity": (("booking_date", "delivery_date"),),
+    "mh_referrals": (("referral_date", "first_contact_date"),
+                     ("referral_date", "discharge_date")),
+    "community_contacts": (("start_date", "end_date"),),
+}
+#: No date in the records can be this old (the oldest people alive were born after it).
+EARLIEST = dt.date(1900, 1, 1)
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+NHS_IN_TEXT = "free text holds what looks like an NHS number"
+#: String columns of the analytics tables that are neither a category nor a checked code:
+#: free text as far as a supplier is concerned, so scanned for NHS numbers.
+FREE_TEXT = frozenset(c.name for t in TABLES.values() if t.zone == ANALYTICS
+                      for c in t.columns if pa.types.is_string(c.type) and not c.categories
+                      and c.name not in CODE_CHECKS)
+# Ten digits, optionally spaced or hyphenated 3-3-4, not part of a longer number (\d also
+# matches other scripts' digits: they are normalised before the check).
+_NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 #: Dates that must not be after the load's today, before birth or after death.
 EVENT_DATES = {"date", "admission_date", "discharge_date", "appointment_date", "referral_date",
                "delivery_date", "diagnosis_date", "start_date", "clock_start", "arrival",
@@ -85,6 +143,38 @@ EVENT_DATES = {"date", "admission_date", "discharge_date", "appointment_date", "
 
 class InvalidValueError(ValueError):
     """A value that does not fit its column; the message says why."""
+
+
+def normalise_nhs_number(text: str) -> str:
+    """`text` with spaces and hyphens dropped and every Unicode decimal digit (Arabic-Indic,
+    full-width, Devanagari...) written as its ASCII digit, so one number written in any script
+    gives one pseudonym. Other characters are kept, so the check that follows refuses them."""
+    out = []
+    for ch in text:
+        if ch in " -\u00a0\u2010\u2011\u2012\u2013\u2212" or ch.isspace():
+            continue
+        digit = unicodedata.decimal(ch, None)
+        out.append(str(digit) if digit is not None else ch)
+    return "".join(out)
+
+
+def nhs_number_problem(number: str) -> str | None:
+    """Why `number` (normalised) is not an NHS number, or None. Besides the modulus 11 check
+    (NHS Data Dictionary, "NHS Number"), ten identical digits are refused: 0000000000 and its
+    kind pass modulus 11 but are placeholders, never issued."""
+    if not (number.isascii() and number.isdigit() and len(number) == 10):
+        return "is not 10 digits"
+    if len(set(number)) == 1:
+        return "has ten identical digits (a placeholder, never issued)"
+    if not nhs_number_valid(number):
+        return "fails the modulus 11 check"
+    return None
+
+
+def holds_nhs_number(text: str) -> bool:
+    """Whether `text` holds ten digits (optionally spaced 3-3-4) that are a valid NHS number."""
+    return any(nhs_number_problem(normalise_nhs_number(m.group())) is None
+               for m in _NHS_LIKE.finditer(text))
 
 
 def convert(value: Any, kind: pa.DataType) -> Any:
@@ -118,7 +208,11 @@ def convert(value: Any, kind: pa.DataType) -> Any:
         if pa.types.is_integer(kind):
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise InvalidValueError(f"{value!r} is not a whole number")
-            return int(value)
+            number = int(value)
+            if not INT64[0] <= number <= INT64[1]:  # the column is 64-bit: it would not fit
+                raise InvalidValueError(f"{str(value)[:30]!r} does not fit a 64-bit whole "
+                                        "number")
+            return number
         if pa.types.is_floating(kind):
             number = float(value)
             if not math.isfinite(number):
@@ -147,16 +241,45 @@ def check_values(table: str, values: dict[str, Any], today: dt.date) -> tuple[di
     for column in spec.columns:
         if column.name == "patient_id":
             continue
+        raw = values.get(column.name)
         try:
-            value = convert(values.get(column.name), column.type)
+            value = convert(raw, column.type)
         except InvalidValueError as e:
-            problems.append((column.name, str(e)))
+            problems.append((column.name, _unquoted(raw, str(e))))
             continue
         problem = _value_problem(column, value, today)
         if problem:
-            problems.append((column.name, problem))
+            problems.append((column.name, _unquoted(raw, problem)))
         out[column.name] = value
+    problems.extend(order_problems(table, out))
     return out, problems
+
+
+def shown(reference: str) -> str:
+    """A reference (a FHIR `Patient/<id>`, say) as a reason may print it: not when it holds an
+    NHS number (some exports use the number as the id), as reasons reach the console."""
+    return "a reference holding an NHS number" if holds_nhs_number(reference) else reference
+
+
+def _unquoted(raw: Any, reason: str) -> str:
+    """`reason`, unless the value it may quote holds an NHS number: reasons are printed on the
+    console, so they never repeat one (the quarantined payload keeps it)."""
+    return NHS_IN_TEXT if isinstance(raw, str) and holds_nhs_number(raw) else reason
+
+
+def order_problems(table: str, values: dict) -> list[tuple[str, str]]:
+    """(field, reason) for each end that comes before its start (`ORDER`)."""
+    problems = []
+    for first, then in ORDER.get(table, ()):
+        start, end = values.get(first), values.get(then)
+        if start is None or end is None:
+            continue
+        if type(start) is not type(end):  # a date against a timestamp: compare days
+            start = start.date() if isinstance(start, dt.datetime) else start
+            end = end.date() if isinstance(end, dt.datetime) else end
+        if end < start:
+            problems.append((then, f"{end} is before {first} {start}"))
+    return problems
 
 
 def _value_problem(column, value, today: dt.date) -> str | None:
@@ -166,10 +289,21 @@ def _value_problem(column, value, today: dt.date) -> str | None:
         return f"{value!r} is not one of {', '.join(column.categories)}"
     check = CODE_CHECKS.get(column.name)
     if check and isinstance(value, str):
-        return check(value)
-    if column.name in EVENT_DATES:
+        problem = check(value)
+        # A bad code that is an NHS number must not be quoted back in the reason (reasons are
+        # printed): it gets the free-text reason, which names no value.
+        return NHS_IN_TEXT if problem and holds_nhs_number(value) else problem
+    if column.name in FREE_TEXT and isinstance(value, str) and holds_nhs_number(value):
+        return NHS_IN_TEXT
+    if column.name in RANGES and isinstance(value, int | float):
+        low, high = RANGES[column.name]
+        if value < low or (high is not None and value > high):
+            return f"{value} is outside {low}-{high if high is not None else ''}"
+    if isinstance(value, dt.date):  # datetimes are dates too
         day = value.date() if isinstance(value, dt.datetime) else value
-        if isinstance(day, dt.date) and day > today:
+        if day < EARLIEST:
+            return f"{day} is before {EARLIEST.year}"
+        if day > today:
             return f"{day} is in the future (after {today})"
     return None
 
@@ -179,10 +313,11 @@ def date_problem(values: dict, born: dt.date | None, died: dt.date | None) -> tu
     for name in EVENT_DATES & set(values):
         value = values[name]
         day = value.date() if isinstance(value, dt.datetime) else value
-        if not isinstance(day, dt.date) or name == "date_of_death":
+        if not isinstance(day, dt.date):
             continue
         if born is not None and day < born:
             return name, f"{day} is before the person was born ({born:%B %Y})"
-        if died is not None and day > died and name not in ("registration_start",):
+        if died is not None and day > died and name not in ("registration_start",
+                                                             "date_of_death"):
             return name, f"{day} is after the person died ({died})"
     return None

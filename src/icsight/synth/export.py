@@ -11,11 +11,16 @@ product uses is exercised end to end (`icsight export`, then `icsight ingest`).
 
 A sample takes the first `sample` patients by pseudonym (a stable, unbiased choice) and all of
 their records.
+
+The files hold names, addresses and NHS numbers (synthetic, but shaped like the real thing and
+handled as it would be): each is created 0600 and a new output folder 0700 from the start, by
+the system call that makes them, never made private after the fact.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -27,6 +32,22 @@ IDENTIFIABLE_COLUMNS = ("given_name", "family_name", "date_of_birth", "address_l
                         "postcode")
 PATIENT_LEVEL = [name for name, t in TABLES.items()
                  if t.zone == ANALYTICS and "patient_id" in t.column_names]
+_FILE_MODE, _DIR_MODE = 0o600, 0o700
+
+
+def _private_folder(out: Path) -> None:
+    """Create `out` 0700 (its parents as usual); an existing folder is left as it is."""
+    if not out.is_dir():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.mkdir(mode=_DIR_MODE, exist_ok=True)
+
+
+def _private_file(path: Path) -> int:
+    """Create (or empty) `path` 0600 and return its descriptor; a symlink is not followed.
+    A file left by an earlier export is emptied and made 0600 before anything is written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
+    os.fchmod(fd, _FILE_MODE)
+    return fd
 
 
 def _connect(lake: Path, sample: int | None) -> duckdb.DuckDBPyConnection:
@@ -42,7 +63,7 @@ def write_csv(lake_dir: str | Path, out_dir: str | Path, sample: int | None = No
               ) -> list[Path]:
     """Per-table CSV extracts of the lake (or a sample of its patients); returns the files."""
     lake, out = Path(lake_dir), Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _private_folder(out)
     con = _connect(lake, sample)
     written = []
     for name in PATIENT_LEVEL:
@@ -50,9 +71,12 @@ def write_csv(lake_dir: str | Path, out_dir: str | Path, sample: int | None = No
         extra = [f"p.{c}" for c in IDENTIFIABLE_COLUMNS] if name == "patients" else []
         select = ", ".join(["p.nhs_number", *[f"t.{c}" for c in columns], *extra])
         path = out / f"{name}.csv"
+        os.close(_private_file(path))
+        # into the file just made 0600: DuckDB's default (a temporary file renamed over an
+        # existing one) would replace it with a file of the default mode
         con.sql(f"""COPY (SELECT {select} FROM '{table_path(lake, name)}' t
                           JOIN people p USING (patient_id) ORDER BY ALL)
-                    TO '{path}' (HEADER, DELIMITER ',')""")
+                    TO '{path}' (HEADER, DELIMITER ',', USE_TMP_FILE false)""")
         written.append(path)
     return written
 
@@ -62,7 +86,7 @@ def write_fhir(lake_dir: str | Path, out_dir: str | Path, sample: int | None = N
     """UK Core-shaped NDJSON (one file per resource type) for the lake's patients (or a
     sample); returns the files."""
     lake, out = Path(lake_dir), Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _private_folder(out)
     con = _connect(lake, sample)
     a = {name: table_path(lake, name) for name in
          ("patients", "clinical_events", "medications", "vaccinations")}
@@ -70,7 +94,8 @@ def write_fhir(lake_dir: str | Path, out_dir: str | Path, sample: int | None = N
 
     def emit(kind: str, resource: dict) -> None:
         if kind not in files:
-            files[kind] = open(out / f"{kind}.ndjson", "w", encoding="utf-8")  # noqa: SIM115
+            files[kind] = os.fdopen(_private_file(out / f"{kind}.ndjson"), "w",
+                                    encoding="utf-8")
         files[kind].write(json.dumps(resource, default=str) + "\n")
 
     try:

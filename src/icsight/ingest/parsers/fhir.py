@@ -25,8 +25,17 @@ R4), then mapped to the canonical model:
 
 Anything else is rejected with the reason (never dropped), so resources in = rows out +
 rejections. References to patients are resolved across all the files of a load (`urn:uuid:`
-full URLs and `Patient/<id>`); a reference to a patient not in the load is linked by the
-reference itself as an unverified local identifier.
+full URLs and `Patient/<id>`); a reference to a patient not in the load is handed to staging,
+which resolves it through the lake's record of references loaded before (or quarantines it).
+
+A Patient carries only what it has: no gender, no ethnicity extension, no generalPractitioner,
+no deceased[x], no name, no address, or no opt-out extension (`OPT_OUT_EXTENSION`, valueBoolean)
+leaves the lake's value as it was (a new patient gets the defaults).
+
+Identity conflicts are quarantined with the reason: two different NHS numbers on one Patient;
+one full URL or `Patient/<id>` naming two different people in the load (both Patients, and the
+resources that refer to them); two contained resources with one id; a reference to a
+contained resource as the subject.
 
 Registered as the `fhir` parser (`.json`, `.ndjson`, `.ndjson.gz`): all the FHIR files of a
 load are read in one call, so that references resolve across them.
@@ -34,18 +43,19 @@ load are read in one call, so that references resolve across them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from icsight.ingest.parsers import Parser, register
-from icsight.ingest.records import Identity, Rejected, Row
-from icsight.ingest.validate import snomed_problem
+from icsight.ingest.records import FHIR_REFERENCE, Identity, Rejected, Row
+from icsight.ingest.validate import normalise_nhs_number, shown, snomed_problem
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 SNOMED = "http://snomed.info/sct"
@@ -53,7 +63,11 @@ DMD = "https://dmd.nhs.uk"
 LOINC = "http://loinc.org"
 ETHNIC_EXTENSION = "Extension-UKCore-EthnicCategory"
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
-REFERENCE_SYSTEM = "urn:icsight:fhir-reference"  # local link for patients not in the load
+#: icsight's Patient extension for the national data opt-out (valueBoolean). UK Core has none:
+#: NHS England keeps opt-outs in its own service (NHS England, "National data opt-out
+#: operational policy guidance"), so suppliers send the flag with this extension. A Patient
+#: without it says nothing about the opt-out: an update keeps what the lake holds.
+OPT_OUT_EXTENSION = "Extension-icsight-NationalDataOptOut"
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 BP_PANEL = {"75367002", "85354-9"}
@@ -93,7 +107,12 @@ def parse_fhir(paths: Sequence[Path], max_line_bytes: int = MAX_LINE_BYTES
                 resources.append(item)
     patients = _patient_index(resources)
     for resource in resources:
-        yield from _map(resource, patients)
+        try:
+            mapped = list(_map(resource, patients))
+        except Exception as e:  # one odd resource is one rejection, never a failed load
+            mapped = [_reject(resource, "", f"could not be mapped ({type(e).__name__}: "
+                                            f"{str(e)[:200]})")]
+        yield from mapped
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -219,27 +238,53 @@ def _validate(data: dict, only_bundle: bool = False) -> tuple[str, str] | None:
 
 # --- patients --------------------------------------------------------------------------------
 
-def _patient_index(resources: list[_Resource]) -> dict[str, Identity]:
-    """Reference keys (`Patient/<id>`, full URLs) -> the patient's identity."""
-    index = {}
+@dataclass
+class _Index:
+    """Reference keys (`Patient/<id>`, full URLs) -> the patient's identity, and the keys that
+    name two different people in this load (`conflicts`)."""
+
+    identities: dict[str, Identity] = field(default_factory=dict)
+    conflicts: set[str] = field(default_factory=set)
+
+
+def _keys(r: _Resource) -> tuple[str, ...]:
+    """The references that can name this Patient: `Patient/<id>` and its entry's full URL."""
+    keys = [f"Patient/{r.data['id']}"] if r.data.get("id") else []
+    if isinstance(r.data.get("_fullUrl"), str):
+        keys.append(r.data["_fullUrl"])
+    return tuple(keys)
+
+
+def _patient_index(resources: list[_Resource]) -> _Index:
+    """Every Patient's keys and identity. A key given to two different people (one full URL
+    for two Patients, one id with two NHS numbers across files) is a conflict, and so are the
+    keys of a Patient with two different NHS numbers: none of them can be trusted."""
+    index = _Index()
     for r in resources:
         if r.data.get("resourceType") != "Patient":
             continue
-        identity = _patient_identity(r)
-        if identity is None:
+        if len(_nhs_numbers(r)) > 1:
+            index.conflicts.update(_keys(r))
             continue
-        if r.data.get("id"):
-            index[f"Patient/{r.data['id']}"] = identity
-        if r.data.get("_fullUrl"):
-            index[r.data["_fullUrl"]] = identity
+        identity = _patient_identity(r)
+        for key in _keys(r):
+            if key in index.identities and index.identities[key] != identity:
+                index.conflicts.add(key)
+            index.identities.setdefault(key, identity)
     return index
+
+
+def _nhs_numbers(r: _Resource) -> set[str]:
+    """The Patient's NHS numbers, normalised (the same number written twice is one)."""
+    return {normalise_nhs_number(str(i["value"])) for i in r.data.get("identifier") or []
+            if isinstance(i, dict) and i.get("system") == NHS_NUMBER_SYSTEM and i.get("value")}
 
 
 def _patient_identity(r: _Resource) -> Identity | None:
     identifiers = [i for i in r.data.get("identifier") or [] if isinstance(i, dict)]
     for i in identifiers:
         if i.get("system") == NHS_NUMBER_SYSTEM and i.get("value"):
-            return Identity(nhs_number=str(i["value"]).replace(" ", ""))
+            return Identity(nhs_number=normalise_nhs_number(str(i["value"])))
     for i in identifiers:
         if i.get("system") and i.get("value"):
             return Identity(system=str(i["system"]), value=str(i["value"]))
@@ -248,19 +293,32 @@ def _patient_identity(r: _Resource) -> Identity | None:
     return None
 
 
-def _subject(r: _Resource, patients: dict[str, Identity]) -> Identity | None:
+def _reference(r: _Resource) -> str | None:
     ref = (r.data.get("subject") or r.data.get("patient") or {})
     ref = ref.get("reference") if isinstance(ref, dict) else None
-    if not isinstance(ref, str) or not ref:
-        return None
-    if ref in patients:
-        return patients[ref]
-    return Identity(system=REFERENCE_SYSTEM, value=ref)
+    return ref if isinstance(ref, str) and ref else None
+
+
+def _subject(ref: str, patients: _Index) -> Identity:
+    """The identity `ref` names in this load; a reference to a patient outside the load is
+    handed on as such, for staging to resolve through the lake's record of earlier loads."""
+    if ref in patients.identities:
+        return patients.identities[ref]
+    return Identity(system=FHIR_REFERENCE, value=ref)
+
+
+def _contained_problem(r: _Resource) -> str | None:
+    """Why the resource's contained resources cannot be told apart, or None."""
+    ids = [c.get("id") for c in r.data.get("contained") or [] if isinstance(c, dict)]
+    repeated = sorted({i for i in ids if ids.count(i) > 1}, key=str)
+    if repeated:
+        return f"two contained resources share the id {repeated[0]!r}"
+    return None
 
 
 # --- mapping ---------------------------------------------------------------------------------
 
-def _map(r: _Resource, patients: dict[str, Identity]) -> Iterator[Row | Rejected]:
+def _map(r: _Resource, patients: _Index) -> Iterator[Row | Rejected]:
     kind = r.data["resourceType"]
     problem = _validate(r.data)  # first, so a broken resource is reported as broken
     if problem:
@@ -270,17 +328,30 @@ def _map(r: _Resource, patients: dict[str, Identity]) -> Iterator[Row | Rejected
         yield _reject(r, "resourceType", f"{kind} resources are not ingested (icsight loads "
                       f"{', '.join(INGESTED)})")
         return
+    contained = _contained_problem(r)
+    if contained:
+        yield _reject(r, "contained", contained)
+        return
     if kind == "Patient":
         yield _patient(r, patients)
         return
-    identity = _subject(r, patients)
-    if identity is None:
+    ref = _reference(r)
+    if ref is None:
         yield _reject(r, "subject", "no reference to the patient it is about")
+        return
+    if ref.startswith("#"):
+        yield _reject(r, "subject", f"refers to a contained resource ({shown(ref)}), "
+                      "which names no person icsight can link")
+        return
+    if ref in patients.conflicts:
+        yield _reject(r, "subject", f"refers to {shown(ref)}, which names two different "
+                      "patients in this load (both quarantined)")
         return
     mapper = {"Condition": _condition, "Observation": _observation, "Procedure": _procedure,
               "Encounter": _encounter, "MedicationRequest": _medication,
               "MedicationStatement": _medication, "Immunization": _immunization}[kind]
-    yield from mapper(r, identity)
+    for item in mapper(r, _subject(ref, patients)):
+        yield dataclasses.replace(item, links=(ref,)) if isinstance(item, Row) else item
 
 
 def _reject(r: _Resource, field: str, reason: str) -> Rejected:
@@ -340,36 +411,70 @@ def _date(value) -> dt.date | None:
         return None
 
 
-def _patient(r: _Resource, patients: dict[str, Identity]) -> Row | Rejected:
+def _patient(r: _Resource, patients: _Index) -> Row | Rejected:
     d = r.data
+    if len(_nhs_numbers(r)) > 1:
+        return _reject(r, "identifier", "two different NHS numbers on one Patient")
+    clash = next((k for k in _keys(r) if k in patients.conflicts), None)
+    if clash:
+        return _reject(r, "id", f"{shown(clash)} names two different patients in this load "
+                       "(another NHS number or identifier under the same id or full URL)")
     identity = _patient_identity(r)
     born = _date(d.get("birthDate"))
     if born is None:
         return _reject(r, "birthDate", "no full birth date (YYYY-MM-DD)")
-    ethnic = next((c for e in d.get("extension") or [] if isinstance(e, dict)
-                   and ETHNIC_EXTENSION in str(e.get("url"))
-                   for c in _codings(e.get("valueCodeableConcept"))), None)
-    category = str(ethnic["code"]) if ethnic and str(ethnic["code"]) in ETHNIC_GROUPS else "Z"
+    values = {"month_of_birth": born.replace(day=1)}
+    if "gender" in d:  # FHIR's other and unknown are icsight's unknown
+        values["sex"] = d["gender"] if d["gender"] in ("female", "male") else "unknown"
+    values |= _ethnicity(d) | _practice(d) | _death(d) | _opt_out(d)
+    identifiable = {"date_of_birth": born}
+    name = next((n for n in d.get("name") or [] if isinstance(n, dict)), None)
+    if name is not None:
+        identifiable |= {"given_name": (name.get("given") or [None])[0],
+                         "family_name": name.get("family")}
+    address = next((a for a in d.get("address") or [] if isinstance(a, dict)), None)
+    if address is not None:
+        identifiable |= {"address_line": (address.get("line") or [None])[0],
+                         "postcode": address.get("postalCode")}
+    return Row("patients", values, identity, r.source, r.locator, r.text[:4000], identifiable,
+               links=_keys(r))
+
+
+# A Patient carries only the fields it has (records.Row): each helper returns {} when the
+# resource says nothing, so an update keeps what the lake holds.
+
+def _ethnicity(d: dict) -> dict:
+    ethnic = [c for e in d.get("extension") or [] if isinstance(e, dict)
+              and ETHNIC_EXTENSION in str(e.get("url"))
+              for c in _codings(e.get("valueCodeableConcept"))]
+    if not ethnic:
+        return {}
+    category = str(ethnic[0]["code"]) if str(ethnic[0]["code"]) in ETHNIC_GROUPS else "Z"
+    return {"ethnicity_category": category, "ethnicity_group": ETHNIC_GROUPS[category]}
+
+
+def _practice(d: dict) -> dict:
     practice = next((str(g["identifier"]["value"]) for g in d.get("generalPractitioner") or []
                      if isinstance(g, dict) and isinstance(g.get("identifier"), dict)
                      and g["identifier"].get("system") == ODS_SYSTEM
                      and g["identifier"].get("value")), None)
-    name = next((n for n in d.get("name") or [] if isinstance(n, dict)), {})
-    address = next((a for a in d.get("address") or [] if isinstance(a, dict)), {})
-    died = _date(d.get("deceasedDateTime"))
-    values = {
-        "sex": d.get("gender") if d.get("gender") in ("female", "male") else "unknown",
-        "month_of_birth": born.replace(day=1), "ethnicity_category": category,
-        "ethnicity_group": ETHNIC_GROUPS[category], "lsoa_code": None,
-        "practice_code": practice, "registration_start": None, "registration_end": died,
-        "date_of_death": died, "care_home": False, "housebound": False,
-        "data_opt_out": False,
-    }
-    identifiable = {"given_name": (name.get("given") or [None])[0],
-                    "family_name": name.get("family"), "date_of_birth": born,
-                    "address_line": (address.get("line") or [None])[0],
-                    "postcode": address.get("postalCode")}
-    return _row(r, "patients", identity, values, identifiable)
+    return {"practice_code": practice} if practice else {}
+
+
+def _death(d: dict) -> dict:
+    if "deceasedDateTime" in d:
+        died = _date(d.get("deceasedDateTime"))
+        return {"date_of_death": died, "registration_end": died}
+    if d.get("deceasedBoolean") is False:
+        return {"date_of_death": None}
+    return {}
+
+
+def _opt_out(d: dict) -> dict:
+    flags = [e.get("valueBoolean") for e in d.get("extension") or [] if isinstance(e, dict)
+             and OPT_OUT_EXTENSION in str(e.get("url"))]
+    flags = [f for f in flags if isinstance(f, bool)]
+    return {"data_opt_out": flags[-1]} if flags else {}
 
 
 def _condition(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:

@@ -8,10 +8,13 @@ says who it is about with `nhs_number`, or for sources without one `local_id_sys
 `family_name`, `date_of_birth`, `address_line`, `postcode`); they go to the identifiable zone
 only, and `month_of_birth` is worked out from `date_of_birth` when absent.
 
-CSV files must be UTF-8 (a byte-order mark is fine); a line that is not UTF-8, or longer than
-the line limit (16 MB by default), is rejected on its own with its line number and byte offset,
-and reading carries on. Row numbers count data rows from 1 (the header is line 1 of the file;
-`line` in a locator is the file's physical line).
+CSV files must be UTF-8 (a byte-order mark is fine), with lines ending in LF, CRLF or a lone
+CR; a line that is not UTF-8, or longer than the line limit (16 MB by default), is rejected on
+its own with its line number and byte offset, and reading carries on. A quoted field may hold
+line breaks (RFC 4180): the record is one row, located at its first line. Row numbers count
+records from 1 (the header is line 1 of the file; `line` in a locator is the physical line the
+record starts on). A header that repeats a column name, or has an unnamed column, refuses the
+file: which column holds the value would be a guess.
 
 Registered as the `flat` parser (`.csv`, `.parquet`): each file is read on its own.
 """
@@ -22,6 +25,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -95,38 +99,147 @@ def _text(value) -> str | None:
     return text or None
 
 
+_CHUNK = 1024 * 1024
+
+
 def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, int, str | None, str]]:
-    """(line number, byte offset, text or None, problem) for each physical line."""
-    decoder_errors = codecs.lookup("utf-8")
+    """(line number, byte offset, text or None, problem) for each physical line. A line ends
+    at LF, CRLF or a lone CR (old Mac exports: `bytes.splitlines` knows all three); a line
+    longer than the limit is skipped without being held in memory."""
+    decoder = codecs.lookup("utf-8")
+    too_long = f"line is longer than {max_line_bytes:,} bytes (the limit); skipped"
     with open(path, "rb") as f:
-        number, offset = 0, 0
-        while True:
-            raw = f.readline(max_line_bytes + 1)
-            if not raw:
-                return
-            number += 1
-            start = offset
-            offset += len(raw)
-            if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):  # skip the rest without holding it
-                    raw = f.readline(1024 * 1024)
-                    offset += len(raw)
-                yield number, start, None, (f"line is longer than {max_line_bytes:,} bytes "
-                                            "(the limit); skipped")
-                continue
-            if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
-            try:
-                yield number, start, decoder_errors.decode(raw)[0], ""
-            except UnicodeDecodeError as e:
-                yield number, start, None, (f"not valid UTF-8 at byte {start + e.start:,}; "
-                                            "save the file as UTF-8")
+        number, base, buf, skipping, eof = 0, 0, b"", -1, False
+        while not eof:
+            chunk = f.read(_CHUNK)
+            eof = not chunk
+            buf += chunk
+            if base == 0 and buf.startswith(codecs.BOM_UTF8):
+                buf, base = buf[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
+            cut = len(buf) if eof else _last_line_end(buf)
+            for raw in buf[:cut].splitlines(keepends=True):
+                number += 1
+                start, base = base, base + len(raw)
+                text = raw.rstrip(b"\r\n")
+                if skipping >= 0 or len(text) > max_line_bytes:
+                    yield number, (skipping if skipping >= 0 else start), None, too_long
+                    skipping = -1
+                    continue
+                yield number, start, *_decode(decoder, text, start)
+            buf = buf[cut:]
+            if eof and skipping >= 0:  # the long line ran to the end of the file
+                yield number + 1, skipping, None, too_long
+            elif skipping >= 0 or len(buf) > max_line_bytes:
+                # a line already too long: drop what has no end yet, remember its start
+                skipping = base if skipping < 0 else skipping
+                keep = b"\r" if buf.endswith(b"\r") else b""
+                buf, base = keep, base + len(buf) - len(keep)
+
+
+def _last_line_end(buf: bytes) -> int:
+    """Where the complete lines of `buf` end. A CR at the very end is held back: it may be
+    the first half of a CRLF split across reads."""
+    body = buf[:-1] if buf.endswith(b"\r") else buf
+    return max(body.rfind(b"\n"), body.rfind(b"\r")) + 1
+
+
+def _decode(decoder, raw: bytes, start: int) -> tuple[str | None, str]:
+    try:
+        return decoder.decode(raw)[0], ""
+    except UnicodeDecodeError as e:
+        return None, f"not valid UTF-8 at byte {start + e.start:,}; save the file as UTF-8"
+
+
+def _inside_quotes(text: str, inside: bool) -> bool:
+    """Whether a CSV record is inside a quoted field at the end of `text` (RFC 4180: a quote
+    opens a field only at its start; a doubled quote inside one is a literal quote)."""
+    if '"' not in text:
+        return inside
+    at_start, i = not inside, 0
+    while i < len(text):
+        ch = text[i]
+        if inside and ch == '"':
+            if text[i + 1:i + 2] == '"':
+                i += 1
+            else:
+                inside = False
+        elif not inside and ch == '"' and at_start:
+            inside = True
+        at_start = not inside and ch == ","
+        i += 1
+    return inside
+
+
+def _records(path: Path, max_line_bytes: int) -> Iterator[tuple[int, str | None, str]]:
+    """(first line, text or None, problem) for each CSV record: a quoted field may span lines,
+    so one record can be several physical lines, joined with LF.
+
+    A stray quote that never closes (by the end of the file, or within the line limit), or
+    closes into a record that is not valid CSV, would swallow the rows after it: its first
+    line is rejected alone, and the lines it held are read again each as a record of its own,
+    so no row is lost into another's rejection."""
+    lines = _lines(path, max_line_bytes)
+    alone: deque[tuple[int, str]] = deque()  # lines read again, one record each
+    pending: list[tuple[int, str]] = []
+    size = 0
+    while True:
+        if alone:
+            number, text = alone.popleft()
+            if text.strip():
+                yield number, text, ""
+            continue
+        item = next(lines, None)
+        if item is None:
+            break
+        number, _offset, text, problem = item
+        if text is None:
+            if pending:  # a bad line ends the quoted record it was in: read its lines again
+                yield pending[0][0], None, (f"a quoted field that began on line "
+                                            f"{pending[0][0]} runs into line {number}, which "
+                                            f"is unreadable")
+                alone.extend(pending[1:])
+                pending = []
+            yield number, None, problem
+            continue
+        if not pending and not text.strip():
+            continue
+        pending.append((number, text))
+        size = size + len(text) if len(pending) > 1 else len(text)
+        if not _inside_quotes(text, len(pending) > 1):
+            record = "\n".join(t for _, t in pending)
+            if len(pending) > 1 and not _valid_csv(record):  # the quote was a stray one
+                yield pending[0] + ("",)
+                alone.extend(pending[1:])
+            else:
+                yield pending[0][0], record, ""
+            pending = []
+        elif size > max_line_bytes:
+            yield pending[0][0], None, _unclosed(pending[0][0], f"after {max_line_bytes:,} "
+                                                 "characters")
+            alone.extend(pending[1:])
+            pending = []
+    if pending:
+        yield pending[0][0], None, _unclosed(pending[0][0], "by the end of the file")
+        yield from ((n, t, "") for n, t in pending[1:] if t.strip())
+
+
+def _valid_csv(record: str) -> bool:
+    try:
+        next(csv.reader(io.StringIO(record, newline=""), strict=True))
+    except (csv.Error, StopIteration):
+        return False
+    return True
+
+
+def _unclosed(line: int, when: str) -> str:
+    return (f"a quoted field that began on line {line} is not closed {when} (a missing "
+            "closing quote?); the lines after it are read as rows of their own")
 
 
 def _csv(path: Path, table: str, max_line_bytes: int) -> Iterator[Row | Rejected]:
     header: list[str] | None = None
     data_row = 0
-    for number, _offset, text, problem in _lines(path, max_line_bytes):
+    for number, text, problem in _records(path, max_line_bytes):
         locator = f"line {number}"
         if text is None:
             if header is None:
@@ -136,20 +249,20 @@ def _csv(path: Path, table: str, max_line_bytes: int) -> Iterator[Row | Rejected
             yield Rejected(str(path), f"row {data_row} ({locator})", "", problem,
                            f"<{problem}>", table)
             continue
-        if not text.strip():
-            continue
         try:
-            fields = next(csv.reader(io.StringIO(text), strict=True))
-        except csv.Error as e:
+            fields = next(csv.reader(io.StringIO(text, newline=""), strict=True))
+        except (csv.Error, StopIteration) as e:
             data_row += header is not None
-            yield Rejected(str(path), locator, "", f"not valid CSV: {e}", text[:2000], table)
+            where = f"row {data_row} ({locator})" if header is not None else locator
+            yield Rejected(str(path), where, "", f"not valid CSV: {e}", text[:2000], table)
+            if header is None:
+                return
             continue
         if header is None:
             header = [h.strip() for h in fields]
             missing = _header_problem(header, table)
             if missing:
-                yield Rejected(str(path), "header (line 1)", "", missing, text[:2000], table)
-                header = None
+                yield Rejected(str(path), f"header ({locator})", "", missing, text[:2000], table)
                 return
             continue
         data_row += 1
@@ -158,12 +271,16 @@ def _csv(path: Path, table: str, max_line_bytes: int) -> Iterator[Row | Rejected
             yield Rejected(str(path), where, "", f"has {len(fields)} fields, the header has "
                            f"{len(header)}", text[:2000], table)
             continue
-        yield _row(path, table, dict(zip(header, fields, strict=True)), where, text.rstrip("\r\n"))
+        yield _row(path, table, dict(zip(header, fields, strict=True)), where, text)
 
 
 def _header_problem(header: list[str], table: str) -> str | None:
-    if len(set(header)) != len(header):
-        return "the header repeats a column name"
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        return (f"the header repeats the column {repeated[0]!r}: which one holds the value is "
+                "unknown, so the file is refused")
+    if "" in header:
+        return f"the header's column {header.index('') + 1} has no name; the file is refused"
     if "patient_id" in header:
         return ("the extract has a patient_id column: send nhs_number (or local_id_system and "
                 "local_id_value) instead; pseudonyms are made on loading")
@@ -182,9 +299,29 @@ def _parquet(path: Path, table: str) -> Iterator[Row | Rejected]:
     if problem:
         yield Rejected(str(path), "schema", "", problem, "", table)
         return
-    for i, record in enumerate(data.to_pylist(), start=1):
+    for i, record in enumerate(_parquet_records(data), start=1):
+        if isinstance(record, str):
+            yield Rejected(str(path), f"row {i}", "", record, "", table)
+            continue
         payload = repr({k: v for k, v in record.items()})[:2000]
         yield _row(path, table, dict(record), f"row {i}", payload)
+
+
+def _parquet_records(data, batch: int = 10_000) -> Iterator[dict | str]:
+    """Each row as a dict, or why it cannot be read as Python values (a date in year 10000,
+    say): a batch that fails is read again row by row, so only the bad rows are lost."""
+    for start in range(0, data.num_rows, batch):
+        part = data.slice(start, batch)
+        try:
+            yield from part.to_pylist()
+            continue
+        except Exception:  # found row by row below
+            pass
+        for i in range(part.num_rows):
+            try:
+                yield part.slice(i, 1).to_pylist()[0]
+            except Exception as e:  # reported as the row's rejection
+                yield f"cannot be read ({type(e).__name__}: {str(e)[:200]})"
 
 
 def _parse_each(paths: Sequence[Path], table: str | None) -> Iterator[Row | Rejected]:
