@@ -34,8 +34,7 @@ java:
 # its key in a secrets store and passes it as ICSIGHT_PSEUDONYM_KEY or ICSIGHT_PSEUDONYM_KEY_FILE.
 $(DEMO_KEY):
 	mkdir -p $(dir $@)
-	$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
-	chmod 600 $@
+	(umask 077; $(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@)
 
 demo: install $(DEMO_KEY)
 	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight synth --out $(DEMO_DIR)

@@ -75,7 +75,7 @@ def test_recover_tidies_a_previous_version_left_after_the_second_rename(tmp_path
 
 def test_a_new_version_is_removed_unless_swapped_in(tmp_path):
     lake, _ = _two_lakes(tmp_path)
-    with pytest.raises(RuntimeError), new_version(lake, "test") as tmp:
+    with pytest.raises(RuntimeError), new_version(lake, "synth") as tmp:
         tmp.mkdir()
         raise RuntimeError("the writer failed")
     assert not tmp.exists()
@@ -101,3 +101,33 @@ swap.swap_in(Path({str(new)!r}), Path({str(lake)!r}))
     assert done.returncode == -9
     assert not lake.exists() and previous_path(lake).exists()
     assert open_lake(lake).table("patients").count().to_pyarrow().as_py() == 1
+
+
+def test_reading_the_manifest_alone_puts_back_a_half_swapped_lake(tmp_path):
+    lake, _ = _two_lakes(tmp_path)
+    lake.rename(previous_path(lake))  # the writer died after the first rename
+    assert read_manifest(lake)["kind"] == "test"  # e.g. `icsight export` reads only this
+    assert lake.is_dir() and not previous_path(lake).exists()
+
+
+def test_a_reader_leaves_a_half_done_swap_to_the_live_writer_holding_the_lock(tmp_path):
+    """While a writer holds the lock, the lake moved aside is its own swap in progress."""
+    from icsight.lake import lake_lock, lock_path
+
+    lake, _ = _two_lakes(tmp_path)
+    lake.rename(previous_path(lake))
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, time\n"
+         f"fd = os.open({str(lock_path(lake))!r}, os.O_RDWR | os.O_CREAT, 0o600)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(30)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert recover(lake) is False and previous_path(lake).exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with lake_lock(lake):
+        assert recover(lake) is True  # the writer died: now it is put back
+    assert lake.is_dir()

@@ -190,7 +190,8 @@ def test_a_failed_run_leaves_the_previous_lake_intact(tmp_path, monkeypatch):
         generate_lake(out, 2000, seed=2, reference_date="2025-03-31", key=TEST_KEY)
     after = {p.name: p.stat().st_size for p in zone_path(out, ANALYTICS).iterdir()}
     assert before == after
-    assert [p.name for p in tmp_path.iterdir()] == ["lake"]  # no temporary folders left
+    # no temporary folders left; the lake's lock file stays (icsight.lake.lock)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lake.lock", "lake"]
 
 
 def test_refuses_to_overwrite_a_folder_that_is_not_a_lake(tmp_path):

@@ -41,6 +41,17 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("ICSIGHT_RESULTS", "The results store the HTTP API serves."),
     Setting("ICSIGHT_AUDIT_LOG", "The audit log the HTTP API appends to.",
             "data/audit.jsonl"),
+    Setting("ICSIGHT_LAKE_LOCK_TIMEOUT",
+            "Seconds a load or the generator waits for another writer of the same lake to "
+            "finish before it is refused (0: refuse at once).", "600"),
+    Setting("ICSIGHT_ARCHIVE_MAX_BYTES",
+            "Most bytes one archive (.zip, .tar, .tar.gz, .gz) may unpack to, counted while "
+            "unpacking.", str(2 * 1024**3)),
+    Setting("ICSIGHT_ARCHIVE_MAX_RATIO",
+            "Most times its own size an archive may unpack to (a higher ratio is refused as "
+            "a possible archive bomb).", "200"),
+    Setting("ICSIGHT_ARCHIVE_MAX_MEMBERS",
+            "Most files one archive may hold.", "10000"),
     Setting("ICSIGHT_SESSION_IDLE_MINUTES",
             "An HTTP session unused for this many minutes ends (checked by the server).", "30"),
     Setting("ICSIGHT_SESSION_MAX_HOURS",

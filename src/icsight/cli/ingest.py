@@ -82,6 +82,8 @@ def ingest(sources: tuple[Path, ...], lake_dir: Path, table: str | None,
         fail(e)
     for skipped in report.skipped:
         console.print(f"[yellow]already loaded, skipped:[/yellow] {skipped}")
+    for refused in report.refused:
+        console.print(f"[red]refused, nothing loaded from it:[/red] {refused}")
     _reconciliation(report.rows(), f"Load {report.load_id}")
     if report.quarantined:
         console.print(f"[yellow]{report.quarantined:,} records quarantined[/yellow], for "
@@ -90,6 +92,9 @@ def ingest(sources: tuple[Path, ...], lake_dir: Path, table: str | None,
             console.print(f"  {_without_identifiers(problem)}", markup=False)
         console.print("Fix them at source and load the corrected file; the quarantine keeps "
                       "each record with its reason (identifiable zone).")
+    if report.refused:
+        fail(f"{len(report.refused)} source(s) refused (listed above): fix or remove them and "
+             "load again; the rest of this load is in the lake", code=1)
 
 
 # A quoted value in a reason, and long digit runs (an NHS number in a free-text column).

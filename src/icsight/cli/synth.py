@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from icsight.cli._console import console, out, progress
+from icsight.cli._console import console, fail, out, progress
 from icsight.cli._options import ISO_DATE, LakeFolder, OutputFolder
 
 __all__ = ["synth"]
@@ -70,6 +70,8 @@ def synth(population: int | None, seed: int, reference_date: str | None,
 
 
 def _generate(out_dir: Path, population: int, seed: int, reference_date: str) -> None:
+    from icsight.governance.pseudonymise import PseudonymKeyError
+    from icsight.lake import LakeError
     from icsight.synth import modules
     from icsight.synth.generate import generate_lake
 
@@ -86,7 +88,10 @@ def _generate(out_dir: Path, population: int, seed: int, reference_date: str) ->
                        advance=1 if started_steps else 0)
             started_steps.append(label)
 
-        manifest = generate_lake(out_dir, population, seed, reference_date, progress=step)
+        try:
+            manifest = generate_lake(out_dir, population, seed, reference_date, progress=step)
+        except (LakeError, PseudonymKeyError) as e:  # another writer, a full disk, a weak key
+            fail(e)
     rows = manifest["rows"]
     console.print(
         f"[green]Wrote[/green] {out_dir}: {rows['patients']:,} people "

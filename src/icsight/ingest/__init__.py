@@ -8,7 +8,8 @@ One load (`icsight.ingest.load.ingest`) passes through these rooms, each with on
     archives     before                   ise, quar-  swap it in atomically
                  (SHA-256)                antine
 
-* `sources`: the files to read: folders walked, `.zip`/`.gz` archives unpacked with limits.
+* `sources`: the files to read, privately copied: folders walked, archives unpacked with limits,
+  links and hostile archives refused with a reason.
 * `ledger`: each loaded file's SHA-256 (so a file is never loaded twice) and every load's
   reconciliation, kept in the lake.
 * `parsers`: a registry of parsers by kind of file; `parsers.fhir` and `parsers.flat` (CSV,

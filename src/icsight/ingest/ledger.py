@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from icsight.lake import record_path
+from icsight.lake import record_path, writing
 
 #: Where the ledger sits inside a lake. (The lake room, `icsight.lake`, knows table paths only;
 #: this is the one path in a lake that ingestion spells itself.)
@@ -70,8 +70,9 @@ def write_ledger(folder: Path, ledger: dict) -> None:
     in a version built from hard links the old one is the live lake's too."""
     path = ledger_path(folder)
     path.unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(ledger, indent=1, default=str) + "\n")
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(ledger, indent=1, default=str) + "\n")
 
 
 def reconciliation(ledger: dict) -> list[dict]:

@@ -29,12 +29,14 @@ class Tally:
 @dataclass
 class LoadReport:
     """What one load did: tallies per (source, table), the sources skipped as already loaded,
+    the sources refused whole (a link in a drop folder, a hostile archive: "source: reason"),
     and every rejection."""
 
     load_id: str
     lake: Path
     tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # sources already loaded
+    refused: list[str] = field(default_factory=list)  # sources not loaded at all, with why
     problems: list[Rejected] = field(default_factory=list)
 
     def tally(self, source: str, table: str) -> Tally:

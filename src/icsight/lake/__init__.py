@@ -10,6 +10,10 @@ Every writer (the generator, ingestion) builds the next version beside the lake 
 `LakeWriter` or `new_version` and swaps it in whole (`swap_in`); every reader finds a table with
 `table_path`; `open_lake` (in `icsight.engine`) first puts back a lake left between the two
 renames of a swap (`recover`). Nothing else spells a path inside a lake.
+
+One writer at a time: every writer holds the lake's lock (`lake_lock`, a file beside the lake)
+from before it reads the lake until its swap; what it creates is private (0600/0700) from the
+start; a full disk is a `LakeFullError` saying the lake is unchanged (`icsight.lake.lock`).
 """
 
 from icsight.lake.layout import (
@@ -24,11 +28,27 @@ from icsight.lake.layout import (
     write_manifest,
     zone_path,
 )
-from icsight.lake.swap import new_version, previous_path, recover, swap_in
+from icsight.lake.lock import (
+    LakeBusyError,
+    LakeFullError,
+    lake_lock,
+    lock_path,
+    private_files,
+    writing,
+)
+from icsight.lake.swap import (
+    leftovers,
+    new_version,
+    previous_path,
+    recover,
+    swap_in,
+    work_folder,
+)
 from icsight.lake.writer import LakeWriter, write_table
 
 __all__ = [
-    "ANALYTICS", "IDENTIFIABLE", "MANIFEST", "LakeError", "LakeWriter", "is_lake",
-    "new_version", "previous_path", "read_manifest", "record_path", "recover", "swap_in",
-    "table_path", "write_manifest", "write_table", "zone_path",
+    "ANALYTICS", "IDENTIFIABLE", "MANIFEST", "LakeBusyError", "LakeError", "LakeFullError",
+    "LakeWriter", "is_lake", "lake_lock", "leftovers", "lock_path", "new_version", "previous_path",
+    "private_files", "read_manifest", "record_path", "recover", "swap_in", "table_path",
+    "work_folder", "write_manifest", "write_table", "writing", "zone_path",
 ]

@@ -56,7 +56,11 @@ def is_lake(path: str | Path) -> bool:
 
 
 def read_manifest(lake: str | Path) -> dict:
-    """The lake's manifest, or a `LakeError` saying how to make a lake there."""
+    """The lake's manifest, or a `LakeError` saying how to make a lake there. A lake left half
+    swapped by a writer that died is put back first, whoever reads it (`recover`)."""
+    from icsight.lake.swap import recover  # swap builds on this module
+
+    recover(lake)
     path = Path(lake) / MANIFEST
     if not path.is_file():
         raise LakeError(f"{lake} is not an icsight lake (no {MANIFEST}); create one with "
@@ -67,6 +71,9 @@ def read_manifest(lake: str | Path) -> dict:
 def write_manifest(lake: str | Path, manifest: dict) -> None:
     """Write the manifest of a lake being built. The file is replaced, never rewritten in
     place: in a version built from hard links the old manifest is shared with the live lake."""
+    from icsight.lake.lock import writing  # the lock module builds on this one
+
     path = Path(lake) / MANIFEST
     path.unlink(missing_ok=True)
-    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    with writing(path):
+        path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")

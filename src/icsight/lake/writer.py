@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from icsight.lake.layout import table_path
+from icsight.lake.lock import writing
 from icsight.model.reference import reference_tables
 from icsight.model.schema import IDENTIFIABLE, TABLES
 
@@ -25,12 +26,14 @@ def write_table(lake: str | Path, name: str, table: pa.Table, zone: str | None =
     links it is the live lake's file too."""
     path = table_path(lake, name, zone)
     path.unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if _by_patient(name):
-        table = table.sort_by("patient_id")
-        pq.write_table(table, path, compression="zstd", row_group_size=IDENTIFIABLE_ROW_GROUP)
-    else:
-        pq.write_table(table, path, compression="zstd")
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if _by_patient(name):
+            table = table.sort_by("patient_id")
+            pq.write_table(table, path, compression="zstd",
+                           row_group_size=IDENTIFIABLE_ROW_GROUP)
+        else:
+            pq.write_table(table, path, compression="zstd")
     return path
 
 
@@ -42,6 +45,9 @@ def _by_patient(name: str) -> bool:
 
 class LakeWriter:
     """Writes canonical tables into a new lake folder, piece by piece.
+
+    Use it inside `icsight.lake.new_version`, which holds the lake's lock and makes every file
+    private (as `icsight.synth.generate` does); a full disk is a `LakeFullError`.
 
     Reference tables are written first. Each piece is sorted by patient and date before it is
     appended (better compression and faster per-patient reads); tables nobody wrote are written
@@ -67,18 +73,22 @@ class LakeWriter:
             table = table.sort_by([("patient_id", "ascending"), ("date", "ascending")])
         elif _by_patient(name):
             table = table.sort_by("patient_id")
-        if name not in self.writers:
-            self.writers[name] = pq.ParquetWriter(self._path(name), spec.schema,
-                                                  compression="zstd")
-        groups = IDENTIFIABLE_ROW_GROUP if _by_patient(name) else 1_000_000
-        self.writers[name].write_table(table, row_group_size=groups)
+        with writing(self._path(name)):
+            if name not in self.writers:
+                self.writers[name] = pq.ParquetWriter(self._path(name), spec.schema,
+                                                      compression="zstd")
+            groups = IDENTIFIABLE_ROW_GROUP if _by_patient(name) else 1_000_000
+            self.writers[name].write_table(table, row_group_size=groups)
         self.counts[name] += table.num_rows
 
     def close(self) -> dict[str, int]:
         """Finish every file; returns rows written per table."""
         for name, spec in TABLES.items():
             if name not in self.writers:
-                pq.write_table(spec.schema.empty_table(), self._path(name), compression="zstd")
-        for w in self.writers.values():
-            w.close()
+                with writing(self._path(name)):
+                    pq.write_table(spec.schema.empty_table(), self._path(name),
+                                   compression="zstd")
+        for name, w in self.writers.items():
+            with writing(self._path(name)):
+                w.close()
         return dict(self.counts)
