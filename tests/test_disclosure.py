@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pandas as pd
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -155,3 +154,45 @@ def test_no_random_hierarchy_gives_up_a_suppressed_count_to_linear_programming(c
     assert (shown.numerator % 5 == 0).all() and (shown.denominator % 5 == 0).all()
     assert not (t.numerator.between(1, 7) | t.denominator.between(1, 7))[~out.suppressed].any()
     np.testing.assert_allclose(shown.value, 100 * shown.numerator / shown.denominator)
+
+
+def _run(tmp_path, with_parentage: bool):
+    """A results store with one hand-made run of CVDP007HYP (a proportion)."""
+    rows = [("icb", "BLMK", 190, 400), ("place", "Luton", 190, 400), ("pcn", "U1", 123, 260),
+            ("pcn", "U2", 67, 140), ("practice", "A", 3, 60), ("practice", "B", 40, 90),
+            ("practice", "C", 80, 110), ("practice", "D", 67, 140)]
+    t = table([("CVDP007HYP", "2026-09-30", b, g, n, d, 100 * n / d, 0.0, 0.0)
+               for b, g, n, d in rows])
+    run = tmp_path / "20260101T000000Z"
+    run.mkdir()
+    t.to_parquet(run / "indicator_values.parquet")
+    if with_parentage:
+        pd.DataFrame({"practice_code": ["A", "B", "C", "D"], "pcn_code": ["U1", "U1", "U1", "U2"],
+                      "place": ["Luton"] * 4}).to_parquet(run / "hierarchy.parquet")
+    (tmp_path / "LATEST").write_text(run.name + "\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("role", ["public", "admin"])
+def test_the_service_publishes_values_from_rounded_counts_within_each_pcn(tmp_path, role):
+    from icsight.governance.access import Principal, Role
+    from icsight.services.aggregates import AggregateService
+
+    service = AggregateService(_run(tmp_path, True), tmp_path / "audit.jsonl")
+    out = pd.DataFrame(service.indicator_values(Principal("u", Role(role)), "CVDP007HYP"))
+    out = out.set_index("group")
+    assert out.loc["A"].suppressed and out.loc["B"].suppressed and not out.loc["D"].suppressed
+    assert out.loc["C", "value"] == pytest.approx(100 * 80 / 110)  # 80/110 published as is
+    assert out.loc["BLMK", "value"] == pytest.approx(100 * 190 / 400)
+    assert out.loc["U1", "value"] == pytest.approx(100 * 125 / 260)  # not 123/260
+
+
+def test_a_run_without_parentage_withholds_practices_and_pcns_below_analyst(tmp_path):
+    from icsight.governance.access import Principal, Role
+    from icsight.services.aggregates import AggregateService
+
+    service = AggregateService(_run(tmp_path, False), tmp_path / "audit.jsonl")
+    out = pd.DataFrame(service.indicator_values(Principal("u", Role.PUBLIC), "CVDP007HYP"))
+    assert out[out.breakdown.isin(["practice", "pcn"])].suppressed.all()
+    analyst = pd.DataFrame(service.indicator_values(Principal("a", Role.ANALYST), "CVDP007HYP"))
+    assert analyst.numerator.notna().all()

@@ -340,7 +340,7 @@ def _standardised(rows: pd.DataFrame, published: np.ndarray
     populations are not published, two equations in 38 unknowns."""
     exact = rows.numerator.to_numpy(float)
     value = rows.value.to_numpy(float)
-    bl, bu = byars(exact)
+    _, bu = byars(exact)
     with np.errstate(divide="ignore", invalid="ignore"):
         root_v = (rows.upper_ci.to_numpy(float) - value) / (bu - exact) * np.sqrt(exact)
         scale = root_v / np.sqrt(published)
