@@ -83,7 +83,7 @@ def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
     out = table.reset_index(drop=True).copy()
     hide = _primary(out, rules)
     hide |= _unplaceable(out, hierarchy)
-    if rules.secondary:
+    if rules.secondary and {"breakdown", "group"} <= set(out):
         hide = _secondary(out, hide, rules, hierarchy)
     published = {c: _round(out[c].astype(float), rules.rounding).where(~hide)
                  for c in COUNT_COLUMNS}
@@ -236,13 +236,19 @@ class _Lattice:
             nodes.append((self.rels[k].parent, "parent"))
         for node, role in nodes:
             x = self.value[node]
-            if not low <= x <= high:
+            if low <= x <= high:  # a suppressed 1-7: every value from low to high possible
+                need_up, need_down = high - x, x - low
+            elif x > high and len(self.member.get(node, [])) > 1:
+                # a complement pinned in one of its relations (a hidden PCN whose practices
+                # are all published) protects nothing in the others: free it first
+                need_up = need_down = 1
+            else:
                 continue
             up = self._room(node, k, role, _DEPTH, down=False)
-            if up < high - x:
-                return node, high - x - up, True
-            if self._room(node, k, role, _DEPTH, down=True) < x - low:
-                return node, x - low, False
+            if up < need_up:
+                return node, need_up - up, True
+            if self._room(node, k, role, _DEPTH, down=True) < need_down:
+                return node, need_down, False
         return None
 
     def protect(self) -> None:
@@ -251,14 +257,17 @@ class _Lattice:
         changed = True
         while changed:
             changed = False
+            # one complement per relation and pass, so a complement pinned in its own
+            # relations is freed there before more cells are hidden beside it
             for k in range(len(self.rels)):
-                while (gap := self._shortfall(k)) is not None:
-                    node, need, upward = gap
-                    pick = self._complement(k, node, need, upward)
-                    if pick is None:
-                        pick = self._further(k)
-                    if pick is None:
-                        break  # every cell in reach is already hidden
+                gap = self._shortfall(k)
+                if gap is None:
+                    continue
+                node, need, upward = gap
+                pick = self._complement(k, node, need, upward)
+                if pick is None:
+                    pick = self._further(k)
+                if pick is not None:  # else every cell in reach is already hidden
                     self.hidden.add(pick)
                     self._memo.clear()
                     changed = True
