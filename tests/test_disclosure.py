@@ -143,7 +143,7 @@ def hierarchies(draw):
     return t.reset_index(drop=True), hierarchy
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hierarchies())
 def test_no_random_hierarchy_gives_up_a_suppressed_count_to_linear_programming(case):
     t, hierarchy = case

@@ -210,7 +210,9 @@ class _Lattice:
         if node < 0:  # a residual belongs to one relation only
             return self.value[node] if down else math.inf
         if depth == 0:
-            return 0.0
+            # beyond this the relations loop back on themselves (IMD deciles, quintiles,
+            # CORE20, Rest and the ICB): count the cell as free; the differencing test checks
+            return self.value[node] if down else math.inf
         cap = self.value[node] if down else math.inf
         for k, role in self.member.get(node, []):
             if k != via:
