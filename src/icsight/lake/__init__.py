@@ -16,11 +16,11 @@ from before it reads the lake until its swap; what it creates is private (0600/0
 start; a full disk is a `LakeFullError` saying the lake is unchanged (`icsight.lake.lock`).
 """
 
+from icsight.lake.errors import LakeBusyError, LakeError, LakeFullError
 from icsight.lake.layout import (
     ANALYTICS,
     IDENTIFIABLE,
     MANIFEST,
-    LakeError,
     is_lake,
     read_manifest,
     record_path,
@@ -29,8 +29,6 @@ from icsight.lake.layout import (
     zone_path,
 )
 from icsight.lake.lock import (
-    LakeBusyError,
-    LakeFullError,
     lake_lock,
     lock_path,
     private_files,

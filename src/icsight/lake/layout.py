@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from icsight.lake.errors import LakeError
 from icsight.model.schema import ANALYTICS, IDENTIFIABLE, TABLES
 
 MANIFEST = "manifest.json"
@@ -17,10 +18,6 @@ RECORDS = {"ingest_ledger": Path("ingest") / "ledger.json"}
 
 __all__ = ["ANALYTICS", "IDENTIFIABLE", "MANIFEST", "RECORDS", "LakeError", "is_lake",
            "read_manifest", "record_path", "table_path", "write_manifest", "zone_path"]
-
-
-class LakeError(RuntimeError):
-    """The lake folder is missing, incomplete, or not a lake."""
 
 
 def zone_path(lake: str | Path, zone: str) -> Path:

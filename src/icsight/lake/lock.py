@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from icsight.lake.layout import LakeError
+from icsight.lake.errors import LakeBusyError, LakeError, LakeFullError
 from icsight.settings import get as setting
 
 __all__ = ["LakeBusyError", "LakeFullError", "lake_lock", "lock_path", "no_space", "private_files",
@@ -37,14 +37,6 @@ _POLL = 0.05
 #: re-entrant, but only within one thread (another thread waits like another process would).
 _held: dict[tuple[Path, int], int] = {}
 _guard = threading.Lock()
-
-
-class LakeBusyError(LakeError):
-    """Another writer holds the lake's lock and did not let go in time."""
-
-
-class LakeFullError(LakeError):
-    """The disk filled up while a new version of the lake was being written."""
 
 
 def lock_path(lake: str | Path) -> Path:
