@@ -126,10 +126,14 @@ class Accounts:
         Principal(user, Role(role), practice_code, pcn_code)  # checks a clinician's scope
         digest = _hasher.hash(password)
         with self._update() as users:
-            old = users.get(user, {})
+            old = users.get(user)
+            # A new account starts at a random version, not 1: a cookie of a deleted account
+            # of the same name (its version 1) must not open the new one (OWASP Session
+            # Management Cheat Sheet, "Session ID content").
+            version = old["version"] + 1 if old else secrets.randbits(52)
             users[user] = {"hash": digest, "role": str(Role(role)),
                            "practice_code": practice_code, "pcn_code": pcn_code,
-                           "disabled": False, "version": old.get("version", 0) + 1,
+                           "disabled": False, "version": version,
                            "failures": 0, "locked_until": None}
 
     def disable(self, user: str) -> None:

@@ -53,5 +53,6 @@ class AggregateService:
 
         try:
             return read_latest(self.results_dir, "indicator_values")
-        except FileNotFoundError as e:
-            raise NotFoundError(str(e)) from None
+        except FileNotFoundError:
+            # Not the store's message: it names a server path (OWASP Error Handling).
+            raise NotFoundError("no results yet: run `icsight build` first") from None
