@@ -3,6 +3,8 @@ the safe behaviour (OWASP Session Management, Authentication and REST Security C
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -111,3 +113,24 @@ def test_a_role_change_between_two_requests_applies_to_the_second(world):
     assert client.get(EXPORT).status_code == 401
     client = signed_in_client(world["app"], "gp")
     assert client.get(EXPORT).status_code == 403
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_lockout_allows(world):
+    """Guesses raced in parallel must each see those before them: at most
+    ICSIGHT_SIGNIN_LOCK_AFTER (5) are checked, the rest are refused as locked, and the right
+    password sent once the burst has locked the account is refused too."""
+    accounts, barrier = world["accounts"], threading.Barrier(20)
+    reasons: list[str] = []
+
+    def guess(i: int) -> None:
+        barrier.wait()
+        reasons.append(accounts.sign_in("ana", f"wrong-guess-{i:04d}").reason)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.startswith("wrong password") for r in reasons) == 5, reasons
+    assert reasons.count("account locked") == 15
+    assert accounts.sign_in("ana", PASSWORD).principal is None

@@ -94,7 +94,7 @@ def path(name: str) -> Path | None:
 
 def positive(name: str) -> int:
     """A setting that must be a whole number from 1 to 999,999,999 (a clear error names it if
-    not). Bounded: a lock of 10^300 minutes overflowed the clock at the fifth wrong password,
+    not). Bounded: a lock of 10^400 minutes overflowed the clock at the fifth wrong password,
     so the lock was never written and guessing went on unlimited."""
     value = (get(name) or "").strip()
     if not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
