@@ -12,7 +12,7 @@ from icsight.lake import table_path
 from icsight.services import Service
 
 PASSWORD = "correct horse battery staple"
-SECRET = "s" * 40
+SECRET = "3c9e1f7a52b84d06e9a1c7f3b5d2e8a4f60b9c1d7e3a5f28"  # random-looking, test-only
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icsight.cli import UNEXPECTED, _options, main
+from tests.accounts import SECRET
 from tests.lakes import TEST_KEY, event, make_lake, patient
 
 LONG = "x" * 5000
@@ -89,7 +90,7 @@ def hostile_env(world, monkeypatch):
     monkeypatch.setenv("ICSIGHT_DEBUG", "1")
     monkeypatch.setenv("ICSIGHT_ACCOUNTS", str(root / "accounts.json"))
     monkeypatch.setenv("ICSIGHT_PSEUDONYM_KEY", TEST_KEY.decode())
-    monkeypatch.setenv("ICSIGHT_SESSION_SECRET", "s" * 40)
+    monkeypatch.setenv("ICSIGHT_SESSION_SECRET", SECRET)
     monkeypatch.chdir(root)
     import uvicorn
 

@@ -23,6 +23,7 @@ from icsight.lake import write_table
 from icsight.model.schema import TABLES
 from icsight.services import NotFoundError, Service
 from icsight.services.records import FORMULA_TRIGGERS, spreadsheet_safe, spreadsheet_safe_csv
+from tests.accounts import SECRET
 from tests.lakes import PRACTICE, event, make_lake, patient
 
 #: Payloads from the OWASP CSV Injection page and the DDE advisories, and their disguises.
@@ -183,7 +184,7 @@ def test_the_http_export_is_a_safe_csv_download(service, tmp_path):
 
     accounts = Accounts(tmp_path / "accounts.json")
     accounts.add("cli", "correct horse battery staple", "clinician", practice_code=PRACTICE)
-    client = TestClient(create_app(service, accounts, "s" * 40, dev=True))
+    client = TestClient(create_app(service, accounts, SECRET, dev=True))
     token = client.get("/api/session").json()["csrf_token"]
     signed = client.post("/api/login", json={"username": "cli",
                                              "password": "correct horse battery staple"},

@@ -142,6 +142,12 @@ def test_fhir_ndjson_round_trips(lake_dir, sample_extracts, tmp_path):
         theirs = source.table(name)
         theirs = theirs.filter(theirs.patient_id.isin(ids)).select(*columns)
         assert _distinct(loaded.table(name).select(*columns)) == _distinct(theirs), name
+    # the national data opt-out travels in the Patient resource and survives the round trip
+    mine = loaded.raw_table("patients").select("patient_id", "data_opt_out").to_pandas()
+    theirs = source.raw_table("patients").select("patient_id", "data_opt_out").to_pandas()
+    theirs = theirs[theirs.patient_id.isin(mine.patient_id)]
+    assert theirs.data_opt_out.any(), "the sample should hold someone who opted out"
+    assert dict(mine.itertuples(index=False)) == dict(theirs.itertuples(index=False))
 
 
 # --- idempotent, incremental, atomic ---------------------------------------------------------

@@ -155,3 +155,18 @@ def test_the_registered_list_finds_a_practice_or_nobody():
     assert found.practice_of(-5) == [None]  # registered, practice unknown
     assert found.practice_of(13) == [] and found.practice_of(99) == [] and \
         found.practice_of(-2**63) == []
+
+
+@pytest.mark.parametrize("operation", ["practice_patients", "identifiable_record",
+                                       "identifiable_export"])
+def test_a_role_that_may_never_see_identifiers_is_refused_before_any_lake_is_opened(
+        tmp_path, operation):
+    # No lake exists here: a refusal that opened one would fail another way, and a refusal
+    # that costs a lake scan is a cheap way for anyone to spend the server's time.
+    service = Service(tmp_path / "no-lake", tmp_path / "results", tmp_path / "audit.jsonl")
+    who = Principal("svc-analyst", Role.ANALYST)
+    with pytest.raises(AccessDeniedError):
+        _call(service, {"own": 1, "mine": "K83001"}, who, operation)
+    entries = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [e["action"] for e in entries] == [f"DENIED {ACTIONS[operation]}"]
+    assert service.engines.lake_dir.exists() is False

@@ -200,3 +200,11 @@ def test_the_users_commands_end_sessions_and_refuse_bad_arguments(world, monkeyp
     assert gone.exit_code == 2 and "no account 'gp'" in gone.output
     assert "gp" not in runner.invoke(main, ["users", "list"]).output
     assert Path(world["path"]).stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("secret", ["s" * 40, "ab" * 20, "change-me-please-0123456789abcdef",
+                                    "0123456789abcdef0123456789abcdef", "short"])
+def test_a_weak_session_secret_is_refused_naming_it(served, tmp_path, secret):
+    # anyone who can guess the secret can sign a cookie for any account
+    with pytest.raises(ValueError, match="session secret"):
+        create_app(served["service"], Accounts(tmp_path / "a.json"), secret)

@@ -36,7 +36,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "The Spark master for a session icsight starts itself (`open_lake(..., "
             "backend='spark')` without a session).", "local[2]"),
     Setting("ICSIGHT_SESSION_SECRET",
-            "The key that signs the HTTP API's session cookies: 32 or more random characters."),
+            "The key that signs the HTTP API's session cookies: 32 or more random characters "
+            "(a short, repeated, low-entropy or example value is refused at start)."),
     Setting("ICSIGHT_LAKE", "The lake the HTTP API serves (for `uvicorn --factory`)."),
     Setting("ICSIGHT_RESULTS", "The results store the HTTP API serves."),
     Setting("ICSIGHT_AUDIT_LOG", "The audit log the HTTP API appends to.",

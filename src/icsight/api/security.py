@@ -35,6 +35,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from icsight.api.throttle import Throttle
 from icsight.governance.access import ANONYMOUS, Principal, record_denial
+from icsight.governance.pseudonymise import PseudonymKeyError, check_key
 from icsight.settings import positive
 
 __all__ = ["SECURITY_HEADERS", "SignedIn", "Who", "begin_session", "end_session", "install",
@@ -59,8 +60,10 @@ def install(app: FastAPI, secret_key: str, dev: bool,
             clock: Callable[[], float] = time.time) -> None:
     """Add sessions, the CSRF guard, headers and error handlers to `app`. `clock` (seconds
     since the epoch) is for tests: session times and throttles are read from it."""
-    if len(secret_key) < 32:
-        raise ValueError("the session secret must be at least 32 characters")
+    try:  # a guessable secret lets anyone sign a cookie for any account
+        check_key(secret_key, "the session secret (ICSIGHT_SESSION_SECRET)")
+    except PseudonymKeyError as e:
+        raise ValueError(str(e)) from None
     app.state.clock = clock
     app.state.idle_seconds = 60 * positive("ICSIGHT_SESSION_IDLE_MINUTES")
     app.state.max_seconds = 3600 * positive("ICSIGHT_SESSION_MAX_HOURS")

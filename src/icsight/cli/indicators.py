@@ -63,8 +63,10 @@ def indicators(ctx: click.Context, lake_dir: Path | None, as_of: str | None,
         result = compute(lake, as_of, chosen)
     if suppress:
         from icsight.governance.disclosure import suppress as apply_suppression
+        from icsight.indicators.breakdown import reference_frames
 
-        result = apply_suppression(result)
+        methods = {i: (catalogue()[i].method, catalogue()[i].multiplier) for i in chosen}
+        result = apply_suppression(result, hierarchy=reference_frames(lake)[0], methods=methods)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     _counts_as_written(result).to_csv(out_file, index=False)
     console.print(f"[green]Wrote[/green] {out_file}: {len(result)} rows")

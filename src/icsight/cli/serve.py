@@ -42,8 +42,8 @@ def serve(lake_dir: Path, results_dir: Path, audit_log: Path, port: int, dev: bo
     from icsight.settings import get as setting
 
     secret = setting("ICSIGHT_SESSION_SECRET") or ""
-    if len(secret) < 32:
-        fail("set ICSIGHT_SESSION_SECRET to 32 or more random characters, e.g. "
-             "`export ICSIGHT_SESSION_SECRET=$(openssl rand -hex 32)`")
-    app = create_app(Service(lake_dir, results_dir, audit_log), Accounts(), secret, dev=dev)
+    try:
+        app = create_app(Service(lake_dir, results_dir, audit_log), Accounts(), secret, dev=dev)
+    except ValueError as e:  # a weak secret or a bad setting: say which, and how to fix it
+        fail(f"{e}; e.g. `export ICSIGHT_SESSION_SECRET=$(openssl rand -hex 32)`")
     uvicorn.run(app, host="127.0.0.1", port=port)

@@ -1,28 +1,53 @@
 """Statistical disclosure control for aggregates shared beyond analysts.
 
-The rules NHS publications use (CVDPREVENT, OpenSAFELY, NHS Digital): counts from 1 to 7 are
-suppressed; other counts are rounded to the nearest 5; a value (percentage or rate) computed
-from a suppressed count is suppressed with its limits; and, so that a suppressed cell cannot be
-recovered by subtracting the others from the total, when a breakdown has exactly one suppressed
-cell the next smallest cell is suppressed too (secondary suppression). Zero is not suppressed: a
-zero cannot identify anyone. The thresholds are configurable (`DisclosureRules`).
+The rules (after the ONS "Statistical disclosure control" guidance and NHS Digital's HES
+analysis guide): counts from 1 to 7 are suppressed (primary suppression); other counts are
+rounded to the nearest 5; zero is not suppressed (a zero identifies no one). The thresholds are
+configurable (`DisclosureRules`). Two things make that hold against differencing:
 
-Values are computed from the exact counts before rounding, as CVDPREVENT publishes them.
-Secondary suppression here works within each breakdown of an indicator and period (the cells of
-a breakdown add up to the ICB total); nested hierarchies (practices within a PCN within a place)
-are covered when each level is published as its own breakdown against the ICB total only.
+1. **Everything published comes from the published counts.** A percentage, crude rate or ratio
+   and its interval are recomputed from the rounded numerator and denominator (Wilson for
+   proportions, exact/Byar's for rates and ratios, as `icsight.stats` computes them), so
+   value x denominator gives back only the rounded count. A directly standardised rate is
+   published only when its published count is at least 10 (PHE's rule), rounded to 1 decimal
+   place, with Dobson limits computed from the published count: see `_standardised`.
+2. **Secondary suppression within each parent, to a fixed point.** The published table of one
+   indicator and period is a set of linear relations: the ICB is the sum of its places, a place
+   of its PCNs, a PCN of its practices, the ICB of each other breakdown's groups; an IMD quintile
+   is the sum of its two deciles, CORE20 is quintile 1 and Rest quintiles 2-5. Groups that are
+   not published (no practice, no LSOA, unknown ethnicity...) make an implicit residual cell,
+   parent minus the sum of its children, which is protected like any other cell. For every
+   sensitive unknown (a suppressed count or residual from 1 to 7) the other unknowns of each of
+   its relations must be able to move far enough for every value from 1 to 7 to stay feasible;
+   where they cannot, the smallest visible cell of the same parent that can is suppressed too,
+   and the check repeats until nothing changes (hiding a PCN may force hiding one of its
+   practices, or another PCN of its place). Numerators and denominators are checked alike.
+
+`tests/test_disclosure_differencing.py` attacks the result with linear programming over all
+the published rounded counts and recovers no suppressed 1-7.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from icsight.stats.poisson import byars, poisson_limits
+from icsight.stats.proportions import wilson
+
+__all__ = ["COUNT_COLUMNS", "DisclosureRules", "Relation", "relations", "suppress"]
+
 COUNT_COLUMNS = ("numerator", "denominator")
 VALUE_COLUMNS = ("value", "lower_ci", "upper_ci")
-PARTITION = ("indicator_id", "period_end", "breakdown")
+PARTITION = ("indicator_id", "period_end")
+#: breakdowns that nest in the practice -> PCN -> place -> ICB hierarchy
+GEOGRAPHY = ("place", "pcn", "practice")
+DSR_MIN_COUNT = 10  # PHE: no DSR from fewer than 10 events
+_DEPTH = 4  # how far a complement's own relations are followed when measuring its slack
 
 
 @dataclass(frozen=True)
@@ -35,39 +60,302 @@ class DisclosureRules:
     secondary: bool = True
 
 
-def _small(counts: pd.Series, rules: DisclosureRules) -> pd.Series:
-    return counts.between(rules.low, rules.high)
+@dataclass(frozen=True)
+class Relation:
+    """`parent` (a row label) is the sum of `children` (row labels) plus an unpublished
+    residual (people in the parent but in no published child)."""
+
+    parent: int
+    children: tuple[int, ...]
 
 
-def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None) -> pd.DataFrame:
-    """The tidy indicator table made safe to publish: suppressed cells are NaN (counts are
-    floats so they can hold NaN) and a `suppressed` column says which rows were touched."""
+def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
+             hierarchy: pd.DataFrame | None = None,
+             methods: Mapping[str, tuple[str, float]] | None = None) -> pd.DataFrame:
+    """The tidy indicator table made safe to publish.
+
+    `hierarchy` has one row per practice (practice_code, pcn_code, place); without it
+    practice and PCN rows cannot be protected within their parents and are all suppressed.
+    `methods` maps indicator id to (method, multiplier) so values can be recomputed from the
+    published counts; an indicator missing from it has its values withheld. Suppressed cells
+    are NaN (counts are floats so they can hold NaN); `suppressed` says which rows."""
     rules = rules or DisclosureRules()
-    out = table.copy()
-    hide = _small(out.numerator, rules) | _small(out.denominator, rules)
-    # numerator and denominator can both be recovered from the other and the value: hide both
-    if rules.secondary:
-        hide = _secondary(out, hide)
-    out["suppressed"] = hide
-    for col in (*COUNT_COLUMNS, *VALUE_COLUMNS):
+    out = table.reset_index(drop=True).copy()
+    hide = _primary(out, rules)
+    hide |= _unplaceable(out, hierarchy)
+    if rules.secondary and {"breakdown", "group"} <= set(out):
+        hide = _secondary(out, hide, rules, hierarchy)
+    published = {c: _round(out[c].astype(float), rules.rounding).where(~hide)
+                 for c in COUNT_COLUMNS}
+    values = _published_values(out, published, hide, methods or {})
+    for col in VALUE_COLUMNS:
         if col in out:
-            out[col] = out[col].astype(float).where(~hide)
+            out[col] = values[col]
     for col in COUNT_COLUMNS:
-        out[col] = (np.round(out[col] / rules.rounding) * rules.rounding).where(~hide)
+        out[col] = published[col]
+    out["suppressed"] = hide
     return out
 
 
-def _secondary(table: pd.DataFrame, hide: pd.Series) -> pd.Series:
-    """Where a breakdown has exactly one hidden cell, also hide its smallest visible cell."""
+def _round(counts: pd.Series, base: int) -> pd.Series:
+    return np.round(counts / base) * base
+
+
+def _primary(table: pd.DataFrame, rules: DisclosureRules) -> pd.Series:
+    # the whole row goes: numerator and denominator each recover the other through the value
+    small = [table[c].astype(float).between(rules.low, rules.high) for c in COUNT_COLUMNS]
+    return small[0] | small[1]
+
+
+def _unplaceable(table: pd.DataFrame, hierarchy: pd.DataFrame | None) -> pd.Series:
+    """Practice and PCN rows that no known parent holds cannot be protected: withheld."""
+    if "breakdown" not in table:
+        return pd.Series(False, index=table.index)
+    pcn, practice = table.breakdown == "pcn", table.breakdown == "practice"
+    if hierarchy is None:
+        return pcn | practice
+    return (pcn & ~table.group.isin(set(hierarchy.pcn_code))) | (
+        practice & ~table.group.isin(set(hierarchy.practice_code)))
+
+
+# --- the relations of one indicator and period -------------------------------------------
+
+def relations(part: pd.DataFrame, hierarchy: pd.DataFrame | None) -> list[Relation]:
+    """Every parent = sum(children) + residual relation among the rows of one indicator and
+    period (row labels of `part`)."""
+    where = {(b, str(g)): i for i, b, g in zip(part.index, part.breakdown, part.group,
+                                               strict=True)}
+    out: list[Relation] = []
+
+    def add(parent: int | None, children: list[int | None]) -> None:
+        kids = tuple(c for c in children if c is not None)
+        if parent is not None and kids:
+            out.append(Relation(parent, kids))
+
+    icb = next((i for (b, _), i in where.items() if b == "icb"), None)
+    by_breakdown: dict[str, list[int]] = {}
+    for (b, _), i in where.items():
+        by_breakdown.setdefault(b, []).append(i)
+    for b, rows in by_breakdown.items():
+        if b != "icb" and b not in ("pcn", "practice"):
+            add(icb, rows)  # places and every other breakdown add up to the ICB
+    if hierarchy is not None:
+        pcn_place = hierarchy.drop_duplicates("pcn_code").set_index("pcn_code").place
+        for place, pcns in pcn_place.groupby(pcn_place, sort=False):
+            add(where.get(("place", str(place))), [where.get(("pcn", p)) for p in pcns.index])
+        for pcn, practices in hierarchy.groupby("pcn_code", sort=False).practice_code:
+            add(where.get(("pcn", str(pcn))), [where.get(("practice", p)) for p in practices])
+    for q in range(1, 6):
+        add(where.get(("imd_quintile", str(q))),
+            [where.get(("imd_decile", str(d))) for d in (2 * q - 1, 2 * q)])
+    add(where.get(("core20", "CORE20")), [where.get(("imd_quintile", "1"))])
+    add(where.get(("core20", "Rest")), [where.get(("imd_quintile", str(q))) for q in range(2, 6)])
+    return out
+
+
+# --- secondary suppression ----------------------------------------------------------------
+
+def _secondary(table: pd.DataFrame, hide: pd.Series, rules: DisclosureRules,
+               hierarchy: pd.DataFrame | None) -> pd.Series:
     hide = hide.copy()
     keys = [k for k in PARTITION if k in table]
-    partitions = table.groupby(keys, sort=False).groups if keys else {None: table.index}
-    for index in partitions.values():
+    groups = table.groupby(keys, sort=False).groups if keys else {None: table.index}
+    for index in groups.values():
         part = table.loc[index]
-        if len(part) < 2:  # a lone cell (the ICB total) has nothing to be recovered from
+        rels = relations(part, hierarchy)
+        if not rels:
             continue
-        hidden = hide.loc[index]
-        if hidden.sum() == 1 and (~hidden).any():
-            visible = part[~hidden]
-            hide.loc[visible.numerator.idxmin()] = True
+        hidden = {i for i in index if hide[i]}
+        for column in COUNT_COLUMNS:
+            _Lattice(part[column].astype(float).to_dict(), rels, hidden, rules).protect()
+        hide.loc[list(hidden)] = True
     return hide
+
+
+class _Lattice:
+    """One count column of one indicator and period: values, relations and the hidden set
+    (changed in place by `protect`). Residuals are nodes -1, -2, ... (one per relation)."""
+
+    def __init__(self, value: dict[int, float], rels: list[Relation], hidden: set[int],
+                 rules: DisclosureRules) -> None:
+        self.value, self.rels, self.hidden, self.rules = dict(value), rels, hidden, rules
+        self.residual: dict[int, int | None] = {}
+        self._memo: dict[tuple[int, int, int, bool], float] = {}
+        self.member: dict[int, list[tuple[int, str]]] = {}
+        for k, r in enumerate(rels):
+            rest = self.value[r.parent] - sum(self.value[c] for c in r.children)
+            # a zero residual is treated as known (the strongest attacker knows it)
+            self.residual[k] = -(k + 1) if rest > 1e-6 else None
+            if self.residual[k] is not None:
+                self.value[-(k + 1)] = rest
+            self.member.setdefault(r.parent, []).append((k, "parent"))
+            for c in r.children:
+                self.member.setdefault(c, []).append((k, "child"))
+
+    def _unknown_children(self, k: int) -> list[int]:
+        kids = [c for c in self.rels[k].children if c in self.hidden]
+        return kids + ([self.residual[k]] if self.residual[k] is not None else [])
+
+    def _parent_hidden(self, k: int) -> bool:
+        return self.rels[k].parent in self.hidden
+
+    def _cap(self, node: int, via: int, depth: int, down: bool) -> float:
+        """How far `node` can move (down, or up) keeping its relations other than `via`."""
+        key = (node, via, depth, down)
+        if key not in self._memo:  # cleared whenever the hidden set changes
+            self._memo[key] = self._cap_of(node, via, depth, down)
+        return self._memo[key]
+
+    def _cap_of(self, node: int, via: int, depth: int, down: bool) -> float:
+        if node < 0:  # a residual belongs to one relation only
+            return self.value[node] if down else math.inf
+        if depth == 0:
+            # beyond this the relations loop back on themselves (IMD deciles, quintiles,
+            # CORE20, Rest and the ICB): count the cell as free; the differencing test checks
+            return self.value[node] if down else math.inf
+        cap = self.value[node] if down else math.inf
+        for k, role in self.member.get(node, []):
+            if k != via:
+                cap = min(cap, self._room(node, k, role, depth - 1, down))
+        return cap
+
+    def _room(self, node: int, k: int, role: str, depth: int, down: bool) -> float:
+        """How far the other unknowns of relation k let `node` move."""
+        if role == "parent":  # the parent moves with its children
+            return sum(self._cap(u, k, depth, down) for u in self._unknown_children(k))
+        room = sum(self._cap(u, k, depth, not down) for u in self._unknown_children(k)
+                   if u != node)
+        if self._parent_hidden(k):
+            room += self._cap(self.rels[k].parent, k, depth, down)
+        return room
+
+    def _shortfall(self, k: int) -> tuple[int, float, bool] | None:
+        """The first sensitive unknown of relation k that is not protected in it:
+        (node, shortfall, upward?)."""
+        low, high = self.rules.low, self.rules.high
+        nodes = [(u, "child") for u in self._unknown_children(k)]
+        if self._parent_hidden(k):
+            nodes.append((self.rels[k].parent, "parent"))
+        for node, role in nodes:
+            x = self.value[node]
+            if low <= x <= high:  # a suppressed 1-7: every value from low to high possible
+                need_up, need_down = high - x, x - low
+            elif x > high and len(self.member.get(node, [])) > 1:
+                # a complement pinned in one of its relations (a hidden PCN whose practices
+                # are all published) protects nothing in the others: free it first
+                need_up = need_down = 1
+            else:
+                continue
+            up = self._room(node, k, role, _DEPTH, down=False)
+            if up < need_up:
+                return node, need_up - up, True
+            if self._room(node, k, role, _DEPTH, down=True) < need_down:
+                return node, need_down, False
+        return None
+
+    def protect(self) -> None:
+        """Hide complements until every sensitive unknown is protected in every relation
+        (passes over all relations until one changes nothing)."""
+        changed = True
+        while changed:
+            changed = False
+            # one complement per relation and pass, so a complement pinned in its own
+            # relations is freed there before more cells are hidden beside it
+            for k in range(len(self.rels)):
+                gap = self._shortfall(k)
+                if gap is None:
+                    continue
+                node, need, upward = gap
+                pick = self._complement(k, node, need, upward)
+                if pick is None:
+                    pick = self._further(k)
+                if pick is not None:  # else every cell in reach is already hidden
+                    self.hidden.add(pick)
+                    self._memo.clear()
+                    changed = True
+
+    def _further(self, start: int) -> int | None:
+        """When every cell of relation `start` is hidden, its unknowns are pinned by their
+        other relations: the smallest visible cell of the nearest such relation."""
+        seen, queue = {start}, [start]
+        while queue:
+            k = queue.pop(0)
+            r = self.rels[k]
+            members = [c for c in (r.parent, *r.children) if c in self.hidden]
+            for u in members:
+                for k2, _ in self.member.get(u, []):
+                    if k2 in seen:
+                        continue
+                    seen.add(k2)
+                    r2 = self.rels[k2]
+                    visible = sorted((c for c in r2.children if c not in self.hidden),
+                                     key=lambda c: self.value[c])
+                    if visible:
+                        return visible[0]
+                    if r2.parent not in self.hidden:
+                        return r2.parent
+                    queue.append(k2)
+        return None
+
+    def _complement(self, k: int, node: int, need: float, upward: bool) -> int | None:
+        """The smallest visible child of the same parent that can cover the shortfall (the
+        largest when none can); the parent when every child is hidden."""
+        r = self.rels[k]
+        visible = sorted((c for c in r.children if c not in self.hidden and c != node),
+                         key=lambda c: self.value[c])
+        if visible:
+            enough = [c for c in visible if not upward or self.value[c] >= need]
+            return enough[0] if enough else visible[-1]
+        return r.parent if r.parent not in self.hidden else None
+
+
+# --- values from the published counts -----------------------------------------------------
+
+def _published_values(table: pd.DataFrame, published: dict[str, pd.Series],
+                      hide: pd.Series, methods: Mapping[str, tuple[str, float]]
+                      ) -> dict[str, pd.Series]:
+    out = {c: pd.Series(np.nan, index=table.index) for c in VALUE_COLUMNS}
+    if "indicator_id" not in table:
+        return out
+    for ind, rows in table.groupby("indicator_id", sort=False).groups.items():
+        if ind not in methods:
+            continue  # no method, no value: never publish one from exact counts
+        method, multiplier = methods[ind]
+        rows = [i for i in rows if not hide[i] and published["denominator"][i] > 0]
+        if not rows:
+            continue
+        x = published["numerator"][rows].to_numpy(float)
+        n = published["denominator"][rows].to_numpy(float)
+        if method == "dsr":
+            value, lower, upper = _standardised(table.loc[rows], x)
+        elif method == "proportion":
+            value = multiplier * x / n
+            lower, upper = (multiplier * lim for lim in wilson(x, n))
+        else:  # a crude rate, or observed / expected: exact (< 10) or Byar's limits
+            lo, hi, _ = poisson_limits(x)
+            value, lower, upper = (multiplier * v / n for v in (x, lo, hi))
+        for col, v in zip(VALUE_COLUMNS, (value, lower, upper), strict=True):
+            out[col].loc[rows] = v
+    return out
+
+
+def _standardised(rows: pd.DataFrame, published: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A DSR from a published count of at least 10, to 1 decimal place, with Dobson limits
+    from the published count.
+
+    Dobson's limits are DSR + sqrt(V / O) (O_limit - O): the ratio of the two arms depends on
+    the count O alone, so limits from the exact count would give it back. Here the variance V
+    is kept (it comes from the exact computation) and O is the published count, so the arms
+    give back only the rounded count; the DSR and V are sums over 19 age bands whose counts and
+    populations are not published, two equations in 38 unknowns."""
+    exact = rows.numerator.to_numpy(float)
+    value = rows.value.to_numpy(float)
+    _, bu = byars(exact)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root_v = (rows.upper_ci.to_numpy(float) - value) / (bu - exact) * np.sqrt(exact)
+        scale = root_v / np.sqrt(published)
+    pl, pu = byars(published)
+    ok = published >= DSR_MIN_COUNT
+    return tuple(np.where(ok, np.round(v, 1), np.nan) for v in (
+        value, value + scale * (pl - published), value + scale * (pu - published)))

@@ -105,22 +105,22 @@ def _read_private(path: Path) -> str:
     return path.read_text().strip()
 
 
-def check_key(text: str) -> None:
-    """Refuse a key that is short, repetitive, a known demonstration value, or of low entropy."""
+def check_key(text: str, what: str = "the pseudonymisation key") -> None:
+    """Refuse a secret that is short, repetitive, a known demonstration value, or of low
+    entropy (NCSC and OWASP advice for secrets: long, random, never a default). `what` names
+    it in the message: the pseudonymisation key, the session secret."""
     if len(text) < MIN_KEY_CHARS:
-        raise PseudonymKeyError(f"the pseudonymisation key has {len(text)} characters; use at "
-                                f"least {MIN_KEY_CHARS} {ADVICE}")
+        raise PseudonymKeyError(f"{what} has {len(text)} characters; use at least "
+                                f"{MIN_KEY_CHARS} {ADVICE}")
     if text.lower() in DEMO_KEYS or any(word in text.lower() for word in DEMO_WORDS):
-        raise PseudonymKeyError(f"the pseudonymisation key is a published example; make a "
-                                f"random one {ADVICE}")
+        raise PseudonymKeyError(f"{what} is a published example; make a random one {ADVICE}")
     if _period(text) < len(text):
-        raise PseudonymKeyError("the pseudonymisation key is one character or a short pattern "
-                                f"repeated; make a random one {ADVICE}")
+        raise PseudonymKeyError(f"{what} is one character or a short pattern repeated; make a "
+                                f"random one {ADVICE}")
     bits = _entropy_bits(text)
     if bits < MIN_KEY_BITS:
-        raise PseudonymKeyError(f"the pseudonymisation key looks weak (about {bits:.0f} bits "
-                                f"of entropy; at least {MIN_KEY_BITS} needed); make a random "
-                                f"one {ADVICE}")
+        raise PseudonymKeyError(f"{what} looks weak (about {bits:.0f} bits of entropy; at "
+                                f"least {MIN_KEY_BITS} needed); make a random one {ADVICE}")
 
 
 def _period(text: str) -> int:

@@ -69,6 +69,12 @@ _pid = _c(
 
 PLACES = ("Bedford Borough", "Central Bedfordshire", "Luton", "Milton Keynes")
 
+#: The FHIR Patient extension that carries `data_opt_out` (valueBoolean). UK Core has none (NHS
+#: England keeps opt-outs in its own service), so icsight names one; its exports write it and its
+#: FHIR parser reads it.
+OPT_OUT_EXTENSION_URL = ("https://icsight.invalid/fhir/StructureDefinition/"
+                         "Extension-icsight-NationalDataOptOut")
+
 ETHNICITY_GROUPS = ("White", "Mixed", "Asian", "Black", "Other", "Not stated")
 
 # ONS 2001 16-category classification (the NHS Data Dictionary "ethnic category" codes A-S)

@@ -5,6 +5,7 @@
         indicator_values.parquet    the tidy table: every indicator, month and breakdown
         spc.parquet                 XmR limits, point types and icons (ICB and places)
         inequalities.parquet        quintile gap, SII and RII per indicator and month
+        hierarchy.parquet           practice -> PCN -> place, for disclosure control
         provenance.json             data snapshot, code version, codelist versions, run time
       LATEST                        the id of the newest complete run
 
@@ -26,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from icsight import __version__
+from icsight.indicators.breakdown import reference_frames
 from icsight.indicators.catalogue import catalogue, indicator
 from icsight.indicators.series import month_ends, monthly_values
 from icsight.model.reference import data_path
@@ -81,6 +83,8 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
         pd.concat(values, ignore_index=True).to_parquet(tmp / "indicator_values.parquet")
         pd.concat(charts, ignore_index=True).to_parquet(tmp / "spc.parquet")
         pd.concat(gaps, ignore_index=True).to_parquet(tmp / "inequalities.parquet")
+        # the parentage secondary suppression needs to protect practices within their PCN
+        reference_frames(lake)[0].to_parquet(tmp / "hierarchy.parquet")
         provenance = {
             "run_id": run_id,
             "started": started.isoformat(timespec="seconds"),
@@ -108,11 +112,12 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
 
 
 #: The tables a run holds, by name (each `<name>.parquet` in the run folder).
-RUN_TABLES = ("indicator_values", "spc", "inequalities")
+RUN_TABLES = ("indicator_values", "spc", "inequalities", "hierarchy")
 
 
 def read_latest(out_dir: str | Path, table: str = "indicator_values") -> pd.DataFrame:
-    """One table of the newest complete run (`indicator_values`, `spc`, `inequalities`)."""
+    """One table of the newest complete run (`indicator_values`, `spc`, `inequalities`,
+    `hierarchy`)."""
     if table not in RUN_TABLES:
         raise ValueError(f"unknown results table {table!r}; one of {', '.join(RUN_TABLES)}")
     return pd.read_parquet(latest_run(out_dir) / f"{table}.parquet")

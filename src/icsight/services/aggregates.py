@@ -1,7 +1,10 @@
 """Aggregates: the indicator catalogue and indicator values from the results store.
 
 Values are small-number suppressed (`icsight.governance.disclosure.suppress`) for every role
-below analyst; analysts see exact counts.
+below analyst; analysts see exact counts. Suppression runs over every breakdown of the
+indicator at once (so a breakdown asked for alone is protected against the others), within the
+practice -> PCN -> place parentage stored with the run, and values and intervals are recomputed
+from the published counts.
 """
 
 from __future__ import annotations
@@ -38,21 +41,33 @@ class AggregateService:
         full = who.role == Role.ANALYST
         authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
                   self.audit_log, indicator_id)
-        values = self._latest_values()
+        values, hierarchy = self._latest_values()
         values = values[values.indicator_id == indicator_id.upper()]
         if values.empty:
             raise NotFoundError(f"no indicator {indicator_id!r} in the latest build")
         if not full:
-            values = suppress(values)
+            values = suppress(values, hierarchy=hierarchy, methods=_methods())
         if breakdown:
             values = values[values.breakdown == breakdown]
         return records(values)
 
-    def _latest_values(self) -> pd.DataFrame:
-        from icsight.results import read_latest
+    def _latest_values(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The newest run's values and its practice parentage (None for a run built before
+        it was stored: practice and PCN rows are then withheld below analyst)."""
+        from icsight.results import latest_run
 
         try:
-            return read_latest(self.results_dir, "indicator_values")
+            run = latest_run(self.results_dir)
         except FileNotFoundError:
             # Not the store's message: it names a server path (OWASP Error Handling).
             raise NotFoundError("no results yet: run `icsight build` first") from None
+        values = pd.read_parquet(run / "indicator_values.parquet")
+        parentage = run / "hierarchy.parquet"
+        return values, pd.read_parquet(parentage) if parentage.is_file() else None
+
+
+def _methods() -> dict[str, tuple[str, float]]:
+    """Each indicator's method and multiplier, to recompute values from published counts."""
+    from icsight.indicators.catalogue import catalogue
+
+    return {i.id: (i.method, i.multiplier) for i in catalogue().values()}

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from icsight.engine.lake import Lake
-from icsight.governance.access import Principal, authorise
+from icsight.governance.access import Principal, allowed, authorise
 from icsight.governance.audit import record
 from icsight.governance.identifiable import authorise_identifiable, read_identifiers
 from icsight.governance.purpose import Purpose
@@ -142,6 +142,8 @@ class RecordService:
 
     def identifiable_record(self, who: Principal, patient_id: int) -> dict:
         """Who one patient is, for their own practice's (or PCN's) clinicians."""
+        _refuse_role_early(who, "records.identifiable.view", self.audit_log,
+                           f"patient {patient_id}")
         with self.engines.use(Purpose.DIRECT_CARE) as lake:
             found = self._registered_list(lake).practice_of(patient_id) \
                 if is_patient_id(patient_id) else []
@@ -159,6 +161,7 @@ class RecordService:
         return spreadsheet_safe_csv(_for_clinicians(people))
 
     def _practice_list(self, who: Principal, action: str, practice_code: str) -> pd.DataFrame:
+        _refuse_role_early(who, action, self.audit_log, f"practice {practice_code}")
         with self.engines.use(Purpose.DIRECT_CARE) as lake:
             pcns = self._pcns(lake)
             if practice_code not in pcns:  # not found comes before access, as it always has
@@ -184,6 +187,15 @@ class RecordService:
             practices = lake.raw_table("practices").select("practice_code", "pcn_code")
             self._pcn_of = dict(practices.to_pandas().itertuples(index=False))
         return self._pcn_of
+
+
+def _refuse_role_early(who: Principal, action: str, audit_log: str | Path,
+                       resource: str) -> None:
+    """Refuse (and audit) a role that may never do `action` before any lake is opened: the
+    answer cannot depend on what the lake holds, and a refusal must not cost seconds of
+    server time that anyone could spend by asking again."""
+    if not allowed(who, action):
+        authorise(who, action, audit_log, resource)  # raises AccessDeniedError, audited
 
 
 class RegisteredList:

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from icsight.lake import ANALYTICS, table_path
-from icsight.model.schema import TABLES
+from icsight.model.schema import OPT_OUT_EXTENSION_URL, TABLES
 
 IDENTIFIABLE_COLUMNS = ("given_name", "family_name", "date_of_birth", "address_line",
                         "postcode")
@@ -100,7 +100,7 @@ def write_fhir(lake_dir: str | Path, out_dir: str | Path, sample: int | None = N
 
     try:
         for row in con.sql(f"""SELECT p.*, t.sex, t.ethnicity_category, t.practice_code,
-                                      t.date_of_death
+                                      t.date_of_death, t.data_opt_out
                                FROM people p JOIN '{a["patients"]}' t USING (patient_id)
                                ORDER BY p.patient_id""").fetchall():
             emit("Patient", _patient(dict(zip(_columns(con, a), row, strict=True))))
@@ -127,7 +127,7 @@ def write_fhir(lake_dir: str | Path, out_dir: str | Path, sample: int | None = N
 
 def _columns(con, a: dict) -> list[str]:
     return [*con.sql("SELECT * FROM people LIMIT 0").columns, "sex", "ethnicity_category",
-            "practice_code", "date_of_death"]
+            "practice_code", "date_of_death", "data_opt_out"]
 
 
 def _ref(nhs: str) -> dict:
@@ -153,6 +153,9 @@ def _patient(p: dict) -> dict:
     }
     if p["date_of_death"] is not None:
         resource["deceasedDateTime"] = str(p["date_of_death"])
+    # the opt-out travels with the record, so a lake loaded from these files keeps it
+    resource["extension"].append({"url": OPT_OUT_EXTENSION_URL,
+                                  "valueBoolean": bool(p["data_opt_out"])})
     return resource
 
 
