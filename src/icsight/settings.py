@@ -94,10 +94,13 @@ def path(name: str) -> Path | None:
 
 
 def positive(name: str) -> int:
-    """A setting that must be a whole number of at least 1 (a clear error names it if not)."""
+    """A setting that must be a whole number from 1 to 999,999,999 (a clear error names it if
+    not). Bounded: a lock of 10^400 minutes overflowed the clock at the fifth wrong password,
+    so the lock was never written and guessing went on unlimited."""
     value = (get(name) or "").strip()
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise ValueError(f"{name} must be a whole number of 1 or more, not {value!r}")
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number from 1 to 999999999, not "
+                         f"{value[:20]!r}")
     return int(value)
 
 

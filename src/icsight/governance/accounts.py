@@ -126,10 +126,14 @@ class Accounts:
         Principal(user, Role(role), practice_code, pcn_code)  # checks a clinician's scope
         digest = _hasher.hash(password)
         with self._update() as users:
-            old = users.get(user, {})
+            old = users.get(user)
+            # A new account starts at a random version, not 1: a cookie of a deleted account
+            # of the same name (its version 1) must not open the new one (OWASP Session
+            # Management Cheat Sheet, "Session ID content").
+            version = old["version"] + 1 if old else secrets.randbits(52)
             users[user] = {"hash": digest, "role": str(Role(role)),
                            "practice_code": practice_code, "pcn_code": pcn_code,
-                           "disabled": False, "version": old.get("version", 0) + 1,
+                           "disabled": False, "version": version,
                            "failures": 0, "locked_until": None}
 
     def disable(self, user: str) -> None:
@@ -202,35 +206,39 @@ class Accounts:
         An unknown, disabled or locked account costs the same argon2 verification as a known
         one, so neither the answer nor its cost says which accounts exist or are locked."""
         now = self.clock()
-        account = self._load().get(user)
+        account, refusal = self._attempt(user, now)
         try:
             correct = _hasher.verify(account["hash"] if account else _DUMMY, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             correct = False
-        if account is None:
-            return SignIn(None, "no such account")
-        if (account.get("locked_until") or 0) > now:
-            return SignIn(None, "account locked")
-        if not correct:
-            return SignIn(None, self._failed(user, now))
+        if refusal or not correct:
+            return SignIn(None, refusal or account["wrong"])
         if account.get("disabled"):
             return SignIn(None, "account disabled")
         self._succeeded(user, password)
         return SignIn(_principal(user, account))
 
-    def _failed(self, user: str, now: float) -> str:
-        """Count a wrong password; lock the account once there are too many in a row."""
+    def _attempt(self, user: str, now: float) -> tuple[dict | None, str]:
+        """(the account, why it is refused before its password is checked, or ''). The attempt
+        is counted as a wrong password BEFORE the check, under the store's lock, and a right
+        one resets the count: guesses raced in parallel each see those before them, so no
+        more than ICSIGHT_SIGNIN_LOCK_AFTER are ever checked (a check-then-count let a burst
+        of parallel guesses all be checked against an account read before the lock)."""
         lock_after = positive("ICSIGHT_SIGNIN_LOCK_AFTER")
         minutes = positive("ICSIGHT_SIGNIN_LOCK_MINUTES")
         with self._update() as users:
             account = users.get(user)
-            if account is None:  # deleted meanwhile
-                return "no such account"
+            if account is None:
+                return None, "no such account"
+            if (account.get("locked_until") or 0) > now:
+                return dict(account), "account locked"
             account["failures"] = account.get("failures", 0) + 1
-            if account["failures"] < lock_after:
-                return f"wrong password ({account['failures']} in a row)"
-            account.update(failures=0, locked_until=now + 60 * minutes)
-        return f"wrong password {lock_after} times in a row: locked for {minutes} minutes"
+            wrong = f"wrong password ({account['failures']} in a row)"
+            if account["failures"] >= lock_after:
+                account.update(failures=0, locked_until=now + 60 * minutes)
+                wrong = (f"wrong password {lock_after} times in a row: locked for {minutes} "
+                         "minutes")
+            return dict(account, wrong=wrong), ""
 
     def _succeeded(self, user: str, password: str) -> None:
         """Reset the failure count; rehash when the argon2 parameters have changed."""

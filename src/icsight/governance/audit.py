@@ -197,12 +197,13 @@ class Verdict:
 def _chain(path: Path) -> tuple[Verdict, list[str], list[str]]:
     """Walk the chain: the verdict, each entry's hash, and the head mismatches it records."""
     prev, hashes, mismatches = GENESIS, [], []
-    with path.open(encoding="utf-8") as f:
+    # Read as bytes: a line that is not UTF-8 is a broken entry to report, not a crash.
+    with path.open("rb") as f:
         for line_no, line in enumerate(f, start=1):
             count = len(hashes)
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 return Verdict(False, count, f"line {line_no}: not a JSON entry"), hashes, []
             if not isinstance(entry, dict) or entry.get("seq") != count:
                 seq = entry.get("seq") if isinstance(entry, dict) else None

@@ -46,7 +46,9 @@ def ingest(lake_dir: str | Path, sources: Iterable[str | Path], *, table: str | 
            key: bytes | None = None, today: dt.date | None = None,
            progress: Callable[[str], None] | None = None) -> LoadReport:
     """Load `sources` into the lake at `lake_dir` (created if absent); returns the report."""
-    lake = Path(lake_dir)
+    # A lake given as a symbolic link is written at its target: swapping versions renames
+    # folders, which would otherwise replace the link with a new lake beside the real one.
+    lake = Path(lake_dir).resolve() if Path(lake_dir).is_symlink() else Path(lake_dir)
     _refuse_non_lake(lake)  # before the lock, so nothing is made beside someone's folder
     try:
         key = key if key is not None else load_key()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import math
 import os
 import stat
 import tarfile
@@ -89,9 +90,14 @@ class Limits:
                      "ICSIGHT_ARCHIVE_MAX_MEMBERS"):
             text = setting(name) or ""
             try:
-                values.append(float(text))
+                value = float(text)
             except ValueError:
                 raise IngestError(f"{name}={text!r} is not a number") from None
+            # nan would pass every comparison (a ratio of nan switched the bomb check off),
+            # and inf or a 5,000-digit value crashed the load converting it to a whole number.
+            if not (math.isfinite(value) and value > 0):
+                raise IngestError(f"{name}={text!r}: give a positive finite number")
+            values.append(value)
         return cls(int(values[0]), values[1], int(values[2]))
 
     def budget(self, packed: int) -> int:

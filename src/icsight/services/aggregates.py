@@ -58,8 +58,9 @@ class AggregateService:
 
         try:
             run = latest_run(self.results_dir)
-        except FileNotFoundError as e:
-            raise NotFoundError(str(e)) from None
+        except FileNotFoundError:
+            # Not the store's message: it names a server path (OWASP Error Handling).
+            raise NotFoundError("no results yet: run `icsight build` first") from None
         values = pd.read_parquet(run / "indicator_values.parquet")
         parentage = run / "hierarchy.parquet"
         return values, pd.read_parquet(parentage) if parentage.is_file() else None

@@ -426,7 +426,11 @@ def _patient(r: _Resource, patients: _Index) -> Row | Rejected:
     values = {"month_of_birth": born.replace(day=1)}
     if "gender" in d:  # FHIR's other and unknown are icsight's unknown
         values["sex"] = d["gender"] if d["gender"] in ("female", "male") else "unknown"
-    values |= _ethnicity(d) | _practice(d) | _death(d) | _opt_out(d)
+    opt_out = _opt_out(d)
+    if opt_out is None:  # an opt-out that cannot be read must not be lost or cleared
+        return _reject(r, "extension", "national data opt-out extension without one "
+                       "valueBoolean (true or false): send it once, as valueBoolean")
+    values |= _ethnicity(d) | _practice(d) | _death(d) | opt_out
     identifiable = {"date_of_birth": born}
     name = next((n for n in d.get("name") or [] if isinstance(n, dict)), None)
     if name is not None:
@@ -470,11 +474,17 @@ def _death(d: dict) -> dict:
     return {}
 
 
-def _opt_out(d: dict) -> dict:
-    flags = [e.get("valueBoolean") for e in d.get("extension") or [] if isinstance(e, dict)
+def _opt_out(d: dict) -> dict | None:
+    """{} when the Patient has no opt-out extension; None when it has one in a wrong type
+    (valueString "true", valueBoolean 1) or two that disagree: the Patient is then
+    quarantined, since guessing could clear an opt-out the supplier meant to keep."""
+    flags = [e.get("valueBoolean", e) for e in d.get("extension") or [] if isinstance(e, dict)
              and OPT_OUT_EXTENSION in str(e.get("url"))]
-    flags = [f for f in flags if isinstance(f, bool)]
-    return {"data_opt_out": flags[-1]} if flags else {}
+    if not flags:
+        return {}
+    if not all(isinstance(f, bool) for f in flags) or len(set(flags)) > 1:
+        return None
+    return {"data_opt_out": flags[0]}
 
 
 def _condition(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:

@@ -25,7 +25,7 @@ import codecs
 import csv
 import datetime as dt
 import io
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -275,7 +275,9 @@ def _csv(path: Path, table: str, max_line_bytes: int) -> Iterator[Row | Rejected
 
 
 def _header_problem(header: list[str], table: str) -> str | None:
-    repeated = sorted({h for h in header if header.count(h) > 1})
+    # Counted once, not header.count per column: that was quadratic, and a header of a
+    # million columns held the lake's lock for hours.
+    repeated = sorted(h for h, n in Counter(header).items() if n > 1)
     if repeated:
         return (f"the header repeats the column {repeated[0]!r}: which one holds the value is "
                 "unknown, so the file is refused")
