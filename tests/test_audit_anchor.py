@@ -236,3 +236,24 @@ def test_a_hash_of_decimal_digits_is_not_taken_for_the_count():
     assert Head.parse(f"{digits}:7") == Head(7, digits)
     assert Head.parse(f"7:{digits}") == Head(7, digits)
     assert Head.parse(f"{GENESIS}:0") == Head(0, GENESIS)
+
+
+@pytest.mark.parametrize("tail", [b'{"seq": 3, "time": "2026-', b"\xff\xfe not utf-8",
+                                  b"garbage line\n", b'{"seq": 3}\n{"seq'])
+def test_a_torn_last_line_neither_stops_auditing_nor_hides_itself(tmp_path, tail):
+    # a crash or a full disk mid-write leaves part of a line: every audited action (sign-ins,
+    # refusals, views) must still be recorded, and the damage must still show in verify
+    log = tmp_path / "audit.jsonl"
+    for n in range(3):
+        record(log, "gp", "clinician", "view", f"patient {n}")
+    with log.open("ab") as f:
+        f.write(tail)
+    entry = record(log, "gp", "clinician", "view", "patient 9")
+    lines = log.read_bytes().splitlines()
+    written = [json.loads(line) for line in lines[-2:]]
+    assert written[0]["action"] == "audit.damaged_tail" and "sha256" in written[0]["detail"]
+    assert written[0]["seq"] == 3 and written[1] == entry and entry["seq"] == 4
+    assert written[0]["prev"] == json.loads(lines[2])["hash"]  # chained from the last good
+    verdict = verify(log)
+    assert not verdict.ok and verdict.entries == 3 and "line 4" in verdict.problem
+    assert read_head(log) == Head(5, entry["hash"])

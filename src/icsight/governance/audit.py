@@ -39,6 +39,8 @@ GENESIS = "0" * 64
 FIELDS = ("seq", "time", "actor", "role", "action", "resource", "detail", "prev")
 #: The action of an entry written when an append found the log no longer matching its head.
 HEAD_MISMATCH = "audit.head_mismatch"
+#: The action of an entry written when an append found unreadable lines at the end of the log.
+DAMAGED_TAIL = "audit.damaged_tail"
 _FILE_MODE, _DIR_MODE = 0o600, 0o700
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -97,13 +99,47 @@ def _digest(entry: dict) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _last_entry(fd: int) -> dict | None:
+def _last_entry(fd: int) -> tuple[dict | None, str]:
+    """The last readable entry, and a description of any unreadable lines after it (a write
+    torn by a crash or a full disk, or damage) - '' when the log ends cleanly."""
     size = os.fstat(fd).st_size
     if size == 0:
-        return None
+        return None, ""
     start = max(0, size - 65536)
-    tail = os.pread(fd, size - start, start).splitlines()
-    return json.loads(tail[-1]) if tail else None
+    tail = os.pread(fd, size - start, start)
+    if start and not any(_readable(line) for line in tail.splitlines()[1:]):
+        start, tail = 0, os.pread(fd, size, 0)  # rare: a damaged tail longer than the window
+    lines = tail.splitlines()[1:] if start else tail.splitlines()
+    damaged = []
+    for line in reversed(lines):
+        entry = _readable(line)
+        if entry is not None:
+            return entry, _describe(damaged, tail.endswith(b"\n"))
+        damaged.append(line)
+    return None, _describe(damaged, tail.endswith(b"\n"))
+
+
+def _ends_with_newline(fd: int) -> bool:
+    """Whether the log's last byte is a line end (else the next entry must start a new line)."""
+    size = os.fstat(fd).st_size
+    return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
+
+
+def _readable(line: bytes) -> dict | None:
+    try:
+        entry = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    ok = isinstance(entry, dict) and isinstance(entry.get("seq"), int) and "hash" in entry
+    return entry if ok else None
+
+
+def _describe(damaged: list[bytes], ends_cleanly: bool) -> str:
+    if not damaged:
+        return ""
+    digest = hashlib.sha256(b"\n".join(reversed(damaged))).hexdigest()
+    torn = "" if ends_cleanly else ", the last cut short"
+    return f"{len(damaged)} unreadable line(s) at the end of the log{torn} (sha256 {digest})"
 
 
 def _make_folder(folder: Path) -> None:
@@ -165,15 +201,22 @@ def record(path: str | Path, actor: str, role: str, action: str, resource: str,
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, _FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # released when the descriptor is closed
-        last = _last_entry(fd)
-        entries = []
+        last, damage = _last_entry(fd)
         problem = _mismatch(path, last)
-        if problem:
-            last = _entry(last, "icsight", "system", HEAD_MISMATCH, str(path.name), problem)
-            entries.append(last)
+        entries = []
+        # Fail open for the record, closed for the evidence: a torn last line (a crash or a
+        # full disk mid-write) must not stop every audited action, so the chain goes on from
+        # the last readable entry and says so in an entry of its own; `verify` still fails at
+        # the damaged line, for someone to look at.
+        for system_action, why in ((DAMAGED_TAIL, damage), (HEAD_MISMATCH, problem)):
+            if why:
+                last = _entry(last, "icsight", "system", system_action, str(path.name), why)
+                entries.append(last)
         entry = _entry(last, actor, role, action, resource, detail)
         entries.append(entry)
-        os.write(fd, "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries).encode())
+        lead = "\n" if damage and not _ends_with_newline(fd) else ""
+        os.write(fd, (lead + "".join(json.dumps(e, sort_keys=True) + "\n"
+                                     for e in entries)).encode())
         # the entries on disk before the head that counts them: after a power cut the head is
         # never ahead of the log, at worst one append behind (which verify reports)
         os.fsync(fd)
