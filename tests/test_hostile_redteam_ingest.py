@@ -126,6 +126,10 @@ def test_an_nhs_number_under_another_identifier_system_never_reaches_the_analyti
     [{"url": OPT_OUT_EXTENSION, "valueBoolean": 1}],
     [{"url": OPT_OUT_EXTENSION, "valueBoolean": True},
      {"url": OPT_OUT_EXTENSION, "valueBoolean": False}],
+    # a retired or foreign copy of the extension must neither clear nor be silently ignored
+    [{"url": "https://example.org/old/Extension-icsight-NationalDataOptOut",
+      "valueBoolean": False}],
+    [{"url": OPT_OUT_EXTENSION + "-v2", "valueBoolean": False}],
 ])
 def test_an_opt_out_sent_in_a_wrong_or_conflicting_form_is_quarantined_never_dropped(
         tmp_path, extension):

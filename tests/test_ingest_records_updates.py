@@ -60,7 +60,7 @@ def _fhir_patient(pid: str, nhs: str | list[str] | None = ALICE_NHS, opt_out: bo
                "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": n} for n in numbers],
                **extra}
     if opt_out is not None:
-        patient["extension"] = [{"url": f"https://example.org/{OPT_OUT_EXTENSION}",
+        patient["extension"] = [{"url": OPT_OUT_EXTENSION,
                                  "valueBoolean": opt_out}]
     return patient
 

@@ -56,6 +56,7 @@ from pydantic import ValidationError
 from icsight.ingest.parsers import Parser, register
 from icsight.ingest.records import FHIR_REFERENCE, Identity, Rejected, Row
 from icsight.ingest.validate import normalise_nhs_number, shown, snomed_problem
+from icsight.model.schema import OPT_OUT_EXTENSION_URL
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 SNOMED = "http://snomed.info/sct"
@@ -67,7 +68,8 @@ ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 #: NHS England keeps opt-outs in its own service (NHS England, "National data opt-out
 #: operational policy guidance"), so suppliers send the flag with this extension. A Patient
 #: without it says nothing about the opt-out: an update keeps what the lake holds.
-OPT_OUT_EXTENSION = "Extension-icsight-NationalDataOptOut"
+OPT_OUT_EXTENSION = OPT_OUT_EXTENSION_URL
+_OPT_OUT_NAME = OPT_OUT_EXTENSION.rsplit("/", 1)[-1]
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 BP_PANEL = {"75367002", "85354-9"}
@@ -427,9 +429,8 @@ def _patient(r: _Resource, patients: _Index) -> Row | Rejected:
     if "gender" in d:  # FHIR's other and unknown are icsight's unknown
         values["sex"] = d["gender"] if d["gender"] in ("female", "male") else "unknown"
     opt_out = _opt_out(d)
-    if opt_out is None:  # an opt-out that cannot be read must not be lost or cleared
-        return _reject(r, "extension", "national data opt-out extension without one "
-                       "valueBoolean (true or false): send it once, as valueBoolean")
+    if isinstance(opt_out, str):  # an opt-out that cannot be read must not be lost or cleared
+        return _reject(r, "extension", opt_out)
     values |= _ethnicity(d) | _practice(d) | _death(d) | opt_out
     identifiable = {"date_of_birth": born}
     name = next((n for n in d.get("name") or [] if isinstance(n, dict)), None)
@@ -474,16 +475,22 @@ def _death(d: dict) -> dict:
     return {}
 
 
-def _opt_out(d: dict) -> dict | None:
-    """{} when the Patient has no opt-out extension; None when it has one in a wrong type
-    (valueString "true", valueBoolean 1) or two that disagree: the Patient is then
-    quarantined, since guessing could clear an opt-out the supplier meant to keep."""
-    flags = [e.get("valueBoolean", e) for e in d.get("extension") or [] if isinstance(e, dict)
-             and OPT_OUT_EXTENSION in str(e.get("url"))]
+def _opt_out(d: dict) -> dict | str:
+    """{} when the Patient has no opt-out extension, the flag when it has one, or why it
+    cannot be read: a wrong type (valueString "true", valueBoolean 1), two that disagree, or
+    a URL that names the extension but is not exactly its URL (a retired or foreign copy).
+    The Patient is then quarantined: guessing could clear an opt-out the supplier meant to
+    keep, and ignoring a mistyped URL could lose one they meant to set."""
+    extensions = [e for e in d.get("extension") or [] if isinstance(e, dict)]
+    if any(_OPT_OUT_NAME in str(e.get("url")) and e.get("url") != OPT_OUT_EXTENSION
+           for e in extensions):
+        return f"an opt-out extension with a URL other than {OPT_OUT_EXTENSION}"
+    flags = [e.get("valueBoolean", e) for e in extensions if e.get("url") == OPT_OUT_EXTENSION]
     if not flags:
         return {}
     if not all(isinstance(f, bool) for f in flags) or len(set(flags)) > 1:
-        return None
+        return ("national data opt-out extension without one valueBoolean (true or false): "
+                "send it once, as valueBoolean")
     return {"data_opt_out": flags[0]}
 
 
