@@ -98,9 +98,12 @@ def test_a_second_load_is_refused_in_one_line_when_the_lake_is_busy(tmp_path, he
     assert "being written by another load" in " ".join(result.output.split())
 
 
-def test_a_lock_timeout_that_is_not_a_number_is_named(tmp_path, monkeypatch):
-    monkeypatch.setenv("ICSIGHT_LAKE_LOCK_TIMEOUT", "ten")
-    with pytest.raises(IngestError, match="ICSIGHT_LAKE_LOCK_TIMEOUT='ten' is not a number"):
+@pytest.mark.parametrize("value", ["ten", "", "-1", "nan", "inf", "1e400", "700000"])
+def test_a_lock_timeout_that_is_not_a_number_of_seconds_is_named(tmp_path, monkeypatch, value):
+    # empty, negative or non-finite must not quietly mean "never wait" or "wait for ever"
+    monkeypatch.setenv("ICSIGHT_LAKE_LOCK_TIMEOUT", value)
+    with pytest.raises(IngestError, match=f"ICSIGHT_LAKE_LOCK_TIMEOUT={value!r} is not a "
+                                          "number of seconds"):
         ingest(tmp_path / "lake", [_events(tmp_path / "clinical_events.csv", 1)],
                key=TEST_KEY, today=TODAY)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import math
 import os
 import threading
 import time
@@ -46,11 +47,18 @@ def lock_path(lake: str | Path) -> Path:
 
 
 def _timeout() -> float:
-    value = setting(LOCK_TIMEOUT) or "0"
+    """Seconds to wait for the lock: a finite number from 0 up; anything else (empty, negative,
+    `nan`, `inf`, words) is refused by name rather than read as "never wait" or "wait for
+    ever"."""
+    value = (setting(LOCK_TIMEOUT) or "").strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
-        raise LakeError(f"{LOCK_TIMEOUT}={value!r} is not a number of seconds") from None
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 <= seconds <= 7 * 24 * 3600):
+        raise LakeError(f"{LOCK_TIMEOUT}={value[:20]!r} is not a number of seconds from 0 to "
+                        "604800; set it to how long a load may wait for another (e.g. 600)")
+    return seconds
 
 
 @contextmanager
