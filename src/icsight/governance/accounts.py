@@ -21,6 +21,7 @@ import os
 import secrets
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -126,6 +127,10 @@ class Accounts:
         Principal(user, Role(role), practice_code, pcn_code)  # checks a clinician's scope
         digest = _hasher.hash(password)
         with self._update() as users:
+            twin = next((u for u in users if u != user and _same_name(u, user)), None)
+            if twin is not None:  # "Alice" beside "alice" would confuse the audit and admins
+                raise AccountError(f"{user!r} differs from the account {twin!r} only in case or "
+                                   "form; use that account or another name")
             old = users.get(user)
             # A new account starts at a random version, not 1: a cookie of a deleted account
             # of the same name (its version 1) must not open the new one (OWASP Session
@@ -346,3 +351,9 @@ class OIDCClient:
             is_pcn = isinstance(scope, str) and scope.startswith("U")
             return Principal(user, role, None if is_pcn else scope, scope if is_pcn else None)
         return Principal(user, role)
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Whether two account names read the same to a person (case and Unicode form aside)."""
+    return unicodedata.normalize("NFKC", a).casefold() == \
+        unicodedata.normalize("NFKC", b).casefold()
