@@ -88,7 +88,10 @@ def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
     practice and PCN rows cannot be protected within their parents and are all suppressed.
     `methods` maps indicator id to (method, multiplier) so values can be recomputed from the
     published counts; an indicator missing from it has its values withheld. Suppressed cells
-    are NaN (counts are floats so they can hold NaN); `suppressed` says which rows."""
+    are NaN (counts are floats so they can hold NaN); `suppressed` says which rows.
+
+    Pass the whole run (every indicator and period) in one call: indicators that share a
+    denominator are protected against each other only when suppressed together."""
     rules = rules or DisclosureRules()
     out = table.reset_index(drop=True).copy()
     hide = _primary(out, rules)
