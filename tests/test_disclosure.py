@@ -261,3 +261,36 @@ def test_the_service_protects_an_indicator_against_another_with_its_denominator(
                         for i in ("ADM_RATE", "OPD_RATE")], ignore_index=True)
     assert set(served[served.suppressed].group) == {"A", "B", "C"}
     assert attack(pooled(served, exact), exact, hierarchy, linear_program)[1] == []
+
+
+def _second_indicator(t: pd.DataFrame, hierarchy: pd.DataFrame, data) -> pd.DataFrame:
+    """Indicator Y over X's denominators, with its own random numerators that add up."""
+    practices = t[t.breakdown == "practice"].set_index("group").denominator
+    nums = pd.Series([data.draw(st.integers(0, int(d))) for d in practices],
+                     index=practices.index)
+    by_practice = hierarchy.set_index("practice_code")
+    total = int(nums.sum())
+    sex = t[t.breakdown == "sex"].set_index("group").denominator
+    female = min(int(sex.get("female", 0)), total)
+    male = min(int(sex.get("male", 0)), total - female)  # the rest are of unknown sex
+    of = {("icb", "BLMK"): total, ("sex", "female"): female, ("sex", "male"): male}
+    for column, breakdown in (("place", "place"), ("pcn_code", "pcn")):
+        for group, n in nums.groupby(by_practice.loc[nums.index, column]).sum().items():
+            of[(breakdown, group)] = int(n)
+    of |= {("practice", g): int(n) for g, n in nums.items()}
+    y = t.assign(indicator_id="Y")
+    y["numerator"] = [of[(b, g)] for b, g in zip(y.breakdown, y.group, strict=True)]
+    return y
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchies(), st.data())
+def test_two_random_indicators_sharing_a_denominator_give_nothing_up_pooled(case, data):
+    from tests.test_disclosure_differencing import pooled
+
+    x, hierarchy = case
+    both = pd.concat([x, _second_indicator(x, hierarchy, data)], ignore_index=True)
+    out = suppress(both, hierarchy=hierarchy, methods=METHODS)
+    hidden = [frozenset(out.group[out.suppressed & (out.indicator_id == i)]) for i in "XY"]
+    assert hidden[0] == hidden[1]
+    assert attack(pooled(out, both), both, hierarchy, linear_program)[1] == []

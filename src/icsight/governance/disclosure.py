@@ -187,8 +187,15 @@ def _secondary(table: pd.DataFrame, hide: pd.Series, rules: DisclosureRules,
 
 def _relations_of(cache: dict, key: object, part: pd.DataFrame,
                   hierarchy: pd.DataFrame | None) -> list[Relation]:
+    """`relations` of one partition; partitions with the same rows (most indicators and
+    months of a build) share one computation, by position, mapped to their own labels."""
     if key not in cache:
-        cache[key] = relations(part, hierarchy)
+        shape = tuple(zip(part.breakdown, part.group.astype(str), strict=True))
+        if shape not in cache:
+            cache[shape] = relations(part.reset_index(drop=True), hierarchy)
+        labels = part.index
+        cache[key] = [Relation(labels[r.parent], tuple(labels[c] for c in r.children))
+                      for r in cache[shape]]
     return cache[key]
 
 
@@ -198,7 +205,7 @@ def _protect(table: pd.DataFrame, index: pd.Index, hide: pd.Series, rules: Discl
     if not rels:
         return
     part = table.loc[index]
-    hidden = {i for i in index if hide[i]}
+    hidden = set(index[hide.loc[index].to_numpy()])
     for column in COUNT_COLUMNS:
         _Lattice(part[column].astype(float).to_dict(), rels, hidden, rules).protect()
     hide.loc[list(hidden)] = True
@@ -220,14 +227,16 @@ def _protect_family(table: pd.DataFrame, members: dict[tuple, pd.Index], hide: p
                     rules: DisclosureRules, rels: dict[tuple, list[Relation]]) -> None:
     """Hide in every member each cell hidden in any, and run each member's fixed point again
     with those forced, until the family's hidden cells stop changing."""
-    where = {k: dict(zip(zip(table.breakdown[ix], table.group[ix].astype(str), strict=True),
-                         ix, strict=True)) for k, ix in members.items()}
+    cells = {k: list(zip(table.breakdown[ix], table.group[ix].astype(str), strict=True))
+             for k, ix in members.items()}
     changed = True
     while changed:
         changed = False
-        hidden = {cell for k in members for cell, i in where[k].items() if hide[i]}
+        hidden = {c for k, ix in members.items()
+                  for c, h in zip(cells[k], hide.loc[ix], strict=True) if h}
         for k, index in members.items():
-            forced = [i for cell, i in where[k].items() if cell in hidden and not hide[i]]
+            forced = [i for c, i, h in zip(cells[k], index, hide.loc[index], strict=True)
+                      if c in hidden and not h]
             if forced:
                 hide.loc[forced] = True
                 _protect(table, index, hide, rules, rels[k])
