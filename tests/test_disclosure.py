@@ -196,3 +196,101 @@ def test_a_run_without_parentage_withholds_practices_and_pcns_below_analyst(tmp_
     assert out[out.breakdown.isin(["practice", "pcn"])].suppressed.all()
     analyst = pd.DataFrame(service.indicator_values(Principal("a", Role.ANALYST), "CVDP007HYP"))
     assert analyst.numerator.notna().all()
+
+
+def test_the_service_serves_the_table_the_build_suppressed_and_never_suppresses_again(
+        tmp_path, monkeypatch):
+    from icsight.governance.access import Principal, Role
+    from icsight.results.store import methods
+    from icsight.services import aggregates
+
+    store = _run(tmp_path, True)
+    run = store / "20260101T000000Z"
+    stored = suppress(pd.read_parquet(run / "indicator_values.parquet"),
+                      hierarchy=pd.read_parquet(run / "hierarchy.parquet"), methods=methods())
+    stored.loc[stored.group == "D", "suppressed"] = True  # mark it, to see which is served
+    stored.to_parquet(run / "published_values.parquet")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("suppressed per request")
+
+    monkeypatch.setattr(aggregates, "suppress", refuse)
+    service = aggregates.AggregateService(store, tmp_path / "audit.jsonl")
+    out = pd.DataFrame(service.indicator_values(Principal("u", Role.PUBLIC), "CVDP007HYP"))
+    assert out.set_index("group").loc["D"].suppressed
+
+
+def test_a_run_without_the_published_table_is_suppressed_once_for_every_request(
+        tmp_path, monkeypatch):
+    from icsight.governance.access import Principal, Role
+    from icsight.services import aggregates
+
+    calls = []
+
+    def counted(table, *args, **kwargs):
+        calls.append(len(table))
+        return suppress(table, *args, **kwargs)
+
+    monkeypatch.setattr(aggregates, "suppress", counted)
+    service = aggregates.AggregateService(_run(tmp_path, True), tmp_path / "audit.jsonl")
+    for role in ("public", "admin", "clinician"):
+        for breakdown in (None, "practice"):
+            service.indicator_values(Principal("u", Role(role), pcn_code="U1"), "CVDP007HYP",
+                                     breakdown)
+    assert calls == [8]  # the whole run, once
+
+
+def test_the_service_protects_an_indicator_against_another_with_its_denominator(tmp_path):
+    """Two crude rates over one list size in a run built before the published table was
+    stored: each alone would publish a practice the other hides, and together give away
+    practice A's list size of 1."""
+    from icsight.governance.access import Principal, Role
+    from icsight.services.aggregates import AggregateService
+    from tests.test_disclosure_differencing import pooled, two_indicators_one_denominator
+
+    exact, hierarchy = two_indicators_one_denominator()
+    run = tmp_path / "20260101T000000Z"
+    run.mkdir()
+    exact.assign(value=0.0, lower_ci=0.0, upper_ci=0.0).to_parquet(
+        run / "indicator_values.parquet")
+    hierarchy.to_parquet(run / "hierarchy.parquet")
+    (tmp_path / "LATEST").write_text(run.name + "\n")
+    service = AggregateService(tmp_path, tmp_path / "audit.jsonl")
+    public = Principal("u", Role.PUBLIC)
+    served = pd.concat([pd.DataFrame(service.indicator_values(public, i))
+                        for i in ("ADM_RATE", "OPD_RATE")], ignore_index=True)
+    assert set(served[served.suppressed].group) == {"A", "B", "C"}
+    assert attack(pooled(served, exact), exact, hierarchy, linear_program)[1] == []
+
+
+def _second_indicator(t: pd.DataFrame, hierarchy: pd.DataFrame, data) -> pd.DataFrame:
+    """Indicator Y over X's denominators, with its own random numerators that add up."""
+    practices = t[t.breakdown == "practice"].set_index("group").denominator
+    nums = pd.Series([data.draw(st.integers(0, int(d))) for d in practices],
+                     index=practices.index)
+    by_practice = hierarchy.set_index("practice_code")
+    total = int(nums.sum())
+    sex = t[t.breakdown == "sex"].set_index("group").denominator
+    female = min(int(sex.get("female", 0)), total)
+    male = min(int(sex.get("male", 0)), total - female)  # the rest are of unknown sex
+    of = {("icb", "BLMK"): total, ("sex", "female"): female, ("sex", "male"): male}
+    for column, breakdown in (("place", "place"), ("pcn_code", "pcn")):
+        for group, n in nums.groupby(by_practice.loc[nums.index, column]).sum().items():
+            of[(breakdown, group)] = int(n)
+    of |= {("practice", g): int(n) for g, n in nums.items()}
+    y = t.assign(indicator_id="Y")
+    y["numerator"] = [of[(b, g)] for b, g in zip(y.breakdown, y.group, strict=True)]
+    return y
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchies(), st.data())
+def test_two_random_indicators_sharing_a_denominator_give_nothing_up_pooled(case, data):
+    from tests.test_disclosure_differencing import pooled
+
+    x, hierarchy = case
+    both = pd.concat([x, _second_indicator(x, hierarchy, data)], ignore_index=True)
+    out = suppress(both, hierarchy=hierarchy, methods=METHODS)
+    hidden = [frozenset(out.group[out.suppressed & (out.indicator_id == i)]) for i in "XY"]
+    assert hidden[0] == hidden[1]
+    assert attack(pooled(out, both), both, hierarchy, linear_program)[1] == []

@@ -5,7 +5,9 @@ suppressed) and knows how the table adds up: the ICB is the sum of its places, a
 PCNs, a PCN of its practices (the parentage is public reference data), the ICB of each other
 breakdown; an IMD quintile is the sum of its two deciles, CORE20 is quintile 1 and Rest is
 quintiles 2-5. Every parent minus its published children is a residual (people in no published
-group): the attacker is told which residuals are exactly zero, the strongest case.
+group): the attacker is told which residuals are exactly zero, the strongest case. The attacker
+also reads the definitions, so knows which indicators share a denominator in a month, and pools
+what they publish: a denominator published by any of them is known for all (`pooled`).
 
 Criterion. For each indicator, month and count column, linear programming (scipy's HiGHS) over
 all those relations, with each published count c known only to lie in [c - 2, c + 2] and each
@@ -25,7 +27,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from icsight.governance.disclosure import suppress
+from icsight.governance.disclosure import DisclosureRules, suppress
 
 LOW, HIGH, HALF = 1, 7, 2  # primary suppression range; a rounded count is within 2 of the truth
 
@@ -135,6 +137,27 @@ def attack(published: pd.DataFrame, exact: pd.DataFrame, hierarchy: pd.DataFrame
     return attacked, recovered
 
 
+def pooled(published: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
+    """The published table with every hidden denominator filled in from any indicator of the
+    same month whose denominator is the same in every (breakdown, group)."""
+    out = published.copy()
+    family: dict[tuple, list[pd.Index]] = {}
+    for (_, period), part in exact.groupby(["indicator_id", "period_end"], sort=False):
+        cells = tuple(sorted(zip(part.breakdown, part.group.astype(str),
+                                 part.denominator.astype(float), strict=True)))
+        family.setdefault((period, cells), []).append(part.index)
+    for members in family.values():
+        if len(members) < 2:
+            continue
+        shown = pd.concat([out.loc[ix, ["breakdown", "group", "denominator"]] for ix in members])
+        known = shown.dropna().astype({"group": str}).drop_duplicates(["breakdown", "group"])
+        known = known.set_index(["breakdown", "group"]).denominator
+        for ix in members:
+            cells = pd.MultiIndex.from_arrays([out.breakdown[ix], out.group[ix].astype(str)])
+            out.loc[ix, "denominator"] = known.reindex(cells).to_numpy()
+    return out
+
+
 def recovered_from_values(published: pd.DataFrame, exact: pd.DataFrame,
                           methods: dict[str, tuple[str, float]]) -> int:
     """Counts worked back from value x each denominator within rounding of the published one."""
@@ -208,8 +231,9 @@ def test_the_attack_recovers_hidden_counts_from_the_naive_publisher(built):
 def test_no_suppressed_count_is_recovered_for_any_indicator_or_month(built):
     exact, hierarchy, methods, published = built
     assert exact.indicator_id.nunique() == len(methods) and exact.period_end.nunique() == 3
-    attacked, recovered = attack(published, exact, hierarchy)
-    print(f"differencing: {attacked} cells attacked, {len(recovered)} recovered")
+    attacked, recovered = attack(pooled(published, exact), exact, hierarchy)
+    print(f"differencing (families pooled): {attacked} cells attacked, "
+          f"{len(recovered)} recovered")
     assert attacked > 100
     assert recovered == []
     assert recovered_from_values(published, exact, methods) == 0
@@ -236,3 +260,68 @@ def test_every_visible_count_is_rounded_and_none_is_small(built):
     share = published[published.breakdown == "practice"].suppressed.mean()
     print(f"practice cells hidden: {share:.0%}; all cells hidden: "
           f"{published.suppressed.mean():.0%}")
+
+
+# --- indicators sharing a denominator -------------------------------------------------------
+
+def two_indicators_one_denominator() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A PCN of three practices; two crude rates over the same registered population (one
+    person in practice A, with 12 admissions and 12 appointments), each with a small count in
+    a different practice, so each alone hides a different complement beside A."""
+    denominators = {"PCN1": 221, "A": 1, "B": 100, "C": 120}
+    numerators = {"ADM_RATE": {"PCN1": 65, "A": 12, "B": 50, "C": 3},
+                  "OPD_RATE": {"PCN1": 75, "A": 12, "B": 3, "C": 60}}
+    rows = [{"indicator_id": ind, "period_end": "2026-09-30",
+             "breakdown": "pcn" if g == "PCN1" else "practice", "group": g,
+             "numerator": float(x), "denominator": float(denominators[g])}
+            for ind, counts in numerators.items() for g, x in counts.items()]
+    hierarchy = pd.DataFrame({"practice_code": ["A", "B", "C"], "pcn_code": ["PCN1"] * 3,
+                              "place": ["P"] * 3})
+    return pd.DataFrame(rows), hierarchy
+
+
+def test_pooling_two_indicators_recovers_a_denominator_each_hid_alone():
+    exact, hierarchy = two_indicators_one_denominator()
+    alone = suppress(exact, DisclosureRules(joint=False), hierarchy=hierarchy)
+    # each indicator alone is safe: its own hidden practices cover practice A
+    assert attack(alone, exact, hierarchy, solver=linear_program)[1] == []
+    _, recovered = attack(pooled(alone, exact), exact, hierarchy, solver=linear_program)
+    assert {(ind, cell) for ind, _, column, cell, _ in recovered if column == "denominator"} \
+        >= {("ADM_RATE", 1), ("OPD_RATE", 5)}  # practice A's list size of 1, in each indicator
+
+
+def test_indicators_sharing_a_denominator_hide_the_same_cells_and_give_nothing_pooled():
+    exact, hierarchy = two_indicators_one_denominator()
+    joint = suppress(exact, hierarchy=hierarchy)
+    hidden = joint.groupby("indicator_id").apply(
+        lambda t: frozenset(t.group[t.suppressed]), include_groups=False)
+    assert hidden["ADM_RATE"] == hidden["OPD_RATE"] >= {"A", "B", "C"}
+    attacked, recovered = attack(pooled(joint, exact), exact, hierarchy, solver=linear_program)
+    assert attacked >= 4 and recovered == []
+
+
+def test_every_family_in_the_built_table_hides_the_same_cells(built):
+    exact, _, _, published = built
+    shared = 0
+    for period, month in exact.groupby("period_end"):
+        hidden_sets: dict[tuple, list] = {}
+        for _, part in month.groupby("indicator_id"):
+            key = tuple(sorted(zip(part.breakdown, part.group.astype(str),
+                                   part.denominator.astype(float), strict=True)))
+            hidden = published.loc[part.index][published.suppressed[part.index]]
+            hidden_sets.setdefault(key, []).append(
+                frozenset(zip(hidden.breakdown, hidden.group, strict=True)))
+        shared += sum(len(sets) for sets in hidden_sets.values() if len(sets) > 1)
+        assert all(len(set(sets)) == 1 for sets in hidden_sets.values()), period
+    assert shared > 10  # indicators of the catalogue do share denominators
+
+
+def test_pooling_recovers_counts_from_the_built_table_suppressed_one_indicator_at_a_time(built):
+    exact, hierarchy, methods, _ = built
+    exact = exact[exact.period_end == exact.period_end.max()].reset_index(drop=True)
+    alone = suppress(exact, DisclosureRules(joint=False), hierarchy=hierarchy, methods=methods)
+    assert attack(alone, exact, hierarchy)[1] == []  # each indicator is safe on its own
+    attacked, recovered = attack(pooled(alone, exact), exact, hierarchy)
+    print(f"per-indicator suppression, families pooled: {attacked} attacked, "
+          f"{len(recovered)} recovered")
+    assert recovered

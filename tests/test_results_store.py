@@ -99,3 +99,26 @@ def test_provenance(run, lake):
 def test_no_results_yet_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="icsight build"):
         latest_run(tmp_path)
+
+
+def test_the_build_writes_the_whole_run_suppressed_once_and_says_so(run, tmp_path):
+    from icsight.governance.disclosure import suppress
+    from icsight.results import RUN_TABLES, read_latest
+    from icsight.results.store import methods
+
+    exact = pd.read_parquet(run / "indicator_values.parquet")
+    hierarchy = pd.read_parquet(run / "hierarchy.parquet")
+    published = pd.read_parquet(run / "published_values.parquet")
+    # the whole table at once (every indicator and month), not one indicator at a time
+    pd.testing.assert_frame_equal(published, suppress(exact, hierarchy=hierarchy,
+                                                      methods=methods()))
+    assert published.suppressed.any() and (published.numerator.dropna() % 5 == 0).all()
+    assert "published_values" in RUN_TABLES
+    pd.testing.assert_frame_equal(read_latest(run.parent, "published_values"), published)
+    prov = json.loads((run / "provenance.json").read_text())["disclosure"]
+    assert prov["table"] == "published_values.parquet"
+    assert prov["rules"] == {"low": 1, "high": 7, "rounding": 5, "secondary": True,
+                             "joint": True}
+    assert (prov["cells"], prov["cells_suppressed"]) == (len(published),
+                                                         int(published.suppressed.sum()))
+    assert prov["seconds"] >= 0

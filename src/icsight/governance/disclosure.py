@@ -22,9 +22,17 @@ configurable (`DisclosureRules`). Two things make that hold against differencing
    where they cannot, the smallest visible cell of the same parent that can is suppressed too,
    and the check repeats until nothing changes (hiding a PCN may force hiding one of its
    practices, or another PCN of its place). Numerators and denominators are checked alike.
+3. **Jointly across indicators that share a denominator.** In one period, indicators whose
+   denominator is identical in every (breakdown, group) form a family (HF_SGLT2I and HF_MRA;
+   the crude rates over the registered population). Suppressed one by one they pick different
+   complements, and a denominator one member hides another publishes: pooled, the family
+   gives back what each protected alone. So a cell hidden in any member is hidden in all, and
+   each member's fixed point is run again with those cells forced hidden, until nothing
+   changes across the family (the ONS guidance's "linked tables": cells shared between tables
+   must be protected consistently in all of them).
 
-`tests/test_disclosure_differencing.py` attacks the result with linear programming over all
-the published rounded counts and recovers no suppressed 1-7.
+`tests/test_disclosure_differencing.py` attacks the result over all the published rounded
+counts, pooling what every member of a family publishes, and recovers no suppressed 1-7.
 """
 
 from __future__ import annotations
@@ -58,6 +66,8 @@ class DisclosureRules:
     high: int = 7
     rounding: int = 5
     secondary: bool = True
+    #: suppress indicators that share a denominator together (off only to show the attack)
+    joint: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,10 @@ def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
     practice and PCN rows cannot be protected within their parents and are all suppressed.
     `methods` maps indicator id to (method, multiplier) so values can be recomputed from the
     published counts; an indicator missing from it has its values withheld. Suppressed cells
-    are NaN (counts are floats so they can hold NaN); `suppressed` says which rows."""
+    are NaN (counts are floats so they can hold NaN); `suppressed` says which rows.
+
+    Pass the whole run (every indicator and period) in one call: indicators that share a
+    denominator are protected against each other only when suppressed together."""
     rules = rules or DisclosureRules()
     out = table.reset_index(drop=True).copy()
     hide = _primary(out, rules)
@@ -160,16 +173,74 @@ def _secondary(table: pd.DataFrame, hide: pd.Series, rules: DisclosureRules,
     hide = hide.copy()
     keys = [k for k in PARTITION if k in table]
     groups = table.groupby(keys, sort=False).groups if keys else {None: table.index}
-    for index in groups.values():
-        part = table.loc[index]
-        rels = relations(part, hierarchy)
-        if not rels:
-            continue
-        hidden = {i for i in index if hide[i]}
-        for column in COUNT_COLUMNS:
-            _Lattice(part[column].astype(float).to_dict(), rels, hidden, rules).protect()
-        hide.loc[list(hidden)] = True
+    rels: dict = {}
+    for key, index in groups.items():
+        _protect(table, index, hide, rules, _relations_of(rels, key, table.loc[index],
+                                                          hierarchy))
+    if rules.joint and len(keys) == len(PARTITION):
+        for family in _families(table, groups):
+            _protect_family(table, {k: groups[k] for k in family}, hide, rules,
+                            {k: _relations_of(rels, k, table.loc[groups[k]], hierarchy)
+                             for k in family})
     return hide
+
+
+def _relations_of(cache: dict, key: object, part: pd.DataFrame,
+                  hierarchy: pd.DataFrame | None) -> list[Relation]:
+    """`relations` of one partition; partitions with the same rows (most indicators and
+    months of a build) share one computation, by position, mapped to their own labels."""
+    if key not in cache:
+        shape = tuple(zip(part.breakdown, part.group.astype(str), strict=True))
+        if shape not in cache:
+            cache[shape] = relations(part.reset_index(drop=True), hierarchy)
+        labels = part.index
+        cache[key] = [Relation(labels[r.parent], tuple(labels[c] for c in r.children))
+                      for r in cache[shape]]
+    return cache[key]
+
+
+def _protect(table: pd.DataFrame, index: pd.Index, hide: pd.Series, rules: DisclosureRules,
+             rels: list[Relation]) -> None:
+    """Run one indicator and period's fixed point from its current hidden cells."""
+    if not rels:
+        return
+    part = table.loc[index]
+    hidden = set(index[hide.loc[index].to_numpy()])
+    for column in COUNT_COLUMNS:
+        _Lattice(part[column].astype(float).to_dict(), rels, hidden, rules).protect()
+    hide.loc[list(hidden)] = True
+
+
+def _families(table: pd.DataFrame, groups: Mapping) -> list[list[tuple]]:
+    """(indicator, period) partitions of one period whose denominator is the same in every
+    (breakdown, group): the attacker who reads the definitions knows they are one number."""
+    by_print: dict[tuple, list[tuple]] = {}
+    for key, index in groups.items():
+        part = table.loc[index]
+        cells = sorted(zip(part.breakdown.astype(str), part.group.astype(str),
+                           part.denominator.astype(float), strict=True))
+        by_print.setdefault((key[1], tuple(cells)), []).append(key)
+    return [keys for keys in by_print.values() if len(keys) > 1]
+
+
+def _protect_family(table: pd.DataFrame, members: dict[tuple, pd.Index], hide: pd.Series,
+                    rules: DisclosureRules, rels: dict[tuple, list[Relation]]) -> None:
+    """Hide in every member each cell hidden in any, and run each member's fixed point again
+    with those forced, until the family's hidden cells stop changing."""
+    cells = {k: list(zip(table.breakdown[ix], table.group[ix].astype(str), strict=True))
+             for k, ix in members.items()}
+    changed = True
+    while changed:
+        changed = False
+        hidden = {c for k, ix in members.items()
+                  for c, h in zip(cells[k], hide.loc[ix], strict=True) if h}
+        for k, index in members.items():
+            forced = [i for c, i, h in zip(cells[k], index, hide.loc[index], strict=True)
+                      if c in hidden and not h]
+            if forced:
+                hide.loc[forced] = True
+                _protect(table, index, hide, rules, rels[k])
+                changed = True
 
 
 class _Lattice:

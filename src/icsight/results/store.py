@@ -6,6 +6,8 @@
         spc.parquet                 XmR limits, point types and icons (ICB and places)
         inequalities.parquet        quintile gap, SII and RII per indicator and month
         hierarchy.parquet           practice -> PCN -> place, for disclosure control
+        published_values.parquet    indicator_values small-number suppressed: what is served
+                                    below analyst level (suppressed once per build)
         provenance.json             data snapshot, code version, codelist versions, run time
       LATEST                        the id of the newest complete run
 
@@ -15,6 +17,7 @@ never leaves a half-written run behind, and `LATEST` only ever names a complete 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -27,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from icsight import __version__
+from icsight.governance.disclosure import DisclosureRules, suppress
 from icsight.indicators.breakdown import reference_frames
 from icsight.indicators.catalogue import catalogue, indicator
 from icsight.indicators.series import month_ends, monthly_values
@@ -80,11 +84,14 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        pd.concat(values, ignore_index=True).to_parquet(tmp / "indicator_values.parquet")
+        table = pd.concat(values, ignore_index=True)
+        table.to_parquet(tmp / "indicator_values.parquet")
         pd.concat(charts, ignore_index=True).to_parquet(tmp / "spc.parquet")
         pd.concat(gaps, ignore_index=True).to_parquet(tmp / "inequalities.parquet")
         # the parentage secondary suppression needs to protect practices within their PCN
-        reference_frames(lake)[0].to_parquet(tmp / "hierarchy.parquet")
+        hierarchy = reference_frames(lake)[0]
+        hierarchy.to_parquet(tmp / "hierarchy.parquet")
+        disclosure = _publish(table, hierarchy, tmp / "published_values.parquet")
         provenance = {
             "run_id": run_id,
             "started": started.isoformat(timespec="seconds"),
@@ -99,6 +106,7 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
             "national_data_opt_out_applied": lake.purpose.opt_out_applies,
             "indicators": [i.id for i in chosen],
             "codelist_versions": _codelist_versions({c for i in chosen for c in i.codelists}),
+            "disclosure": disclosure,
         }
         (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
         run = out_dir / run_id
@@ -111,13 +119,31 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     return run
 
 
+def methods() -> dict[str, tuple[str, float]]:
+    """Each indicator's method and multiplier, to recompute values from published counts."""
+    return {i.id: (i.method, i.multiplier) for i in catalogue().values()}
+
+
+def _publish(table: pd.DataFrame, hierarchy: pd.DataFrame, path: Path) -> dict:
+    """Suppress the whole table at once, so indicators that share a denominator are protected
+    together (`icsight.governance.disclosure`), and say how in the provenance."""
+    rules = DisclosureRules()
+    started = dt.datetime.now(dt.UTC)
+    published = suppress(table, rules, hierarchy=hierarchy, methods=methods())
+    published.to_parquet(path)
+    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    return {"table": path.name, "rules": dataclasses.asdict(rules),
+            "cells": len(published), "cells_suppressed": int(published.suppressed.sum()),
+            "seconds": round(seconds, 1)}
+
+
 #: The tables a run holds, by name (each `<name>.parquet` in the run folder).
-RUN_TABLES = ("indicator_values", "spc", "inequalities", "hierarchy")
+RUN_TABLES = ("indicator_values", "spc", "inequalities", "hierarchy", "published_values")
 
 
 def read_latest(out_dir: str | Path, table: str = "indicator_values") -> pd.DataFrame:
     """One table of the newest complete run (`indicator_values`, `spc`, `inequalities`,
-    `hierarchy`)."""
+    `hierarchy`, `published_values`)."""
     if table not in RUN_TABLES:
         raise ValueError(f"unknown results table {table!r}; one of {', '.join(RUN_TABLES)}")
     return pd.read_parquet(latest_run(out_dir) / f"{table}.parquet")

@@ -1,14 +1,18 @@
 """Aggregates: the indicator catalogue and indicator values from the results store.
 
 Values are small-number suppressed (`icsight.governance.disclosure.suppress`) for every role
-below analyst; analysts see exact counts. Suppression runs over every breakdown of the
-indicator at once (so a breakdown asked for alone is protected against the others), within the
-practice -> PCN -> place parentage stored with the run, and values and intervals are recomputed
-from the published counts.
+below analyst; analysts see exact counts. Suppression runs over the whole run at once: every
+breakdown of every indicator (so a breakdown asked for alone is protected against the others,
+and indicators that share a denominator against each other), within the practice -> PCN ->
+place parentage stored with the run, with values and intervals recomputed from the published
+counts. `icsight build` writes that table into the run (`published_values.parquet`); a run
+built before then is suppressed on first use and kept in memory, keyed by its folder (a run is
+never rewritten), so no request pays for suppressing the whole table.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -41,33 +45,54 @@ class AggregateService:
         full = who.role == Role.ANALYST
         authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
                   self.audit_log, indicator_id)
-        values, hierarchy = self._latest_values()
+        run = self._latest_run()
+        values = _exact(run) if full else _published(run)
         values = values[values.indicator_id == indicator_id.upper()]
         if values.empty:
             raise NotFoundError(f"no indicator {indicator_id!r} in the latest build")
-        if not full:
-            values = suppress(values, hierarchy=hierarchy, methods=_methods())
         if breakdown:
             values = values[values.breakdown == breakdown]
         return records(values)
 
-    def _latest_values(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        """The newest run's values and its practice parentage (None for a run built before
-        it was stored: practice and PCN rows are then withheld below analyst)."""
+    def _latest_run(self) -> Path:
         from icsight.results import latest_run
 
         try:
-            run = latest_run(self.results_dir)
+            return latest_run(self.results_dir)
         except FileNotFoundError:
             # Not the store's message: it names a server path (OWASP Error Handling).
             raise NotFoundError("no results yet: run `icsight build` first") from None
-        values = pd.read_parquet(run / "indicator_values.parquet")
-        parentage = run / "hierarchy.parquet"
-        return values, pd.read_parquet(parentage) if parentage.is_file() else None
 
 
-def _methods() -> dict[str, tuple[str, float]]:
-    """Each indicator's method and multiplier, to recompute values from published counts."""
-    from icsight.indicators.catalogue import catalogue
+def _exact(run: Path) -> pd.DataFrame:
+    return pd.read_parquet(run / "indicator_values.parquet")
 
-    return {i.id: (i.method, i.multiplier) for i in catalogue().values()}
+
+_CACHE: dict[Path, pd.DataFrame] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_RUNS = 4  # runs kept in memory: the latest and a few it replaced
+
+
+def _published(run: Path) -> pd.DataFrame:
+    """The run's suppressed table: the one the build wrote, or, for a run built before that
+    was stored, the whole table suppressed once and kept for this run."""
+    stored = run / "published_values.parquet"
+    if stored.is_file():
+        return pd.read_parquet(stored)
+    key = run.resolve()
+    with _CACHE_LOCK:  # one suppression per run, even when requests arrive together
+        if key not in _CACHE:
+            while len(_CACHE) >= _CACHE_RUNS:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = _suppress_run(run)
+        return _CACHE[key]
+
+
+def _suppress_run(run: Path) -> pd.DataFrame:
+    """Without the parentage (a run built before it was stored) practice and PCN rows are
+    withheld below analyst level: they cannot be protected within their PCN."""
+    from icsight.results.store import methods
+
+    parentage = run / "hierarchy.parquet"
+    hierarchy = pd.read_parquet(parentage) if parentage.is_file() else None
+    return suppress(_exact(run), hierarchy=hierarchy, methods=methods())
