@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from icsight.governance.access import Principal, Role
 from icsight.governance.disclosure import DisclosureRules, suppress
 from icsight.stats.proportions import wilson
 from tests.test_disclosure_differencing import attack, linear_program
@@ -169,6 +170,8 @@ def _run(tmp_path, with_parentage: bool):
     if with_parentage:
         pd.DataFrame({"practice_code": ["A", "B", "C", "D"], "pcn_code": ["U1", "U1", "U1", "U2"],
                       "place": ["Luton"] * 4}).to_parquet(run / "hierarchy.parquet")
+    (run / "provenance.json").write_text('{"purpose": "planning", '
+                                         '"national_data_opt_out_applied": true}')
     (tmp_path / "LATEST").write_text(run.name + "\n")
     return tmp_path
 
@@ -254,6 +257,8 @@ def test_the_service_protects_an_indicator_against_another_with_its_denominator(
     exact.assign(value=0.0, lower_ci=0.0, upper_ci=0.0).to_parquet(
         run / "indicator_values.parquet")
     hierarchy.to_parquet(run / "hierarchy.parquet")
+    (run / "provenance.json").write_text('{"purpose": "planning", '
+                                         '"national_data_opt_out_applied": true}')
     (tmp_path / "LATEST").write_text(run.name + "\n")
     service = AggregateService(tmp_path, tmp_path / "audit.jsonl")
     public = Principal("u", Role.PUBLIC)
@@ -294,3 +299,23 @@ def test_two_random_indicators_sharing_a_denominator_give_nothing_up_pooled(case
     hidden = [frozenset(out.group[out.suppressed & (out.indicator_id == i)]) for i in "XY"]
     assert hidden[0] == hidden[1]
     assert attack(pooled(out, both), both, hierarchy, linear_program)[1] == []
+
+
+@pytest.mark.parametrize("provenance", ['{"purpose": "direct_care", '
+                                        '"national_data_opt_out_applied": false}',
+                                        '{"purpose": "all"}', "not json", None])
+@pytest.mark.parametrize("role", [Role.PUBLIC, Role.ANALYST])
+def test_aggregates_are_never_served_from_a_build_that_counted_opted_out_patients(
+        tmp_path, provenance, role):
+    from icsight.services import NotFoundError
+    from icsight.services.aggregates import AggregateService
+
+    store = _run(tmp_path, True)
+    written = next(store.glob("2026*")) / "provenance.json"
+    if provenance is None:
+        written.unlink()
+    else:
+        written.write_text(provenance)
+    service = AggregateService(store, tmp_path / "audit.jsonl")
+    with pytest.raises(NotFoundError, match="opted out"):
+        service.indicator_values(Principal("u", role), "CVDP007HYP")

@@ -12,6 +12,7 @@ never rewritten), so no request pays for suppressing the whole table.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class AggregateService:
         authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
                   self.audit_log, indicator_id)
         run = self._latest_run()
+        _check_opt_out_applied(run)
         values = _exact(run) if full else _published(run)
         values = values[values.indicator_id == indicator_id.upper()]
         if values.empty:
@@ -62,6 +64,22 @@ class AggregateService:
         except FileNotFoundError:
             # Not the store's message: it names a server path (OWASP Error Handling).
             raise NotFoundError("no results yet: run `icsight build` first") from None
+
+
+def _check_opt_out_applied(run: Path) -> None:
+    """Serve aggregates only from a build that left out the national data opt-out: a build
+    for direct care (`icsight build --purpose direct_care`) counts opted-out patients, and
+    figures for planning, which is what every role here uses them for, must not (NHS
+    England, "National data opt-out operational policy guidance")."""
+    try:
+        provenance = json.loads((run / "provenance.json").read_text())
+    except (OSError, ValueError):
+        provenance = {}
+    if provenance.get("national_data_opt_out_applied") is not True:
+        purpose = provenance.get("purpose", "an unknown purpose")
+        raise NotFoundError(f"the latest build was made for {purpose}, with patients who "
+                            "opted out; run `icsight build` (for planning, the default) to "
+                            "publish figures")
 
 
 def _exact(run: Path) -> pd.DataFrame:
