@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def _plain(text: str) -> str:
     return text if re.fullmatch(r"[\w-]{1,40}", text, re.ASCII) else _shown(text)
 
 
-class _PathType(click.ParamType):
+class _PathType(click.ParamType, ABC):
     """A path, checked before the command runs; subclasses say what must be there."""
 
     name = "PATH"
@@ -126,9 +127,9 @@ class _PathType(click.ParamType):
             self.fail(problem, param, ctx)
         return path
 
+    @abstractmethod
     def problem(self, path: Path) -> str | None:
-        """What is wrong with `path` for this kind of parameter, or None."""
-        raise NotImplementedError
+        """What is wrong with `path` for this kind of parameter, or None (each kind says)."""
 
 
 def _utf8(text: str) -> bool:
