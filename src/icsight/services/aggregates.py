@@ -48,8 +48,8 @@ class AggregateService:
                   self.audit_log, indicator_id)
         run = self._latest_run()
         _check_opt_out_applied(run)
-        values = _exact(run) if full else _published(run)
-        values = values[values.indicator_id == indicator_id.upper()]
+        wanted = indicator_id.upper()
+        values = _exact(run, wanted) if full else _published(run, wanted)
         if values.empty:
             raise NotFoundError(f"no indicator {indicator_id!r} in the latest build")
         if breakdown:
@@ -82,8 +82,16 @@ def _check_opt_out_applied(run: Path) -> None:
                             "publish figures")
 
 
-def _exact(run: Path) -> pd.DataFrame:
-    return pd.read_parquet(run / "indicator_values.parquet")
+def _rows(path: Path, indicator_id: str | None) -> pd.DataFrame:
+    """A run table, or only one indicator's rows of it: a request reads what it serves, not
+    the whole run (the filter is pushed down to the Parquet reader)."""
+    if indicator_id is None:
+        return pd.read_parquet(path)
+    return pd.read_parquet(path, filters=[("indicator_id", "==", indicator_id)])
+
+
+def _exact(run: Path, indicator_id: str | None = None) -> pd.DataFrame:
+    return _rows(run / "indicator_values.parquet", indicator_id)
 
 
 _CACHE: dict[Path, pd.DataFrame] = {}
@@ -91,12 +99,17 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_RUNS = 4  # runs kept in memory: the latest and a few it replaced
 
 
-def _published(run: Path) -> pd.DataFrame:
-    """The run's suppressed table: the one the build wrote, or, for a run built before that
-    was stored, the whole table suppressed once and kept for this run."""
+def _published(run: Path, indicator_id: str) -> pd.DataFrame:
+    """One indicator's rows of the run's suppressed table: the one the build wrote, or, for a
+    run built before that was stored, the whole table suppressed once and kept for this run."""
     stored = run / "published_values.parquet"
     if stored.is_file():
-        return pd.read_parquet(stored)
+        return _rows(stored, indicator_id)
+    table = _suppressed_once(run)
+    return table[table.indicator_id == indicator_id]
+
+
+def _suppressed_once(run: Path) -> pd.DataFrame:
     key = run.resolve()
     with _CACHE_LOCK:  # one suppression per run, even when requests arrive together
         if key not in _CACHE:
