@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from icsight.indicators.breakdown import METHODS, tidy_breakdowns
+from icsight.indicators.counting import DENOMINATOR_BASES, NUMERATOR_BASES
 from icsight.indicators.periods import as_date, periods_table
 
 __all__ = ["PROGRAMMES", "Indicator"]
@@ -60,8 +61,16 @@ class Indicator:
     target: float | None = None
     target_date: str | None = None
     source: str = ""
+    #: who counts (`icsight.indicators.counting`): one of NUMERATOR_BASES / DENOMINATOR_BASES
+    numerator_basis: str | None = None
+    denominator_basis: str | None = None
 
     def __post_init__(self) -> None:
+        if self.numerator_basis is not None and self.numerator_basis not in NUMERATOR_BASES:
+            raise ValueError(f"{self.id}: unknown numerator basis {self.numerator_basis!r}")
+        if (self.denominator_basis is not None
+                and self.denominator_basis not in DENOMINATOR_BASES):
+            raise ValueError(f"{self.id}: unknown denominator basis {self.denominator_basis!r}")
         if self.method not in METHODS:
             raise ValueError(f"{self.id}: unknown method {self.method!r}")
         if self.programme not in PROGRAMMES:
