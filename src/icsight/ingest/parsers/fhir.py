@@ -53,7 +53,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from icsight.ingest.parsers import Parser, register
+from icsight.ingest.parsers import Parser, fhir_xml, register
+from icsight.ingest.parsers.fhir_xml import XmlError
 from icsight.ingest.records import FHIR_REFERENCE, Identity, Rejected, Row
 from icsight.ingest.validate import normalise_nhs_number, shown, snomed_problem
 from icsight.model.schema import OPT_OUT_EXTENSION_URL
@@ -129,6 +130,9 @@ def _read(path: Path, max_line_bytes: int) -> Iterator[_Resource | Rejected]:
     except OSError as e:
         yield Rejected(str(path), "file", "", f"cannot be read: {e}")
         return
+    if name.endswith(".xml"):
+        yield from _xml(str(path), raw)
+        return
     text, problem = _decode(raw)
     if problem:
         yield Rejected(str(path), "file", "", problem)
@@ -187,6 +191,15 @@ def _from_text(source: str, where: str, text: str) -> Iterator[_Resource | Rejec
         yield Rejected(source, where, "", f"nested more than {MAX_DEPTH} levels deep",
                        text[:2000])
         return
+    yield from _from_data(source, where, data, text)
+
+
+def _from_data(source: str, where: str, data: dict, text: str,
+               entries: list[tuple[dict | XmlError, str]] | None = None
+               ) -> Iterator[_Resource | Rejected]:
+    """A resource, or a Bundle's resources, from its FHIR JSON form. `entries` are a Bundle's
+    entries when they were read apart (from XML: an entry that could not be read is an
+    XmlError, rejected alone), each with the text kept as its payload."""
     if data["resourceType"] != "Bundle":
         yield _Resource(source, f"{where} {data['resourceType']}/{data.get('id', '?')}", data,
                         text)
@@ -195,7 +208,13 @@ def _from_text(source: str, where: str, text: str) -> Iterator[_Resource | Rejec
     if problem:
         yield Rejected(source, f"{where} Bundle", *problem, text[:2000])
         return
-    for i, entry in enumerate(data.get("entry") or [], start=1):
+    if entries is None:
+        entries = [(e, "") for e in data.get("entry") or []]
+    for i, (entry, entry_text) in enumerate(entries, start=1):
+        if isinstance(entry, XmlError):
+            yield Rejected(source, f"{where} entry {i} ({entry.where})", entry.field,
+                           entry.reason, entry_text[:2000])
+            continue
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or "resourceType" not in resource:
             yield Rejected(source, f"{where} entry {i}", "resource", "the entry has no "
@@ -205,7 +224,35 @@ def _from_text(source: str, where: str, text: str) -> Iterator[_Resource | Rejec
         if isinstance(entry.get("fullUrl"), str):
             resource["_fullUrl"] = entry["fullUrl"]
         locator = f"{where} entry {i} {resource['resourceType']}/{resource.get('id', '?')}"
-        yield _Resource(source, locator, resource, json.dumps(entry.get("resource")))
+        yield _Resource(source, locator, resource,
+                        entry_text or json.dumps(entry.get("resource")))
+
+
+def _xml(source: str, raw: bytes) -> Iterator[_Resource | Rejected]:
+    """A FHIR XML file (one resource or a Bundle) read into the FHIR JSON form and handed to
+    the JSON path, so XML and JSON give the same rows (`fhir_xml` says how it is read)."""
+    from lxml import etree
+
+    try:
+        root = fhir_xml.parse(raw)
+        if fhir_xml.resource_type(root) != "Bundle":
+            data = fhir_xml.to_json(root)
+            yield from _from_data(source, "file", data, raw.decode("utf-8", "replace"))
+            return
+        bundle = fhir_xml.to_json(root, skip=frozenset({"entry"}))
+    except XmlError as e:
+        yield Rejected(source, e.where, e.field, e.reason, raw[:2000].decode("utf-8", "replace"))
+        return
+    entries: list[tuple[dict | XmlError, str]] = []
+    for el in root.iterchildren(f"{{{fhir_xml.FHIR_NS}}}entry"):
+        text = etree.tostring(el, encoding="unicode")
+        try:
+            entries.append((fhir_xml.entry_to_json(el, "entry"), text))
+        except XmlError as e:
+            entries.append((e, text))
+    yield from _from_data(source, "file", bundle | {"entry": [e for e, _ in entries
+                                                              if isinstance(e, dict)]},
+                          raw[:2000].decode("utf-8", "replace"), entries)
 
 
 def _depth(value, level: int = 0) -> int:
@@ -623,4 +670,5 @@ def _parse_load(paths: Sequence[Path], _table: str | None) -> Iterator[Row | Rej
 
 
 # Every FHIR file of a load at once: references to patients resolve across files.
-register(Parser("fhir", (".json", ".ndjson", ".ndjson.gz"), _parse_load, whole_load=True))
+register(Parser("fhir", (".json", ".ndjson", ".ndjson.gz", ".xml"), _parse_load,
+                whole_load=True))
