@@ -284,7 +284,10 @@ class InputPath(_PathType):
 
 def indicator_ids(ctx: click.Context, param: click.Parameter,
                   ids: tuple[str, ...]) -> tuple[str, ...]:
-    """`--id` values as catalogue ids (upper case), or a usage error naming the unknown ones."""
+    """`--id` values as catalogue ids (upper case), or a usage error naming the unknown ones.
+
+    Each `--id` may hold several ids separated by commas (`--id A,B`), as well as being
+    repeated (`--id A --id B`); an id given twice is computed once."""
     return _indicator_ids(ctx, param, ids, takes_all=False)
 
 
@@ -295,8 +298,12 @@ def indicator_ids_or_all(ctx: click.Context, param: click.Parameter,
 
 
 def one_indicator_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """One catalogue id, as `indicator_ids` checks it."""
-    return _indicator_ids(ctx, param, (value,), takes_all=False)[0]
+    """One catalogue id, as `indicator_ids` checks it (one only: `A,B` is refused)."""
+    ids = _indicator_ids(ctx, param, (value,), takes_all=False)
+    if len(ids) != 1:
+        raise click.BadParameter(f"one indicator id, not {len(ids)}; show them one at a time",
+                                 ctx, param)
+    return ids[0]
 
 
 def _indicator_ids(ctx: click.Context, param: click.Parameter, ids: tuple[str, ...],
@@ -306,13 +313,20 @@ def _indicator_ids(ctx: click.Context, param: click.Parameter, ids: tuple[str, .
     from icsight.indicators.catalogue import catalogue
 
     known = catalogue()
-    wanted = tuple(i.strip().upper() if i.strip().lower() != "all" else "all" for i in ids)
-    unknown = [i for i, w in zip(ids, wanted, strict=True)
+    # `--id A,B` is the same as `--id A --id B`; an empty item (`A,,B`, a trailing comma) is a
+    # typing slip, refused rather than read as "no indicator".
+    items = tuple(part.strip() for i in ids for part in i.split(","))
+    if "" in items:
+        raise click.BadParameter("an empty indicator id (two commas, or a comma at the start "
+                                 "or end); give ids as `--id A,B` or `--id A --id B`",
+                                 ctx, param)
+    wanted = tuple(i.upper() if i.lower() != "all" else "all" for i in items)
+    unknown = [i for i, w in zip(items, wanted, strict=True)
                if w not in known and not (w == "all" and takes_all)]
     if unknown:
         raise click.BadParameter(f"unknown indicator {', '.join(map(_plain, unknown))}; see "
                                  "`icsight indicators list`", ctx, param)
-    return wanted
+    return tuple(dict.fromkeys(wanted))  # each indicator once, in the order given
 
 
 def check_window(lake, as_of: str | None, months: int = 1) -> str:

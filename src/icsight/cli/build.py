@@ -40,7 +40,7 @@ def _is_results_store(folder: Path) -> bool:
               help="Last period end, YYYY-MM-DD, inside the lake's data window (default: its "
                    "last day).")
 @click.option("--id", "ids", multiple=True, callback=indicator_ids,
-              help="Only these indicators (repeatable).")
+              help="Only these indicators (repeatable, or several as `A,B`).")
 @backend_option
 @purpose_option
 def build(lake_dir: Path, out_dir: Path, months: int, as_of: str | None,

@@ -34,7 +34,8 @@ __all__ = ["indicators"]
                    "last day).")
 @click.option("--out", "out_file", type=CsvFile(), help="CSV file to write (name ending .csv).")
 @click.option("--id", "ids", multiple=True, callback=indicator_ids_or_all,
-              help="Indicator id (repeatable); `all` for the whole catalogue. Default CVDP007HYP.")
+              help="Indicator id (repeatable, or several as `A,B`); `all` for the whole catalogue. "
+                   "Default CVDP007HYP.")
 @backend_option
 @click.option("--suppress", is_flag=True,
               help="Apply small-number suppression (1-7 hidden, counts rounded to 5) for "

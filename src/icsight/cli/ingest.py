@@ -62,7 +62,7 @@ def _not_after_today(ctx: click.Context, param: click.Parameter,
               help="Show the reconciliation of every load so far (no SOURCES needed).")
 def ingest(sources: tuple[Path, ...], lake_dir: Path, table: str | None,
            today: dt.date | None, show_report: bool) -> None:
-    """Load FHIR (Bundles, NDJSON) and CSV/Parquet extracts into the lake: validated,
+    """Load FHIR (JSON or XML Bundles, NDJSON) and CSV/Parquet extracts into the lake: validated,
     pseudonymised, with bad records quarantined and every count reconciled."""
     from icsight.ingest.load import IngestError, load_history
     from icsight.ingest.load import ingest as run

@@ -1,4 +1,4 @@
-"""Ingestion: source files (FHIR R4 Bundles and NDJSON, CSV and Parquet extracts) into the lake.
+"""Ingestion: source files (FHIR R4 JSON, XML and NDJSON, CSV and Parquet extracts) into the lake.
 
 One load (`icsight.ingest.load.ingest`) passes through these rooms, each with one job:
 

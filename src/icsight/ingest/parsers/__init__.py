@@ -40,7 +40,7 @@ class Parser:
 
 PARSERS: dict[str, Parser] = {}
 #: What the rejection of an unknown file lists as readable; kept as the loader always said it.
-READABLE = "CSV, Parquet, FHIR JSON or NDJSON"
+READABLE = "CSV, Parquet, FHIR JSON, NDJSON or XML"
 
 
 def register(parser: Parser) -> Parser:

@@ -11,8 +11,11 @@ R4), then mapped to the canonical model:
 - **Condition** -> `clinical_events`: SNOMED CT code; onset, else recorded date.
 - **Observation** -> `clinical_events`: SNOMED CT code and value. A blood pressure panel
   (SNOMED 75367002 or LOINC 85354-9) becomes a systolic (72313002) and a diastolic
-  (1091811000000102) reading. LOINC-only codes map when icsight has a mapping (BP components,
-  BMI, weight, height) and are rejected otherwise.
+  (1091811000000102) reading. LOINC-only codes map when icsight has a mapping
+  (`data/reference/loinc_to_snomed.csv`: HbA1c, total cholesterol, creatinine, eGFR, BMI,
+  weight, height, BP components) and are rejected otherwise; their value is converted from
+  its UCUM unit to the unit icsight stores (HbA1c mmol/mol, cholesterol mmol/L, creatinine
+  umol/L, weight kg, height m), and a missing or unknown unit is rejected naming it.
 - **Procedure** -> `clinical_events`: SNOMED CT code; performed date.
 - **Encounter** -> `clinical_events`: the SNOMED CT encounter type on the start date (hospital
   activity tables come from SUS/ECDS extracts, which carry what `apc_spells` and
@@ -43,19 +46,23 @@ load are read in one call, so that references resolve across them.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import gzip
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from icsight.ingest.parsers import Parser, register
+from icsight.ingest.parsers import Parser, fhir_xml, register
+from icsight.ingest.parsers.fhir_xml import XmlError
 from icsight.ingest.records import FHIR_REFERENCE, Identity, Rejected, Row
 from icsight.ingest.validate import normalise_nhs_number, shown, snomed_problem
+from icsight.model.reference import data_path
 from icsight.model.schema import OPT_OUT_EXTENSION_URL
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -74,11 +81,56 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 BP_PANEL = {"75367002", "85354-9"}
 SYSTOLIC, DIASTOLIC = "72313002", "1091811000000102"
-#: LOINC -> SNOMED CT for the observations icsight uses. Equivalences from the SNOMED CT UK
-#: edition concepts used in QOF (BP) and GP records (BMI, weight, height), matched to LOINC
-#: terms of the same observable (LOINC 2.7x).
-LOINC_TO_SNOMED = {"8480-6": SYSTOLIC, "8462-4": DIASTOLIC, "39156-5": "60621009",
-                   "29463-7": "27113001", "8302-2": "50373000"}
+UCUM = "http://unitsofmeasure.org"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One LOINC code sent in one UCUM unit: the SNOMED CT concept icsight stores it as, in the
+    unit icsight stores, and the conversion `(value - subtract) * multiply / divide`."""
+
+    loinc_code: str
+    loinc_name: str
+    ucum_unit: str
+    snomed_code: str
+    snomed_term: str
+    stored_unit: str
+    subtract: float
+    multiply: float
+    divide: float
+
+    def __call__(self, value: float) -> float:
+        return round((value - self.subtract) * self.multiply / self.divide, 6)
+
+
+@cache
+def conversions() -> dict[tuple[str, str], Conversion]:
+    """(LOINC code, UCUM unit) -> its mapping to SNOMED CT and the stored unit, from
+    `src/icsight/data/reference/loinc_to_snomed.csv` (HbA1c, total cholesterol, creatinine,
+    eGFR, BMI, weight, height and the BP components; sources and the conversions' published
+    basis in that folder's SOURCES.md). The same SNOMED CT concept sent in a unit of that table
+    is converted the same way."""
+    with data_path("reference", "loinc_to_snomed.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    return {(r["loinc_code"], r["ucum_unit"]): Conversion(
+        r["loinc_code"], r["loinc_name"], r["ucum_unit"], r["snomed_code"], r["snomed_term"],
+        r["stored_unit"], float(r["subtract"]), float(r["multiply"]), float(r["divide"]))
+        for r in rows}
+
+
+@cache
+def loinc_to_snomed() -> dict[str, str]:
+    """LOINC code -> the SNOMED CT concept icsight stores it as."""
+    return {loinc: c.snomed_code for (loinc, _), c in conversions().items()}
+
+
+@cache
+def _by_concept() -> dict[str, dict[str, Conversion]]:
+    """SNOMED CT concept -> UCUM unit -> conversion into the concept's stored unit."""
+    out: dict[str, dict[str, Conversion]] = {}
+    for (_, unit), c in conversions().items():
+        out.setdefault(c.snomed_code, {}).setdefault(unit, c)
+    return out
 VACCINES = (("influenza", "influenza"), ("hpv", "papillomavirus"), ("hpv", "hpv"),
             ("pneumococcal", "pneumococcal"))
 ETHNIC_GROUPS = {**{c: "White" for c in "ABC"}, **{c: "Mixed" for c in "DEFG"},
@@ -128,6 +180,9 @@ def _read(path: Path, max_line_bytes: int) -> Iterator[_Resource | Rejected]:
         raw = path.read_bytes()
     except OSError as e:
         yield Rejected(str(path), "file", "", f"cannot be read: {e}")
+        return
+    if name.endswith(".xml"):
+        yield from _xml(str(path), raw)
         return
     text, problem = _decode(raw)
     if problem:
@@ -187,6 +242,15 @@ def _from_text(source: str, where: str, text: str) -> Iterator[_Resource | Rejec
         yield Rejected(source, where, "", f"nested more than {MAX_DEPTH} levels deep",
                        text[:2000])
         return
+    yield from _from_data(source, where, data, text)
+
+
+def _from_data(source: str, where: str, data: dict, text: str,
+               entries: list[tuple[dict | XmlError, str]] | None = None
+               ) -> Iterator[_Resource | Rejected]:
+    """A resource, or a Bundle's resources, from its FHIR JSON form. `entries` are a Bundle's
+    entries when they were read apart (from XML: an entry that could not be read is an
+    XmlError, rejected alone), each with the text kept as its payload."""
     if data["resourceType"] != "Bundle":
         yield _Resource(source, f"{where} {data['resourceType']}/{data.get('id', '?')}", data,
                         text)
@@ -195,7 +259,13 @@ def _from_text(source: str, where: str, text: str) -> Iterator[_Resource | Rejec
     if problem:
         yield Rejected(source, f"{where} Bundle", *problem, text[:2000])
         return
-    for i, entry in enumerate(data.get("entry") or [], start=1):
+    if entries is None:
+        entries = [(e, "") for e in data.get("entry") or []]
+    for i, (entry, entry_text) in enumerate(entries, start=1):
+        if isinstance(entry, XmlError):
+            yield Rejected(source, f"{where} entry {i} ({entry.where})", entry.field,
+                           entry.reason, entry_text[:2000])
+            continue
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or "resourceType" not in resource:
             yield Rejected(source, f"{where} entry {i}", "resource", "the entry has no "
@@ -205,7 +275,35 @@ def _from_text(source: str, where: str, text: str) -> Iterator[_Resource | Rejec
         if isinstance(entry.get("fullUrl"), str):
             resource["_fullUrl"] = entry["fullUrl"]
         locator = f"{where} entry {i} {resource['resourceType']}/{resource.get('id', '?')}"
-        yield _Resource(source, locator, resource, json.dumps(entry.get("resource")))
+        yield _Resource(source, locator, resource,
+                        entry_text or json.dumps(entry.get("resource")))
+
+
+def _xml(source: str, raw: bytes) -> Iterator[_Resource | Rejected]:
+    """A FHIR XML file (one resource or a Bundle) read into the FHIR JSON form and handed to
+    the JSON path, so XML and JSON give the same rows (`fhir_xml` says how it is read)."""
+    from lxml import etree
+
+    try:
+        root = fhir_xml.parse(raw)
+        if fhir_xml.resource_type(root) != "Bundle":
+            data = fhir_xml.to_json(root)
+            yield from _from_data(source, "file", data, raw.decode("utf-8", "replace"))
+            return
+        bundle = fhir_xml.to_json(root, skip=frozenset({"entry"}))
+    except XmlError as e:
+        yield Rejected(source, e.where, e.field, e.reason, raw[:2000].decode("utf-8", "replace"))
+        return
+    entries: list[tuple[dict | XmlError, str]] = []
+    for el in root.iterchildren(f"{{{fhir_xml.FHIR_NS}}}entry"):
+        text = etree.tostring(el, encoding="unicode")
+        try:
+            entries.append((fhir_xml.entry_to_json(el, "entry"), text))
+        except XmlError as e:
+            entries.append((e, text))
+    yield from _from_data(source, "file", bundle | {"entry": [e for e, _ in entries
+                                                              if isinstance(e, dict)]},
+                          raw[:2000].decode("utf-8", "replace"), entries)
 
 
 def _depth(value, level: int = 0) -> int:
@@ -528,25 +626,73 @@ def _observation(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
             yield _row(r, "clinical_events", identity,
                        {"date": day, "snomed_code": code, "numeric_value": float(value)})
         return
-    code = _observable(d.get("code"))
+    code, loinc = _observable_from(d.get("code"))
     if code is None:
         yield _reject(r, "code", f"the observation {_describe(d.get('code'))}; icsight stores "
                       "SNOMED CT and has no mapping for it")
         return
-    value = (d.get("valueQuantity") or {}).get("value")
+    quantity = d.get("valueQuantity") if isinstance(d.get("valueQuantity"), dict) else {}
+    value = quantity.get("value")
+    value = float(value) if isinstance(value, int | float) else None
+    if value is not None and code in _by_concept():
+        converted = _in_stored_unit(code, loinc, quantity, value)
+        if isinstance(converted, tuple):
+            yield _reject(r, *converted)
+            return
+        value = converted
     yield _row(r, "clinical_events", identity, {
-        "date": day, "snomed_code": code,
-        "numeric_value": float(value) if isinstance(value, int | float) else None})
+        "date": day, "snomed_code": code, "numeric_value": value})
+
+
+def _in_stored_unit(code: str, loinc: str | None, quantity: dict, value: float
+                    ) -> float | tuple[str, str]:
+    """`value` in the unit icsight stores for `code`, or (field, reason) when its unit is
+    missing or not one icsight converts. A SNOMED CT-coded value without a unit is taken as
+    already in the stored unit (GP systems record these concepts in one unit); a LOINC-coded
+    one must say its unit, since LOINC codes are sent in several."""
+    units = _by_concept()[code]
+    known = ", ".join(sorted(units))
+    stored = next(iter(units.values())).stored_unit
+    name = f"LOINC {loinc}" if loinc else f"SNOMED CT {code}"
+    unit, problem = _ucum(quantity)
+    if problem:
+        return "valueQuantity.system", f"{problem}; icsight reads UCUM units ({known})"
+    if unit is None:
+        if loinc is None:
+            return value
+        return "valueQuantity.code", (f"{name} has no unit; icsight converts {known} (UCUM) "
+                                      f"to {stored}")
+    conversion = (conversions().get((loinc, unit)) if loinc else None) or units.get(unit)
+    if conversion is None:
+        return "valueQuantity.code", (f"unit {shown(unit)} is not one icsight converts for "
+                                      f"{name} ({units[next(iter(units))].snomed_term}): "
+                                      f"give {known} (UCUM)")
+    return conversion(value)
+
+
+def _ucum(quantity: dict) -> tuple[str | None, str]:
+    """(the UCUM unit code of a Quantity, or None if it has none; a problem, or "")."""
+    system, code, text = quantity.get("system"), quantity.get("code"), quantity.get("unit")
+    if code is not None:
+        if system not in (None, UCUM):
+            return None, f"the unit system is {shown(str(system))}, not UCUM ({UCUM})"
+        return str(code), ""
+    return (str(text), "") if text is not None else (None, "")
 
 
 def _observable(concept) -> str | None:
+    return _observable_from(concept)[0]
+
+
+def _observable_from(concept) -> tuple[str | None, str | None]:
+    """(the SNOMED CT concept, the LOINC code it was mapped from or None)."""
     code = _snomed(concept)
     if code:
-        return code
+        return code, None
     for c in _codings(concept):
-        if c.get("system") == LOINC and str(c["code"]) in LOINC_TO_SNOMED:
-            return LOINC_TO_SNOMED[str(c["code"])]
-    return None
+        if c.get("system") == LOINC and str(c["code"]) in loinc_to_snomed():
+            return loinc_to_snomed()[str(c["code"])], str(c["code"])
+    return None, None
 
 
 def _procedure(r: _Resource, identity: Identity) -> Iterator[Row | Rejected]:
@@ -623,4 +769,5 @@ def _parse_load(paths: Sequence[Path], _table: str | None) -> Iterator[Row | Rej
 
 
 # Every FHIR file of a load at once: references to patients resolve across files.
-register(Parser("fhir", (".json", ".ndjson", ".ndjson.gz"), _parse_load, whole_load=True))
+register(Parser("fhir", (".json", ".ndjson", ".ndjson.gz", ".xml"), _parse_load,
+                whole_load=True))
