@@ -58,8 +58,10 @@ ISO_DATE = IsoDate()
 
 
 def _shown(text: str, limit: int = 40) -> str:
-    """`text` quoted for a message, cut short so a pasted essay stays one line."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+    """`text` quoted for a message, cut short so a pasted essay stays one line (cut after
+    quoting too: an unprintable character is quoted as up to ten, e.g. '\\U000e0001')."""
+    quoted = repr(text if len(text) <= limit else text[:limit] + "...")
+    return quoted if len(quoted) <= limit + 5 else quoted[:limit] + "...'"
 
 
 class Text(click.ParamType):
