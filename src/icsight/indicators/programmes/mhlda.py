@@ -125,7 +125,10 @@ INDICATORS.append(Indicator(
     codelists=("ld_cod_20241205",),
     source="NHS England Quality and Outcomes Framework: learning disability register "
            "(LD001 in 2013-14, LD003/LD004 since), recorded prevalence = register / list size "
-           "(all ages); England 2023-24 about 0.59%. The learning disability annual health "
+           "(all ages); England 2023-24 about 0.59%. Register completeness (a quarter to a "
+           "third of people with a learning disability on it): NHS scorecard indicator "
+           "'Completeness of the GP learning disability register'. The learning disability "
+           "annual health "
            "check has no public codelist yet and is not in the catalogue",
     numerator_basis="people on the period-end list meeting the rule",
     denominator_basis="period-end list",
