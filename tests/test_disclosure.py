@@ -57,6 +57,16 @@ def test_a_single_suppressed_cell_cannot_be_recovered_from_the_total():
     assert out.loc["BLMK", "numerator"] - visible == 65
 
 
+def test_an_amount_is_published_from_the_rounded_counts_without_an_interval():
+    """kg CO2e per patient (method `amount`: grams in the numerator, x 0.001): the value from
+    the published counts, and no limits, as the exact table has none."""
+    t = table([("C", "2026-09-30", "icb", "BLMK", 1_234_567, 212, 5.82, np.nan, np.nan)])
+    out = suppress(t, methods={"C": ("amount", 0.001)}).iloc[0]
+    assert out.numerator == 1_234_565 and out.denominator == 210
+    assert out.value == pytest.approx(0.001 * 1_234_565 / 210)
+    assert math.isnan(out.lower_ci) and math.isnan(out.upper_ci)
+
+
 def test_zero_is_published_and_rules_are_configurable():
     t = table([("X", "2026-09-30", "icb", "BLMK", 0, 12, 0.0, 0.0, 24.2)])
     assert suppress(t).numerator.iloc[0] == 0

@@ -122,3 +122,20 @@ def test_the_build_writes_the_whole_run_suppressed_once_and_says_so(run, tmp_pat
     assert (prov["cells"], prov["cells_suppressed"]) == (len(published),
                                                          int(published.suppressed.sum()))
     assert prov["seconds"] >= 0
+
+
+def test_an_amount_builds_with_spc_and_a_gap_but_no_interval_nor_sii(lake_dir, tmp_path):
+    """SABA_CARBON (kg CO2e per patient, method `amount`) goes through the whole build: SPC
+    and the quintile gap from its values; no confidence interval, so no SII either."""
+    out = tmp_path / "results"
+    result = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "3",
+                                       "--out", str(out), "--id", "SABA_CARBON"])
+    assert result.exit_code == 0, result.output
+    run = latest_run(out)
+    values = pd.read_parquet(run / "indicator_values.parquet")
+    icb = values[values.breakdown == "icb"]
+    assert len(icb) == 3 and (icb.value > 0).all() and icb.lower_ci.isna().all()
+    spc = pd.read_parquet(run / "spc.parquet")
+    assert len(spc[spc.breakdown == "icb"]) == 3
+    gaps = pd.read_parquet(run / "inequalities.parquet")
+    assert gaps.gap_q5_minus_q1.notna().all() and gaps.sii.isna().all()

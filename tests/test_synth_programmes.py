@@ -340,3 +340,27 @@ def test_people_with_smi_are_referred_more(large):
     adult = ctx.pop.age_on(ctx.reference_date) >= 25
     per_person = np.bincount(adult_community, minlength=ctx.pop.n)
     assert per_person[smi & adult].mean() > 4 * per_person[~smi & adult].mean()
+
+
+def test_learning_disability_checks_and_inhalers_use_the_indicators_codelists(lake):
+    """The generator writes what LD_PREVALENCE, SMI_HEALTH_CHECKS and the inhaler carbon
+    indicators read: LD codes of LD_COD 2024-12-05; SMI check codes of each check's
+    codelist; salbutamol products that OpenPrescribing values, mostly pressurised MDIs."""
+    from icsight.indicators.programmes.ltc import inhaler_carbon, is_pressurised
+    from icsight.indicators.programmes.mhlda import CHECK_CODELISTS
+    from icsight.model.codelists import codelist
+
+    events = lake.table("clinical_events")
+    written = set(events.select("snomed_code").distinct().to_pandas().snomed_code)
+    assert written & set(codelist("ld_cod_20241205").codes)
+    for name, lists in CHECK_CODELISTS.items():
+        assert any(written & set(codelist(n).codes) for n in lists), name
+
+    meds = lake.table("medications")
+    saba = meds.filter(meds.bnf_code.startswith("0301011R0")).select("bnf_code").to_pandas()
+    values = inhaler_carbon()
+    assert set(saba.bnf_code) <= set(values), "every salbutamol product has a carbon value"
+    devices = saba.bnf_code.map(lambda c: values[c][0])
+    assert devices.nunique() >= 3  # generic and branded pMDIs, a breath-actuated one, DPIs
+    share = devices.map(is_pressurised).mean()
+    assert 0.85 <= share <= 0.95, share  # SABA_DEVICE_MIX: ~90% pressurised

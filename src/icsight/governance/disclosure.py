@@ -402,6 +402,9 @@ def _published_values(table: pd.DataFrame, published: dict[str, pd.Series],
         elif method == "proportion":
             value = multiplier * x / n
             lower, upper = (multiplier * lim for lim in wilson(x, n))
+        elif method == "amount":  # a quantity per person, not a count: no interval
+            value = multiplier * x / n
+            lower = upper = np.full(len(x), np.nan)
         else:  # a crude rate, or observed / expected: exact (< 10) or Byar's limits
             lo, hi, _ = poisson_limits(x)
             value, lower, upper = (multiplier * v / n for v in (x, lo, hi))

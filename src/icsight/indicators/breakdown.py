@@ -16,7 +16,8 @@ and breakdowns stack into one table:
   age-standardised rates the population;
 - `value`, `lower_ci`, `upper_ci`: the percentage with Wilson 95% limits; the rate with
   exact/Byar's 95% limits; the ratio of observed to expected (x 100) with exact/Byar's limits
-  on the observed count; or the directly standardised rate (ESP2013) with Dobson limits.
+  on the observed count; or the directly standardised rate (ESP2013) with Dobson limits; or an
+  amount per person (kg CO2e) without limits.
 
 How it is computed: the database reduces the indicator's rows, for every period at once, to a
 few small *margins*: counts by period and practice, by LSOA, by sex, by ethnic group, by age
@@ -42,7 +43,9 @@ COLUMNS = ["indicator_id", "period_end", "breakdown", "group", "numerator", "den
            "value", "lower_ci", "upper_ci"]
 BREAKDOWNS = ("icb", "place", "pcn", "practice", "imd_quintile", "imd_decile", "core20",
               "ethnicity_group", "age_band", "sex")
-METHODS = ("proportion", "rate", "ratio", "dsr")
+METHODS = ("proportion", "rate", "ratio", "dsr", "amount")
+#: `amount`: a quantity that is not a count of events (kg CO2e) per person in the denominator;
+#: the numerator is the quantity in whole units (grams), the value has no confidence interval
 #: CVDPREVENT's published adult age groups, with children and young people as one band.
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
              (80, 200, "80+"))
@@ -211,6 +214,8 @@ def _values(counts: pd.DataFrame, method: str, multiplier: float) -> pd.DataFram
     x, n = out.numerator.to_numpy(float), out.denominator.to_numpy(float)
     if method == "proportion":
         lower, upper = wilson(x, n)
+    elif method == "amount":  # a sum of weights, not a Poisson count: no interval
+        lower = upper = np.full(len(x), np.nan)
     else:  # a rate per person, or observed / expected: exact (< 10) or Byar's limits
         limits = rate(x, n, 0.95, 1)
         lower, upper = limits.lowercl.to_numpy(), limits.uppercl.to_numpy()

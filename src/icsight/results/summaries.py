@@ -74,6 +74,8 @@ def _sii_row(x: np.ndarray, n: np.ndarray, ind: Indicator) -> dict:
     """SII and RII from the ten deciles' counts (most deprived first)."""
     empty = {"sii": np.nan, "sii_lower95_0cl": np.nan, "sii_upper95_0cl": np.nan,
              "rii": np.nan, "rii_lower95_0cl": np.nan, "rii_upper95_0cl": np.nan}
+    if ind.method == "amount":
+        return empty  # the SII simulates from the groups' intervals, and an amount has none
     if len(x) != 10 or (x <= 0).any() or (ind.method == "proportion" and (x >= n).any()):
         return empty  # SII needs all ten deciles with a value strictly inside its range
     if ind.method == "proportion":

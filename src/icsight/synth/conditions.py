@@ -88,8 +88,9 @@ MODELS: tuple[ConditionModel, ...] = (
         {"Asian": 0.6, "Black": 0.6, "Other": 0.6}, 0.4, 7.0, "35489007", "depr_cod",
         "196381000000100", 0.25),
     ConditionModel(
-        "learning_disability", 0.006, 0, (0, 5, 50, 70, 90),
-        (0.003, 0.007, 0.006, 0.004, 0.002), 1.6, 1.4, {}, 0.2, 30.0, "110359009", "ld_cod"),
+        "learning_disability", 0.0059, 0, (0, 5, 50, 70, 90),
+        (0.003, 0.007, 0.006, 0.004, 0.002), 1.6, 1.4, {}, 0.2, 30.0, "110359009",
+        "ld_cod_20241205"),
 )
 #: Share of the heart failure register with reduced ejection fraction coded (HFLVSD_COD),
 #: ~40-50% (project estimate) [E]; and of diabetes that is type 1 (~8%) [K].
@@ -276,7 +277,8 @@ _SOURCES = {
     "smi": "QOF England mental health register ~0.96-1.0%",
     "dementia": "QOF England dementia register ~0.7-0.75%",
     "depression": "QOF England depression register ~13.2% of patients aged 18+",
-    "learning_disability": "QOF England learning disability register ~0.6%",
+    "learning_disability": "QOF 2023-24 England learning disability register 0.59% of "
+                           "patients, all ages (LD_COD 2024-12-05)",
 }
 
 TARGETS = [

@@ -47,9 +47,12 @@ AMBULATORY_SHARE = 0.07
 SAME_DAY_REPEAT = 0.12  # readings followed by a second reading at the same visit [E]
 INVALID_READING = 0.002  # mistyped readings (e.g. systolic 14) that validation must discard
 
-# Measurement codes (SNOMED CT UK edition) [K]: BMI, serum cholesterol, HbA1c (IFCC), alcohol
-# intake (units/week).
+# Measurement codes (SNOMED CT UK edition) [K]: BMI (in PRIMIS BMI), serum cholesterol (in
+# NHS Digital CHOL2_COD), HbA1c (IFCC, in IFCCHBAM_COD), alcohol intake (units/week; there is
+# no public alcohol codelist, so the code the indicator names).
 BMI, CHOLESTEROL, HBA1C, ALCOHOL = "60621009", "1005671000000105", "999791000000106", "160573003"
+#: each check's codelist, which the code written must belong to
+CHECK_CODELISTS = {BMI: "bmi_primis", CHOLESTEROL: "chol2_cod", HBA1C: "ifcchbam_cod"}
 SMOKER, EX_SMOKER, NEVER_SMOKED = "77176002", "160617001", "266919005"
 ASTHMA_REVIEW, SPIROMETRY = "270442000", "127783003"
 
@@ -77,7 +80,30 @@ PRODUCTS = {
     "salbutamol": ("saba_salbutamol_inhaler_dmd", "Salbutamol 100micrograms/dose inhaler CFC free",
                    None),
     "beclometasone": ("ics_inhaler_dmd", "Beclometasone 100micrograms/dose inhaler", None),
+    # salbutamol brands and devices (dm+d AMPs), each valued by OpenPrescribing's
+    # carbon_salbutamol measure (`reference/inhaler_carbon.csv`)
+    "ventolin_evohaler": ("saba_salbutamol_inhaler_dmd",
+                          "Ventolin 100micrograms/dose Evohaler (GlaxoSmithKline UK Ltd)", None),
+    "salamol": ("saba_salbutamol_inhaler_dmd",
+                "Salamol 100micrograms/dose inhaler CFC free (Teva UK Ltd)", None),
+    "salamol_easi_breathe": ("saba_salbutamol_inhaler_dmd",
+                             "Salamol 100micrograms/dose Easi-Breathe inhaler (Teva UK Ltd)", None),
+    "easyhaler_salbutamol": (
+        "saba_salbutamol_inhaler_dmd",
+        "Easyhaler Salbutamol sulfate 100micrograms/dose dry powder inhaler "
+        "(Orion Pharma (UK) Ltd)",
+        None),
+    "ventolin_accuhaler": ("saba_salbutamol_inhaler_dmd",
+                           "Ventolin 200micrograms/dose Accuhaler (GlaxoSmithKline UK Ltd)", None),
 }
+#: Which salbutamol inhaler a patient uses (kept for all their issues): about 90% of
+#: salbutamol items pressurised MDIs (generic and Ventolin large-volume, Salamol small-volume,
+#: a few breath-actuated), the rest dry powder. Project estimate [E], consistent with about 70%
+#: of all inhalers prescribed in England being MDIs (Wilkinson et al., BMJ Open
+#: 2019;9:e028763) [S] and relievers being mostly MDIs (OpenPrescribing carbon_salbutamol) [K].
+SABA_DEVICE_MIX = {"salbutamol": 0.45, "ventolin_evohaler": 0.25, "salamol": 0.17,
+                   "salamol_easi_breathe": 0.03, "easyhaler_salbutamol": 0.06,
+                   "ventolin_accuhaler": 0.04}
 HF_UPTAKE = {"ramipril": 0.80, "bisoprolol": 0.85, "spironolactone": 0.42,
              "dapagliflozin": 0.36}  # project estimate [E]
 SGLT2I_SINCE = "2021-06-01"  # NICE TA679 (Feb 2021) dapagliflozin for HFrEF; uptake since [K]
@@ -269,6 +295,8 @@ def _ltc_count(p) -> np.ndarray:
 def _smi_checks(ctx, rng, events) -> None:
     """Each year, a person with SMI gets all six checks (BMI, BP, cholesterol, HbA1c, alcohol,
     smoking) or, failing that, a random part of them."""
+    for code, listname in CHECK_CODELISTS.items():
+        assert code in codelist(listname), (code, listname)
     p = ctx.pop
     smi = np.flatnonzero(p.conditions["smi"].has)
     end = ctx.active_end()
@@ -363,6 +391,8 @@ def _inhalers(ctx, rng, end):
     deprivation = np.interp(p.imd_decile[treated], [1, 10], [1.35, 0.8])
     saba_rate = rng.gamma(1.3, 3.0 / 1.3, len(treated)) * deprivation
     copd = np.flatnonzero(p.conditions["copd"].has)
+    shares = np.array(list(SABA_DEVICE_MIX.values()))
+    device = ctx.rng(STREAM + ":saba_device").choice(len(shares), size=p.n, p=shares / shares.sum())
     for drug, people, rate, begin in (
         ("beclometasone", treated, ics_rate, start),
         ("salbutamol", treated, saba_rate, start),
@@ -371,7 +401,12 @@ def _inhalers(ctx, rng, end):
     ):
         person, days = pick_days_for(rng, people, rate, begin, end[people])
         quantity = np.where(rng.random(len(person)) < 0.15, 2.0, 1.0)
-        out.append((person, days, drug, quantity))
+        if drug != "salbutamol":
+            out.append((person, days, drug, quantity))
+            continue
+        for k, product_name in enumerate(SABA_DEVICE_MIX):  # each patient's own device
+            mine = device[person] == k
+            out.append((person[mine], days[mine], product_name, quantity[mine]))
     return out
 
 
@@ -407,6 +442,10 @@ def _medication_table(ctx, rows) -> pa.Table:
 
 
 _HYP = ",".join(f"'{c}'" for c in codelist("hyp_cod").codes)
+_SABA_DRY_POWDER = ("easyhaler_salbutamol", "ventolin_accuhaler")
+_SABA_PRESSURISED = ",".join(f"'{product(n)[1]}'" for n in SABA_DEVICE_MIX
+                             if n not in _SABA_DRY_POWDER)
+_SABA_ALL = ",".join(f"'{product(n)[1]}'" for n in SABA_DEVICE_MIX)
 _SYS = ",".join(f"'{c}'" for c in codelist("systolic_bp_qof").codes)
 _DIA = ",".join(f"'{c}'" for c in codelist("diastolic_bp_qof").codes)
 
@@ -475,6 +514,18 @@ TARGETS = [
         """,
     ),
     Target(
+        "saba_pmdi_share", "Salbutamol inhaler items issued as pressurised MDIs, 12 months",
+        90.0, 3.0, "%", "Project estimate: ~90% of salbutamol items are pressurised MDIs [E]; "
+        "~70% of all inhalers in England are MDIs (Wilkinson et al., BMJ Open 2019) [S]",
+        f"""
+        WITH reg AS ({REGISTERED})
+        SELECT 100.0 * avg(CASE WHEN bnf_code IN ({_SABA_PRESSURISED}) THEN 1 ELSE 0 END)
+        FROM medications JOIN reg USING (patient_id)
+        WHERE bnf_code IN ({_SABA_ALL}) AND date > {{ref}} - INTERVAL 12 MONTH
+          AND date <= {{ref}}
+        """,
+    ),
+    Target(
         "hf_sglt2i", "Heart failure register issued an SGLT2i in the last 6 months", 36.0, 6.0, "%",
         "Project estimate: SGLT2i ~35-50% of HFrEF, rising since 2022 [E]",
         f"""
@@ -507,4 +558,5 @@ TARGETS = [
     ),
 ]
 
-__all__ = ["NO_DATE", "PRODUCTS", "TARGETS", "generate", "product"]
+__all__ = ["CHECK_CODELISTS", "NO_DATE", "PRODUCTS", "SABA_DEVICE_MIX", "TARGETS", "generate",
+           "product"]

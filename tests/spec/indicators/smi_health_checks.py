@@ -3,7 +3,13 @@
 Of the patients on the GP SMI register (QOF MH_COD: schizophrenia, bipolar affective disorder
 and other psychoses) who are registered and alive on the period end, the percentage with all
 six checks recorded in the 12 months to the period end: BMI, blood pressure, lipids
-(cholesterol), glucose (HbA1c or blood glucose), alcohol consumption and smoking status."""
+(cholesterol), glucose (HbA1c or blood glucose), alcohol consumption and smoking status.
+
+Each check is recorded by a code of its published cluster: BMI (PRIMIS BMI), total cholesterol
+(NHS Digital CHOL2_COD), HbA1c (IFCCHBAM_COD), systolic blood pressure (the QOF systolic
+observables) and smoking status (current, ex- or never smoker). Alcohol consumption has no
+public codelist yet, nor has a blood glucose test: one SNOMED CT code stands in for each
+(160573003 Alcohol intake; 33747003 Glucose measurement, blood)."""
 
 from tests.spec.harness import Case, Expect
 from tests.spec.rows import event, patient
@@ -24,6 +30,9 @@ BMI, CHOL, HBA1C, ALCOHOL = "60621009", "1005671000000105", "999791000000106", "
 SYSTOLIC, SYSTOLIC_ART = "271649006", "72313002"  # QOF systolic BP codes
 SMOKER, EX_SMOKER, NEVER = "77176002", "8517006", "266919005"
 BLOOD_GLUCOSE = "33747003"  # Glucose measurement, blood (procedure)
+SERUM_TOTAL_CHOL, HBA1C_MONITORING, BASELINE_BMI = (
+    "994351000000103", "1049321000000109", "846931000000101")  # CHOL2, IFCCHBAM, PRIMIS BMI
+HDL = "1005681000000107"  # Serum HDL cholesterol level: not total cholesterol (CHOL2_COD)
 
 
 def smi(pid, date="2015-01-01"):
@@ -31,9 +40,9 @@ def smi(pid, date="2015-01-01"):
 
 
 def checks(pid, date="2024-10-01", skip=(), smoking=SMOKER, bp=SYSTOLIC, glucose=HBA1C,
-           dates=None):
+           dates=None, bmi=BMI, cholesterol=CHOL):
     """The six checks on `date` (or per check in `dates`), leaving out those in `skip`."""
-    codes = {"bmi": BMI, "bp": bp, "cholesterol": CHOL, "glucose": glucose,
+    codes = {"bmi": bmi, "bp": bp, "cholesterol": cholesterol, "glucose": glucose,
              "alcohol": ALCOHOL, "smoking": smoking}
     dates = dates or {}
     return [event(pid, dates.get(name, date), code, 1.0) for name, code in codes.items()
@@ -74,6 +83,13 @@ CASES = [
     Case("The glucose check is a blood glucose or an HbA1c: a blood glucose measurement "
          "without an HbA1c completes the six",
          [patient(1)], [smi(1), *checks(1, glucose=BLOOD_GLUCOSE)], Expect(1, 1, 100.0)),
+    Case("Any code of each check's cluster records it (serum total cholesterol, HbA1c "
+         "monitoring range, baseline BMI); an HDL cholesterol is not a total cholesterol and "
+         "leaves the lipids check undone",
+         [patient(1), patient(2)],
+         [smi(1), smi(2),
+          *checks(1, cholesterol=SERUM_TOTAL_CHOL, glucose=HBA1C_MONITORING, bmi=BASELINE_BMI),
+          *checks(2, cholesterol=HDL)], Expect(1, 2, 50.0)),
     Case("Each month of a series looks back 12 months from its own end: checks all done on "
          "15 April 2024 count for 31 March 2025, not for 30 April 2025",
          [patient(1)], [smi(1), *checks(1, "2024-04-15")],

@@ -32,6 +32,7 @@ from icsight.indicators.population import (
     register_against_expected,
 )
 from icsight.model.codelists import codelist
+from icsight.model.registration import registered_at_event
 
 #: This module's indicators, in the order the catalogue lists them.
 INDICATORS: list[Indicator] = []
@@ -250,4 +251,111 @@ INDICATORS.append(Indicator(
     codelists=("hyp_cod", "hypres_cod"),
     source="Faculty of Public Health Hypertension Ready Reckoner (Health Survey for England), "
            "age-sex prevalence as tabulated by Devon JSNA; exact/Byar's limits as for an ISR",
+))
+
+
+# --- inhaler carbon: salbutamol (SABA) relievers, OpenPrescribing's method -----------------
+
+INHALER_CARBON_SOURCE = (
+    "OpenPrescribing measure carbon_salbutamol (kg CO2e per inhaler by BNF presentation, "
+    "https://openprescribing.net/measure/carbon_salbutamol/), values from Wilkinson et al., "
+    "'Costs of switching to low global warming potential inhalers', BMJ Open 2019;9:e028763; "
+    "context: NHS Long Term Plan (2019) ambition to halve the carbon impact of inhalers, the "
+    "Delivering a 'Net Zero' National Health Service (2020) trajectory of a 51% reduction in "
+    "inhaler emissions by 2028")
+
+
+def inhaler_carbon() -> dict[str, tuple[str, float]]:
+    """Salbutamol inhaler presentations valued by OpenPrescribing's carbon_salbutamol measure:
+    BNF presentation code -> (device type, kg CO2e per inhaler), from the packaged
+    `reference/inhaler_carbon.csv` (sources in its SOURCES.md)."""
+    import csv
+
+    from icsight.model.reference import data_path
+
+    with data_path("reference", "inhaler_carbon.csv").open(encoding="utf-8") as f:
+        return {r["bnf_code"]: (r["device_type"], float(r["kg_co2e_per_inhaler"]))
+                for r in csv.DictReader(f) if r["level"] == "product"}
+
+
+def is_pressurised(device_type: str) -> bool:
+    """Pressurised metered dose inhalers, including breath-actuated ones (a propellant)."""
+    return device_type.startswith(("pMDI", "BAI"))
+
+
+def _salbutamol_issues(lake, periods: ir.Table) -> ir.Table:
+    """Issues in the 12 months to each period end of a salbutamol inhaler OpenPrescribing
+    values (one of its BNF presentations), of people registered when it was issued, with their
+    attributes then (practice, LSOA, sex, ethnic group), age at the issue, grams of CO2e
+    (inhalers issued x kg per inhaler x 1,000; a missing quantity is one inhaler) and whether
+    it is a pressurised MDI."""
+    values = inhaler_carbon()
+    meds = lake.table("medications")
+    meds = meds.filter(meds.bnf_code.isin(list(values)))
+    grams = ibis.cases(*[(meds.bnf_code == code, kg * 1000) for code, (_, kg) in values.items()],
+                       else_=ibis.null("float64"))
+    pressurised = [code for code, (device, _) in values.items() if is_pressurised(device)]
+    meds = meds.mutate(grams=(meds.quantity.fill_null(1.0) * grams).round(0).cast("int64"),
+                       pressurised=meds.bnf_code.isin(pressurised))
+    meds = in_periods(meds.select("patient_id", "date", "grams", "pressurised"), "date",
+                      periods, "start_12m")
+    patients = lake.table("patients").select(
+        "patient_id", *ROW_KEYS[1:-1], "month_of_birth", "registration_start",
+        "registration_end", "date_of_death")
+    t = meds.join(patients, "patient_id")
+    t = t.filter(registered_at_event(t, t.date))
+    return t.mutate(age=age_on(t.month_of_birth, t.date))
+
+
+def _saba_carbon(lake, periods: ir.Table) -> PopulationCounts:
+    t = _salbutamol_issues(lake, periods)
+    hits = t.group_by(list(ROW_KEYS)).agg(n=t.grams.sum().cast("int64"))
+    return PopulationCounts(periods, (0, 200), None, hits)
+
+
+INDICATORS.append(Indicator(
+    id="SABA_CARBON", title="Reliever inhaler carbon: kg CO2e from salbutamol per patient",
+    description="The carbon footprint of the salbutamol (SABA reliever) inhalers issued in the "
+                "12 months to the period end, in kg CO2e per registered patient: each "
+                "inhaler valued as OpenPrescribing values it (about 25 kg for a large-volume "
+                "pressurised MDI, under 1 kg for most dry powder inhalers). Context: the NHS "
+                "Long Term Plan's ambition to halve inhaler emissions (51% by 2028).",
+    programme="ltc", strategy="LTC and CORE20PLUS5 chronic respiratory disease: reliever "
+                              "over-use and greener inhaler choice (Greener NHS, net zero)",
+    numerator="grams CO2e of the salbutamol inhalers issued in the 12 months (BNF "
+              "presentations of OpenPrescribing's carbon_salbutamol measure; inhalers issued "
+              "x kg per inhaler; a missing quantity is one inhaler) to people registered when "
+              "issued, at the practice then",
+    denominator="people registered on the period end (all ages)", rows=_saba_carbon,
+    method="amount", multiplier=0.001, unit="kg CO2e per patient",
+    polarity="lower is better",
+    source=INHALER_CARBON_SOURCE + ". Terbutaline (dry powder only) and salbutamol "
+           "presentations the measure does not value are left out, as OpenPrescribing does; "
+           "a value, not a count, so no confidence interval",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
+))
+
+
+def _saba_pressurised_share(lake, periods: ir.Table) -> ir.Table:
+    t = _salbutamol_issues(lake, periods)
+    return t.mutate(numerator=t.pressurised)
+
+
+INDICATORS.append(Indicator(
+    id="SABA_PMDI_SHARE", title="Reliever inhalers issued as pressurised MDIs (salbutamol)",
+    description="Of the salbutamol (SABA reliever) inhalers issued in the 12 months to the "
+                "period end, the percentage that were pressurised metered dose inhalers "
+                "(including breath-actuated ones), which hold a propellant with a high "
+                "global warming potential; the rest are dry powder inhalers.",
+    programme="ltc", strategy="LTC and CORE20PLUS5 chronic respiratory disease: greener "
+                              "inhaler choice (Greener NHS, net zero)",
+    numerator="issues of a pressurised MDI or breath-actuated MDI",
+    denominator="issues (items) in the 12 months of a salbutamol inhaler valued by "
+                "OpenPrescribing's carbon_salbutamol measure, to people registered when issued",
+    rows=_saba_pressurised_share, polarity="lower is better",
+    source=INHALER_CARBON_SOURCE + "; items counted as in OpenPrescribing's "
+           "environmental_inhalers measure (MDIs as a share of inhaler items)",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
 ))

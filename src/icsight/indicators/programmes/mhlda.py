@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 from icsight.indicators.cohorts import (
+    PERIOD,
     disease_register,
     flag,
     has_event,
@@ -21,6 +22,7 @@ from icsight.indicators.definition import Indicator
 from icsight.indicators.population import (
     PopulationCounts,
     event_counts,
+    population_counts,
     register_against_expected,
 )
 from icsight.model.codelists import codelist
@@ -29,27 +31,45 @@ from icsight.model.codelists import codelist
 INDICATORS: list[Indicator] = []
 
 # The six checks (NHS England PHSMI): BMI, blood pressure, lipids, glucose/HbA1c, alcohol,
-# smoking. SNOMED CT codes as recorded in GP systems [K]; BP uses the QOF systolic codelist.
-CHECKS = {
-    "bmi": ["60621009"],
-    "cholesterol": ["1005671000000105"],
-    # "blood glucose or HbA1c" (NHS England, 2018): an HbA1c or a blood glucose measurement
-    "glucose": ["999791000000106", "33747003"],
-    "alcohol": ["160573003"],
+# smoking. Each check is a published cluster where one exists: BMI (PRIMIS BMI), total
+# cholesterol (NHS Digital CHOL2_COD), HbA1c (IFCCHBAM_COD), systolic blood pressure (the QOF
+# systolic observables) and smoking status (GM-SDE current/ex/never smoker sets). Two parts have
+# no public codelist yet, so one SNOMED CT code stands in for each [K]: alcohol consumption
+# (no ALC_COD cluster is published; 160573003 "Alcohol intake") and a blood glucose test
+# without an HbA1c (33747003 "Glucose measurement, blood"), which the national definition
+# ("blood glucose or HbA1c", NHS England 2018) accepts.
+CHECK_CODELISTS = {
+    "bmi": ("bmi_primis",),
+    "cholesterol": ("chol2_cod",),
+    "glucose": ("ifcchbam_cod",),
+    "bp": ("systolic_bp_qof",),
+    "smoking": ("smoking_current_snomed", "smoking_ex_snomed", "smoking_never_snomed"),
 }
+#: The checks (or parts of them) with no public codelist, and the code that stands in.
+NO_PUBLIC_CODELIST = {
+    "alcohol": ("160573003",),  # Alcohol intake (observable entity)
+    "glucose": ("33747003",),  # Glucose measurement, blood (procedure), besides HbA1c
+}
+
+
+def check_codes(name: str) -> list[str]:
+    """The codes that record check `name`: its codelists and any stand-in code."""
+    codes = [c for listname in CHECK_CODELISTS.get(name, ()) for c in codelist(listname).codes]
+    return codes + list(NO_PUBLIC_CODELIST.get(name, ()))
+
+
+CHECKS = ("bmi", "bp", "cholesterol", "glucose", "alcohol", "smoking")
 
 
 def _smi_checks(lake, periods: ir.Table) -> ir.Table:
     people = keep_registered(lake, disease_register(lake, periods, "mh_cod"))
     events = only_for(lake.table("clinical_events"), people)
-    smoking = (codelist("smoking_current_snomed").codes + codelist("smoking_ex_snomed").codes
-               + codelist("smoking_never_snomed").codes)
-    checks = {**CHECKS, "bp": codelist("systolic_bp_qof").codes, "smoking": smoking}
-    for name, codes in checks.items():
+    for name in CHECKS:
+        codes = check_codes(name)
         people = flag(people, has_event(events, "date", periods, "start_12m",
                                         lambda e, c=codes: e.snomed_code.isin(c)), name)
-    all_six = people.bmi
-    for name in ("cholesterol", "glucose", "alcohol", "bp", "smoking"):
+    all_six = people[CHECKS[0]]
+    for name in CHECKS[1:]:
         all_six = all_six & people[name]
     return people.mutate(numerator=all_six)
 
@@ -62,9 +82,56 @@ INDICATORS.append(Indicator(
     programme="mhlda", strategy="MHLDA workplan: physical health of people with SMI",
     numerator="all six checks recorded in the 12 months to the period end",
     denominator="patients on the SMI register (MH_COD)",
-    rows=_smi_checks, codelists=("mh_cod", "systolic_bp_qof", "smoking_current_snomed"),
+    rows=_smi_checks,
+    codelists=("mh_cod", "bmi_primis", "systolic_bp_qof", "chol2_cod", "ifcchbam_cod",
+               "smoking_current_snomed", "smoking_ex_snomed", "smoking_never_snomed"),
     target=60.0, source="NHS Digital Physical Health Checks for SMI (PHSMI); CORE20PLUS5 "
-                        "target 60%",
+                        "target 60%. Alcohol consumption has no public codelist yet (no "
+                        "ALC_COD cluster is published): one code stands in, 160573003 "
+                        "'Alcohol intake'; so does 33747003 'Glucose measurement, blood' for a "
+                        "blood glucose test instead of an HbA1c",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
+))
+
+
+def _learning_disability_prevalence(lake, periods: ir.Table) -> PopulationCounts:
+    """Everyone on the learning disability register (LD_COD, 2024-12-05 release; no
+    resolution cluster, no age limit) per registered patient (the period-end list, all ages).
+
+    Source: NHS England, Quality and Outcomes Framework business rules, learning disability
+    register ("The contractor establishes and maintains a register of patients with learning
+    disabilities"; LD001 in QOF 2013-14, LD003/LD004 since), whose recorded prevalence QOF
+    publishes as register / practice list size, all ages (https://digital.nhs.uk/data-and-
+    information/publications/statistical/quality-and-outcomes-framework-achievement-prevalence
+    -and-exceptions-data); England 2023-24 about 0.59%."""
+    register_ = disease_register(lake, periods, "ld_cod_20241205")
+    return population_counts(lake, periods, register_.select("patient_id", PERIOD))
+
+
+INDICATORS.append(Indicator(
+    id="LD_PREVALENCE", title="Learning disability: recorded prevalence (all ages)",
+    description="Patients on the GP learning disability register as a percentage of all "
+                "registered patients (QOF recorded prevalence). Only a quarter to a third of "
+                "the people estimated to have a learning disability are on a GP register, and "
+                "only those on it are offered the annual health check: a low figure means "
+                "people missing from the register.",
+    programme="mhlda", strategy="MHLDA workplan: physical health of people with a learning "
+                                "disability (annual health checks need a complete register)",
+    numerator="patients on the learning disability register (LD_COD, 2024-12-05 release), "
+              "any age",
+    denominator="registered patients, all ages (the period-end list)",
+    rows=_learning_disability_prevalence, polarity="higher is better",
+    codelists=("ld_cod_20241205",),
+    source="NHS England Quality and Outcomes Framework: learning disability register "
+           "(LD001 in 2013-14, LD003/LD004 since), recorded prevalence = register / list size "
+           "(all ages); England 2023-24 about 0.59%. Register completeness (a quarter to a "
+           "third of people with a learning disability on it): NHS scorecard indicator "
+           "'Completeness of the GP learning disability register'. The learning disability "
+           "annual health "
+           "check has no public codelist yet and is not in the catalogue",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
 ))
 
 
