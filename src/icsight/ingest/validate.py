@@ -272,10 +272,10 @@ def check_values(table: str, values: dict[str, Any], today: dt.date) -> tuple[di
 def paired_problems(table: str, values: dict) -> list[tuple[str, str]]:
     """(field, reason) when fields that must come together do not (autism referrals' outcome
     and its date; an out of area placement and its reason)."""
-    if table == "autism_referrals":
-        if (values.get("outcome") is None) != (values.get("outcome_date") is None):
-            missing = "outcome" if values.get("outcome") is None else "outcome_date"
-            return [(missing, OUTCOME_WITHOUT_DATE)]
+    if table == "autism_referrals" and (
+            (values.get("outcome") is None) != (values.get("outcome_date") is None)):
+        missing = "outcome" if values.get("outcome") is None else "outcome_date"
+        return [(missing, OUTCOME_WITHOUT_DATE)]
     if table == "mh_admissions":
         out_of_area, reason = values.get("out_of_area"), values.get("oap_reason")
         if out_of_area is not None and bool(out_of_area) != (reason is not None):

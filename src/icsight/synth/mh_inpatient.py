@@ -11,12 +11,15 @@ guidance).
 
 Levels [E, from the sources in `TARGETS`]:
 
-| parameter | value | from |
-| --- | --- | --- |
-| admissions per 1,000 adults a year | ~2.0 (x40 with SMI, x2 with depression, x2 most vs least deprived, x0.6 at 65+) | MHSDS: ~100,000 adult acute admissions a year in England |
-| length of a placement | log-normal, median 28 days, spread 0.8 (mean ~38) | MHSDS / OAP statistics: 44% of inappropriate OAPs lasted 31+ nights |
-| inappropriate OAPs | 7% of placements | England ~58,700 inappropriate OAP bed days a quarter (Oct-Dec 2021), ~45 per 100,000 adults a month |
-| appropriate OAPs | 0.8% of placements (safeguarding, offender pathway, patient choice, staff or family, other) | ~90% of active OAPs are inappropriate |
+- admissions: ~2.0 per 1,000 adults a year (x40 with SMI, x2 with depression, x2 in the most
+  against the least deprived decile, x0.6 at 65+), from MHSDS: ~100,000 adult acute
+  admissions a year in England;
+- length of a placement: log-normal, median 28 days, spread 0.8 (mean ~38), in line with the
+  OAP statistics (44% of inappropriate OAPs lasted 31 nights or more);
+- inappropriate OAPs: 7% of placements, from England's ~58,700 inappropriate OAP bed days a
+  quarter (October-December 2021), ~45 per 100,000 adults a month;
+- appropriate OAPs: 0.8% of placements (safeguarding, offender pathway, patient choice, staff
+  or family, other): ~90% of active OAPs are inappropriate.
 
 Placements of people who move away or die end that day; placements still running on the
 reference date have no discharge date.
