@@ -145,7 +145,8 @@ _NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 #: Dates that must not be after the load's today, before birth or after death.
 EVENT_DATES = {"date", "admission_date", "discharge_date", "appointment_date", "referral_date",
                "delivery_date", "diagnosis_date", "start_date", "clock_start", "arrival",
-               "date_of_death", "registration_start", "first_appointment_date"}
+               "date_of_death", "registration_start", "first_appointment_date",
+               "outcome_date"}
 #: Quarantine reasons for fields that must come together (`paired_problems`): an autism
 #: assessment's outcome without its date (or a date without an outcome), and an out of area
 #: placement without its reason (or a reason on a local placement: NHS England's OAP collection
