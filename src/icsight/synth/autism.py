@@ -12,7 +12,8 @@ per 1,000 people a year in England's Autism Statistics (a list of ~200,000 open 
 turning over in about 18 months)]: children (2-17) about 8 per 1,000 a year, boys twice as
 often as girls; adults (18-64) about 1.7 per 1,000, fewer after 65. The waiting list is built
 up from three years before the record's window, so waits on the reference date are those of a
-list that has been long.
+list that has been long; a referral from before the window is in the record only if it was still
+open when the window opened (as RTT pathways are).
 
 The pathway, per referral [E, matched to the published shares in `TARGETS`]:
 
@@ -88,6 +89,11 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
         days.append(day.astype(np.int64))
     who, referred = np.concatenate(whos), np.concatenate(days)
     first, outcome_day, outcome = _pathway(ctx, rng, who, referred)
+    # referrals from before the window are in the record only if still open when it opens
+    # (as the RTT pathways are)
+    kept = outcome_day >= ctx.window_start  # NO_DATE (still open) is the largest day
+    who, referred, first, outcome_day, outcome = (x[kept] for x in (
+        who, referred, first, outcome_day, outcome))
     order = np.lexsort((referred, who))
     return {"autism_referrals": to_table("autism_referrals", {
         "patient_id": p.patient_id[who[order]],
