@@ -19,7 +19,7 @@ The pathway, per referral [E, matched to the published shares in `TARGETS`]:
 
 | step | how long | |
 | --- | --- | --- |
-| referral to first appointment | log-normal, median 420 days, spread 0.9 | ~4.5% within 13 weeks |
+| referral to first appointment | log-normal, median 470 days, spread 0.9 | ~4.5% within 13 weeks |
 | first appointment to outcome | log-normal, median 60 days, spread 0.8 | |
 | outcome | 70% `autism`, 30% `not_autism` | |
 | never assessed | 5% closed (declined, signposted) after a median of 200 days | |
@@ -58,7 +58,7 @@ OLDER_FROM_DAYS = math.ceil(65 * DAYS_PER_YEAR)
 #: Days before the record's window from which referrals are drawn, so the list is in a steady
 #: state (waits of up to several years) when the window opens.
 LIST_HISTORY_DAYS = 3 * 365
-WAIT_MEDIAN, WAIT_SPREAD = 420.0, 0.9  # referral -> first appointment (days, log-normal)
+WAIT_MEDIAN, WAIT_SPREAD = 470.0, 0.9  # referral -> first appointment (days, log-normal)
 ASSESS_MEDIAN, ASSESS_SPREAD = 60.0, 0.8  # first appointment -> outcome
 CLOSED_MEDIAN, CLOSED_SPREAD = 200.0, 0.8  # referral -> closed, for those never assessed
 NEVER_ASSESSED = 0.05
