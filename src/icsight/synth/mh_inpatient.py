@@ -16,7 +16,7 @@ Levels [E, from the sources in `TARGETS`]:
   admissions a year in England;
 - length of a placement: log-normal, median 28 days, spread 0.8 (mean ~38), in line with the
   OAP statistics (44% of inappropriate OAPs lasted 31 nights or more);
-- inappropriate OAPs: 7% of placements, from England's ~58,700 inappropriate OAP bed days a
+- inappropriate OAPs: 6% of placements, from England's ~58,700 inappropriate OAP bed days a
   quarter (October-December 2021), ~45 per 100,000 adults a month;
 - appropriate OAPs: 0.8% of placements (safeguarding, offender pathway, patient choice, staff
   or family, other): ~90% of active OAPs are inappropriate.
@@ -48,7 +48,7 @@ RATE = 0.0024  # admissions per adult-year, before the ratios below (normalised 
 SMI, DEPRESSION, DEPRIVATION, OLDER = 40.0, 2.0, 2.0, 0.6
 LOS_MEDIAN, LOS_SPREAD = 28.0, 0.8
 PICU = 0.08  # share of working-age placements in psychiatric intensive care
-INAPPROPRIATE_OAP = 0.07
+INAPPROPRIATE_OAP = 0.06
 APPROPRIATE_OAP = 0.008
 ADULT_FROM_DAYS = math.ceil(18 * DAYS_PER_YEAR)
 OLDER_FROM_DAYS = math.ceil(65 * DAYS_PER_YEAR)
