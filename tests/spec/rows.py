@@ -18,11 +18,13 @@ __all__ = [
     "PRACTICE",
     "appointment",
     "attendance",
+    "autism_referral",
     "cancer",
     "contact",
     "death",
     "event",
     "medication",
+    "mh_admission",
     "mh_referral",
     "pathway",
     "patient",
@@ -160,3 +162,27 @@ def death(pid: int, date: str, cause: str = "I219", place: str = "hospital") -> 
     set to the same day: `patient(pid, date_of_death=..., registration_end=...)`."""
     return {"patient_id": pid, "date_of_death": _day(date), "underlying_cause": cause,
             "place_of_death": place}
+
+
+# --- autism assessment and mental health inpatient placements (MHLDA) ----------------------
+
+
+@_record("autism_referrals")
+def autism_referral(pid: int, referred: str, first_appointment: str | None = None,
+                    outcome_date: str | None = None, outcome: str | None = None) -> dict:
+    """A referral for suspected autism, with its first appointment and outcome if any."""
+    return {"patient_id": pid, "referral_id": next(_ids), "referral_date": _day(referred),
+            "first_appointment_date": _day(first_appointment),
+            "outcome_date": _day(outcome_date), "outcome": outcome}
+
+
+@_record("mh_admissions")
+def mh_admission(pid: int, admitted: str, discharged: str | None = None,
+                 oap_reason: str | None = "bed_unavailable", bed_type: str = "adult_acute",
+                 provider: str = "RWR") -> dict:
+    """A mental health inpatient placement: an inappropriate out of area placement (no local
+    bed) unless `oap_reason` says otherwise; `oap_reason=None` is a local placement."""
+    return {"patient_id": pid, "admission_id": next(_ids), "provider_code": provider,
+            "admission_date": _day(admitted), "discharge_date": _day(discharged),
+            "bed_type": bed_type, "out_of_area": oap_reason is not None,
+            "oap_reason": oap_reason}

@@ -15,6 +15,8 @@ Checks, each failing with the file, row or resource, field and reason:
   counts and measures outside their ranges (`RANGES`: ECDS acuity 1-5, weeks of gestation,
   birthweight, dose numbers, quantities), codes outside their formats (ODS practice codes, ONS
   LSOA codes, NHS Data Dictionary treatment function codes);
+- **fields that come together**: an autism referral's outcome and its date; an out of area
+  mental health placement and its reason (`paired_problems`);
 - **NHS numbers in free text**: a string column that is not a checked code or category
   (`FREE_TEXT`) holding ten digits (optionally spaced 3-3-4) that pass the modulus 11 check is
   refused, so an NHS number typed in the wrong box never reaches the analytics zone;
@@ -122,6 +124,11 @@ ORDER = {
     "mh_referrals": (("referral_date", "first_contact_date"),
                      ("referral_date", "discharge_date")),
     "community_contacts": (("start_date", "end_date"),),
+    # autism assessment and mental health inpatient placements (MHLDA)
+    "autism_referrals": (("referral_date", "first_appointment_date"),
+                         ("referral_date", "outcome_date"),
+                         ("first_appointment_date", "outcome_date")),
+    "mh_admissions": (("admission_date", "discharge_date"),),
 }
 #: No date in the records can be this old (the oldest people alive were born after it).
 EARLIEST = dt.date(1900, 1, 1)
@@ -138,7 +145,14 @@ _NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 #: Dates that must not be after the load's today, before birth or after death.
 EVENT_DATES = {"date", "admission_date", "discharge_date", "appointment_date", "referral_date",
                "delivery_date", "diagnosis_date", "start_date", "clock_start", "arrival",
-               "date_of_death", "registration_start"}
+               "date_of_death", "registration_start", "first_appointment_date",
+               "outcome_date"}
+#: Quarantine reasons for fields that must come together (`paired_problems`): an autism
+#: assessment's outcome without its date (or a date without an outcome), and an out of area
+#: placement without its reason (or a reason on a local placement: NHS England's OAP collection
+#: records why a placement is out of area, and only then).
+OUTCOME_WITHOUT_DATE = "an autism referral's outcome and outcome_date come together"
+OAP_REASON_MISMATCH = "an out of area placement has a reason, and only an out of area one"
 
 
 class InvalidValueError(ValueError):
@@ -252,7 +266,22 @@ def check_values(table: str, values: dict[str, Any], today: dt.date) -> tuple[di
             problems.append((column.name, _unquoted(raw, problem)))
         out[column.name] = value
     problems.extend(order_problems(table, out))
+    problems.extend(paired_problems(table, out))
     return out, problems
+
+
+def paired_problems(table: str, values: dict) -> list[tuple[str, str]]:
+    """(field, reason) when fields that must come together do not (autism referrals' outcome
+    and its date; an out of area placement and its reason)."""
+    if table == "autism_referrals" and (
+            (values.get("outcome") is None) != (values.get("outcome_date") is None)):
+        missing = "outcome" if values.get("outcome") is None else "outcome_date"
+        return [(missing, OUTCOME_WITHOUT_DATE)]
+    if table == "mh_admissions":
+        out_of_area, reason = values.get("out_of_area"), values.get("oap_reason")
+        if out_of_area is not None and bool(out_of_area) != (reason is not None):
+            return [("oap_reason", OAP_REASON_MISMATCH)]
+    return []
 
 
 def shown(reference: str) -> str:

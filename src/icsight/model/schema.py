@@ -390,6 +390,63 @@ _table(Table(
     key=("referral_id",),
     like="Mental Health Services Data Set (MHSDS)",
 ))
+# --- autism assessment and mental health inpatient placements (MHLDA) --------------------
+
+AUTISM_OUTCOMES = ("autism", "not_autism", "closed_without_assessment")
+MH_BED_TYPES = ("adult_acute", "older_adult_acute", "picu")
+#: Why a placement is out of area, as NHS England's Out of Area Placements collection (now in
+#: MHSDS) records it. Only `bed_unavailable` makes a placement *inappropriate*: the person was
+#: sent out of area because no local bed was free; the others are appropriate OAPs.
+OAP_REASONS = ("bed_unavailable", "safeguarding", "offender_pathway", "patient_choice",
+               "staff_or_family", "other")
+INAPPROPRIATE_OAP_REASONS = ("bed_unavailable",)
+
+_table(Table(
+    "autism_referrals", ANALYTICS,
+    "Referrals for an autism diagnostic assessment (suspected autism), children and adults, "
+    "with the first appointment and the assessment's outcome (`outcome` and `outcome_date` "
+    "are given together or not at all).",
+    (
+        _pid,
+        _c("referral_id", _int, "Referral identifier.", False),
+        _c("referral_date", _date, "Date the referral for suspected autism was received "
+           "(MHSDS reason for referral 25, suspected autism).", False),
+        _c("first_appointment_date", _date, "Date of the first attended appointment (care "
+           "contact) of the assessment; null while waiting, or if there was none."),
+        _c("outcome_date", _date, "Date the assessment concluded (the diagnosis, or that it "
+           "is not autism) or the referral was closed; null while open."),
+        _c("outcome", _str, "`autism` (diagnosed), `not_autism` (assessed, not diagnosed) or "
+           "`closed_without_assessment` (declined, moved away, died); null while open.",
+           categories=AUTISM_OUTCOMES),
+    ),
+    key=("referral_id",),
+    like="MHSDS (Autism Waiting Time Statistics: referrals for suspected autism)",
+))
+_table(Table(
+    "mh_admissions", ANALYTICS,
+    "Mental health inpatient placements for adults (adult acute, older adult acute, PICU), "
+    "one row per placement in one unit (a transfer to another unit is a new row), flagged "
+    "when it is out of area (`oap_reason` is given exactly when `out_of_area` is true).",
+    (
+        _pid,
+        _c("admission_id", _int, "Placement identifier.", False),
+        _c("provider_code", _str, "ODS code of the provider running the unit.", False),
+        _c("admission_date", _date, "Date admitted to the unit.", False),
+        _c("discharge_date", _date, "Date discharged or transferred from the unit (null while "
+           "still there)."),
+        _c("bed_type", _str, "`adult_acute`, `older_adult_acute` or `picu` (psychiatric "
+           "intensive care).", False, MH_BED_TYPES),
+        _c("out_of_area", _bool, "An out of area placement (OAP): a unit that is not part of "
+           "the person's usual local network of services (NHS England definition).", False),
+        _c("oap_reason", _str, "For an OAP, why: `bed_unavailable` (no local bed: an "
+           "*inappropriate* OAP), or an appropriate reason (`safeguarding`, "
+           "`offender_pathway`, `patient_choice`, `staff_or_family`, `other`); null when not "
+           "out of area.", categories=OAP_REASONS),
+    ),
+    key=("admission_id",),
+    like="MHSDS hospital spells and ward stays / NHS England Out of Area Placements collection",
+))
+
 _table(Table(
     "community_contacts", ANALYTICS,
     "Community services: virtual ward stays and 2-hour urgent community response (UCR).",

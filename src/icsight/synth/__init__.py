@@ -23,6 +23,8 @@ RECORD_MODULES = (
     "community",
     "maternity",
     "mental_health",
+    "autism",
+    "mh_inpatient",
     "deaths",
 )
 

@@ -1,4 +1,5 @@
-"""Mental health, learning disability and autism: physical health of people with SMI.
+"""Mental health, learning disability and autism: physical health of people with SMI, CAMHS
+referrals, dementia diagnosis, autism assessment waits and out of area placements.
 
 Strategy (BLMK Health Services Strategy, 2024, MHLDA workplan): physical health of people with
 SMI, learning disability and autism; BLMK Health and Care Strategy, January 2023: "40% did not
@@ -7,10 +8,13 @@ receive their health check".
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 
 from icsight.indicators.cohorts import (
     PERIOD,
+    ROW_KEYS,
+    age_on,
     disease_register,
     flag,
     has_event,
@@ -26,6 +30,8 @@ from icsight.indicators.population import (
     register_against_expected,
 )
 from icsight.model.codelists import codelist
+from icsight.model.registration import registered_at_event
+from icsight.model.schema import INAPPROPRIATE_OAP_REASONS
 
 #: This module's indicators, in the order the catalogue lists them.
 INDICATORS: list[Indicator] = []
@@ -174,4 +180,108 @@ INDICATORS.append(Indicator(
     target=66.7, codelists=("dem_cod",),
     source="NHS England/NHS Digital: Dementia 65+ estimated diagnosis rate (Primary Care "
            "Dementia Data), CFAS II rates (Matthews et al., Lancet 2013)",
+))
+
+
+# --- autism assessment waits and out of area placements --------------------------------------
+
+#: NICE's standard for an autism diagnostic assessment to start (CG128 for children and young
+#: people, CG142 for adults): within 3 months of referral, which NHS England's Autism Waiting
+#: Time Statistics measure as 13 weeks. 13 weeks = 91 days; "13 weeks or less" includes day 91.
+AUTISM_WAIT_DAYS = 13 * 7
+ATTRIBUTES = ("patient_id", "practice_code", "lsoa_code", "sex", "ethnicity_group",
+              "month_of_birth")
+
+
+def _autism_first_appointments(lake, periods: ir.Table) -> ir.Table:
+    """Suspected-autism referrals whose first appointment fell in the period end's calendar
+    month, one row each, with whether it came within 13 weeks of the referral."""
+    refs = lake.table("autism_referrals")
+    refs = refs.filter(refs.first_appointment_date.notnull()).select(
+        "patient_id", "referral_date", "first_appointment_date")
+    refs = in_periods(refs, "first_appointment_date", periods, "previous_month_end")
+    t = refs.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    waited = t.first_appointment_date.delta(t.referral_date, unit="day")
+    return t.select(PERIOD, *ATTRIBUTES[1:5],
+                    age=age_on(t.month_of_birth, t.first_appointment_date),
+                    numerator=waited <= AUTISM_WAIT_DAYS)
+
+
+INDICATORS.append(Indicator(
+    id="AUTISM_13WK", title="Autism assessment: first appointment within 13 weeks of referral",
+    description="Of referrals for suspected autism (children and adults) whose first "
+                "appointment was in the calendar month to the period end, the percentage seen "
+                "within 13 weeks (91 days) of the referral. This reads NHS England's Autism "
+                "Waiting Time measure on the first appointments in the period (as its current "
+                "measures count patients with a first care contact in the reporting period), "
+                "not on the referrals received in it (the earlier 'forward' measure, which "
+                "waits on future data to count); a referral still waiting is in neither.",
+    programme="mhlda", strategy="MHLDA workplan: autism assessment waits (NICE: an assessment "
+                                "within 3 months of referral)",
+    numerator="first appointments 13 weeks (91 days) or less after the referral",
+    denominator="referrals for suspected autism with a first appointment in the calendar month",
+    rows=_autism_first_appointments,  # no national target: NICE's standard is every referral
+    source="NHS England Autism Waiting Time Statistics (MHSDS, referral reason 25 'suspected "
+           "autism'; first attended care contact within 13 weeks of referral); NICE CG128 and "
+           "CG142 (assessment to start within 3 months of referral)",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
+))
+
+
+def _oap_bed_days(lake, periods: ir.Table) -> PopulationCounts:
+    """Inappropriate out of area placement bed days in each period end's calendar month, per
+    adult: a bed day is a night (each day from admission to the day before discharge, or to
+    the period end while still placed), counted only inside the month."""
+    mh = lake.table("mh_admissions")
+    mh = mh.filter(mh.out_of_area, mh.oap_reason.isin(list(INAPPROPRIATE_OAP_REASONS))).select(
+        "patient_id", "admission_date", "discharge_date")
+    day, month_start = periods[PERIOD], periods.month_start
+    t = mh.join(periods.select(PERIOD, "month_start"), [
+        mh.admission_date <= day,
+        mh.discharge_date.isnull() | (mh.discharge_date > month_start)])
+    first = ibis.greatest(t.admission_date, t.month_start)
+    still_there = t.discharge_date.isnull() | (t.discharge_date > t[PERIOD])
+    nights = ibis.ifelse(still_there, t[PERIOD].delta(first, unit="day") + 1,
+                         t.discharge_date.delta(first, unit="day"))
+    t = t.select("patient_id", PERIOD, first_night=first, nights=nights.cast("int64"))
+    patients = lake.table("patients").select(
+        "patient_id", *ROW_KEYS[1:-1], "month_of_birth", "registration_start",
+        "registration_end", "date_of_death")
+    t = t.join(patients, "patient_id")
+    # the placement counts for the practice the person was registered with, and at the age
+    # they were, on its first night in the month (`registered_at_event`)
+    t = t.filter(registered_at_event(t, t.first_night))
+    t = t.mutate(age=age_on(t.month_of_birth, t.first_night))
+    t = t.filter(t.age >= 18)
+    hits = t.group_by(list(ROW_KEYS)).agg(n=t.nights.sum().cast("int64"))
+    return PopulationCounts(periods, (18, 200), None, hits)
+
+
+INDICATORS.append(Indicator(
+    id="MH_OAP_BED_DAYS",
+    title="Inappropriate out of area mental health placements: bed days per 100,000 adults",
+    description="Bed days in the calendar month to the period end spent by adults in "
+                "inappropriate out of area placements (adult acute, older adult acute and "
+                "psychiatric intensive care beds, placed out of area because no local bed was "
+                "available), per 100,000 registered adults. A bed day is a night: each day from "
+                "admission to the day before discharge; a placement spanning the month's start "
+                "or end counts only its nights inside the month. The `numerator` column is the "
+                "count of bed days NHS England publishes; the rate makes places and practices "
+                "comparable. Intervals treat bed days as Poisson counts, so they understate the "
+                "uncertainty (a few long placements make most of the days).",
+    programme="mhlda", strategy="MHLDA workplan: eliminate inappropriate out of area "
+                                "placements (NHS England planning guidance)",
+    numerator="nights in the month in inappropriate out of area placements (`oap_reason` "
+              "bed_unavailable) of adults registered on the placement's first night in the "
+              "month",
+    denominator="people aged 18 and over registered on the period end", rows=_oap_bed_days,
+    method="rate", multiplier=100_000, unit="per 100,000 adults", polarity="lower is better",
+    target=0.0,
+    source="NHS England Out of Area Placements in Mental Health Services (OAP collection, now "
+           "MHSDS): inappropriate OAPs are those made because no local bed was available; "
+           "national ambition to eliminate them (Five Year Forward View for Mental Health, "
+           "2016; NHS planning guidance)",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
 ))
