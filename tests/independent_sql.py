@@ -1,0 +1,360 @@
+"""Indicators recomputed independently: plain DuckDB SQL over a lake's Parquet files, written
+from each indicator's published definition (its metadata and cited source), not from its Ibis
+code, as an analyst checking our numbers would.
+
+Each definition is a SQL query of *units*: one row per unit of the denominator (a person, an
+attendance, a spell, a death, a pathway, a birth) or per numerator event (for rates), with the
+columns
+
+    practice_code, lsoa_code, sex, age, num, den
+
+(`num` the unit's contribution to the numerator, `den` to the denominator). `by_breakdown`
+sums them by every breakdown checked here (ICB, practice, age band, sex, IMD quintile); groups
+with no denominator are left out, as the tidy output does.
+
+Shared rules, written here once and independently of `icsight`:
+
+- registered on a day (a period-end list): registration started by then, not ended by then and
+  not dead by then (NHS Digital's list size counts people still registered at the end of the
+  day; a registration ending, or a death, on the day is off the list);
+- registered at an event: started by the event's day, not ended (nor died) before it;
+- age on a day: whole years, the month of birth taken as its 1st (`month_of_birth` is the 1st);
+- "in the n months to the period end": after the same day n months earlier (the month's last
+  day where that day does not exist: DuckDB's month arithmetic), up to and including the
+  period end; "in the calendar month": from the 1st of the period end's month;
+- age bands 0-17, 18-39, 40-59, 60-79, 80+ (CVDPREVENT's adult bands, children as one);
+- IMD quintile: the LSOA of residence's IMD 2019 national quintile (reference table `lsoas`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from icsight.model.codelists import codelist
+
+BREAKDOWNS = ("icb", "practice", "age_band", "sex", "imd_quintile")
+TABLES = ("patients", "clinical_events", "vaccinations", "screening", "apc_spells",
+          "ec_attendances", "rtt_pathways", "maternity", "deaths", "lsoas")
+AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
+             (80, 200, "80+"))
+#: The 2013 European Standard Population, 0-4, 5-9, ..., 85-89, 90+ (Eurostat 2013, as used by
+#: PHOF/Fingertips).
+ESP2013 = (5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000, 6500, 6000, 5500,
+           5000, 4000, 2500, 1500, 1000)
+
+
+def connect(lake_dir: str | Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per table of the lake's analytics zone."""
+    con = duckdb.connect()
+    folder = Path(lake_dir) / "analytics"
+    for name in TABLES:
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{folder / name}.parquet')")
+    return con
+
+
+# --- the shared rules, as SQL snippets --------------------------------------------------------
+
+def lit(day: str | dt.date) -> str:
+    return f"DATE '{day}'"
+
+
+def age(day: str, born: str = "month_of_birth") -> str:
+    return (f"(year({day}) - year({born}) - CASE WHEN month({born}) > month({day}) "
+            f"THEN 1 ELSE 0 END)")
+
+
+def on_list(day: str, p: str = "p.") -> str:
+    return (f"({p}registration_start <= {day} AND ({p}registration_end IS NULL OR "
+            f"{p}registration_end > {day}) AND ({p}date_of_death IS NULL OR "
+            f"{p}date_of_death > {day}))")
+
+
+def at_event(day: str, p: str = "p.") -> str:
+    return (f"({p}registration_start <= {day} AND ({p}registration_end IS NULL OR "
+            f"{p}registration_end >= {day}) AND ({p}date_of_death IS NULL OR "
+            f"{p}date_of_death >= {day}))")
+
+
+def months_before(day: str, n: int) -> str:
+    return f"CAST({day} - INTERVAL {n} MONTH AS DATE)"
+
+
+def in_months(column: str, day: str, n: int) -> str:
+    return f"({column} > {months_before(day, n)} AND {column} <= {day})"
+
+
+def in_month(column: str, day: str) -> str:
+    return f"({column} >= date_trunc('month', {day}) AND {column} <= {day})"
+
+
+def codes(name: str) -> str:
+    return ",".join(f"'{c}'" for c in codelist(name).codes)
+
+
+def starts(column: str, prefixes) -> str:
+    return "(" + " OR ".join(f"{column} LIKE '{p}%'" for p in prefixes) + ")"
+
+
+PERSON = "p.practice_code, p.lsoa_code, p.sex"
+
+
+# --- the indicators, from their published definitions ---------------------------------------
+
+def cvdp001hyp(d: str) -> str:
+    """CVDPREVENT CVDP001HYP: registered patients 18+; numerator on the QOF hypertension
+    register (latest HYP_COD on or before the period end after any later HYPRES_COD)."""
+    return f"""
+    WITH reg AS (
+      SELECT patient_id FROM clinical_events WHERE date <= {d} GROUP BY patient_id
+      HAVING max(date) FILTER (WHERE snomed_code IN ({codes('hyp_cod')}))
+           > coalesce(max(date) FILTER (WHERE snomed_code IN ({codes('hypres_cod')})),
+                      DATE '1800-01-01'))
+    SELECT {PERSON}, {age(d)} AS age, (r.patient_id IS NOT NULL)::INT AS num, 1 AS den
+    FROM patients p LEFT JOIN reg r USING (patient_id)
+    WHERE {on_list(d)} AND {age(d)} >= 18"""
+
+
+def flu_season(day: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """UKHSA: the season runs from 1 September; the cohort is aged 65+ on 31 March of the
+    season. In September the season reported is the one just finished (to 31 August)."""
+    start = dt.date(day.year if day.month >= 10 else day.year - 1, 9, 1)
+    return start, min(day, dt.date(start.year + 1, 8, 31)), dt.date(start.year + 1, 3, 31)
+
+
+def flu_65(d: str) -> str:
+    start, end, cohort = flu_season(dt.date.fromisoformat(d[6:16]))
+    return f"""
+    WITH v AS (SELECT DISTINCT patient_id FROM vaccinations WHERE vaccine = 'influenza'
+               AND date >= {lit(start)} AND date <= {lit(end)})
+    SELECT {PERSON}, {age(d)} AS age, (v.patient_id IS NOT NULL)::INT AS num, 1 AS den
+    FROM patients p LEFT JOIN v USING (patient_id)
+    WHERE {on_list(d)} AND {age(lit(cohort))} >= 65"""
+
+
+def screening(programme: str, ages: tuple[int, int], months: int, women: bool,
+              older_months: int | None = None):
+    """Screening coverage (Fingertips KPI definitions): registered people of the eligible age on
+    the period end, less those ceased for clinical reasons; numerator an adequate test in the
+    look-back (cervical: 3.5 years under 50, 5.5 years 50-64)."""
+    def sql(d: str) -> str:
+        a = age(d)
+        window = in_months("s.date", d, months)
+        if older_months is not None:
+            window = (f"(CASE WHEN {a} < 50 THEN {window} "
+                      f"ELSE {in_months('s.date', d, older_months)} END)")
+        return f"""
+        SELECT {PERSON}, {a} AS age,
+          (EXISTS (SELECT 1 FROM screening s WHERE s.patient_id = p.patient_id
+                   AND s.programme = '{programme}' AND s.event = 'tested' AND {window}))::INT
+            AS num, 1 AS den
+        FROM patients p
+        WHERE {on_list(d)} AND {a} BETWEEN {ages[0]} AND {ages[1]}
+          {"AND p.sex = 'female'" if women else ""}
+          AND NOT EXISTS (SELECT 1 FROM screening s WHERE s.patient_id = p.patient_id
+                          AND s.programme = '{programme}' AND s.event = 'ceased'
+                          AND s.date <= {d})"""
+    return sql
+
+
+def admissions(condition: str, ages: tuple[int, int] = (0, 200)):
+    """A HES-style admission rate: every emergency spell admitted in the 12 months to the period
+    end of a person registered when admitted and aged `ages` then (age at admission), including
+    people who died or left before the period end; per person registered on the period end
+    aged `ages` then."""
+    def sql(d: str) -> str:
+        a = age("s.admission_date")
+        return f"""
+        SELECT {PERSON}, {a} AS age, 1 AS num, 0 AS den
+        FROM apc_spells s JOIN patients p USING (patient_id)
+        WHERE s.admission_method = 'emergency' AND {condition}
+          AND {in_months('s.admission_date', d, 12)} AND {at_event('s.admission_date')}
+          AND {a} BETWEEN {ages[0]} AND {ages[1]}
+        UNION ALL
+        SELECT {PERSON}, {age(d)} AS age, 0 AS num, 1 AS den FROM patients p
+        WHERE {on_list(d)} AND {age(d)} BETWEEN {ages[0]} AND {ages[1]}"""
+    return sql
+
+
+#: NHS Outcomes Framework 2.3.i chronic ambulatory-care-sensitive conditions (ICD-10 primary
+#: diagnosis, NHS Digital IAP00068).
+ACSC = ("B180", "B181", "E10", "E11", "E12", "E13", "E14", "D501", "D508", "D509", "F00", "F01",
+        "F02", "F03", "G40", "G41", "R56", "O15", "I110", "I130", "I50", "J81", "I20", "I240",
+        "I248", "I249", "I25", "I10", "I119", "I48", "J41", "J42", "J43", "J44", "J47", "J45",
+        "J46")
+
+
+def a_and_e(type1_only: bool, over_minutes: int | None, within_minutes: int | None):
+    """NHS England A&E: attendances (all types, or type 1) arriving in the calendar month;
+    minutes from arrival to departure; age at arrival."""
+    def sql(d: str) -> str:
+        minutes = "(epoch(e.departure) - epoch(e.arrival)) / 60"
+        hit = f"{minutes} <= {within_minutes}" if within_minutes else f"{minutes} > {over_minutes}"
+        return f"""
+        SELECT {PERSON}, {age('CAST(e.arrival AS DATE)')} AS age, ({hit})::INT AS num, 1 AS den
+        FROM ec_attendances e JOIN patients p USING (patient_id)
+        WHERE {in_month('CAST(e.arrival AS DATE)', d)}
+          {"AND e.department_type = '01'" if type1_only else ""}"""
+    return sql
+
+
+def stays_21d(d: str) -> str:
+    """Emergency spells discharged in the calendar month; numerator a length of stay (discharge
+    date minus admission date) of 21 days or more; age at admission (HES start age)."""
+    return f"""
+    SELECT {PERSON}, {age('s.admission_date')} AS age,
+      (date_diff('day', s.admission_date, s.discharge_date) >= 21)::INT AS num, 1 AS den
+    FROM apc_spells s JOIN patients p USING (patient_id)
+    WHERE s.admission_method = 'emergency' AND {in_month('s.discharge_date', d)}"""
+
+
+def eol_emergency(d: str) -> str:
+    """OHID End of Life Care Profiles: deaths in the 12 months; numerator one or more emergency
+    admissions in the 365 days before death (admitted on or before the day of death); age at
+    death."""
+    return f"""
+    SELECT {PERSON}, {age('x.date_of_death')} AS age,
+      (EXISTS (SELECT 1 FROM apc_spells s WHERE s.patient_id = x.patient_id
+               AND s.admission_method = 'emergency'
+               AND s.admission_date > x.date_of_death - INTERVAL 365 DAY
+               AND s.admission_date <= x.date_of_death))::INT AS num, 1 AS den
+    FROM deaths x JOIN patients p USING (patient_id)
+    WHERE {in_months('x.date_of_death', d, 12)}"""
+
+
+def waits(start: str, stop: str, hit: str, where: str = "TRUE"):
+    """Waits open on the period end (started on or before it, not stopped by it), with the days
+    waited so far (`waited` in `hit`); age on the period end."""
+    def sql(d: str) -> str:
+        return f"""
+        SELECT {PERSON}, {age(d)} AS age,
+          (({hit.replace('waited', f"date_diff('day', r.{start}, {d})")}))::INT AS num, 1 AS den
+        FROM rtt_pathways r JOIN patients p USING (patient_id)
+        WHERE {where} AND r.{start} <= {d} AND (r.{stop} IS NULL OR r.{stop} > {d})"""
+    return sql
+
+
+def premature_mortality(prefix: str):
+    """PHOF under-75 mortality (12-month rolling): deaths aged under 75 (age at death) with an
+    underlying cause starting `prefix`, of people registered when they died; per registered
+    people aged 0-74 on the period end plus everyone who died aged under 75 in the 12 months
+    while registered (at risk for part of the year)."""
+    def sql(d: str) -> str:
+        a = age("x.date_of_death")
+        died = (f"FROM deaths x JOIN patients p USING (patient_id) WHERE "
+                f"{in_months('x.date_of_death', d, 12)} AND {a} <= 74 AND "
+                f"p.registration_start <= x.date_of_death AND (p.registration_end IS NULL OR "
+                f"p.registration_end >= x.date_of_death)")
+        return f"""
+        SELECT {PERSON}, {a} AS age, (x.underlying_cause LIKE '{prefix}%')::INT AS num,
+               1 AS den {died}
+        UNION ALL
+        SELECT {PERSON}, {age(d)} AS age, 0 AS num, 1 AS den FROM patients p
+        WHERE {on_list(d)} AND {age(d)} <= 74"""
+    return sql
+
+
+def births(where: str, hit: str):
+    """ONS birth characteristics: births (deliveries) in the 12 months, mother's attributes and
+    age at delivery."""
+    def sql(d: str) -> str:
+        return f"""
+        SELECT {PERSON}, {age('m.delivery_date')} AS age, ({hit})::INT AS num, 1 AS den
+        FROM maternity m JOIN patients p USING (patient_id)
+        WHERE {in_months('m.delivery_date', d, 12)} AND {where}"""
+    return sql
+
+
+#: indicator id -> SQL of its units for a period end (a SQL date literal)
+DEFINITIONS = {
+    "CVDP001HYP": cvdp001hyp,
+    "FLU_65": flu_65,
+    "SCREEN_BOWEL": screening("bowel", (60, 74), 30, False),
+    "SCREEN_BREAST": screening("breast", (53, 70), 36, True),
+    "SCREEN_CERVICAL": screening("cervical", (25, 64), 42, True, 66),
+    "EMERG_ADM_RATE": admissions("TRUE"),
+    "HF_ADM_DSR": admissions("s.primary_diagnosis LIKE 'I50%'"),
+    "CYP_ASTHMA_ADM": admissions(starts("s.primary_diagnosis", ("J45", "J46")), (0, 18)),
+    "ACSC_ADM_RATE": admissions(starts("s.primary_diagnosis", ACSC)),
+    "AE_4HR": a_and_e(False, None, 240),
+    "AE_12HR": a_and_e(True, 12 * 60, None),
+    "STAYS_21D": stays_21d,
+    "EOL_EMERG_ADM": eol_emergency,
+    "RTT_18WK": waits("clock_start", "clock_stop", "waited <= 126"),
+    "RTT_52WK": waits("clock_start", "clock_stop", "waited > 364"),
+    "DIAG_6WK": waits("diagnostic_wait_start", "diagnostic_test_date", "waited >= 42",
+                      "r.diagnostic_wait_start IS NOT NULL"),
+    "PREM_MORT_CVD": premature_mortality("I"),
+    "PREM_MORT_CANCER": premature_mortality("C"),
+    "LOW_BIRTHWEIGHT": births("m.outcome = 'live_birth' AND m.birthweight_grams IS NOT NULL",
+                              "m.birthweight_grams < 2500"),
+    "PRETERM": births("m.gestation_at_birth_weeks IS NOT NULL",
+                      "m.gestation_at_birth_weeks < 37"),
+}
+#: the standardised rates and the ESP2013 bands of their population (youngest to oldest)
+DSR_BANDS = {"HF_ADM_DSR": range(0, 19), "PREM_MORT_CVD": range(0, 15),
+             "PREM_MORT_CANCER": range(0, 15)}
+
+
+def _age_band() -> str:
+    return "CASE " + " ".join(f"WHEN age BETWEEN {lo} AND {hi} THEN '{label}'"
+                              for lo, hi, label in AGE_BANDS) + " END"
+
+
+def units(con, indicator_id: str, period_end: str) -> pd.DataFrame:
+    return con.execute(DEFINITIONS[indicator_id](lit(period_end))).df()
+
+
+def by_breakdown(con, indicator_id: str, period_end: str, esp: bool = False) -> pd.DataFrame:
+    """Numerator and denominator by breakdown and group (and ESP2013 band, if `esp`)."""
+    band = ", least(age // 5, 18) AS esp_band" if esp else ""
+    extra = ", esp_band" if esp else ""
+    sql = f"""
+    WITH u AS (SELECT *, {_age_band()} AS age_band{band}
+               FROM ({DEFINITIONS[indicator_id](lit(period_end))})),
+    g AS (
+      SELECT 'icb' AS breakdown, 'BLMK' AS "group"{extra}, num, den FROM u
+      UNION ALL SELECT 'practice', practice_code{extra}, num, den FROM u
+        WHERE practice_code IS NOT NULL
+      UNION ALL SELECT 'age_band', age_band{extra}, num, den FROM u WHERE age_band IS NOT NULL
+      UNION ALL SELECT 'sex', sex{extra}, num, den FROM u
+      UNION ALL SELECT 'imd_quintile', CAST(l.imd_quintile AS VARCHAR){extra}, num, den
+        FROM u JOIN lsoas l USING (lsoa_code))
+    SELECT breakdown, "group"{extra}, sum(num)::BIGINT AS numerator,
+           sum(den)::BIGINT AS denominator
+    FROM g GROUP BY ALL"""
+    out = con.execute(sql).df()
+    if esp:
+        return out
+    return out[out.denominator > 0].reset_index(drop=True)
+
+
+def _overlaps(band: int, label: str) -> bool:
+    lo, hi = next((lo, hi) for lo, hi, name in AGE_BANDS if name == label)
+    first, last = 5 * band, (5 * band + 4 if band < 18 else 200)
+    return first <= hi and last >= lo
+
+
+def standardised(con, indicator_id: str, period_end: str) -> pd.DataFrame:
+    """Directly standardised rates per 100,000 (Dobson/PHE `calculate_dsr`: sum over bands of
+    w_i x_i / n_i, over sum w_i) by breakdown and group, over the indicator's ESP2013 bands;
+    an age-band group over the bands its ages fall in (a band-restricted rate). `value` is
+    NaN where `calculate_dsr` gives none: a band with no population, or under 10 events."""
+    counts = by_breakdown(con, indicator_id, period_end, esp=True)
+    rows = []
+    for (breakdown, group), g in counts.groupby(["breakdown", "group"]):
+        bands = [b for b in DSR_BANDS[indicator_id]
+                 if breakdown != "age_band" or _overlaps(b, group)]
+        x = g.groupby("esp_band").numerator.sum().reindex(bands, fill_value=0).to_numpy(float)
+        n = g.groupby("esp_band").denominator.sum().reindex(bands, fill_value=0).to_numpy(float)
+        w = np.array([ESP2013[b] for b in bands], float)
+        ok = (n > 0).all() and x.sum() >= 10
+        value = (w * x / np.where(n > 0, n, 1)).sum() / w.sum() * 100_000 if ok else np.nan
+        rows.append({"breakdown": breakdown, "group": group, "numerator": int(x.sum()),
+                     "denominator": int(n.sum()), "value": value})
+    out = pd.DataFrame(rows)
+    return out[out.denominator > 0].reset_index(drop=True)

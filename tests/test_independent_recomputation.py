@@ -1,0 +1,265 @@
+"""Indicators recomputed independently from the lake's Parquet files, as an analyst checking
+our numbers would: plain DuckDB SQL written from each indicator's published definition
+(`tests/independent_sql.py`), compared group by group with `Indicator.compute`, for two period
+ends (a September end, when the flu season reported is the one just finished, and a 28
+February, whose 12-month look-back starts on the 28th); then the same comparison on a tiny lake
+of hostile cases (an event on the period end, a birthday month on the event date, a death on
+the period end, boundaries of every look-back and wait), with hand-worked answers for some."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from icsight.engine import open_lake
+from icsight.indicators.catalogue import indicator
+from icsight.lake import write_manifest, write_table
+from icsight.model.reference import reference_tables
+from icsight.model.schema import TABLES
+from icsight.synth import DEFAULT_REFERENCE_DATE
+from icsight.synth.generate import generate_lake
+from tests import independent_sql as ind
+from tests.lakes import LSOA, PRACTICE, TEST_KEY
+
+PERIOD_ENDS = ("2025-09-30", "2026-02-28")
+KEYS = ["breakdown", "group"]
+
+
+@pytest.fixture(scope="session")
+def small_lake_dir(tmp_path_factory):
+    """A 4,000-person synthetic lake, generated once for the session."""
+    out = tmp_path_factory.mktemp("independent") / "blmk"
+    generate_lake(out, population=4_000, seed=7, reference_date=DEFAULT_REFERENCE_DATE,
+                  key=TEST_KEY)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_lake(small_lake_dir):
+    return open_lake(small_lake_dir)
+
+
+@pytest.fixture(scope="session")
+def sql(small_lake_dir):
+    return ind.connect(small_lake_dir)
+
+
+def _ours(lake, indicator_id: str, period_end: str) -> pd.DataFrame:
+    out = indicator(indicator_id).compute(lake, period_end)
+    return out[out.breakdown.isin(ind.BREAKDOWNS)].set_index(KEYS).sort_index()
+
+
+def _agree(expected: pd.DataFrame, ours: pd.DataFrame, what: str) -> None:
+    """Every group of every breakdown in both, with the same numerator and denominator."""
+    expected = expected.set_index(KEYS).sort_index()
+    missing = expected.index.difference(ours.index).tolist()
+    extra = ours.index.difference(expected.index).tolist()
+    assert not missing and not extra, f"{what}: groups only in the SQL {missing[:5]}, " \
+                                      f"only in ours {extra[:5]}"
+    both = expected.merge(ours, left_index=True, right_index=True, suffixes=("", "_ours"))
+    wrong = both[(both.numerator != both.numerator_ours)
+                 | (both.denominator != both.denominator_ours)]
+    assert wrong.empty, f"{what}: disagree\n{wrong[['numerator', 'numerator_ours', 'denominator', 'denominator_ours']].head(10)}"  # noqa: E501
+
+
+@pytest.mark.parametrize("indicator_id", sorted(ind.DEFINITIONS))
+def test_independent_sql_agrees_in_every_group(small_lake, sql, indicator_id):
+    counted = 0
+    for period_end in PERIOD_ENDS:
+        expected = ind.by_breakdown(sql, indicator_id, period_end)
+        ours = _ours(small_lake, indicator_id, period_end)
+        assert set(expected.breakdown) == set(ind.BREAKDOWNS), "every breakdown has groups"
+        counted += expected[expected.breakdown == "icb"].numerator.sum()
+        _agree(expected, ours, f"{indicator_id} at {period_end}")
+        if indicator(indicator_id).method in ("proportion", "rate"):
+            multiplier = indicator(indicator_id).multiplier
+            assert np.allclose(ours.value, multiplier * ours.numerator / ours.denominator)
+    assert counted > 0, f"{indicator_id}: nothing counted at either period end"
+
+
+@pytest.mark.parametrize("indicator_id", sorted(ind.DSR_BANDS))
+def test_standardised_rates_agree_with_calculate_dsr(small_lake, sql, indicator_id):
+    """Values of the standardised rates (age-band rows over their own bands) as PHE's
+    `calculate_dsr` gives them: a value wherever every band has a population and there are
+    10 or more events, none otherwise."""
+    for period_end in PERIOD_ENDS:
+        expected = ind.standardised(sql, indicator_id, period_end).set_index(KEYS)
+        ours = _ours(small_lake, indicator_id, period_end)
+        both = expected.merge(ours, left_index=True, right_index=True,
+                              suffixes=("", "_ours"))
+        assert len(both) == len(expected)
+        assert (both.value.isna() == both.value_ours.isna()).all()
+        assert np.allclose(both.value.dropna(), both.value_ours.dropna())
+
+
+# --- hostile cases -----------------------------------------------------------------------------
+
+D = "2026-03-31"
+
+
+def _person(pid: int, born: str, **fields) -> dict:
+    row = {"patient_id": pid, "sex": "female", "month_of_birth": dt.date.fromisoformat(born),
+           "ethnicity_group": "White", "ethnicity_category": "A", "lsoa_code": LSOA,
+           "practice_code": PRACTICE, "registration_start": dt.date(2000, 1, 1),
+           "registration_end": None, "date_of_death": None, "care_home": False,
+           "housebound": False, "data_opt_out": False, "nhs_number_verified": True}
+    row.update({k: dt.date.fromisoformat(v) if isinstance(v, str) else v
+                for k, v in fields.items()})
+    return row
+
+
+_spell_ids = iter(range(1, 10_000))
+
+
+def _spell(pid: int, admitted: str, discharged: str | None, diagnosis: str = "I500",
+           method: str = "emergency") -> dict:
+    return {"patient_id": pid, "spell_id": next(_spell_ids), "provider_code": "RC9",
+            "admission_date": dt.date.fromisoformat(admitted),
+            "discharge_date": dt.date.fromisoformat(discharged) if discharged else None,
+            "admission_method": method, "patient_classification": "ordinary",
+            "primary_diagnosis": diagnosis, "primary_procedure": None,
+            "treatment_function": "300", "discharge_destination": "usual_residence"}
+
+
+def _attendance(aid: int, pid: int, arrival: str, departure: str, kind: str = "01") -> dict:
+    return {"patient_id": pid, "attendance_id": aid, "provider_code": "RC9",
+            "department_type": kind, "arrival": dt.datetime.fromisoformat(arrival),
+            "departure": dt.datetime.fromisoformat(departure), "acuity": 3,
+            "disposal": "discharged", "chief_complaint": None}
+
+
+def _pathway(qid: int, pid: int, start: str, stop: str | None = None,
+             diagnostic: str | None = None, tested: str | None = None) -> dict:
+    day = dt.date.fromisoformat
+    return {"patient_id": pid, "pathway_id": qid, "provider_code": "RC9",
+            "treatment_function": "110", "clock_start": day(start),
+            "clock_stop": day(stop) if stop else None,
+            "status": "waiting" if stop is None else "admitted",
+            "diagnostic_wait_start": day(diagnostic) if diagnostic else None,
+            "diagnostic_test_date": day(tested) if tested else None}
+
+
+def _days_before(n: int) -> str:
+    return str(dt.date.fromisoformat(D) - dt.timedelta(days=n))
+
+
+def _hostile_tables() -> dict[str, list[dict]]:
+    patients = [
+        _person(1, "2008-03-01"),  # 18 from 1 March 2026
+        _person(2, "2008-04-01"),  # 17 until April: a calendar-year age would say 18
+        _person(3, "2008-03-01"),
+        # died on the period end: an HF admission in the year, a death in the year
+        _person(4, "1960-05-01", registration_end="2026-03-31", date_of_death="2026-03-31"),
+        _person(5, "1950-01-01"),
+        # left the practice on 31 October 2025: admitted that day (counts) and after (not)
+        _person(6, "1970-07-01", registration_end="2025-10-31"),
+        _person(7, "1980-01-01"),
+        _person(8, "1990-06-01"),
+    ]
+    spells = [
+        _spell(4, "2025-12-01", "2025-12-10"),
+        _spell(4, "2026-03-31", "2026-03-31"),  # admitted on the day of death, the period end
+        _spell(5, "2025-03-31", "2025-04-02"),  # on the 12-month boundary: out
+        _spell(5, "2025-04-01", "2025-04-03"),  # the first day in
+        _spell(6, "2025-10-31", "2025-11-01", "J450"),
+        _spell(6, "2025-11-15", "2025-11-20", "J450"),  # after leaving: not registered
+        _spell(7, "2026-03-10", "2026-03-31", "R69"),  # 21 days, discharged on the period end
+        _spell(7, "2026-03-02", "2026-03-22", "R69"),  # 20 days
+        _spell(7, "2026-03-20", "2026-04-01", "R69"),  # discharged after the month
+        _spell(7, "2026-03-05", "2026-03-06", "R69", method="elective"),
+    ]
+    # the 80+ age band of a standardised rate: people in each of its three 5-year bands, four
+    # of each admitted for heart failure (one on the first day of their birth month)
+    for i, born in enumerate(["1944-01-01", "1939-06-01", "1933-02-01"]):
+        for k in range(6):
+            pid = 100 + 10 * i + k
+            patients.append(_person(pid, born, sex="male" if k % 2 else "female"))
+            if k < 4:
+                spells.append(_spell(pid, f"2026-0{1 + k % 3}-01", None))  # still in
+    attendances = [
+        _attendance(1, 1, "2026-03-31 23:30", "2026-04-01 01:00"),  # arrived on the period end
+        _attendance(2, 2, "2026-03-15 10:00", "2026-03-15 15:00"),  # 5 hours
+        _attendance(3, 3, "2026-03-01 00:00", "2026-03-01 04:00"),  # exactly 4 hours
+        _attendance(4, 3, "2026-02-28 23:59", "2026-03-01 00:30"),  # arrived in February
+        _attendance(5, 8, "2026-03-20 08:00", "2026-03-20 20:01", "01"),  # over 12 hours
+        _attendance(6, 8, "2026-03-21 08:00", "2026-03-21 20:00", "01"),  # exactly 12 hours
+        _attendance(7, 8, "2026-03-22 08:00", "2026-03-22 21:00", "03"),  # not type 1
+    ]
+    pathways = [
+        _pathway(1, 8, _days_before(126)), _pathway(2, 8, _days_before(127)),
+        _pathway(3, 8, _days_before(364)), _pathway(4, 8, _days_before(365)),
+        _pathway(5, 8, _days_before(400), stop=D), _pathway(6, 8, D),
+        _pathway(7, 7, _days_before(50), diagnostic=_days_before(42)),
+        _pathway(8, 7, _days_before(50), diagnostic=_days_before(41)),
+        _pathway(9, 7, _days_before(50), diagnostic=_days_before(60), tested=D),
+    ]
+    deaths = [{"patient_id": 4, "date_of_death": dt.date(2026, 3, 31),
+               "underlying_cause": "I219", "place_of_death": "hospital"}]
+    return {"patients": patients, "apc_spells": spells, "ec_attendances": attendances,
+            "rtt_pathways": pathways, "deaths": deaths}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    tables = dict(reference_tables())
+    for name, rows in _hostile_tables().items():
+        tables[name] = pa.Table.from_pylist(rows, schema=TABLES[name].schema)
+    for name, spec in TABLES.items():
+        write_table(folder, name, tables.get(name, spec.schema.empty_table()))
+    write_manifest(folder, {"kind": "test", "reference_date": D, "window_start": "2020-04-01"})
+    return open_lake(folder), ind.connect(folder)
+
+
+HOSTILE = ("AE_4HR", "AE_12HR", "EMERG_ADM_RATE", "HF_ADM_DSR", "CYP_ASTHMA_ADM",
+           "EOL_EMERG_ADM", "PREM_MORT_CVD", "STAYS_21D", "RTT_18WK", "RTT_52WK", "DIAG_6WK")
+
+
+@pytest.mark.parametrize("indicator_id", HOSTILE)
+def test_hostile_cases_agree(hostile, indicator_id):
+    lake, con = hostile
+    _agree(ind.by_breakdown(con, indicator_id, D), _ours(lake, indicator_id, D),
+           f"{indicator_id} (hostile lake)")
+
+
+def _cell(frame: pd.DataFrame, breakdown: str, group: str) -> tuple[int, int]:
+    row = frame.loc[(breakdown, group)]
+    return int(row.numerator), int(row.denominator)
+
+
+def test_hostile_cases_hand_worked(hostile):
+    lake, _ = hostile
+    ae = _ours(lake, "AE_4HR", D)
+    # March arrivals: 1 (on the period end, 90 min, 18), 2 (5 hours, 17: born April 2008),
+    # 3 (exactly 4 hours, 18 on the day her birth month starts), 8's three
+    assert _cell(ae, "age_band", "0-17") == (0, 1)
+    assert _cell(ae, "age_band", "18-39") == (2, 5)
+    # type 1 March arrivals: 1, 2, 3 and 8's over 12 hours and exactly 12 hours
+    assert _cell(_ours(lake, "AE_12HR", D), "icb", "BLMK") == (1, 5)
+    # HF: 4's two (died on the period end), 5's 1 April 2025 (not 31 March), the twelve 80+
+    hf = _ours(lake, "HF_ADM_DSR", D)
+    registered = 6 + 18  # on the period end: 1-3, 5, 7, 8 and the 18 in the 80+ band
+    assert _cell(hf, "icb", "BLMK") == (15, registered)
+    assert _cell(hf, "age_band", "80+") == (12, 18)
+    assert not np.isnan(hf.loc[("age_band", "80+")].value), "an age-band DSR has a value"
+    weights = np.array([2500, 1500, 1000])
+    rates = np.array([4 / 6, 4 / 6, 4 / 6])
+    assert hf.loc[("age_band", "80+")].value == pytest.approx(
+        (weights * rates).sum() / weights.sum() * 100_000)
+    # asthma under 19: 6 was 55, so none; emergency admissions: 6's first only
+    emergency = _ours(lake, "EMERG_ADM_RATE", D)
+    assert _cell(emergency, "icb", "BLMK")[0] == 2 + 1 + 1 + 3 + 12
+    assert _cell(_ours(lake, "EOL_EMERG_ADM", D), "icb", "BLMK") == (1, 1)
+    # 4 died at 65 on the period end (I21): under-75 population 1, 2, 3, 7, 8 and 4
+    assert _cell(_ours(lake, "PREM_MORT_CVD", D), "icb", "BLMK") == (1, 6)
+    # discharged in March: 4's on the day of death (0 days), 7's 21 and 20 days
+    assert _cell(_ours(lake, "STAYS_21D", D), "icb", "BLMK") == (1, 3)
+    # open: 8's 126, 127, 364, 365 and 0 days (one stopped on the period end), 7's three
+    assert _cell(_ours(lake, "RTT_18WK", D), "icb", "BLMK") == (2 + 3, 5 + 3)
+    assert _cell(_ours(lake, "RTT_52WK", D), "icb", "BLMK") == (1, 5 + 3)
+    # diagnostic waits open: 42 days (counts) and 41; the one tested on the period end is not
+    assert _cell(_ours(lake, "DIAG_6WK", D), "icb", "BLMK") == (1, 2)
