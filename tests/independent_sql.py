@@ -39,7 +39,8 @@ from icsight.model.codelists import codelist
 
 BREAKDOWNS = ("icb", "practice", "age_band", "sex", "imd_quintile")
 TABLES = ("patients", "clinical_events", "vaccinations", "screening", "apc_spells",
-          "ec_attendances", "rtt_pathways", "maternity", "deaths", "lsoas")
+          "ec_attendances", "op_appointments", "rtt_pathways", "maternity", "mh_referrals",
+          "community_contacts", "cancer_diagnoses", "deaths", "lsoas")
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
              (80, 200, "80+"))
 #: The 2013 European Standard Population, 0-4, 5-9, ..., 85-89, 90+ (Eurostat 2013, as used by
@@ -258,15 +259,72 @@ def premature_mortality(prefix: str):
     return sql
 
 
+#: A baby born dead before 24 completed weeks is a late fetal loss, not a birth (Stillbirth
+#: (Definition) Act 1992; ONS and MBRRACE-UK count live births and stillbirths only).
+FETAL_LOSS = ("(m.outcome = 'stillbirth' AND coalesce(m.gestation_at_birth_weeks < 24, FALSE))")
+
+
 def births(where: str, hit: str):
-    """ONS birth characteristics: births (deliveries) in the 12 months, mother's attributes and
-    age at delivery."""
+    """ONS birth characteristics: births (deliveries) in the 12 months, late fetal losses not
+    being births; mother's attributes and age at delivery."""
     def sql(d: str) -> str:
         return f"""
         SELECT {PERSON}, {age('m.delivery_date')} AS age, ({hit})::INT AS num, 1 AS den
         FROM maternity m JOIN patients p USING (patient_id)
-        WHERE {in_months('m.delivery_date', d, 12)} AND {where}"""
+        WHERE {in_months('m.delivery_date', d, 12)} AND NOT {FETAL_LOSS} AND {where}"""
     return sql
+
+
+def event_rate(events: str, date: str, ages: tuple[int, int] = (0, 200)):
+    """A rate of events per registered person (HES-style, as `admissions`): every event in
+    `events` (a query of patient_id and its `date`) in the 12 months, of a person registered
+    at the event and aged `ages` then; per person registered on the period end aged `ages`."""
+    def sql(d: str) -> str:
+        a = age(f"e.{date}")
+        return f"""
+        SELECT {PERSON}, {a} AS age, 1 AS num, 0 AS den
+        FROM ({events}) e JOIN patients p USING (patient_id)
+        WHERE {in_months(f'e.{date}', d, 12)} AND {at_event(f'e.{date}')}
+          AND {a} BETWEEN {ages[0]} AND {ages[1]}
+        UNION ALL
+        SELECT {PERSON}, {age(d)} AS age, 0 AS num, 1 AS den FROM patients p
+        WHERE {on_list(d)} AND {age(d)} BETWEEN {ages[0]} AND {ages[1]}"""
+    return sql
+
+
+def virtual_ward(d: str) -> str:
+    """Registered people on a virtual ward on the period end (admitted by then, not discharged
+    by then) per registered person."""
+    return f"""
+    SELECT {PERSON}, {age(d)} AS age,
+      (EXISTS (SELECT 1 FROM community_contacts c WHERE c.patient_id = p.patient_id
+               AND c.service = 'virtual_ward' AND c.start_date <= {d}
+               AND (c.end_date IS NULL OR c.end_date > {d})))::INT AS num, 1 AS den
+    FROM patients p WHERE {on_list(d)}"""
+
+
+def hpv_by_14(d: str) -> str:
+    """UKHSA: registered people aged 14 with an HPV vaccination on record by the period end."""
+    return f"""
+    SELECT {PERSON}, {age(d)} AS age,
+      (EXISTS (SELECT 1 FROM vaccinations v WHERE v.patient_id = p.patient_id
+               AND v.vaccine = 'hpv' AND v.date <= {d}))::INT AS num, 1 AS den
+    FROM patients p WHERE {on_list(d)} AND {age(d)} = 14"""
+
+
+def emergency_presentation(d: str) -> str:
+    """NDRS Routes to Diagnosis (approximated): new cancer diagnoses in the 12 months; numerator
+    an emergency admission with a cancer (C) primary diagnosis in the 30 days up to and
+    including the diagnosis date; age at diagnosis."""
+    return f"""
+    SELECT {PERSON}, {age('c.diagnosis_date')} AS age,
+      (EXISTS (SELECT 1 FROM apc_spells s WHERE s.patient_id = c.patient_id
+               AND s.admission_method = 'emergency' AND s.primary_diagnosis LIKE 'C%'
+               AND s.admission_date <= c.diagnosis_date
+               AND s.admission_date > c.diagnosis_date - INTERVAL 30 DAY))::INT AS num,
+      1 AS den
+    FROM cancer_diagnoses c JOIN patients p USING (patient_id)
+    WHERE {in_months('c.diagnosis_date', d, 12)}"""
 
 
 #: indicator id -> SQL of its units for a period end (a SQL date literal)
@@ -294,6 +352,21 @@ DEFINITIONS = {
                               "m.birthweight_grams < 2500"),
     "PRETERM": births("m.gestation_at_birth_weeks IS NOT NULL",
                       "m.gestation_at_birth_weeks < 37"),
+    "SATOD": births("TRUE", "coalesce(m.smoking_at_delivery, FALSE)"),
+    # MBRRACE-UK: total births are live births and stillbirths (born dead at 24 weeks or more)
+    "STILLBIRTH_RATE": births("m.outcome IN ('live_birth', 'stillbirth')",
+                              "m.outcome = 'stillbirth'"),
+    "PREM_MORT_RESP": premature_mortality("J"),
+    "MSK_REF_RATE": event_rate(
+        "SELECT patient_id, appointment_date FROM op_appointments WHERE first_attendance "
+        "AND attended = 'attended' AND treatment_function IN ('110', '410')",
+        "appointment_date"),
+    "CAMHS_REF_RATE": event_rate(
+        "SELECT patient_id, referral_date FROM mh_referrals WHERE service = 'camhs'",
+        "referral_date", (0, 17)),
+    "VIRTUAL_WARD": virtual_ward,
+    "HPV_BY_14": hpv_by_14,
+    "CANCER_EMERGENCY_PRESENTATION": emergency_presentation,
 }
 #: the standardised rates and the ESP2013 bands of their population (youngest to oldest)
 DSR_BANDS = {"HF_ADM_DSR": range(0, 19), "PREM_MORT_CVD": range(0, 15),
