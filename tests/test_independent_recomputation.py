@@ -187,6 +187,8 @@ def _hostile_tables() -> dict[str, list[dict]]:
         _person(6, "1970-07-01", registration_end="2025-10-31"),
         _person(7, "1980-01-01"),
         _person(8, "1990-06-01"),
+        _person(9, "2007-03-01"),  # 18 until March 2026, then 19
+        _person(10, "1990-01-01", registration_start=None),  # never registered (no start)
     ]
     spells = [
         _spell(4, "2025-12-01", "2025-12-10"),
@@ -199,6 +201,9 @@ def _hostile_tables() -> dict[str, list[dict]]:
         _spell(7, "2026-03-02", "2026-03-22", "R69"),  # 20 days
         _spell(7, "2026-03-20", "2026-04-01", "R69"),  # discharged after the month
         _spell(7, "2026-03-05", "2026-03-06", "R69", method="elective"),
+        _spell(9, "2026-02-15", "2026-02-15", "J459"),  # asthma at 18: under 19, counts
+        _spell(9, "2026-03-01", None, "J459"),  # at 19: not
+        _spell(10, "2026-01-10", "2026-01-12"),  # not registered: in no rate
     ]
     # the 80+ age band of a standardised rate: people in each of its three 5-year bands, four
     # of each admitted for heart failure (one on the first day of their birth month)
@@ -216,6 +221,7 @@ def _hostile_tables() -> dict[str, list[dict]]:
         _attendance(5, 8, "2026-03-20 08:00", "2026-03-20 20:01", "01"),  # over 12 hours
         _attendance(6, 8, "2026-03-21 08:00", "2026-03-21 20:00", "01"),  # exactly 12 hours
         _attendance(7, 8, "2026-03-22 08:00", "2026-03-22 21:00", "03"),  # not type 1
+        _attendance(8, 10, "2026-03-02 08:00", "2026-03-02 09:00", "03"),  # a resident
     ]
     pathways = [
         _pathway(1, 8, _days_before(126)), _pathway(2, 8, _days_before(127)),
@@ -232,10 +238,24 @@ def _hostile_tables() -> dict[str, list[dict]]:
         _pregnancy(4, 8, "2025-03-31", "live_birth", 40, 3400, False),  # the boundary: out
         _pregnancy(5, 1, "2025-04-01", "live_birth", None, None, False),  # nothing stated
     ]
+    # the influenza cohort is aged 65 on 31 March of the season, not on the period end; these
+    # people left before the period end D, so count only in the flu checks (FLU_DATES)
+    left = {"registration_end": "2026-03-30"}
+    patients += [
+        _person(200, "1961-03-01", **left),  # 64 in October 2025, 65 by 31 March 2026
+        _person(201, "1961-04-01", **left),  # 64 on 31 March 2026: not in the 2025-26 cohort
+        _person(202, "1960-09-01", **left),  # 65 in September 2025, 64 on 31 March 2025
+        _person(203, "1950-01-01", **left), _person(204, "1950-01-01", **left)]
+    flu = [(200, "2025-10-15"), (201, "2025-10-15"), (203, "2024-09-01"), (203, "2025-08-31"),
+           (204, "2025-09-01")]
+    vaccinations = [{"patient_id": pid, "date": dt.date.fromisoformat(day),
+                     "vaccine": "influenza", "snomed_code": "822851000000102",
+                     "dose_number": 1} for pid, day in flu]
     deaths = [{"patient_id": 4, "date_of_death": dt.date(2026, 3, 31),
                "underlying_cause": "I219", "place_of_death": "hospital"}]
     return {"patients": patients, "apc_spells": spells, "ec_attendances": attendances,
-            "rtt_pathways": pathways, "deaths": deaths, "maternity": births}
+            "rtt_pathways": pathways, "deaths": deaths, "maternity": births,
+            "vaccinations": vaccinations}
 
 
 @pytest.fixture(scope="module")
@@ -262,6 +282,23 @@ def test_hostile_cases_agree(hostile, indicator_id):
            f"{indicator_id} (hostile lake)")
 
 
+FLU_DATES = ("2025-09-30", "2025-10-31")
+
+
+def test_hostile_flu_cohort_agrees(hostile):
+    lake, con = hostile
+    for period_end in FLU_DATES:
+        _agree(ind.by_breakdown(con, "FLU_65", period_end), _ours(lake, "FLU_65", period_end),
+               f"FLU_65 at {period_end} (hostile lake)")
+    # October 2025 (season from 1 September 2025, cohort 65 on 31 March 2026): 200
+    # (vaccinated), 202, 203 (vaccinated on 31 August: last season), 204 (on 1 September), 4,
+    # 5 and the 18 over-80s; not 201
+    assert _cell(_ours(lake, "FLU_65", "2025-10-31"), "icb", "BLMK") == (2, 4 + 2 + 18)
+    # September 2025 (the season just finished, cohort 65 on 31 March 2025): 203 (vaccinated
+    # in it), 204, 5 and the 18; not 200, 202 nor 4 (64 on 31 March 2025)
+    assert _cell(_ours(lake, "FLU_65", "2025-09-30"), "icb", "BLMK") == (1, 2 + 1 + 18)
+
+
 def _cell(frame: pd.DataFrame, breakdown: str, group: str) -> tuple[int, int]:
     row = frame.loc[(breakdown, group)]
     return int(row.numerator), int(row.denominator)
@@ -273,12 +310,14 @@ def test_hostile_cases_hand_worked(hostile):
     # March arrivals: 1 (on the period end, 90 min, 18), 2 (5 hours, 17: born April 2008),
     # 3 (exactly 4 hours, 18 on the day her birth month starts), 8's three
     assert _cell(ae, "age_band", "0-17") == (0, 1)
-    assert _cell(ae, "age_band", "18-39") == (2, 5)
+    # and 10's hour (not registered, still a resident): the 18-39s are 1, 3, 8 three times, 10
+    assert _cell(ae, "age_band", "18-39") == (3, 6)
+    assert _cell(ae, "icb", "BLMK") == (3, 7)
     # type 1 March arrivals: 1, 2, 3 and 8's over 12 hours and exactly 12 hours
     assert _cell(_ours(lake, "AE_12HR", D), "icb", "BLMK") == (1, 5)
     # HF: 4's two (died on the period end), 5's 1 April 2025 (not 31 March), the twelve 80+
     hf = _ours(lake, "HF_ADM_DSR", D)
-    registered = 6 + 18  # on the period end: 1-3, 5, 7, 8 and the 18 in the 80+ band
+    registered = 7 + 18  # on the period end: 1-3, 5, 7-9 and the 18 in the 80+ band
     assert _cell(hf, "icb", "BLMK") == (15, registered)
     assert _cell(hf, "age_band", "80+") == (12, 18)
     assert not np.isnan(hf.loc[("age_band", "80+")].value), "an age-band DSR has a value"
@@ -286,12 +325,16 @@ def test_hostile_cases_hand_worked(hostile):
     rates = np.array([4 / 6, 4 / 6, 4 / 6])
     assert hf.loc[("age_band", "80+")].value == pytest.approx(
         (weights * rates).sum() / weights.sum() * 100_000)
-    # asthma under 19: 6 was 55, so none; emergency admissions: 6's first only
+    # asthma under 19: 9's at 18 (not at 19); 6 was 55
+    asthma = _ours(lake, "CYP_ASTHMA_ADM", D)
+    assert _cell(asthma, "icb", "BLMK") == (1, 3)  # per 1, 2 and 3, 18 or under on D
+    assert _cell(asthma, "age_band", "18-39") == (1, 2)  # the admission at 18; 1 and 3
+    # emergency admissions: 4's two, 5's one, 6's first only, 7's three, 9's two, the 80+ band
     emergency = _ours(lake, "EMERG_ADM_RATE", D)
-    assert _cell(emergency, "icb", "BLMK")[0] == 2 + 1 + 1 + 3 + 12
+    assert _cell(emergency, "icb", "BLMK") == (2 + 1 + 1 + 3 + 2 + 12, registered)
     assert _cell(_ours(lake, "EOL_EMERG_ADM", D), "icb", "BLMK") == (1, 1)
-    # 4 died at 65 on the period end (I21): under-75 population 1, 2, 3, 7, 8 and 4
-    assert _cell(_ours(lake, "PREM_MORT_CVD", D), "icb", "BLMK") == (1, 6)
+    # 4 died at 65 on the period end (I21): under-75 population 1, 2, 3, 7, 8, 9 and 4
+    assert _cell(_ours(lake, "PREM_MORT_CVD", D), "icb", "BLMK") == (1, 7)
     # discharged in March: 4's on the day of death (0 days), 7's 21 and 20 days
     assert _cell(_ours(lake, "STAYS_21D", D), "icb", "BLMK") == (1, 3)
     # open: 8's 126, 127, 364, 365 and 0 days (one stopped on the period end), 7's three
