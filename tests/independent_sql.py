@@ -38,7 +38,7 @@ import pandas as pd
 from icsight.model.codelists import codelist
 
 BREAKDOWNS = ("icb", "practice", "age_band", "sex", "imd_quintile")
-TABLES = ("patients", "clinical_events", "vaccinations", "screening", "apc_spells",
+TABLES = ("patients", "clinical_events", "medications", "vaccinations", "screening", "apc_spells",
           "ec_attendances", "op_appointments", "rtt_pathways", "maternity", "mh_referrals",
           "community_contacts", "cancer_diagnoses", "deaths", "lsoas")
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
@@ -327,9 +327,86 @@ def emergency_presentation(d: str) -> str:
     WHERE {in_months('c.diagnosis_date', d, 12)}"""
 
 
+def register(d: str, diagnosis: str, resolved: str) -> str:
+    """A QOF register on the period end: patient_ids whose latest `diagnosis` code on or before
+    it is after their latest `resolved` code (if any)."""
+    return f"""
+      SELECT patient_id FROM clinical_events WHERE date <= {d} GROUP BY patient_id
+      HAVING max(date) FILTER (WHERE snomed_code IN ({codes(diagnosis)}))
+           > coalesce(max(date) FILTER (WHERE snomed_code IN ({codes(resolved)})),
+                      DATE '1800-01-01')"""
+
+
+def hypertension(ages: tuple[int, int], outcome: str):
+    """CVDPREVENT CVDP007HYP/002/003 (treated to threshold) and CVDP004HYP (a valid BP in 12
+    months): patients on the hypertension register aged `ages`. A valid BP is a date with both a
+    systolic (>= 50 mmHg) and a diastolic (>= 20 mmHg) QOF code in the 12 months, the day's
+    lowest of each; the latest such date's reading is at or below 140/90 (150/90 at 80+), or
+    135/85 (145/85 at 80+) when every reading that day was home or ambulatory (extracts from
+    30 June 2024)."""
+    from icsight.model.codelists import home_diastolic_bp, home_systolic_bp
+
+    def sql(d: str) -> str:
+        a = age(d)
+        home_s = ",".join(f"'{c}'" for c in home_systolic_bp().codes)
+        home_d = ",".join(f"'{c}'" for c in home_diastolic_bp().codes)
+
+        def lowest(name: str, minimum: int, home: str) -> str:
+            return f"""SELECT patient_id, date, min(numeric_value) v,
+                  bool_and(snomed_code IN ({home})) h FROM clinical_events
+                  WHERE snomed_code IN ({codes(name)}) AND numeric_value >= {minimum}
+                  AND {in_months('date', d, 12)} GROUP BY ALL"""
+        ok = {"recorded": "bp.sbp IS NOT NULL",
+              "treated": f"""coalesce(bp.sbp <= CASE WHEN bp.home THEN
+                  (CASE WHEN {a} >= 80 THEN 145 ELSE 135 END) ELSE
+                  (CASE WHEN {a} >= 80 THEN 150 ELSE 140 END) END
+                  AND bp.dbp <= CASE WHEN bp.home THEN 85 ELSE 90 END, FALSE)"""}[outcome]
+        return f"""
+        WITH reg AS ({register(d, 'hyp_cod', 'hypres_cod')}),
+        s AS ({lowest('systolic_bp_qof', 50, home_s)}),
+        dd AS ({lowest('diastolic_bp_qof', 20, home_d)}),
+        bp AS (SELECT patient_id, arg_max(s.v, date) sbp, arg_max(dd.v, date) dbp,
+                      arg_max(s.h AND dd.h, date) home
+               FROM s JOIN dd USING (patient_id, date) GROUP BY patient_id)
+        SELECT {PERSON}, {a} AS age, ({ok})::INT AS num, 1 AS den
+        FROM patients p JOIN reg USING (patient_id) LEFT JOIN bp USING (patient_id)
+        WHERE {on_list(d)} AND {a} BETWEEN {ages[0]} AND {ages[1]}"""
+    return sql
+
+
+def on_register_issued(diagnosis: str, resolved: str, ages: tuple[int, int], issued: str,
+                       months: int, at_least: int = 1):
+    """Patients aged `ages` on a QOF register with at least `at_least` issues of a medicine
+    (`issued`, a condition on `medications` m) in the `months` to the period end."""
+    def sql(d: str) -> str:
+        a = age(d)
+        return f"""
+        WITH reg AS ({register(d, diagnosis, resolved)})
+        SELECT {PERSON}, {a} AS age,
+          ((SELECT count(*) FROM medications m WHERE m.patient_id = p.patient_id
+            AND ({issued}) AND {in_months('m.date', d, months)}) >= {at_least})::INT AS num,
+          1 AS den
+        FROM patients p JOIN reg USING (patient_id)
+        WHERE {on_list(d)} AND {a} BETWEEN {ages[0]} AND {ages[1]}"""
+    return sql
+
+
+#: OpenPrescribing's SABA measure: salbutamol and terbutaline (BNF chemicals)
+SABA = starts("m.bnf_code", ("0301011R0", "0301011V0"))
+#: NICE NG106 MRAs: spironolactone, eplerenone (BNF chemicals), or the dm+d codelist
+MRA = f"(m.dmd_code IN ({codes('mra_snomed')}) OR " \
+      f"coalesce({starts('m.bnf_code', ('0202030S0', '0202030X0'))}, FALSE))"
+
 #: indicator id -> SQL of its units for a period end (a SQL date literal)
 DEFINITIONS = {
     "CVDP001HYP": cvdp001hyp,
+    "CVDP007HYP": hypertension((18, 200), "treated"),
+    "CVDP002HYP": hypertension((18, 79), "treated"),
+    "CVDP003HYP": hypertension((80, 200), "treated"),
+    "CVDP004HYP": hypertension((18, 200), "recorded"),
+    "HF_MRA": on_register_issued("hf_cod", "hfres_cod", (18, 200), MRA, 6),
+    "CYP_ASTHMA_SABA3": on_register_issued("ast_cod", "astres_cod", (5, 17), SABA, 12, 3),
+    "CYP_ASTHMA_SABA6": on_register_issued("ast_cod", "astres_cod", (5, 17), SABA, 12, 6),
     "FLU_65": flu_65,
     "SCREEN_BOWEL": screening("bowel", (60, 74), 30, False),
     "SCREEN_BREAST": screening("breast", (53, 70), 36, True),
