@@ -327,14 +327,40 @@ def emergency_presentation(d: str) -> str:
     WHERE {in_months('c.diagnosis_date', d, 12)}"""
 
 
-def register(d: str, diagnosis: str, resolved: str) -> str:
+def register(d: str, diagnosis: str, resolved: str | None) -> str:
     """A QOF register on the period end: patient_ids whose latest `diagnosis` code on or before
     it is after their latest `resolved` code (if any)."""
+    latest_resolved = "NULL" if resolved is None else \
+        f"max(date) FILTER (WHERE snomed_code IN ({codes(resolved)}))"
     return f"""
       SELECT patient_id FROM clinical_events WHERE date <= {d} GROUP BY patient_id
       HAVING max(date) FILTER (WHERE snomed_code IN ({codes(diagnosis)}))
-           > coalesce(max(date) FILTER (WHERE snomed_code IN ({codes(resolved)})),
-                      DATE '1800-01-01')"""
+           > coalesce({latest_resolved}, DATE '1800-01-01')"""
+
+
+def against_expected(diagnosis: str, resolved: str | None, ages: tuple[int, int],
+                     rates: str):
+    """Recorded against expected prevalence (NHS Digital's dementia diagnosis rate, the
+    hypertension Ready Reckoner): numerator people aged `ages` on the register; denominator
+    the registered people aged `ages` each weighted by the prevalence for their age band and
+    sex (the packaged reference table `rates`: age_from, age_to, male, female; a person of
+    unknown sex gets the mean of the two)."""
+    from icsight.model.reference import data_path
+
+    path = data_path("reference", f"{rates}.csv")
+
+    def sql(d: str) -> str:
+        a = age(d)
+        return f"""
+        WITH reg AS ({register(d, diagnosis, resolved)}),
+        r AS (SELECT * FROM read_csv('{path}', header = true))
+        SELECT {PERSON}, {a} AS age, (reg.patient_id IS NOT NULL)::INT AS num,
+          coalesce((SELECT CASE p.sex WHEN 'male' THEN r.male WHEN 'female' THEN r.female
+                    ELSE (r.male + r.female) / 2 END FROM r
+                    WHERE {a} BETWEEN r.age_from AND r.age_to), 0.0) AS den
+        FROM patients p LEFT JOIN reg USING (patient_id)
+        WHERE {on_list(d)} AND {a} BETWEEN {ages[0]} AND {ages[1]}"""
+    return sql
 
 
 def hypertension(ages: tuple[int, int], outcome: str):
@@ -407,6 +433,10 @@ DEFINITIONS = {
     "HF_MRA": on_register_issued("hf_cod", "hfres_cod", (18, 200), MRA, 6),
     "CYP_ASTHMA_SABA3": on_register_issued("ast_cod", "astres_cod", (5, 17), SABA, 12, 3),
     "CYP_ASTHMA_SABA6": on_register_issued("ast_cod", "astres_cod", (5, 17), SABA, 12, 6),
+    "CYP_ASTHMA_SABA12": on_register_issued("ast_cod", "astres_cod", (5, 17), SABA, 12, 12),
+    "HYP_DETECTION": against_expected("hyp_cod", "hypres_cod", (18, 200),
+                                      "hypertension_expected"),
+    "DEMENTIA_DIAGNOSIS_RATE": against_expected("dem_cod", None, (65, 200), "dementia_cfas2"),
     "FLU_65": flu_65,
     "SCREEN_BOWEL": screening("bowel", (60, 74), 30, False),
     "SCREEN_BREAST": screening("breast", (53, 70), 36, True),
@@ -445,6 +475,8 @@ DEFINITIONS = {
     "HPV_BY_14": hpv_by_14,
     "CANCER_EMERGENCY_PRESENTATION": emergency_presentation,
 }
+#: observed against expected: the denominator is an expected count (rounded to 2 places)
+RATIOS = ("HYP_DETECTION", "DEMENTIA_DIAGNOSIS_RATE")
 #: the standardised rates and the ESP2013 bands of their population (youngest to oldest)
 DSR_BANDS = {"HF_ADM_DSR": range(0, 19), "PREM_MORT_CVD": range(0, 15),
              "PREM_MORT_CANCER": range(0, 15)}
@@ -475,7 +507,8 @@ def by_breakdown(con, indicator_id: str, period_end: str, esp: bool = False) -> 
       UNION ALL SELECT 'imd_quintile', CAST(l.imd_quintile AS VARCHAR){extra}, num, den
         FROM u JOIN lsoas l USING (lsoa_code))
     SELECT breakdown, "group"{extra}, sum(num)::BIGINT AS numerator,
-           sum(den)::BIGINT AS denominator
+           {"round(sum(den), 2)" if indicator_id in RATIOS else "sum(den)::BIGINT"}
+             AS denominator
     FROM g GROUP BY ALL"""
     out = con.execute(sql).df()
     if esp:
