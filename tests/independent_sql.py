@@ -363,6 +363,10 @@ def against_expected(diagnosis: str, resolved: str | None, ages: tuple[int, int]
     return sql
 
 
+#: CVDPREVENT applies home and ambulatory thresholds from the 30 June 2024 extract
+HOME_BP_FROM = dt.date(2024, 6, 30)
+
+
 def hypertension(ages: tuple[int, int], outcome: str):
     """CVDPREVENT CVDP007HYP/002/003 (treated to threshold) and CVDP004HYP (a valid BP in 12
     months): patients on the hypertension register aged `ages`. A valid BP is a date with both a
@@ -382,11 +386,13 @@ def hypertension(ages: tuple[int, int], outcome: str):
                   bool_and(snomed_code IN ({home})) h FROM clinical_events
                   WHERE snomed_code IN ({codes(name)}) AND numeric_value >= {minimum}
                   AND {in_months('date', d, 12)} GROUP BY ALL"""
+        home_rules = dt.date.fromisoformat(d[6:16]) >= HOME_BP_FROM
         ok = {"recorded": "bp.sbp IS NOT NULL",
-              "treated": f"""coalesce(bp.sbp <= CASE WHEN bp.home THEN
+              "treated": f"""coalesce(bp.sbp <= CASE WHEN bp.home AND {home_rules} THEN
                   (CASE WHEN {a} >= 80 THEN 145 ELSE 135 END) ELSE
                   (CASE WHEN {a} >= 80 THEN 150 ELSE 140 END) END
-                  AND bp.dbp <= CASE WHEN bp.home THEN 85 ELSE 90 END, FALSE)"""}[outcome]
+                  AND bp.dbp <= CASE WHEN bp.home AND {home_rules} THEN 85 ELSE 90 END,
+                  FALSE)"""}[outcome]
         return f"""
         WITH reg AS ({register(d, 'hyp_cod', 'hypres_cod')}),
         s AS ({lowest('systolic_bp_qof', 50, home_s)}),
