@@ -2,10 +2,11 @@
 our numbers would: plain DuckDB SQL written from each indicator's published definition
 (`tests/independent_sql.py`), compared group by group with `Indicator.compute`, for two period
 ends (29 February 2024: a leap day, before CVDPREVENT's home BP thresholds applied, whose
-12-month look-back starts on 28 February; and a September end, when the flu season reported
-is the one just finished); then the same comparison on a tiny lake
+12-month look-back starts on 28 February 2023; and 28 February 2026, whose look-back starts on
+28 February 2025); then the same comparison on a tiny lake
 of hostile cases (an event on the period end, a birthday month on the event date, a death on
-the period end, boundaries of every look-back and wait), with hand-worked answers for some."""
+the period end, boundaries of every look-back and wait, the flu cohort's age on 31 March at a
+September and an October period end), with hand-worked answers."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from icsight.synth.generate import generate_lake
 from tests import independent_sql as ind
 from tests.lakes import LSOA, PRACTICE, TEST_KEY
 
-PERIOD_ENDS = ("2024-02-29", "2025-09-30")
+PERIOD_ENDS = ("2024-02-29", "2026-02-28")
 KEYS = ["breakdown", "group"]
 
 
