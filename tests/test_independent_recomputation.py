@@ -1,0 +1,352 @@
+"""Indicators recomputed independently from the lake's Parquet files, as an analyst checking
+our numbers would: plain DuckDB SQL written from each indicator's published definition
+(`tests/independent_sql.py`), compared group by group with `Indicator.compute`, for two period
+ends (29 February 2024: a leap day, before CVDPREVENT's home BP thresholds applied, whose
+12-month look-back starts on 28 February 2023; and 28 February 2026, whose look-back starts on
+28 February 2025); then the same comparison on a tiny lake
+of hostile cases (an event on the period end, a birthday month on the event date, a death on
+the period end, boundaries of every look-back and wait, the flu cohort's age on 31 March at a
+September and an October period end), with hand-worked answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from icsight.engine import open_lake
+from icsight.indicators.catalogue import indicator
+from icsight.lake import write_manifest, write_table
+from icsight.model.reference import reference_tables
+from icsight.model.schema import TABLES
+from icsight.synth import DEFAULT_REFERENCE_DATE
+from icsight.synth.generate import generate_lake
+from tests import independent_sql as ind
+from tests.lakes import LSOA, PRACTICE, TEST_KEY
+
+PERIOD_ENDS = ("2024-02-29", "2026-02-28")
+KEYS = ["breakdown", "group"]
+
+
+@pytest.fixture(scope="session")
+def small_lake_dir(tmp_path_factory):
+    """A 4,000-person synthetic lake, generated once for the session."""
+    out = tmp_path_factory.mktemp("independent") / "blmk"
+    generate_lake(out, population=4_000, seed=7, reference_date=DEFAULT_REFERENCE_DATE,
+                  key=TEST_KEY)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_lake(small_lake_dir):
+    return open_lake(small_lake_dir)
+
+
+@pytest.fixture(scope="session")
+def sql(small_lake_dir):
+    return ind.connect(small_lake_dir)
+
+
+_computed: dict[tuple[int, str, str], pd.DataFrame] = {}
+
+
+def _ours(lake, indicator_id: str, period_end: str) -> pd.DataFrame:
+    """The project's result (`Indicator.compute`) for the breakdowns checked here, computed
+    once per lake, indicator and period end."""
+    key = (id(lake), indicator_id, period_end)
+    if key not in _computed:
+        out = indicator(indicator_id).compute(lake, period_end)
+        _computed[key] = out[out.breakdown.isin(ind.BREAKDOWNS)].set_index(KEYS).sort_index()
+    return _computed[key]
+
+
+def _agree(expected: pd.DataFrame, ours: pd.DataFrame, what: str) -> None:
+    """Every group of every breakdown in both, with the same numerator and denominator."""
+    expected = expected.set_index(KEYS).sort_index()
+    missing = expected.index.difference(ours.index).tolist()
+    extra = ours.index.difference(expected.index).tolist()
+    assert not missing and not extra, f"{what}: groups only in the SQL {missing[:5]}, " \
+                                      f"only in ours {extra[:5]}"
+    both = expected.merge(ours, left_index=True, right_index=True, suffixes=("", "_ours"))
+    wrong = both[(both.numerator != both.numerator_ours)  # expected counts: to 2 places
+                 | ~np.isclose(both.denominator, both.denominator_ours, rtol=0, atol=0.011)]
+    assert wrong.empty, f"{what}: disagree\n{wrong[['numerator', 'numerator_ours', 'denominator', 'denominator_ours']].head(10)}"  # noqa: E501
+
+
+#: A 4,000-person lake has no stillbirths: STILLBIRTH_RATE is checked on the hostile lake.
+SYNTHETIC = sorted(set(ind.DEFINITIONS) - {"STILLBIRTH_RATE"})
+
+
+@pytest.mark.parametrize("indicator_id", SYNTHETIC)
+def test_independent_sql_agrees_in_every_group(small_lake, sql, indicator_id):
+    counted = 0
+    for period_end in PERIOD_ENDS:
+        expected = ind.by_breakdown(sql, indicator_id, period_end)
+        ours = _ours(small_lake, indicator_id, period_end)
+        assert set(expected.breakdown) == set(ind.BREAKDOWNS), "every breakdown has groups"
+        counted += expected[expected.breakdown == "icb"].numerator.sum()
+        _agree(expected, ours, f"{indicator_id} at {period_end}")
+        if indicator(indicator_id).method in ("proportion", "rate"):
+            multiplier = indicator(indicator_id).multiplier
+            assert np.allclose(ours.value, multiplier * ours.numerator / ours.denominator)
+    assert counted > 0, f"{indicator_id}: nothing counted at either period end"
+
+
+@pytest.mark.parametrize("indicator_id", sorted(ind.DSR_BANDS))
+def test_standardised_rates_agree_with_calculate_dsr(small_lake, sql, indicator_id):
+    """Values of the standardised rates (age-band rows over their own bands) as PHE's
+    `calculate_dsr` gives them: a value wherever every band has a population and there are
+    10 or more events, none otherwise."""
+    valued = 0
+    for period_end in PERIOD_ENDS:
+        expected = ind.standardised(sql, indicator_id, period_end).set_index(KEYS)
+        ours = _ours(small_lake, indicator_id, period_end)
+        both = expected.merge(ours, left_index=True, right_index=True,
+                              suffixes=("", "_ours"))
+        assert len(both) == len(expected)
+        assert (both.value.isna() == both.value_ours.isna()).all()
+        assert np.allclose(both.value.dropna(), both.value_ours.dropna())
+        valued += both.value.notna().sum()
+    if indicator_id == "HF_ADM_DSR":  # (too few premature deaths here for a value)
+        assert valued > 0, "some values compared"
+
+
+# --- hostile cases -----------------------------------------------------------------------------
+
+D = "2026-03-31"
+
+
+_DATES = {"registration_start", "registration_end", "date_of_death"}
+
+
+def _person(pid: int, born: str, **fields) -> dict:
+    row = {"patient_id": pid, "sex": "female", "month_of_birth": dt.date.fromisoformat(born),
+           "ethnicity_group": "White", "ethnicity_category": "A", "lsoa_code": LSOA,
+           "practice_code": PRACTICE, "registration_start": dt.date(2000, 1, 1),
+           "registration_end": None, "date_of_death": None, "care_home": False,
+           "housebound": False, "data_opt_out": False, "nhs_number_verified": True}
+    row.update({k: dt.date.fromisoformat(v) if k in _DATES and v else v
+                for k, v in fields.items()})
+    return row
+
+
+_spell_ids = iter(range(1, 10_000))
+
+
+def _spell(pid: int, admitted: str, discharged: str | None, diagnosis: str = "I500",
+           method: str = "emergency") -> dict:
+    return {"patient_id": pid, "spell_id": next(_spell_ids), "provider_code": "RC9",
+            "admission_date": dt.date.fromisoformat(admitted),
+            "discharge_date": dt.date.fromisoformat(discharged) if discharged else None,
+            "admission_method": method, "patient_classification": "ordinary",
+            "primary_diagnosis": diagnosis, "primary_procedure": None,
+            "treatment_function": "300", "discharge_destination": "usual_residence"}
+
+
+def _attendance(aid: int, pid: int, arrival: str, departure: str, kind: str = "01") -> dict:
+    return {"patient_id": pid, "attendance_id": aid, "provider_code": "RC9",
+            "department_type": kind, "arrival": dt.datetime.fromisoformat(arrival),
+            "departure": dt.datetime.fromisoformat(departure), "acuity": 3,
+            "disposal": "discharged", "chief_complaint": None}
+
+
+def _pathway(qid: int, pid: int, start: str, stop: str | None = None,
+             diagnostic: str | None = None, tested: str | None = None) -> dict:
+    day = dt.date.fromisoformat
+    return {"patient_id": pid, "pathway_id": qid, "provider_code": "RC9",
+            "treatment_function": "110", "clock_start": day(start),
+            "clock_stop": day(stop) if stop else None,
+            "status": "waiting" if stop is None else "admitted",
+            "diagnostic_wait_start": day(diagnostic) if diagnostic else None,
+            "diagnostic_test_date": day(tested) if tested else None}
+
+
+def _pregnancy(qid: int, pid: int, delivered: str, outcome: str, weeks: int | None,
+               grams: int | None, smoking: bool | None) -> dict:
+    day = dt.date.fromisoformat(delivered)
+    return {"patient_id": pid, "pregnancy_id": qid, "booking_date": day - dt.timedelta(200),
+            "gestation_at_booking_weeks": 10, "smoking_at_booking": bool(smoking),
+            "smoking_at_delivery": smoking, "delivery_date": day,
+            "gestation_at_birth_weeks": weeks, "birthweight_grams": grams, "outcome": outcome}
+
+
+def _days_before(n: int) -> str:
+    return str(dt.date.fromisoformat(D) - dt.timedelta(days=n))
+
+
+def _hostile_tables() -> dict[str, list[dict]]:
+    patients = [
+        _person(1, "2008-03-01"),  # 18 from 1 March 2026
+        _person(2, "2008-04-01"),  # 17 until April: a calendar-year age would say 18
+        _person(3, "2008-03-01"),
+        # died on the period end: an HF admission in the year, a death in the year
+        _person(4, "1960-05-01", registration_end="2026-03-31", date_of_death="2026-03-31"),
+        _person(5, "1950-01-01"),
+        # left the practice on 31 October 2025: admitted that day (counts) and after (not)
+        _person(6, "1970-07-01", registration_end="2025-10-31"),
+        _person(7, "1980-01-01"),
+        _person(8, "1990-06-01"),
+        _person(9, "2007-03-01"),  # 18 until March 2026, then 19
+        _person(10, "1990-01-01", registration_start=None),  # never registered (no start)
+    ]
+    spells = [
+        _spell(4, "2025-12-01", "2025-12-10"),
+        _spell(4, "2026-03-31", "2026-03-31"),  # admitted on the day of death, the period end
+        _spell(5, "2025-03-31", "2025-04-02"),  # on the 12-month boundary: out
+        _spell(5, "2025-04-01", "2025-04-03"),  # the first day in
+        _spell(6, "2025-10-31", "2025-11-01", "J450"),
+        _spell(6, "2025-11-15", "2025-11-20", "J450"),  # after leaving: not registered
+        _spell(7, "2026-03-10", "2026-03-31", "R69"),  # 21 days, discharged on the period end
+        _spell(7, "2026-03-02", "2026-03-22", "R69"),  # 20 days
+        _spell(7, "2026-03-20", "2026-04-01", "R69"),  # discharged after the month
+        _spell(7, "2026-03-05", "2026-03-06", "R69", method="elective"),
+        _spell(9, "2026-02-15", "2026-02-15", "J459"),  # asthma at 18: under 19, counts
+        _spell(9, "2026-03-01", None, "J459"),  # at 19: not
+        _spell(10, "2026-01-10", "2026-01-12"),  # not registered: in no rate
+    ]
+    # the 80+ age band of a standardised rate: people in each of its three 5-year bands, four
+    # of each admitted for heart failure (one on the first day of their birth month)
+    for i, born in enumerate(["1944-01-01", "1939-06-01", "1933-02-01"]):
+        for k in range(6):
+            pid = 100 + 10 * i + k
+            patients.append(_person(pid, born, sex="male" if k % 2 else "female"))
+            if k < 4:
+                spells.append(_spell(pid, f"2026-0{1 + k % 3}-01", None))  # still in
+    attendances = [
+        _attendance(1, 1, "2026-03-31 23:30", "2026-04-01 01:00"),  # arrived on the period end
+        _attendance(2, 2, "2026-03-15 10:00", "2026-03-15 15:00"),  # 5 hours
+        _attendance(3, 3, "2026-03-01 00:00", "2026-03-01 04:00"),  # exactly 4 hours
+        _attendance(4, 3, "2026-02-28 23:59", "2026-03-01 00:30"),  # arrived in February
+        _attendance(5, 8, "2026-03-20 08:00", "2026-03-20 20:01", "01"),  # over 12 hours
+        _attendance(6, 8, "2026-03-21 08:00", "2026-03-21 20:00", "01"),  # exactly 12 hours
+        _attendance(7, 8, "2026-03-22 08:00", "2026-03-22 21:00", "03"),  # not type 1
+        _attendance(8, 10, "2026-03-02 08:00", "2026-03-02 09:00", "03"),  # a resident
+    ]
+    pathways = [
+        _pathway(1, 8, _days_before(126)), _pathway(2, 8, _days_before(127)),
+        _pathway(3, 8, _days_before(364)), _pathway(4, 8, _days_before(365)),
+        _pathway(5, 8, _days_before(400), stop=D), _pathway(6, 8, D),
+        _pathway(7, 7, _days_before(50), diagnostic=_days_before(42)),
+        _pathway(8, 7, _days_before(50), diagnostic=_days_before(41)),
+        _pathway(9, 7, _days_before(50), diagnostic=_days_before(60), tested=D),
+    ]
+    births = [
+        # delivered on the period end: live, 2,400 g, 36 weeks, smoking
+        _pregnancy(1, 8, D, "live_birth", 36, 2400, True),
+        _pregnancy(2, 8, "2025-06-01", "stillbirth", 24, 600, None),  # a stillbirth
+        _pregnancy(4, 8, "2025-03-31", "live_birth", 40, 3400, False),  # the boundary: out
+        _pregnancy(5, 1, "2025-04-01", "live_birth", None, None, False),  # nothing stated
+    ]
+    # the influenza cohort is aged 65 on 31 March of the season, not on the period end; these
+    # people left before the period end D, so count only in the flu checks (FLU_DATES)
+    left = {"registration_end": "2026-03-30"}
+    patients += [
+        _person(200, "1961-03-01", **left),  # 64 in October 2025, 65 by 31 March 2026
+        _person(201, "1961-04-01", **left),  # 64 on 31 March 2026: not in the 2025-26 cohort
+        _person(202, "1960-09-01", **left),  # 65 in September 2025, 64 on 31 March 2025
+        _person(203, "1950-01-01", **left), _person(204, "1950-01-01", **left)]
+    flu = [(200, "2025-10-15"), (201, "2025-10-15"), (203, "2024-09-01"), (203, "2025-08-31"),
+           (204, "2025-09-01")]
+    vaccinations = [{"patient_id": pid, "date": dt.date.fromisoformat(day),
+                     "vaccine": "influenza", "snomed_code": "822851000000102",
+                     "dose_number": 1} for pid, day in flu]
+    deaths = [{"patient_id": 4, "date_of_death": dt.date(2026, 3, 31),
+               "underlying_cause": "I219", "place_of_death": "hospital"}]
+    return {"patients": patients, "apc_spells": spells, "ec_attendances": attendances,
+            "rtt_pathways": pathways, "deaths": deaths, "maternity": births,
+            "vaccinations": vaccinations}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    tables = dict(reference_tables())
+    for name, rows in _hostile_tables().items():
+        tables[name] = pa.Table.from_pylist(rows, schema=TABLES[name].schema)
+    for name, spec in TABLES.items():
+        write_table(folder, name, tables.get(name, spec.schema.empty_table()))
+    write_manifest(folder, {"kind": "test", "reference_date": D, "window_start": "2020-04-01"})
+    return open_lake(folder), ind.connect(folder)
+
+
+HOSTILE = ("AE_4HR", "AE_12HR", "EMERG_ADM_RATE", "HF_ADM_DSR", "CYP_ASTHMA_ADM",
+           "EOL_EMERG_ADM", "PREM_MORT_CVD", "STAYS_21D", "RTT_18WK", "RTT_52WK", "DIAG_6WK",
+           "STILLBIRTH_RATE", "LOW_BIRTHWEIGHT", "PRETERM", "SATOD")
+
+
+@pytest.mark.parametrize("indicator_id", HOSTILE)
+def test_hostile_cases_agree(hostile, indicator_id):
+    lake, con = hostile
+    _agree(ind.by_breakdown(con, indicator_id, D), _ours(lake, indicator_id, D),
+           f"{indicator_id} (hostile lake)")
+
+
+FLU_DATES = ("2025-09-30", "2025-10-31")
+
+
+def test_hostile_flu_cohort_agrees(hostile):
+    lake, con = hostile
+    for period_end in FLU_DATES:
+        _agree(ind.by_breakdown(con, "FLU_65", period_end), _ours(lake, "FLU_65", period_end),
+               f"FLU_65 at {period_end} (hostile lake)")
+    # October 2025 (season from 1 September 2025, cohort 65 on 31 March 2026): 200
+    # (vaccinated), 202, 203 (vaccinated on 31 August: last season), 204 (on 1 September), 4,
+    # 5 and the 18 over-80s; not 201
+    assert _cell(_ours(lake, "FLU_65", "2025-10-31"), "icb", "BLMK") == (2, 4 + 2 + 18)
+    # September 2025 (the season just finished, cohort 65 on 31 March 2025): 203 (vaccinated
+    # in it), 204, 5 and the 18; not 200, 202 nor 4 (64 on 31 March 2025)
+    assert _cell(_ours(lake, "FLU_65", "2025-09-30"), "icb", "BLMK") == (1, 2 + 1 + 18)
+
+
+def _cell(frame: pd.DataFrame, breakdown: str, group: str) -> tuple[int, int]:
+    row = frame.loc[(breakdown, group)]
+    return int(row.numerator), int(row.denominator)
+
+
+def test_hostile_cases_hand_worked(hostile):
+    lake, _ = hostile
+    ae = _ours(lake, "AE_4HR", D)
+    # March arrivals: 1 (on the period end, 90 min, 18), 2 (5 hours, 17: born April 2008),
+    # 3 (exactly 4 hours, 18 on the day her birth month starts), 8's three
+    assert _cell(ae, "age_band", "0-17") == (0, 1)
+    # and 10's hour (not registered, still a resident): the 18-39s are 1, 3, 8 three times, 10
+    assert _cell(ae, "age_band", "18-39") == (3, 6)
+    assert _cell(ae, "icb", "BLMK") == (3, 7)
+    # type 1 March arrivals: 1, 2, 3 and 8's over 12 hours and exactly 12 hours
+    assert _cell(_ours(lake, "AE_12HR", D), "icb", "BLMK") == (1, 5)
+    # HF: 4's two (died on the period end), 5's 1 April 2025 (not 31 March), the twelve 80+
+    hf = _ours(lake, "HF_ADM_DSR", D)
+    registered = 7 + 18  # on the period end: 1-3, 5, 7-9 and the 18 in the 80+ band
+    assert _cell(hf, "icb", "BLMK") == (15, registered)
+    assert _cell(hf, "age_band", "80+") == (12, 18)
+    assert not np.isnan(hf.loc[("age_band", "80+")].value), "an age-band DSR has a value"
+    weights = np.array([2500, 1500, 1000])
+    rates = np.array([4 / 6, 4 / 6, 4 / 6])
+    assert hf.loc[("age_band", "80+")].value == pytest.approx(
+        (weights * rates).sum() / weights.sum() * 100_000)
+    # asthma under 19: 9's at 18 (not at 19); 6 was 55
+    asthma = _ours(lake, "CYP_ASTHMA_ADM", D)
+    assert _cell(asthma, "icb", "BLMK") == (1, 3)  # per 1, 2 and 3, 18 or under on D
+    assert _cell(asthma, "age_band", "18-39") == (1, 2)  # the admission at 18; 1 and 3
+    # emergency admissions: 4's two, 5's one, 6's first only, 7's three, 9's two, the 80+ band
+    emergency = _ours(lake, "EMERG_ADM_RATE", D)
+    assert _cell(emergency, "icb", "BLMK") == (2 + 1 + 1 + 3 + 2 + 12, registered)
+    assert _cell(_ours(lake, "EOL_EMERG_ADM", D), "icb", "BLMK") == (1, 1)
+    # 4 died at 65 on the period end (I21): under-75 population 1, 2, 3, 7, 8, 9 and 4
+    assert _cell(_ours(lake, "PREM_MORT_CVD", D), "icb", "BLMK") == (1, 7)
+    # discharged in March: 4's on the day of death (0 days), 7's 21 and 20 days
+    assert _cell(_ours(lake, "STAYS_21D", D), "icb", "BLMK") == (1, 3)
+    # open: 8's 126, 127, 364, 365 and 0 days (one stopped on the period end), 7's three
+    assert _cell(_ours(lake, "RTT_18WK", D), "icb", "BLMK") == (2 + 3, 5 + 3)
+    assert _cell(_ours(lake, "RTT_52WK", D), "icb", "BLMK") == (1, 5 + 3)
+    # diagnostic waits open: 42 days (counts) and 41; the one tested on the period end is not
+    assert _cell(_ours(lake, "DIAG_6WK", D), "icb", "BLMK") == (1, 2)
+    # births in the year: on the period end (live, 2,400 g, 36 weeks, smoking), a stillbirth
+    # at 24 weeks, a live birth with nothing stated (31 March 2025 is outside the year)
+    assert _cell(_ours(lake, "STILLBIRTH_RATE", D), "icb", "BLMK") == (1, 3)
+    assert _cell(_ours(lake, "LOW_BIRTHWEIGHT", D), "icb", "BLMK") == (1, 1)
+    assert _cell(_ours(lake, "PRETERM", D), "icb", "BLMK") == (2, 2)  # 36 and 24 weeks
+    assert _cell(_ours(lake, "SATOD", D), "icb", "BLMK") == (1, 3)
