@@ -39,6 +39,13 @@ CASES = [
          [mother(1), mother(2)],
          [birth(1, "2024-10-01", 30, outcome="stillbirth", birthweight=1400),
           birth(2, "2024-10-01")], Expect(1, 2, 50.0)),
+    Case("A baby born dead before 24 completed weeks is a late fetal loss, not a birth "
+         "(Stillbirth (Definition) Act 1992): stillborn at 23 weeks is in neither count, at "
+         "24 weeks it is a preterm birth",
+         [mother(1), mother(2), mother(3)],
+         [birth(1, "2024-10-01", 23, outcome="stillbirth", birthweight=500),
+          birth(2, "2024-10-01", 24, outcome="stillbirth", birthweight=600),
+          birth(3, "2024-10-01")], Expect(1, 2, 50.0)),
     Case("Births whose gestation is not stated are left out of the denominator",
          [mother(1), mother(2)], [birth(1, "2024-10-01", 36), birth(2, "2024-10-01", None)],
          Expect(1, 1, 100.0)),

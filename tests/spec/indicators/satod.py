@@ -53,6 +53,11 @@ CASES = [
     Case("A stillbirth is a maternity: a smoker whose baby was stillborn counts",
          [mother(1)], [birth(1, "2024-10-01", smoker=True, outcome="stillbirth")],
          Expect(1, 1, 100.0)),
+    Case("A late fetal loss (born dead before 24 completed weeks) is not a maternity: a smoker "
+         "whose baby was born dead at 23 weeks is in neither count",
+         [mother(1), mother(2)],
+         [birth(1, "2024-10-01", smoker=True, outcome="stillbirth", gestation_at_birth=23),
+          birth(2, "2024-10-01")], Expect(0, 1, 0.0)),
     Case("Every delivery in the period counts, including women who have since left the "
          "practice", [mother(1, registration_end="2025-02-01")],
          [birth(1, "2025-01-01", smoker=True)], Expect(1, 1, 100.0)),

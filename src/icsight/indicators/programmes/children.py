@@ -28,7 +28,14 @@ SABA_BNF = ("0301011R0", "0301011V0")  # salbutamol, terbutaline (OpenPrescribin
 
 
 def _births(lake, periods: ir.Table) -> ir.Table:
+    """Deliveries in the 12 months (a maternity: a live birth or a stillbirth). A baby born
+    dead before 24 completed weeks is a late fetal loss, neither a live birth nor a stillbirth
+    (Stillbirth (Definition) Act 1992; ONS birth statistics; MBRRACE-UK), so it is in no
+    births indicator: not a delivery for SATOD, not a birth for PRETERM or STILLBIRTH_RATE."""
     births = in_periods(lake.table("maternity"), "delivery_date", periods, "start_12m")
+    fetal_loss = ((births.outcome == "stillbirth")
+                  & (births.gestation_at_birth_weeks < 24).fill_null(False))
+    births = births.filter(~fetal_loss)
     mothers = lake.table("patients").select("patient_id", "cell", "practice_code", "lsoa_code",
                                             "sex", "ethnicity_group", "month_of_birth")
     t = births.join(mothers, "patient_id")
@@ -92,10 +99,6 @@ def _birth_outcome(lake, periods: ir.Table, outcome: str) -> ir.Table:
     if outcome == "preterm":  # ONS: births with a stated gestation
         t = t.filter(t.gestation_at_birth_weeks.notnull())
         return t.mutate(numerator=t.gestation_at_birth_weeks < 37)
-    # A baby born dead before 24 completed weeks is a late fetal loss, not a stillbirth
-    # (Stillbirth (Definition) Act 1992; MBRRACE-UK): in neither count.
-    fetal_loss = (t.outcome == "stillbirth") & (t.gestation_at_birth_weeks < 24).fill_null(False)
-    t = t.filter(~fetal_loss)
     return t.mutate(numerator=(t.outcome == "stillbirth").cast("int64"))
 
 
