@@ -139,6 +139,15 @@ _NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 EVENT_DATES = {"date", "admission_date", "discharge_date", "appointment_date", "referral_date",
                "delivery_date", "diagnosis_date", "start_date", "clock_start", "arrival",
                "date_of_death", "registration_start"}
+# Cancer waiting times (issue 10): a pathway's dates run referral (clock start), diagnosis
+# communicated or ruled out, decision to treat, first definitive treatment (NHS England, Cancer
+# Waiting Times guidance: every clock stops after it starts). The faster diagnosis clock may
+# stop on the day of treatment, so it is not ordered against the decision to treat.
+ORDER["cancer_pathways"] = (("referral_date", "faster_diagnosis_date"),
+                            ("referral_date", "decision_to_treat_date"),
+                            ("referral_date", "first_treatment_date"),
+                            ("decision_to_treat_date", "first_treatment_date"))
+EVENT_DATES |= {"faster_diagnosis_date", "decision_to_treat_date", "first_treatment_date"}
 
 
 class InvalidValueError(ValueError):
