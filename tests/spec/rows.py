@@ -19,6 +19,7 @@ __all__ = [
     "appointment",
     "attendance",
     "cancer",
+    "cancer_pathway",
     "contact",
     "death",
     "event",
@@ -160,3 +161,22 @@ def death(pid: int, date: str, cause: str = "I219", place: str = "hospital") -> 
     set to the same day: `patient(pid, date_of_death=..., registration_end=...)`."""
     return {"patient_id": pid, "date_of_death": _day(date), "underlying_cause": cause,
             "place_of_death": place}
+
+
+# --- cancer waiting times (issue 10) ---------------------------------------------------------
+
+@_record("cancer_pathways")
+def cancer_pathway(pid: int, referred: str, route: str = "urgent_suspected_cancer",
+                   told: str | None = None, outcome: str | None = None,
+                   decision: str | None = None, treated: str | None = None,
+                   tumour_group: str = "lower_gi", provider: str = "RC9") -> dict:
+    """A cancer waiting time pathway: referral (clock start), the date the patient was told
+    (diagnosis or cancer ruled out), decision to treat and first treatment. The outcome is
+    `diagnosed` when a decision or treatment is given, else `ruled_out` when told."""
+    if outcome is None and told is not None:
+        outcome = "diagnosed" if decision or treated else "ruled_out"
+    return {"patient_id": pid, "pathway_id": next(_ids), "provider_code": provider,
+            "route": route, "referral_date": _day(referred), "tumour_group": tumour_group,
+            "faster_diagnosis_date": _day(told), "outcome": outcome,
+            "decision_to_treat_date": _day(decision), "first_treatment_date": _day(treated)}
+
