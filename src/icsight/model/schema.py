@@ -439,7 +439,8 @@ _table(Table(
     "Cancer waiting time pathways of BLMK residents, one row per pathway: from the referral "
     "(or upgrade) that starts the clock, through the faster diagnosis standard's clock stop "
     "(diagnosis communicated or cancer ruled out), to the decision to treat and the first "
-    "definitive treatment. Dates run in that order.",
+    "definitive treatment. Every date is on or after the referral, and the treatment on or "
+    "after the decision to treat (ingestion quarantines a pathway out of order).",
     (
         _pid,
         _c("pathway_id", _int, "Pathway identifier, unique within the table.", False),
