@@ -20,6 +20,7 @@ __all__ = [
     "attendance",
     "autism_referral",
     "cancer",
+    "cancer_pathway",
     "contact",
     "death",
     "event",
@@ -186,3 +187,22 @@ def mh_admission(pid: int, admitted: str, discharged: str | None = None,
             "admission_date": _day(admitted), "discharge_date": _day(discharged),
             "bed_type": bed_type, "out_of_area": oap_reason is not None,
             "oap_reason": oap_reason}
+
+
+# --- cancer waiting times (issue 10) ---------------------------------------------------------
+
+@_record("cancer_pathways")
+def cancer_pathway(pid: int, referred: str, route: str = "urgent_suspected_cancer",
+                   told: str | None = None, outcome: str | None = None,
+                   decision: str | None = None, treated: str | None = None,
+                   tumour_group: str = "lower_gi", provider: str = "RC9") -> dict:
+    """A cancer waiting time pathway: referral (clock start), the date the patient was told
+    (diagnosis or cancer ruled out), decision to treat and first treatment. The outcome is
+    `diagnosed` when a decision or treatment is given, else `ruled_out` when told."""
+    if outcome is None and told is not None:
+        outcome = "diagnosed" if decision or treated else "ruled_out"
+    return {"patient_id": pid, "pathway_id": next(_ids), "provider_code": provider,
+            "route": route, "referral_date": _day(referred), "tumour_group": tumour_group,
+            "faster_diagnosis_date": _day(told), "outcome": outcome,
+            "decision_to_treat_date": _day(decision), "first_treatment_date": _day(treated)}
+

@@ -153,6 +153,15 @@ EVENT_DATES = {"date", "admission_date", "discharge_date", "appointment_date", "
 #: records why a placement is out of area, and only then).
 OUTCOME_WITHOUT_DATE = "an autism referral's outcome and outcome_date come together"
 OAP_REASON_MISMATCH = "an out of area placement has a reason, and only an out of area one"
+# Cancer waiting times (issue 10): a pathway's dates run referral (clock start), diagnosis
+# communicated or ruled out, decision to treat, first definitive treatment (NHS England, Cancer
+# Waiting Times guidance: every clock stops after it starts). The faster diagnosis clock may
+# stop on the day of treatment, so it is not ordered against the decision to treat.
+ORDER["cancer_pathways"] = (("referral_date", "faster_diagnosis_date"),
+                            ("referral_date", "decision_to_treat_date"),
+                            ("referral_date", "first_treatment_date"),
+                            ("decision_to_treat_date", "first_treatment_date"))
+EVENT_DATES |= {"faster_diagnosis_date", "decision_to_treat_date", "first_treatment_date"}
 
 
 class InvalidValueError(ValueError):

@@ -479,6 +479,52 @@ _table(Table(
     key=("patient_id", "diagnosis_date", "site"),
     like="NDRS Rapid Cancer Registration Dataset (RCRD) / Cancer Outcomes and Services Dataset",
 ))
+# --- cancer waiting times (issue 10: kept in its own block) --------------------------------
+
+#: Routes onto a cancer pathway, as NHS England's Cancer Waiting Times (CWT) collection names
+#: them: an urgent suspected cancer referral (from a GP or dentist), a breast symptomatic
+#: referral (cancer not initially suspected), an urgent referral from a screening programme,
+#: and a consultant upgrade (a patient on another pathway upgraded onto a cancer one).
+CANCER_ROUTES = ("urgent_suspected_cancer", "breast_symptomatic", "screening",
+                 "consultant_upgrade")
+#: Suspected cancer (tumour) groups of the CWT collection, as short names.
+TUMOUR_GROUPS = ("breast", "lower_gi", "upper_gi", "lung", "skin", "urological",
+                 "gynaecological", "head_and_neck", "haematological", "brain_cns", "sarcoma",
+                 "children", "other")
+_table(Table(
+    "cancer_pathways", ANALYTICS,
+    "Cancer waiting time pathways of BLMK residents, one row per pathway: from the referral "
+    "(or upgrade) that starts the clock, through the faster diagnosis standard's clock stop "
+    "(diagnosis communicated or cancer ruled out), to the decision to treat and the first "
+    "definitive treatment. Every date is on or after the referral, and the treatment on or "
+    "after the decision to treat (ingestion quarantines a pathway out of order).",
+    (
+        _pid,
+        _c("pathway_id", _int, "Pathway identifier, unique within the table.", False),
+        _c("provider_code", _str, "ODS code of the provider trust the patient was referred "
+           "to.", False),
+        _c("route", _str, "How the pathway started: `urgent_suspected_cancer`, "
+           "`breast_symptomatic`, `screening` (urgent referral from a screening programme) or "
+           "`consultant_upgrade`.", False, CANCER_ROUTES),
+        _c("referral_date", _date, "Clock start: the date the referral was received (for a "
+           "consultant upgrade, the date of the upgrade).", False),
+        _c("tumour_group", _str, "Suspected cancer group of the referral (CWT's suspected "
+           "cancer types), e.g. `lower_gi`, `breast`, `skin`.", False, TUMOUR_GROUPS),
+        _c("faster_diagnosis_date", _date, "Faster diagnosis clock stop: the date cancer was "
+           "diagnosed and the patient told, or cancer ruled out; null while open and for "
+           "consultant upgrades (outside the standard)."),
+        _c("outcome", _str, "`diagnosed` (cancer confirmed) or `ruled_out`; null while "
+           "open.", categories=("diagnosed", "ruled_out")),
+        _c("decision_to_treat_date", _date, "Date the patient agreed a first treatment plan "
+           "(null when cancer was ruled out or no decision is recorded yet)."),
+        _c("first_treatment_date", _date, "Date of the first definitive treatment (surgery, "
+           "systemic therapy, radiotherapy, active monitoring ...); stops the 62-day clock; "
+           "null while untreated."),
+    ),
+    key=("pathway_id",),
+    like="NHS England Cancer Waiting Times (CWT) dataset",
+))
+# --- end of cancer waiting times --------------------------------------------------------------
 _table(Table(
     "deaths", ANALYTICS,
     "Registered deaths of BLMK residents.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.cohorts import age_on, has_event, in_periods
+from icsight.indicators.cohorts import PERIOD, age_on, has_event, in_periods
 from icsight.indicators.definition import Indicator
 from icsight.indicators.population import PopulationCounts, population_counts
 
@@ -132,4 +132,77 @@ INDICATORS.append(Indicator(
     rows=_emergency_presentations, polarity="lower is better",
     source="NDRS Routes to Diagnosis (emergency presentation route, from registry data linked "
            "to HES); here from the linked registry and admitted patient care records",
+))
+
+
+# --- cancer waiting times (issue 10) ---------------------------------------------------------
+
+CWT_SOURCE = ("NHS England Cancer Waiting Times (CWT) statistics and the CWT guidance "
+              "(Cancer Waiting Times: National Cancer Waiting Times Monitoring Dataset "
+              "Guidance, version 12, standards from 1 October 2023), "
+              "https://www.england.nhs.uk/statistics/statistical-work-areas/"
+              "cancer-waiting-times/")
+#: Routes in the 28-day faster diagnosis standard: urgent suspected cancer referrals, breast
+#: symptomatic referrals and urgent referrals from screening (not consultant upgrades).
+FDS_ROUTES = ("urgent_suspected_cancer", "breast_symptomatic", "screening")
+#: Routes in the 62-day combined standard: every referral route and consultant upgrades.
+TREATMENT_ROUTES = (*FDS_ROUTES, "consultant_upgrade")
+FDS_DAYS, TREATMENT_DAYS = 28, 62
+CWT_STRATEGY = ("Cancer Board workplan: cancer waiting times (28-day faster diagnosis, 62-day "
+                "referral to treatment); NHS England 2025/26 planning guidance")
+
+
+def _cwt(lake, periods: ir.Table, clock_stop: str, routes: tuple[str, ...],
+         days: int) -> ir.Table:
+    """Cancer pathways whose clock stopped (`clock_stop`) in the calendar month to the period
+    end, one row per pathway, met when the stop is at most `days` after the referral (day 0;
+    CWT counts the day after the clock start as day 1)."""
+    cp = lake.table("cancer_pathways")
+    cp = cp.filter(cp[clock_stop].notnull(), cp.route.isin(list(routes))).select(
+        "patient_id", "referral_date", clock_stop)
+    cp = in_periods(cp, clock_stop, periods, "previous_month_end")
+    t = cp.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    waited = t[clock_stop].delta(t.referral_date, unit="day")
+    return t.select(PERIOD, *ATTRIBUTES[2:6], age=age_on(t.month_of_birth, t.referral_date),
+                    numerator=waited <= days)
+
+
+INDICATORS.append(Indicator(
+    id="CANCER_FDS_28D", title="Cancer: diagnosed or cancer ruled out within 28 days",
+    description="Percentage of cancer pathways (urgent suspected cancer, breast symptomatic "
+                "and screening referrals) whose faster diagnosis clock stopped in the month to "
+                "the period end (cancer diagnosed and the patient told, or cancer ruled out) "
+                "within 28 days of the referral being received.",
+    programme="cancer", strategy=CWT_STRATEGY,
+    numerator="pathways told of a diagnosis or that cancer is ruled out within 28 days of the "
+              "referral (the 28th day counts)",
+    denominator="urgent suspected cancer, breast symptomatic and urgent screening referrals "
+                "whose faster diagnosis clock stopped in the calendar month (consultant "
+                "upgrades are outside the standard)",
+    rows=lambda lake, periods: _cwt(lake, periods, "faster_diagnosis_date", FDS_ROUTES,
+                                    FDS_DAYS),
+    target=80.0, target_date="2026-03-31",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
+    source=CWT_SOURCE + "; 28-day Faster Diagnosis Standard 75%, 80% by March 2026 (NHS "
+                        "England 2025/26 priorities and operational planning guidance)",
+))
+INDICATORS.append(Indicator(
+    id="CANCER_62D", title="Cancer: first treatment within 62 days of referral",
+    description="Percentage of first definitive treatments for cancer in the month to the "
+                "period end that started within 62 days of the urgent referral, screening "
+                "referral or consultant upgrade (the 62-day combined standard).",
+    programme="cancer", strategy=CWT_STRATEGY,
+    numerator="first definitive treatments within 62 days of the referral or upgrade (the "
+              "62nd day counts)",
+    denominator="first definitive treatments in the calendar month of pathways started by an "
+                "urgent suspected cancer, breast symptomatic or screening referral or a "
+                "consultant upgrade",
+    rows=lambda lake, periods: _cwt(lake, periods, "first_treatment_date", TREATMENT_ROUTES,
+                                    TREATMENT_DAYS),
+    target=75.0, target_date="2026-03-31",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
+    source=CWT_SOURCE + "; 62-day operational standard 85%, interim target 75% by March 2026 "
+                        "(NHS England 2025/26 priorities and operational planning guidance)",
 ))

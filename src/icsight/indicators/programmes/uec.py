@@ -172,6 +172,40 @@ INDICATORS.append(Indicator(
 ))
 
 
+# --- urgent community response (issue 10) --------------------------------------------------
+
+def _urgent_community_response(lake, periods: ir.Table) -> ir.Table:
+    """2-hour UCR contacts in the calendar month to the period end, met when care started
+    within 2 hours of the referral; contacts with no record of the timing are left out."""
+    cc = lake.table("community_contacts")
+    cc = cc.filter(cc.service == "urgent_community_response", cc.within_2_hours.notnull())
+    cc = in_periods(cc.select("patient_id", "start_date", "within_2_hours"), "start_date",
+                    periods, "previous_month_end")
+    t = cc.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
+    return t.select(PERIOD, *ATTRIBUTES[2:6], age=age_on(t.month_of_birth, t.start_date),
+                    numerator=t.within_2_hours)
+
+
+INDICATORS.append(Indicator(
+    id="UCR_2HR", title="Urgent community response within 2 hours",
+    description="Percentage of 2-hour urgent community response (UCR) referrals with a "
+                "contact in the month to the period end where care was provided within 2 "
+                "hours of the referral.",
+    programme="uec", strategy="UEC workplan: care closer to home; avoid unnecessary "
+                              "admissions (2-hour urgent community response)",
+    numerator="UCR contacts where care started within 2 hours of the referral",
+    denominator="2-hour UCR referrals with a contact in the calendar month (with the timing "
+                "recorded)",
+    rows=_urgent_community_response, target=70.0,
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
+    source="NHS England Community Health Services SitRep and Community Services Data Set "
+           "(CSDS) 2-hour urgent community response statistics: the share of 2-hour UCR "
+           "referrals where care was provided within 2 hours; national standard 70% (NHS "
+           "England 2-hour UCR guidance; 2025/26 planning guidance)",
+))
+
+
 def _last_year_of_life(lake, periods: ir.Table) -> ir.Table:
     deaths = lake.table("deaths").select("patient_id", "date_of_death")
     t = deaths.join(lake.table("patients").select(*ATTRIBUTES), "patient_id")
