@@ -42,9 +42,14 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from icsight.indicators.cohorts import PERIOD, ROW_KEYS, age_on, in_periods
+from icsight.indicators.cohorts import (
+    PERIOD,
+    ROW_KEYS,
+    age_on,
+    in_periods,
+    registered_population,
+)
 from icsight.indicators.periods import as_date, months_before, periods_table
-from icsight.indicators.population import population_margins
 from icsight.stats.life_expectancy import START_AGES, life_expectancy_many
 
 __all__ = ["LE_BREAKDOWNS", "MID_YEAR_MONTHS", "POOLED_MONTHS", "deaths", "life_table_band",
@@ -90,39 +95,40 @@ def deaths(lake, periods: ir.Table, sex: str | None = None) -> ir.Table:
                     startage=life_table_band(d.age))
 
 
-def _grouped(lake, t: ir.Table, by: str | None) -> pd.DataFrame:
-    """Rows of (period, [practice_code | lsoa_code], sex, age, n) summed by period, the
-    breakdown's columns, sex and life-table band, as a pandas frame."""
-    t = t.filter(t.sex.isin(SEXES)).mutate(startage=life_table_band(t.age))
-    keys: list[str] = []
-    if by == "practice_code":
-        t = t.join(lake.table("practices").select("practice_code", "place"), "practice_code")
-        keys = ["place"]
-    elif by == "lsoa_code":
-        t = t.join(lake.table("lsoas").select("lsoa_code", "imd_quintile", "imd_decile"),
-                   "lsoa_code")
-        keys = ["imd_quintile", "imd_decile"]
-    out = t.group_by([PERIOD, *keys, "sex", "startage"]).agg(n=t.n.sum().cast("int64"))
+def _grouped(lake, t: ir.Table) -> pd.DataFrame:
+    """Rows of (period, practice_code, lsoa_code, sex, age, n) summed by period, place, IMD
+    quintile and decile, sex and life-table band (one small frame: every breakdown is a sum
+    of it)."""
+    t = t.filter(t.sex.isin(SEXES))
+    t = t.mutate(startage=life_table_band(t.age))
+    places = lake.table("practices").select("practice_code", "place")
+    imd = lake.table("lsoas").select("lsoa_code", "imd_quintile", "imd_decile")
+    t = t.left_join(places, "practice_code").left_join(imd, "lsoa_code")
+    out = t.group_by([PERIOD, "place", "imd_quintile", "imd_decile", "sex", "startage"]).agg(
+        n=t.n.sum().cast("int64"))
     frame = out.to_pandas()
     frame[PERIOD] = pd.to_datetime(frame[PERIOD]).dt.date
     return frame
 
 
-def _breakdowns(parts: dict[str | None, pd.DataFrame]) -> pd.DataFrame:
-    """(period, breakdown, group, sex, startage, n) from the ICB, practice and LSOA counts."""
-    frames = [parts[None].assign(breakdown="icb", group="BLMK")]
-    frames.append(parts["practice_code"].rename(columns={"place": "group"})
-                  .assign(breakdown="place"))
-    lsoa = parts["lsoa_code"]
-    quintile = lsoa.imd_quintile.astype("Int64")
-    for breakdown, group in (("imd_quintile", quintile),
-                             ("imd_decile", lsoa.imd_decile.astype("Int64")),
-                             ("core20", pd.Series(np.where(quintile == 1, "CORE20", "Rest"),
-                                                  index=lsoa.index).where(quintile.notna()))):
-        frames.append(lsoa.assign(group=group, breakdown=breakdown))
+def _breakdowns(counts: pd.DataFrame) -> pd.DataFrame:
+    """(period, breakdown, group, sex, startage, n) for every breakdown of `_grouped`'s frame."""
+    quintile = counts.imd_quintile.astype("Int64")
+    columns = {
+        "icb": pd.Series("BLMK", index=counts.index),
+        "place": counts.place,
+        "imd_quintile": quintile,
+        "imd_decile": counts.imd_decile.astype("Int64"),
+        "core20": pd.Series(np.where(quintile == 1, "CORE20", "Rest"),
+                            index=counts.index).where(quintile.notna()),
+    }
     keys = [PERIOD, "breakdown", "group", "sex", "startage"]
-    out = pd.concat([f[f.group.notna()].assign(group=lambda f: f.group.astype(str))[[*keys, "n"]]
-                     for f in frames], ignore_index=True)
+    frames = []
+    for breakdown, group in columns.items():
+        part = counts.assign(group=group, breakdown=breakdown)
+        part = part[part.group.notna()]
+        frames.append(part.assign(group=part.group.astype(str))[[*keys, "n"]])
+    out = pd.concat(frames, ignore_index=True)
     return out.groupby(keys, sort=False)["n"].sum().reset_index()
 
 
@@ -132,14 +138,11 @@ def _counts(lake, periods: ir.Table) -> pd.DataFrame:
     ends = pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).dt.date.tolist()
     mids = mid_years(ends)
     mid_periods = periods_table(sorted(set(mids.mid_year)), lake)
-    population = population_margins(lake, mid_periods)
-    died = deaths(lake, periods).mutate(n=ibis.literal(1, "int64"))
-    people, dead = {}, {}
-    for by, margin in ((None, "all"), ("practice_code", "practice_code"),
-                       ("lsoa_code", "lsoa_code")):
-        mid = _grouped(lake, population[margin], by).rename(columns={PERIOD: "mid_year"})
-        people[by] = mids.merge(mid, on="mid_year").drop(columns="mid_year")
-        dead[by] = _grouped(lake, died, by)
+    alive = registered_population(lake, mid_periods, ("practice_code", "lsoa_code", "sex"))
+    people = _grouped(lake, alive.mutate(n=ibis.literal(1, "int64")))
+    people = mids.merge(people.rename(columns={PERIOD: "mid_year"}), on="mid_year").drop(
+        columns="mid_year")
+    dead = _grouped(lake, deaths(lake, periods).mutate(n=ibis.literal(1, "int64")))
     keys = [PERIOD, "breakdown", "group", "sex", "startage"]
     out = _breakdowns(people).rename(columns={"n": "population"}).merge(
         _breakdowns(dead).rename(columns={"n": "deaths"}), "outer", on=keys)
