@@ -94,12 +94,14 @@ def test_the_hand_worked_life_table_has_silcocks_limits_and_is_published_in_year
     folder = build_lake(tmp_path / "le", [case], "2025-03-31")
     out = compute(folder, ["LE_BIRTH_FEMALE"], ["2025-03-31"], "duckdb")["LE_BIRTH_FEMALE"]
     icb = out[out.breakdown == "icb"].iloc[0]
+    assert out[out.breakdown == "sex"].group.tolist() == ["female"]
     z = 1.959963984540054
     assert (icb.numerator, icb.denominator) == (2, 5158)
     assert icb.value == pytest.approx(93.0)
     assert icb.lower_ci == pytest.approx(93.0 - z * SE)
     assert icb.upper_ci == pytest.approx(93.0 + z * SE)
-    assert set(out.breakdown) == {"icb", "place", "imd_quintile", "imd_decile", "core20"}
+    assert set(out.breakdown) == {"icb", "place", "imd_quintile", "imd_decile", "core20",
+                                "sex"}
     published = suppress(out, hierarchy=None, methods={"LE_BIRTH_FEMALE": (
         "life_expectancy", 1)})
     row = published[published.breakdown == "icb"].iloc[0]

@@ -28,9 +28,10 @@ Here, for each period end:
   manifest) has no rows: its deaths would be incomplete.
 
 Breakdowns: `icb`, `place`, `imd_quintile`, `imd_decile` and `core20` (IMD 2019 national, from
-the LSOA of registration). Not by PCN, practice, ethnic group or age band: small-area life
-expectancy needs more person-years than a practice has (OHID pools five years for wards and
-MSOAs), and ethnic group is not published by PHOF.
+the LSOA of registration), and `sex` (one group, the indicator's own sex: the ICB's figure, so
+that the male and female indicators stack by sex). Not by PCN, practice, ethnic group or age
+band: small-area life expectancy needs more person-years than a practice has (OHID pools five
+years for wards and MSOAs), and ethnic group is not published by PHOF.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ __all__ = ["LE_BREAKDOWNS", "MID_YEAR_MONTHS", "POOLED_MONTHS", "deaths", "life_
 POOLED_MONTHS = 36
 #: the middle day of each of the three years: this many months before the period end
 MID_YEAR_MONTHS = (6, 18, 30)
-LE_BREAKDOWNS = ("icb", "place", "imd_quintile", "imd_decile", "core20")
+LE_BREAKDOWNS = ("icb", "place", "imd_quintile", "imd_decile", "core20", "sex")
 SEXES = ("male", "female")
 
 
@@ -121,6 +122,7 @@ def _breakdowns(counts: pd.DataFrame) -> pd.DataFrame:
         "imd_decile": counts.imd_decile.astype("Int64"),
         "core20": pd.Series(np.where(quintile == 1, "CORE20", "Rest"),
                             index=counts.index).where(quintile.notna()),
+        "sex": counts.sex,  # one group per indicator, the ICB's figure: for stacking by sex
     }
     keys = [PERIOD, "breakdown", "group", "sex", "startage"]
     frames = []
