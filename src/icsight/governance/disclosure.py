@@ -399,6 +399,8 @@ def _published_values(table: pd.DataFrame, published: dict[str, pd.Series],
         n = published["denominator"][rows].to_numpy(float)
         if method == "dsr":
             value, lower, upper = _standardised(table.loc[rows], x)
+        elif method == "life_expectancy":
+            value, lower, upper = _life_expectancy(table.loc[rows])
         elif method == "proportion":
             value = multiplier * x / n
             lower, upper = (multiplier * lim for lim in wilson(x, n))
@@ -411,6 +413,13 @@ def _published_values(table: pd.DataFrame, published: dict[str, pd.Series],
         for col, v in zip(VALUE_COLUMNS, (value, lower, upper), strict=True):
             out[col].loc[rows] = v
     return out
+
+
+def _life_expectancy(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Life expectancy and its limits as computed, in years to 1 decimal place (as OHID
+    publishes them). They cannot give back a count: each is a function of the deaths and
+    person-years of 20 age bands, none of which is published (only their rounded totals)."""
+    return tuple(np.round(rows[c].to_numpy(float), 1) for c in VALUE_COLUMNS)
 
 
 def _standardised(rows: pd.DataFrame, published: np.ndarray

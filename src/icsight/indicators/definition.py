@@ -11,6 +11,12 @@ over the whole registered population, `PopulationCounts` (`icsight.indicators.po
 Everything else (breakdowns, intervals, the tidy output) is shared, and the same function
 computes one month or a whole series in one query.
 
+An indicator whose value is not a count over units (life expectancy, from a life table per
+group) computes its own tidy frame instead: `tidy(lake, periods)` returns the shared columns
+(`icsight.indicators.breakdown.COLUMNS`, without `indicator_id`), and its `method` is one of
+`OWN_METHODS`; `rows` then lists the numerator's units (the deaths), to check patient by
+patient.
+
 Each programme module in `icsight.indicators.programmes` lists its indicators, logic and
 metadata together, in `INDICATORS`; `icsight.indicators.catalogue` gathers them.
 """
@@ -24,11 +30,14 @@ from dataclasses import dataclass, field
 import ibis.expr.types as ir
 import pandas as pd
 
-from icsight.indicators.breakdown import METHODS, tidy_breakdowns
+from icsight.indicators.breakdown import COLUMNS, METHODS, tidy_breakdowns
 from icsight.indicators.counting import DENOMINATOR_BASES, NUMERATOR_BASES
 from icsight.indicators.periods import as_date, periods_table
 
-__all__ = ["PROGRAMMES", "Indicator"]
+__all__ = ["OWN_METHODS", "PROGRAMMES", "Indicator"]
+
+#: methods an indicator computes itself (`Indicator.tidy`), not from counts per unit
+OWN_METHODS = ("life_expectancy",)
 
 PROGRAMMES = {
     "mhlda": "Mental health, learning disability and autism",
@@ -53,7 +62,8 @@ class Indicator:
     numerator: str
     denominator: str
     rows: Callable[..., ir.Table] = field(repr=False, compare=False)
-    method: str = "proportion"  # or "rate", "ratio" (observed / expected), "dsr"
+    method: str = "proportion"  # or "rate", "ratio" (observed / expected), "dsr",
+    # "life_expectancy" (an own method: see `tidy`)
     multiplier: float = 100
     unit: str = "%"
     polarity: str = "higher is better"  # or "lower is better", "no polarity"
@@ -64,6 +74,8 @@ class Indicator:
     #: who counts (`icsight.indicators.counting`): one of NUMERATOR_BASES / DENOMINATOR_BASES
     numerator_basis: str | None = None
     denominator_basis: str | None = None
+    #: for an own method (OWN_METHODS): (lake, periods) -> the tidy frame without indicator_id
+    tidy: Callable[..., pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.numerator_basis is not None and self.numerator_basis not in NUMERATOR_BASES:
@@ -71,8 +83,11 @@ class Indicator:
         if (self.denominator_basis is not None
                 and self.denominator_basis not in DENOMINATOR_BASES):
             raise ValueError(f"{self.id}: unknown denominator basis {self.denominator_basis!r}")
-        if self.method not in METHODS:
+        if self.method not in METHODS + OWN_METHODS:
             raise ValueError(f"{self.id}: unknown method {self.method!r}")
+        if (self.method in OWN_METHODS) != (self.tidy is not None):
+            raise ValueError(f"{self.id}: an own method ({', '.join(OWN_METHODS)}) and only "
+                             "one computes its own tidy frame")
         if self.programme not in PROGRAMMES:
             raise ValueError(f"{self.id}: unknown programme {self.programme!r}")
 
@@ -82,7 +97,11 @@ class Indicator:
 
     def series(self, lake, period_ends: list[dt.date]) -> pd.DataFrame:
         """The tidy result for every period end in one query, with every breakdown."""
-        rows = self.rows(lake, periods_table(period_ends, lake))
+        periods = periods_table(period_ends, lake)
+        if self.tidy is not None:
+            out = self.tidy(lake, periods).assign(indicator_id=self.id)
+            return out[COLUMNS].reset_index(drop=True)
+        rows = self.rows(lake, periods)
         return tidy_breakdowns(lake, rows, self.id, self.method, self.multiplier)
 
     def describe(self) -> dict[str, object]:

@@ -3,8 +3,9 @@
 Names follow what analysts call them:
 
 - from PHEindicatormethods: `proportion`, `rate`, `dsr`, `isr_ratio`, `isr_rate`, `mean`,
-  `sii`, `life_expectancy`, `funnel_limits` (proportions), `funnel_limits_ratio` and
-  `funnel_limits_rate`, with their `funnel_significance*` companions;
+  `sii`, `life_expectancy` (and `life_expectancy_many`, many groups at once), `funnel_limits`
+  (proportions), `funnel_limits_ratio` and `funnel_limits_rate`, with their
+  `funnel_significance*` companions;
 - from FunnelPlotR: `sr_limits`, `tau_squared`, `adjusted_sr_limits` (overdispersion);
 - from NHSRplotthedots: `spc` (Making Data Count XmR charts with icons).
 
@@ -22,7 +23,7 @@ from icsight.stats.funnels import (
     funnel_significance_ratio,
 )
 from icsight.stats.inequality import sii
-from icsight.stats.life_expectancy import life_expectancy
+from icsight.stats.life_expectancy import life_expectancy, life_expectancy_many
 from icsight.stats.means import mean
 from icsight.stats.overdispersion import adjusted_sr_limits, outliers, sr_limits, tau_squared
 from icsight.stats.poisson import byars, exact, poisson_limits
@@ -49,6 +50,7 @@ __all__ = [
     "isr_rate",
     "isr_ratio",
     "life_expectancy",
+    "life_expectancy_many",
     "mean",
     "outliers",
     "poisson_limits",

@@ -82,28 +82,59 @@ def life_expectancy(startage, pops, deaths, confidence=0.95, le_age="all") -> pd
 
 
 def _chiang(p, d, starts) -> tuple[np.ndarray, np.ndarray]:
-    m = d / p
-    width = np.append(np.diff(starts), 0).astype(float)
-    a = np.where(starts == 0, 0.1, 0.5)
-    width[-1] = 2 / m[-1]
-    q = np.where(d <= p / (width * a), m * width / (1 + m * width * (1 - a)), 1.0)
-    q[-1] = 1.0
-    survivors = np.empty(len(p))
-    survivors[0] = 100_000
-    for i in range(1, len(p)):
-        survivors[i] = survivors[i - 1] * (1 - q[i - 1])
-    next_l = np.append(survivors[1:], 0)
-    dying = survivors - next_l
-    years = width * (next_l + a * dying)
-    years[-1] = survivors[-1] / m[-1]
-    total = years[::-1].cumsum()[::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    """Life expectancy and its standard error at each band's start, for one group (1-D
+    arrays) or many (2-D: one row per group), with the same arithmetic."""
+    one = np.ndim(p) == 1
+    p, d = np.atleast_2d(np.asarray(p, float)), np.atleast_2d(np.asarray(d, float))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m = d / p
+        width = np.tile(np.append(np.diff(starts), 0).astype(float), (len(p), 1))
+        a = np.where(np.asarray(starts) == 0, 0.1, 0.5)
+        width[:, -1] = 2 / m[:, -1]
+        q = np.where(d <= p / (width * a), m * width / (1 + m * width * (1 - a)), 1.0)
+        q[:, -1] = 1.0
+        survivors = np.empty(p.shape)
+        survivors[:, 0] = 100_000
+        for i in range(1, p.shape[1]):
+            survivors[:, i] = survivors[:, i - 1] * (1 - q[:, i - 1])
+        next_l = np.concatenate([survivors[:, 1:], np.zeros((len(p), 1))], axis=1)
+        dying = survivors - next_l
+        years = width * (next_l + a * dying)
+        years[:, -1] = survivors[:, -1] / m[:, -1]
+        total = years[:, ::-1].cumsum(axis=1)[:, ::-1]
         e = np.where(survivors > 0, total / survivors, 0.0)
         s2 = np.where(dying > 0, q**2 * (1 - q) / d, 0.0)
-        s2[-1] = 4 / (d[-1] * m[-1] ** 2)
-        e_next = np.append(e[1:], 0)
+        s2[:, -1] = 4 / (d[:, -1] * m[:, -1] ** 2)
+        e_next = np.concatenate([e[:, 1:], np.zeros((len(p), 1))], axis=1)
         w = s2 * survivors**2 * ((1 - a) * width + e_next) ** 2
-        w[-1] = (survivors[-1] / 2) ** 2 * s2[-1]
-        se = np.sqrt(w[::-1].cumsum()[::-1] / survivors**2)
+        w[:, -1] = (survivors[:, -1] / 2) ** 2 * s2[:, -1]
+        se = np.sqrt(w[:, ::-1].cumsum(axis=1)[:, ::-1] / survivors**2)
     e = np.where(np.isinf(e), np.nan, e)
-    return e, se
+    return (e[0], se[0]) if one else (e, se)
+
+
+def life_expectancy_many(pops, deaths, le_ages=(0, 65), confidence: float = 0.95
+                         ) -> dict[int, pd.DataFrame]:
+    """`life_expectancy` for many groups at once (the same method and suppression rules).
+
+    `pops` and `deaths` are arrays of shape (groups, 20), columns in the order of START_AGES.
+    Returns {age: frame with one row per group: value, lowercl, uppercl, pops_used,
+    dths_used}; a suppressed group has no value or limits (its counts are still given)."""
+    p, d = np.asarray(pops, float), np.asarray(deaths, float)
+    if p.ndim != 2 or p.shape[1] != len(START_AGES) or p.shape != d.shape:
+        raise ValueError(f"pops and deaths must both have shape (groups, {len(START_AGES)})")
+    bad = (d < 0).any(axis=1) | (p <= 0).any(axis=1) | (d > p).any(axis=1) | (
+        p.sum(axis=1) <= 5000)
+    e, se = _chiang(p, d, np.asarray(START_AGES))
+    z = z_value(confidence)
+    pops_used = p[:, ::-1].cumsum(axis=1)[:, ::-1]
+    dths_used = d[:, ::-1].cumsum(axis=1)[:, ::-1]
+    out = {}
+    for age in le_ages:
+        k = START_AGES.index(age)
+        value, err = np.where(bad, np.nan, e[:, k]), np.where(bad, np.nan, se[:, k])
+        lower, upper = value - z * err, value + z * err
+        value = np.where(z_value(0.95) * err > 10, np.nan, value)  # 95% CI wider than 20 years
+        out[age] = pd.DataFrame({"value": value, "lowercl": lower, "uppercl": upper,
+                                 "pops_used": pops_used[:, k], "dths_used": dths_used[:, k]})
+    return out

@@ -24,6 +24,7 @@ from icsight.indicators.cohorts import (
     starts_with_any,
 )
 from icsight.indicators.definition import Indicator
+from icsight.indicators.life_table import deaths, tidy_life_expectancy
 from icsight.indicators.population import (
     PopulationCounts,
     emergency_admissions_per_person,
@@ -359,3 +360,48 @@ INDICATORS.append(Indicator(
     numerator_basis="units of the denominator meeting the rule",
     denominator_basis="events in the period",
 ))
+
+
+# --- outcomes: life expectancy (PHOF A01b) and its deprivation gradient (A02a) ---------------
+
+LIFE_EXPECTANCY_SOURCE = (
+    "OHID Public Health Outcomes Framework A01b 'Life expectancy at birth' and 'Life "
+    "expectancy at 65' (Fingertips; ONS deaths and mid-year populations, three years pooled, "
+    "abridged life table to 90+, Chiang II with Silcocks et al. 95% limits, no value at 5,000 "
+    "person-years or fewer: PHEindicatormethods phe_life_expectancy), and A02a 'Inequality in "
+    "life expectancy' (slope index of inequality across IMD deciles, phe_sii; here national "
+    "deciles, in the inequalities summary)")
+
+for (_age, _at), _sex in [(a, s) for a in ((0, "BIRTH"), (65, "65")) for s in ("male",
+                                                                               "female")]:
+    _who = "at birth" if _age == 0 else "at 65"
+    INDICATORS.append(Indicator(
+        id=f"LE_{_at}_{_sex.upper()}", title=f"Life expectancy {_who}, {_sex}s",
+        description=f"The average number of years a {_sex} {'newborn' if _age == 0 else 'aged 65'}"
+                    " would live (further) at the death rates of the three years to the "
+                    "period end, from an abridged life table (0, 1-4, 5-9, ..., 85-89, 90+) of "
+                    "registered people's deaths and mid-year populations; by place and IMD "
+                    "decile, with the slope index of inequality across deciles in the "
+                    "inequalities summary.",
+        programme="ltc",
+        strategy="BLMK Health Services Strategy (2024) and CORE20PLUS5: increase life "
+                 "expectancy and narrow its gap between the most and least deprived",
+        numerator=f"deaths of {_sex}s {'' if _age == 0 else 'aged 65 and over '}in the 36 "
+                  "months to the period end, registered with a BLMK practice when they died "
+                  "(ONS death registrations)",
+        denominator=f"person-years of {_sex}s {'' if _age == 0 else 'aged 65 and over '}"
+                    "registered: the registered population on the middle day of each of the "
+                    "three years, summed",
+        rows=lambda lake, periods, s=_sex, a=_age: _le_deaths(lake, periods, s, a),
+        tidy=lambda lake, periods, s=_sex, a=_age: tidy_life_expectancy(lake, periods, s, a),
+        method="life_expectancy", multiplier=1, unit="years", polarity="higher is better",
+        source=LIFE_EXPECTANCY_SOURCE,
+        numerator_basis="events in the period of people registered at the event",
+        denominator_basis="person-time",
+    ))
+
+
+def _le_deaths(lake, periods: ir.Table, sex: str, age: int) -> ir.Table:
+    """The deaths a life expectancy counts (at 65: those at 65 and over), one row each."""
+    died = deaths(lake, periods, sex)
+    return died.filter(died.age >= age)
