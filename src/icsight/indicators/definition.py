@@ -61,16 +61,18 @@ class Indicator:
     target: float | None = None
     target_date: str | None = None
     source: str = ""
-    #: who counts (`icsight.indicators.counting`): one of NUMERATOR_BASES / DENOMINATOR_BASES
-    numerator_basis: str | None = None
-    denominator_basis: str | None = None
+    #: who counts (`icsight.indicators.counting`): one of NUMERATOR_BASES / DENOMINATOR_BASES,
+    #: required (keyword-only, no default): every indicator says whose number it is
+    numerator_basis: str = field(kw_only=True)
+    denominator_basis: str = field(kw_only=True)
 
     def __post_init__(self) -> None:
-        if self.numerator_basis is not None and self.numerator_basis not in NUMERATOR_BASES:
-            raise ValueError(f"{self.id}: unknown numerator basis {self.numerator_basis!r}")
-        if (self.denominator_basis is not None
-                and self.denominator_basis not in DENOMINATOR_BASES):
-            raise ValueError(f"{self.id}: unknown denominator basis {self.denominator_basis!r}")
+        if self.numerator_basis not in NUMERATOR_BASES:
+            raise ValueError(f"{self.id}: unknown numerator basis {self.numerator_basis!r}; "
+                             f"one of {', '.join(NUMERATOR_BASES)}")
+        if self.denominator_basis not in DENOMINATOR_BASES:
+            raise ValueError(f"{self.id}: unknown denominator basis "
+                             f"{self.denominator_basis!r}; one of {', '.join(DENOMINATOR_BASES)}")
         if self.method not in METHODS:
             raise ValueError(f"{self.id}: unknown method {self.method!r}")
         if self.programme not in PROGRAMMES:
@@ -83,7 +85,8 @@ class Indicator:
     def series(self, lake, period_ends: list[dt.date]) -> pd.DataFrame:
         """The tidy result for every period end in one query, with every breakdown."""
         rows = self.rows(lake, periods_table(period_ends, lake))
-        return tidy_breakdowns(lake, rows, self.id, self.method, self.multiplier)
+        return tidy_breakdowns(lake, rows, self.id, self.method, self.multiplier,
+                               denominator_basis=self.denominator_basis)
 
     def describe(self) -> dict[str, object]:
         """The metadata, for `icsight indicators show` and the docs."""
@@ -95,5 +98,7 @@ class Indicator:
             "codelists": ", ".join(self.codelists) or "-",
             "target": "-" if self.target is None else f"{self.target:g}{self.unit} by "
                                                       f"{self.target_date or 'no date set'}",
+            "numerator_basis": self.numerator_basis,
+            "denominator_basis": self.denominator_basis,
             "source": self.source,
         }
