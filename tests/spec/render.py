@@ -29,6 +29,8 @@ def _answer(want: Expect) -> str:
         text += f" = {want.value:,.4g}"
     if want.no_value:
         text += ", no value"
+    if want.method is not None:
+        text += f" ({want.method})"
     return text
 
 
