@@ -60,3 +60,32 @@ def test_the_docs_tables_are_the_metadata():
     for ind in catalogue().values():
         assert f"| [{ind.id}](indicators/{ind.id}.md) | {ind.method} | {ind.numerator_basis} | "\
                f"{ind.denominator_basis} |" in shown
+
+
+def test_a_spec_answer_checks_the_method_label():
+    import pandas as pd
+
+    from tests.spec.harness import Case, Expect, check
+
+    out = pd.DataFrame([{"period_end": "2025-03-31", "breakdown": "age_band", "group": "80+",
+                         "numerator": 10, "denominator": 3, "value": 1.0,
+                         "method": "DSR ESP2013 over ages 0-90+ (Dobson)"}])
+    case = Case("r", [], expect=Expect(10, 3, 1.0, method="DSR ESP2013 over the band's own "
+                                                           "ages 80+ (Dobson)"),
+                alone=True, breakdown="age_band", group="80+")
+    assert check(out, case) == ["2025-03-31: method 'DSR ESP2013 over ages 0-90+ (Dobson)', "
+                                "expected \"DSR ESP2013 over the band's own ages 80+ (Dobson)\""]
+    right = out.assign(method="DSR ESP2013 over the band's own ages 80+ (Dobson)")
+    assert check(right, case) == []
+
+
+def test_the_output_names_each_row_method_and_basis():
+    """Labels straight from the breakdown: a DSR's whole-population rows name the ages of the
+    bands standardised over, its age-band rows the band's own ages."""
+    from icsight.indicators.breakdown import METHOD_LABELS, _dsr_label
+
+    assert METHOD_LABELS["proportion"] == "proportion (Wilson)"
+    assert _dsr_label(list(range(15))) == "DSR ESP2013 over ages 0-74 (Dobson)"
+    assert _dsr_label([12, 13, 14], own=True) == \
+        "DSR ESP2013 over the band's own ages 60-74 (Dobson)"
+    assert _dsr_label([16, 17, 18], own=True) == "DSR ESP2013 over the band's own ages 80+ (Dobson)"
