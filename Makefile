@@ -62,6 +62,7 @@ docs: install
 	$(RUN)/python -m icsight.cli.docs > docs/cli.md
 	$(RUN)/python -m icsight.settings > docs/settings.md
 	$(RUN)/python -m tests.spec.render
+	$(RUN)/python -m icsight.indicators.catalogue docs/indicators.md
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -57,6 +57,14 @@ def test_every_indicator_computes_in_the_tidy_shape(results):
                 shown.value <= shown.upper_ci + 1e-9).all(), ind_id
         hidden = rows[rows.value.isna()]
         assert catalogue()[ind_id].method in ("dsr", "life_expectancy") or hidden.empty, ind_id
+        ind = catalogue()[ind_id]  # who counts and how, on every row
+        assert (rows.denominator_basis == ind.denominator_basis).all(), ind_id
+        if ind.method == "dsr":
+            ages = rows[rows.breakdown == "age_band"]
+            assert ages.method.str.startswith("DSR ESP2013 over the band's own ages").all()
+            assert rows[rows.breakdown != "age_band"].method.nunique() == 1, ind_id
+        else:
+            assert rows.method.nunique() == 1 and rows.method.iloc[0], ind_id
 
 
 def _icb(results, ind_id):

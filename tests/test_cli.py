@@ -49,7 +49,8 @@ def test_indicators_writes_the_tidy_csv(lake_dir, tmp_path):
     assert result.exit_code == 0, result.output
     df = pd.read_csv(out, dtype={"group": str})
     assert list(df.columns) == ["indicator_id", "period_end", "breakdown", "group", "numerator",
-                                "denominator", "value", "lower_ci", "upper_ci"]
+                                "denominator", "value", "lower_ci", "upper_ci", "method",
+                                "denominator_basis"]
     assert (df.period_end == "2026-09-30").all()
     # every breakdown partitions the same denominator
     for _, part in df.groupby("breakdown"):

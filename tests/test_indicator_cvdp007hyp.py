@@ -113,7 +113,10 @@ def test_breakdowns_and_wilson_on_a_known_case(tmp_path):
     lake = open_lake(make_lake(tmp_path, patients, events))
     out = cvdp007hyp(lake, "2025-03-31")
     assert list(out.columns) == ["indicator_id", "period_end", "breakdown", "group", "numerator",
-                                 "denominator", "value", "lower_ci", "upper_ci"]
+                                 "denominator", "value", "lower_ci", "upper_ci", "method",
+                                 "denominator_basis"]
+    assert (out.method == "proportion (Wilson)").all()
+    assert (out.denominator_basis == "period-end list").all()
     icb = out[out.breakdown == "icb"].iloc[0]
     assert (icb.group, icb.numerator, icb.denominator, icb.value) == ("BLMK", 3, 4, 75.0)
     z = 1.959963984540054

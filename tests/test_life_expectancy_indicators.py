@@ -50,7 +50,9 @@ def test_many_groups_give_what_one_group_gives_and_the_same_suppression():
 
 def test_an_own_method_needs_its_own_tidy_frame_and_only_it_has_one():
     base = dict(title="t", description="d", programme="ltc", strategy="s", numerator="n",
-                denominator="d", rows=lambda lake, periods: None)
+                denominator="d", rows=lambda lake, periods: None,
+                numerator_basis="events in the period of people registered at the event",
+                denominator_basis="person-time")
     with pytest.raises(ValueError, match="own"):
         Indicator(id="X", method="life_expectancy", **base)
     with pytest.raises(ValueError, match="own"):

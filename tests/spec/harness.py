@@ -50,12 +50,15 @@ class Expect:
     """The hand-worked answer for a case: the counts, and the value where it is worth
     checking (in the indicator's unit: a percentage, a rate per 1,000, ...). `value=None`
     checks no value; `no_value=True` checks that the output has no value (e.g. too few
-    events for a DSR). Counts of 0 and 0 also match a group absent from the output."""
+    events for a DSR). Counts of 0 and 0 also match a group absent from the output.
+    `method`, if given, is the output's `method` label for the row (e.g. the ages a
+    standardised rate's age band is standardised over)."""
 
     numerator: float
     denominator: float
     value: float | None = None
     no_value: bool = False
+    method: str | None = None
 
 
 @dataclass
@@ -182,7 +185,8 @@ def answer(result: pd.DataFrame, case: Case, period_end: str) -> Expect | None:
         raise AssertionError(f"{len(rows)} rows for {breakdown} {group} on {period_end}")
     row = rows.iloc[0]
     value = None if pd.isna(row.value) else float(row.value)
-    return Expect(float(row.numerator), float(row.denominator), value, value is None)
+    return Expect(float(row.numerator), float(row.denominator), value, value is None,
+                  row.get("method"))
 
 
 def check(result: pd.DataFrame, case: Case) -> list[str]:
@@ -204,4 +208,6 @@ def check(result: pd.DataFrame, case: Case) -> list[str]:
             problems.append(f"{day}: value {got.value}, expected {want.value}")
         if want.no_value and got.value is not None:
             problems.append(f"{day}: value {got.value}, expected none")
+        if want.method is not None and got.method != want.method:
+            problems.append(f"{day}: method {got.method!r}, expected {want.method!r}")
     return problems

@@ -29,6 +29,8 @@ def _answer(want: Expect) -> str:
         text += f" = {want.value:,.4g}"
     if want.no_value:
         text += ", no value"
+    if want.method is not None:
+        text += f" ({want.method})"
     return text
 
 
@@ -48,8 +50,9 @@ def page(indicator_id: str, spec: Spec | None) -> str:
     meta = ind.describe()
     lines = [f"# {ind.id}: {ind.title}", "", ind.description, "",
              "| | |", "| --- | --- |"]
-    for key in ("programme", "strategy", "numerator", "denominator", "method", "unit",
-                "polarity", "codelists", "target", "source"):
+    for key in ("programme", "strategy", "numerator", "denominator", "numerator_basis",
+                "denominator_basis", "method", "unit", "polarity", "codelists", "target",
+                "source"):
         lines.append(f"| {key} | {str(meta[key]).replace('|', '/')} |")
     lines += ["", "```sh", f"icsight indicators show {ind.id}",
               f"icsight indicators --lake data/blmk --id {ind.id} --out {ind.id.lower()}.csv",

@@ -17,7 +17,12 @@ and breakdowns stack into one table:
 - `value`, `lower_ci`, `upper_ci`: the percentage with Wilson 95% limits; the rate with
   exact/Byar's 95% limits; the ratio of observed to expected (x 100) with exact/Byar's limits
   on the observed count; or the directly standardised rate (ESP2013) with Dobson limits; or an
-  amount per person (kg CO2e) without limits.
+  amount per person (kg CO2e) without limits;
+- `method`: how the row's value was computed, in words (`METHOD_LABELS`; for a standardised
+  rate, the ages it is standardised over: the age-band rows of a DSR are standardised over
+  the band's own ages, e.g. "DSR ESP2013 over the band's own ages 60-74 (Dobson)");
+- `denominator_basis`: whose number it is, the indicator's denominator basis
+  (`icsight.indicators.counting`, e.g. "period-end list", "events in the period").
 
 How it is computed: the database reduces the indicator's rows, for every period at once, to a
 few small *margins*: counts by period and practice, by LSOA, by sex, by ethnic group, by age
@@ -40,12 +45,17 @@ from icsight.stats.proportions import wilson
 from icsight.stats.rates import dsr_many, esp2013, rate
 
 COLUMNS = ["indicator_id", "period_end", "breakdown", "group", "numerator", "denominator",
-           "value", "lower_ci", "upper_ci"]
+           "value", "lower_ci", "upper_ci", "method", "denominator_basis"]
 BREAKDOWNS = ("icb", "place", "pcn", "practice", "imd_quintile", "imd_decile", "core20",
               "ethnicity_group", "age_band", "sex")
 METHODS = ("proportion", "rate", "ratio", "dsr", "amount")
 #: `amount`: a quantity that is not a count of events (kg CO2e) per person in the denominator;
 #: the numerator is the quantity in whole units (grams), the value has no confidence interval
+#: method -> the output's `method` label (a DSR's names the ages standardised over, `_dsr_label`)
+METHOD_LABELS = {"proportion": "proportion (Wilson)",
+                 "rate": "rate (exact Poisson under 10 events, else Byar)",
+                 "ratio": "ratio observed/expected (exact Poisson under 10 events, else Byar)",
+                 "amount": "amount per person (no interval: not a count)"}
 #: CVDPREVENT's published adult age groups, with children and young people as one band.
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
              (80, 200, "80+"))
@@ -233,11 +243,21 @@ def _standardised(counts: pd.DataFrame, multiplier: float) -> pd.DataFrame:
     bands = sorted(counts.esp_band.unique())
     bands = list(range(int(min(bands)), int(max(bands)) + 1))
     by_age = counts.breakdown == "age_band"
-    parts = [_dsr(counts[~by_age], bands, multiplier)]
+    parts = [_dsr(counts[~by_age], bands, multiplier).assign(method=_dsr_label(bands))]
     for label, group in counts[by_age].groupby("group", sort=False):
         own = [b for b in bands if _overlaps(b, label)]
-        parts.append(_dsr(group, own, multiplier))
+        parts.append(_dsr(group, own, multiplier).assign(method=_dsr_label(own, own=True)))
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
+
+
+def _dsr_label(bands: list[int], own: bool = False) -> str:
+    """The `method` label of a DSR over 5-year ESP bands `bands` (consecutive): e.g. "DSR
+    ESP2013 over ages 0-74 (Dobson)", or for an age-band group "... over the band's own ages
+    60-74 ..."."""
+    first = 5 * min(bands)
+    ages = f"{first}+" if max(bands) >= ESP_BANDS - 1 else f"{first}-{5 * max(bands) + 4}"
+    over = "the band's own ages" if own else "ages"
+    return f"DSR ESP2013 over {over} {ages} (Dobson)"
 
 
 def _overlaps(esp_band: int, age_band: str) -> bool:
@@ -265,14 +285,15 @@ def _dsr(counts: pd.DataFrame, bands: list[int], multiplier: float) -> pd.DataFr
 
 def tidy_from_margins(m: dict[str, pd.DataFrame], indicator_id: str, method: str,
                       multiplier: float, practices: pd.DataFrame,
-                      lsoas: pd.DataFrame) -> pd.DataFrame:
-    """Every breakdown and group of every period, with values and 95% limits."""
+                      lsoas: pd.DataFrame, denominator_basis: str = "") -> pd.DataFrame:
+    """Every breakdown and group of every period, with values and 95% limits, the method's
+    label and the indicator's `denominator_basis` (`icsight.indicators.counting`)."""
     extra = ["esp_band"] if method == "dsr" else []
     grouped = _breakdown_frames(m, practices, lsoas, extra)
     if method == "dsr":
         out = _standardised(grouped, multiplier)
     else:
-        out = _values(grouped, method, multiplier)
+        out = _values(grouped, method, multiplier).assign(method=METHOD_LABELS[method])
     out = out[out.denominator > 0]
     integer = method != "ratio"
     out = out.assign(
@@ -280,6 +301,7 @@ def tidy_from_margins(m: dict[str, pd.DataFrame], indicator_id: str, method: str
         period_end=pd.to_datetime(out[PERIOD]).dt.strftime("%Y-%m-%d"),
         numerator=out.numerator.astype("int64"),
         denominator=out.denominator.astype("int64") if integer else out.denominator.round(2),
+        denominator_basis=denominator_basis,
     )
     order = {b: i for i, b in enumerate(BREAKDOWNS)}
     out = out.sort_values(["period_end", "breakdown", "group"],
@@ -295,7 +317,8 @@ def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def tidy_breakdowns(lake, rows: ir.Table | PopulationCounts, indicator_id: str,
-                    method: str = "proportion", multiplier: float = 100) -> pd.DataFrame:
+                    method: str = "proportion", multiplier: float = 100,
+                    denominator_basis: str = "") -> pd.DataFrame:
     """Numerator, denominator, value and 95% CI for every period, breakdown and group.
 
     `rows` has one row per unit of the denominator (a patient, an attendance, a pathway) and
@@ -303,4 +326,4 @@ def tidy_breakdowns(lake, rows: ir.Table | PopulationCounts, indicator_id: str,
     events for a rate (see `margins`); or it is `PopulationCounts`."""
     practices, lsoas = reference_frames(lake)
     return tidy_from_margins(margins(rows, method, lake), indicator_id, method, multiplier,
-                             practices, lsoas)
+                             practices, lsoas, denominator_basis)

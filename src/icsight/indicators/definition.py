@@ -71,18 +71,21 @@ class Indicator:
     target: float | None = None
     target_date: str | None = None
     source: str = ""
-    #: who counts (`icsight.indicators.counting`): one of NUMERATOR_BASES / DENOMINATOR_BASES
-    numerator_basis: str | None = None
-    denominator_basis: str | None = None
+    #: who counts (`icsight.indicators.counting`): one of NUMERATOR_BASES / DENOMINATOR_BASES,
+    #: required (keyword-only, no default): every indicator says whose number it is
+    numerator_basis: str = field(kw_only=True)
+    denominator_basis: str = field(kw_only=True)
+
     #: for an own method (OWN_METHODS): (lake, periods) -> the tidy frame without indicator_id
     tidy: Callable[..., pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.numerator_basis is not None and self.numerator_basis not in NUMERATOR_BASES:
-            raise ValueError(f"{self.id}: unknown numerator basis {self.numerator_basis!r}")
-        if (self.denominator_basis is not None
-                and self.denominator_basis not in DENOMINATOR_BASES):
-            raise ValueError(f"{self.id}: unknown denominator basis {self.denominator_basis!r}")
+        if self.numerator_basis not in NUMERATOR_BASES:
+            raise ValueError(f"{self.id}: unknown numerator basis {self.numerator_basis!r}; "
+                             f"one of {', '.join(NUMERATOR_BASES)}")
+        if self.denominator_basis not in DENOMINATOR_BASES:
+            raise ValueError(f"{self.id}: unknown denominator basis "
+                             f"{self.denominator_basis!r}; one of {', '.join(DENOMINATOR_BASES)}")
         if self.method not in METHODS + OWN_METHODS:
             raise ValueError(f"{self.id}: unknown method {self.method!r}")
         if (self.method in OWN_METHODS) != (self.tidy is not None):
@@ -99,10 +102,12 @@ class Indicator:
         """The tidy result for every period end in one query, with every breakdown."""
         periods = periods_table(period_ends, lake)
         if self.tidy is not None:
-            out = self.tidy(lake, periods).assign(indicator_id=self.id)
+            out = self.tidy(lake, periods).assign(indicator_id=self.id,
+                                                  denominator_basis=self.denominator_basis)
             return out[COLUMNS].reset_index(drop=True)
         rows = self.rows(lake, periods)
-        return tidy_breakdowns(lake, rows, self.id, self.method, self.multiplier)
+        return tidy_breakdowns(lake, rows, self.id, self.method, self.multiplier,
+                               denominator_basis=self.denominator_basis)
 
     def describe(self) -> dict[str, object]:
         """The metadata, for `icsight indicators show` and the docs."""
@@ -114,5 +119,7 @@ class Indicator:
             "codelists": ", ".join(self.codelists) or "-",
             "target": "-" if self.target is None else f"{self.target:g}{self.unit} by "
                                                       f"{self.target_date or 'no date set'}",
+            "numerator_basis": self.numerator_basis,
+            "denominator_basis": self.denominator_basis,
             "source": self.source,
         }

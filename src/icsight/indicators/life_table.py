@@ -179,13 +179,18 @@ def _tables(lake, periods: ir.Table) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+#: the tidy output's `method` for life expectancy
+METHOD_LABEL = ("life expectancy, abridged life table 0 to 90+, 3 years pooled "
+                "(Chiang II, Silcocks limits)")
+
+
 def tidy_life_expectancy(lake, periods: ir.Table, sex: str, age: int) -> pd.DataFrame:
     """Life expectancy of `sex` at `age` (0 or 65) for every period and breakdown group, in the
     shared tidy columns (without `indicator_id`): deaths, person-years, years and 95% limits."""
     ends = pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).dt.date.tolist()
     kept = _window_ok(lake, ends)
     columns = [PERIOD, "breakdown", "group", "numerator", "denominator", "value", "lower_ci",
-               "upper_ci"]
+               "upper_ci", "method"]
     if not kept:
         return pd.DataFrame(columns=columns)
     if len(kept) < len(ends):
@@ -196,7 +201,8 @@ def tidy_life_expectancy(lake, periods: ir.Table, sex: str, age: int) -> pd.Data
     out = tables[(tables.sex == sex) & (tables.age == age) & (tables.denominator > 0)]
     out = out.assign(period_end=pd.to_datetime(out[PERIOD]).dt.strftime("%Y-%m-%d"),
                      numerator=out.numerator.astype("int64"),
-                     denominator=out.denominator.astype("int64"))
+                     denominator=out.denominator.astype("int64"),
+                     method=METHOD_LABEL)
     order = {b: i for i, b in enumerate(LE_BREAKDOWNS)}
     out = out.sort_values(["period_end", "breakdown", "group"],
                           key=lambda s: s.map(order) if s.name == "breakdown" else s)

@@ -119,7 +119,9 @@ def cases(cause: str, edge: str, other: str, chapter: str) -> list[Case]:
              living + c6_people, c6_deaths, Expect(10, 25, dsr)),
         Case("Breakdown by age band: the 60-79 band is standardised over its own ESP2013 "
              "bands (60-64, 65-69, 70-74), whatever other ages the population has: "
-             "53,030.3 per 100,000",
-             band_people + c7_people, c7_deaths, Expect(10, 13, band_dsr), alone=True,
+             "53,030.3 per 100,000, labelled with the ages it is standardised over",
+             band_people + c7_people, c7_deaths,
+             Expect(10, 13, band_dsr,
+                    method="DSR ESP2013 over the band's own ages 60-74 (Dobson)"), alone=True,
              breakdown="age_band", group="60-79"),
     ]

@@ -107,7 +107,10 @@ CASES = [
          "100,000",
          AT_ADMISSION, OCTOBER, Expect(10, 19, DSR_AT_ADMISSION)),
     Case("Breakdown by age band: the 80+ band is standardised over its own ESP2013 bands "
-         "(80-84, 85-89, 90+), whatever other ages the population has: 320,000 per 100,000",
-         OLD, OLD_ADMISSIONS, Expect(10, 3, OLD_DSR), alone=True, breakdown="age_band",
+         "(80-84, 85-89, 90+), whatever other ages the population has: 320,000 per 100,000, "
+         "labelled with the ages it is standardised over",
+         OLD, OLD_ADMISSIONS,
+         Expect(10, 3, OLD_DSR, method="DSR ESP2013 over the band's own ages 80+ (Dobson)"),
+         alone=True, breakdown="age_band",
          group="80+"),
 ]

@@ -47,6 +47,8 @@ INDICATORS.append(Indicator(
     id="SCREEN_BOWEL", title="Bowel cancer screening coverage (60-74)",
     description="Percentage of people aged 60-74 adequately screened for bowel cancer in the "
                 "previous 30 months.",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate FIT result in the 30 months to the period end",
     denominator="registered people aged 60-74, excluding those ceased for clinical reasons",
@@ -58,6 +60,8 @@ INDICATORS.append(Indicator(
     id="SCREEN_BREAST", title="Breast cancer screening coverage (53-70)",
     description="Percentage of women aged 53-70 screened for breast cancer in the previous 36 "
                 "months.",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate screen in the 36 months to the period end",
     denominator="registered women aged 53-70, excluding those ceased",
@@ -68,6 +72,8 @@ INDICATORS.append(Indicator(
     id="SCREEN_CERVICAL", title="Cervical screening coverage (25-64, age-appropriate)",
     description="Percentage of women aged 25-64 screened within 3.5 years (ages 25-49) or "
                 "5.5 years (ages 50-64).",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate test within 3.5 years (25-49) or 5.5 years (50-64)",
     denominator="registered women aged 25-64, excluding those ceased",
@@ -87,6 +93,8 @@ INDICATORS.append(Indicator(
     id="HPV_BY_14", title="HPV vaccination by age 14",
     description="Percentage of registered 14-year-olds with an HPV vaccination on record "
                 "(offered in school Year 8, with catch-up in Years 9-10).",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="cancer", strategy=STRATEGY,
     numerator="at least one HPV vaccination recorded", denominator="registered people aged 14",
     rows=_hpv, target=90.0,
@@ -124,6 +132,8 @@ INDICATORS.append(Indicator(
     description="Percentage of new cancer diagnoses in the 12 months to the period end made "
                 f"after an emergency admission for cancer in the {EMERGENCY_ROUTE_DAYS} days "
                 "up to diagnosis: late diagnosis, worse survival.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
     programme="cancer", strategy="Cancer Board workplan: earlier diagnosis (75% at stage 1-2 "
                                  "by 2028); fewer emergency presentations",
     numerator=f"diagnoses with an emergency admission (primary diagnosis ICD-10 C) in the "

@@ -47,6 +47,8 @@ INDICATORS.append(Indicator(
     id="SATOD", title="Smoking at time of delivery",
     description="Percentage of women who gave birth in the 12 months to the period end who "
                 "were smoking at the time of delivery.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
     programme="children", strategy="Children and families workplan: smoking at delivery",
     numerator="recorded as a smoker at delivery",
     denominator="deliveries in the 12 months to the period end",
@@ -80,6 +82,8 @@ for _n, _why in ((3, "review at 3+ SABA a year"),
         description=f"Percentage of 5-17 year olds with asthma issued {_n} or more "
                     "short-acting reliever (SABA) inhalers in the last 12 months: "
                     "over-reliance on relievers.",
+        numerator_basis="people on the period-end list meeting the rule",
+        denominator_basis="period-end list",
         programme="children",
         strategy="Children and families workplan: childhood asthma, SABA over-reliance",
         numerator=f"{_n} or more SABA issues in the 12 months to the period end",
@@ -118,6 +122,8 @@ for _id, _title, _outcome, _num, _den, _method, _mult, _unit, _src in (
 ):
     INDICATORS.append(Indicator(
         id=_id, title=_title, description=f"{_title}: {_num} as a share of {_den}.",
+        numerator_basis="units of the denominator meeting the rule",
+        denominator_basis="events in the period",
         programme="children", strategy="Children and families workplan: maternity, Saving "
                                         "Babies' Lives, inequalities by ethnicity and "
                                         "deprivation",
@@ -136,6 +142,8 @@ INDICATORS.append(Indicator(
     id="CYP_ASTHMA_ADM", title="Emergency admissions for asthma, under 19s, per 100,000",
     description="Emergency admissions with a primary diagnosis of asthma (ICD-10 J45-J46) of "
                 "people aged 0-18 in 12 months, per 100,000 registered people of that age.",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
     programme="children", strategy="Children and families workplan: childhood asthma "
                                    "admissions; CORE20PLUS5 CYP asthma",
     numerator="emergency admissions for asthma (J45-J46), ages 0-18",

@@ -178,6 +178,8 @@ for _id, _title, _ages, _outcome, _num in (
     INDICATORS.append(Indicator(
         id=_id, title=_title,
         description=f"Of patients with hypertension, the percentage with {_num}.",
+        numerator_basis="people on the period-end list meeting the rule",
+        denominator_basis="period-end list",
         programme="ltc", strategy=HYP_STRATEGY, numerator=_num,
         denominator="patients aged 18+ on the hypertension register (HYP_COD not resolved)"
         + ("" if _ages is None else f", aged {_ages[0]}-{min(_ages[1], 200)}"),
@@ -197,6 +199,8 @@ INDICATORS.append(Indicator(
     id="CVDP001HYP", title="Hypertension: prevalence (18+)",
     description="Percentage of registered patients aged 18 and over with a GP record of "
                 "hypertension not resolved.",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="ltc", strategy="LTC workplan: hypertension case finding (CORE20PLUS5)",
     numerator="on the hypertension register (HYP_COD not resolved)",
     denominator="registered patients aged 18+", rows=_hypertension_prevalence,

@@ -66,6 +66,8 @@ INDICATORS.append(Indicator(
     description="Of patients on the heart failure register, the percentage issued an SGLT2 "
                 "inhibitor in the last 6 months (CVDP004HF-style; one of the four pillars of "
                 "HFrEF treatment, NICE NG106).",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
     numerator="issued an SGLT2i (dm+d sglt2i_snomed, or BNF dapagliflozin, canagliflozin, "
               "empagliflozin, ertugliflozin and their combinations) in the 6 months to the "
@@ -79,6 +81,8 @@ INDICATORS.append(Indicator(
     id="HF_MRA", title="Heart failure: treated with a mineralocorticoid receptor antagonist",
     description="Of patients on the heart failure register, the percentage issued an MRA "
                 "(spironolactone or eplerenone) in the last 6 months.",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="ltc", strategy="LTC workplan: heart failure SGLT2i/MRA optimisation",
     numerator="issued an MRA (dm+d mra_snomed, or BNF spironolactone 0202030S0, eplerenone "
               "0202030X0) in 6 months",
@@ -130,6 +134,8 @@ INDICATORS.append(Indicator(
     description="Percentage of registered people aged 65+ vaccinated against influenza in the "
                 "current season (from 1 September; for September period ends, the season just "
                 "finished).",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="ltc", strategy="LTC and CORE20PLUS5 chronic respiratory disease: vaccination "
                               "uptake to reduce exacerbations and admissions",
     numerator="an influenza vaccination in the season (1 September to the period end)",
@@ -173,6 +179,8 @@ for _id, _title, _prefix, _codes in (
         description=f"Deaths under 75 with an underlying cause of {_codes} in the 12 months to "
                     "the period end, per 100,000 registered people under 75, directly "
                     "age-standardised to the 2013 European Standard Population.",
+        numerator_basis="events in the period of people registered at the event",
+        denominator_basis="period-end list and deaths in the period",
         programme="ltc",
         strategy="LTC workplan and CORE20PLUS5: reduce premature mortality and its "
                  "deprivation gap (cardiovascular, respiratory, cancer)",
@@ -196,6 +204,8 @@ INDICATORS.append(Indicator(
     description="Emergency admissions with a primary diagnosis of heart failure (ICD-10 I50) in "
                 "the 12 months to the period end per 100,000 registered people, "
                 "age-standardised to the 2013 European Standard Population.",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
     programme="ltc", strategy="LTC workplan: heart failure optimisation to prevent admissions",
     numerator="emergency admissions (spells) with primary diagnosis I50 in the 12 months",
     denominator="people registered on the period end", rows=_hf_admissions, method="dsr",
@@ -223,6 +233,8 @@ INDICATORS.append(Indicator(
     description="First outpatient attendances in trauma and orthopaedics or rheumatology in "
                 "the 12 months to the period end, per 1,000 registered people: referrals into "
                 "secondary care musculoskeletal services that were seen.",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
     programme="ltc", strategy="LTC workplan: musculoskeletal conditions; fragile services and "
                               "planned care: demand for T&O",
     numerator="first attended outpatient appointments, treatment functions 110 and 410",
@@ -243,6 +255,8 @@ INDICATORS.append(Indicator(
     description="People aged 18 and over on the hypertension register as a percentage of the "
                 "number expected to have hypertension (diagnosed or not) given the registered "
                 "population's age and sex: how much hypertension has been found.",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="expected count",
     programme="ltc", strategy="LTC workplan and CORE20PLUS5: hypertension case finding (find "
                               "the undiagnosed, narrowing the deprivation gap)",
     numerator="patients aged 18+ on the hypertension register (HYP_COD not resolved)",

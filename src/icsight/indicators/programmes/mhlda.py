@@ -152,6 +152,8 @@ INDICATORS.append(Indicator(
     id="CAMHS_REF_RATE", title="CAMHS referrals per 1,000 children and young people",
     description="Referrals to children and young people's mental health services in 12 months "
                 "per 1,000 registered under-18s.",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
     programme="mhlda", strategy="MHLDA workplan; BLMK Health and Care Strategy "
                                 "(2023): emotional wellbeing for young people, "
                                 "referrals rising since the pandemic",
@@ -172,6 +174,8 @@ INDICATORS.append(Indicator(
     description="People aged 65 and over with a recorded diagnosis of dementia as a percentage "
                 "of the number estimated to have dementia, given the registered population's "
                 "age and sex (CFAS II prevalence rates).",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="expected count",
     programme="mhlda", strategy="MHLDA workplan: dementia diagnosis (national ambition 66.7%)",
     numerator="patients aged 65+ on the dementia register (DEM_COD)",
     denominator="expected cases: registered people 65+ by 5-year band and sex x CFAS II "

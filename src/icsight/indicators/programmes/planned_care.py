@@ -55,6 +55,8 @@ INDICATORS.append(Indicator(
     id="RTT_18WK", title="RTT: incomplete pathways waiting under 18 weeks",
     description="Percentage of people waiting for consultant-led treatment on the period end "
                 "who have waited 18 weeks or less.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="open on the period end",
     programme="planned", strategy="Statement 5: protect access to planned care",
     numerator="waiting 18 weeks (126 days) or less", denominator="incomplete RTT pathways",
     rows=lambda lake, periods: _waiting(lake, periods, 126, True), target=65.0,
@@ -65,6 +67,8 @@ INDICATORS.append(Indicator(
     id="RTT_52WK", title="RTT: incomplete pathways waiting over 52 weeks",
     description="Percentage of people waiting for consultant-led treatment on the period end "
                 "who have waited more than 52 weeks.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="open on the period end",
     programme="planned", strategy="Statement 5: protect access to planned care",
     numerator="waiting more than 52 weeks (364 days)", denominator="incomplete RTT pathways",
     rows=lambda lake, periods: _waiting(lake, periods, 364, False), polarity="lower is better",
@@ -88,6 +92,8 @@ INDICATORS.append(Indicator(
     id="DIAG_6WK", title="Diagnostic tests: waiting 6 weeks or more",
     description="Percentage of people waiting for a diagnostic test on the period end who have "
                 "waited 6 weeks or more.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="open on the period end",
     programme="planned", strategy="Fragile services and planned care: diagnostics",
     numerator="waiting 6 weeks (42 days) or more",
     denominator="people waiting for a diagnostic test on the period end",
@@ -134,6 +140,8 @@ INDICATORS.append(Indicator(
                 "appointments in the 12 months to the period end, as a percentage of the same "
                 f"activity in the baseline year ({ELECTIVE_BASELINE[0]:%B %Y} to "
                 f"{ELECTIVE_BASELINE[1]:%B %Y}).",
+    numerator_basis="events in the period",
+    denominator_basis="baseline activity",
     programme="planned", strategy="Statement 5: protect access to planned care; national "
                                   "elective recovery (value-weighted activity above baseline)",
     numerator="elective spells and first outpatient attendances in the 12 months",

@@ -45,6 +45,8 @@ INDICATORS.append(Indicator(
     id="AE_4HR", title="A&E: attendances admitted, transferred or discharged within 4 hours",
     description="Percentage of A&E attendances (all types) in the month to the period end that "
                 "left within 4 hours of arrival.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
     programme="uec", strategy="UEC workplan; NHS constitutional standard (95%), interim 78%",
     numerator="attendances leaving within 4 hours of arrival",
     denominator="A&E attendances by BLMK residents arriving in the calendar month",
@@ -62,6 +64,8 @@ INDICATORS.append(Indicator(
     id="EMERG_ADM_RATE", title="Emergency admissions per 1,000 registered population",
     description="Emergency hospital admissions in the 12 months to the period end per 1,000 "
                 "people registered on that date (crude rate).",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
     programme="uec", strategy="UEC workplan: avoid unnecessary overnight admissions (up to 20% "
                               "avoidable)",
     numerator="emergency admissions (spells) in the 12 months to the period end",
@@ -82,6 +86,8 @@ INDICATORS.append(Indicator(
     id="AE_12HR", title="Type 1 A&E: attendances over 12 hours from arrival",
     description="Percentage of type 1 (major) A&E attendances in the month to the period end "
                 "that spent more than 12 hours in the department from arrival.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
     programme="uec", strategy="UEC workplan: long waits in A&E",
     numerator="attendances with more than 12 hours from arrival to departure",
     denominator="type 1 A&E attendances arriving in the calendar month", rows=_type1_attendances,
@@ -105,6 +111,8 @@ INDICATORS.append(Indicator(
     id="STAYS_21D", title="Emergency spells of 21 days or more",
     description="Percentage of emergency hospital spells ending in the month that lasted 21 "
                 "days or more (long stays).",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
     programme="uec", strategy="UEC workplan: unnecessary hospital stays",
     numerator="spells with a length of stay of 21 days or more",
     denominator="emergency spells discharged in the calendar month", rows=_discharges,
@@ -140,6 +148,8 @@ INDICATORS.append(Indicator(
                 "ambulatory-care-sensitive condition (NHS Outcomes Framework 2.3.i: "
                 + ", ".join(CHRONIC_ACSC) + ") per 100,000 registered people (crude: the "
                 "framework publishes an ESP2013 standardised rate).",
+    numerator_basis="events in the period of people registered at the event",
+    denominator_basis="period-end list",
     programme="uec", strategy="UEC workplan: avoid unnecessary admissions (up to 20% avoidable)",
     numerator="emergency admissions with a chronic ACSC primary diagnosis (ICD-10 "
               + ", ".join(CHRONIC_ACSC_PREFIXES) + ")",
@@ -164,6 +174,8 @@ INDICATORS.append(Indicator(
     id="VIRTUAL_WARD", title="Virtual ward patients per 100,000",
     description="People on a virtual ward (hospital at home) on the period end, per 100,000 "
                 "registered people.",
+    numerator_basis="people on the period-end list meeting the rule",
+    denominator_basis="period-end list",
     programme="uec", strategy="UEC workplan: virtual wards",
     numerator="registered people on a virtual ward on the period end",
     denominator="people registered on the period end", rows=_virtual_ward, method="rate",
@@ -226,6 +238,8 @@ INDICATORS.append(Indicator(
     id="EOL_EMERG_ADM", title="Deaths with an emergency admission in the last year of life",
     description="Percentage of people who died in the 12 months to the period end who had at "
                 "least one emergency admission in their last year of life.",
+    numerator_basis="units of the denominator meeting the rule",
+    denominator_basis="events in the period",
     programme="uec", strategy="UEC workplan: end of life care (final two years of life)",
     numerator="one or more emergency admissions in the 365 days before death",
     denominator="deaths in the 12 months to the period end", rows=_last_year_of_life,
