@@ -123,3 +123,15 @@ def cases(sex: str, age: int) -> list[Case]:
              [g, h[0], i, j, k], [h[1]], Expect(*mid, no_value=True), alone=True),
         *window,
     ]
+
+
+def source(at: str) -> str:
+    """The published definition the four life expectancy specs follow (`at`: "birth" or
+    "65")."""
+    return (f"OHID Public Health Outcomes Framework A01b 'Life expectancy at {at}' (Fingertips "
+            "https://fingertips.phe.org.uk/profile/public-health-outcomes-framework: three "
+            "years of deaths over the three mid-year populations, abridged life table 0, 1-4, "
+            "..., 85-89, 90+, Chiang II with Silcocks et al. 95% limits, no value at 5,000 "
+            "person-years or fewer, as PHEindicatormethods phe_life_expectancy); the "
+            "registered population and the mid-year days follow the project's documented "
+            "decision in docs/indicators.md ('Life expectancy')")
