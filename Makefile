@@ -49,7 +49,7 @@ demo: install $(DEMO_KEY)
 test: install java
 	$(RUN)/ruff check .
 	$(RUN)/lint-imports
-	$(RUN)/python -m pytest -q -n 2
+	$(RUN)/python -m pytest -q -n 2 --dist loadgroup
 
 lint: install
 	$(RUN)/ruff check .

@@ -19,7 +19,13 @@ def _case_id(param) -> str:
     return f"{ind}-{k + 1}"
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+#: Each engine's cases run together on one test worker (pytest-xdist `--dist loadgroup`): the
+#: session fixture computes every spec lake once per engine, so spreading one engine's cases
+#: over two workers would compute them all twice.
+ENGINE_PARAMS = [pytest.param(e, marks=pytest.mark.xdist_group(f"spec-{e}")) for e in ENGINES]
+
+
+@pytest.mark.parametrize("engine", ENGINE_PARAMS)
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_rule(case, engine, spec_results):
     indicator_id, k = case
