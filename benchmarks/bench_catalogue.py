@@ -1,7 +1,8 @@
 """Benchmark: the whole indicator catalogue x 36 month ends x every breakdown.
 
 Issue 10's budget: at most 45 s and 4 GB for the default 1.05M population on 2 cores, and at
-least 10 times faster than a naive baseline that recomputes each month separately. One command runs both, each in
+least 10 times faster than a naive baseline that recomputes each month separately. One command
+runs both, each in
 its own process (so each peak memory is its own), one after the other on the same lake:
 
 - **optimised**: `icsight build` as shipped: every indicator's 36-month series in one query
