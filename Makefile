@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo test lint install java bench docs clean
+.PHONY: demo test lint install java bench bench-build bench-single bench-scaling docs clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,6 +56,19 @@ lint: install
 
 bench: install
 	$(RUN)/python benchmarks/bench_synth.py
+
+# the build against the naive month-by-month build (idle, then with one core kept busy), one
+# indicator against hand-written SQL, and growth with the population: docs/benchmarks.md
+BENCH_LAKE ?= $(DEMO_DIR)
+bench-build: install
+	$(RUN)/python benchmarks/bench_catalogue.py --lake $(BENCH_LAKE) --naive-months 6
+	$(RUN)/python benchmarks/bench_catalogue.py --lake $(BENCH_LAKE) --naive-months 6 --load
+
+bench-single: install
+	$(RUN)/python benchmarks/bench_single.py --lake $(BENCH_LAKE)
+
+bench-scaling: install
+	$(RUN)/python benchmarks/bench_scaling.py --work data/scaling
 
 docs: install
 	$(RUN)/python -m icsight.model.docs > docs/data-model.md

@@ -1,7 +1,8 @@
 """Benchmark: the whole indicator catalogue x 36 month ends x every breakdown.
 
-Issue 3's budget: at most 60 s and 8 GB for the default 1.05M population on 2 cores, reported
-beside a naive baseline that recomputes each month separately. One command runs both, each in
+Issue 10's budget: at most 45 s and 4 GB for the default 1.05M population on 2 cores, and at
+least 10 times faster than a naive baseline that recomputes each month separately. One command
+runs both, each in
 its own process (so each peak memory is its own), one after the other on the same lake:
 
 - **optimised**: `icsight build` as shipped: every indicator's 36-month series in one query
@@ -12,6 +13,10 @@ its own process (so each peak memory is its own), one after the other on the sam
 
     .venv/bin/python benchmarks/bench_catalogue.py --lake data/blmk [--months 36]
         [--naive-months N]   # time the naive build on N months only and scale it to --months
+        [--load]             # keep one core busy with another process during both builds
+
+Real machines are shared: `--load` starts a second process spinning on one core for the
+whole measurement (both builds alike), as a test suite or another job would.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BUDGET_SECONDS, BUDGET_GB = 60, 8.0
+BUDGET_SECONDS, BUDGET_GB, BUDGET_SPEED_UP = 45, 4.0, 10
 
 
 def _run(lake: Path, months: int, one_query: bool) -> dict:
@@ -53,12 +58,19 @@ def _child(lake: Path, months: int, mode: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _busy_core() -> subprocess.Popen:
+    """Another process keeping one core busy (a pure-Python spin) until killed."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lake", type=Path, required=True)
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--naive-months", type=int, default=None,
                         help="time the naive build on this many months and scale to --months")
+    parser.add_argument("--load", action="store_true",
+                        help="keep one core busy with another process while measuring")
     parser.add_argument("--child", choices=("optimised", "naive"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -68,23 +80,32 @@ def main() -> int:
     from icsight.engine import open_lake
 
     manifest = open_lake(args.lake).manifest
-    optimised = _child(args.lake, args.months, "optimised")
     naive_months = args.naive_months or args.months
-    naive = _child(args.lake, naive_months, "naive")
+    load = _busy_core() if args.load else None
+    try:
+        optimised = _child(args.lake, args.months, "optimised")
+        naive = _child(args.lake, naive_months, "naive")
+    finally:
+        if load is not None:
+            load.kill()
+            load.wait()
     naive_seconds = naive["seconds"] * args.months / naive_months
     print(json.dumps({
         "lake": str(args.lake),
         "population_target": manifest.get("population_target"),
         "cores": os.cpu_count(),
+        "load": "one core kept busy by another process" if args.load else "none",
         "indicators": optimised["indicators"],
         "months": args.months,
         "optimised": optimised,
         "naive": naive | {"seconds_for_all_months": round(naive_seconds, 1),
                           "scaled_from_months": naive_months},
         "speed_up": round(naive_seconds / optimised["seconds"], 1),
-        "budget": {"seconds": BUDGET_SECONDS, "peak_gb": BUDGET_GB},
+        "budget": {"seconds": BUDGET_SECONDS, "peak_gb": BUDGET_GB,
+                   "speed_up": BUDGET_SPEED_UP},
         "within_budget": optimised["seconds"] <= BUDGET_SECONDS
-        and optimised["peak_gb"] <= BUDGET_GB,
+        and optimised["peak_gb"] <= BUDGET_GB
+        and naive_seconds / optimised["seconds"] >= BUDGET_SPEED_UP,
     }, indent=2))
     return 0
 

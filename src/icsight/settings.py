@@ -38,6 +38,11 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("ICSIGHT_SESSION_SECRET",
             "The key that signs the HTTP API's session cookies: 32 or more random characters "
             "(a short, repeated, low-entropy or example value is refused at start)."),
+    Setting("ICSIGHT_DUCKDB_MEMORY_LIMIT",
+            "Most memory DuckDB may hold for one open lake (DuckDB's syntax: `2GB`, "
+            "`500MB`); beyond it intermediate results spill to a temporary folder, removed "
+            "when the lake is closed. Empty: DuckDB's own default (80% of the machine's RAM).",
+            "2GB"),
     Setting("ICSIGHT_LAKE", "The lake the HTTP API serves (for `uvicorn --factory`)."),
     Setting("ICSIGHT_RESULTS", "The results store the HTTP API serves."),
     Setting("ICSIGHT_AUDIT_LOG", "The audit log the HTTP API appends to.",

@@ -7,6 +7,9 @@ queries only ever see the analytics zone. The identifiable zone is read by
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -202,6 +205,25 @@ class _Kept:
         self.value = None
 
 
+def _limit_memory(con: ibis.BaseBackend) -> None:
+    """Bound DuckDB's memory (`ICSIGHT_DUCKDB_MEMORY_LIMIT`): a build's shared registers,
+    cohorts and population counts then spill to a temporary folder of this connection's own
+    instead of growing with the population (issue 10: peak memory bounded, not by people)."""
+    from icsight import settings
+
+    limit = (settings.get("ICSIGHT_DUCKDB_MEMORY_LIMIT") or "").strip()
+    if not limit:
+        return
+    spill = tempfile.mkdtemp(prefix="icsight-duckdb-")
+    weakref.finalize(con, shutil.rmtree, spill, True)
+    try:
+        con.raw_sql(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except Exception as e:  # DuckDB names what it could not parse
+        raise LakeError(f"ICSIGHT_DUCKDB_MEMORY_LIMIT={limit!r} is not a memory size DuckDB "
+                        f"accepts (e.g. 2GB, 500MB): {e}") from None
+    con.raw_sql(f"SET temp_directory = '{spill}'")
+
+
 def open_lake(path: str | Path, backend: str = "duckdb", spark=None,
               purpose: Purpose | str = Purpose.ALL) -> Lake:
     """Open the lake at `path` on `backend`: `duckdb` (default, in process) or `spark`.
@@ -227,6 +249,7 @@ def open_lake(path: str | Path, backend: str = "duckdb", spark=None,
         # Results never depend on row order (every query aggregates or sorts explicitly), so
         # DuckDB may stream without keeping insertion order: faster and lighter.
         con.raw_sql("SET preserve_insertion_order = false")
+        _limit_memory(con)
     elif backend == "spark":
         from icsight.engine.spark import connect
 

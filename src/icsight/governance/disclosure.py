@@ -170,76 +170,92 @@ def relations(part: pd.DataFrame, hierarchy: pd.DataFrame | None) -> list[Relati
 
 def _secondary(table: pd.DataFrame, hide: pd.Series, rules: DisclosureRules,
                hierarchy: pd.DataFrame | None) -> pd.Series:
-    hide = hide.copy()
+    # `table` has a RangeIndex (see `suppress`): row labels are positions, so every lookup
+    # below reads plain arrays rather than going through pandas' indexers per partition
+    cols = _Columns(table)
+    hidden = hide.to_numpy(bool).copy()
     keys = [k for k in PARTITION if k in table]
-    groups = table.groupby(keys, sort=False).groups if keys else {None: table.index}
+    groups = table.groupby(keys, sort=False).indices if keys else {
+        None: np.arange(len(table))}
     rels: dict = {}
     for key, index in groups.items():
-        _protect(table, index, hide, rules, _relations_of(rels, key, table.loc[index],
-                                                          hierarchy))
+        _protect(cols, index, hidden, rules, _relations_of(rels, key, cols, index, hierarchy))
     if rules.joint and len(keys) == len(PARTITION):
-        for family in _families(table, groups):
-            _protect_family(table, {k: groups[k] for k in family}, hide, rules,
-                            {k: _relations_of(rels, k, table.loc[groups[k]], hierarchy)
+        for family in _families(cols, groups):
+            _protect_family(cols, {k: groups[k] for k in family}, hidden, rules,
+                            {k: _relations_of(rels, k, cols, groups[k], hierarchy)
                              for k in family})
-    return hide
+    return pd.Series(hidden, index=hide.index, name=hide.name)
 
 
-def _relations_of(cache: dict, key: object, part: pd.DataFrame,
+class _Columns:
+    """The columns secondary suppression reads, as plain Python lists by row position."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.breakdown = table.breakdown.astype(str).tolist()
+        self.group = table.group.astype(str).tolist()
+        self.counts = {c: table[c].astype(float).tolist() for c in COUNT_COLUMNS}
+
+
+def _relations_of(cache: dict, key: object, cols: _Columns, index: np.ndarray,
                   hierarchy: pd.DataFrame | None) -> list[Relation]:
     """`relations` of one partition; partitions with the same rows (most indicators and
     months of a build) share one computation, by position, mapped to their own labels."""
     if key not in cache:
-        shape = tuple(zip(part.breakdown, part.group.astype(str), strict=True))
+        labels = index.tolist()
+        shape = tuple((cols.breakdown[i], cols.group[i]) for i in labels)
         if shape not in cache:
-            cache[shape] = relations(part.reset_index(drop=True), hierarchy)
-        labels = part.index
+            part = pd.DataFrame({"breakdown": [b for b, _ in shape],
+                                 "group": [g for _, g in shape]})
+            cache[shape] = relations(part, hierarchy)
         cache[key] = [Relation(labels[r.parent], tuple(labels[c] for c in r.children))
                       for r in cache[shape]]
     return cache[key]
 
 
-def _protect(table: pd.DataFrame, index: pd.Index, hide: pd.Series, rules: DisclosureRules,
+def _protect(cols: _Columns, index: np.ndarray, hide: np.ndarray, rules: DisclosureRules,
              rels: list[Relation]) -> None:
     """Run one indicator and period's fixed point from its current hidden cells."""
     if not rels:
         return
-    part = table.loc[index]
-    hidden = set(index[hide.loc[index].to_numpy()])
+    labels = index.tolist()
+    hidden = set(index[hide[index]].tolist())
     for column in COUNT_COLUMNS:
-        _Lattice(part[column].astype(float).to_dict(), rels, hidden, rules).protect()
-    hide.loc[list(hidden)] = True
+        counts = cols.counts[column]
+        _Lattice({i: counts[i] for i in labels}, rels, hidden, rules).protect()
+    hide[list(hidden)] = True
 
 
-def _families(table: pd.DataFrame, groups: Mapping) -> list[list[tuple]]:
+def _families(cols: _Columns, groups: Mapping) -> list[list[tuple]]:
     """(indicator, period) partitions of one period whose denominator is the same in every
     (breakdown, group): the attacker who reads the definitions knows they are one number."""
     by_print: dict[tuple, list[tuple]] = {}
+    denominator = cols.counts["denominator"]
     for key, index in groups.items():
-        part = table.loc[index]
-        cells = sorted(zip(part.breakdown.astype(str), part.group.astype(str),
-                           part.denominator.astype(float), strict=True))
+        cells = sorted((cols.breakdown[i], cols.group[i], denominator[i])
+                       for i in index.tolist())
         by_print.setdefault((key[1], tuple(cells)), []).append(key)
     return [keys for keys in by_print.values() if len(keys) > 1]
 
 
-def _protect_family(table: pd.DataFrame, members: dict[tuple, pd.Index], hide: pd.Series,
+def _protect_family(cols: _Columns, members: dict[tuple, np.ndarray], hide: np.ndarray,
                     rules: DisclosureRules, rels: dict[tuple, list[Relation]]) -> None:
     """Hide in every member each cell hidden in any, and run each member's fixed point again
     with those forced, until the family's hidden cells stop changing."""
-    cells = {k: list(zip(table.breakdown[ix], table.group[ix].astype(str), strict=True))
+    cells = {k: [(cols.breakdown[i], cols.group[i]) for i in ix.tolist()]
              for k, ix in members.items()}
     changed = True
     while changed:
         changed = False
         hidden = {c for k, ix in members.items()
-                  for c, h in zip(cells[k], hide.loc[ix], strict=True) if h}
+                  for c, h in zip(cells[k], hide[ix].tolist(), strict=True) if h}
         for k, index in members.items():
-            forced = [i for c, i, h in zip(cells[k], index, hide.loc[index], strict=True)
+            forced = [i for c, i, h in zip(cells[k], index.tolist(), hide[index].tolist(),
+                                           strict=True)
                       if c in hidden and not h]
             if forced:
-                hide.loc[forced] = True
-                _protect(table, index, hide, rules, rels[k])
+                hide[forced] = True
+                _protect(cols, index, hide, rules, rels[k])
                 changed = True
 
 
@@ -385,22 +401,25 @@ class _Lattice:
 def _published_values(table: pd.DataFrame, published: dict[str, pd.Series],
                       hide: pd.Series, methods: Mapping[str, tuple[str, float]]
                       ) -> dict[str, pd.Series]:
-    out = {c: pd.Series(np.nan, index=table.index) for c in VALUE_COLUMNS}
+    out = {c: np.full(len(table), np.nan) for c in VALUE_COLUMNS}
     if "indicator_id" not in table:
-        return out
-    for ind, rows in table.groupby("indicator_id", sort=False).groups.items():
+        return {c: pd.Series(v, index=table.index) for c, v in out.items()}
+    # `table` has a RangeIndex (see `suppress`): row labels are positions
+    shown = ~hide.to_numpy(bool)
+    numerator = published["numerator"].to_numpy(float)
+    denominator = published["denominator"].to_numpy(float)
+    for ind, rows in table.groupby("indicator_id", sort=False).indices.items():
         if ind not in methods:
             continue  # no method, no value: never publish one from exact counts
         method, multiplier = methods[ind]
-        rows = [i for i in rows if not hide[i] and published["denominator"][i] > 0]
-        if not rows:
+        rows = rows[shown[rows] & (denominator[rows] > 0)]
+        if not len(rows):
             continue
-        x = published["numerator"][rows].to_numpy(float)
-        n = published["denominator"][rows].to_numpy(float)
+        x, n = numerator[rows], denominator[rows]
         if method == "dsr":
-            value, lower, upper = _standardised(table.loc[rows], x)
+            value, lower, upper = _standardised(table.iloc[rows], x)
         elif method == "life_expectancy":
-            value, lower, upper = _life_expectancy(table.loc[rows])
+            value, lower, upper = _life_expectancy(table.iloc[rows])
         elif method == "proportion":
             value = multiplier * x / n
             lower, upper = (multiplier * lim for lim in wilson(x, n))
@@ -411,8 +430,8 @@ def _published_values(table: pd.DataFrame, published: dict[str, pd.Series],
             lo, hi, _ = poisson_limits(x)
             value, lower, upper = (multiplier * v / n for v in (x, lo, hi))
         for col, v in zip(VALUE_COLUMNS, (value, lower, upper), strict=True):
-            out[col].loc[rows] = v
-    return out
+            out[col][rows] = v
+    return {c: pd.Series(v, index=table.index) for c, v in out.items()}
 
 
 def _life_expectancy(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -310,10 +310,16 @@ def tidy_from_margins(m: dict[str, pd.DataFrame], indicator_id: str, method: str
 
 
 def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The practices and LSOAs the breakdowns map to (small reference tables)."""
-    practices = lake.table("practices").select("practice_code", "pcn_code", "place").to_pandas()
-    lsoas = lake.table("lsoas").select("lsoa_code", "imd_quintile", "imd_decile").to_pandas()
-    return practices, lsoas
+    """The practices and LSOAs the breakdowns map to (small reference tables; read once per
+    build, `Lake.sharing`)."""
+    def read() -> tuple[pd.DataFrame, pd.DataFrame]:
+        practices = lake.table("practices").select("practice_code", "pcn_code", "place") \
+            .to_pandas()
+        lsoas = lake.table("lsoas").select("lsoa_code", "imd_quintile", "imd_decile") \
+            .to_pandas()
+        return practices, lsoas
+
+    return lake.shared_result(("reference_frames",), read)
 
 
 def tidy_breakdowns(lake, rows: ir.Table | PopulationCounts, indicator_id: str,
