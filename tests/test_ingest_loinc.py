@@ -12,12 +12,13 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from icsight.indicators.programmes.mhlda import CHECKS
+from icsight.indicators.programmes.mhlda import CHECK_CODELISTS
 from icsight.ingest.load import ingest, quarantine_path
 from icsight.ingest.parsers.fhir import conversions, loinc_to_snomed, parse_fhir
 from icsight.ingest.records import Rejected, Row
 from icsight.ingest.validate import snomed_problem
 from icsight.lake import ANALYTICS, zone_path
+from icsight.model.codelists import codelist
 from icsight.model.reference import data_path
 from icsight.synth.primary_care import BMI, CHOLESTEROL, HBA1C
 from tests.lakes import TEST_KEY
@@ -57,10 +58,16 @@ def test_the_mapping_file_holds_valid_codes_and_one_stored_unit_per_concept():
         assert word in names
 
 
+def _check_codes(check: str) -> set[str]:
+    """The SNOMED CT codes the SMI health checks count for `check` (their own codelists)."""
+    return {code for name in CHECK_CODELISTS[check] for code in codelist(name).codes}
+
+
 def test_the_snomed_concepts_are_the_ones_the_model_and_indicators_use():
-    assert loinc_to_snomed()["4548-4"] == HBA1C in CHECKS["glucose"]
-    assert loinc_to_snomed()["2093-3"] == CHOLESTEROL in CHECKS["cholesterol"]
-    assert loinc_to_snomed()["39156-5"] == BMI in CHECKS["bmi"]
+    assert loinc_to_snomed()["4548-4"] == HBA1C and HBA1C in _check_codes("glucose")
+    assert (loinc_to_snomed()["2093-3"] == CHOLESTEROL
+            and CHOLESTEROL in _check_codes("cholesterol"))
+    assert loinc_to_snomed()["39156-5"] == BMI and BMI in _check_codes("bmi")
 
 
 def _obs(loinc: str | None, value, unit: str | None = None, system: str | None = UCUM,
