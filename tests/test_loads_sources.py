@@ -231,11 +231,11 @@ def test_any_member_names_unpack_inside_the_work_folder_or_are_refused(tmp_path,
 
 def test_the_cli_lists_refused_sources_and_exits_1_after_loading_the_rest(tmp_path,
                                                                           monkeypatch):
+    import tempfile
+
     from click.testing import CliRunner
 
     from icsight.cli import main
-
-    import tempfile
 
     # a short folder: the report's table cuts a path longer than the console (a test worker's
     # temporary path can be)
