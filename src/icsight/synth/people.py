@@ -35,19 +35,31 @@ from icsight.synth.context import (
     seasonal_days,
     to_table,
 )
+from icsight.synth.deaths import death_rate, even_gradient
 
 STREAM = "people"
 BANDS = (("pop_0_4", 0, 4), ("pop_5_17", 5, 17), ("pop_18_39", 18, 39),
          ("pop_40_64", 40, 64), ("pop_65_79", 65, 79), ("pop_80_plus", 80, 100))
 MID2019_TOTAL = 944_449
 
-# Gompertz all-cause mortality per person-year, m(age) = A * exp(B * age), fitted by eye to
-# ONS National Life Tables for England 2020-22 (persons): about 0.7% at 60, 4% at 80, 10% at
-# 90 [E]. Infants: 0.4% in the first year (ONS infant mortality ~3.9 per 1,000).
-GOMPERTZ_A, GOMPERTZ_B, INFANT_MORTALITY = 3.6e-5, 0.09, 0.004
-# Premature (<75) mortality is about twice as high in the most deprived decile as in the least
-# (OHID Fingertips under-75 mortality by deprivation decile) [K]; the gradient flattens in old age.
-MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 2.6, 1.4
+# All-cause mortality: England's death rates by age (`deaths.death_rate`, reproducing the deaths
+# of England residents by broad age band in 2023, OHID Fingertips / ONS [S-derived]).
+# Under-75 mortality is about three times as high in England's most deprived tenth of areas as
+# in the least deprived (The Health Foundation, "Deprivation and excess deaths", 2020, ONS
+# deaths 2018) [S]; at 75+ the gap is smaller (all ages, women: +86% in the same source [S];
+# 1.6 at 75+ [E]). The gradient is even across deciles and averages 1 over England's deciles, so
+# BLMK's mix of deprivation decides whether it is above or below England.
+MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 3.0, 1.6
+# BLMK's under-75 mortality is ~0.97 x England's 349 per 100,000 (2021-23, OHID Mortality
+# Profile [S]): the four places' preventable CVD mortality under 75 (OHID Fingertips 93722,
+# 2022-24: Bedford 29.4, Central Bedfordshire 25.9, Luton 35.8, Milton Keynes 27.5) weighted by
+# their populations is 29.2 against England's 30.2 [S-derived]. England's rates and BLMK's
+# deprivation mix alone give ~300, as more than deprivation (ethnicity, for one) raises Luton's
+# rates; this lifts them to ~340 [E, calibrated].
+MORTALITY_LEVEL_UNDER75 = 1.12
+# Spread of personal risk by the latent ill-health z: exp(0.45 z), averaging 1 [E].
+MORTALITY_HEALTH_SPREAD = 0.45
+MORTALITY_CAP = 0.6
 # GP list turnover from people leaving BLMK: about 3% a year, most among young adults [E].
 LEAVING_RATE = 0.03
 # Share of GP records with ethnicity not stated or not recorded (~6% in GP data) [E].
@@ -195,12 +207,15 @@ def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.n
     return out
 
 
-def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
-    """Annual probability of death for each person."""
-    base = np.where(age == 0, INFANT_MORTALITY, GOMPERTZ_A * np.exp(GOMPERTZ_B * age))
+def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray,
+               sex: np.ndarray | None = None) -> np.ndarray:
+    """Annual probability of death for each person: England's rate for the age (and sex, if
+    known), by deprivation decile and personal ill-health, each averaging 1."""
     ratio = np.where(age < 75, MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS)
-    gradient = ratio ** ((5.5 - decile) / 9.0)  # decile 1 vs 10 differ by `ratio`
-    return np.minimum(base * gradient * np.exp(0.45 * health - 0.1), 0.6)
+    gradient = even_gradient(ratio, decile)
+    spread = np.exp(MORTALITY_HEALTH_SPREAD * health - MORTALITY_HEALTH_SPREAD**2 / 2)
+    level = np.where(age < 75, MORTALITY_LEVEL_UNDER75, 1.0)
+    return np.minimum(death_rate(age, sex) * level * gradient * spread, MORTALITY_CAP)
 
 
 def _sex(rng, age: np.ndarray) -> np.ndarray:
