@@ -23,6 +23,7 @@ Tags: [S] stated in a public source, [K] well-known published figure, [E] engine
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 import numpy as np
@@ -46,7 +47,7 @@ MALE_SHARE_AGES, MALE_SHARE = (0, 40, 70, 85, 95), (0.512, 0.50, 0.48, 0.42, 0.3
 # Relative weight of circulatory causes by sex (female, male) before raking [E, set so the
 # under-75 CVD death rate of men is about 2.2 times women's: OHID Mortality Profile, England
 # 2021, under-75 CVD mortality male ~2.2-2.3 x female [K]].
-CIRCULATORY_BY_SEX = (0.55, 1.6)
+CIRCULATORY_BY_SEX = (0.6, 1.5)
 # A person's own registers: relative weight of the cause group they point to [E].
 CONDITION_CAUSES = (("heart_failure", "circulatory", 3.0), ("hypertension", "circulatory", 1.3),
                     ("copd", "respiratory", 4.0), ("asthma", "respiratory", 1.3),
@@ -196,8 +197,20 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
 
 # --- calibration targets: the 12 months to the date measured at ({ref}) ---------------------
 
-_ESP2013_UNDER_75 = (5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000, 6500,
-                     6000, 5500, 5000)  # ESP2013 0-4 ... 70-74 (data/reference/esp2013.json)
+@cache
+def esp2013() -> tuple[int, ...]:
+    """The 2013 European Standard Population by five-year band, 0-4 ... 85-89, 90+
+    (data/reference/esp2013.json, as PHEindicatormethods ships it)."""
+    with data_path("reference", "esp2013.json").open("rb") as f:
+        return tuple(json.load(f)["esp2013"])
+
+
+def esp2013_sql(bands: int = 19) -> str:
+    """The first `bands` ESP2013 bands as an SQL table (band 0 = ages 0-4, weight w)."""
+    return " UNION ALL ".join(f"SELECT {i} AS band, {w} AS w"
+                              for i, w in enumerate(esp2013()[:bands]))
+
+
 _DEATHS_12M = ("SELECT patient_id, underlying_cause FROM deaths "
                "WHERE date_of_death > {ref} - INTERVAL 12 MONTH AND date_of_death <= {ref}")
 # People at risk under 75: registered and alive at {ref}, plus those who died in the 12 months
@@ -215,15 +228,13 @@ def under_75_dsr_sql(cause_like: str | None = None, where: str = "TRUE") -> str:
     """SQL for deaths under 75 in the 12 months to {ref} per 100,000, directly standardised to
     the 2013 European Standard Population (five-year bands 0-4 ... 70-74), for underlying
     causes starting with `cause_like` (all causes if None), among people matching `where`."""
-    esp = " UNION ALL ".join(f"SELECT {i} AS band, {w} AS w"
-                             for i, w in enumerate(_ESP2013_UNDER_75))
     cause = "TRUE" if cause_like is None else f"d.underlying_cause LIKE '{cause_like}%'"
     return f"""
     WITH r AS ({_AT_RISK}), d AS ({_DEATHS_12M}),
     cell AS (SELECT floor(r.age / 5) AS band, count(*) AS people,
                     count(d.patient_id) FILTER (WHERE {cause}) AS deaths
              FROM r LEFT JOIN d USING (patient_id) WHERE r.age < 75 AND {where} GROUP BY 1),
-    esp AS ({esp})
+    esp AS ({esp2013_sql(15)})
     SELECT 100000.0 * sum(w * deaths / people) / sum(w) FROM cell JOIN esp USING (band)
     """
 

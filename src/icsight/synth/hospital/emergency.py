@@ -43,7 +43,7 @@ EA_RATE_SCALE = 1.13
 # again) [E, calibrated so that, with the final spell of those who die in hospital, ~25% of
 # decedents have 3+ emergency admissions in the last year of life (Nuffield Trust QualityWatch
 # "End of life care", 2018) [S] and ~6% 3+ in the last 90 days (OHID PEoLC profile, 2022) [S]].
-LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 1.0, 0.5
+LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 0.9, 0.7
 # Days before death of those admissions: 365 x u ** LAST_YEAR_BUNCHING, u uniform, so they
 # bunch towards the death [E, calibrated with the above].
 LAST_YEAR_BUNCHING = 1.3
@@ -51,9 +51,9 @@ LAST_YEAR_BUNCHING = 1.3
 # is lowered by this many admissions x that age's mortality [E, calibrated so the 75+ rates
 # measured over 12 months, deaths included, come back to the published ones].
 LAST_YEAR_OFFSET = 1.0
-# Deaths in hospital: 44% of deaths in England (ONS place of death 2023) [K]. The final spell
-# is drawn for this share (fewer for care home residents); spells that happen to run into the
-# day of death add a little more.
+# Deaths in hospital: 43.4% of deaths in England in 2022, 42.8% in 2023 (OHID Fingertips 93474)
+# [S]. The final spell is drawn for these shares (fewer for care home residents) [E,
+# calibrated]; spells that happen to run into the day of death add a little more.
 DIE_IN_HOSPITAL = {"community": 0.45, "care_home": 0.18}
 DIE_IN_DEPARTMENT = 0.05  # of hospital deaths, in A&E rather than on a ward [E]
 WINTER_PEAK_ADMISSIONS = 0.09  # Dec-Feb about 15% above Jun-Aug [E]
