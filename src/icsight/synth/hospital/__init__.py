@@ -31,7 +31,7 @@ from icsight.synth.hospital.elective import PROCEDURE_CODES, _elective_spells
 from icsight.synth.hospital.emergency import DISCHARGE_DESTINATIONS, _emergency_spells
 from icsight.synth.hospital.outpatients import _outpatients
 from icsight.synth.hospital.targets import TARGETS
-from icsight.synth.hospital.waiting_list import _rtt_pathways
+from icsight.synth.hospital.waiting_list import _rescheduled, _rtt_pathways, _rtt_table
 
 __all__ = ["TARGETS", "generate"]
 
@@ -48,7 +48,9 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     cohort = _cohort(ctx, rng)
     emergency, died_in_ed = _emergency_spells(ctx, rng, cohort, lists)
     rtt, rtt_stops = _rtt_pathways(ctx, rng, cohort, lists)
-    elective = _elective_spells(ctx, rng, rtt_stops, lists)
+    elective, admitted_on = _elective_spells(ctx, rng, rtt_stops, lists,
+                                             _all_emergency(ctx, emergency))
+    rtt = _rescheduled(ctx, rtt, rtt_stops[0], admitted_on)
     apc = _apc_table(ctx, cohort, emergency, elective, lists)
     ec = _ec_attendances(ctx, rng, cohort, emergency, died_in_ed)
     died = np.zeros(ctx.pop.n, bool)
@@ -57,7 +59,16 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     died[died_in_ed] = True
     ctx.died_in_hospital = died
     return {"apc_spells": apc, "ec_attendances": ec,
-            "op_appointments": _outpatients(ctx, rng, cohort, lists), "rtt_pathways": rtt}
+            "op_appointments": _outpatients(ctx, rng, cohort, lists),
+            "rtt_pathways": _rtt_table(ctx, cohort, lists, rtt)}
+
+
+def _all_emergency(ctx, emergency: dict) -> dict:
+    """Emergency spells from this module and cancer's (diagnosed after an emergency admission),
+    the spells planned admissions must avoid."""
+    other = ctx.cancer_admissions or {k: np.empty(0, np.int64) for k in ("person", "adm", "dis")}
+    return {k: np.concatenate([emergency[k].astype(np.int64), other[k].astype(np.int64)])
+            for k in ("person", "adm", "dis")}
 
 
 def _apc_table(ctx, cohort: _Cohort, em: dict, el: dict, lists: CodeLists) -> pa.Table:
