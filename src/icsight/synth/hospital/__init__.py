@@ -58,6 +58,14 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
         died[spells["person"][spells["dest"] == DISCHARGE_DESTINATIONS.index("died")]] = True
     died[died_in_ed] = True
     ctx.died_in_hospital = died
+    home = emergency["dest"] >= 0
+    home &= emergency["dest"] != DISCHARGE_DESTINATIONS.index("died")
+    home &= emergency["dest"] != DISCHARGE_DESTINATIONS.index("other_provider")
+    every = _all_emergency(ctx, emergency)
+    ctx.discharges = {"person": emergency["person"][home], "adm": emergency["adm"][home],
+                      "dis": emergency["dis"][home],
+                      "all_person": np.concatenate([every["person"], elective["person"]]),
+                      "all_adm": np.concatenate([every["adm"], elective["adm"]])}
     return {"apc_spells": apc, "ec_attendances": ec,
             "op_appointments": _outpatients(ctx, rng, cohort, lists),
             "rtt_pathways": _rtt_table(ctx, cohort, lists, rtt)}
