@@ -50,7 +50,7 @@ STAY_MEDIAN_DAYS, STAY_SIGMA = 5.0, 0.8
 # Stays cut short by death, moving away or readmission (common among the frail people stepping
 # down from hospital), and overlapping stays of one person, leave beds empty: admit this many
 # more so occupancy holds [E, calibrated].
-STAYS_CUT_SHORT_UPLIFT = 1.6
+STAYS_CUT_SHORT_UPLIFT = 1.25
 # Relative chance of a virtual ward stay [E]: heart failure and COPD (respiratory and
 # heart-failure wards), dementia (frailty wards).
 VIRTUAL_WARD_CONDITIONS = {"heart_failure": 4.0, "copd": 4.0, "dementia": 1.5}
@@ -58,6 +58,7 @@ VIRTUAL_WARD_CONDITIONS = {"heart_failure": 4.0, "copd": 4.0, "dementia": 1.5}
 # (NHS England virtual ward guidance: step-down from hospital, as well as step-up from the
 # community, which is not modelled here) [K].
 STEP_DOWN_DAYS = 2
+STEP_DOWN_BLOCK_DAYS = 28  # stays are matched to discharges four weeks at a time
 
 # UCR: the 2-hour standard applied everywhere from April 2022 [K]; volumes ~1,100 referrals a
 # month per million people (NHS England community health services SitRep 2024) [K], rising
@@ -114,8 +115,8 @@ def _virtual_wards(ctx, rng, frailty) -> tuple[np.ndarray, np.ndarray, np.ndarra
     mean_stay = STAY_MEDIAN_DAYS * np.exp(STAY_SIGMA**2 / 2)
     occupied = VIRTUAL_WARD_BEDS_PER_100K / 100_000 * OCCUPANCY * ctx.population_target
     per_day = STAYS_CUT_SHORT_UPLIFT * occupied / mean_stay
-    n = len(_start_days(ctx, rng, per_day, VIRTUAL_WARDS_FROM, VIRTUAL_WARD_RAMP))
-    person, start = _stepping_down(ctx, rng, weight, n)
+    days = _start_days(ctx, rng, per_day, VIRTUAL_WARDS_FROM, VIRTUAL_WARD_RAMP)
+    person, start = _stepping_down(ctx, rng, weight, days)
     stay = np.maximum(np.round(rng.lognormal(np.log(STAY_MEDIAN_DAYS), STAY_SIGMA,
                                              len(person))), 1).astype(np.int64)
     left = np.minimum(ctx.active_end()[person].astype(np.int64),
@@ -126,23 +127,28 @@ def _virtual_wards(ctx, rng, frailty) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return person, start, _no_overlaps(person, start, end)
 
 
-def _stepping_down(ctx, rng, weight: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """`n` emergency discharges (at most), drawn by the person's weight and the service's
-    capacity on the day; the stay starts 0-STEP_DOWN_DAYS days later, while still in the
-    record."""
+def _stepping_down(ctx, rng, weight: np.ndarray, days: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A stay for each of `days` (the service's capacity, day by day), stepping down from an
+    emergency discharge in the same four weeks, drawn by the person's weight; the stay starts
+    0-STEP_DOWN_DAYS days after the discharge, while the person is still in the record."""
     d = ctx.discharges
-    day = d["dis"].astype(np.int64)
-    w = weight[d["person"]] * _ramp(day, VIRTUAL_WARDS_FROM, VIRTUAL_WARD_RAMP)
-    w = w * (day <= ctx.reference_date)
-    n = min(n, int((w > 0).sum()))
-    if n == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    pick = rng.choice(len(day), size=n, replace=False, p=w / w.sum())
+    dis = d["dis"].astype(np.int64)
+    w = weight[d["person"]] * (dis <= ctx.reference_date) * (dis >= day(VIRTUAL_WARDS_FROM))
+    block, wanted = np.unique((days - ctx.window_start) // STEP_DOWN_BLOCK_DAYS,
+                              return_counts=True)
+    dis_block = (dis - ctx.window_start) // STEP_DOWN_BLOCK_DAYS
+    picked = []
+    for b, n in zip(block, wanted, strict=True):
+        rows = np.flatnonzero((dis_block == b) & (w > 0))
+        n = min(n, len(rows))
+        if n:
+            picked.append(rng.choice(rows, size=n, replace=False, p=w[rows] / w[rows].sum()))
+    pick = np.concatenate(picked) if picked else np.empty(0, np.int64)
     person = d["person"][pick].astype(np.int64)
-    start = day[pick] + rng.integers(0, STEP_DOWN_DAYS + 1, n)
+    start = dis[pick] + rng.integers(0, STEP_DOWN_DAYS + 1, len(pick))
     keep = ctx.in_record(person, start)
-    order = np.argsort(start[keep], kind="stable")
-    return person[keep][order], start[keep][order]
+    return person[keep], start[keep]
 
 
 def _next_admission(ctx, person: np.ndarray, start: np.ndarray) -> np.ndarray:
