@@ -119,10 +119,11 @@ def _virtual_wards(ctx, rng, frailty) -> tuple[np.ndarray, np.ndarray, np.ndarra
     person, start = _stepping_down(ctx, rng, weight, days)
     stay = np.maximum(np.round(rng.lognormal(np.log(STAY_MEDIAN_DAYS), STAY_SIGMA,
                                              len(person))), 1).astype(np.int64)
-    left = np.minimum(ctx.active_end()[person].astype(np.int64),
-                      _next_admission(ctx, person, start))
+    readmitted = _next_admission(ctx, person, start)
+    left = np.minimum(ctx.active_end()[person].astype(np.int64), readmitted)
     end = start + stay
-    open_now = (end > ctx.reference_date) & (left >= ctx.reference_date)
+    open_now = (end > ctx.reference_date) & (left == ctx.reference_date)
+    open_now &= readmitted > ctx.reference_date
     end = np.where(open_now, NO_DATE, np.minimum(end, left))
     return person, start, _no_overlaps(person, start, end)
 
