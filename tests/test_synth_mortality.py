@@ -297,3 +297,51 @@ def test_virtual_ward_stays_end_when_the_person_is_readmitted(gen):
         WHERE c.service = 'virtual_ward' AND s.admission_date > c.start_date
           AND s.admission_date < coalesce(c.end_date, DATE '9999-12-31')""")
     assert inside == 0
+
+
+# --- outpatients belong to RTT pathways ------------------------------------------------------
+
+def test_every_first_appointment_opens_an_rtt_pathway(gen):
+    firsts = gen.frame("""
+        SELECT o.appointment_id, count(r.pathway_id) AS pathways
+        FROM op_appointments o LEFT JOIN rtt_pathways r ON r.patient_id = o.patient_id
+             AND r.treatment_function = o.treatment_function
+             AND r.provider_code = o.provider_code
+             AND r.clock_start <= o.appointment_date
+             AND o.appointment_date <= coalesce(r.clock_stop, {ref})
+        WHERE o.first_attendance GROUP BY 1""")
+    assert len(firsts) > 10_000
+    assert (firsts.pathways > 0).all()
+
+
+def test_follow_ups_come_after_a_pathway_started(gen):
+    orphans = gen.sql("""
+        SELECT count(*) FROM op_appointments o WHERE NOT o.first_attendance AND NOT EXISTS (
+            SELECT 1 FROM rtt_pathways r WHERE r.patient_id = o.patient_id
+               AND r.treatment_function = o.treatment_function
+               AND r.clock_start <= o.appointment_date)""")
+    assert orphans == 0
+
+
+def test_most_pathways_seen_in_the_window_have_their_first_appointment(gen):
+    # pathways that stopped in the last year without admission stopped at or after a first
+    # appointment, except where the person died or left (validated off the list)
+    share = gen.sql("""
+        SELECT avg(CASE WHEN EXISTS (SELECT 1 FROM op_appointments o
+                   WHERE o.patient_id = r.patient_id AND o.first_attendance
+                     AND o.treatment_function = r.treatment_function
+                     AND o.appointment_date BETWEEN r.clock_start AND r.clock_stop)
+               THEN 1 ELSE 0 END)
+        FROM rtt_pathways r WHERE r.status = 'non_admitted'
+          AND r.clock_stop > {ref} - INTERVAL 12 MONTH""")
+    assert share > 0.9
+
+
+def test_cumulative_gaps_add_up_within_each_course():
+    from icsight.synth.hospital.outpatients import _cumulative_gaps
+
+    rng = np.random.default_rng(0)
+    gaps = np.random.default_rng(0).integers(28, 140, 5)
+    out = _cumulative_gaps(rng, np.array([2, 0, 3]))
+    assert out.tolist() == [gaps[0], gaps[0] + gaps[1], gaps[2], gaps[2] + gaps[3],
+                            gaps[2] + gaps[3] + gaps[4]]

@@ -67,7 +67,7 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
                       "all_person": np.concatenate([every["person"], elective["person"]]),
                       "all_adm": np.concatenate([every["adm"], elective["adm"]])}
     return {"apc_spells": apc, "ec_attendances": ec,
-            "op_appointments": _outpatients(ctx, rng, cohort, lists),
+            "op_appointments": _outpatients(ctx, rng, cohort, lists, rtt),
             "rtt_pathways": _rtt_table(ctx, cohort, lists, rtt)}
 
 

@@ -75,6 +75,7 @@ def _rtt_pathways(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict, tu
     starts, stop, treat = starts[keep], stop[keep], treat[keep]
     person = _referred_people(ctx, rng, cohort, starts)
     starts, stop, treat, person = _drop(person < 0, starts, stop, treat, person)
+    planned_stop = stop.copy()
     end = ctx.active_end()[person].astype(np.int64)
     waiting = (stop > ctx.reference_date) & (end == ctx.reference_date)
     validated = (stop > end) & ~waiting
@@ -84,7 +85,8 @@ def _rtt_pathways(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict, tu
     tf = _treatment_functions(ctx, rng, person, starts, lists)
     d_start, d_test = _diagnostics(ctx, rng, starts, stop)
     columns = {"person": person, "start": starts, "stop": stop, "status": status, "tf": tf,
-               "d_start": d_start, "d_test": d_test}
+               "d_start": d_start, "d_test": d_test, "treat": treat.astype(bool),
+               "planned_stop": planned_stop}
     inside = np.flatnonzero(admitted & (stop >= ctx.window_start))
     return columns, (inside, person[inside], stop[inside], tf[inside])
 
