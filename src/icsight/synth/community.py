@@ -7,8 +7,10 @@ What an analyst will find in `community_contacts`, and where the figures come fr
   virtual ward guidance [K]); BLMK's schemes are for frailty and severe respiratory illness
   (BLMK Health and Care Strategy, 2023). Here
   capacity ramps up over two years to 45 per 100,000 at 80% occupancy, so on a day in 2025 about
-  36 people per 100,000 are on a virtual ward. Patients are mostly 65+, with heart failure, COPD
-  or frailty (ill-health, dementia); stays are lognormal with a mean of about a week. A stay
+  36 people per 100,000 are on a virtual ward. Every stay steps down from an emergency discharge of
+  the same person (that day or up to two days later; step-up referrals from the community are
+  not modelled), mostly people 65+ with heart failure, COPD or frailty (ill-health, dementia);
+  stays are lognormal with a mean of about a week, and end if the person is readmitted. A stay
   still open on the reference date has no end date; one cut short by death or moving away ends
   that day.
 * **2-hour urgent community response**: teams see people at home within 2 hours of referral

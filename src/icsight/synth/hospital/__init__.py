@@ -6,11 +6,16 @@ Every person uses one trust for all their care and carries one relative risk of 
 * `emergency`: emergency spells by age rate and risk, extra admissions in the last year of
   life and deaths in hospital;
 * `waiting_list`: RTT pathways; the ones stopped by admission inside the window feed
-* `elective`: those admissions plus planned care outside RTT; emergency and elective spells
-  together make `apc_spells`;
+* `elective`: those admissions plus planned care outside RTT, booked around the person's
+  emergency spells (this module's and cancer's): one that would meet an emergency spell is
+  rebooked after the discharge, and its pathway stops on the new day; emergency and elective
+  spells together make `apc_spells`;
 * `ae`: the attendances that led to three-quarters of the emergency spells, the rest of the
   age rate, and deaths in A&E;
-* `outpatients`: courses of appointments in the treatment functions RTT pathways use.
+* `outpatients`: the first appointments, follow-ups and reviews of the RTT pathways.
+
+It also leaves the emergency discharges on the context (`ctx.discharges`) for the virtual wards
+that step down from them (`community`).
 
 `codes.code_lists()` builds the diagnosis and treatment function lists the settings share, from
 the settings' own tables; `generate` builds them once and passes them to each setting that codes
