@@ -228,12 +228,33 @@ def test_conditions_point_to_their_causes(gen):
 # --- targets measured at the reference date: the calibration SQL against a hand count ---------
 
 def test_the_under_75_target_sql_is_a_directly_standardised_rate(gen):
+    # by hand: three years of deaths over three person-years for each person registered on the
+    # reference date (aged as 18 months before) and one and a half for each person who died
     value, _ = gen.target("under_75_mortality")
-    people = _last_12_months(gen)
-    people = people[people.age < 75]
-    rate = people.groupby(people.age // 5).died.mean()
+    ref = pd.Timestamp(gen.ref)
+    p = gen.frame("SELECT * FROM patients")
+    born = pd.to_datetime(p.month_of_birth)
+    died = pd.to_datetime(p.date_of_death)
+    registered = ((pd.to_datetime(p.registration_start) <= ref) & p.registration_end.isna()
+                  & p.date_of_death.isna())
+    recent = (died > ref - pd.DateOffset(months=36)) & (died <= ref)
+    mid = ref - pd.DateOffset(months=18)
+    survivors = _whole_years(born[registered], mid).clip(lower=0)  # babies born since
+    decedents = _whole_years(born[recent], died[recent])
+    years = pd.concat([pd.Series(3.0, survivors.index), pd.Series(1.5, decedents.index)])
+    age = pd.concat([survivors, decedents])
+    dead = pd.concat([pd.Series(0, survivors.index), pd.Series(1, decedents.index)])
+    under = age < 75
+    band = age[under] // 5
+    rate = dead[under].groupby(band).sum() / years[under].groupby(band).sum()
     w = np.array(esp2013()[:15])
     assert value == pytest.approx(100_000 * (rate.to_numpy() * w).sum() / w.sum(), rel=1e-9)
+
+
+def _whole_years(born: pd.Series, on) -> pd.Series:
+    """Age in whole calendar years as DuckDB's date_diff('year', ...) counts them."""
+    on_year = on.dt.year if isinstance(on, pd.Series) else on.year
+    return on_year - born.dt.year
 
 
 @pytest.mark.parametrize("target_id", [

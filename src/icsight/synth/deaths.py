@@ -195,7 +195,7 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     })}
 
 
-# --- calibration targets: the 12 months to the date measured at ({ref}) ---------------------
+# --- calibration targets: the 12 months (3 years for under-75 mortality) to {ref} ----------
 
 @cache
 def esp2013() -> tuple[int, ...]:
@@ -213,34 +213,57 @@ def esp2013_sql(bands: int = 19) -> str:
 
 _DEATHS_12M = ("SELECT patient_id, underlying_cause FROM deaths "
                "WHERE date_of_death > {ref} - INTERVAL 12 MONTH AND date_of_death <= {ref}")
-# People at risk under 75: registered and alive at {ref}, plus those who died in the 12 months
-# (as Fingertips counts residents at mid-year, and the PREM_MORT indicators do).
-_AT_RISK = f"""
-SELECT p.patient_id, p.sex, l.imd_quintile,
-       date_diff('year', p.month_of_birth, coalesce(p.date_of_death, {{ref}})) AS age
+# Under-75 mortality pools three years, as OHID Fingertips publishes it (2021-23): the deaths of
+# the 36 months to {ref} over the person-years at risk, taken as three years for each person
+# registered on {ref} (at their age 18 months before) and a year and a half for each person who
+# died in the 36 months (at their age at death).
+_DEATHS_3Y = ("SELECT patient_id, underlying_cause FROM deaths "
+              "WHERE date_of_death > {ref} - INTERVAL 36 MONTH AND date_of_death <= {ref}")
+_PERSON_YEARS_3Y = f"""
+SELECT p.patient_id, p.sex, l.imd_quintile, 3.0 AS years,
+       greatest(date_diff('year', p.month_of_birth, {{ref}} - INTERVAL 18 MONTH), 0) AS age
 FROM patients p JOIN lsoas l USING (lsoa_code)
 WHERE p.patient_id IN (SELECT patient_id FROM ({REGISTERED}))
-   OR p.patient_id IN (SELECT patient_id FROM ({_DEATHS_12M}))
+UNION ALL
+SELECT p.patient_id, p.sex, l.imd_quintile, 1.5 AS years,
+       date_diff('year', p.month_of_birth, p.date_of_death) AS age
+FROM patients p JOIN lsoas l USING (lsoa_code)
+WHERE p.patient_id IN (SELECT patient_id FROM ({_DEATHS_3Y}))
 """
 
 
-def under_75_dsr_sql(cause_like: str | None = None, where: str = "TRUE") -> str:
-    """SQL for deaths under 75 in the 12 months to {ref} per 100,000, directly standardised to
-    the 2013 European Standard Population (five-year bands 0-4 ... 70-74), for underlying
-    causes starting with `cause_like` (all causes if None), among people matching `where`."""
+def _under_75_cells(cause_like: str | None, groups: str = "") -> str:
+    """SQL WITH clause ending in `cell`: person-years and deaths under 75 by five-year band
+    (and the extra `groups` columns) over the three years to {ref}."""
     cause = "TRUE" if cause_like is None else f"d.underlying_cause LIKE '{cause_like}%'"
+    extra = f", {groups}" if groups else ""
     return f"""
-    WITH r AS ({_AT_RISK}), d AS ({_DEATHS_12M}),
-    cell AS (SELECT floor(r.age / 5) AS band, count(*) AS people,
+    WITH r AS ({_PERSON_YEARS_3Y}), d AS ({_DEATHS_3Y}),
+    cell AS (SELECT floor(r.age / 5) AS band{extra}, sum(r.years) AS years,
                     count(d.patient_id) FILTER (WHERE {cause}) AS deaths
-             FROM r LEFT JOIN d USING (patient_id) WHERE r.age < 75 AND {where} GROUP BY 1),
+             FROM r LEFT JOIN d USING (patient_id) WHERE r.age < 75 GROUP BY ALL)"""
+
+
+def under_75_dsr_sql(cause_like: str | None = None) -> str:
+    """SQL for deaths under 75 a year per 100,000 over the three years to {ref}, directly
+    standardised to the 2013 European Standard Population (five-year bands 0-4 ... 70-74),
+    for underlying causes starting with `cause_like` (all causes if None)."""
+    return f"""{_under_75_cells(cause_like)},
     esp AS ({esp2013_sql(15)})
-    SELECT 100000.0 * sum(w * deaths / people) / sum(w) FROM cell JOIN esp USING (band)
+    SELECT 100000.0 * sum(w * deaths / years) / sum(w) FROM cell JOIN esp USING (band)
     """
 
 
-def _ratio_sql(numerator: str, denominator: str) -> str:
-    return f"SELECT ({numerator}) / ({denominator})"
+def under_75_ratio_sql(cause_like: str | None, group_a: str, group_b: str) -> str:
+    """SQL for the ratio of under-75 mortality in people matching `group_a` to `group_b`
+    (conditions on r.sex, r.imd_quintile), over the three years to {ref}: a ratio of
+    indirectly standardised mortality ratios, steadier than a ratio of DSRs in small groups."""
+    return f"""{_under_75_cells(cause_like, f"({group_a}) AS in_a, ({group_b}) AS in_b")},
+    rate AS (SELECT band, sum(deaths) / sum(years) AS r FROM cell GROUP BY 1)
+    SELECT (sum(deaths) FILTER (WHERE in_a) / sum(years * r) FILTER (WHERE in_a))
+         / (sum(deaths) FILTER (WHERE in_b) / sum(years * r) FILTER (WHERE in_b))
+    FROM cell JOIN rate USING (band)
+    """
 
 
 _MORTALITY_PROFILE = "OHID Mortality Profile (Fingertips), England, ESP2013; "
@@ -256,51 +279,49 @@ TARGETS = [
         f"(SELECT count(*) FROM ({REGISTERED}))",
     ),
     Target(
-        "under_75_mortality", "Under-75 mortality, all causes, per 100,000 (DSR), last 12 "
-        "months", 349, 35, "per 100,000",
+        "under_75_mortality", "Under-75 mortality, all causes, per 100,000 a year (DSR), "
+        "last 3 years", 349, 35, "per 100,000",
         _MORTALITY_PROFILE + "all causes under 75 2021-23: 349 per 100,000 (OHID "
         "'Mortality Profile commentary: November 2024', gov.uk) [S]",
         under_75_dsr_sql(),
     ),
     Target(
         "under_75_mortality_cvd", "Under-75 mortality from circulatory disease (I00-I99), per "
-        "100,000 (DSR), last 12 months", 77, 12, "per 100,000",
+        "100,000 a year (DSR), last 3 years", 77, 12, "per 100,000",
         _MORTALITY_PROFILE + "CVD under 75 (Fingertips 40401) ~77 in 2021-23 [K]; 80 in "
         "2022, single year (BHF citing ONS) [S]",
         under_75_dsr_sql("I"),
     ),
     Target(
         "under_75_mortality_cancer", "Under-75 mortality from cancer (C00-C97), per 100,000 "
-        "(DSR), last 12 months", 121, 15, "per 100,000",
+        "a year (DSR), last 3 years", 121, 15, "per 100,000",
         _MORTALITY_PROFILE + "cancer under 75 (Fingertips 40501) ~121 in 2021-23 [K]",
         under_75_dsr_sql("C"),
     ),
     Target(
         "under_75_mortality_respiratory", "Under-75 mortality from respiratory disease "
-        "(J00-J99), per 100,000 (DSR), last 12 months", 31, 7, "per 100,000",
+        "(J00-J99), per 100,000 a year (DSR), last 3 years", 31, 7, "per 100,000",
         _MORTALITY_PROFILE + "respiratory disease under 75 (Fingertips 40701) ~30-32 in "
         "2021-23 [K]",
         under_75_dsr_sql("J"),
     ),
     Target(
         "under_75_cvd_male_female", "Under-75 circulatory mortality, men vs women (ratio of "
-        "DSRs), last 12 months", 2.2, 0.5, "ratio",
+        "standardised mortality ratios), last 3 years", 2.2, 0.5, "ratio",
         "OHID Mortality Profile: under-75 CVD mortality in men a little over twice women's, "
         "England 2021-23 [K] (all causes under 75: men 448, women 283 per 100,000 in 2021, "
         "OHID 'Mortality profile commentary: March 2023' [S])",
-        _ratio_sql(under_75_dsr_sql("I", "r.sex = 'male'"),
-                   under_75_dsr_sql("I", "r.sex = 'female'")),
+        under_75_ratio_sql("I", "r.sex = 'male'", "r.sex = 'female'"),
     ),
     Target(
         "premature_mortality_gradient",
-        "Under-75 mortality, most (Q1) vs least (Q5) deprived quintile (ratio of DSRs), last "
-        "12 months", 2.6, 0.6, "ratio",
+        "Under-75 mortality, most (Q1) vs least (Q5) deprived quintile (ratio of "
+        "standardised mortality ratios), last 3 years", 2.6, 0.6, "ratio",
         "The Health Foundation, 'Deprivation and excess deaths' (2020, ONS deaths 2018): under "
         "75 in the most deprived tenth of England about three times as likely to die in the "
         "next year as in the least deprived tenth [S]; ~2.6 between the fifths if the gradient "
         "is even across deciles [S-derived]",
-        _ratio_sql(under_75_dsr_sql(None, "r.imd_quintile = 1"),
-                   under_75_dsr_sql(None, "r.imd_quintile = 5")),
+        under_75_ratio_sql(None, "r.imd_quintile = 1", "r.imd_quintile = 5"),
     ),
     Target(
         "deaths_in_hospital", "Deaths in hospital, % of deaths in the last 12 months", 43.0,

@@ -43,7 +43,7 @@ EA_RATE_SCALE = 1.13
 # again) [E, calibrated so that, with the final spell of those who die in hospital, ~25% of
 # decedents have 3+ emergency admissions in the last year of life (Nuffield Trust QualityWatch
 # "End of life care", 2018) [S] and ~6% 3+ in the last 90 days (OHID PEoLC profile, 2022) [S]].
-LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 0.9, 0.7
+LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 0.8, 0.7
 # Days before death of those admissions: 365 x u ** LAST_YEAR_BUNCHING, u uniform, so they
 # bunch towards the death [E, calibrated with the above].
 LAST_YEAR_BUNCHING = 1.3
@@ -75,14 +75,14 @@ EMERGENCY_DIAGNOSES = {
     # chronic ACSC background (people not on a register, or first presentations)
     "I209": (0, 0, 2.5, 3.5), "G409": (1, 2.5, 2, 1), "I10X": (0, 0, 0.4, 0.6),
     "J459": (0.3, 0.4, 0.4, 0.1), "E119": (0, 0.2, 0.8, 1), "J441": (0, 0, 0.5, 2.5),
-    "I500": (0, 0, 0.15, 1),
+    "I500": (0, 0, 0.15, 0.8),
 }
 # Per condition: codes, their weights, and the share of that person's emergency admissions
 # coded to the condition under 16, 16-64 and 65+ [E].
 CONDITION_DIAGNOSES = {
     "asthma": (("J459", "J46X"), (0.85, 0.15), (0.24, 0.10, 0.04)),
     "copd": (("J441", "J440"), (0.7, 0.3), (0.0, 0.30, 0.28)),
-    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.08, 0.08)),
+    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.065, 0.065)),
     "diabetes": (("E119", "E116", "E115", "E149"), (0.4, 0.3, 0.2, 0.1), (0.15, 0.06, 0.05)),
     "type1_diabetes": (("E101", "E109"), (0.7, 0.3), (0.2, 0.15, 0.1)),
     "learning_disability": (("G409",), (1.0,), (0.15, 0.15, 0.1)),
