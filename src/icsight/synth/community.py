@@ -52,7 +52,7 @@ STAY_MEDIAN_DAYS, STAY_SIGMA = 5.0, 0.8
 # Stays cut short by death, moving away or readmission (common among the frail people stepping
 # down from hospital), and overlapping stays of one person, leave beds empty: admit this many
 # more so occupancy holds [E, calibrated].
-STAYS_CUT_SHORT_UPLIFT = 1.25
+STAYS_CUT_SHORT_UPLIFT = 1.15
 # Relative chance of a virtual ward stay [E]: heart failure and COPD (respiratory and
 # heart-failure wards), dementia (frailty wards).
 VIRTUAL_WARD_CONDITIONS = {"heart_failure": 4.0, "copd": 4.0, "dementia": 1.5}

@@ -47,7 +47,7 @@ MALE_SHARE_AGES, MALE_SHARE = (0, 40, 70, 85, 95), (0.512, 0.50, 0.48, 0.42, 0.3
 # Relative weight of circulatory causes by sex (female, male) before raking [E, set so the
 # under-75 CVD death rate of men is about 2.2 times women's: OHID Mortality Profile, England
 # 2021, under-75 CVD mortality male ~2.2-2.3 x female [K]].
-CIRCULATORY_BY_SEX = (0.6, 1.5)
+CIRCULATORY_BY_SEX = (0.55, 1.6)
 # A person's own registers: relative weight of the cause group they point to [E].
 CONDITION_CAUSES = (("heart_failure", "circulatory", 3.0), ("hypertension", "circulatory", 1.3),
                     ("copd", "respiratory", 4.0), ("asthma", "respiratory", 1.3),
@@ -270,11 +270,13 @@ _MORTALITY_PROFILE = "OHID Mortality Profile (Fingertips), England, ESP2013; "
 TARGETS = [
     Target(
         "deaths_per_1000_registered", "Deaths per 1,000 registered people, last 12 months",
-        7.1, 0.8, "per 1,000",
+        7.4, 0.8, "per 1,000",
         "ONS Monthly figures on deaths registered by area of usual residence: BLMK 7,742 deaths "
-        "in 2022 [S], over ~1.09 m registered (NHS Digital Patients Registered at a GP "
-        "Practice, 1,047,296 in January 2021 and 1,146,928 in April 2026, interpolated) "
-        "[S-derived]",
+        "in 2022 (8,067 in 2021) [S]: 7.67 per 1,000 residents (ONS mid-2022 estimate, "
+        "1,009,138) and ~7.05 per 1,000 registered (NHS Digital Patients Registered at a GP "
+        "Practice: 1,047,296 in January 2021, 1,146,928 in April 2026, interpolated) "
+        "[S-derived]; the aim lies between, as the generated list's inflation over residents "
+        "varies",
         f"SELECT 1000.0 * (SELECT count(*) FROM ({_DEATHS_12M})) / "
         f"(SELECT count(*) FROM ({REGISTERED}))",
     ),
@@ -300,9 +302,9 @@ TARGETS = [
     ),
     Target(
         "under_75_mortality_respiratory", "Under-75 mortality from respiratory disease "
-        "(J00-J99), per 100,000 a year (DSR), last 3 years", 31, 7, "per 100,000",
+        "(J00-J99), per 100,000 a year (DSR), last 3 years", 31, 9, "per 100,000",
         _MORTALITY_PROFILE + "respiratory disease under 75 (Fingertips 40701) ~30-32 in "
-        "2021-23 [K]",
+        "2021-23 [K]; tolerance wide as a small lake has few such deaths",
         under_75_dsr_sql("J"),
     ),
     Target(

@@ -43,10 +43,10 @@ EA_RATE_SCALE = 1.13
 # again) [E, calibrated so that, with the final spell of those who die in hospital, ~25% of
 # decedents have 3+ emergency admissions in the last year of life (Nuffield Trust QualityWatch
 # "End of life care", 2018) [S] and ~6% 3+ in the last 90 days (OHID PEoLC profile, 2022) [S]].
-LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 0.8, 0.7
+LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 0.85, 0.7
 # Days before death of those admissions: 365 x u ** LAST_YEAR_BUNCHING, u uniform, so they
 # bunch towards the death [E, calibrated with the above].
-LAST_YEAR_BUNCHING = 1.3
+LAST_YEAR_BUNCHING = 1.7
 # The published age rates already contain those admissions, so the baseline rate at each age
 # is lowered by this many admissions x that age's mortality [E, calibrated so the 75+ rates
 # measured over 12 months, deaths included, come back to the published ones].
@@ -54,7 +54,7 @@ LAST_YEAR_OFFSET = 1.0
 # Deaths in hospital: 43.4% of deaths in England in 2022, 42.8% in 2023 (OHID Fingertips 93474)
 # [S]. The final spell is drawn for these shares (fewer for care home residents) [E,
 # calibrated]; spells that happen to run into the day of death add a little more.
-DIE_IN_HOSPITAL = {"community": 0.45, "care_home": 0.18}
+DIE_IN_HOSPITAL = {"community": 0.43, "care_home": 0.17}
 DIE_IN_DEPARTMENT = 0.05  # of hospital deaths, in A&E rather than on a ward [E]
 WINTER_PEAK_ADMISSIONS = 0.09  # Dec-Feb about 15% above Jun-Aug [E]
 
@@ -82,7 +82,7 @@ EMERGENCY_DIAGNOSES = {
 CONDITION_DIAGNOSES = {
     "asthma": (("J459", "J46X"), (0.85, 0.15), (0.24, 0.10, 0.04)),
     "copd": (("J441", "J440"), (0.7, 0.3), (0.0, 0.30, 0.28)),
-    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.065, 0.065)),
+    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.075, 0.075)),
     "diabetes": (("E119", "E116", "E115", "E149"), (0.4, 0.3, 0.2, 0.1), (0.15, 0.06, 0.05)),
     "type1_diabetes": (("E101", "E109"), (0.7, 0.3), (0.2, 0.15, 0.1)),
     "learning_disability": (("G409",), (1.0,), (0.15, 0.15, 0.1)),
