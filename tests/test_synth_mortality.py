@@ -172,10 +172,10 @@ def test_premature_mortality_follows_deprivation(gen, five_years):
 def test_older_people_die_at_englands_rates_by_age(gen):
     # ONS/OHID deaths of England residents per 1,000 in 2023 by broad age band [S], in the 12
     # months to the reference date; BLMK is younger within the under-65 band, so only the older
-    # bands are compared: 65-74 as England (within 15%), 75+ about a tenth lower (BLMK's deaths).
+    # bands are compared: 65-74 as England (within 15%), 75+ 15% lower (BLMK's published deaths).
     people = _last_12_months(gen)
-    for lo, hi, england, level in ((65, 74, 15.35, 1.0), (75, 84, 41.40, 0.9),
-                                   (85, 200, 148.8, 0.9)):
+    for lo, hi, england, level in ((65, 74, 15.35, 1.0), (75, 84, 41.40, 0.85),
+                                   (85, 200, 148.8, 0.85)):
         rate = 1000 * people[people.age.between(lo, hi)].died.mean()
         assert abs(rate - level * england) <= 0.15 * england, (lo, rate)
 

@@ -60,8 +60,8 @@ MORTALITY_LEVEL_UNDER75 = 1.2
 # At 75 and over BLMK dies less than England: 7,742 deaths of BLMK residents in 2022 (ONS
 # monthly deaths registered by area of usual residence [S]) against ~8,300 from England's 2023
 # rates by age applied to BLMK's mid-2022 residents [S-derived]; with the under-75 level above,
-# ~0.9 of England's rates at 75+ [E, calibrated].
-MORTALITY_LEVEL_75PLUS = 0.9
+# ~0.85 of England's rates at 75+ [E, calibrated].
+MORTALITY_LEVEL_75PLUS = 0.85
 # Spread of personal risk by the latent ill-health z: exp(0.45 z), averaging 1 [E].
 MORTALITY_HEALTH_SPREAD = 0.45
 MORTALITY_CAP = 0.6

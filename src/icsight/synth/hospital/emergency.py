@@ -54,7 +54,7 @@ LAST_YEAR_OFFSET = 1.0
 # Deaths in hospital: 43.4% of deaths in England in 2022, 42.8% in 2023 (OHID Fingertips 93474)
 # [S]. The final spell is drawn for these shares (fewer for care home residents) [E,
 # calibrated]; spells that happen to run into the day of death add a little more.
-DIE_IN_HOSPITAL = {"community": 0.43, "care_home": 0.17}
+DIE_IN_HOSPITAL = {"community": 0.44, "care_home": 0.17}
 DIE_IN_DEPARTMENT = 0.05  # of hospital deaths, in A&E rather than on a ward [E]
 WINTER_PEAK_ADMISSIONS = 0.09  # Dec-Feb about 15% above Jun-Aug [E]
 
