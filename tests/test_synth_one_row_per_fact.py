@@ -54,6 +54,29 @@ def test_same_day_issues_of_one_product_are_one_issue_of_their_total():
     assert total.sum() == quantity.sum()  # no inhaler lost
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_rows_kept_and_totals_agree_with_counting_by_hand(seed):
+    """Against a plain reading of the rule, on rows where repeats are common (negative days,
+    missing values and wide person ids included)."""
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    person = rng.integers(0, 40, n) * 1_000_003
+    day = rng.integers(-20_000, -19_990, n)
+    code = rng.integers(0, 3, n).astype(np.int16)
+    value = np.where(rng.random(n) < 0.3, np.nan, rng.integers(0, 3, n).astype(float))
+    seen, expected = set(), []
+    for row in zip(person, day, code, np.nan_to_num(value, nan=-1.0), strict=True):
+        expected.append(row not in seen)
+        seen.add(row)
+    assert first_of_identical(person, day, code, value).tolist() == expected
+    totals: dict[tuple, float] = {}
+    for row, q in zip(zip(person, day, code, strict=True), value + 10, strict=True):
+        totals[row] = totals.get(row, 0.0) + (0.0 if np.isnan(q) else q)
+    keep, total = one_issue_per_day(person, day, code, np.nan_to_num(value + 10))
+    assert keep.sum() == len(totals)
+    assert total.tolist() == list(totals.values())  # in the order the issues first appear
+
+
 @pytest.fixture(scope="module")
 def primary():
     return Generated(20_000, seed=7, modules=[primary_care])
