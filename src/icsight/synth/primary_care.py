@@ -17,11 +17,19 @@ What the strategy cares about is built in on purpose:
 
 Readings are coded with the QOF BP observables (`systolic_bp_qof`, `diastolic_bp_qof`); some
 are ambulatory. When several readings are taken at one visit, each is recorded.
+
+**One row per fact.** An event row (person, day, code, value) and a medicine issue (person, day,
+product) carry no time or record id, so two identical rows cannot be told apart from one row
+sent twice, and ingestion rightly refuses the second as a duplicate (`icsight.ingest.commit`).
+So a repeat reading that reads the same as the first is written once, and two issues of one
+product to one person on one day are one issue of their total quantity (as a prescriber would
+issue them).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from icsight.model.codelists import codelist
@@ -168,10 +176,52 @@ class _Events:
 
     def table(self) -> pa.Table:
         person, days, codes, values = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        first = first_of_identical(person, days, codes, values)
+        person, days, codes, values = person[first], days[first], codes[first], values[first]
         return _to_table("clinical_events", {
             "patient_id": self.ctx.pop.patient_id[person], "date": days,
             "snomed_code": categorical(self.codes, codes), "numeric_value": values,
         })
+
+
+def _row_key(*columns: np.ndarray) -> np.ndarray:
+    """One integer per row, equal for rows equal in every (integer) column: hashing one
+    column is several times faster than comparing rows column by column."""
+    key = np.zeros(len(columns[0]), np.int64)
+    width = 1
+    for column in columns:
+        column = np.asarray(column, np.int64)
+        low, high = (int(column.min()), int(column.max())) if len(column) else (0, 0)
+        width *= high - low + 1
+        if width >= 2**62:
+            raise ValueError("the columns take too many values to pack into one key")
+        key = key * (high - low + 1) + (column - low)
+    return key
+
+
+def first_of_identical(*columns: np.ndarray) -> np.ndarray:
+    """Which rows to keep so that no two kept rows are equal in every column: the first of
+    each set of identical rows. A missing value (NaN) equals a missing value."""
+    whole = [c for c in columns if c.dtype.kind in "iu"]
+    other = [c for c in columns if c.dtype.kind not in "iu"]
+    key = _row_key(*whole) if whole else np.zeros(len(columns[0]), np.int64)
+    keep = np.ones(len(key), bool)
+    # only rows sharing their integer columns with another row can repeat one
+    maybe = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
+    frame = pd.DataFrame({"key": key[maybe], **{i: c[maybe] for i, c in enumerate(other)}})
+    keep[maybe] = ~frame.duplicated(keep="first").to_numpy()
+    return keep
+
+
+def one_issue_per_day(person: np.ndarray, days: np.ndarray, product_index: np.ndarray,
+                      quantity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows to keep, their quantities): the issues of one product to one person on one day
+    become the first of them, carrying their total quantity."""
+    # groups are numbered in the order they first appear, so a row is the first of its
+    # group when its number is higher than any before it
+    group = pd.factorize(_row_key(person, days, product_index))[0]
+    keep = group > np.maximum.accumulate(np.concatenate(([-1], group)))[:-1]
+    return keep, np.bincount(group, weights=quantity, minlength=int(keep.sum()))
 
 
 def generate(ctx: SynthContext) -> dict[str, pa.Table]:
@@ -299,20 +349,21 @@ def _smi_checks(ctx, rng, events) -> None:
         assert code in codelist(listname), (code, listname)
     p = ctx.pop
     smi = np.flatnonzero(p.conditions["smi"].has)
-    end = ctx.active_end()
     engaged = np.clip(rng.beta(2.3, 1.7, len(smi)) * SMI_ALL_SIX / 0.575, 0, 1)
     for year in range(5):
         year_end = ctx.reference_date - int(year * DAYS_PER_YEAR)
         full = rng.random(len(smi)) < engaged
-        when = (year_end - rng.integers(0, 360, len(smi))).astype(np.int32)
+        # the checks of a year fall within it (up to 4 days apart); a year after the person
+        # left or died has none (`events.add` keeps what falls in their record), rather than
+        # every later year's checks piling up on their last day
+        when = (year_end - rng.integers(4, 364, len(smi))).astype(np.int32)
         for code, value in ((BMI, rng.normal(30, 6, len(smi)).round(1)),
                             (CHOLESTEROL, rng.normal(5.0, 1.0, len(smi)).round(1)),
                             (HBA1C, rng.normal(42, 9, len(smi)).round()),
                             (ALCOHOL, rng.poisson(8, len(smi)).astype(float)),
                             (SMOKER, None), ("bp", None)):
             done = full | (rng.random(len(smi)) < 0.45)
-            who, on = smi[done], np.minimum(when[done] + rng.integers(0, 5, done.sum()),
-                                           end[smi[done]])
+            who, on = smi[done], when[done] + rng.integers(0, 5, done.sum())
             if code == "bp":
                 events.add(who, on, CLINIC_BP_CODES[0][0], rng.normal(128, 14, len(who)).round())
                 events.add(who, on, CLINIC_BP_CODES[0][1], rng.normal(80, 9, len(who)).round())
@@ -431,13 +482,15 @@ def _medication_table(ctx, rows) -> pa.Table:
         days.append(when[keep])
         qty.append(quantity[keep])
         which.append(np.full(keep.sum(), drugs.index(drug), np.int16))
-    person, drug = np.concatenate(persons), np.concatenate(which)
+    person, drug, when = np.concatenate(persons), np.concatenate(which), np.concatenate(days)
+    keep, quantity = one_issue_per_day(person, when, drug, np.concatenate(qty))
+    person, drug, when = person[keep], drug[keep], when[keep]
     codes = [product(d) for d in drugs]
     return _to_table("medications", {
-        "patient_id": ctx.pop.patient_id[person], "date": np.concatenate(days),
+        "patient_id": ctx.pop.patient_id[person], "date": when,
         "dmd_code": categorical([c[0] for c in codes], drug),
         "bnf_code": categorical([c[1] for c in codes], drug),
-        "quantity": np.concatenate(qty),
+        "quantity": quantity,
     })
 
 
