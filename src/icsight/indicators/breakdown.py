@@ -337,8 +337,8 @@ def tidy_from_margins(m: dict[str, pd.DataFrame], indicator_id: str, method: str
 
 
 def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The practices and LSOAs the breakdowns map to (small reference tables; read once per
-    build, `Lake.sharing`)."""
+    """The practices and LSOAs the breakdowns map to (small reference tables; read once while
+    the lake is open, `Lake.remembered`)."""
     def read() -> tuple[pd.DataFrame, pd.DataFrame]:
         practices = lake.table("practices").select("practice_code", "pcn_code", "place") \
             .to_pandas()
@@ -346,7 +346,7 @@ def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
             .to_pandas()
         return practices, lsoas
 
-    return lake.shared_result(("reference_frames",), read)
+    return lake.remembered("reference_frames", read)
 
 
 def tidy_breakdowns(lake, rows: ir.Table | PopulationCounts, indicator_id: str,
