@@ -45,7 +45,7 @@ def _modelled_from(ctx: click.Context, param: click.Parameter, value: str | None
 @click.command()
 @click.option("--population", type=click.IntRange(1000, MOST_PEOPLE), default=None,
               help="People registered on the reference date, 1,000-5,000,000 (default: all "
-                   "of BLMK, 1,050,000).")
+                   "of BLMK, 1,156,871, its published GP list then).")
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=1, show_default=True,
               help="Random seed (0-2147483647).")
 @click.option("--reference-date", default=None, type=ISO_DATE, callback=_modelled_from,

@@ -6,7 +6,9 @@ Tags: [S] stated in a public source, [K] well-known published figure, [E] engine
 from __future__ import annotations
 
 from icsight.synth.calibration import REGISTERED, Target
+from icsight.synth.context import BLMK_POPULATION
 from icsight.synth.hospital.emergency import CHRONIC_ACSC_PREFIXES, EA_RATE_SCALE
+from icsight.synth.hospital.waiting_list import WAITING_LIST
 
 _LAST_12M = "{ref} - INTERVAL 12 MONTH"
 _POP = f"(SELECT count(*) FROM ({REGISTERED}))"
@@ -101,9 +103,10 @@ TARGETS = [
            "NHS England / HES outpatients: DNA rate ~7-8% [K]",
            "SELECT 100.0 * avg(CASE WHEN attended = 'dna' THEN 1 ELSE 0 END) "
            "FROM op_appointments"),
-    Target("rtt_waiting_per_100k", "RTT waiting list per 100,000 registered", 14286, 1200,
+    Target("rtt_waiting_per_100k", "RTT waiting list per 100,000 registered",
+           round(100_000 * WAITING_LIST / BLMK_POPULATION), 1200,
            "per 100,000", "BLMK Health Services Strategy (2024): over 150,000 waiting in "
-           "BLMK in summer 2024, for ~1.05m people [S]",
+           "BLMK in summer 2024 [S], per BLMK's registered list (NHS Digital) [S]",
            f"SELECT 100000.0 * count(*) / {_POP} FROM rtt_pathways WHERE status = 'waiting'"),
     Target("rtt_over_18_weeks", "RTT waiting list: % waiting over 18 weeks", 45.0, 3.0, "%",
            "BLMK Health Services Strategy (2024): 45% waiting over 18 weeks (summer "
