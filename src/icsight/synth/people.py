@@ -47,6 +47,7 @@ from icsight.synth.registered_lists import (
     leaving_rate,
     list_inflation,
     place_shares,
+    population_targets,
     published_list,
 )
 
@@ -474,4 +475,7 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     return {"patients": patients_table(ctx), "person_identifiers": ctx.identifiers}
 
 
-__all__ = ["build_population", "generate", "patients_table"]
+#: The registered list over the window (size, growth by place, list inflation, flows).
+TARGETS = population_targets()
+
+__all__ = ["TARGETS", "build_population", "generate", "patients_table"]
