@@ -179,7 +179,7 @@ TARGETS = [
            FROM community_contacts c,
                 range({{ref}} - INTERVAL 90 DAY, {{ref}} + INTERVAL 1 DAY, INTERVAL 1 DAY) d(t)
            WHERE c.service = 'virtual_ward' AND c.start_date <= d.t
-             AND (c.end_date IS NULL OR c.end_date > d.t)"""),
+             AND (c.end_date IS NULL OR c.end_date > d.t)""", lookback_months=3),
     Target("virtual_ward_mean_stay", "Virtual ward stays: mean length, days", 7.0, 1.5, "days",
            "NHS England virtual wards: stays of about a week on average [K]",
            "SELECT avg(end_date - start_date) FROM community_contacts "

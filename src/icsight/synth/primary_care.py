@@ -456,9 +456,9 @@ WITH reg AS ({REGISTERED}),
 hyp AS (
   SELECT reg.patient_id, reg.month_of_birth, d.imd FROM reg
   JOIN (SELECT patient_id, max(date) dx FROM clinical_events WHERE snomed_code IN ({_HYP})
-        GROUP BY 1) h USING (patient_id)
+        AND date <= {{ref}} GROUP BY 1) h USING (patient_id)
   LEFT JOIN (SELECT patient_id, max(date) rx FROM clinical_events WHERE snomed_code='162659009'
-        GROUP BY 1) r USING (patient_id)
+        AND date <= {{ref}} GROUP BY 1) r USING (patient_id)
   JOIN (SELECT lsoa_code, imd_quintile imd FROM lsoas) d USING (lsoa_code)
   WHERE (r.rx IS NULL OR h.dx > r.rx) AND date_diff('month', reg.month_of_birth, {{ref}}) >= 216
 ),
@@ -508,7 +508,8 @@ TARGETS = [
                  WHERE bnf_code LIKE '0301011R0%' AND date > {{ref}} - INTERVAL 12 MONTH
                    AND date <= {{ref}} GROUP BY 1),
         ast AS (SELECT DISTINCT patient_id FROM medications
-                WHERE bnf_code LIKE '0302%' AND date > {{ref}} - INTERVAL 12 MONTH)
+                WHERE bnf_code LIKE '0302%' AND date > {{ref}} - INTERVAL 12 MONTH
+                  AND date <= {{ref}})
         SELECT 100.0 * avg(CASE WHEN coalesce(n, 0) >= 3 THEN 1 ELSE 0 END)
         FROM reg JOIN ast USING (patient_id) LEFT JOIN saba USING (patient_id)
         """,
@@ -530,7 +531,8 @@ TARGETS = [
         "Project estimate: SGLT2i ~35-50% of HFrEF, rising since 2022 [E]",
         f"""
         WITH reg AS ({REGISTERED}),
-        hf AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '84114007'),
+        hf AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '84114007'
+               AND date <= {{ref}}),
         s AS (SELECT DISTINCT patient_id FROM medications WHERE bnf_code LIKE '0601023A%'
               AND date > {{ref}} - INTERVAL 6 MONTH AND date <= {{ref}})
         SELECT 100.0 * count(s.patient_id) / count(*) FROM reg JOIN hf USING (patient_id)
@@ -543,7 +545,8 @@ TARGETS = [
         "check'; national target 60%",
         f"""
         WITH reg AS ({REGISTERED}),
-        smi AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '58214004'),
+        smi AS (SELECT DISTINCT patient_id FROM clinical_events WHERE snomed_code = '58214004'
+                AND date <= {{ref}}),
         e AS (SELECT * FROM clinical_events WHERE date > {{ref}} - INTERVAL 12 MONTH
               AND date <= {{ref}}),
         c AS (SELECT patient_id,

@@ -367,21 +367,22 @@ TARGETS = [
            "the last 30 months", 68.0, 3.0, "%",
            "England 71.8% (PQ 47308; Fingertips KPI definition); BLMK below "
            "England (BLMK Health Services Strategy, 2024) [E: 68%]",
-           _coverage_sql("bowel", False, _BOWEL.bands)),
+           _coverage_sql("bowel", False, _BOWEL.bands), lookback_months=30),
     Target("breast_coverage", "Breast screening coverage: women 53-70 screened in the last "
            "36 months", 70.0, 3.0, "%",
            "England ~70% in 2023/24 (NHS England, Feb 2025); BLMK about the same, the exception "
            "in the BLMK Health Services Strategy (2024)",
-           _coverage_sql("breast", True, _BREAST.bands)),
+           _coverage_sql("breast", True, _BREAST.bands), lookback_months=36),
     Target("cervical_coverage", "Cervical screening coverage, 25-64: 25-49 in 3.5 years, "
            "50-64 in 5.5 years", 64.0, 3.0, "%",
            "NHS Digital Cervical Screening Programme 2023-24: England 68.8% (25-64); BLMK 3-8 "
            "points lower (project estimate) [E]",
-           _coverage_sql("cervical", True, _CERVICAL.bands)),
+           _coverage_sql("cervical", True, _CERVICAL.bands), once=True),  # 5.5-year look-back
     Target("cervical_coverage_25_49", "Cervical screening coverage, women 25-49 screened in "
            "3.5 years", 61.0, 3.0, "%",
            "NHS Digital Cervical Screening Programme 2023-24: England 66.1% (25-49); BLMK "
-           "lower [E]", _coverage_sql("cervical", True, _CERVICAL.bands[:1])),
+           "lower [E]", _coverage_sql("cervical", True, _CERVICAL.bands[:1]),
+           lookback_months=42),
     Target("cervical_hpv_positive", "Cervical screening: HPV-positive share of adequate "
            "tests", 12.0, 1.5, "%", "NHS Cervical Screening Programme, primary HPV testing: "
            "~12% HPV positive [K]", _positivity_sql("cervical", "hpv_positive")),
