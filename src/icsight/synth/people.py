@@ -207,7 +207,8 @@ def _movers(rng, ctx: SynthContext, p: int, start, end, in_place, could_move, ag
     at_end = int((in_place & (end > ctx.reference_date)).sum())
     wanted = at_end * _list_growth(ctx, p, ws)
     n = int(np.clip(round(registered_at_start - wanted), 0, len(could_move)))
-    weight = leaving_rate(age[could_move])
+    # mobile at the age they joined: up to five years younger than at the reference date
+    weight = np.mean([leaving_rate(np.maximum(age[could_move] - k, 0)) for k in range(6)], 0)
     return rng.choice(could_move, size=n, replace=False, p=weight / weight.sum())
 
 
