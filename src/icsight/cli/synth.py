@@ -142,7 +142,8 @@ def _calibration_table(rows, title: str) -> Table:
         cells = [_cell(t, d, v) for d, v in r.over_window] or ["", "", _cell(t, None, r.measured)]
         drift = "" if len(r.over_window) < 2 else f"{r.drift:+.2f}"
         shown.add_row(t.description, *cells, drift, f"{t.target:g} {t.unit}", f"±{t.tolerance:g}",
-                      "[green]yes[/green]" if r.ok else "[red]NO[/red]", t.source)
+                      "[green]yes[/green]" if r.ok else "[red]NO[/red]",
+                      t.source + (f"; modelled trend: {t.trend}" if t.trend else ""))
     return shown
 
 

@@ -538,6 +538,8 @@ TARGETS = [
         SELECT 100.0 * count(s.patient_id) / count(*) FROM reg JOIN hf USING (patient_id)
         LEFT JOIN s USING (patient_id)
         """,
+        trend="SGLT2i for HFrEF from NICE TA679 (February 2021); uptake builds from "
+              "mid-2021 [K]",
     ),
     Target(
         "smi_all_six_checks", "SMI register with all six physical health checks in 12 months",
