@@ -4,11 +4,12 @@ The population is built from real figures, LSOA by LSOA:
 
 * **How many, and how old.** The people registered on the reference date (by default as many as
   BLMK's published GP list then, extrapolated from NHS Digital's counts) are split between the
-  four places as the published lists are. Within a place each of its LSOAs keeps its share of
-  the ONS mid-2019 population in six age bands, and ages within a band follow the local
-  authority's single-year-of-age profile, weighted by the registered-to-resident ratio at each
-  age (list inflation peaks at 30-34), so Milton Keynes is young and Central Bedfordshire
-  older, as they are.
+  four places as the published lists are. Each local authority has as many people in each of
+  six age bands as ONS projects for the year (2022-based projections), spread over its LSOAs
+  as the ONS mid-2019 small-area estimates are, and ages within a band follow the projected
+  single-year-of-age profile, weighted by the registered-to-resident ratio at each age (list
+  inflation peaks at 30-34), so Milton Keynes is young and Central Bedfordshire older, as
+  they are.
 * **Deprivation** comes from the LSOA (IMD 2019), so Luton holds most of the CORE20 population.
 * **Ethnicity** follows Census 2021 (5 groups) for the LSOA, split into the 16+1 NHS categories
   by place (White British / Other White shares from the BLMK Health and Care Strategy, 2023;
@@ -54,7 +55,6 @@ from icsight.synth.registered_lists import (
 STREAM = "people"
 BANDS = (("pop_0_4", 0, 4), ("pop_5_17", 5, 17), ("pop_18_39", 18, 39),
          ("pop_40_64", 40, 64), ("pop_65_79", 65, 79), ("pop_80_plus", 80, 100))
-MID2019_TOTAL = 944_449
 
 # Gompertz all-cause mortality per person-year, m(age) = A * exp(B * age), fitted by eye to
 # ONS National Life Tables for England 2020-22 (persons): about 0.7% at 60, 4% at 80, 10% at
@@ -65,6 +65,11 @@ GOMPERTZ_A, GOMPERTZ_B, INFANT_MORTALITY = 3.6e-5, 0.09, 0.004
 MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 2.6, 1.4
 # Babies are registered with a practice about two weeks after birth [E].
 BIRTH_TO_REGISTRATION_DAYS = 14
+# How much more than leavers the people who move in are young adults: the power the leaving
+# rate by age is raised to when choosing them [E], set so that the list's share aged 25-39
+# follows ONS's projected residents (21.6% in mid-2022 to 22.1% in mid-2026, 2022-based SNPP)
+# instead of falling over the window.
+MOVERS_IN_AGE_FOCUS = 1.3
 # Share of GP records with ethnicity not stated or not recorded (~6% in GP data) [E].
 ETHNICITY_NOT_STATED = 0.06
 
@@ -207,8 +212,11 @@ def _movers(rng, ctx: SynthContext, p: int, start, end, in_place, could_move, ag
     at_end = int((in_place & (end > ctx.reference_date)).sum())
     wanted = at_end * _list_growth(ctx, p, ws)
     n = int(np.clip(round(registered_at_start - wanted), 0, len(could_move)))
-    # mobile at the age they joined: up to five years younger than at the reference date
-    weight = np.mean([leaving_rate(np.maximum(age[could_move] - k, 0)) for k in range(6)], 0)
+    # mobile at the age they joined (up to five years younger than at the reference date), and
+    # more concentrated in young adulthood than leavers are (international migrants to Luton
+    # and Milton Keynes are mostly young adults)
+    weight = np.mean([leaving_rate(np.maximum(age[could_move] - k, 0)) ** MOVERS_IN_AGE_FOCUS
+                      for k in range(6)], 0)
     return rng.choice(could_move, size=n, replace=False, p=weight / weight.sum())
 
 
@@ -239,15 +247,20 @@ def _core_ages(rng: np.random.Generator, target: int,
                on: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """LSOA index and age of each person alive and registered on the reference date.
 
-    Each place holds its share of the published registered list on that date; within a place,
-    LSOAs and ages follow the ONS mid-2019 residents, weighted by how many registered patients
-    there are per resident at each age (list inflation, England 2023).
+    Each place holds its share of the published registered list on that date. Within a place,
+    each local authority's people in each age band are as many as ONS projects for the
+    nearest mid-year (2022-based projections), spread over its LSOAs as the mid-2019 LSOA
+    estimates are, with single years of age as projected; each age weighted by how many
+    registered patients there are per resident at that age (list inflation, England 2023).
     """
     bands = reference.lsoa_population_bands()
-    sya = reference.la_single_year_population()
+    sya = reference.la_projected_population(_projection_year(on))
+    mid2019 = reference.la_single_year_population()
     la_of_lsoa = bands["lad19_code"].to_pylist()
     place_of_lsoa = _place_index(np.arange(bands.num_rows))
-    inflated = {column: bands[column].to_numpy() * _band_inflation(sya, la_of_lsoa, lo, hi)
+    inflated = {column: bands[column].to_numpy()
+                * _band_ratio(sya, mid2019, la_of_lsoa, lo, hi)
+                * _band_inflation(sya, la_of_lsoa, lo, hi)
                 for column, lo, hi in BANDS}
     per_place = sum(np.bincount(place_of_lsoa, weights=v, minlength=len(PLACES))
                     for v in inflated.values())
@@ -266,15 +279,33 @@ def _core_ages(rng: np.random.Generator, target: int,
     return np.concatenate(lsoa_parts), np.concatenate(age_parts)
 
 
+def _projection_year(on: dt.date) -> int:
+    """The ONS projection year (mid-year, 30 June) nearest to a date, within 2022-2047."""
+    years_on = round((on - dt.date(2022, 6, 30)).days / 365.25)
+    return int(np.clip(2022 + years_on, 2022, 2047))
+
+
+def _band_people(sya: pa.Table, la: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = sya.filter(pc.equal(sya["ltla19_code"], la))
+    ages = rows["age"].to_numpy()
+    keep = (ages >= lo) & (ages <= min(hi, 90))
+    return ages[keep], rows["population"].to_numpy().astype(float)[keep]
+
+
+def _band_ratio(sya: pa.Table, mid2019: pa.Table, la_of_lsoa: list[str], lo: int,
+                hi: int) -> np.ndarray:
+    """Per LSOA, its authority's projected people aged lo-hi over the mid-2019 count."""
+    ratio = {la: _band_people(sya, la, lo, hi)[1].sum() / _band_people(mid2019, la, lo, hi)[1]
+             .sum() for la in set(la_of_lsoa)}
+    return np.array([ratio[la] for la in la_of_lsoa])
+
+
 def _band_inflation(sya: pa.Table, la_of_lsoa: list[str], lo: int, hi: int) -> np.ndarray:
     """Per LSOA, registered patients per resident across ages lo-hi of its authority."""
     ratio = {}
     for la in set(la_of_lsoa):
-        rows = sya.filter(pc.equal(sya["ltla19_code"], la))
-        ages = rows["age"].to_numpy()
-        weights = rows["population"].to_numpy().astype(float)
-        keep = (ages >= lo) & (ages <= min(hi, 90))
-        ratio[la] = np.average(list_inflation(ages[keep]), weights=weights[keep])
+        ages, people = _band_people(sya, la, lo, hi)
+        ratio[la] = np.average(list_inflation(ages), weights=people)
     return np.array([ratio[la] for la in la_of_lsoa])
 
 

@@ -59,8 +59,9 @@ ASTHMA_REVIEW, SPIROMETRY = "270442000", "127783003"
 # P(a BP reading in any 12 months) for people with hypertension, by age [E], calibrated so
 # ~85-90% have one (project estimate); lower in the deprived.
 RECORDED_AGES, RECORDED_P = (18, 40, 60, 80), (0.76, 0.86, 0.93, 0.94)
-# P(controlled) by age [E] (CVDPREVENT: younger people less often treated to target).
-CONTROL_AGES, CONTROL_P = (18, 40, 60, 80), (0.52, 0.64, 0.78, 0.80)
+# P(controlled) by age [E] (CVDPREVENT: younger people less often treated to target); set so
+# the register measures ~62% treated to target with diagnoses spread over the age curve.
+CONTROL_AGES, CONTROL_P = (18, 40, 60, 80), (0.50, 0.61, 0.74, 0.76)
 CONTROL_DEPRIVATION = 0.015  # most vs least deprived tenth differ by ~2 x this [E]
 CONTROL_ETHNICITY = {"Black": -0.05, "Asian": 0.04}  # Rison et al. BJGP 2023 direction [S]
 

@@ -127,12 +127,17 @@ def _five_year_growth(place: str = "BLMK") -> float:
     return round(100 * (math.exp(growth_per_year(place) * _YEARS_IN_WINDOW) - 1), 2)
 
 
-def _resident_share(lo: int, hi: int) -> float:
-    """Share of BLMK residents aged lo-hi (ONS mid-2019, single year of age)."""
-    sya = reference.la_single_year_population()
-    ages = sya["age"].to_numpy()
-    people = sya["population"].to_numpy().astype(float)
-    return float(people[(ages >= lo) & (ages <= hi)].sum() / people.sum())
+def _resident_share_sql(lo: int, hi: int) -> str:
+    """SQL for the share of BLMK residents aged lo-hi in the year of `{ref}`: ONS 2022-based
+    projections for mid-2022 to mid-2047 (the nearest year within them)."""
+    cases = []
+    for year in range(2022, 2048):
+        sya = reference.la_projected_population(year)
+        ages = sya["age"].to_numpy()
+        people = sya["population"].to_numpy()
+        share = people[(ages >= lo) & (ages <= hi)].sum() / people.sum()
+        cases.append(f"WHEN {year} THEN {share:.5f}")
+    return (f"(CASE least(greatest(year({{ref}}), 2022), 2047) {' '.join(cases)} END)")
 
 
 def _england_inflation(lo: int, hi: int) -> float:
@@ -192,11 +197,13 @@ def population_targets() -> list:
                f"SELECT {_count_on('{ref}')} / {{scale}} / {_residents_sql()}",
                lookback_months=0),
         Target("list_inflation_25_39", "Share of the list aged 25-39 over the share of BLMK "
-               "residents aged 25-39 (ONS mid-2019)", _england_inflation(25, 39), 0.04, "ratio",
+               "residents aged 25-39 (ONS projections for the year)", _england_inflation(25, 39),
+               0.04, "ratio",
                "England 2023: 1.17 registered per resident at 25-39 against 1.08 at all ages "
-               "(OHID Fingertips 337 and ONS mid-2023 estimates, 92708) [S-derived]",
+               "(OHID Fingertips 337 and ONS mid-2023 estimates, 92708) [S-derived]; BLMK "
+               "residents by age: ONS 2022-based subnational population projections [S]",
                f"SELECT avg(CASE WHEN {_AGE} BETWEEN 25 AND 39 THEN 1.0 ELSE 0 END) / "
-               f"{_resident_share(25, 39):.5f} FROM patients WHERE {_REGISTERED_ON}",
+               f"{_resident_share_sql(25, 39)} FROM patients WHERE {_REGISTERED_ON}",
                lookback_months=0),
         Target("joiners_per_100", "New registrations (births and moves in) in the last 12 "
                "months per 100 registered", 9.0, 1.5, "per 100", _FLOW_SOURCE,
