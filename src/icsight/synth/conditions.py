@@ -149,6 +149,7 @@ def assign_conditions(ctx: SynthContext) -> dict[str, Condition]:
         if model.resolved_share:
             diagnosed, resolved = _add_resolved(rng, model, age, risk * k, has, diagnosed,
                                                 resolved, last_day, p.dob)
+        _hold_prevalence(rng, ctx, model, has, diagnosed, resolved)
         p.conditions[model.name] = Condition(model.name, has, diagnosed, resolved)
     _subtypes(rng, p)
     return p.conditions
@@ -175,6 +176,29 @@ def _diagnosis_days(rng, model, dob, age, last_day, has) -> np.ndarray:
                               exact_age)
     days = np.minimum(dob + at_diagnosis * DAYS_PER_YEAR, last_day).astype(np.int32)
     return np.where(has, days, NO_DATE).astype(np.int32)
+
+
+def _hold_prevalence(rng, ctx: SynthContext, model: ConditionModel, has, diagnosed,
+                     resolved) -> None:
+    """Diagnose in the window enough of the people on the register at its end that the
+    register is no larger at the window's start than at its end.
+
+    People who die in the window carry their conditions (more of them than the living), so
+    with diagnoses spread over the age curve alone the register would shrink towards the
+    reference date. Moving the excess of diagnoses into the window, on days spread evenly,
+    replaces them with new cases (incidence) and keeps the recorded prevalence flat [E].
+    """
+    p = ctx.pop
+    start = ctx.window_start
+    listed = ((p.registration_start <= start) & (p.registration_end > start)
+              & (p.death > start) & (p.age_on(start) >= model.min_age))
+    on_register = (diagnosed <= start) & (resolved > start)
+    excess = round((on_register & listed).sum() - model.target * listed.sum())
+    candidates = np.flatnonzero(has & on_register & listed & (resolved == NO_DATE)
+                                & registered_on_reference_date(ctx))
+    n = min(max(excess, 0), len(candidates))
+    who = rng.choice(candidates, size=n, replace=False)
+    diagnosed[who] = rng.integers(start + 1, ctx.reference_date + 1, n)
 
 
 def _add_resolved(rng, model, age, risk, has, diagnosed, resolved, last_day, dob):
