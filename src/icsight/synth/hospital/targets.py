@@ -96,7 +96,8 @@ TARGETS = [
     Target("outpatients_per_person", "Outpatient appointments per person, last 12 months", 0.8,
            0.12, "per person", "Engineering calibration for BLMK residents [E]",
            f"SELECT count(*) / {_POP} FROM op_appointments "
-           f"WHERE appointment_date > {_LAST_12M} AND appointment_date <= {{ref}}"),
+           f"WHERE appointment_date > {_LAST_12M} AND appointment_date <= {{ref}}",
+           lookback_months=24),  # follow-ups belong to pathways begun in the window
     Target("outpatient_follow_up_ratio", "Outpatient follow-up to first appointments", 2.0, 0.3,
            "ratio", "NHS England outpatient transformation: ~2 follow-ups per first [K]",
            "SELECT count(*) FILTER (WHERE NOT first_attendance) / "
