@@ -171,10 +171,10 @@ def _diagnosis_days(rng, model, dob, age, last_day, has) -> np.ndarray:
     # the youngest age at which the rising curve reaches that level
     first = np.searchsorted(envelope, level, side="left").clip(1, len(ages) - 1)
     lo, hi = envelope[first - 1], envelope[first]
-    share = np.where(hi > lo, (level - lo) / np.where(hi > lo, hi - lo, 1), 0)
+    share = np.clip(np.where(hi > lo, (level - lo) / np.where(hi > lo, hi - lo, 1), 0), 0, 1)
     at_diagnosis = np.minimum(ages[first - 1] + share * (ages[first] - ages[first - 1]),
                               exact_age)
-    days = np.minimum(dob + at_diagnosis * DAYS_PER_YEAR, last_day).astype(np.int32)
+    days = np.clip(dob + at_diagnosis * DAYS_PER_YEAR, dob, last_day).astype(np.int32)
     return np.where(has, days, NO_DATE).astype(np.int32)
 
 
