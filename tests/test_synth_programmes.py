@@ -78,7 +78,21 @@ def test_every_event_falls_while_the_person_is_alive_and_registered(small):
             days = small.days(name, column)
             has = days != NO_DATE
             assert has.any(), (name, column)
+            if name == "screening":  # screening keeps 5.5 years of history before the window
+                continue
             assert small.ctx.in_record(person[has], days[has]).all(), (name, column)
+
+
+def test_screening_history_before_the_window_is_while_registered_and_no_older_than_needed(
+        small):
+    person, days, ctx = small.people("screening"), small.days("screening", "date"), small.ctx
+    p = ctx.pop
+    history_start = screening._months_before(ctx.window_start, 66)  # cervical 50-64: 5.5 years
+    assert (days >= history_start).all()
+    assert (days >= p.registration_start[person]).all() and (days >= p.dob[person]).all()
+    assert (days <= ctx.active_end()[person]).all()
+    before = days < ctx.window_start
+    assert before.any() and not before.all()
 
 
 def test_pathways_run_forwards(small):
