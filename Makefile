@@ -84,7 +84,7 @@ CALIBRATION_LAKE ?= data/calibration-100k
 docs-calibration: install $(DEMO_KEY)
 	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight synth --population 100000 \
 		--out $(CALIBRATION_LAKE)
-	$(RUN)/python -m icsight.synth.calibration $(CALIBRATION_LAKE) > docs/calibration.md
+	$(RUN)/python -m icsight.cli.calibration_page $(CALIBRATION_LAKE) > docs/calibration.md
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

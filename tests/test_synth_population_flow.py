@@ -180,3 +180,20 @@ def test_check_summary_prints_a_count_and_no_table(lake_dir):
     assert "┏" not in result.output
     assert ("within tolerance at the start, middle and end" in result.output
             or "outside tolerance" in result.output)
+
+
+def test_the_calibration_page_shows_each_target_at_start_middle_and_end(tiny_lake):
+    from icsight.synth.calibration import markdown
+
+    targets = [Target("list", "People on the list", 3.0, 0.5, "people", "a source", _COUNT,
+                      lookback_months=0),
+               Target("joined", "Joined", 0.0, 0.5, "people", "b source", _JOINED, once=True)]
+    page = markdown(check(tiny_lake, targets), tiny_lake)
+    rows = {line.split("`")[1]: line for line in page.splitlines() if line.startswith("| `")}
+    assert set(rows) == {"list", "joined"}
+    cells = [c.strip() for c in rows["list"].split("|")[1:-1]]
+    assert cells[1:7] == ["3 ± 0.5 people", "3.00 (2020-04-01)", "4.00 (2022-09-30)",
+                          "3.00 (2025-03-31)", "+0.00", "**no**"]
+    assert cells[7] == "a source"
+    assert [c.strip() for c in rows["joined"].split("|")[1:-1]][2:6] == ["", "", "0.00", "once"]
+    assert "1 of 2 within tolerance" in page and "outside: list" in page
