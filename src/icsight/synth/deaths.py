@@ -92,7 +92,7 @@ TARGETS = [
         "crude_death_rate", "Deaths per 1,000 population per year", 7.6, 1.2, "per 1,000",
         "ONS death registrations: BLMK ~7,500-8,000 deaths a year for ~1 million residents "
         "(England ~9 per 1,000; BLMK is younger) [K]",
-        _DEATHS_PER_YEAR.replace("{years}", f"{5 * 365 / DAYS_PER_YEAR:.4f}"),
+        _DEATHS_PER_YEAR.replace("{years}", f"{5 * 365 / DAYS_PER_YEAR:.4f}"), once=True,
     ),
     Target(
         "premature_mortality_gradient",
@@ -111,6 +111,6 @@ TARGETS = [
         smr AS (SELECT q, sum(deaths) / sum(people * r) smr FROM cell JOIN rate USING (band)
                 GROUP BY q)
         SELECT (SELECT smr FROM smr WHERE q = 1) / (SELECT smr FROM smr WHERE q = 5)
-        """,
+        """, once=True,  # every death in the five years
     ),
 ]
