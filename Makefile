@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo test lint install java bench bench-build bench-single bench-scaling docs clean
+.PHONY: demo test lint install java bench bench-build bench-single bench-scaling docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -38,7 +38,9 @@ $(DEMO_KEY):
 
 demo: install $(DEMO_KEY)
 	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight synth --out $(DEMO_DIR)
-	$(RUN)/icsight synth --check $(DEMO_DIR)
+	@# the calibration summary: a count, and one line per target out of tolerance at the start,
+	@# middle or end of the window (the demo goes on either way; docs/calibration.md has the table)
+	-$(RUN)/icsight synth --check $(DEMO_DIR) --summary
 	$(RUN)/icsight indicators --lake $(DEMO_DIR) --out $(DEMO_DIR)/cvdp007hyp.csv
 	$(RUN)/icsight indicators --lake $(DEMO_DIR) --id all --out $(DEMO_DIR)/indicators.csv
 	$(RUN)/icsight build --lake $(DEMO_DIR) --months 36 --out data/results
@@ -76,6 +78,13 @@ docs: install
 	$(RUN)/python -m icsight.settings > docs/settings.md
 	$(RUN)/python -m tests.spec.render
 	$(RUN)/python -m icsight.indicators.catalogue docs/indicators.md
+
+# The calibration page needs a lake: a 100,000-person one, generated for it (about a minute).
+CALIBRATION_LAKE ?= data/calibration-100k
+docs-calibration: install $(DEMO_KEY)
+	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight synth --population 100000 \
+		--out $(CALIBRATION_LAKE)
+	$(RUN)/python -m icsight.cli.calibration_page $(CALIBRATION_LAKE) > docs/calibration.md
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

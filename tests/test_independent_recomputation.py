@@ -33,8 +33,8 @@ KEYS = ["breakdown", "group"]
 
 @pytest.fixture(scope="session")
 def small_lake_dir(tmp_path_factory):
-    """A 10,000-person synthetic lake, generated once for the session (enough for the ten
-    heart-failure admissions a year a standardised rate needs, at England's rate)."""
+    """A 10,000-person synthetic lake, generated once for the session: large enough that the
+    rarest indicators (premature CVD deaths, children with 12+ SABA) count someone."""
     out = tmp_path_factory.mktemp("independent") / "blmk"
     generate_lake(out, population=10_000, seed=7, reference_date=DEFAULT_REFERENCE_DATE,
                   key=TEST_KEY)

@@ -107,14 +107,17 @@ def sample_extracts(lake_dir, tmp_path_factory):
                                                                     sample=150)
 
 
-def _distinct(table) -> set:
-    return set(map(tuple, table.to_pandas().astype(str).itertuples(index=False)))
+def _distinct(table) -> Counter:
+    """The table's rows, each with how many times it occurs (so a row lost, or loaded
+    twice, shows)."""
+    return Counter(map(tuple, table.to_pandas().astype(str).itertuples(index=False)))
 
 
 def test_csv_extracts_round_trip_with_the_same_pseudonyms(lake_dir, sample_extracts, tmp_path):
     csv_files, _ = sample_extracts
     report = ingest(tmp_path / "lake", csv_files, key=TEST_KEY, today=TODAY)
     _reconciled(report)
+    assert report.quarantined == 0, report.problems[:3]
     loaded, source = open_lake(tmp_path / "lake"), open_lake(lake_dir)
     ids = loaded.table("patients").patient_id.to_pandas()
     assert len(ids) == 150
@@ -131,8 +134,8 @@ def test_fhir_ndjson_round_trips(lake_dir, sample_extracts, tmp_path):
     _, fhir_files = sample_extracts
     report = ingest(tmp_path / "lake", fhir_files, key=TEST_KEY, today=TODAY)
     _reconciled(report)
-    assert report.quarantined == sum(
-        1 for p in report.problems if p.reason.startswith("duplicate"))  # nothing else fails
+    # the generator writes no row twice, so nothing is refused as a duplicate (issue 11)
+    assert report.quarantined == 0, report.problems[:3]
     loaded, source = open_lake(tmp_path / "lake"), open_lake(lake_dir)
     ids = list(loaded.table("patients").patient_id.to_pandas())
     for name, columns in (("clinical_events", ["patient_id", "date", "snomed_code",

@@ -78,7 +78,21 @@ def test_every_event_falls_while_the_person_is_alive_and_registered(small):
             days = small.days(name, column)
             has = days != NO_DATE
             assert has.any(), (name, column)
+            if name == "screening":  # screening keeps 5.5 years of history before the window
+                continue
             assert small.ctx.in_record(person[has], days[has]).all(), (name, column)
+
+
+def test_screening_history_before_the_window_is_while_registered_and_no_older_than_needed(
+        small):
+    person, days, ctx = small.people("screening"), small.days("screening", "date"), small.ctx
+    p = ctx.pop
+    history_start = screening._months_before(ctx.window_start, 66)  # cervical 50-64: 5.5 years
+    assert (days >= history_start).all()
+    assert (days >= p.registration_start[person]).all() and (days >= p.dob[person]).all()
+    assert (days <= ctx.active_end()[person]).all()
+    before = days < ctx.window_start
+    assert before.any() and not before.all()
 
 
 def test_pathways_run_forwards(small):
@@ -153,7 +167,9 @@ def test_vaccinations_go_to_the_eligible(small):
     age = _ages(small, "vaccinations", "date")
     # Year 8 to Year 10, a little later for children arriving in Year 10
     assert age[vaccine == "hpv"].min() >= 12 and age[vaccine == "hpv"].max() < 17
-    assert age[vaccine == "influenza"].min() >= 17.5
+    # at-risk adults are those 18 on 31 March; the season opened on 1 September until 2024,
+    # 211 days earlier
+    assert age[vaccine == "influenza"].min() >= 18 - 211 / 365.25
     assert age[vaccine == "pneumococcal"].min() >= 65
     codes = dict(zip(vaccine.tolist(), v["snomed_code"].to_pylist(), strict=True))
     assert codes == {"hpv": "428570002", "influenza": "822851000000102",

@@ -116,6 +116,15 @@ class Lake:
                     temp=True)
         return self._derived[key]
 
+    def remembered(self, name: str, build):
+        """`build()`, computed once for as long as the lake is open: for small results that
+        depend only on the lake's files (the practice and LSOA lookups), which every
+        single-indicator request would otherwise read again."""
+        key = ("remembered", name)
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
+
     @contextmanager
     def sharing(self) -> Iterator[None]:
         """Within the block, intermediate results that several indicators use (a register,

@@ -85,6 +85,28 @@ def _count_margins(t: ir.Table, method: str, values: dict,
     own column as `_key`) and split again here. `source(margin)` may give a different table
     per margin (already filtered and banded alike)."""
     t, extra = _banded(t, method)
+    return _stacked_margins(t, extra, values, source)
+
+
+def _cube(t: ir.Table, method: str, values: dict) -> ir.Table:
+    """`t` (one row per unit of the denominator, with age) summed into cells: by period, every
+    margin's column and the age bands, with each of `values`. Every margin is a sum over these
+    cells, so one pass over the rows (which may be tens of millions: a person per month end)
+    leaves a table a tenth of their size or less to count every way."""
+    t, extra = _banded(t, method)
+    keys = [PERIOD, *[c for columns in MARGINS.values() for c in columns], *extra]
+    return t.group_by(keys).agg(**{name: f(t) for name, f in values.items()})
+
+
+def _cube_margins(cube: ir.Table, method: str, values: dict) -> dict[str, pd.DataFrame]:
+    """Every margin of a `_cube`: the cells' sums summed again."""
+    extra = ["esp_band"] if method == "dsr" else []
+    return _stacked_margins(cube, extra, {name: (lambda u, c=name: u[c].sum())
+                                          for name in values})
+
+
+def _stacked_margins(t: ir.Table, extra: list[str], values: dict,
+                     source=None) -> dict[str, pd.DataFrame]:
     parts = []
     for margin, columns in MARGINS.items():
         u = t if source is None else source(margin)
@@ -103,6 +125,17 @@ def _count_margins(t: ir.Table, method: str, values: dict,
     return out
 
 
+def _counted_every_way(rows: ir.Table, method: str, values: dict,
+                       lake=None) -> dict[str, pd.DataFrame]:
+    """`rows` counted by every margin: summed once into cells (`_cube`), kept while the
+    margins are counted from them."""
+    cube = _cube(rows, method, values)
+    if lake is None:
+        return _cube_margins(cube, method, values)
+    with lake.materialised(cube) as cells:
+        return _cube_margins(cells, method, values)
+
+
 def margins(rows: ir.Table | PopulationCounts, method: str = "proportion",
             lake=None) -> dict[str, pd.DataFrame]:
     """Numerator and denominator by period and each margin (the database's part).
@@ -119,10 +152,7 @@ def margins(rows: ir.Table | PopulationCounts, method: str = "proportion",
     values = {"numerator": lambda t: t.numerator.cast("int64").sum(),
               "denominator": (lambda t: t.expected.sum()) if method == "ratio"
               else (lambda t: t.count())}
-    if lake is None:
-        return _count_margins(rows, method, values)
-    with lake.materialised(rows) as t:  # computed once, counted every way
-        return _count_margins(t, method, values)
+    return _counted_every_way(rows, method, values, lake)
 
 
 def _sum_n(t: ir.Table):
@@ -145,11 +175,8 @@ def margins_of(t: ir.Table, method: str, name: str, lake) -> dict[str, pd.DataFr
     """Rows of (period, attributes, age, n) summed by every margin into column `name`;
     within a build, the same rows (e.g. one register counted by two indicators) are counted
     once."""
-    def count() -> dict[str, pd.DataFrame]:
-        with lake.materialised(t) as rows:
-            return _count_margins(rows, method, {name: _sum_n})
-
-    return lake.shared_result(("margins", t.op(), method, name), count)
+    return lake.shared_result(("margins", t.op(), method, name),
+                              lambda: _counted_every_way(t, method, {name: _sum_n}, lake))
 
 
 def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.DataFrame]:
@@ -310,8 +337,8 @@ def tidy_from_margins(m: dict[str, pd.DataFrame], indicator_id: str, method: str
 
 
 def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The practices and LSOAs the breakdowns map to (small reference tables; read once per
-    build, `Lake.sharing`)."""
+    """The practices and LSOAs the breakdowns map to (small reference tables; read once while
+    the lake is open, `Lake.remembered`)."""
     def read() -> tuple[pd.DataFrame, pd.DataFrame]:
         practices = lake.table("practices").select("practice_code", "pcn_code", "place") \
             .to_pandas()
@@ -319,7 +346,7 @@ def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
             .to_pandas()
         return practices, lsoas
 
-    return lake.shared_result(("reference_frames",), read)
+    return lake.remembered("reference_frames", read)
 
 
 def tidy_breakdowns(lake, rows: ir.Table | PopulationCounts, indicator_id: str,

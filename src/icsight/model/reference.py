@@ -128,6 +128,20 @@ def la_single_year_population() -> pa.Table:
 
 
 @cache
+def la_projected_population(year: int) -> pa.Table:
+    """ONS 2022-based subnational projections (persons, mid-year `year`, 2022-2047) by single
+    year of age (0..89, 90 = 90+) for the four authorities, in the columns of
+    `la_single_year_population`."""
+    raw = _read_csv("geography", "blmk_snpp2022_persons.csv")
+    rows = [(code, age, people) for code, age, people in zip(
+        raw["AREA_CODE"].to_pylist(), raw["AGE_GROUP"].to_pylist(),
+        raw[str(year)].to_pylist(), strict=True) if age != "All ages"]
+    return pa.table({"ltla19_code": [r[0] for r in rows],
+                     "age": [90 if r[1] == "90 and over" else int(r[1]) for r in rows],
+                     "population": [float(r[2]) for r in rows]})
+
+
+@cache
 def lsoa21_ethnicity() -> pa.Table:
     """Census 2021 residents by ethnic group (5 groups) for the 583 LSOAs (2021)."""
     return _read_csv("geography", "blmk_lsoa21_imd2025.csv").select(

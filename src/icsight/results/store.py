@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -72,14 +73,17 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     ends = month_ends(as_of or lake.reference_date, months)
     started = dt.datetime.now(dt.UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
-    values, charts, gaps = [], [], []
-    with lake.sharing():  # registers and cohorts several indicators use are computed once
+    values, summaries = [], []
+    # SPC and inequalities (pandas, holding Python's lock) are made on a second thread while
+    # the database computes the next indicator (releasing it): on two cores they overlap.
+    with lake.sharing(), ThreadPoolExecutor(max_workers=1) as summarising:
         for ind in chosen:
             v = monthly_values(lake, ind, ends,
                                (lambda i=ind: progress(i.id)) if progress else None, one_query)
             values.append(v)
-            charts.append(spc_summary(v, ind))
-            gaps.append(inequalities(v, ind))
+            summaries.append(summarising.submit(_summaries, v, ind))
+        done = [s.result() for s in summaries]
+    charts, gaps = [d[0] for d in done], [d[1] for d in done]
     tmp = out_dir / f".{run_id}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -117,6 +121,11 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
         shutil.rmtree(tmp, ignore_errors=True)
     (out_dir / LATEST).write_text(run_id + "\n")
     return run
+
+
+def _summaries(values: pd.DataFrame, ind) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One indicator's SPC charts and inequality summaries."""
+    return spc_summary(values, ind), inequalities(values, ind)
 
 
 def methods() -> dict[str, tuple[str, float]]:

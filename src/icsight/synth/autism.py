@@ -160,7 +160,8 @@ TARGETS = [
            "grown since [S]",
            """SELECT 100.0 * avg(CASE WHEN {ref} - referral_date > 91 THEN 1 ELSE 0 END)
               FROM autism_referrals WHERE referral_date <= {ref}
-                AND first_appointment_date IS NULL AND outcome_date IS NULL"""),
+                AND coalesce(first_appointment_date, DATE '9999-12-31') > {ref}
+                AND coalesce(outcome_date, DATE '9999-12-31') > {ref}"""),
     Target("autism_median_wait_to_outcome", "Median days from referral to the assessment's "
            "outcome (autism or not), outcomes in the last 12 months", 480.0, 120.0, "days",
            "NHS England Autism Statistics and the National Autistic Society: most people wait "

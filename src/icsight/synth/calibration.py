@@ -2,16 +2,37 @@
 
 Each target is a published figure (with its source) and an SQL query that measures the same
 thing from a generated lake, so `icsight synth --check DIR` compares what was generated with
-what was aimed at, independently of how the generator works. Queries see the canonical tables
-by name and may use `{ref}` (the reference date as a DATE literal) and `{start}` (the first day
-of the five-year window).
+what was aimed at, independently of how the generator works.
+
+The contract a target's query is written to:
+
+* `{ref}` is **the date measured at** (a DATE literal). A query counts what had happened by the
+  end of that day and looks back from it, by default 12 months (`lookback_months`); it must
+  not read anything dated after `{ref}`, so it can be measured at any date of the window.
+* `{start}` is the first day of the five-year window and `{scale}` the lake's population as a
+  share of the whole of BLMK (1.0 for the default size).
+* The check measures each target three times: at the first date its look-back fits in the
+  window (window start + `lookback_months` months - 1 day), at the reference date, and halfway
+  between, and reports the drift (end minus start). A target that can only be measured at the
+  reference date, because it reads the whole record (a five-year count, a pathway's current
+  status) or looks back further than the window allows, sets `once=True` and is shown once.
+  A query that does not use `{ref}` at all is measured once too.
+* A figure the generator makes change on purpose, following a published trend (a service that
+  started in the window, a medicine's uptake), names that trend in `trend`; its start and middle
+  values are shown but only the reference date is held to the tolerance. Every other figure
+  should hold at all three dates: drift there is an artefact of the generator.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 
 from icsight.model.registration import registered_and_alive_sql
+
+__all__ = ["REGISTERED", "CheckRow", "Target", "all_targets", "check", "markdown",
+           "measurement_dates"]
 
 
 @dataclass(frozen=True)
@@ -25,28 +46,76 @@ class Target:
     unit: str
     source: str
     sql: str
+    lookback_months: int = 12  # how far back from `{ref}` the query reads
+    once: bool = False  # measurable only at the reference date (see the module docstring)
+    #: A published trend the generator models on purpose (with its source): the figure is
+    #: expected to move over the window, so only the reference date is held to the tolerance.
+    trend: str = ""
 
-    def measure(self, lake) -> float:
-        ref = lake.reference_date
+    @property
+    def measured_once(self) -> bool:
+        return self.once or "{ref}" not in self.sql
+
+    def measure(self, lake, on: dt.date | str | None = None) -> float:
+        """The figure in `lake`, measured at `on` (default: the lake's reference date)."""
+        on = on or lake.reference_date
         start = lake.manifest["window_start"]
-        query = self.sql.format(ref=f"DATE '{ref}'", start=f"DATE '{start}'")
+        query = self.sql.format(ref=f"DATE '{on}'", start=f"DATE '{start}'",
+                                scale=_scale(lake.manifest))
         value = lake.sql(query).iloc[0, 0]
         return float("nan") if value is None else float(value)
+
+    def within(self, value: float) -> bool:
+        return abs(value - self.target) <= self.tolerance
 
 
 @dataclass(frozen=True)
 class CheckRow:
+    """One target measured on a lake: at the reference date (`measured`) and, unless it can
+    only be measured then, at the start and middle of the window too (`over_window`)."""
+
     target: Target
     measured: float
+    over_window: tuple[tuple[dt.date, float], ...] = ()
+
+    @property
+    def values(self) -> tuple[tuple[dt.date | None, float], ...]:
+        return self.over_window or ((None, self.measured),)
 
     @property
     def ok(self) -> bool:
-        return abs(self.measured - self.target.target) <= self.target.tolerance
+        """Within tolerance at every date it was measured at (for a target with a modelled
+        trend, at the reference date)."""
+        if self.target.trend:
+            return self.target.within(self.measured)
+        return all(self.target.within(v) for _, v in self.values)
+
+    @property
+    def drift(self) -> float:
+        """End minus start of the window (NaN when measured once)."""
+        if len(self.over_window) < 2:
+            return math.nan
+        return self.over_window[-1][1] - self.over_window[0][1]
 
 
-# Registered people alive and registered on the reference date: the denominator of every
+# Registered people alive and registered on the date measured at: the denominator of every
 # register prevalence, as QOF uses the practice list size.
 REGISTERED = f"SELECT * FROM patients WHERE {registered_and_alive_sql('{ref}')}"
+
+
+def measurement_dates(target: Target, window_start: dt.date,
+                      reference_date: dt.date) -> tuple[dt.date, ...]:
+    """The start, middle and end of the window as `target` can be measured at (the first once
+    its look-back fits); just the reference date for a target measured once."""
+    if target.measured_once:
+        return (reference_date,)
+    first = _add_months(window_start, target.lookback_months)
+    if target.lookback_months:
+        first -= dt.timedelta(days=1)
+    if first >= reference_date:
+        return (reference_date,)
+    middle = first + (reference_date - first) / 2
+    return (first, middle, reference_date)
 
 
 def all_targets() -> list[Target]:
@@ -59,6 +128,64 @@ def all_targets() -> list[Target]:
     return targets
 
 
-def check(lake) -> list[CheckRow]:
-    """Measure every target on an open lake."""
-    return [CheckRow(t, t.measure(lake)) for t in all_targets()]
+def check(lake, targets: list[Target] | None = None) -> list[CheckRow]:
+    """Measure every target (or those given) on an open lake, at the start, middle and end of
+    its window."""
+    ref = dt.date.fromisoformat(str(lake.reference_date))
+    start = dt.date.fromisoformat(str(lake.manifest["window_start"]))
+    rows = []
+    for t in all_targets() if targets is None else targets:
+        dates = measurement_dates(t, start, ref)
+        values = tuple((d, t.measure(lake, d)) for d in dates)
+        rows.append(CheckRow(t, values[-1][1], values if len(values) > 1 else ()))
+    return rows
+
+
+def _scale(manifest: dict) -> float:
+    from icsight.synth.context import BLMK_POPULATION
+
+    return manifest.get("population_target", BLMK_POPULATION) / BLMK_POPULATION
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def markdown(rows: list[CheckRow], lake) -> str:
+    """The calibration page: every target with its source, tolerance, the generated value at
+    the start, middle and end of the window, and the drift (docs/calibration.md)."""
+    manifest = lake.manifest
+    failed = [r.target.id for r in rows if not r.ok]
+    lines = [
+        "# Calibration: generated figures against published ones",
+        "",
+        "Generated by `python -m icsight.cli.calibration_page LAKE > docs/calibration.md` "
+        "(`make docs-calibration`), here from a lake of "
+        f"{manifest.get('population_target', 0):,} people registered on "
+        f"{manifest.get('reference_date')} (seed {manifest.get('seed')}), window "
+        f"{manifest.get('window_start')} to {manifest.get('reference_date')}.",
+        "",
+        "Each target is measured at the first date its look-back fits in the window, at the "
+        "reference date and halfway between (see `icsight.synth.calibration` for the "
+        "contract); drift is end minus start. Targets marked *once* read the whole record or "
+        "a status on the reference date and are measured there only. A *modelled trend* is "
+        "held to its tolerance at the reference date only. "
+        f"{len(rows) - len(failed)} of {len(rows)} within tolerance at every date measured"
+        + (f"; outside: {', '.join(failed)}." if failed else "."),
+        "",
+        "| target | aim | start | middle | end | drift | ok | source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        t = r.target
+        values = [f"{v:.2f} ({d})" for d, v in r.over_window] or ["", "", f"{r.measured:.2f}"]
+        drift = "once" if not r.over_window else f"{r.drift:+.2f}"
+        source = t.source + (f"; modelled trend: {t.trend}" if t.trend else "")
+        cells = [f"`{t.id}`: {t.description}", f"{t.target:g} ± {t.tolerance:g} {t.unit}",
+                 *values, drift, "yes" if r.ok else "**no**", source]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+

@@ -233,7 +233,9 @@ TARGETS = [
            FROM community_contacts c,
                 range({{ref}} - INTERVAL 90 DAY, {{ref}} + INTERVAL 1 DAY, INTERVAL 1 DAY) d(t)
            WHERE c.service = 'virtual_ward' AND c.start_date <= d.t
-             AND (c.end_date IS NULL OR c.end_date > d.t)"""),
+             AND (c.end_date IS NULL OR c.end_date > d.t)""", lookback_months=3,
+           trend="national virtual ward programme from April 2022 (NHS England virtual ward "
+                 "guidance) [K]; capacity ramps up over two years [E]"),
     Target("virtual_ward_mean_stay", "Virtual ward stays: mean length, days", 7.0, 1.5, "days",
            "NHS England virtual wards: stays of about a week on average [K]",
            "SELECT avg(end_date - start_date) FROM community_contacts "
@@ -244,7 +246,9 @@ TARGETS = [
            "million people (2024) [K]",
            f"SELECT 100000.0 * count(*) / 12 / {_POP} FROM community_contacts "
            "WHERE service = 'urgent_community_response' "
-           "AND start_date > {ref} - INTERVAL 12 MONTH AND start_date <= {ref}"),
+           "AND start_date > {ref} - INTERVAL 12 MONTH AND start_date <= {ref}",
+           trend="2-hour UCR standard everywhere from April 2022 [K]; volumes rise from 60% "
+                 "over the first year [E]"),
     Target("ucr_within_2_hours", "Urgent community response within 2 hours, %", 81.0, 4.0, "%",
            "NHS England 2-hour UCR: standard 70%, most systems ~80-85% [K]",
            "SELECT 100.0 * avg(CASE WHEN within_2_hours THEN 1 ELSE 0 END) "

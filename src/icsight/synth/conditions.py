@@ -40,7 +40,6 @@ class ConditionModel:
     male_ratio: float = 1.0
     ethnicity: dict[str, float] = field(default_factory=dict)
     health_loading: float = 0.5
-    mean_years_diagnosed: float = 8.0
     code: str = ""  # main SNOMED CT code used (must be in the codelist)
     codelist: str = ""
     resolved_code: str = ""  # code of the resolution (QOF "...RES_COD"), if any
@@ -51,45 +50,45 @@ MODELS: tuple[ConditionModel, ...] = (
     ConditionModel(
         "hypertension", 0.148, 0, (0, 17, 18, 30, 40, 50, 60, 70, 80, 90),
         (0, 0, 0.01, 0.02, 0.06, 0.15, 0.30, 0.45, 0.58, 0.62), 1.15, 1.1,
-        {"Black": 1.3, "Asian": 1.1}, 0.5, 9.0, "59621000", "hyp_cod", "162659009", 0.04),
+        {"Black": 1.3, "Asian": 1.1}, 0.5, "59621000", "hyp_cod", "162659009", 0.04),
     ConditionModel(
         "asthma", 0.071, 0, (0, 4, 5, 10, 15, 20, 40, 60, 80),
         (0, 0, 0.06, 0.10, 0.10, 0.08, 0.065, 0.07, 0.07), 1.25, 0.85,
-        {"Asian": 0.9}, 0.3, 10.0, "195967001", "ast_cod", "162660004", 0.15),
+        {"Asian": 0.9}, 0.3, "195967001", "ast_cod", "162660004", 0.15),
     ConditionModel(
         "diabetes", 0.077, 17, (0, 16, 17, 30, 40, 50, 60, 70, 80, 90),
         (0, 0.002, 0.01, 0.02, 0.04, 0.08, 0.13, 0.18, 0.20, 0.17), 1.8, 1.25,
-        {"Asian": 2.2, "Black": 1.7, "Mixed": 1.2, "Other": 1.3}, 0.5, 9.0,
+        {"Asian": 2.2, "Black": 1.7, "Mixed": 1.2, "Other": 1.3}, 0.5,
         "44054006", "dm_cod", "315051004", 0.01),
     ConditionModel(
         "copd", 0.019, 0, (0, 34, 35, 45, 55, 65, 75, 85),
         (0, 0, 0.003, 0.01, 0.025, 0.05, 0.08, 0.08), 2.8, 1.1,
-        {"Asian": 0.5, "Black": 0.5, "Mixed": 0.8, "Other": 0.6}, 0.6, 7.0,
+        {"Asian": 0.5, "Black": 0.5, "Mixed": 0.8, "Other": 0.6}, 0.6,
         "13645005", "copd_cod", "941201000000103", 0.01),
     ConditionModel(
         "heart_failure", 0.010, 0, (0, 40, 50, 65, 75, 85, 95),
         (0, 0.001, 0.003, 0.01, 0.04, 0.09, 0.12), 1.5, 1.3,
-        {"Asian": 1.1}, 0.7, 5.0, "84114007", "hf_cod", "521691000000100", 0.02),
+        {"Asian": 1.1}, 0.7, "84114007", "hf_cod", "521691000000100", 0.02),
     ConditionModel(
         "ckd", 0.040, 18, (0, 17, 18, 40, 60, 70, 80, 90),
         (0, 0, 0.002, 0.005, 0.03, 0.08, 0.18, 0.30), 1.3, 0.8,
-        {"Asian": 1.1, "Black": 1.2}, 0.6, 6.0, "700378005", "ckd35_primis"),
+        {"Asian": 1.1, "Black": 1.2}, 0.6, "700378005", "ckd35_primis"),
     ConditionModel(
         "smi", 0.010, 0, (0, 15, 18, 35, 50, 65, 80),
         (0, 0, 0.006, 0.013, 0.015, 0.011, 0.008), 2.7, 1.1,
-        {"Black": 2.0, "Mixed": 1.5}, 0.4, 12.0, "58214004", "mh_cod"),
+        {"Black": 2.0, "Mixed": 1.5}, 0.4, "58214004", "mh_cod"),
     ConditionModel(
         "dementia", 0.007, 0, (0, 55, 65, 75, 85, 95),
         (0, 0.0005, 0.01, 0.04, 0.15, 0.30), 1.2, 0.7,
-        {"Black": 1.2}, 0.6, 3.0, "52448006", "dem_cod"),
+        {"Black": 1.2}, 0.6, "52448006", "dem_cod"),
     ConditionModel(
         "depression", 0.130, 18, (0, 17, 18, 30, 45, 60, 75, 90),
         (0, 0, 0.10, 0.16, 0.17, 0.13, 0.10, 0.10), 1.45, 0.55,
-        {"Asian": 0.6, "Black": 0.6, "Other": 0.6}, 0.4, 7.0, "35489007", "depr_cod",
+        {"Asian": 0.6, "Black": 0.6, "Other": 0.6}, 0.4, "35489007", "depr_cod",
         "196381000000100", 0.25),
     ConditionModel(
         "learning_disability", 0.0059, 0, (0, 5, 50, 70, 90),
-        (0.003, 0.007, 0.006, 0.004, 0.002), 1.6, 1.4, {}, 0.2, 30.0, "110359009",
+        (0.003, 0.007, 0.006, 0.004, 0.002), 1.6, 1.4, {}, 0.2, "110359009",
         "ld_cod_20241205"),
 )
 #: Share of the heart failure register with reduced ejection fraction coded (HFLVSD_COD),
@@ -150,20 +149,56 @@ def assign_conditions(ctx: SynthContext) -> dict[str, Condition]:
         if model.resolved_share:
             diagnosed, resolved = _add_resolved(rng, model, age, risk * k, has, diagnosed,
                                                 resolved, last_day, p.dob)
+        _hold_prevalence(rng, ctx, model, has, diagnosed, resolved)
         p.conditions[model.name] = Condition(model.name, has, diagnosed, resolved)
     _subtypes(rng, p)
     return p.conditions
 
 
 def _diagnosis_days(rng, model, dob, age, last_day, has) -> np.ndarray:
-    years_since = rng.exponential(model.mean_years_diagnosed, len(age))
-    # nobody is diagnosed before the youngest age the condition's curve allows
-    first_age = next(a for a, r in zip(model.ages, model.rates, strict=True) if r > 0)
-    max_years = np.maximum(age - max(first_age, 1), 0.1)
-    years_since = np.minimum(years_since, max_years * rng.random(len(age)) ** 0.3)
-    days = (last_day - years_since * DAYS_PER_YEAR).astype(np.int32)
-    days = np.maximum(days, dob)
+    """When each person with the condition was first diagnosed.
+
+    The age curve is read as a cohort's: of the people who have the condition at age A, the
+    share diagnosed by an earlier age a is curve(a) / curve(A) (the curve made non-decreasing).
+    So the register's prevalence at each age, and with it the recorded prevalence, is the same
+    at every date of the window, not only at its end; the record's history does not drift up
+    towards the reference date [E].
+    """
+    ages = np.asarray(model.ages, float)
+    envelope = np.maximum.accumulate(np.asarray(model.rates, float))
+    exact_age = (last_day - dob) / DAYS_PER_YEAR
+    level = rng.random(len(age)) * np.interp(exact_age, ages, envelope)
+    # the youngest age at which the rising curve reaches that level
+    first = np.searchsorted(envelope, level, side="left").clip(1, len(ages) - 1)
+    lo, hi = envelope[first - 1], envelope[first]
+    share = np.clip(np.where(hi > lo, (level - lo) / np.where(hi > lo, hi - lo, 1), 0), 0, 1)
+    at_diagnosis = np.minimum(ages[first - 1] + share * (ages[first] - ages[first - 1]),
+                              exact_age)
+    days = np.clip(dob + at_diagnosis * DAYS_PER_YEAR, dob, last_day).astype(np.int32)
     return np.where(has, days, NO_DATE).astype(np.int32)
+
+
+def _hold_prevalence(rng, ctx: SynthContext, model: ConditionModel, has, diagnosed,
+                     resolved) -> None:
+    """Diagnose in the window enough of the people on the register at its end that the
+    register is no larger at the window's start than at its end.
+
+    People who die in the window carry their conditions (more of them than the living), so
+    with diagnoses spread over the age curve alone the register would shrink towards the
+    reference date. Moving the excess of diagnoses into the window, on days spread evenly,
+    replaces them with new cases (incidence) and keeps the recorded prevalence flat [E].
+    """
+    p = ctx.pop
+    start = ctx.window_start
+    listed = ((p.registration_start <= start) & (p.registration_end > start)
+              & (p.death > start) & (p.age_on(start) >= model.min_age))
+    on_register = (diagnosed <= start) & (resolved > start)
+    excess = round((on_register & listed).sum() - model.target * listed.sum())
+    candidates = np.flatnonzero(has & on_register & listed & (resolved == NO_DATE)
+                                & registered_on_reference_date(ctx))
+    n = min(max(excess, 0), len(candidates))
+    who = rng.choice(candidates, size=n, replace=False)
+    diagnosed[who] = rng.integers(start + 1, ctx.reference_date + 1, n)
 
 
 def _add_resolved(rng, model, age, risk, has, diagnosed, resolved, last_day, dob):

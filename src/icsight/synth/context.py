@@ -23,10 +23,13 @@ from icsight.model.schema import table
 EPOCH = dt.date(1970, 1, 1)
 NO_DATE = np.iinfo(np.int32).max
 DAYS_PER_YEAR = 365.25
-#: The population the whole of BLMK is scaled to by default: about 1.05 million people
-#: registered with BLMK practices today (ONS mid-2019 residents were 944,449; Census 2021
-#: 991,792; GP lists run above resident counts).
-BLMK_POPULATION = 1_050_000
+#: The population the whole of BLMK is scaled to by default: the people registered with BLMK
+#: practices on the default reference date, 30 September 2026. NHS Digital's Patients Registered
+#: at a GP Practice counted 1,047,296 on 1 January 2021 and 1,146,928 on 1 April 2026 [S];
+#: growing at the same rate (1.75% a year) for six more months gives 1,156,871
+#: (`registered_lists.published_list`, checked by a test). Residents are fewer (ONS projects
+#: 1,060,866 for mid-2026): GP lists run above them, as they do everywhere.
+BLMK_POPULATION = 1_156_871
 HISTORY_YEARS = 5
 
 

@@ -285,27 +285,27 @@ TARGETS = [
         "last 3 years", 349, 35, "per 100,000",
         _MORTALITY_PROFILE + "all causes under 75 2021-23: 349 per 100,000 (OHID "
         "'Mortality Profile commentary: November 2024', gov.uk) [S]",
-        under_75_dsr_sql(),
+        under_75_dsr_sql(), lookback_months=36,
     ),
     Target(
         "under_75_mortality_cvd", "Under-75 mortality from circulatory disease (I00-I99), per "
         "100,000 a year (DSR), last 3 years", 77, 12, "per 100,000",
         _MORTALITY_PROFILE + "CVD under 75 (Fingertips 40401) ~77 in 2021-23 [K]; 80 in "
         "2022, single year (BHF citing ONS) [S]",
-        under_75_dsr_sql("I"),
+        under_75_dsr_sql("I"), lookback_months=36,
     ),
     Target(
         "under_75_mortality_cancer", "Under-75 mortality from cancer (C00-C97), per 100,000 "
         "a year (DSR), last 3 years", 121, 15, "per 100,000",
         _MORTALITY_PROFILE + "cancer under 75 (Fingertips 40501) ~121 in 2021-23 [K]",
-        under_75_dsr_sql("C"),
+        under_75_dsr_sql("C"), lookback_months=36,
     ),
     Target(
         "under_75_mortality_respiratory", "Under-75 mortality from respiratory disease "
         "(J00-J99), per 100,000 a year (DSR), last 3 years", 31, 9, "per 100,000",
         _MORTALITY_PROFILE + "respiratory disease under 75 (Fingertips 40701) ~30-32 in "
         "2021-23 [K]; tolerance wide as a small lake has few such deaths",
-        under_75_dsr_sql("J"),
+        under_75_dsr_sql("J"), lookback_months=36,
     ),
     Target(
         "under_75_cvd_male_female", "Under-75 circulatory mortality, men vs women (ratio of "
@@ -313,7 +313,7 @@ TARGETS = [
         "OHID Mortality Profile: under-75 CVD mortality in men a little over twice women's, "
         "England 2021-23 [K] (all causes under 75: men 448, women 283 per 100,000 in 2021, "
         "OHID 'Mortality profile commentary: March 2023' [S])",
-        under_75_ratio_sql("I", "r.sex = 'male'", "r.sex = 'female'"),
+        under_75_ratio_sql("I", "r.sex = 'male'", "r.sex = 'female'"), lookback_months=36,
     ),
     Target(
         "premature_mortality_gradient",
@@ -323,7 +323,7 @@ TARGETS = [
         "75 in the most deprived tenth of England about three times as likely to die in the "
         "next year as in the least deprived tenth [S]; ~2.6 between the fifths if the gradient "
         "is even across deciles [S-derived]",
-        under_75_ratio_sql(None, "r.imd_quintile = 1", "r.imd_quintile = 5"),
+        under_75_ratio_sql(None, "r.imd_quintile = 1", "r.imd_quintile = 5"), lookback_months=36,
     ),
     Target(
         "deaths_in_hospital", "Deaths in hospital, % of deaths in the last 12 months", 43.0,

@@ -261,7 +261,10 @@ TARGETS = [
                             WHERE delivery_date > {{ref}} - INTERVAL 12 MONTH
                               AND delivery_date <= {{ref}})
                   / (SELECT count(*) FROM reg WHERE sex = 'female'
-                     AND date_diff('month', month_of_birth, {{ref}}) // 12 BETWEEN 15 AND 44)"""),
+                     AND date_diff('month', month_of_birth, {{ref}}) // 12 BETWEEN 15 AND 44)""",
+           # pregnancies are recorded from booking in the window: a year of births needs the
+           # nine months before it too
+           lookback_months=21),
     Target("smoking_at_booking", "Smoking at booking, % of pregnancies booked", 10.5, 2.0, "%",
            "MSDS smoking at booking ~10% [K/E]",
            "SELECT 100.0 * avg(CASE WHEN smoking_at_booking THEN 1 ELSE 0 END) FROM maternity"),

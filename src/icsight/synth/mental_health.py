@@ -251,7 +251,9 @@ TARGETS = [
            "12 months", 59.0, 8.0, "per 1,000",
            "BLMK Health Services Strategy (2024): ~12,000 CAMHS referrals in BLMK in "
            "2021/22, up 200% since 2018/19 (~50 per 1,000 under-18s), still rising [E]",
-           _per_1000("camhs", "< 18")),
+           _per_1000("camhs", "< 18"),
+           trend="CAMHS referrals rising: up 200% from 2018/19 to 2021/22 in BLMK and still "
+                 "rising (BLMK Health Services Strategy, 2024) [S]"),
     Target("talking_therapies_per_1000", "NHS Talking Therapies referrals per 1,000 adults, "
            "last 12 months", 25.0, 4.0, "per 1,000",
            "NHS Talking Therapies: ~1.8 million referrals a year in England, ~25-30 per 1,000 "

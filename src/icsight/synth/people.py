@@ -2,10 +2,14 @@
 
 The population is built from real figures, LSOA by LSOA:
 
-* **How many, and how old.** Each of the 533 LSOAs keeps its share of BLMK's ONS mid-2019
-  population in six age bands, scaled to the requested size (1.05 million by default). Ages
-  within a band follow the local authority's single-year-of-age profile, so Milton Keynes is
-  young and Central Bedfordshire older, as they are.
+* **How many, and how old.** The people registered on the reference date (by default as many as
+  BLMK's published GP list then, extrapolated from NHS Digital's counts) are split between the
+  four places as the published lists are. Each local authority has as many people in each of
+  six age bands as ONS projects for the year (2022-based projections), spread over its LSOAs
+  as the ONS mid-2019 small-area estimates are, and ages within a band follow the projected
+  single-year-of-age profile, weighted by the registered-to-resident ratio at each age (list
+  inflation peaks at 30-34), so Milton Keynes is young and Central Bedfordshire older, as
+  they are.
 * **Deprivation** comes from the LSOA (IMD 2019), so Luton holds most of the CORE20 population.
 * **Ethnicity** follows Census 2021 (5 groups) for the LSOA, split into the 16+1 NHS categories
   by place (White British / Other White shares from the BLMK Health and Care Strategy, 2023;
@@ -13,11 +17,15 @@ The population is built from real figures, LSOA by LSOA:
 * **Practice**: each LSOA looks to up to three practices in its place, so practices differ in
   size, deprivation and ethnicity mix as real lists do.
 * **Five years of comings and goings**: people who died (at age-specific rates with a
-  premature-mortality gradient by deprivation) and people who moved away in the window are
-  added, with new registrations for babies and people who moved in.
+  premature-mortality gradient by deprivation) and people who left the list (moves out,
+  emigration, list cleansing; young adults most, older people least) are added, and babies and
+  movers-in join, so that each place's list follows the published one over the whole window
+  (BLMK +1.75% a year, Luton fastest): `registered_lists.py` holds those figures.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pyarrow as pa
@@ -32,15 +40,22 @@ from icsight.synth.context import (
     Population,
     SynthContext,
     categorical,
+    date_of,
     seasonal_days,
     to_table,
 )
 from icsight.synth.deaths import death_rate, even_gradient
+from icsight.synth.registered_lists import (
+    leaving_rate,
+    list_inflation,
+    place_shares,
+    population_targets,
+    published_list,
+)
 
 STREAM = "people"
 BANDS = (("pop_0_4", 0, 4), ("pop_5_17", 5, 17), ("pop_18_39", 18, 39),
          ("pop_40_64", 40, 64), ("pop_65_79", 65, 79), ("pop_80_plus", 80, 100))
-MID2019_TOTAL = 944_449
 
 # All-cause mortality: England's death rates by age (`deaths.death_rate`, reproducing the deaths
 # of England residents by broad age band in 2023, OHID Fingertips / ONS [S-derived]).
@@ -65,8 +80,13 @@ MORTALITY_LEVEL_75PLUS = 0.85
 # Spread of personal risk by the latent ill-health z: exp(0.45 z), averaging 1 [E].
 MORTALITY_HEALTH_SPREAD = 0.45
 MORTALITY_CAP = 0.6
-# GP list turnover from people leaving BLMK: about 3% a year, most among young adults [E].
-LEAVING_RATE = 0.03
+# Babies are registered with a practice about two weeks after birth [E].
+BIRTH_TO_REGISTRATION_DAYS = 14
+# How much more than leavers the people who move in are young adults: the power the leaving
+# rate by age is raised to when choosing them [E], set so that the list's share aged 25-39
+# follows ONS's projected residents (21.6% in mid-2022 to 22.1% in mid-2026, 2022-based SNPP)
+# instead of falling over the window.
+MOVERS_IN_AGE_FOCUS = 1.3
 # Share of GP records with ethnicity not stated or not recorded (~6% in GP data) [E].
 ETHNICITY_NOT_STATED = 0.06
 
@@ -104,7 +124,7 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     """Generate everyone ever registered in the window and attach them to `ctx.pop`."""
     rng = ctx.rng(STREAM)
     lsoas = reference.lsoas()
-    core_lsoa, core_age = _core_ages(rng, ctx.population_target)
+    core_lsoa, core_age = _core_ages(rng, ctx.population_target, date_of(ctx.reference_date))
     health_core = rng.standard_normal(len(core_lsoa)).astype(np.float32)
     lsoa_decile = lsoas["imd_decile"].to_numpy()
 
@@ -114,9 +134,9 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     expected_deaths = hazard.sum() * _window_years(ctx)
     n_dead = rng.poisson(expected_deaths)
     dead_from = rng.choice(len(core_age), size=n_dead, p=hazard / hazard.sum())
-    # Leavers: weighted towards young adults.
-    mobility = np.where((core_age >= 18) & (core_age < 40), 2.0, 0.6)
-    n_left = rng.poisson(LEAVING_RATE * _window_years(ctx) * len(core_age))
+    # Leavers (moves out, emigration, list cleansing): young adults move most.
+    mobility = leaving_rate(core_age)
+    n_left = rng.poisson(mobility.sum() * _window_years(ctx))
     left_from = rng.choice(len(core_age), size=n_left, p=mobility / mobility.sum())
 
     lsoa = np.concatenate([core_lsoa, core_lsoa[dead_from], core_lsoa[left_from]])
@@ -138,15 +158,11 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     dob = (last_day - (age + rng.random(n)) * DAYS_PER_YEAR).astype(np.int32)
     dob = np.minimum(dob, last_day)
 
-    # Registration with the current practice began at birth for babies, otherwise a while ago
-    # (some within the window, as people move in).
-    years_registered = rng.exponential(11.0, n)
-    reg_start = np.maximum(dob + 14, (last_day - years_registered * DAYS_PER_YEAR)).astype(np.int32)
-    reg_start = np.minimum(reg_start, last_day)
+    place = _place_index(lsoa)
+    reg_start = _registration_start(rng, ctx, kind, dob, last_day, age, place)
 
     sex = _sex(rng, age)
     group, category = _ethnicity(rng, lsoa)
-    place = _place_index(lsoa)
     practice = _practice(rng, lsoa, place)
     care_home, housebound = _living_situation(rng, age, health)
 
@@ -179,15 +195,96 @@ def _window_years(ctx: SynthContext) -> float:
     return (ctx.reference_date - ctx.window_start + 1) / DAYS_PER_YEAR
 
 
-def _core_ages(rng: np.random.Generator, target: int) -> tuple[np.ndarray, np.ndarray]:
-    """LSOA index and age of each person alive and registered on the reference date."""
+def _registration_start(rng: np.random.Generator, ctx: SynthContext, kind: np.ndarray,
+                        dob: np.ndarray, last_day: np.ndarray, age: np.ndarray,
+                        place: np.ndarray) -> np.ndarray:
+    """When each person joined their practice.
+
+    Babies join a fortnight after birth. People who left or died had been registered for a
+    spell as long as their age's leaving rate implies (short for young adults, so some of them
+    joined within the window too). People still registered at the end joined before the window,
+    except the movers-in: in each place, just enough of them (the mobile ages most likely) join
+    on days spread so that the list follows the published one day by day.
+    """
+    ws, ref = ctx.window_start, ctx.reference_date
+    at_birth = dob + BIRTH_TO_REGISTRATION_DAYS
+    spell = rng.exponential(1.0 / leaving_rate(age)) * DAYS_PER_YEAR
+    start = np.where(kind == 0, ws - 1 - spell, last_day - spell).astype(np.int64)
+    start = np.minimum(np.maximum(start, at_birth), last_day)
+    end = np.where(kind == 0, ref + 1, last_day)  # first day off the list
+    for p in range(len(PLACES)):
+        in_place = place == p
+        could_move = np.flatnonzero(in_place & (kind == 0) & (start <= ws))
+        start[_movers(rng, ctx, p, start, end, in_place, could_move, age)] = NO_DATE
+        movers = np.flatnonzero(start == NO_DATE)
+        start[movers] = _join_days(rng, ctx, p, start, end, in_place, len(movers))
+    return start.astype(np.int32)
+
+
+def _movers(rng, ctx: SynthContext, p: int, start, end, in_place, could_move, age) -> np.ndarray:
+    """The people of place `p` still registered at the end who moved in during the window: as
+    many as were registered at its start beyond the published list then."""
+    ws = ctx.window_start
+    registered_at_start = int((in_place & (start <= ws) & (end > ws)).sum())
+    at_end = int((in_place & (end > ctx.reference_date)).sum())
+    wanted = at_end * _list_growth(ctx, p, ws)
+    n = int(np.clip(round(registered_at_start - wanted), 0, len(could_move)))
+    # mobile at the age they joined (up to five years younger than at the reference date), and
+    # more concentrated in young adulthood than leavers are (international migrants to Luton
+    # and Milton Keynes are mostly young adults)
+    weight = np.mean([leaving_rate(np.maximum(age[could_move] - k, 0)) ** MOVERS_IN_AGE_FOCUS
+                      for k in range(6)], 0)
+    return rng.choice(could_move, size=n, replace=False, p=weight / weight.sum())
+
+
+def _join_days(rng, ctx: SynthContext, p: int, start, end, in_place, n: int) -> np.ndarray:
+    """Days for `n` movers-in so that the place's list tracks the published line: cumulative
+    joins fill the gap between the line and everyone else registered each day."""
+    ws, ref = ctx.window_start, ctx.reference_date
+    days = np.arange(ws, ref + 1)
+    others = in_place & (start != NO_DATE)
+    joined = np.bincount(np.clip(start[others], ws, ref + 1) - ws, minlength=len(days) + 1)
+    left = np.bincount(np.clip(end[others], ws, ref + 1) - ws, minlength=len(days) + 1)
+    on_list = np.cumsum(joined - left)[: len(days)]
+    at_end = on_list[-1] + n
+    line = at_end * np.array([_list_growth(ctx, p, d) for d in days])
+    gap = np.maximum.accumulate(np.clip(line - on_list, 0, n))
+    join = days[np.minimum(np.searchsorted(gap, np.arange(n) + 0.5), len(days) - 1)]
+    return rng.permutation(join)
+
+
+def _list_growth(ctx: SynthContext, p: int, on: int) -> float:
+    """The published list of place `p` on day `on` relative to the reference date."""
+    place = PLACES[p]
+    return published_list(date_of(on), place) / published_list(date_of(ctx.reference_date),
+                                                                  place)
+
+
+def _core_ages(rng: np.random.Generator, target: int,
+               on: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """LSOA index and age of each person alive and registered on the reference date.
+
+    Each place holds its share of the published registered list on that date. Within a place,
+    each local authority's people in each age band are as many as ONS projects for the
+    nearest mid-year (2022-based projections), spread over its LSOAs as the mid-2019 LSOA
+    estimates are, with single years of age as projected; each age weighted by how many
+    registered patients there are per resident at that age (list inflation, England 2023).
+    """
     bands = reference.lsoa_population_bands()
-    sya = reference.la_single_year_population()
+    sya = reference.la_projected_population(_projection_year(on))
+    mid2019 = reference.la_single_year_population()
     la_of_lsoa = bands["lad19_code"].to_pylist()
-    scale = target / MID2019_TOTAL
+    place_of_lsoa = _place_index(np.arange(bands.num_rows))
+    inflated = {column: bands[column].to_numpy()
+                * _band_ratio(sya, mid2019, la_of_lsoa, lo, hi)
+                * _band_inflation(sya, la_of_lsoa, lo, hi)
+                for column, lo, hi in BANDS}
+    per_place = sum(np.bincount(place_of_lsoa, weights=v, minlength=len(PLACES))
+                    for v in inflated.values())
+    scale = (target * place_shares(on) / per_place)[place_of_lsoa]
     lsoa_parts, age_parts = [], []
     for column, lo, hi in BANDS:
-        expected = bands[column].to_numpy() * scale
+        expected = inflated[column] * scale
         counts = np.floor(expected + rng.random(len(expected))).astype(np.int64)
         lsoa_idx = np.repeat(np.arange(len(expected)), counts)
         ages = np.empty(len(lsoa_idx), np.int16)
@@ -199,12 +296,42 @@ def _core_ages(rng: np.random.Generator, target: int) -> tuple[np.ndarray, np.nd
     return np.concatenate(lsoa_parts), np.concatenate(age_parts)
 
 
+def _projection_year(on: dt.date) -> int:
+    """The ONS projection year (mid-year, 30 June) nearest to a date, within 2022-2047."""
+    years_on = round((on - dt.date(2022, 6, 30)).days / 365.25)
+    return int(np.clip(2022 + years_on, 2022, 2047))
+
+
+def _band_people(sya: pa.Table, la: str, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = sya.filter(pc.equal(sya["ltla19_code"], la))
+    ages = rows["age"].to_numpy()
+    keep = (ages >= lo) & (ages <= min(hi, 90))
+    return ages[keep], rows["population"].to_numpy().astype(float)[keep]
+
+
+def _band_ratio(sya: pa.Table, mid2019: pa.Table, la_of_lsoa: list[str], lo: int,
+                hi: int) -> np.ndarray:
+    """Per LSOA, its authority's projected people aged lo-hi over the mid-2019 count."""
+    ratio = {la: _band_people(sya, la, lo, hi)[1].sum() / _band_people(mid2019, la, lo, hi)[1]
+             .sum() for la in set(la_of_lsoa)}
+    return np.array([ratio[la] for la in la_of_lsoa])
+
+
+def _band_inflation(sya: pa.Table, la_of_lsoa: list[str], lo: int, hi: int) -> np.ndarray:
+    """Per LSOA, registered patients per resident across ages lo-hi of its authority."""
+    ratio = {}
+    for la in set(la_of_lsoa):
+        ages, people = _band_people(sya, la, lo, hi)
+        ratio[la] = np.average(list_inflation(ages), weights=people)
+    return np.array([ratio[la] for la in la_of_lsoa])
+
+
 def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.ndarray:
     rows = sya.filter(pc.equal(sya["ltla19_code"], la))
     ages = rows["age"].to_numpy()
     weights = rows["population"].to_numpy().astype(float)
     keep = (ages >= lo) & (ages <= min(hi, 90))
-    ages, weights = ages[keep], weights[keep]
+    ages, weights = ages[keep], weights[keep] * list_inflation(ages[keep])
     out = rng.choice(ages, size=n, p=weights / weights.sum()).astype(np.int16)
     # The published 90+ row: spread over 90-100 with roughly geometric survival.
     ninety = out == 90
@@ -403,4 +530,7 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     return {"patients": patients_table(ctx), "person_identifiers": ctx.identifiers}
 
 
-__all__ = ["build_population", "generate", "patients_table"]
+#: The registered list over the window (size, growth by place, list inflation, flows).
+TARGETS = population_targets()
+
+__all__ = ["TARGETS", "build_population", "generate", "patients_table"]

@@ -23,15 +23,14 @@ BLMK sits below England except for breast (BLMK Health Services Strategy, 2024: 
 exception of breast cancer, uptake of cancer screening has been below the England average over
 the last 10 years").
 
-How the figures are reached: the record only holds events while a person is registered with a
-BLMK practice and within the five-year window. People who register while eligible are invited
-within six months of registering (their earlier screening is not in the record, so they are
-treated as due). Women whose last cervical test was 5 to 5.5 years before the reference date
-count for the 50-64 KPI but their test falls before the window, so it is missing: no tests are
-invented at the window start. Instead each programme's level of take-up (one per KPI age band)
+How the figures are reached: the record holds events while a person is registered with a BLMK
+practice, within the five-year window and, as history, the 5.5 years before it (the longest
+KPI look-back), so coverage measured at any date of the window sees every test its look-back
+reaches and does not rise through the window as history accumulates. People who register while
+eligible are invited within six months of registering (their earlier screening is not in the
+record, so they are treated as due). Each programme's level of take-up (one per KPI age band)
 is solved so that the KPI as measured from the generated record meets the BLMK aim, which
-leaves uptake (tested within six months of an invitation) close to coverage. Coverage on dates
-well before the reference date is understated, as its look-back reaches outside the window.
+leaves uptake (tested within six months of an invitation) close to coverage.
 The bowel age extension to 50-59 (completed 2025) is not modelled.
 """
 
@@ -71,6 +70,10 @@ CONDITION_EFFECT = {"learning_disability": -1.0, "smi": -0.6}
 #: booked at the practice, some months later.
 TEST_DELAY = {"bowel": (21, 0.6), "breast": (21, 0.35), "cervical": (42, 0.8)}
 MAX_DELAY_DAYS = 300
+#: How far before the window the record keeps screening history: the longest look-back of a
+#: coverage KPI (cervical, 50-64: 5.5 years), so that coverage measured at any date of the window
+#: sees the tests its look-back reaches, as a GP record received by GP2GP transfer does.
+HISTORY_MONTHS = 66
 #: People who register with a BLMK practice while eligible are invited this many days after
 #: registering (a range) [E].
 NEWCOMER_INVITE_DAYS = (14, 180)
@@ -172,9 +175,9 @@ def _programme_events(ctx: SynthContext, rng: np.random.Generator, index: int,
     intercept = _solve_intercepts(ctx, prog, inv, score, ceased_day)
     takes_part = inv.draw < intercept[inv.person] + score[inv.person]
     tested = (takes_part & (inv.test_day < ceased_day[inv.person])
-              & ctx.in_record(inv.person, inv.test_day))
+              & _in_history(ctx, inv.person, inv.test_day))
     t_person, t_day = inv.person[tested], inv.test_day[tested]
-    invited = ctx.in_record(inv.person, inv.day)
+    invited = _in_history(ctx, inv.person, inv.day)
     i_person, i_day = inv.person[invited], inv.day[invited]
     c_person = eligible[ceased_day[eligible] != NO_DATE]
     result = _results(ctx, rng, prog, t_person, t_day)
@@ -236,9 +239,9 @@ def _invitations(ctx: SynthContext, rng: np.random.Generator, prog: Programme,
     # Newcomers are invited soon after they register: the record holds none of their earlier
     # screening, so they are treated as due (a practice's next round; cervical call/recall).
     joined = p.registration_start[people] + rng.integers(*NEWCOMER_INVITE_DAYS, len(people))
-    newcomer = joined > ctx.window_start
+    newcomer = joined > _history_start(ctx)
     age = np.where(newcomer, np.maximum(age, (joined - dob) / DAYS_PER_YEAR), age)
-    first_kept = ctx.window_start - MAX_DELAY_DAYS
+    first_kept = _history_start(ctx) - MAX_DELAY_DAYS
     who, when = [], []
     live = np.ones(len(people), bool)
     while live.any():
@@ -279,11 +282,23 @@ def _solve_intercepts(ctx: SynthContext, prog: Programme, inv: _Invites, score: 
         in_band = counted & (age_now >= band.lo) & (age_now <= band.hi)
         since = _months_before(ref, band.lookback_months)
         ok = (in_band[inv.person] & (inv.test_day > since) & (inv.test_day <= ref)
-              & ctx.in_record(inv.person, inv.test_day))
+              & _in_history(ctx, inv.person, inv.test_day))
         threshold = np.full(p.n, np.inf)
         np.minimum.at(threshold, inv.person[ok], inv.draw[ok] - score[inv.person[ok]])
         levels[g] = _quantile_level(threshold[in_band], band.coverage)
     return levels[group]
+
+
+def _history_start(ctx: SynthContext) -> int:
+    return _months_before(ctx.window_start, HISTORY_MONTHS)
+
+
+def _in_history(ctx: SynthContext, person: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Which events fall while the person is alive and registered, from the history's start
+    (before the window) to the end of their record."""
+    p = ctx.pop
+    return ((days >= _history_start(ctx)) & (days >= p.dob[person])
+            & (days >= p.registration_start[person]) & (days <= ctx.active_end()[person]))
 
 
 def _quantile_level(threshold: np.ndarray, coverage: float) -> float:
@@ -367,7 +382,7 @@ TARGETS = [
            "the last 30 months", 68.0, 3.0, "%",
            "England 71.8% (PQ 47308; Fingertips KPI definition); BLMK below "
            "England (BLMK Health Services Strategy, 2024) [E: 68%]",
-           _coverage_sql("bowel", False, _BOWEL.bands)),
+           _coverage_sql("bowel", False, _BOWEL.bands)),  # history before the window too
     Target("breast_coverage", "Breast screening coverage: women 53-70 screened in the last "
            "36 months", 70.0, 3.0, "%",
            "England ~70% in 2023/24 (NHS England, Feb 2025); BLMK about the same, the exception "

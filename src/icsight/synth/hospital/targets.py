@@ -6,8 +6,10 @@ Tags: [S] stated in a public source, [K] well-known published figure, [E] engine
 from __future__ import annotations
 
 from icsight.synth.calibration import REGISTERED, Target
+from icsight.synth.context import BLMK_POPULATION
 from icsight.synth.deaths import esp2013_sql
 from icsight.synth.hospital.emergency import CHRONIC_ACSC_PREFIXES, EA_RATE_SCALE
+from icsight.synth.hospital.waiting_list import WAITING_LIST
 
 _LAST_12M = "{ref} - INTERVAL 12 MONTH"
 _POP = f"(SELECT count(*) FROM ({REGISTERED}))"
@@ -27,12 +29,14 @@ TARGETS = [
            "target 78% by March 2026 [S] (NHS England 2025/26 planning guidance, as "
            "reported by the Nuffield Trust and HSJ)",
            "SELECT 100.0 * avg(CASE WHEN departure - arrival <= INTERVAL 4 HOUR THEN 1 ELSE 0 "
-           f"END) FROM ec_attendances WHERE arrival >= {_LAST_12M}"),
+           f"END) FROM ec_attendances WHERE arrival >= {_LAST_12M} + INTERVAL 1 DAY "
+           "AND arrival < {ref} + INTERVAL 1 DAY"),
     Target("ae_12_hours_type1", "Type 1 A&E: % over 12 hours from arrival, last 12 months",
            10.0, 3.0, "%", "NHS England: ~10% of type 1 attendances spend 12+ hours in A&E "
            "(2024/25) [K]",
            "SELECT 100.0 * avg(CASE WHEN departure - arrival > INTERVAL 12 HOUR THEN 1 ELSE 0 "
-           f"END) FROM ec_attendances WHERE department_type = '01' AND arrival >= {_LAST_12M}"),
+           f"END) FROM ec_attendances WHERE department_type = '01' AND arrival >= {_LAST_12M} "
+           "+ INTERVAL 1 DAY AND arrival < {ref} + INTERVAL 1 DAY"),
     Target("ae_type3_share", "A&E attendances at urgent treatment centres (type 3), %", 25.0,
            5.0, "%", "NHS England A&E attendances: type 3 about a quarter to a third of all "
            "attendances [K]",
@@ -72,7 +76,7 @@ TARGETS = [
            + _AGE + " < 19) FROM apc_spells s JOIN patients USING (patient_id) "
            "WHERE s.admission_method = 'emergency' AND (s.primary_diagnosis LIKE 'J45%' OR "
            "s.primary_diagnosis LIKE 'J46%') "
-           "AND date_diff('year', month_of_birth, s.admission_date) < 19"),
+           "AND date_diff('year', month_of_birth, s.admission_date) < 19", once=True),
     Target("emergency_mean_stay", "Emergency spells: mean length of stay, days", 4.5, 1.0,
            "days", "HES: mean length of stay ~4.5-5 days for emergency admissions [K]",
            "SELECT avg(discharge_date - admission_date) FROM apc_spells "
@@ -97,7 +101,8 @@ TARGETS = [
            "well over 100 million outpatient appointments a year in England, about 2 per "
            "person, including services not generated here [K]",
            f"SELECT count(*) / {_POP} FROM op_appointments "
-           f"WHERE appointment_date > {_LAST_12M} AND appointment_date <= {{ref}}"),
+           f"WHERE appointment_date > {_LAST_12M} AND appointment_date <= {{ref}}",
+           lookback_months=24),  # follow-ups belong to pathways begun in the window
     Target("outpatient_follow_up_ratio", "Outpatient follow-up to first appointments", 2.0, 0.3,
            "ratio", "NHS England outpatient transformation: ~2 follow-ups per first [K]",
            "SELECT count(*) FILTER (WHERE NOT first_attendance) / "
@@ -106,20 +111,22 @@ TARGETS = [
            "NHS England / HES outpatients: DNA rate ~7-8% [K]",
            "SELECT 100.0 * avg(CASE WHEN attended = 'dna' THEN 1 ELSE 0 END) "
            "FROM op_appointments"),
-    Target("rtt_waiting_per_100k", "RTT waiting list per 100,000 registered", 14286, 1200,
+    Target("rtt_waiting_per_100k", "RTT waiting list per 100,000 registered",
+           round(100_000 * WAITING_LIST / BLMK_POPULATION), 1200,
            "per 100,000", "BLMK Health Services Strategy (2024): over 150,000 waiting in "
-           "BLMK in summer 2024, for ~1.05m people [S]",
-           f"SELECT 100000.0 * count(*) / {_POP} FROM rtt_pathways WHERE status = 'waiting'"),
+           "BLMK in summer 2024 [S], per BLMK's registered list (NHS Digital) [S]",
+           f"SELECT 100000.0 * count(*) / {_POP} FROM rtt_pathways WHERE status = 'waiting'",
+           once=True),  # a pathway's status is as on the reference date
     Target("rtt_over_18_weeks", "RTT waiting list: % waiting over 18 weeks", 45.0, 3.0, "%",
            "BLMK Health Services Strategy (2024): 45% waiting over 18 weeks (summer "
            "2024) [S]",
            "SELECT 100.0 * avg(CASE WHEN {ref} - clock_start > 126 THEN 1 ELSE 0 END) "
-           "FROM rtt_pathways WHERE status = 'waiting'"),
+           "FROM rtt_pathways WHERE status = 'waiting'", once=True),
     Target("rtt_over_52_weeks", "RTT waiting list: % waiting over 52 weeks", 6.7, 1.5, "%",
            "BLMK Health Services Strategy (2024): 10,000 of 150,000 waiting over a "
            "year [S]",
            "SELECT 100.0 * avg(CASE WHEN {ref} - clock_start > 364 THEN 1 ELSE 0 END) "
-           "FROM rtt_pathways WHERE status = 'waiting'"),
+           "FROM rtt_pathways WHERE status = 'waiting'", once=True),
     Target("rtt_admitted_share", "RTT clock stops by admission, last 12 months, %", 25.0, 4.0,
            "%", "NHS England RTT completed pathways: ~25% admitted [K]",
            "SELECT 100.0 * avg(CASE WHEN status = 'admitted' THEN 1 ELSE 0 END) FROM "
@@ -128,7 +135,7 @@ TARGETS = [
            5.0, "%", "NHS England DM01: ~20-25% waiting 6+ weeks (2024/25) [K]",
            "SELECT 100.0 * avg(CASE WHEN {ref} - diagnostic_wait_start > 42 THEN 1 ELSE 0 END) "
            "FROM rtt_pathways WHERE diagnostic_wait_start IS NOT NULL "
-           "AND diagnostic_test_date IS NULL AND clock_stop IS NULL"),
+           "AND diagnostic_test_date IS NULL AND clock_stop IS NULL", once=True),
 ]
 
 
