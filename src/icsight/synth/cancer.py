@@ -1,7 +1,9 @@
 """New cancer diagnoses, and the emergency admissions through which some are found.
 
 Incidence rises steeply with age (England about 600 new cancers per 100,000 people a year,
-crude; about 1 in 4 of them in people under 65: CRUK/NDRS cancer registration statistics) [K];
+crude; about 1 in 4 of them in people under 65: CRUK/NDRS cancer registration statistics) [K]
+and is read at each person's age on the day, so that it holds over the window (as do the
+referrals below; England's referrals have risen, but that trend is not modelled here);
 sites in the shares NDRS reports (breast, prostate, lung and colorectal about half) [K]. A
 share of diagnoses are *emergency presentations* (NDRS Routes to Diagnosis: about 1 in 5 in
 England; higher for lung, pancreas and unknown primary, older people and more deprived areas;
@@ -79,12 +81,7 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     """`cancer_diagnoses`, and the emergency admissions of emergency presentations."""
     rng = ctx.rng(STREAM)
     p = ctx.pop
-    everyone = np.arange(p.n)
-    age_now = p.age_on(ctx.reference_date)
-    band = np.searchsorted(INCIDENCE_AGES, np.clip(age_now, 0, None), side="right") - 1
-    rate = np.asarray(INCIDENCE, float)[band] / 100_000
-    start = np.maximum(np.maximum(p.registration_start, p.dob), ctx.window_start)
-    person, days = pick_days_for(rng, everyone, rate, start, ctx.active_end())
+    person, days = days_at_age_rates(ctx, rng, INCIDENCE_AGES, INCIDENCE)
     site = _sites(rng, p.sex[person])
     emergency = rng.random(len(person)) < _emergency_chance(ctx, person, days, site)
     stage = np.array([rng.choice(len(STAGES), p=STAGE_SHARE[bool(e)]) for e in emergency],
@@ -99,6 +96,34 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
                                                 codes[site[emergency]]),
             "cancer_pathways": pathways(ctx, person[~emergency], days[~emergency],
                                         codes[site[~emergency]])}
+
+
+def days_at_age_rates(ctx: SynthContext, rng: np.random.Generator, ages: tuple[int, ...],
+                      per_100k: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(person, day) of events happening to everyone while in the record, at a yearly rate
+    per 100,000 that rises with age (`per_100k` from each of `ages` on), read at the person's
+    age on the day.
+
+    Reading the rate at one age for the whole record (say, the age on the reference date)
+    would give everyone an older person's rate early in the window, so the series would fall
+    as the window goes on. Events are drawn at the rate of the oldest age each person reaches
+    in the record and thinned to the rate of their age on the day.
+    """
+    p = ctx.pop
+    rates = np.asarray(per_100k, float) / 100_000
+    assert (np.diff(rates) >= 0).all(), "the thinning below needs a rate rising with age"
+
+    def rate_at(person: np.ndarray, days: np.ndarray) -> np.ndarray:
+        age = np.clip((days - p.dob[person]) / DAYS_PER_YEAR, 0, None)
+        return rates[np.searchsorted(ages, age, side="right") - 1]
+
+    everyone = np.arange(p.n)
+    start = np.maximum(np.maximum(p.registration_start, p.dob), ctx.window_start)
+    end = ctx.active_end()
+    top = rate_at(everyone, np.maximum(end, start))
+    person, days = pick_days_for(rng, everyone, top, start, end)
+    keep = rng.random(len(person)) * top[person] < rate_at(person, days)
+    return person[keep], days[keep]
 
 
 def _sites(rng: np.random.Generator, sex: np.ndarray) -> np.ndarray:
@@ -237,12 +262,7 @@ def pathways(ctx: SynthContext, person, diagnosed_on, site) -> pa.Table:
     treated = np.where((decision == NO_DATE) | (treated > end), NO_DATE, treated)
 
     # Referrals that ruled cancer out (or are still open on the reference date)
-    everyone = np.arange(p.n)
-    age_now = p.age_on(ctx.reference_date)
-    band = np.searchsorted(REFERRAL_AGES, np.clip(age_now, 0, None), side="right") - 1
-    rate = np.asarray(REFERRALS_RULED_OUT, float)[band] / 100_000
-    start = np.maximum(np.maximum(p.registration_start, p.dob), ctx.window_start)
-    who, referral_ro = pick_days_for(rng, everyone, rate, start, ctx.active_end())
+    who, referral_ro = days_at_age_rates(ctx, rng, REFERRAL_AGES, REFERRALS_RULED_OUT)
     referral_ro = referral_ro.astype(np.int64)
     n_ro = len(who)
     group_ro = np.empty(n_ro, dtype=object)
