@@ -49,7 +49,7 @@ from icsight.synth.context import (
     NO_DATE,
     SynthContext,
     categorical,
-    pick_days_for,
+    pick_days_at_age,
     to_table,
 )
 
@@ -102,28 +102,19 @@ def days_at_age_rates(ctx: SynthContext, rng: np.random.Generator, ages: tuple[i
                       per_100k: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(person, day) of events happening to everyone while in the record, at a yearly rate
     per 100,000 that rises with age (`per_100k` from each of `ages` on), read at the person's
-    age on the day.
-
-    Reading the rate at one age for the whole record (say, the age on the reference date)
-    would give everyone an older person's rate early in the window, so the series would fall
-    as the window goes on. Events are drawn at the rate of the oldest age each person reaches
-    in the record and thinned to the rate of their age on the day.
-    """
+    age on the day (`pick_days_at_age`)."""
     p = ctx.pop
     rates = np.asarray(per_100k, float) / 100_000
-    assert (np.diff(rates) >= 0).all(), "the thinning below needs a rate rising with age"
+    assert (np.diff(rates) >= 0).all(), "the oldest age reached must have the highest rate"
 
-    def rate_at(person: np.ndarray, days: np.ndarray) -> np.ndarray:
-        age = np.clip((days - p.dob[person]) / DAYS_PER_YEAR, 0, None)
-        return rates[np.searchsorted(ages, age, side="right") - 1]
+    def rate_at(_person: np.ndarray, age: np.ndarray) -> np.ndarray:
+        return rates[np.searchsorted(ages, np.clip(age, 0, None), side="right") - 1]
 
     everyone = np.arange(p.n)
     start = np.maximum(np.maximum(p.registration_start, p.dob), ctx.window_start)
     end = ctx.active_end()
-    top = rate_at(everyone, np.maximum(end, start))
-    person, days = pick_days_for(rng, everyone, top, start, end)
-    keep = rng.random(len(person)) * top[person] < rate_at(person, days)
-    return person[keep], days[keep]
+    top = rate_at(everyone, (np.maximum(end, start) - p.dob) / DAYS_PER_YEAR)
+    return pick_days_at_age(rng, p, everyone, rate_at, top, start, end)
 
 
 def _sites(rng: np.random.Generator, sex: np.ndarray) -> np.ndarray:

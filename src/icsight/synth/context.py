@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,6 +185,27 @@ def pick_days_for(
         keep = rng.random(len(days)) < _winter_weight(days, winter_peak)
         who, days = who[keep], days[keep]
     return who.astype(np.int64), days.astype(np.int32)
+
+
+def pick_days_at_age(
+    rng: np.random.Generator, pop: Population, people: np.ndarray,
+    rate_at_age: Callable[[np.ndarray, np.ndarray], np.ndarray], top: np.ndarray,
+    start: np.ndarray, end: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like `pick_days_for`, at a yearly rate that depends on each person's age on the day.
+
+    `rate_at_age(person, age)` gives the rate of a person (population index) at an exact age in
+    years; `top` (per element of `people`) must be at least their highest rate between `start`
+    and `end`. Events are drawn at `top` and thinned to the rate on the day. A rate read at
+    one age for the whole record (the age at its end, say) would give everyone an older
+    person's rate early in the window, so the series would drift as the window goes on.
+    """
+    person, days = pick_days_for(rng, people, top, start, end)
+    ceiling = np.zeros(pop.n)
+    ceiling[people] = top
+    rate = rate_at_age(person, (days - pop.dob[person]) / DAYS_PER_YEAR)
+    keep = rng.random(len(person)) * ceiling[person] < rate
+    return person[keep], days[keep]
 
 
 def to_table(name: str, columns: dict[str, object]) -> pa.Table:

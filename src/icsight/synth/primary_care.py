@@ -41,6 +41,7 @@ from icsight.synth.context import (
     SynthContext,
     categorical,
     day,
+    pick_days_at_age,
     pick_days_for,
 )
 from icsight.synth.context import to_table as _to_table
@@ -283,23 +284,16 @@ def _recording_rate(age: np.ndarray, imd_decile: np.ndarray) -> np.ndarray:
 
 
 def _hypertension_visits(ctx, rng, who: np.ndarray, end: np.ndarray):
-    """(person, day) of BP visits, at the rate for the person's age on the day.
-
-    Rates read at a single age (the last day in the record) would give everyone the rate of
-    an older person early in the window, so the series would move as the record ages. The
-    visits are drawn at the highest rate of each person's span (the rate rises with age) and
-    thinned to the rate on the day.
-    """
+    """(person, day) of BP visits, at the rate for the person's age on the day (the rate rises
+    with age, so the highest of a person's span is at one end of it)."""
     p = ctx.pop
     start = _start_of_care(ctx, p.conditions["hypertension"])[who]
-    top = np.maximum(_recording_rate(_age_at(p, who, start), p.imd_decile[who]),
-                     _recording_rate(_age_at(p, who, end[who]), p.imd_decile[who]))
-    person, days = pick_days_for(rng, who, top, start, end[who])
-    rate = _recording_rate(_age_at(p, person, days), p.imd_decile[person])
-    on_day = np.empty(p.n)
-    on_day[who] = top
-    keep = rng.random(len(person)) * on_day[person] < rate
-    return person[keep], days[keep]
+
+    def rate_at(person: np.ndarray, age: np.ndarray) -> np.ndarray:
+        return _recording_rate(age, p.imd_decile[person])
+
+    top = np.maximum(rate_at(who, _age_at(p, who, start)), rate_at(who, _age_at(p, who, end[who])))
+    return pick_days_at_age(rng, p, who, rate_at, top, start, end[who])
 
 
 def _hypertension_means(ctx, rng, person: np.ndarray, days: np.ndarray):

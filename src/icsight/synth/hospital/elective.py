@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from icsight.synth.context import NO_DATE, pick_days_for
+from icsight.synth.context import NO_DATE, pick_days_at_age
 from icsight.synth.hospital.common import CodeLists, _choose, _clear_of, _lognormal
 
 # Per treatment function: (OPCS-4 procedure, ICD-10 diagnosis, day-case share, weight) [E].
@@ -82,11 +82,15 @@ def _elective_spells(ctx, rng, rtt_stops, lists: CodeLists, emergency: dict
 
 
 def _planned_care(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(person, day) of planned admissions outside RTT, at the rate for the age on the day."""
     p = ctx.pop
     start = np.maximum(np.maximum(p.registration_start, p.dob), ctx.window_start)
-    end = ctx.active_end()
-    rate = np.interp(p.age_on(end), PLANNED_AGES, PLANNED_PER_1000) / 1000
-    return pick_days_for(rng, np.arange(p.n), rate, start, end)
+    top = np.full(p.n, max(PLANNED_PER_1000) / 1000)
+
+    def rate_at(_person: np.ndarray, age: np.ndarray) -> np.ndarray:
+        return np.interp(age, PLANNED_AGES, PLANNED_PER_1000) / 1000
+
+    return pick_days_at_age(rng, p, np.arange(p.n), rate_at, top, start, ctx.active_end())
 
 
 PROCEDURE_CODES = list(dict.fromkeys(c[0] for cases in ELECTIVE_CASES.values() for c in cases))

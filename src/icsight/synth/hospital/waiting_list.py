@@ -26,16 +26,23 @@ from icsight.synth.hospital.common import (
     _Cohort,
     _strings,
 )
+from icsight.synth.registered_lists import growth_per_year
 
 # BLMK, summer 2024 (BLMK Health Services Strategy, 2024) [S]; held on the reference date
 WAITING_LIST = 150_000
 # Pathway durations (weeks): S(w) = p exp(-w/a) + (1-p) exp(-(w/lam)^k), fitted numerically so
 # the open list has 45% over 18 weeks and 10,000/150,000 = 6.7% over 52 weeks (the same
-# strategy) with referrals growing 4% a year; mean pathway ~20 weeks (England: list / monthly
+# strategy): with referrals growing as the list does (below), the formula gives 46% and 7.5%,
+# and pathways validated off the list when people die or leave bring the lake's to about 45%
+# and 7%; mean pathway ~20 weeks (England: list / monthly
 # clock starts ~ 4.6 months [K]).
 QUICK_SHARE, QUICK_MEAN_WEEKS = 0.40, 4.0
 TREAT_SCALE_WEEKS, TREAT_SHAPE = 35.5, 1.56
-REFERRAL_GROWTH = 0.04  # a year [E]
+# Clock starts grow as the registered list does (NHS Digital, Patients Registered at a GP
+# Practice: BLMK +1.75% a year, 2021-2026 [S]), so referrals per registered person, and the
+# outpatient appointments of their pathways, hold over the window. (England's referrals grew
+# faster than its population after 2021, but a trend in the rate per person is not modelled.)
+REFERRAL_GROWTH = growth_per_year()  # continuous, a year
 # Pathways lost to deaths and leavers, and to referrals of people not in the record: arrivals
 # are raised by this so the open list holds its size [E, calibrated].
 REFERRAL_UPLIFT = 1.01
@@ -131,11 +138,11 @@ def _survival(weeks: np.ndarray) -> np.ndarray:
 
 
 def _clock_starts(ctx, rng):
-    """Clock start days from four years before the window, rising REFERRAL_GROWTH a year, at
+    """Clock start days from four years before the window, rising as the registered list does, at
     the rate that makes the list on the reference date WAITING_LIST x scale (Little's law with
     growth: list = arrivals today x integral of S(w) exp(-growth w)). Returns start days,
     durations in weeks and whether each is a treatment (not quick) pathway."""
-    growth = np.log1p(REFERRAL_GROWTH) / (DAYS_PER_YEAR / 7)  # per week
+    growth = REFERRAL_GROWTH / (DAYS_PER_YEAR / 7)  # per week
     grid = np.linspace(0, 520, 52_001)
     held = np.sum(_survival(grid) * np.exp(-growth * grid)) * (grid[1] - grid[0])
     per_day = REFERRAL_UPLIFT * WAITING_LIST * ctx.scale / held / 7
