@@ -9,7 +9,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from icsight.synth import cancer, conditions, hospital, primary_care
+from icsight.synth import cancer, conditions, hospital, mh_inpatient, primary_care
 from icsight.synth.calibration import measurement_dates
 from icsight.synth.context import date_of
 from tests.generated import Generated
@@ -96,3 +96,30 @@ def test_outpatients_per_person_hold_over_the_window(hospitals):
     at_start, at_end = _at(hospitals, t.sql, start), _at(hospitals, t.sql, end)
     assert abs(at_end / at_start - 1) < 0.035, (at_start, at_end)
     assert abs(at_end - t.target) <= t.tolerance
+
+
+@pytest.fixture(scope="module")
+def placements() -> Generated:
+    return Generated(100_000, seed=5, modules=(mh_inpatient,))
+
+
+def test_one_in_seventeen_placements_is_out_of_area_in_every_year(placements):
+    """Inappropriate out of area placements are 6% of each year's admissions to within one
+    placement (about 0.7 points at ~150 admissions a year): they are taken in turn, not by
+    a coin per admission, which left a small population's share (and its OAP bed days)
+    varying by about 2 points a year."""
+    shares = placements.frame("""
+        SELECT year(admission_date) y, count(*) n,
+               avg(CASE WHEN oap_reason = 'bed_unavailable' THEN 1.0 ELSE 0.0 END) oap_share
+        FROM mh_admissions WHERE year(admission_date) BETWEEN 2022 AND 2025 GROUP BY 1""")
+    assert len(shares) == 4 and (shares.n > 100).all()
+    assert ((shares.oap_share - mh_inpatient.INAPPROPRIATE_OAP).abs() < 1 / shares.n + 0.002).all(), \
+        shares
+
+
+def test_oap_bed_days_hold_over_the_window(placements):
+    """The mean month of inappropriate OAP bed days is within tolerance at the start, middle
+    and end of the window on a small population."""
+    t = next(t for t in mh_inpatient.TARGETS if t.id == "inappropriate_oap_bed_days_per_100k")
+    values = [_at(placements, t.sql, on) for on in _window(placements, t.id)]
+    assert all(t.within(v) for v in values), values
