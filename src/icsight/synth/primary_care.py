@@ -261,14 +261,20 @@ def _blood_pressure(ctx: SynthContext, rng, events: _Events) -> None:
     sbp_mean, dbp_mean = _hypertension_means(ctx, rng, person, days)
     _readings(rng, events, person, days, sbp_mean, dbp_mean)
 
-    # Everyone else aged 18+: occasional readings (more from 40, for NHS Health Checks).
+    # Everyone else aged 18+: occasional readings (more from 40, for NHS Health Checks), with
+    # pressures that rise with their age on the day.
     who = np.flatnonzero(~htn & adult)
-    rate = np.where(age[who] >= 40, 0.4, 0.2)
-    person, days = pick_days_for(rng, who, rate, np.full(len(who), ctx.window_start, np.int32),
-                                 end[who])
-    sbp_mean = 112 + 0.45 * np.clip(age - 20, 0, None) + 8 * p.health + rng.normal(0, 9, p.n)
-    dbp_mean = 72 + 0.12 * np.clip(age - 20, 0, 40) + rng.normal(0, 6, p.n)
-    _readings(rng, events, person, days, sbp_mean[person], dbp_mean[person])
+
+    def rate_at(_person: np.ndarray, age_then: np.ndarray) -> np.ndarray:
+        return np.where(age_then >= 40, 0.4, np.where(age_then >= 18, 0.2, 0.0))
+
+    person, days = pick_days_at_age(rng, p, who, rate_at, np.full(len(who), 0.4),
+                                    np.full(len(who), ctx.window_start, np.int32), end[who])
+    age_then = _age_at(p, person, days)
+    sbp_mean = (112 + 0.45 * np.clip(age_then - 20, 0, None) + 8 * p.health[person]
+                + rng.normal(0, 9, p.n)[person])
+    dbp_mean = 72 + 0.12 * np.clip(age_then - 20, 0, 40) + rng.normal(0, 6, p.n)[person]
+    _readings(rng, events, person, days, sbp_mean, dbp_mean)
 
 
 def _age_at(p, person: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -290,7 +296,7 @@ def _hypertension_visits(ctx, rng, who: np.ndarray, end: np.ndarray):
     start = _start_of_care(ctx, p.conditions["hypertension"])[who]
 
     def rate_at(person: np.ndarray, age: np.ndarray) -> np.ndarray:
-        return _recording_rate(age, p.imd_decile[person])
+        return np.where(age >= 18, _recording_rate(age, p.imd_decile[person]), 0.0)
 
     top = np.maximum(rate_at(who, _age_at(p, who, start)), rate_at(who, _age_at(p, who, end[who])))
     return pick_days_at_age(rng, p, who, rate_at, top, start, end[who])
