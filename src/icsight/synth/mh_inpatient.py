@@ -45,7 +45,11 @@ from icsight.synth.context import (
 )
 
 STREAM = "mh_inpatient"
-RATE = 0.0024  # admissions per adult-year, before the ratios below (normalised to keep it)
+# Admissions per adult-year, before the ratios below (normalised to keep it): with fewer at
+# 65+ it gives ~2.0 per 1,000 registered adults (MHSDS ~100,000 a year over England's ~49
+# million registered adults), and with it ~40 inappropriate OAP bed days a month per 100,000
+# (0.0024 gave 2.2 and 44 on a full-size lake).
+RATE = 0.0022
 SMI, DEPRESSION, DEPRIVATION, OLDER = 40.0, 2.0, 2.0, 0.6
 LOS_MEDIAN, LOS_SPREAD = 28.0, 0.8
 PICU = 0.08  # share of working-age placements in psychiatric intensive care
