@@ -699,3 +699,47 @@ def standardised(con, indicator_id: str, period_end: str) -> pd.DataFrame:
                      "denominator": int(n.sum()), "value": value})
     out = pd.DataFrame(rows)
     return out[out.denominator > 0].reset_index(drop=True)
+
+
+# --- life expectancy: deaths and person-years (the life table's inputs) ----------------------
+
+#: OHID PHOF A01b pools three years: deaths in the 36 months to the period end, over the sum of
+#: the three mid-year populations (here the registered list on the middle day of each year, 6,
+#: 18 and 30 months before the period end).
+LE_MID_YEARS = (6, 18, 30)
+LE_BREAKDOWNS = ("icb", "place", "imd_quintile", "imd_decile", "core20", "sex")
+
+
+def life_table_counts(con, sex: str, from_age: int, period_end: str) -> pd.DataFrame:
+    """Deaths (numerator) and person-years (denominator) of `sex` aged `from_age` and over, by
+    breakdown and group: deaths in the 36 months of people registered when they died (age at
+    death); person-years the people registered and alive on each mid-year day (age that day),
+    summed. Place from the practice, IMD from the LSOA; `sex` is the indicator's own sex."""
+    d = lit(period_end)
+    died = f"""
+      SELECT {PERSON}, 1 AS dead, 0 AS years FROM deaths x JOIN patients p USING (patient_id)
+      WHERE {in_months('x.date_of_death', d, 36)} AND p.registration_start <= x.date_of_death
+        AND (p.registration_end IS NULL OR p.registration_end >= x.date_of_death)
+        AND p.sex = '{sex}' AND {age('x.date_of_death')} >= {from_age}"""
+    alive = [f"""
+      SELECT {PERSON}, 0 AS dead, 1 AS years FROM patients p
+      WHERE {on_list(months_before(d, m))} AND p.sex = '{sex}'
+        AND {age(months_before(d, m))} >= {from_age}""" for m in LE_MID_YEARS]
+    sql = f"""
+    WITH u AS ({" UNION ALL ".join([died, *alive])}),
+    w AS (SELECT u.*, pr.place, l.imd_quintile, l.imd_decile FROM u
+          LEFT JOIN practices pr USING (practice_code) LEFT JOIN lsoas l USING (lsoa_code)),
+    g AS (
+      SELECT 'icb' AS breakdown, 'BLMK' AS "group", dead, years FROM w
+      UNION ALL SELECT 'place', place, dead, years FROM w WHERE place IS NOT NULL
+      UNION ALL SELECT 'imd_quintile', CAST(imd_quintile AS VARCHAR), dead, years FROM w
+        WHERE imd_quintile IS NOT NULL
+      UNION ALL SELECT 'imd_decile', CAST(imd_decile AS VARCHAR), dead, years FROM w
+        WHERE imd_decile IS NOT NULL
+      UNION ALL SELECT 'core20', CASE WHEN imd_quintile = 1 THEN 'CORE20' ELSE 'Rest' END,
+        dead, years FROM w WHERE imd_quintile IS NOT NULL
+      UNION ALL SELECT 'sex', sex, dead, years FROM w)
+    SELECT breakdown, "group", sum(dead)::BIGINT AS numerator, sum(years)::BIGINT AS denominator
+    FROM g GROUP BY ALL"""
+    out = con.execute(sql).df()
+    return out[out.denominator > 0].reset_index(drop=True)
