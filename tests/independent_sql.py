@@ -710,21 +710,28 @@ LE_MID_YEARS = (6, 18, 30)
 LE_BREAKDOWNS = ("icb", "place", "imd_quintile", "imd_decile", "core20", "sex")
 
 
-def life_table_counts(con, sex: str, from_age: int, period_end: str) -> pd.DataFrame:
+#: the abridged life table's bands (start ages): 0, 1-4, 5-9, ..., 85-89, 90+
+LIFE_TABLE_BANDS = (0, 1, *range(5, 95, 5))
+
+
+def life_table_counts(con, sex: str, from_age: int, period_end: str,
+                      to_age: int = 200) -> pd.DataFrame:
     """Deaths (numerator) and person-years (denominator) of `sex` aged `from_age` and over, by
     breakdown and group: deaths in the 36 months of people registered when they died (age at
     death); person-years the people registered and alive on each mid-year day (age that day),
-    summed. Place from the practice, IMD from the LSOA; `sex` is the indicator's own sex."""
+    summed (ages `from_age` to `to_age`, for one band of a life table). Place from the
+    practice, IMD from the LSOA; `sex` is the indicator's own sex."""
     d = lit(period_end)
     died = f"""
       SELECT {PERSON}, 1 AS dead, 0 AS years FROM deaths x JOIN patients p USING (patient_id)
       WHERE {in_months('x.date_of_death', d, 36)} AND p.registration_start <= x.date_of_death
         AND (p.registration_end IS NULL OR p.registration_end >= x.date_of_death)
-        AND p.sex = '{sex}' AND {age('x.date_of_death')} >= {from_age}"""
+        AND p.sex = '{sex}' AND {age('x.date_of_death')} BETWEEN {from_age} AND {to_age}"""
     alive = [f"""
       SELECT {PERSON}, 0 AS dead, 1 AS years FROM patients p
       WHERE {on_list(months_before(d, m))} AND p.sex = '{sex}'
-        AND {age(months_before(d, m))} >= {from_age}""" for m in LE_MID_YEARS]
+        AND {age(months_before(d, m))} BETWEEN {from_age} AND {to_age}"""
+             for m in LE_MID_YEARS]
     sql = f"""
     WITH u AS ({" UNION ALL ".join([died, *alive])}),
     w AS (SELECT u.*, pr.place, l.imd_quintile, l.imd_decile FROM u
