@@ -154,7 +154,7 @@ LE_PERIOD_ENDS = ("2024-10-31", "2026-02-28")
 def _life_table(con, sex: str, period_end: str) -> pd.DataFrame:
     """Deaths and person-years by life-table band (0, 1-4, 5-9, ..., 90+) for the ICB."""
     rows = []
-    for start, stop in zip(ind.LIFE_TABLE_BANDS, (*ind.LIFE_TABLE_BANDS[1:], 999)):
+    for start, stop in zip(ind.LIFE_TABLE_BANDS, (*ind.LIFE_TABLE_BANDS[1:], 999), strict=True):
         both = ind.life_table_counts(con, sex, start, period_end, stop - 1)
         icb = both[both.breakdown == "icb"]
         rows.append((start, icb.numerator.sum(), icb.denominator.sum()))
@@ -555,7 +555,7 @@ def test_hostile_cases_hand_worked(hostile):
 
 
 def test_hostile_issue_10_hand_worked(hostile):
-    lake, con = hostile
+    lake, _ = hostile
     registered = 7 + 18  # on the period end: 1-3, 5, 7-9 and the 18 in the 80+ band
     # faster diagnosis in March: 28 days (on the period end) and day 0 met, 29 days not; not
     # the upgrade, nor February's
