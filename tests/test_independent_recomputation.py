@@ -346,8 +346,17 @@ def _hostile_tables() -> dict[str, list[dict]]:
     vaccinations = [{"patient_id": pid, "date": dt.date.fromisoformat(day),
                      "vaccine": "influenza", "snomed_code": "822851000000102",
                      "dose_number": 1} for pid, day in flu]
-    deaths = [{"patient_id": 4, "date_of_death": dt.date(2026, 3, 31),
-               "underlying_cause": "I219", "place_of_death": "hospital"}]
+    # life expectancy's three years to D: left on a mid-year day (30 September 2025: not on
+    # the list that day), died on the day before the 36 months (out) and on their first day
+    patients += [_person(205, "1955-01-01", registration_end="2025-09-30"),
+                 _person(206, "1940-01-01", registration_end="2023-03-31",
+                         date_of_death="2023-03-31"),
+                 _person(207, "1940-01-01", registration_end="2023-04-01",
+                         date_of_death="2023-04-01")]
+    deaths = [{"patient_id": pid, "date_of_death": dt.date.fromisoformat(day),
+               "underlying_cause": cause, "place_of_death": "hospital"}
+              for pid, day, cause in [(4, D, "I219"), (206, "2023-03-31", "C349"),
+                                      (207, "2023-04-01", "C349")]]
     return {"patients": patients, "apc_spells": spells, "ec_attendances": attendances,
             "rtt_pathways": pathways, "deaths": deaths, "maternity": births,
             "vaccinations": vaccinations, **_issue_10_tables()}
@@ -591,9 +600,11 @@ def test_hostile_issue_10_hand_worked(hostile):
 def test_hostile_life_expectancy_inputs(hostile):
     lake, con = hostile
     # females 65 and over, mid-years 30 September 2025, 2024 and 2023: 4 (65 in 2025 only),
-    # 5, nine women of the 80+ band, 203 and 204 (three each), 202 (65 in September 2025)
+    # 5, nine women of the 80+ band, 203 and 204 (three each), 202 (65 in September 2025),
+    # 205 (2024 and 2023: she left on 30 September 2025)
     ours = _ours_le(lake, "LE_65_FEMALE")
-    assert _cell(ours, "icb", "BLMK") == (1, 1 + 3 + 27 + 6 + 1)  # 4 died on the period end
+    # deaths: 4 on the period end, 207 on the first day of the 36 months (not 206, a day before)
+    assert _cell(ours, "icb", "BLMK") == (2, 1 + 3 + 27 + 6 + 1 + 2)
     for indicator_id, (sex, at) in LIFE_EXPECTANCY.items():
         _agree(ind.life_table_counts(con, sex, at, D), _ours_le(lake, indicator_id),
                f"{indicator_id} (hostile lake)")
