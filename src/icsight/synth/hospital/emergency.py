@@ -3,7 +3,9 @@
 Emergency admissions follow age-specific rates (infants: a HES birth-cohort study, BMC Health Serv
 Res 2022; other ages a project estimate [E]), raised by
 long-term conditions, deprivation and ill-health and peaking in winter. People who die have
-extra admissions in their final year, and about 44% die in hospital: their last spell ends on
+extra admissions in their final year (and so do people alive on the reference date who would
+die within a year of it: the admissions of their final year that fall before it are in the
+record, their death is not), and about 44% die in hospital: their last spell ends on
 the day of death with destination `died`. Diagnoses are ICD-10 codes by age and condition,
 with chronic ambulatory-care-sensitive conditions (asthma, COPD, heart failure, angina,
 diabetes, epilepsy, hypertension) about 17%. Diagnoses and admitting treatment functions are
@@ -29,6 +31,7 @@ from icsight.synth.hospital.common import (
     _lognormal,
     _per_year_of_age,
 )
+from icsight.synth.people import mortality_risk
 
 # --- rates -----------------------------------------------------------------------------------
 # Age bands are given by their lower age. Emergency admissions per 1,000 per year: infants 338
@@ -133,16 +136,31 @@ def _baseline_admission_rates() -> np.ndarray:
 
 
 def _last_year_of_life(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Extra admissions in the final year, bunched towards the death."""
-    p = ctx.pop
-    dead = np.flatnonzero(p.death <= ctx.reference_date)
+    """Extra admissions in the final year, bunched towards the death, for the people who died
+    and for those alive at the end who would die in the year after it (their notional death
+    is only used here), so that the last year of the window has as many as any other."""
+    death = _death_or_notional_death(ctx, rng)
+    dead = np.flatnonzero(death != NO_DATE)
     mean = rng.gamma(LAST_YEAR_DISPERSION, LAST_YEAR_EXTRA_ADMISSIONS / LAST_YEAR_DISPERSION,
                      len(dead))
     person = np.repeat(dead, rng.poisson(mean))
     before = np.floor(365 * rng.random(len(person)) ** LAST_YEAR_BUNCHING).astype(np.int32)
-    days = (p.death[person] - before).astype(np.int32)
+    days = (death[person] - before).astype(np.int32)
     keep = ctx.in_record(person, days)
     return person[keep], days[keep]
+
+
+def _death_or_notional_death(ctx, rng) -> np.ndarray:
+    """Each person's day of death; for people registered on the reference date, a day in the
+    following year with their own annual chance of death (`people.mortality_risk`), else none."""
+    p = ctx.pop
+    death = p.death.copy()
+    alive = np.flatnonzero((ctx.active_end() == ctx.reference_date) & (death == NO_DATE))
+    age = p.age_on(ctx.reference_date)[alive]
+    risk = mortality_risk(age, p.imd_decile[alive], p.health[alive])
+    dies = alive[rng.random(len(alive)) < risk]
+    death[dies] = ctx.reference_date + rng.integers(1, 366, len(dies))
+    return death
 
 
 def _dying_in_hospital(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
