@@ -146,7 +146,8 @@ def _admission_risk(ctx, cohort: _Cohort) -> np.ndarray:
     group = np.minimum(p.age_on(cohort.end) // 5, 20).astype(np.int64)
     mean = (np.bincount(group, cohort.risk * years, 21)
             / np.maximum(np.bincount(group, years, 21), 1e-9))
-    return np.where(died & (mean[group] > 0), cohort.risk / mean[group], cohort.risk)
+    scale = np.where(mean > 0, mean, 1.0)[group]
+    return np.where(died, cohort.risk / scale, cohort.risk)
 
 
 def _baseline_admission_rates() -> np.ndarray:
