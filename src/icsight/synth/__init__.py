@@ -18,8 +18,8 @@ RECORD_MODULES = (
     "primary_care",
     "vaccinations",
     "screening",
+    "cancer",  # before hospital, which books planned admissions around its emergency spells
     "hospital",
-    "cancer",
     "community",
     "maternity",
     "mental_health",

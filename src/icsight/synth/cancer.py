@@ -128,12 +128,16 @@ def _emergency_admissions(ctx, rng, person, days, site) -> pa.Table:
     admitted = days - rng.integers(0, 28, len(person))
     stay = np.maximum(1, rng.lognormal(np.log(6), 0.7, len(person))).astype(np.int32)
     n = len(person)
+    discharged = np.minimum(admitted + stay, ctx.reference_date).astype(np.int32)
+    # the hospital module books planned admissions around these spells
+    ctx.cancer_admissions = {"person": person, "adm": admitted.astype(np.int32),
+                             "dis": discharged}
     return to_table("apc_spells", {
         "patient_id": ctx.pop.patient_id[person],
         "spell_id": EMERGENCY_SPELL_ID_BASE + np.arange(n, dtype=np.int64),
         "provider_code": pa.array(rng.choice(["RC9", "RD8", "RWH", "RGT"], n)),
         "admission_date": admitted.astype(np.int32),
-        "discharge_date": np.minimum(admitted + stay, ctx.reference_date).astype(np.int32),
+        "discharge_date": discharged,
         "admission_method": pa.array(["emergency"] * n, pa.string()),
         "patient_classification": pa.array(["ordinary"] * n, pa.string()),
         "primary_diagnosis": pa.array(site, pa.string()),

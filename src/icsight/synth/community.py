@@ -7,8 +7,10 @@ What an analyst will find in `community_contacts`, and where the figures come fr
   virtual ward guidance [K]); BLMK's schemes are for frailty and severe respiratory illness
   (BLMK Health and Care Strategy, 2023). Here
   capacity ramps up over two years to 45 per 100,000 at 80% occupancy, so on a day in 2025 about
-  36 people per 100,000 are on a virtual ward. Patients are mostly 65+, with heart failure, COPD
-  or frailty (ill-health, dementia); stays are lognormal with a mean of about a week. A stay
+  36 people per 100,000 are on a virtual ward. Every stay steps down from an emergency discharge of
+  the same person (that day or up to two days later; step-up referrals from the community are
+  not modelled), mostly people 65+ with heart failure, COPD or frailty (ill-health, dementia);
+  stays are lognormal with a mean of about a week, and end if the person is readmitted. A stay
   still open on the reference date has no end date; one cut short by death or moving away ends
   that day.
 * **2-hour urgent community response**: teams see people at home within 2 hours of referral
@@ -47,12 +49,18 @@ VIRTUAL_WARD_BEDS_PER_100K, OCCUPANCY = 45, 0.80
 # Length of stay: lognormal, median 5 days, sigma 0.8, mean ~6.9 days (NHS England: average
 # stays of about a week) [K/E].
 STAY_MEDIAN_DAYS, STAY_SIGMA = 5.0, 0.8
-# Stays cut short by death or moving away leave beds empty: admit this many more so occupancy
-# holds [E, calibrated].
-STAYS_CUT_SHORT_UPLIFT = 1.08
+# Stays cut short by death, moving away or readmission (common among the frail people stepping
+# down from hospital), and overlapping stays of one person, leave beds empty: admit this many
+# more so occupancy holds [E, calibrated].
+STAYS_CUT_SHORT_UPLIFT = 1.15
 # Relative chance of a virtual ward stay [E]: heart failure and COPD (respiratory and
 # heart-failure wards), dementia (frailty wards).
 VIRTUAL_WARD_CONDITIONS = {"heart_failure": 4.0, "copd": 4.0, "dementia": 1.5}
+# Step-down: a stay starts on the day of an emergency discharge or up to this many days after
+# (NHS England virtual ward guidance: step-down from hospital, as well as step-up from the
+# community, which is not modelled here) [K].
+STEP_DOWN_DAYS = 2
+STEP_DOWN_BLOCK_DAYS = 28  # stays are matched to discharges four weeks at a time
 
 # UCR: the 2-hour standard applied everywhere from April 2022 [K]; volumes ~1,100 referrals a
 # month per million people (NHS England community health services SitRep 2024) [K], rising
@@ -97,7 +105,11 @@ def _frailty(ctx: SynthContext) -> np.ndarray:
 
 
 def _virtual_wards(ctx, rng, frailty) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(person, admission day, discharge day or NO_DATE while still on the ward)."""
+    """(person, admission day, discharge day or NO_DATE while still on the ward).
+
+    Each stay steps down from an emergency discharge home (or to a care home) of the same
+    person, starting that day or within STEP_DOWN_DAYS, and ends early if they are admitted
+    again."""
     p = ctx.pop
     weight = frailty.copy()
     for name, ratio in VIRTUAL_WARD_CONDITIONS.items():
@@ -106,14 +118,56 @@ def _virtual_wards(ctx, rng, frailty) -> tuple[np.ndarray, np.ndarray, np.ndarra
     occupied = VIRTUAL_WARD_BEDS_PER_100K / 100_000 * OCCUPANCY * ctx.population_target
     per_day = STAYS_CUT_SHORT_UPLIFT * occupied / mean_stay
     days = _start_days(ctx, rng, per_day, VIRTUAL_WARDS_FROM, VIRTUAL_WARD_RAMP)
-    person, start = _people_for(ctx, rng, days, weight)
+    person, start = _stepping_down(ctx, rng, weight, days)
     stay = np.maximum(np.round(rng.lognormal(np.log(STAY_MEDIAN_DAYS), STAY_SIGMA,
                                              len(person))), 1).astype(np.int64)
-    left = ctx.active_end()[person].astype(np.int64)
+    readmitted = _next_admission(ctx, person, start)
+    left = np.minimum(ctx.active_end()[person].astype(np.int64), readmitted)
     end = start + stay
     open_now = (end > ctx.reference_date) & (left == ctx.reference_date)
+    open_now &= readmitted > ctx.reference_date
     end = np.where(open_now, NO_DATE, np.minimum(end, left))
     return person, start, _no_overlaps(person, start, end)
+
+
+def _stepping_down(ctx, rng, weight: np.ndarray, days: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A stay for each of `days` (the service's capacity, day by day), stepping down from an
+    emergency discharge in the same four weeks, drawn by the person's weight; the stay starts
+    0-STEP_DOWN_DAYS days after the discharge, while the person is still in the record."""
+    d = ctx.discharges
+    dis = d["dis"].astype(np.int64)
+    w = weight[d["person"]] * (dis <= ctx.reference_date) * (dis >= day(VIRTUAL_WARDS_FROM))
+    block, wanted = np.unique((days - ctx.window_start) // STEP_DOWN_BLOCK_DAYS,
+                              return_counts=True)
+    dis_block = (dis - ctx.window_start) // STEP_DOWN_BLOCK_DAYS
+    picked = []
+    for b, n in zip(block, wanted, strict=True):
+        rows = np.flatnonzero((dis_block == b) & (w > 0))
+        n = min(n, len(rows))
+        if n:
+            picked.append(rng.choice(rows, size=n, replace=False, p=w[rows] / w[rows].sum()))
+    pick = np.concatenate(picked) if picked else np.empty(0, np.int64)
+    person = d["person"][pick].astype(np.int64)
+    start = dis[pick] + rng.integers(0, STEP_DOWN_DAYS + 1, len(pick))
+    keep = ctx.in_record(person, start)
+    return person[keep], start[keep]
+
+
+def _next_admission(ctx, person: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The day of each person's next emergency admission after `start` (NO_DATE if none)."""
+    d = ctx.discharges
+    key = d["all_person"].astype(np.int64) * _DAY_KEY + d["all_adm"].astype(np.int64)
+    order = np.argsort(key)
+    key = key[order]
+    nxt = np.searchsorted(key, person * _DAY_KEY + start, side="right")
+    found = nxt < len(key)
+    nxt = np.minimum(nxt, len(key) - 1)
+    same = found & (key[nxt] // _DAY_KEY == person) if len(key) else np.zeros(len(person), bool)
+    return np.where(same, key[nxt] % _DAY_KEY, NO_DATE)
+
+
+_DAY_KEY = 1 << 20  # day numbers stay below this, so person x _DAY_KEY + day is unique
 
 
 def _no_overlaps(person: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:

@@ -100,6 +100,12 @@ class SynthContext:
     identifiers: pa.Table | None = None  # the identifiable zone, kept apart from `pop`
     smoker: np.ndarray | None = None  # current smokers, set by primary_care for later modules
     died_in_hospital: np.ndarray | None = None  # set by hospital, read by deaths
+    # cancer's emergency admissions (columns person, adm, dis), set by cancer, read by hospital
+    # so planned admissions avoid them
+    cancer_admissions: dict | None = None
+    # hospital discharges (columns person, dis, method), set by hospital, read by community
+    # (virtual wards step down from them)
+    discharges: dict | None = None
 
     @property
     def window_start(self) -> int:

@@ -44,7 +44,9 @@ from icsight.synth.context import (
     seasonal_days,
     to_table,
 )
+from icsight.synth.deaths import death_rate, even_gradient
 from icsight.synth.registered_lists import (
+    growth_per_year,
     leaving_rate,
     list_inflation,
     place_shares,
@@ -56,13 +58,41 @@ STREAM = "people"
 BANDS = (("pop_0_4", 0, 4), ("pop_5_17", 5, 17), ("pop_18_39", 18, 39),
          ("pop_40_64", 40, 64), ("pop_65_79", 65, 79), ("pop_80_plus", 80, 100))
 
-# Gompertz all-cause mortality per person-year, m(age) = A * exp(B * age), fitted by eye to
-# ONS National Life Tables for England 2020-22 (persons): about 0.7% at 60, 4% at 80, 10% at
-# 90 [E]. Infants: 0.4% in the first year (ONS infant mortality ~3.9 per 1,000).
-GOMPERTZ_A, GOMPERTZ_B, INFANT_MORTALITY = 3.6e-5, 0.09, 0.004
-# Premature (<75) mortality is about twice as high in the most deprived decile as in the least
-# (OHID Fingertips under-75 mortality by deprivation decile) [K]; the gradient flattens in old age.
-MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 2.6, 1.4
+# All-cause mortality: England's death rates by age (`deaths.death_rate`, reproducing the deaths
+# of England residents by broad age band in 2023, OHID Fingertips / ONS [S-derived]).
+# Under-75 mortality is about three times as high in England's most deprived tenth of areas as
+# in the least deprived (The Health Foundation, "Deprivation and excess deaths", 2020, ONS
+# deaths 2018) [S]; at 75+ the gap is smaller (all ages, women: +86% in the same source [S];
+# 1.6 at 75+ [E]). The gradient is even across deciles and averages 1 over England's deciles, so
+# BLMK's mix of deprivation decides whether it is above or below England.
+MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 3.0, 1.6
+# BLMK's under-75 mortality is ~0.97 x England's 349 per 100,000 (2021-23, OHID Mortality
+# Profile [S]): the four places' preventable CVD mortality under 75 (OHID Fingertips 93722,
+# 2022-24: Bedford 29.4, Central Bedfordshire 25.9, Luton 35.8, Milton Keynes 27.5) weighted by
+# their populations is 29.2 against England's 30.2 [S-derived]. England's rates and BLMK's
+# deprivation mix alone give ~300, as more than deprivation (ethnicity, for one) raises Luton's
+# rates; this lifts them to ~345 as the targets measure them at the start, middle and end of
+# the window (recalibrated in 2026 once the list's flow and death dates following its growth
+# were in: 341-351 on a 200,000-person lake) [E, calibrated].
+MORTALITY_LEVEL_UNDER75 = 1.12
+# At 75 and over BLMK dies less than England: 7,742 deaths of BLMK residents in 2022 (ONS
+# monthly deaths registered by area of usual residence [S]) against ~8,300 from England's 2023
+# rates by age applied to BLMK's mid-2022 residents [S-derived]; with the under-75 level above,
+# ~0.82 of England's rates at 75+, which gives ~7.3 deaths per 1,000 registered at the start,
+# middle and end of the window [E, calibrated].
+MORTALITY_LEVEL_75PLUS = 0.82
+# Spread of personal risk by the latent ill-health z: exp(0.45 z), averaging 1 [E].
+MORTALITY_HEALTH_SPREAD = 0.45
+MORTALITY_CAP = 0.6
+# The people who died in the window are copies of people alive at the end drawn in proportion
+# to their risk of dying, which already makes them iller than average (mean ill-health z about
+# +0.45). No further shift: the people alive at the end who will die soon after it are just as
+# ill, so the population at any date of the window has the same mix of the soon-to-die, and
+# its admission rates do not drift as the window's deaths fall behind [E].
+DECEDENT_HEALTH_SHIFT = 0.0
+# Deaths fall in winter more than in summer: ~12% above the yearly average in mid-January
+# (ONS monthly deaths registered, England, pre-pandemic years) [E].
+DEATHS_WINTER_PEAK = 0.12
 # Babies are registered with a practice about two weeks after birth [E].
 BIRTH_TO_REGISTRATION_DAYS = 14
 # How much more than leavers the people who move in are young adults: the power the leaving
@@ -127,12 +157,12 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     n_core = len(core_lsoa)
     kind = np.concatenate([np.zeros(n_core, np.int8), np.ones(n_dead, np.int8),
                            np.full(n_left, 2, np.int8)])
-    health = np.concatenate([health_core, health_core[dead_from] + 0.8,
+    health = np.concatenate([health_core, health_core[dead_from] + DECEDENT_HEALTH_SHIFT,
                              rng.standard_normal(n_left).astype(np.float32)])
     n = len(lsoa)
 
     death = np.full(n, NO_DATE, np.int32)
-    death[kind == 1] = seasonal_days(rng, n_dead, ctx.window_start, ctx.reference_date, 0.12)
+    death[kind == 1] = _death_days(rng, ctx, _place_index(core_lsoa[dead_from]))
     reg_end = np.full(n, NO_DATE, np.int32)
     reg_end[kind == 1] = death[kind == 1]
     reg_end[kind == 2] = rng.integers(ctx.window_start, ctx.reference_date + 1, n_left)
@@ -172,6 +202,23 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     )
     ctx.pop = pop
     return pop
+
+
+def _death_days(rng: np.random.Generator, ctx: SynthContext, place: np.ndarray) -> np.ndarray:
+    """A day of death in the window for each person who died (of place index `place`), more
+    of them in winter and in proportion to their place's list on the day: the list grows
+    (BLMK ~1.75% a year), so deaths at a steady rate per person do too."""
+    growth = np.array([growth_per_year(name) for name in PLACES])[place]
+    days = np.empty(len(place), np.int32)
+    todo = np.arange(len(place))
+    while len(todo):
+        day = seasonal_days(rng, len(todo), ctx.window_start, ctx.reference_date,
+                            DEATHS_WINTER_PEAK)
+        years_before_end = (ctx.reference_date - day) / DAYS_PER_YEAR
+        kept = rng.random(len(todo)) < np.exp(-growth[todo] * years_before_end)
+        days[todo[kept]] = day[kept]
+        todo = todo[~kept]
+    return days
 
 
 def _window_years(ctx: SynthContext) -> float:
@@ -322,12 +369,23 @@ def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.n
     return out
 
 
-def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
-    """Annual probability of death for each person."""
-    base = np.where(age == 0, INFANT_MORTALITY, GOMPERTZ_A * np.exp(GOMPERTZ_B * age))
+def mortality_risk(age: np.ndarray, decile: np.ndarray, health: np.ndarray,
+                   sex: np.ndarray | None = None) -> np.ndarray:
+    """Annual chance of death: England's rate for the age (and sex, if known), by deprivation
+    decile and personal ill-health, each averaging 1, at BLMK's level."""
     ratio = np.where(age < 75, MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS)
-    gradient = ratio ** ((5.5 - decile) / 9.0)  # decile 1 vs 10 differ by `ratio`
-    return np.minimum(base * gradient * np.exp(0.45 * health - 0.1), 0.6)
+    gradient = even_gradient(ratio, decile)
+    spread = np.exp(MORTALITY_HEALTH_SPREAD * health - MORTALITY_HEALTH_SPREAD**2 / 2)
+    level = np.where(age < 75, MORTALITY_LEVEL_UNDER75, MORTALITY_LEVEL_75PLUS)
+    return np.minimum(death_rate(age, sex) * level * gradient * spread, MORTALITY_CAP)
+
+
+def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
+    """Annual deaths per surviving person (see `mortality_risk`)."""
+    risk = mortality_risk(age, decile, health)
+    # Deaths are drawn per person alive at the end of the window, the survivors: a chance m
+    # among everyone at risk is m / (1 - m) per survivor (15% more at 85+).
+    return risk / (1 - risk)
 
 
 def _sex(rng, age: np.ndarray) -> np.ndarray:
@@ -510,4 +568,4 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
 #: The registered list over the window (size, growth by place, list inflation, flows).
 TARGETS = population_targets()
 
-__all__ = ["TARGETS", "build_population", "generate", "patients_table"]
+__all__ = ["TARGETS", "build_population", "generate", "mortality_risk", "patients_table"]

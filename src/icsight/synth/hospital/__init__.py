@@ -6,11 +6,16 @@ Every person uses one trust for all their care and carries one relative risk of 
 * `emergency`: emergency spells by age rate and risk, extra admissions in the last year of
   life and deaths in hospital;
 * `waiting_list`: RTT pathways; the ones stopped by admission inside the window feed
-* `elective`: those admissions plus planned care outside RTT; emergency and elective spells
-  together make `apc_spells`;
+* `elective`: those admissions plus planned care outside RTT, booked around the person's
+  emergency spells (this module's and cancer's): one that would meet an emergency spell is
+  rebooked after the discharge, and its pathway stops on the new day; emergency and elective
+  spells together make `apc_spells`;
 * `ae`: the attendances that led to three-quarters of the emergency spells, the rest of the
   age rate, and deaths in A&E;
-* `outpatients`: courses of appointments in the treatment functions RTT pathways use.
+* `outpatients`: the first appointments, follow-ups and reviews of the RTT pathways.
+
+It also leaves the emergency discharges on the context (`ctx.discharges`) for the virtual wards
+that step down from them (`community`).
 
 `codes.code_lists()` builds the diagnosis and treatment function lists the settings share, from
 the settings' own tables; `generate` builds them once and passes them to each setting that codes
@@ -31,7 +36,7 @@ from icsight.synth.hospital.elective import PROCEDURE_CODES, _elective_spells
 from icsight.synth.hospital.emergency import DISCHARGE_DESTINATIONS, _emergency_spells
 from icsight.synth.hospital.outpatients import _outpatients
 from icsight.synth.hospital.targets import TARGETS
-from icsight.synth.hospital.waiting_list import _rtt_pathways
+from icsight.synth.hospital.waiting_list import _rescheduled, _rtt_pathways, _rtt_table
 
 __all__ = ["TARGETS", "generate"]
 
@@ -48,7 +53,9 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
     cohort = _cohort(ctx, rng)
     emergency, died_in_ed = _emergency_spells(ctx, rng, cohort, lists)
     rtt, rtt_stops = _rtt_pathways(ctx, rng, cohort, lists)
-    elective = _elective_spells(ctx, rng, rtt_stops, lists)
+    elective, admitted_on = _elective_spells(ctx, rng, rtt_stops, lists,
+                                             _all_emergency(ctx, emergency))
+    rtt = _rescheduled(ctx, rtt, rtt_stops[0], admitted_on)
     apc = _apc_table(ctx, cohort, emergency, elective, lists)
     ec = _ec_attendances(ctx, rng, cohort, emergency, died_in_ed)
     died = np.zeros(ctx.pop.n, bool)
@@ -56,8 +63,25 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
         died[spells["person"][spells["dest"] == DISCHARGE_DESTINATIONS.index("died")]] = True
     died[died_in_ed] = True
     ctx.died_in_hospital = died
+    home = emergency["dest"] >= 0
+    home &= emergency["dest"] != DISCHARGE_DESTINATIONS.index("died")
+    home &= emergency["dest"] != DISCHARGE_DESTINATIONS.index("other_provider")
+    every = _all_emergency(ctx, emergency)
+    ctx.discharges = {"person": emergency["person"][home], "adm": emergency["adm"][home],
+                      "dis": emergency["dis"][home],
+                      "all_person": np.concatenate([every["person"], elective["person"]]),
+                      "all_adm": np.concatenate([every["adm"], elective["adm"]])}
     return {"apc_spells": apc, "ec_attendances": ec,
-            "op_appointments": _outpatients(ctx, rng, cohort, lists), "rtt_pathways": rtt}
+            "op_appointments": _outpatients(ctx, rng, cohort, lists, rtt),
+            "rtt_pathways": _rtt_table(ctx, cohort, lists, rtt)}
+
+
+def _all_emergency(ctx, emergency: dict) -> dict:
+    """Emergency spells from this module and cancer's (diagnosed after an emergency admission),
+    the spells planned admissions must avoid."""
+    other = ctx.cancer_admissions or {k: np.empty(0, np.int64) for k in ("person", "adm", "dis")}
+    return {k: np.concatenate([emergency[k].astype(np.int64), other[k].astype(np.int64)])
+            for k in ("person", "adm", "dis")}
 
 
 def _apc_table(ctx, cohort: _Cohort, em: dict, el: dict, lists: CodeLists) -> pa.Table:

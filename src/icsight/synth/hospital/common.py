@@ -158,3 +158,42 @@ def _strings(codes, index: np.ndarray) -> pa.Array:
 
 def _lognormal(rng, median, sigma, n: int) -> np.ndarray:
     return np.exp(np.log(median) + sigma * rng.standard_normal(n))
+
+
+def _clear_of(person: np.ndarray, adm: np.ndarray, stay: np.ndarray, busy: dict,
+              gap: int, rounds: int = 8) -> np.ndarray:
+    """Admission days moved, where needed, so that each stay [adm, adm + stay) of a person
+    overlaps none of that person's `busy` spells (columns person, adm, dis; dis NO_DATE while
+    still in hospital, so nothing can follow it): a planned admission that would meet an
+    emergency spell is rebooked `gap` days after the discharge. A day case (stay 0) may fall on
+    an emergency admission's day, before it."""
+    order = np.lexsort((busy["adm"], busy["person"]))
+    b_person = np.asarray(busy["person"])[order].astype(np.int64)
+    b_adm = np.asarray(busy["adm"])[order].astype(np.int64)
+    # the latest discharge among the person's spells admitted so far (spells may overlap)
+    b_until = _running_max_by(b_person, np.asarray(busy["dis"])[order].astype(np.int64))
+    b_key = b_person * _DAY_KEY + b_adm
+    adm = np.asarray(adm, np.int64).copy()
+    for _ in range(rounds):
+        # the person's spells admitted before this stay ends: the latest discharge among them
+        last = np.searchsorted(b_key, person * _DAY_KEY + np.minimum(adm + stay, _DAY_KEY - 1)) - 1
+        ok = last >= 0
+        last = np.maximum(last, 0)
+        clash = ok & (b_person[last] == person) & (b_until[last] > adm)
+        if not clash.any():
+            break
+        adm[clash] = np.minimum(b_until[last[clash]], NO_DATE - gap) + gap
+    return adm
+
+
+def _running_max_by(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running maximum of `values` within each run of equal `group` (rows sorted by group)."""
+    if not len(values):
+        return values
+    start = np.r_[True, group[1:] != group[:-1]]
+    # offset each group above all earlier ones so one global running max stays within groups
+    offset = np.cumsum(start) * (int(values.max()) - int(values.min()) + 1)
+    return np.maximum.accumulate(values + offset) - offset
+
+
+_DAY_KEY = 1 << 20  # day numbers stay below this (year 4840), so person x _DAY_KEY + day is unique

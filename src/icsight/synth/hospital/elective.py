@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from icsight.synth.context import NO_DATE, pick_days_for
-from icsight.synth.hospital.common import CodeLists, _choose, _lognormal
+from icsight.synth.hospital.common import CodeLists, _choose, _clear_of, _lognormal
 
 # Per treatment function: (OPCS-4 procedure, ICD-10 diagnosis, day-case share, weight) [E].
 ELECTIVE_CASES = {
@@ -43,29 +43,42 @@ ELECTIVE_CASES = {
 PLANNED_AGES, PLANNED_PER_1000 = (0, 18, 40, 60, 75, 90), (4, 10, 24, 54, 72, 48)
 PLANNED_FUNCTIONS = {"301": 0.45, "370": 0.25, "303": 0.15, "101": 0.15}
 ELECTIVE_STAY_MEDIAN_DAYS, ELECTIVE_STAY_SIGMA = 2.0, 0.7
+# A planned admission that would meet an emergency spell is cancelled and rebooked about a
+# fortnight after the emergency discharge [E].
+RESCHEDULED_AFTER_DAYS = 14
 
 
-def _elective_spells(ctx, rng, rtt_stops, lists: CodeLists) -> dict[str, np.ndarray]:
-    """Admitted clock stops plus planned care outside RTT, with procedure and diagnosis."""
+def _elective_spells(ctx, rng, rtt_stops, lists: CodeLists, emergency: dict
+                     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Admitted clock stops plus planned care outside RTT, with procedure and diagnosis, none
+    overlapping the person's emergency spells; and the admission day of each RTT stop (NO_DATE
+    where rescheduling took it past the person's last day in the record)."""
     p = ctx.pop
-    person, adm, tf = rtt_stops
+    _rows, person, adm, tf = rtt_stops
+    n_rtt = len(person)
     planned_person, planned_adm = _planned_care(ctx, rng)
     planned_tf = np.array([lists.function(c) for c in PLANNED_FUNCTIONS])[
         _choose(rng, list(PLANNED_FUNCTIONS.values()), len(planned_person))]
     person = np.concatenate([person, planned_person])
-    adm = np.concatenate([adm, planned_adm]).astype(np.int32)
+    adm = np.concatenate([adm, planned_adm]).astype(np.int64)
     tf = np.concatenate([tf, planned_tf])
     proc, diag, day_case = _elective_cases(rng, tf, lists)
     stay = np.maximum(np.ceil(_lognormal(rng, ELECTIVE_STAY_MEDIAN_DAYS, ELECTIVE_STAY_SIGMA,
-                                         len(person))), 1).astype(np.int32)
-    dis = adm + np.where(day_case, 0, stay)
+                                         len(person))), 1).astype(np.int64)
+    stay = np.where(day_case, 0, stay)
+    adm = _clear_of(person, adm, stay, emergency, RESCHEDULED_AFTER_DAYS)
     end = ctx.active_end()[person]
+    happens = adm <= end
+    rtt_adm = np.where(happens[:n_rtt], adm[:n_rtt], NO_DATE)
+    person, adm, stay, tf, proc, diag, day_case, end = (
+        a[happens] for a in (person, adm, stay, tf, proc, diag, day_case, end))
+    dis = adm + stay
     died = (dis >= p.death[person]) & (p.death[person] != NO_DATE)
     ongoing = (dis > end) & (end == ctx.reference_date) & ~died
     dis = np.where(ongoing, NO_DATE, np.minimum(dis, end)).astype(np.int32)
     dest = np.where(died, 3, np.where(ongoing, -1, np.where(p.care_home[person], 1, 0)))
-    return {"person": person, "adm": adm, "dis": dis, "day_case": day_case, "diag": diag,
-            "proc": proc, "tf": tf, "dest": dest}
+    return ({"person": person, "adm": adm.astype(np.int32), "dis": dis, "day_case": day_case,
+             "diag": diag, "proc": proc, "tf": tf, "dest": dest}, rtt_adm)
 
 
 def _planned_care(ctx, rng) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from icsight.synth.calibration import REGISTERED, Target
 from icsight.synth.context import BLMK_POPULATION
+from icsight.synth.deaths import esp2013_sql
 from icsight.synth.hospital.emergency import CHRONIC_ACSC_PREFIXES, EA_RATE_SCALE
 from icsight.synth.hospital.waiting_list import WAITING_LIST
 
@@ -93,8 +94,12 @@ TARGETS = [
            "HES: ~75-80% of elective admissions are day cases [K]",
            "SELECT 100.0 * avg(CASE WHEN patient_classification = 'day_case' THEN 1 ELSE 0 END)"
            " FROM apc_spells WHERE admission_method = 'elective'"),
-    Target("outpatients_per_person", "Outpatient appointments per person, last 12 months", 0.8,
-           0.12, "per person", "Engineering calibration for BLMK residents [E]",
+    Target("outpatients_per_person", "Outpatient appointments per person, last 12 months", 1.1,
+           0.15, "per person", "Project estimate [E]: the consultant-led appointments of RTT "
+           "pathways only (~0.36 clock starts per person a year, from the waiting list's size "
+           "and turnover, each with a first appointment and ~2 follow-ups [K]); HES records "
+           "well over 100 million outpatient appointments a year in England, about 2 per "
+           "person, including services not generated here [K]",
            f"SELECT count(*) / {_POP} FROM op_appointments "
            f"WHERE appointment_date > {_LAST_12M} AND appointment_date <= {{ref}}",
            lookback_months=24),  # follow-ups belong to pathways begun in the window
@@ -131,4 +136,73 @@ TARGETS = [
            "SELECT 100.0 * avg(CASE WHEN {ref} - diagnostic_wait_start > 42 THEN 1 ELSE 0 END) "
            "FROM rtt_pathways WHERE diagnostic_wait_start IS NOT NULL "
            "AND diagnostic_test_date IS NULL AND clock_stop IS NULL", once=True),
+]
+
+
+# --- heart failure and the end of life: the 12 months to the date measured at ({ref}) -------
+
+_HF_DSR = f"""
+WITH pop AS (SELECT least(floor(date_diff('year', month_of_birth, {{ref}}) / 5), 18) AS band,
+                    count(*) AS people FROM ({REGISTERED}) GROUP BY 1),
+hf AS (SELECT least(floor(date_diff('year', p.month_of_birth, s.admission_date) / 5), 18) AS band,
+              count(*) AS admissions
+       FROM apc_spells s JOIN patients p USING (patient_id)
+       {_EMERGENCY_12M.replace("FROM apc_spells WHERE", "WHERE")}
+       AND s.primary_diagnosis LIKE 'I50%'
+       GROUP BY 1),
+esp AS ({esp2013_sql()})
+SELECT 100000.0 * sum(w * coalesce(admissions, 0) / people) / sum(w)
+FROM esp JOIN pop USING (band) LEFT JOIN hf USING (band)
+"""
+
+
+# The end-of-life figures read the deaths of the 12 months to {ref} and, for each, the year (or
+# 90 days) before it: 24 (or 15) months in all. Measured earlier, a death early in the window
+# would have part of its last year before the window, where nothing is generated, and would
+# count too few admissions; so they are first measured once that whole look-back fits.
+_LOOK_BACK_1Y, _LOOK_BACK_90D = 24, 15
+
+
+def _end_of_life_sql(days: int, at_least: int) -> str:
+    """% of people who died in the 12 months to {ref} with `at_least` emergency admissions in
+    the `days` days up to their death."""
+    return f"""
+    WITH d AS (SELECT patient_id, date_of_death FROM deaths
+               WHERE date_of_death > {{ref}} - INTERVAL 12 MONTH AND date_of_death <= {{ref}}),
+    per AS (SELECT d.patient_id, count(s.admission_date) AS n FROM d LEFT JOIN apc_spells s
+            ON s.patient_id = d.patient_id AND s.admission_method = 'emergency'
+            AND s.admission_date > d.date_of_death - {days} AND s.admission_date <= d.date_of_death
+            GROUP BY 1)
+    SELECT 100.0 * avg(CASE WHEN n >= {at_least} THEN 1 ELSE 0 END) FROM per
+    """
+
+
+TARGETS += [
+    Target("heart_failure_admissions", "Emergency admissions for heart failure (I50) per "
+           "100,000 (DSR, ESP2013), last 12 months", 140, 30, "per 100,000",
+           "British Heart Foundation analysis of HES: 86,474 admissions with a primary "
+           "diagnosis of heart failure in England in 2018/19 (~154 per 100,000) [S]; about 9 in "
+           "10 are emergencies [E]; England's age mix is close to ESP2013's [E]",
+           _HF_DSR),
+    Target("end_of_life_3_admissions_90d", "Deaths with 3+ emergency admissions in the last "
+           "90 days of life, % of deaths in the last 12 months", 6.2, 3.0, "%",
+           "OHID Palliative and end of life care profile December 2023 update: 6.2% of people "
+           "who died in England in 2022 [S] (5.6% in 2009 to 7.5% in 2018, Nuffield Trust "
+           "QualityWatch [S]); tolerance wide as a small lake has few deaths",
+           _end_of_life_sql(90, 3), lookback_months=_LOOK_BACK_90D),
+    Target("end_of_life_3_admissions_1y", "Deaths with 3+ emergency admissions in the last "
+           "year of life, % of deaths in the last 12 months", 25.0, 5.0, "%",
+           "Nuffield Trust QualityWatch 'End of life care': 25% of people who died in England "
+           "in 2018 (21% in 2009) [S]",
+           _end_of_life_sql(365, 3), lookback_months=_LOOK_BACK_1Y),
+    Target("end_of_life_any_admission_1y", "Deaths with an emergency admission in the last "
+           "year of life, % of deaths in the last 12 months (EOL_EMERG_ADM)", 78.0, 7.0, "%",
+           "Project estimate [E] from Nuffield Trust 'How are hospital services used at the end "
+           "of life?' (2024): 43% die in hospital, 80% of them after an emergency admission in "
+           "the last month, and a fifth of the others have emergency care in the last month [S]",
+           _end_of_life_sql(365, 1), lookback_months=_LOOK_BACK_1Y),
+    Target("end_of_life_any_admission_90d", "Deaths with an emergency admission in the last "
+           "90 days of life, % of deaths in the last 12 months", 60.0, 8.0, "%",
+           "Project estimate [E], as for the last year of life",
+           _end_of_life_sql(90, 1), lookback_months=_LOOK_BACK_90D),
 ]

@@ -66,15 +66,16 @@ TREATMENT_FUNCTIONS = {
 REFERRAL_AGES, REFERRAL_WEIGHTS = (0, 16, 30, 50, 65, 75, 85), (0.3, 0.3, 0.5, 0.8, 1.3, 1.6, 1.4)
 
 
-def _rtt_pathways(ctx, rng, cohort: _Cohort, lists: CodeLists):
-    """The RTT table, and (person, admission day, function) of pathways stopped by admission
-    inside the window, for the elective spells."""
+def _rtt_pathways(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict, tuple]:
+    """The RTT pathways as columns (in no particular order), and (row, person, admission day,
+    function) of pathways stopped by admission inside the window, for the elective spells."""
     starts, weeks, treat = _clock_starts(ctx, rng)
     stop = starts + np.round(weeks * 7).astype(np.int64)
     keep = stop >= ctx.window_start
     starts, stop, treat = starts[keep], stop[keep], treat[keep]
     person = _referred_people(ctx, rng, cohort, starts)
     starts, stop, treat, person = _drop(person < 0, starts, stop, treat, person)
+    planned_stop = stop.copy()
     end = ctx.active_end()[person].astype(np.int64)
     waiting = (stop > ctx.reference_date) & (end == ctx.reference_date)
     validated = (stop > end) & ~waiting
@@ -83,19 +84,40 @@ def _rtt_pathways(ctx, rng, cohort: _Cohort, lists: CodeLists):
     status = np.where(waiting, 0, np.where(admitted, 1, 2))
     tf = _treatment_functions(ctx, rng, person, starts, lists)
     d_start, d_test = _diagnostics(ctx, rng, starts, stop)
-    order = np.lexsort((person, starts))
-    table = to_table("rtt_pathways", {
-        "patient_id": ctx.pop.patient_id[person][order],
+    columns = {"person": person, "start": starts, "stop": stop, "status": status, "tf": tf,
+               "d_start": d_start, "d_test": d_test, "treat": treat.astype(bool),
+               "planned_stop": planned_stop}
+    inside = np.flatnonzero(admitted & (stop >= ctx.window_start))
+    return columns, (inside, person[inside], stop[inside], tf[inside])
+
+
+def _rescheduled(ctx, columns: dict, rows: np.ndarray, admitted_on: np.ndarray) -> dict:
+    """Pathways whose admission moved (an emergency spell was in the way) stop on the new day;
+    if that falls after the person's last day in the record, the pathway is still waiting on
+    the reference date, or was validated off the list when they died or left."""
+    out = {k: v.copy() for k, v in columns.items()}
+    end = ctx.active_end()[out["person"][rows]].astype(np.int64)
+    in_time = admitted_on <= end
+    still_waiting = ~in_time & (end == ctx.reference_date)
+    out["stop"][rows] = np.where(in_time, admitted_on, np.where(still_waiting, NO_DATE, end))
+    out["status"][rows] = np.where(in_time, 1, np.where(still_waiting, 0, 2))
+    return out
+
+
+def _rtt_table(ctx, cohort: _Cohort, lists: CodeLists, c: dict):
+    """The `rtt_pathways` table, in order of clock start."""
+    order = np.lexsort((c["person"], c["start"]))
+    person = c["person"][order]
+    return to_table("rtt_pathways", {
+        "patient_id": ctx.pop.patient_id[person],
         "pathway_id": np.arange(1, len(person) + 1, dtype=np.int64),
-        "provider_code": _strings(PROVIDERS, cohort.provider[person][order]),
-        "treatment_function": _strings(lists.functions, tf[order]),
-        "clock_start": starts[order].astype(np.int32),
-        "clock_stop": stop[order].astype(np.int32),
-        "status": _strings(("waiting", "admitted", "non_admitted"), status[order]),
-        "diagnostic_wait_start": d_start[order], "diagnostic_test_date": d_test[order],
+        "provider_code": _strings(PROVIDERS, cohort.provider[person]),
+        "treatment_function": _strings(lists.functions, c["tf"][order]),
+        "clock_start": c["start"][order].astype(np.int32),
+        "clock_stop": c["stop"][order].astype(np.int32),
+        "status": _strings(("waiting", "admitted", "non_admitted"), c["status"][order]),
+        "diagnostic_wait_start": c["d_start"][order], "diagnostic_test_date": c["d_test"][order],
     })
-    inside = admitted & (stop >= ctx.window_start)
-    return table, (person[inside], stop[inside], tf[inside])
 
 
 def _drop(mask, *arrays):
