@@ -40,7 +40,8 @@ from icsight.model.codelists import codelist
 BREAKDOWNS = ("icb", "practice", "age_band", "sex", "imd_quintile")
 TABLES = ("patients", "clinical_events", "medications", "vaccinations", "screening", "apc_spells",
           "ec_attendances", "op_appointments", "rtt_pathways", "maternity", "mh_referrals",
-          "community_contacts", "cancer_diagnoses", "deaths", "lsoas")
+          "community_contacts", "cancer_diagnoses", "deaths", "lsoas", "cancer_pathways",
+          "autism_referrals", "mh_admissions", "practices")
 AGE_BANDS = ((0, 17, "0-17"), (18, 39, "18-39"), (40, 59, "40-59"), (60, 79, "60-79"),
              (80, 200, "80+"))
 #: The 2013 European Standard Population, 0-4, 5-9, ..., 85-89, 90+ (Eurostat 2013, as used by
@@ -429,6 +430,148 @@ SABA = starts("m.bnf_code", ("0301011R0", "0301011V0"))
 MRA = f"(m.dmd_code IN ({codes('mra_snomed')}) OR " \
       f"coalesce({starts('m.bnf_code', ('0202030S0', '0202030X0'))}, FALSE))"
 
+
+# --- the indicators added in issue 10 ----------------------------------------------------------
+
+def ld_prevalence(d: str) -> str:
+    """QOF learning disability register (LD003; NHS England QOF business rules): anyone with an
+    LD_COD code (2024-12-05 release) on or before the period end, no resolution cluster and no
+    age limit; recorded prevalence is the register over the whole registered list (QOF
+    prevalence publication, all ages)."""
+    return f"""
+    WITH reg AS ({register(d, 'ld_cod_20241205', None)})
+    SELECT {PERSON}, {age(d)} AS age, (reg.patient_id IS NOT NULL)::INT AS num, 1 AS den
+    FROM patients p LEFT JOIN reg USING (patient_id)
+    WHERE {on_list(d)}"""
+
+
+#: NHS England PHSMI (2018 guidance; GPES PHSMI business rules): the six elements of a physical
+#: health check, each as a codelist the project packages, plus the single codes its metadata
+#: names where no public cluster exists (alcohol: 160573003 Alcohol intake; a blood glucose
+#: test: 33747003 Glucose measurement, blood, which "blood glucose or HbA1c" allows).
+SMI_CHECKS = {
+    "bmi": (("bmi_primis",), ()),
+    "blood pressure": (("systolic_bp_qof",), ()),
+    "lipids": (("chol2_cod",), ()),
+    "glucose or HbA1c": (("ifcchbam_cod",), ("33747003",)),
+    "alcohol": ((), ("160573003",)),
+    "smoking": (("smoking_current_snomed", "smoking_ex_snomed", "smoking_never_snomed"), ()),
+}
+
+
+def smi_health_checks(d: str) -> str:
+    """NHS England Physical Health Checks for people with SMI (PHSMI): people of any age on the
+    GP SMI register (MH_COD) on the period end; numerator all six checks recorded in the 12
+    months to it. (PHSMI also leaves out people coded as in remission, MHREM_COD: no such
+    codelist is packaged, so no one is left out here, as in the project.)"""
+    def done(lists: tuple[str, ...], single: tuple[str, ...]) -> str:
+        wanted = ",".join([codes(n) for n in lists] + [f"'{c}'" for c in single])
+        return (f"EXISTS (SELECT 1 FROM clinical_events e WHERE e.patient_id = p.patient_id "
+                f"AND e.snomed_code IN ({wanted}) AND {in_months('e.date', d, 12)})")
+    all_six = " AND ".join(done(*parts) for parts in SMI_CHECKS.values())
+    return f"""
+    WITH reg AS ({register(d, 'mh_cod', None)})
+    SELECT {PERSON}, {age(d)} AS age, ({all_six})::INT AS num, 1 AS den
+    FROM patients p JOIN reg USING (patient_id)
+    WHERE {on_list(d)}"""
+
+
+def _inhaler_values() -> str:
+    """OpenPrescribing carbon_salbutamol's values (kg CO2e per inhaler by BNF presentation),
+    from the packaged reference table; an inhaler with a propellant is pressurised."""
+    from icsight.model.reference import data_path
+
+    path = data_path("reference", "inhaler_carbon.csv")
+    return (f"SELECT bnf_code, kg_co2e_per_inhaler AS kg, propellant <> 'none' AS pressurised "
+            f"FROM read_csv('{path}', header = true) WHERE level = 'product'")
+
+
+def _salbutamol_issues(d: str, num: str, den: str) -> str:
+    """Issues in the 12 months of a presentation carbon_salbutamol values, to people registered
+    when it was issued; age at the issue."""
+    return f"""
+    SELECT {PERSON}, {age('m.date')} AS age, {num} AS num, {den} AS den
+    FROM medications m JOIN ({_inhaler_values()}) v USING (bnf_code)
+      JOIN patients p USING (patient_id)
+    WHERE {in_months('m.date', d, 12)} AND {at_event('m.date')}"""
+
+
+def saba_carbon(d: str) -> str:
+    """grams CO2e of salbutamol inhalers issued (inhalers x kg per inhaler x 1,000, to whole
+    grams; an issue with no quantity is one inhaler), per person registered on the period end
+    (all ages, age then)."""
+    grams = "round(coalesce(m.quantity, 1) * v.kg * 1000)::BIGINT"
+    return f"""{_salbutamol_issues(d, grams, '0')}
+    UNION ALL
+    SELECT {PERSON}, {age(d)} AS age, 0 AS num, 1 AS den FROM patients p WHERE {on_list(d)}"""
+
+
+def saba_pmdi_share(d: str) -> str:
+    """OpenPrescribing environmental_inhalers, for salbutamol: items (issues), numerator those
+    of an inhaler with a propellant (pressurised MDIs, breath-actuated or not)."""
+    return _salbutamol_issues(d, "v.pressurised::INT", "1")
+
+
+#: CWT guidance v12 (from 1 October 2023): the faster diagnosis standard covers urgent suspected
+#: cancer, breast symptomatic and screening referrals; the 62-day combined standard those and
+#: consultant upgrades. Day 0 is the clock start, so "within 28 days" is a difference of 28 days
+#: or less.
+FDS_ROUTES = ("urgent_suspected_cancer", "breast_symptomatic", "screening")
+
+
+def cancer_waits(stop: str, routes: tuple[str, ...], days: int):
+    """NHS England Cancer Waiting Times: pathways whose clock stopped (`stop`) in the calendar
+    month; numerator a stop at most `days` after the clock start; residents (no registration
+    rule); age at the clock start (the referral or upgrade)."""
+    def sql(d: str) -> str:
+        listed = ",".join(f"'{r}'" for r in routes)
+        return f"""
+        SELECT {PERSON}, {age('c.referral_date')} AS age,
+          (date_diff('day', c.referral_date, c.{stop}) <= {days})::INT AS num, 1 AS den
+        FROM cancer_pathways c JOIN patients p USING (patient_id)
+        WHERE c.route IN ({listed}) AND {in_month(f'c.{stop}', d)}"""
+    return sql
+
+
+def ucr_2hr(d: str) -> str:
+    """NHS England CSDS 2-hour urgent community response: UCR contacts in the calendar month
+    whose timing is recorded; numerator care within 2 hours; age at the contact."""
+    return f"""
+    SELECT {PERSON}, {age('c.start_date')} AS age, c.within_2_hours::INT AS num, 1 AS den
+    FROM community_contacts c JOIN patients p USING (patient_id)
+    WHERE c.service = 'urgent_community_response' AND c.within_2_hours IS NOT NULL
+      AND {in_month('c.start_date', d)}"""
+
+
+def autism_13wk(d: str) -> str:
+    """NHS England Autism Statistics (MHSDS, referral reason 25), on first appointments: referrals
+    whose first appointment was in the calendar month; numerator "13 weeks or less" (ASD03):
+    91 days or fewer from referral; age at the appointment."""
+    return f"""
+    SELECT {PERSON}, {age('a.first_appointment_date')} AS age,
+      (date_diff('day', a.referral_date, a.first_appointment_date) <= 91)::INT AS num, 1 AS den
+    FROM autism_referrals a JOIN patients p USING (patient_id)
+    WHERE {in_month('a.first_appointment_date', d)}"""
+
+
+def oap_bed_days(d: str) -> str:
+    """NHS England Out of Area Placements: bed days in the calendar month of inappropriate OAPs
+    (no local bed available). A bed day is a night: the days from admission (or the 1st) up to
+    the day before discharge (or the period end's night, while still placed); of adults
+    registered on the first night in the month, by age that night; per adult registered on the
+    period end."""
+    first = f"greatest(o.admission_date, CAST(date_trunc('month', {d}) AS DATE))"
+    after = f"CAST({d} + INTERVAL 1 DAY AS DATE)"
+    nights = f"date_diff('day', {first}, least(coalesce(o.discharge_date, {after}), {after}))"
+    return f"""
+    SELECT {PERSON}, {age(first)} AS age, {nights} AS num, 0 AS den
+    FROM mh_admissions o JOIN patients p USING (patient_id)
+    WHERE o.out_of_area AND o.oap_reason = 'bed_unavailable' AND {nights} > 0
+      AND {at_event(first)} AND {age(first)} >= 18
+    UNION ALL
+    SELECT {PERSON}, {age(d)} AS age, 0 AS num, 1 AS den FROM patients p
+    WHERE {on_list(d)} AND {age(d)} >= 18"""
+
 #: indicator id -> SQL of its units for a period end (a SQL date literal)
 DEFINITIONS = {
     "CVDP001HYP": cvdp001hyp,
@@ -480,6 +623,15 @@ DEFINITIONS = {
     "VIRTUAL_WARD": virtual_ward,
     "HPV_BY_14": hpv_by_14,
     "CANCER_EMERGENCY_PRESENTATION": emergency_presentation,
+    "LD_PREVALENCE": ld_prevalence,
+    "SMI_HEALTH_CHECKS": smi_health_checks,
+    "SABA_CARBON": saba_carbon,
+    "SABA_PMDI_SHARE": saba_pmdi_share,
+    "CANCER_FDS_28D": cancer_waits("faster_diagnosis_date", FDS_ROUTES, 28),
+    "CANCER_62D": cancer_waits("first_treatment_date", (*FDS_ROUTES, "consultant_upgrade"), 62),
+    "UCR_2HR": ucr_2hr,
+    "AUTISM_13WK": autism_13wk,
+    "MH_OAP_BED_DAYS": oap_bed_days,
 }
 #: observed against expected: the denominator is an expected count (rounded to 2 places)
 RATIOS = ("HYP_DETECTION", "DEMENTIA_DIAGNOSIS_RATE")
@@ -546,4 +698,55 @@ def standardised(con, indicator_id: str, period_end: str) -> pd.DataFrame:
         rows.append({"breakdown": breakdown, "group": group, "numerator": int(x.sum()),
                      "denominator": int(n.sum()), "value": value})
     out = pd.DataFrame(rows)
+    return out[out.denominator > 0].reset_index(drop=True)
+
+
+# --- life expectancy: deaths and person-years (the life table's inputs) ----------------------
+
+#: OHID PHOF A01b pools three years: deaths in the 36 months to the period end, over the sum of
+#: the three mid-year populations (here the registered list on the middle day of each year, 6,
+#: 18 and 30 months before the period end).
+LE_MID_YEARS = (6, 18, 30)
+LE_BREAKDOWNS = ("icb", "place", "imd_quintile", "imd_decile", "core20", "sex")
+
+
+#: the abridged life table's bands (start ages): 0, 1-4, 5-9, ..., 85-89, 90+
+LIFE_TABLE_BANDS = (0, 1, *range(5, 95, 5))
+
+
+def life_table_counts(con, sex: str, from_age: int, period_end: str,
+                      to_age: int = 200) -> pd.DataFrame:
+    """Deaths (numerator) and person-years (denominator) of `sex` aged `from_age` and over, by
+    breakdown and group: deaths in the 36 months of people registered when they died (age at
+    death); person-years the people registered and alive on each mid-year day (age that day),
+    summed (ages `from_age` to `to_age`, for one band of a life table). Place from the
+    practice, IMD from the LSOA; `sex` is the indicator's own sex."""
+    d = lit(period_end)
+    died = f"""
+      SELECT {PERSON}, 1 AS dead, 0 AS years FROM deaths x JOIN patients p USING (patient_id)
+      WHERE {in_months('x.date_of_death', d, 36)} AND p.registration_start <= x.date_of_death
+        AND (p.registration_end IS NULL OR p.registration_end >= x.date_of_death)
+        AND p.sex = '{sex}' AND {age('x.date_of_death')} BETWEEN {from_age} AND {to_age}"""
+    alive = [f"""
+      SELECT {PERSON}, 0 AS dead, 1 AS years FROM patients p
+      WHERE {on_list(months_before(d, m))} AND p.sex = '{sex}'
+        AND {age(months_before(d, m))} BETWEEN {from_age} AND {to_age}"""
+             for m in LE_MID_YEARS]
+    sql = f"""
+    WITH u AS ({" UNION ALL ".join([died, *alive])}),
+    w AS (SELECT u.*, pr.place, l.imd_quintile, l.imd_decile FROM u
+          LEFT JOIN practices pr USING (practice_code) LEFT JOIN lsoas l USING (lsoa_code)),
+    g AS (
+      SELECT 'icb' AS breakdown, 'BLMK' AS "group", dead, years FROM w
+      UNION ALL SELECT 'place', place, dead, years FROM w WHERE place IS NOT NULL
+      UNION ALL SELECT 'imd_quintile', CAST(imd_quintile AS VARCHAR), dead, years FROM w
+        WHERE imd_quintile IS NOT NULL
+      UNION ALL SELECT 'imd_decile', CAST(imd_decile AS VARCHAR), dead, years FROM w
+        WHERE imd_decile IS NOT NULL
+      UNION ALL SELECT 'core20', CASE WHEN imd_quintile = 1 THEN 'CORE20' ELSE 'Rest' END,
+        dead, years FROM w WHERE imd_quintile IS NOT NULL
+      UNION ALL SELECT 'sex', sex, dead, years FROM w)
+    SELECT breakdown, "group", sum(dead)::BIGINT AS numerator, sum(years)::BIGINT AS denominator
+    FROM g GROUP BY ALL"""
+    out = con.execute(sql).df()
     return out[out.denominator > 0].reset_index(drop=True)

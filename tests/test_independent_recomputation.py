@@ -6,7 +6,13 @@ ends (29 February 2024: a leap day, before CVDPREVENT's home BP thresholds appli
 28 February 2025); then the same comparison on a tiny lake
 of hostile cases (an event on the period end, a birthday month on the event date, a death on
 the period end, boundaries of every look-back and wait, the flu cohort's age on 31 March at a
-September and an October period end), with hand-worked answers."""
+September and an October period end), with hand-worked answers.
+
+The calendar-month indicators of issue 10 (cancer waits, UCR, autism waits, out of area bed
+days) are too rare at 4,000 people for one month, so they are compared at every month end of
+the lake's five years. Life expectancy is its own method (tested against PHEindicatormethods
+elsewhere): here its inputs, deaths and person-years, are compared in every group of its
+breakdowns, and the ICB's value against an abridged life table worked in this file."""
 
 from __future__ import annotations
 
@@ -77,8 +83,11 @@ def _agree(expected: pd.DataFrame, ours: pd.DataFrame, what: str) -> None:
     assert wrong.empty, f"{what}: disagree\n{wrong[['numerator', 'numerator_ours', 'denominator', 'denominator_ours']].head(10)}"  # noqa: E501
 
 
+#: Counted in the calendar month, and too rare in a 4,000-person lake to have a group of every
+#: breakdown in any one month: compared at every month end of the lake's five years instead.
+MONTHLY = ("CANCER_FDS_28D", "CANCER_62D", "UCR_2HR", "AUTISM_13WK", "MH_OAP_BED_DAYS")
 #: A 4,000-person lake has no stillbirths: STILLBIRTH_RATE is checked on the hostile lake.
-SYNTHETIC = sorted(set(ind.DEFINITIONS) - {"STILLBIRTH_RATE"})
+SYNTHETIC = sorted(set(ind.DEFINITIONS) - {"STILLBIRTH_RATE", *MONTHLY})
 
 
 @pytest.mark.parametrize("indicator_id", SYNTHETIC)
@@ -90,10 +99,36 @@ def test_independent_sql_agrees_in_every_group(small_lake, sql, indicator_id):
         assert set(expected.breakdown) == set(ind.BREAKDOWNS), "every breakdown has groups"
         counted += expected[expected.breakdown == "icb"].numerator.sum()
         _agree(expected, ours, f"{indicator_id} at {period_end}")
-        if indicator(indicator_id).method in ("proportion", "rate"):
+        if indicator(indicator_id).method in ("proportion", "rate", "amount"):
             multiplier = indicator(indicator_id).multiplier
             assert np.allclose(ours.value, multiplier * ours.numerator / ours.denominator)
     assert counted > 0, f"{indicator_id}: nothing counted at either period end"
+
+
+def _month_ends(lake_dir) -> list[dt.date]:
+    """Every month end from the lake's first month to its reference date."""
+    import json
+
+    manifest = json.loads((lake_dir / "manifest.json").read_text())
+    ends = pd.date_range(manifest["window_start"], manifest["reference_date"], freq="ME")
+    return [e.date() for e in ends]
+
+
+@pytest.mark.parametrize("indicator_id", MONTHLY)
+def test_monthly_indicators_agree_at_every_month_end(small_lake, small_lake_dir, sql,
+                                                     indicator_id):
+    ends = _month_ends(small_lake_dir)
+    ours = indicator(indicator_id).series(small_lake, ends)
+    ours = ours[ours.breakdown.isin(ind.BREAKDOWNS)]
+    counted = np.zeros(2)
+    for end in ends:
+        expected = ind.by_breakdown(sql, indicator_id, str(end))
+        mine = ours[pd.to_datetime(ours.period_end).dt.date == end]
+        _agree(expected, mine.set_index(KEYS).sort_index(), f"{indicator_id} at {end}")
+        counted += expected[expected.breakdown == "icb"][["numerator", "denominator"]].sum(
+        ).to_numpy()
+    # in this lake (seed 7), one autism wait is within 13 weeks and one month has 21 OAP nights
+    assert counted[0] > 0 and counted[1] > 0, f"{indicator_id}: nothing counted in 5 years"
 
 
 @pytest.mark.parametrize("indicator_id", sorted(ind.DSR_BANDS))
@@ -113,6 +148,64 @@ def test_standardised_rates_agree_with_calculate_dsr(small_lake, sql, indicator_
         valued += both.value.notna().sum()
     if indicator_id == "HF_ADM_DSR":  # (too few premature deaths here for a value)
         assert valued > 0, "some values compared"
+
+
+#: life expectancy: indicator id -> (sex, the age it is at)
+LIFE_EXPECTANCY = {"LE_BIRTH_MALE": ("male", 0), "LE_BIRTH_FEMALE": ("female", 0),
+                   "LE_65_MALE": ("male", 65), "LE_65_FEMALE": ("female", 65)}
+#: 2024-10-31's three years start on 31 October 2021, inside the lake's history (from 1 October
+#: 2021); 29 February 2024's would start in February 2021, before it: no rows.
+LE_PERIOD_ENDS = ("2024-10-31", "2026-02-28")
+
+
+def _life_table(con, sex: str, period_end: str) -> pd.DataFrame:
+    """Deaths and person-years by life-table band (0, 1-4, 5-9, ..., 90+) for the ICB."""
+    rows = []
+    for start, stop in zip(ind.LIFE_TABLE_BANDS, (*ind.LIFE_TABLE_BANDS[1:], 999), strict=True):
+        both = ind.life_table_counts(con, sex, start, period_end, stop - 1)
+        icb = both[both.breakdown == "icb"]
+        rows.append((start, icb.numerator.sum(), icb.denominator.sum()))
+    return pd.DataFrame(rows, columns=["start", "deaths", "years"])
+
+
+def chiang_life_expectancy(table: pd.DataFrame, at: int) -> float:
+    """Expectation of life at `at` from an abridged life table (Chiang II, as OHID's "Life
+    expectancy at birth and at age 65: technical document" sets it out): a fraction of the
+    interval lived by those dying in it of 0.1 in the first year of life and 0.5 otherwise;
+    the open last band lives l/M years."""
+    starts = table.start.to_numpy()
+    n = np.diff(np.append(starts, np.nan))
+    m = table.deaths.to_numpy(float) / table.years.to_numpy(float)
+    a = np.where(starts == 0, 0.1, 0.5)
+    q = np.where(np.isnan(n), 1.0, n * m / (1 + n * (1 - a) * m))
+    alive = 100_000 * np.concatenate([[1.0], np.cumprod(1 - q)[:-1]])
+    dying = alive * q
+    lived = n * (alive - (1 - a) * dying)
+    lived[-1] = alive[-1] / m[-1]
+    remaining = lived[::-1].cumsum()[::-1]
+    i = int(np.flatnonzero(starts == at)[0])
+    return float(remaining[i] / alive[i])
+
+
+@pytest.mark.parametrize("indicator_id", sorted(LIFE_EXPECTANCY))
+def test_life_expectancy_deaths_and_person_years_agree(small_lake, sql, indicator_id):
+    """The life table's inputs (its own method is tested against PHEindicatormethods): deaths
+    and person-years in every group of every breakdown, and the ICB's value against an
+    abridged life table worked here."""
+    sex, at = LIFE_EXPECTANCY[indicator_id]
+    assert indicator(indicator_id).compute(small_lake, "2024-02-29").empty
+    valued = 0
+    for period_end in LE_PERIOD_ENDS:
+        expected = ind.life_table_counts(sql, sex, at, period_end)
+        assert set(expected.breakdown) == set(ind.LE_BREAKDOWNS)
+        ours = indicator(indicator_id).compute(small_lake, period_end).set_index(KEYS)
+        _agree(expected, ours.sort_index(), f"{indicator_id} at {period_end}")
+        value = ours.loc[("icb", "BLMK")].value
+        if not np.isnan(value):
+            worked = chiang_life_expectancy(_life_table(sql, sex, period_end), at)
+            assert value == pytest.approx(worked, abs=1e-6)
+            valued += 1
+    assert valued > 0, "some ICB value compared"
 
 
 # --- hostile cases -----------------------------------------------------------------------------
@@ -254,11 +347,133 @@ def _hostile_tables() -> dict[str, list[dict]]:
     vaccinations = [{"patient_id": pid, "date": dt.date.fromisoformat(day),
                      "vaccine": "influenza", "snomed_code": "822851000000102",
                      "dose_number": 1} for pid, day in flu]
-    deaths = [{"patient_id": 4, "date_of_death": dt.date(2026, 3, 31),
-               "underlying_cause": "I219", "place_of_death": "hospital"}]
+    # life expectancy's three years to D: left on a mid-year day (30 September 2025: not on
+    # the list that day), died on the day before the 36 months (out) and on their first day
+    patients += [_person(205, "1955-01-01", registration_end="2025-09-30"),
+                 _person(206, "1940-01-01", registration_end="2023-03-31",
+                         date_of_death="2023-03-31"),
+                 _person(207, "1940-01-01", registration_end="2023-04-01",
+                         date_of_death="2023-04-01")]
+    deaths = [{"patient_id": pid, "date_of_death": dt.date.fromisoformat(day),
+               "underlying_cause": cause, "place_of_death": "hospital"}
+              for pid, day, cause in [(4, D, "I219"), (206, "2023-03-31", "C349"),
+                                      (207, "2023-04-01", "C349")]]
     return {"patients": patients, "apc_spells": spells, "ec_attendances": attendances,
             "rtt_pathways": pathways, "deaths": deaths, "maternity": births,
-            "vaccinations": vaccinations}
+            "vaccinations": vaccinations, **_issue_10_tables()}
+
+
+def _cancer_pathway(qid: int, pid: int, route: str, referred: str, told: str | None = None,
+                    treated: str | None = None) -> dict:
+    day = dt.date.fromisoformat
+    return {"patient_id": pid, "pathway_id": qid, "provider_code": "RC9", "route": route,
+            "referral_date": day(referred), "tumour_group": "lower_gi",
+            "faster_diagnosis_date": day(told) if told else None,
+            "outcome": "diagnosed" if told or treated else None,
+            "decision_to_treat_date": day(treated) if treated else None,
+            "first_treatment_date": day(treated) if treated else None}
+
+
+def _placement(qid: int, pid: int, admitted: str, discharged: str | None,
+               reason: str | None = "bed_unavailable") -> dict:
+    day = dt.date.fromisoformat
+    return {"patient_id": pid, "admission_id": qid, "provider_code": "RXX",
+            "admission_date": day(admitted),
+            "discharge_date": day(discharged) if discharged else None,
+            "bed_type": "adult_acute", "out_of_area": reason is not None, "oap_reason": reason}
+
+
+def _issue(pid: int, issued: str, bnf: str, quantity: float | None) -> dict:
+    return {"patient_id": pid, "date": dt.date.fromisoformat(issued), "dmd_code": "1",
+            "bnf_code": bnf, "quantity": quantity}
+
+
+def _coded(pid: int, day: str, code: str) -> dict:
+    return {"patient_id": pid, "date": dt.date.fromisoformat(day), "snomed_code": code,
+            "numeric_value": None}
+
+
+def _first(name: str) -> str:
+    from icsight.model.codelists import codelist
+
+    return codelist(name).codes[0]
+
+
+EVOHALER, EASYHALER, SALAMOL, AUTOHALER = ("0301011R0BEAIAP", "0301011R0BWAABZ",
+                                           "0301011R0BIAFAP", "0301011R0BMABBU")
+#: one code of each of the six SMI checks, and the glucose test standing in for an HbA1c
+SMI_SIX = ("bmi_primis", "systolic_bp_qof", "chol2_cod", "ifcchbam_cod", "smoking_never_snomed")
+ALCOHOL, GLUCOSE = "160573003", "33747003"
+
+
+def _six_checks(pid: int, glucose: str | None = None, alcohol_on: str = "2025-04-01") -> list:
+    codes = [_first(n) for n in SMI_SIX]
+    if glucose:
+        codes[3] = glucose
+    return [_coded(pid, D, c) for c in codes] + [_coded(pid, alcohol_on, ALCOHOL)]
+
+
+def _issue_10_tables() -> dict[str, list[dict]]:
+    """Boundaries of the indicators added in issue 10, for the people of `_hostile_tables`."""
+    pathways = [
+        _cancer_pathway(1, 7, "urgent_suspected_cancer", _days_before(28), told=D),  # 28 days
+        _cancer_pathway(2, 7, "urgent_suspected_cancer", _days_before(29), told=D),  # 29 days
+        _cancer_pathway(3, 8, "consultant_upgrade", "2026-03-01", told="2026-03-10"),  # no FDS
+        _cancer_pathway(4, 8, "screening", "2026-02-01", told="2026-02-28"),  # February
+        _cancer_pathway(5, 1, "breast_symptomatic", "2026-03-01", told="2026-03-01"),  # day 0
+        _cancer_pathway(6, 7, "urgent_suspected_cancer", _days_before(62), treated=D),  # 62
+        _cancer_pathway(7, 7, "urgent_suspected_cancer", _days_before(63), treated=D),  # 63
+        _cancer_pathway(8, 8, "consultant_upgrade", "2026-03-01", treated="2026-03-20"),
+        _cancer_pathway(9, 8, "urgent_suspected_cancer", "2026-02-01", treated="2026-04-01"),
+        _cancer_pathway(10, 8, "urgent_suspected_cancer", "2026-01-01", treated="2026-02-28"),
+    ]
+    ucr = [(1, D, True), (2, "2026-03-01", False), (3, "2026-03-15", None),
+           (3, "2026-02-28", True), (10, "2026-03-05", True)]
+    contacts = [{"patient_id": pid, "contact_id": 100 + i, "service": "urgent_community_response",
+                 "start_date": dt.date.fromisoformat(day), "end_date": dt.date.fromisoformat(day),
+                 "within_2_hours": met} for i, (pid, day, met) in enumerate(ucr)]
+    contacts.append({"patient_id": 8, "contact_id": 99, "service": "virtual_ward",
+                     "start_date": dt.date(2026, 3, 10), "end_date": None,
+                     "within_2_hours": True})
+    mid_march = dt.date(2026, 3, 15)
+    autism = [(2, _days_before(91), D), (3, str(mid_march - dt.timedelta(92)), str(mid_march)),
+              (9, "2025-12-01", None), (9, "2025-11-01", "2026-02-28"),
+              (1, "2026-03-01", "2026-03-01")]
+    referrals = [{"patient_id": pid, "referral_id": i, "referral_date": dt.date.fromisoformat(r),
+                  "first_appointment_date": dt.date.fromisoformat(a) if a else None,
+                  "outcome_date": None, "outcome": None}
+                 for i, (pid, r, a) in enumerate(autism)]
+    placements = [
+        _placement(1, 7, "2026-02-20", "2026-03-05"),  # 4 March nights (1st to 4th)
+        _placement(2, 7, "2026-03-30", None),  # still placed: the 30th and 31st
+        _placement(3, 8, D, "2026-04-10"),  # the period end's night
+        _placement(4, 8, "2026-03-10", "2026-03-20", "patient_choice"),  # appropriate
+        _placement(5, 8, "2026-03-10", "2026-03-20", None),  # in area
+        _placement(6, 5, "2026-03-01", "2026-03-01"),  # no night
+        _placement(7, 5, "2026-02-01", "2026-03-01"),  # discharged on the 1st: none in March
+        _placement(8, 6, "2026-03-02", "2026-03-12"),  # had left the practice
+        _placement(9, 1, "2026-02-25", "2026-03-03"),  # 17 when admitted, 18 on 1 March: 2
+        _placement(10, 2, "2026-03-10", "2026-03-12"),  # 17
+        _placement(11, 4, "2026-03-28", D),  # died on the period end: 28th to 30th
+    ]
+    issues = [
+        _issue(7, D, EVOHALER, 2), _issue(7, "2025-04-01", EASYHALER, None),
+        _issue(7, "2025-03-31", EVOHALER, 1),  # the day before the year
+        _issue(6, "2025-10-31", SALAMOL, 1), _issue(6, "2025-11-15", SALAMOL, 1),  # left
+        _issue(8, "2026-01-10", "0301011V0AAABAB", 1),  # terbutaline: not valued
+        _issue(8, "2026-01-10", "0301011R0", 1),  # a chemical, not a presentation
+        _issue(8, "2026-01-10", AUTOHALER, 3), _issue(10, "2026-01-10", EVOHALER, 1),
+    ]
+    ld, smi = _first("ld_cod_20241205"), _first("mh_cod")
+    events = [_coded(7, D, ld), _coded(8, "2026-04-01", ld), _coded(4, "2010-01-01", ld),
+              _coded(1, "2010-01-01", ld),
+              _coded(5, "2020-01-01", smi), *_six_checks(5),
+              _coded(3, "2020-01-01", smi), *_six_checks(3, alcohol_on="2025-03-31"),
+              _coded(9, "2020-01-01", smi), *_six_checks(9, glucose=GLUCOSE),
+              _coded(8, "2026-04-01", smi), *_six_checks(8)]
+    return {"cancer_pathways": pathways, "community_contacts": contacts,
+            "autism_referrals": referrals, "mh_admissions": placements,
+            "medications": issues, "clinical_events": events}
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +490,9 @@ def hostile(tmp_path_factory):
 
 HOSTILE = ("AE_4HR", "AE_12HR", "EMERG_ADM_RATE", "HF_ADM_DSR", "CYP_ASTHMA_ADM",
            "EOL_EMERG_ADM", "PREM_MORT_CVD", "STAYS_21D", "RTT_18WK", "RTT_52WK", "DIAG_6WK",
-           "STILLBIRTH_RATE", "LOW_BIRTHWEIGHT", "PRETERM", "SATOD")
+           "STILLBIRTH_RATE", "LOW_BIRTHWEIGHT", "PRETERM", "SATOD", "LD_PREVALENCE",
+           "SMI_HEALTH_CHECKS", "SABA_CARBON", "SABA_PMDI_SHARE", "CANCER_FDS_28D",
+           "CANCER_62D", "UCR_2HR", "AUTISM_13WK", "MH_OAP_BED_DAYS")
 
 
 @pytest.mark.parametrize("indicator_id", HOSTILE)
@@ -351,3 +568,48 @@ def test_hostile_cases_hand_worked(hostile):
     assert _cell(_ours(lake, "LOW_BIRTHWEIGHT", D), "icb", "BLMK") == (1, 1)
     assert _cell(_ours(lake, "PRETERM", D), "icb", "BLMK") == (2, 2)  # 36 and 24 weeks
     assert _cell(_ours(lake, "SATOD", D), "icb", "BLMK") == (1, 3)
+
+
+def test_hostile_issue_10_hand_worked(hostile):
+    lake, _ = hostile
+    registered = 7 + 18  # on the period end: 1-3, 5, 7-9 and the 18 in the 80+ band
+    # faster diagnosis in March: 28 days (on the period end) and day 0 met, 29 days not; not
+    # the upgrade, nor February's
+    assert _cell(_ours(lake, "CANCER_FDS_28D", D), "icb", "BLMK") == (2, 3)
+    # treated in March: 62 days (met), 63 days, the upgrade (met); not April's nor February's
+    assert _cell(_ours(lake, "CANCER_62D", D), "icb", "BLMK") == (2, 3)
+    # UCR in March with the timing recorded: 1 (on the period end, met), 2 (not), 10 (met,
+    # never registered: counted, as a resident)
+    assert _cell(_ours(lake, "UCR_2HR", D), "icb", "BLMK") == (2, 3)
+    # first appointments in March: 91 days (on the period end, met), 92 days, day 0 (met)
+    assert _cell(_ours(lake, "AUTISM_13WK", D), "icb", "BLMK") == (2, 3)
+    # March nights: 7's 4 and 2, 8's 1, 1's 2 (18 on the first night in March), 4's 3; per
+    # adults on the period end (1, 3, 5, 7, 8, 9 and the 18; not 2, 17)
+    assert _cell(_ours(lake, "MH_OAP_BED_DAYS", D), "icb", "BLMK") == (4 + 2 + 1 + 2 + 3, 24)
+    # learning disability register: 7 (coded on the period end) and 1; not 8 (coded after), 4
+    assert _cell(_ours(lake, "LD_PREVALENCE", D), "icb", "BLMK") == (2, registered)
+    # SMI register 5, 3, 9 (8 coded after the period end); all six: 5, and 9 with a blood
+    # glucose test; 3's alcohol check is on 31 March 2025, a day before the 12 months
+    assert _cell(_ours(lake, "SMI_HEALTH_CHECKS", D), "icb", "BLMK") == (2, 3)
+    # grams: 7's two Evohalers (28.26 kg each) and an Easyhaler with no quantity (0.62 kg), 6's
+    # Salamol on the day they left (11.95 kg), 8's three Autohalers (9.72 kg)
+    grams = 2 * 28_260 + 620 + 11_950 + 3 * 9_720
+    assert _cell(_ours(lake, "SABA_CARBON", D), "icb", "BLMK") == (grams, registered)
+    assert _cell(_ours(lake, "SABA_PMDI_SHARE", D), "icb", "BLMK") == (3, 4)
+
+
+def test_hostile_life_expectancy_inputs(hostile):
+    lake, con = hostile
+    # females 65 and over, mid-years 30 September 2025, 2024 and 2023: 4 (65 in 2025 only),
+    # 5, nine women of the 80+ band, 203 and 204 (three each), 202 (65 in September 2025),
+    # 205 (2024 and 2023: she left on 30 September 2025)
+    ours = _ours_le(lake, "LE_65_FEMALE")
+    # deaths: 4 on the period end, 207 on the first day of the 36 months (not 206, a day before)
+    assert _cell(ours, "icb", "BLMK") == (2, 1 + 3 + 27 + 6 + 1 + 2)
+    for indicator_id, (sex, at) in LIFE_EXPECTANCY.items():
+        _agree(ind.life_table_counts(con, sex, at, D), _ours_le(lake, indicator_id),
+               f"{indicator_id} (hostile lake)")
+
+
+def _ours_le(lake, indicator_id: str) -> pd.DataFrame:
+    return indicator(indicator_id).compute(lake, D).set_index(KEYS).sort_index()

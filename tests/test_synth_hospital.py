@@ -7,6 +7,7 @@ SQL where there is one), never from the generators' internal variables.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import numpy as np
 import pyarrow as pa
@@ -14,6 +15,7 @@ import pytest
 
 from icsight.model.schema import PLACES, table
 from icsight.synth import community, hospital
+from icsight.synth.calibration import REGISTERED, measurement_dates
 from icsight.synth.context import NO_DATE, date_of, day
 from tests.generated import Generated
 
@@ -365,3 +367,36 @@ def test_virtual_wards_open_in_2022_for_older_people(gen):
                            WHERE service = 'virtual_ward' AND month(start_date) BETWEEN 4 AND 9
                            GROUP BY ALL""").set_index("y").n
     assert started[2022] < 0.5 * started[2025]  # capacity ramps up over two years
+
+
+# --- no drift over the window ----------------------------------------------------------------
+
+#: Largest relative change allowed between the first and the last 12 months of the window in a
+#: rate that no published trend moves: ~2 standard errors of the 20,000-person population's
+#: emergency admissions (about 2,200 a year, overdispersed) and, at 75+, of its ~1,300 people's.
+#: Before final-year admissions were generated for people alive at the end who would die soon
+#: after it, and while the window's decedents carried their excess risk all through it, the
+#: all-ages rate fell 12% from start to end and the 75+ rate 33% in this population.
+DRIFT_MARGIN = {"all ages": 0.06, "75+": 0.12}
+_AGES = {"all ages": "TRUE", "75+": "date_diff('year', month_of_birth, {on}) >= 75"}
+
+
+def _emergency_rate_at(gen, on: dt.date, ages: str) -> float:
+    """Emergency admissions per 1,000 registered in the 12 months to `on`, of people of `ages`
+    (at admission; the registered at `on`), as the calibration targets measure them."""
+    ref = f"DATE '{on}'"
+    return gen.con.sql(f"""
+        SELECT 1000.0 * count(*) / (SELECT count(*) FROM ({REGISTERED.format(ref=ref)})
+                                    WHERE {ages.format(on=ref)})
+        FROM apc_spells JOIN patients USING (patient_id)
+        WHERE admission_method = 'emergency' AND admission_date > {ref} - INTERVAL 12 MONTH
+          AND admission_date <= {ref} AND {ages.format(on='admission_date')}""").fetchone()[0]
+
+
+@pytest.mark.parametrize("ages", list(DRIFT_MARGIN))
+def test_emergency_admission_rate_does_not_drift_over_the_window(gen, ages):
+    _, target = gen.target("emergency_admissions_per_1000")
+    first, _, last = measurement_dates(target, date_of(gen.ctx.window_start), gen.ref)
+    start = _emergency_rate_at(gen, first, _AGES[ages])
+    end = _emergency_rate_at(gen, last, _AGES[ages])
+    assert abs(end / start - 1) < DRIFT_MARGIN[ages], (ages, start, end)

@@ -46,6 +46,7 @@ from icsight.synth.context import (
 )
 from icsight.synth.deaths import death_rate, even_gradient
 from icsight.synth.registered_lists import (
+    growth_per_year,
     leaving_rate,
     list_inflation,
     place_shares,
@@ -70,16 +71,28 @@ MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 3.0, 1.6
 # 2022-24: Bedford 29.4, Central Bedfordshire 25.9, Luton 35.8, Milton Keynes 27.5) weighted by
 # their populations is 29.2 against England's 30.2 [S-derived]. England's rates and BLMK's
 # deprivation mix alone give ~300, as more than deprivation (ethnicity, for one) raises Luton's
-# rates; this lifts them to ~340 as the targets measure them [E, calibrated].
-MORTALITY_LEVEL_UNDER75 = 1.2
+# rates; this lifts them to ~345 as the targets measure them at the start, middle and end of
+# the window (recalibrated in 2026 once the list's flow and death dates following its growth
+# were in: 341-351 on a 200,000-person lake) [E, calibrated].
+MORTALITY_LEVEL_UNDER75 = 1.12
 # At 75 and over BLMK dies less than England: 7,742 deaths of BLMK residents in 2022 (ONS
 # monthly deaths registered by area of usual residence [S]) against ~8,300 from England's 2023
 # rates by age applied to BLMK's mid-2022 residents [S-derived]; with the under-75 level above,
-# ~0.85 of England's rates at 75+ [E, calibrated].
-MORTALITY_LEVEL_75PLUS = 0.85
+# ~0.82 of England's rates at 75+, which gives ~7.3 deaths per 1,000 registered at the start,
+# middle and end of the window [E, calibrated].
+MORTALITY_LEVEL_75PLUS = 0.82
 # Spread of personal risk by the latent ill-health z: exp(0.45 z), averaging 1 [E].
 MORTALITY_HEALTH_SPREAD = 0.45
 MORTALITY_CAP = 0.6
+# The people who died in the window are copies of people alive at the end drawn in proportion
+# to their risk of dying, which already makes them iller than average (mean ill-health z about
+# +0.45). No further shift: the people alive at the end who will die soon after it are just as
+# ill, so the population at any date of the window has the same mix of the soon-to-die, and
+# its admission rates do not drift as the window's deaths fall behind [E].
+DECEDENT_HEALTH_SHIFT = 0.0
+# Deaths fall in winter more than in summer: ~12% above the yearly average in mid-January
+# (ONS monthly deaths registered, England, pre-pandemic years) [E].
+DEATHS_WINTER_PEAK = 0.12
 # Babies are registered with a practice about two weeks after birth [E].
 BIRTH_TO_REGISTRATION_DAYS = 14
 # How much more than leavers the people who move in are young adults: the power the leaving
@@ -144,12 +157,12 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     n_core = len(core_lsoa)
     kind = np.concatenate([np.zeros(n_core, np.int8), np.ones(n_dead, np.int8),
                            np.full(n_left, 2, np.int8)])
-    health = np.concatenate([health_core, health_core[dead_from] + 0.8,
+    health = np.concatenate([health_core, health_core[dead_from] + DECEDENT_HEALTH_SHIFT,
                              rng.standard_normal(n_left).astype(np.float32)])
     n = len(lsoa)
 
     death = np.full(n, NO_DATE, np.int32)
-    death[kind == 1] = seasonal_days(rng, n_dead, ctx.window_start, ctx.reference_date, 0.12)
+    death[kind == 1] = _death_days(rng, ctx, _place_index(core_lsoa[dead_from]))
     reg_end = np.full(n, NO_DATE, np.int32)
     reg_end[kind == 1] = death[kind == 1]
     reg_end[kind == 2] = rng.integers(ctx.window_start, ctx.reference_date + 1, n_left)
@@ -189,6 +202,23 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     )
     ctx.pop = pop
     return pop
+
+
+def _death_days(rng: np.random.Generator, ctx: SynthContext, place: np.ndarray) -> np.ndarray:
+    """A day of death in the window for each person who died (of place index `place`), more
+    of them in winter and in proportion to their place's list on the day: the list grows
+    (BLMK ~1.75% a year), so deaths at a steady rate per person do too."""
+    growth = np.array([growth_per_year(name) for name in PLACES])[place]
+    days = np.empty(len(place), np.int32)
+    todo = np.arange(len(place))
+    while len(todo):
+        day = seasonal_days(rng, len(todo), ctx.window_start, ctx.reference_date,
+                            DEATHS_WINTER_PEAK)
+        years_before_end = (ctx.reference_date - day) / DAYS_PER_YEAR
+        kept = rng.random(len(todo)) < np.exp(-growth[todo] * years_before_end)
+        days[todo[kept]] = day[kept]
+        todo = todo[~kept]
+    return days
 
 
 def _window_years(ctx: SynthContext) -> float:
@@ -339,15 +369,20 @@ def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.n
     return out
 
 
-def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray,
-               sex: np.ndarray | None = None) -> np.ndarray:
-    """Annual deaths per surviving person: England's rate for the age (and sex, if known), by
-    deprivation decile and personal ill-health, each averaging 1."""
+def mortality_risk(age: np.ndarray, decile: np.ndarray, health: np.ndarray,
+                   sex: np.ndarray | None = None) -> np.ndarray:
+    """Annual chance of death: England's rate for the age (and sex, if known), by deprivation
+    decile and personal ill-health, each averaging 1, at BLMK's level."""
     ratio = np.where(age < 75, MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS)
     gradient = even_gradient(ratio, decile)
     spread = np.exp(MORTALITY_HEALTH_SPREAD * health - MORTALITY_HEALTH_SPREAD**2 / 2)
     level = np.where(age < 75, MORTALITY_LEVEL_UNDER75, MORTALITY_LEVEL_75PLUS)
-    risk = np.minimum(death_rate(age, sex) * level * gradient * spread, MORTALITY_CAP)
+    return np.minimum(death_rate(age, sex) * level * gradient * spread, MORTALITY_CAP)
+
+
+def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
+    """Annual deaths per surviving person (see `mortality_risk`)."""
+    risk = mortality_risk(age, decile, health)
     # Deaths are drawn per person alive at the end of the window, the survivors: a chance m
     # among everyone at risk is m / (1 - m) per survivor (15% more at 85+).
     return risk / (1 - risk)
@@ -533,4 +568,4 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
 #: The registered list over the window (size, growth by place, list inflation, flows).
 TARGETS = population_targets()
 
-__all__ = ["TARGETS", "build_population", "generate", "patients_table"]
+__all__ = ["TARGETS", "build_population", "generate", "mortality_risk", "patients_table"]

@@ -369,8 +369,14 @@ INDICATORS.append(Indicator(
     denominator="issues (items) in the 12 months of a salbutamol inhaler valued by "
                 "OpenPrescribing's carbon_salbutamol measure, to people registered when issued",
     rows=_saba_pressurised_share, polarity="lower is better",
+    # environmental_inhalers counts the same way (items) but over the other BNF chapter 3
+    # inhalers, salbutamol left out ("MDIs prescribed as a proportion of all inhalers in BNF
+    # Chapter 3, excluding salbutamol", its measure definition, ebmdatalab/openprescribing):
+    # said here so that no one compares the two figures
     source=INHALER_CARBON_SOURCE + "; items counted as in OpenPrescribing's "
-           "environmental_inhalers measure (MDIs as a share of inhaler items)",
+           "environmental_inhalers measure (MDIs as a share of inhaler items), which covers "
+           "the other BNF chapter 3 inhalers and leaves salbutamol out: its figures are not "
+           "comparable with this one",
     numerator_basis="units of the denominator meeting the rule",
     denominator_basis="events in the period",
 ))

@@ -3,7 +3,9 @@
 Emergency admissions follow age-specific rates (infants: a HES birth-cohort study, BMC Health Serv
 Res 2022; other ages a project estimate [E]), raised by
 long-term conditions, deprivation and ill-health and peaking in winter. People who die have
-extra admissions in their final year, and about 44% die in hospital: their last spell ends on
+extra admissions in their final year (and so do people alive on the reference date who would
+die within a year of it: the admissions of their final year that fall before it are in the
+record, their death is not), and about 44% die in hospital: their last spell ends on
 the day of death with destination `died`. Diagnoses are ICD-10 codes by age and condition,
 with chronic ambulatory-care-sensitive conditions (asthma, COPD, heart failure, angina,
 diabetes, epilepsy, hypertension) about 17%. Diagnoses and admitting treatment functions are
@@ -29,6 +31,7 @@ from icsight.synth.hospital.common import (
     _lognormal,
     _per_year_of_age,
 )
+from icsight.synth.people import mortality_risk
 
 # --- rates -----------------------------------------------------------------------------------
 # Age bands are given by their lower age. Emergency admissions per 1,000 per year: infants 338
@@ -43,18 +46,18 @@ EA_RATE_SCALE = 1.13
 # again) [E, calibrated so that, with the final spell of those who die in hospital, ~25% of
 # decedents have 3+ emergency admissions in the last year of life (Nuffield Trust QualityWatch
 # "End of life care", 2018) [S] and ~6% 3+ in the last 90 days (OHID PEoLC profile, 2022) [S]].
-LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 0.85, 0.7
+LAST_YEAR_EXTRA_ADMISSIONS, LAST_YEAR_DISPERSION = 1.15, 1.0
 # Days before death of those admissions: 365 x u ** LAST_YEAR_BUNCHING, u uniform, so they
 # bunch towards the death [E, calibrated with the above].
-LAST_YEAR_BUNCHING = 1.7
+LAST_YEAR_BUNCHING = 1.4
 # The published age rates already contain those admissions, so the baseline rate at each age
 # is lowered by this many admissions x that age's mortality [E, calibrated so the 75+ rates
 # measured over 12 months, deaths included, come back to the published ones].
-LAST_YEAR_OFFSET = 1.0
+LAST_YEAR_OFFSET = 1.5
 # Deaths in hospital: 43.4% of deaths in England in 2022, 42.8% in 2023 (OHID Fingertips 93474)
 # [S]. The final spell is drawn for these shares (fewer for care home residents) [E,
 # calibrated]; spells that happen to run into the day of death add a little more.
-DIE_IN_HOSPITAL = {"community": 0.44, "care_home": 0.17}
+DIE_IN_HOSPITAL = {"community": 0.42, "care_home": 0.17}
 DIE_IN_DEPARTMENT = 0.05  # of hospital deaths, in A&E rather than on a ward [E]
 WINTER_PEAK_ADMISSIONS = 0.09  # Dec-Feb about 15% above Jun-Aug [E]
 
@@ -82,7 +85,7 @@ EMERGENCY_DIAGNOSES = {
 CONDITION_DIAGNOSES = {
     "asthma": (("J459", "J46X"), (0.85, 0.15), (0.24, 0.10, 0.04)),
     "copd": (("J441", "J440"), (0.7, 0.3), (0.0, 0.30, 0.28)),
-    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.075, 0.075)),
+    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.085, 0.085)),
     "diabetes": (("E119", "E116", "E115", "E149"), (0.4, 0.3, 0.2, 0.1), (0.15, 0.06, 0.05)),
     "type1_diabetes": (("E101", "E109"), (0.7, 0.3), (0.2, 0.15, 0.1)),
     "learning_disability": (("G409",), (1.0,), (0.15, 0.15, 0.1)),
@@ -107,8 +110,8 @@ TO_OTHER_PROVIDER, TO_NEW_CARE_HOME_85 = 0.04, 0.03  # [E]
 def _emergency_spells(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict, np.ndarray]:
     """Emergency spells as column arrays, and the people who died in A&E."""
     p = ctx.pop
-    person, adm = _age_rate_events(ctx, rng, cohort, _baseline_admission_rates(), cohort.risk,
-                                   WINTER_PEAK_ADMISSIONS)
+    person, adm = _age_rate_events(ctx, rng, cohort, _baseline_admission_rates(),
+                                   _admission_risk(ctx, cohort), WINTER_PEAK_ADMISSIONS)
     ly_person, ly_adm = _last_year_of_life(ctx, rng)
     final, died_in_ed = _dying_in_hospital(ctx, rng)
     final_adm = _final_admission(ctx, rng, final)
@@ -125,6 +128,28 @@ def _emergency_spells(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict
     return spells, died_in_ed
 
 
+def _admission_risk(ctx, cohort: _Cohort) -> np.ndarray:
+    """Each person's relative risk, with the people who die in the window brought to the same
+    mean at each age as those who do not.
+
+    Everyone alive at the end would die some day too, but only the window's deaths are drawn
+    (and drawn in proportion to ill-health), so the people who die in it are iller than those
+    who do not. Left so, the early window, when they are all still alive, has more admissions
+    than the end, most at 85+, where nearly half of the people alive at the start die in the
+    window. Their excess is their final year's admissions, added alike for the window's deaths
+    and the notional deaths just after it (`_last_year_of_life`); each keeps their own
+    conditions, deprivation and ill-health relative to the others who die.
+    """
+    p = ctx.pop
+    died = p.death != NO_DATE
+    years = np.maximum(cohort.end - cohort.start + 1, 0) * died
+    group = np.minimum(p.age_on(cohort.end) // 5, 20).astype(np.int64)
+    mean = (np.bincount(group, cohort.risk * years, 21)
+            / np.maximum(np.bincount(group, years, 21), 1e-9))
+    scale = np.where(mean > 0, mean, 1.0)[group]
+    return np.where(died, cohort.risk / scale, cohort.risk)
+
+
 def _baseline_admission_rates() -> np.ndarray:
     """Age rates less the expected last-year-of-life admissions added separately."""
     rate = _per_year_of_age(EA_AGE_BANDS, EA_RATES_PER_1000, EA_RATE_SCALE)
@@ -133,16 +158,31 @@ def _baseline_admission_rates() -> np.ndarray:
 
 
 def _last_year_of_life(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Extra admissions in the final year, bunched towards the death."""
-    p = ctx.pop
-    dead = np.flatnonzero(p.death <= ctx.reference_date)
+    """Extra admissions in the final year, bunched towards the death, for the people who died
+    and for those alive at the end who would die in the year after it (their notional death
+    is only used here), so that the last year of the window has as many as any other."""
+    death = _death_or_notional_death(ctx, rng)
+    dead = np.flatnonzero(death != NO_DATE)
     mean = rng.gamma(LAST_YEAR_DISPERSION, LAST_YEAR_EXTRA_ADMISSIONS / LAST_YEAR_DISPERSION,
                      len(dead))
     person = np.repeat(dead, rng.poisson(mean))
     before = np.floor(365 * rng.random(len(person)) ** LAST_YEAR_BUNCHING).astype(np.int32)
-    days = (p.death[person] - before).astype(np.int32)
+    days = (death[person] - before).astype(np.int32)
     keep = ctx.in_record(person, days)
     return person[keep], days[keep]
+
+
+def _death_or_notional_death(ctx, rng) -> np.ndarray:
+    """Each person's day of death; for people registered on the reference date, a day in the
+    following year with their own annual chance of death (`people.mortality_risk`), else none."""
+    p = ctx.pop
+    death = p.death.copy()
+    alive = np.flatnonzero((ctx.active_end() == ctx.reference_date) & (death == NO_DATE))
+    age = p.age_on(ctx.reference_date)[alive]
+    risk = mortality_risk(age, p.imd_decile[alive], p.health[alive])
+    dies = alive[rng.random(len(alive)) < risk]
+    death[dies] = ctx.reference_date + rng.integers(1, 366, len(dies))
+    return death
 
 
 def _dying_in_hospital(ctx, rng) -> tuple[np.ndarray, np.ndarray]:

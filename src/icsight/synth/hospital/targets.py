@@ -156,6 +156,13 @@ FROM esp JOIN pop USING (band) LEFT JOIN hf USING (band)
 """
 
 
+# The end-of-life figures read the deaths of the 12 months to {ref} and, for each, the year (or
+# 90 days) before it: 24 (or 15) months in all. Measured earlier, a death early in the window
+# would have part of its last year before the window, where nothing is generated, and would
+# count too few admissions; so they are first measured once that whole look-back fits.
+_LOOK_BACK_1Y, _LOOK_BACK_90D = 24, 15
+
+
 def _end_of_life_sql(days: int, at_least: int) -> str:
     """% of people who died in the 12 months to {ref} with `at_least` emergency admissions in
     the `days` days up to their death."""
@@ -182,20 +189,20 @@ TARGETS += [
            "OHID Palliative and end of life care profile December 2023 update: 6.2% of people "
            "who died in England in 2022 [S] (5.6% in 2009 to 7.5% in 2018, Nuffield Trust "
            "QualityWatch [S]); tolerance wide as a small lake has few deaths",
-           _end_of_life_sql(90, 3)),
+           _end_of_life_sql(90, 3), lookback_months=_LOOK_BACK_90D),
     Target("end_of_life_3_admissions_1y", "Deaths with 3+ emergency admissions in the last "
            "year of life, % of deaths in the last 12 months", 25.0, 5.0, "%",
            "Nuffield Trust QualityWatch 'End of life care': 25% of people who died in England "
            "in 2018 (21% in 2009) [S]",
-           _end_of_life_sql(365, 3)),
+           _end_of_life_sql(365, 3), lookback_months=_LOOK_BACK_1Y),
     Target("end_of_life_any_admission_1y", "Deaths with an emergency admission in the last "
            "year of life, % of deaths in the last 12 months (EOL_EMERG_ADM)", 78.0, 7.0, "%",
            "Project estimate [E] from Nuffield Trust 'How are hospital services used at the end "
            "of life?' (2024): 43% die in hospital, 80% of them after an emergency admission in "
            "the last month, and a fifth of the others have emergency care in the last month [S]",
-           _end_of_life_sql(365, 1)),
+           _end_of_life_sql(365, 1), lookback_months=_LOOK_BACK_1Y),
     Target("end_of_life_any_admission_90d", "Deaths with an emergency admission in the last "
            "90 days of life, % of deaths in the last 12 months", 60.0, 8.0, "%",
            "Project estimate [E], as for the last year of life",
-           _end_of_life_sql(90, 1)),
+           _end_of_life_sql(90, 1), lookback_months=_LOOK_BACK_90D),
 ]
