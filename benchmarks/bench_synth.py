@@ -53,8 +53,12 @@ def run_child(code: str, *args: str) -> tuple[float, float]:
 
 
 def main() -> int:
+    from icsight.synth.context import BLMK_POPULATION
+
     parser = argparse.ArgumentParser()
-    parser.add_argument("--population", type=int, default=1_050_000)
+    # the default population, as `icsight synth` makes it (the published list on the
+    # reference date)
+    parser.add_argument("--population", type=int, default=BLMK_POPULATION)
     parser.add_argument("--keep", type=Path, help="keep the generated lake here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="icsight-bench-"))
