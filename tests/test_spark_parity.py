@@ -25,14 +25,17 @@ def test_catalogue_on_spark_matches_duckdb(small_lake):
     spark_lake = open_lake(small_lake, backend="spark")
     spark = compute(spark_lake, "2026-09-30")
     assert set(spark.indicator_id) == set(duck.indicator_id)
-    # On 3,000 people a month can hold no first cancer treatment at all (about 3 a month per
-    # 10,000): then CANCER_62D has no denominator on either engine, which the lake confirms.
+    # On 3,000 people a month can hold no first cancer treatment (about 3 a month per 10,000)
+    # or no first autism assessment appointment at all: then CANCER_62D or AUTISM_13WK has no
+    # denominator on either engine, which the lake confirms (the month's events, by table).
+    monthly = {"CANCER_62D": ("cancer_pathways", "first_treatment_date"),
+               "AUTISM_13WK": ("autism_referrals", "first_appointment_date")}
     missing = set(catalogue()) - set(duck.indicator_id)
-    assert missing <= {"CANCER_62D"}, missing
-    if missing:
-        treated = pq.read_table(table_path(small_lake, "cancer_pathways")).to_pandas()
-        treated = pd.to_datetime(treated.first_treatment_date)
-        assert not ((treated >= "2026-09-01") & (treated <= "2026-09-30")).any()
+    assert missing <= set(monthly), missing
+    for indicator_id in missing:
+        table, column = monthly[indicator_id]
+        days = pd.to_datetime(pq.read_table(table_path(small_lake, table)).to_pandas()[column])
+        assert not ((days >= "2026-09-01") & (days <= "2026-09-30")).any(), indicator_id
     keys = ["indicator_id", "breakdown", "group"]
     merged = duck.merge(spark, on=keys, how="outer", suffixes=("_duckdb", "_spark"),
                         indicator=True)
