@@ -97,8 +97,10 @@ def _person_years(gen: Generated) -> pd.DataFrame:
                            pd.Timedelta(days=15), periods=60, freq="MS") + pd.Timedelta(days=14)
     rows = []
     start = pd.to_datetime(p.registration_start)
-    end = pd.to_datetime(p.registration_end).fillna(pd.Timestamp.max)
-    died = pd.to_datetime(p.date_of_death).fillna(pd.Timestamp.max)
+    # no end or no death: never before any month (a date past the lake's window)
+    never = pd.Timestamp("2262-01-01")
+    end = pd.to_datetime(p.registration_end).astype("datetime64[ns]").fillna(never)
+    died = pd.to_datetime(p.date_of_death).astype("datetime64[ns]").fillna(never)
     born = pd.to_datetime(p.month_of_birth)
     for t in months:
         here = (start <= t) & (end > t) & (died > t)
