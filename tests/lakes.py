@@ -48,3 +48,26 @@ def make_lake(folder: Path, patients: list[dict], events: list[dict],
     write_manifest(folder, {"kind": "test", "reference_date": reference_date,
                             "window_start": "2020-04-01"})
     return folder
+
+
+#: Indicators of one calendar month's rare events (a first cancer treatment, a first autism
+#: assessment appointment: a few a month per 10,000 people), which a small generated lake can
+#: hold none of; the lake's own files must then confirm it. indicator -> (table, date column)
+MONTHLY_RARE = {"CANCER_62D": ("cancer_pathways", "first_treatment_date"),
+                "AUTISM_13WK": ("autism_referrals", "first_appointment_date")}
+
+
+def assert_absent_only_for_want_of_events(missing: set[str], folder: Path, first: str,
+                                          last: str) -> None:
+    """Every indicator in `missing` (from a small lake's results) is a monthly rare one with
+    none of its events from `first` to `last` in the lake's files."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from icsight.lake.layout import table_path
+
+    assert missing <= set(MONTHLY_RARE), missing
+    for indicator_id in missing:
+        table, column = MONTHLY_RARE[indicator_id]
+        days = pd.to_datetime(pq.read_table(table_path(folder, table)).to_pandas()[column])
+        assert not ((days >= first) & (days <= last)).any(), indicator_id

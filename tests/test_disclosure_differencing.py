@@ -220,26 +220,12 @@ def built(tmp_path_factory):
     return table, hierarchy, methods, published, folder
 
 
-#: Indicators of one calendar month's rare events (a first cancer treatment, a first autism
-#: assessment appointment: a few a month per 10,000 people), which a 1,500-person lake can
-#: hold none of in three months; the lake's own files must then confirm it.
-MONTHLY_RARE = {"CANCER_62D": ("cancer_pathways", "first_treatment_date"),
-                "AUTISM_13WK": ("autism_referrals", "first_appointment_date")}
-
-
 def _every_indicator_with_a_denominator(exact: pd.DataFrame, methods: dict, folder) -> None:
-    import pyarrow.parquet as pq
+    from tests.lakes import assert_absent_only_for_want_of_events
 
-    from icsight.lake.layout import table_path
-
-    missing = set(methods) - set(exact.indicator_id)
-    assert missing <= set(MONTHLY_RARE), missing
     first = pd.Timestamp(exact.period_end.min()) - pd.offsets.MonthBegin(1)
-    last = pd.Timestamp(exact.period_end.max())
-    for indicator_id in missing:
-        table, column = MONTHLY_RARE[indicator_id]
-        days = pd.to_datetime(pq.read_table(table_path(folder, table)).to_pandas()[column])
-        assert not ((days >= first) & (days <= last)).any(), indicator_id
+    assert_absent_only_for_want_of_events(set(methods) - set(exact.indicator_id), folder,
+                                          str(first.date()), str(exact.period_end.max()))
 
 
 def test_the_attack_recovers_hidden_counts_from_the_naive_publisher(built):
