@@ -211,9 +211,13 @@ SEGMENT = st.sampled_from(["..", ".", "a", "b", "", "/", "clinical_events.csv", 
 @given(st.lists(st.lists(SEGMENT, min_size=1, max_size=5).map("/".join), min_size=1,
                 max_size=4))
 def test_any_member_names_unpack_inside_the_work_folder_or_are_refused(tmp_path, names):
-    case = tmp_path / str(abs(hash(tuple(names))))
+    import tempfile
+
+    # a fresh folder per example: Hypothesis shares one tmp_path across examples and repeats
+    # an example (when shrinking or replaying), so a folder named from the example can exist
+    case = Path(tempfile.mkdtemp(dir=tmp_path))
     work = case / "work"
-    work.mkdir(parents=True)
+    work.mkdir()
     archive = case / "drop.tar"
     _tar(archive, *[(_info(n), _events(1)) for n in names])
     found = expand([archive], work)
