@@ -28,8 +28,8 @@ from icsight.indicators.cohorts import (
 from icsight.model.registration import registered_at_event
 
 __all__ = ["AgainstBaseline", "PopulationCounts", "emergency_admissions_per_person",
-           "event_counts", "expected_rates", "population_counts", "population_margins",
-           "register_against_expected"]
+           "event_counts", "events_of_registered", "expected_rates", "population_counts",
+           "population_margins", "register_against_expected"]
 
 
 @dataclass(frozen=True)
@@ -153,27 +153,40 @@ def register_against_expected(lake, periods: ir.Table, codes: str, resolved: str
 
 
 def event_counts(lake, periods: ir.Table, events: ir.Table, date_column: str,
-                 ages: tuple[int, int] = (0, 200), sex: str | None = None) -> PopulationCounts:
-    """A rate of events per registered person: every event in `events` (patient_id,
-    period_end and the event's date in `date_column`) of a person registered with a practice
+                 ages: tuple[int, int] = (0, 200), sex: str | None = None,
+                 start: str = "start_12m") -> PopulationCounts:
+    """A rate of events per registered person: every event in `events` (patient_id and the
+    event's date in `date_column`) dated in a period's window (after its `start`, on or before
+    its end; `icsight.indicators.cohorts.in_periods`) of a person registered with a practice
     when it happened and aged `ages` then (`icsight.model.registration.registered_at_event`),
     attributed to that practice and to their age at the event (so a standardised rate bands
     events by age at the event); per the registered population aged `ages` on the period end.
 
     This is how HES-based rates count: every admission in the period, including those of
     people who died or moved away before its end (they were at risk for part of it)."""
-    patients = lake.table("patients").select(
-        "patient_id", *ROW_KEYS[1:-1], "month_of_birth", "registration_start",
-        "registration_end", "date_of_death")
-    t = events.select("patient_id", PERIOD, date_column).join(patients, "patient_id")
-    day = t[date_column]
-    t = t.filter(registered_at_event(t, day))
-    t = t.mutate(age=age_on(t.month_of_birth, day))
+    t = events_of_registered(lake, events.select("patient_id", date_column), date_column)
     t = t.filter(t.age >= ages[0], t.age <= ages[1])
     if sex is not None:
         t = t.filter(t.sex == sex)
+    # matched to periods only now: an event counts towards up to twelve period ends, and who
+    # the person was at the event does not depend on which
+    t = in_periods(t, date_column, periods, start)
     hits = t.group_by(list(ROW_KEYS)).agg(n=t.count().cast("int64"))
     return PopulationCounts(periods, ages, sex, hits)
+
+
+def events_of_registered(lake, events: ir.Table, date_column: str) -> ir.Table:
+    """`events` of people registered with a practice on the event's date
+    (`registered_at_event`), with their attributes (practice, LSOA, sex, ethnic group) and age
+    then (`age`). Done before matching events to periods, as each event matches several."""
+    patients = lake.table("patients").select(
+        "patient_id", *ROW_KEYS[1:-1], "month_of_birth", "registration_start",
+        "registration_end", "date_of_death")
+    t = events.join(patients, "patient_id")
+    day = t[date_column]
+    t = t.filter(registered_at_event(t, day))
+    return t.mutate(age=age_on(t.month_of_birth, day)).drop(
+        "month_of_birth", "registration_start", "registration_end", "date_of_death")
 
 
 def emergency_admissions_per_person(lake, periods: ir.Table,
@@ -184,6 +197,4 @@ def emergency_admissions_per_person(lake, periods: ir.Table,
     aged `ages` on the period end (`event_counts`)."""
     spells = lake.table("apc_spells")
     spells = spells.filter(spells.admission_method == "emergency", condition(spells))
-    spells = in_periods(spells.select("patient_id", "admission_date"), "admission_date",
-                        periods, "start_12m")
     return event_counts(lake, periods, spells, "admission_date", ages)

@@ -29,11 +29,11 @@ from icsight.indicators.population import (
     PopulationCounts,
     emergency_admissions_per_person,
     event_counts,
+    events_of_registered,
     population_counts,
     register_against_expected,
 )
 from icsight.model.codelists import codelist
-from icsight.model.registration import registered_at_event
 
 #: This module's indicators, in the order the catalogue lists them.
 INDICATORS: list[Indicator] = []
@@ -219,8 +219,6 @@ def _msk_first_attendances(lake, periods: ir.Table) -> PopulationCounts:
     op = lake.table("op_appointments")
     op = op.filter(op.first_attendance, op.attended == "attended",
                    op.treatment_function.isin(list(MSK_TREATMENT_FUNCTIONS)))
-    op = in_periods(op.select("patient_id", "appointment_date"), "appointment_date", periods,
-                    "start_12m")
     return event_counts(lake, periods, op, "appointment_date")
 
 
@@ -312,14 +310,9 @@ def _salbutamol_issues(lake, periods: ir.Table) -> ir.Table:
     pressurised = [code for code, (device, _) in values.items() if is_pressurised(device)]
     meds = meds.mutate(grams=(meds.quantity.fill_null(1.0) * grams).round(0).cast("int64"),
                        pressurised=meds.bnf_code.isin(pressurised))
-    meds = in_periods(meds.select("patient_id", "date", "grams", "pressurised"), "date",
-                      periods, "start_12m")
-    patients = lake.table("patients").select(
-        "patient_id", *ROW_KEYS[1:-1], "month_of_birth", "registration_start",
-        "registration_end", "date_of_death")
-    t = meds.join(patients, "patient_id")
-    t = t.filter(registered_at_event(t, t.date))
-    return t.mutate(age=age_on(t.month_of_birth, t.date))
+    issued = events_of_registered(
+        lake, meds.select("patient_id", "date", "grams", "pressurised"), "date")
+    return in_periods(issued, "date", periods, "start_12m")
 
 
 def _saba_carbon(lake, periods: ir.Table) -> PopulationCounts:

@@ -144,7 +144,6 @@ INDICATORS.append(Indicator(
 def _camhs(lake, periods: ir.Table) -> PopulationCounts:
     refs = lake.table("mh_referrals")
     refs = refs.filter(refs.service == "camhs").select("patient_id", "referral_date")
-    refs = in_periods(refs, "referral_date", periods, "start_12m")
     return event_counts(lake, periods, refs, "referral_date", (0, 17))  # aged 0-17 at referral
 
 
