@@ -115,13 +115,18 @@ def _private_file(path: Path) -> None:
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 
 
+_migrating = threading.Lock()
+
+
 def migrate(database: Database, accounts_file: Path | None = None) -> None:
     """Bring the schema to the newest migration. `accounts_file` is the accounts JSON the
     one-off import reads when it runs (default: `ICSIGHT_ACCOUNTS`'s file)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["accounts_file"] = accounts_file or default_accounts_file()
-    with database.engine.connect().execution_options(**WRITE) as connection:
+    # Alembic runs a migration through module-level proxies (alembic.context, alembic.op):
+    # one migration at a time in a process.
+    with _migrating, database.engine.connect().execution_options(**WRITE) as connection:
         if database.dialect == "postgresql":
             # Two processes starting at once: the second waits, then finds nothing to do.
             connection.exec_driver_sql("SELECT pg_advisory_lock(7406313)")
@@ -141,10 +146,16 @@ _open: dict[str, Database] = {}
 _opening = threading.Lock()
 
 
-def open_database(url: str | None = None, accounts_file: Path | None = None) -> Database:
+def open_database(url: str | None = None, accounts_file: Path | None = None,
+                  shared: bool = True) -> Database:
     """The database at `url` (default: `database_url()`), migrated on its first opening in
-    this process; later calls with the same URL share its engine."""
+    this process; later calls with the same URL share its engine (`shared=False`: an engine
+    of its own, as another process would have)."""
     url = _normalised(url or database_url())
+    if not shared:
+        database = Database(url, _engine(url))
+        migrate(database, accounts_file)
+        return database
     with _opening:
         if url not in _open:
             database = Database(url, _engine(url))
