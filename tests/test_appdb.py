@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,32 @@ def test_failed_sign_ins_through_two_engines_are_all_counted(database_url, monke
         assert (first if n % 2 else second).sign_in("gp", "wrong password!").principal is None
     assert second.sign_in("gp", "wrong password!").reason.startswith("wrong password 5 times")
     assert first.sign_in("gp", PASSWORD).reason == "account locked"
+
+
+def test_parallel_changes_to_one_account_from_separate_engines_lose_nothing(database_url):
+    """Four writers (four engines, as four processes) each end one account's sessions ten
+    times at once: every change counts, which needs the write lock held from the read."""
+    Accounts(database_url).add("gp", PASSWORD, "clinician", practice_code="E81021")
+    writers = [another_process(database_url) for _ in range(4)]
+    before = writers[0].version("gp")
+    errors: list[BaseException] = []
+
+    def bump(accounts: Accounts) -> None:
+        try:
+            for _ in range(10):
+                accounts.end_sessions("gp")
+        except BaseException as e:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(e)
+
+    threads = [threading.Thread(target=bump, args=(w,)) for w in writers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert writers[0].version("gp") == before + 40
+    for w in writers:
+        w.database.engine.dispose()
 
 
 # --- the one-off import of the accounts JSON ------------------------------------------------
