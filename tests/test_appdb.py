@@ -248,7 +248,8 @@ def test_the_default_database_is_a_sqlite_file_beside_the_accounts_file(tmp_path
     assert not (tmp_path / "conf" / "accounts.json").exists()  # nothing written to the old file
 
 
-@pytest.mark.parametrize("url", ["mysql://root@localhost/icsight", "not a url",
+@pytest.mark.parametrize("url", ["mysql://root@localhost/icsight", "not a url", "sqlite://",
+                                 "sqlite:///:memory:", "sqlite:////proc/icsight/icsight.db",
                                  "postgresql://nobody@127.0.0.1:1/none"])
 def test_a_database_that_cannot_be_opened_is_refused_clearly(url, monkeypatch):
     monkeypatch.setenv("ICSIGHT_DATABASE_URL", url)

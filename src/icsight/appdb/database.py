@@ -49,6 +49,10 @@ def _normalised(url: str) -> str:
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ValueError(f"{ENV_DATABASE_URL} must be a sqlite:/// or postgresql:// URL, not "
                          f"{parsed.get_backend_name()!r}")
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # each connection would see a database of its own, empty and unmigrated
+        raise ValueError(f"{ENV_DATABASE_URL}: a SQLite database must be a file "
+                         "(sqlite:////path/to/icsight.db), not in memory")
     return parsed.render_as_string(hide_password=False)
 
 
@@ -83,9 +87,8 @@ def _engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        _private_file(Path(parsed.database).expanduser())
-        url = parsed.set(database=str(Path(parsed.database).expanduser())).render_as_string()
+    _private_file(Path(parsed.database).expanduser())
+    url = parsed.set(database=str(Path(parsed.database).expanduser())).render_as_string()
     engine = create_engine(url, connect_args={"timeout": 30})
 
     # Python's sqlite3 starts transactions itself, late and deferred; take that over so a

@@ -27,7 +27,7 @@ def open_accounts() -> Accounts:
 
     try:
         return Accounts()
-    except (ValueError, RuntimeError, SQLAlchemyError) as e:
+    except (ValueError, RuntimeError, OSError, SQLAlchemyError) as e:
         fail(f"cannot open the application database (ICSIGHT_DATABASE_URL): {e}")
 
 
