@@ -15,6 +15,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from icsight.appdb import Accounts, close_database, open_database
-from icsight.appdb.database import MIGRATIONS, WRITE
+from icsight.appdb.database import HEAD, MIGRATIONS, WRITE
 from icsight.appdb.database import database_url as configured_url
 from icsight.appdb.models import Account, Base, Commentary, SavedView
 from icsight.cli import main
@@ -38,6 +39,12 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(database_ur
     with open_database(database_url).engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_head_names_the_newest_migration():
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD
 
 
 def test_a_second_opening_finds_nothing_to_migrate_and_keeps_the_data(database_url):
