@@ -18,12 +18,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from icsight.appdb import Accounts, close_database, open_database
-from icsight.appdb.database import HEAD, MIGRATIONS, WRITE
+from icsight.appdb.database import HEAD, MIGRATIONS, WRITE, normalised_url
 from icsight.appdb.database import database_url as configured_url
 from icsight.appdb.models import Account, Base, Commentary, SavedView
 from icsight.cli import main
@@ -237,6 +237,9 @@ def test_an_accounts_file_that_cannot_be_imported_stops_the_start_and_imports_it
     url = fresh_url(backend, tmp_path, request)
     with pytest.raises(RuntimeError, match=f"cannot import the accounts file {path}"):
         open_database(url, accounts_file=path)
+    unopened = create_engine(normalised_url(url))
+    assert inspect(unopened).get_table_names() == []  # the whole upgrade was rolled back
+    unopened.dispose()
     legacy_file(path)  # fixed: the next start imports it, nothing half-done in the way
     assert len(Accounts(open_database(url, accounts_file=path)).list()) == 4
 

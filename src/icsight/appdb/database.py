@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url
 from icsight.governance.accounts import default_accounts_file
 from icsight.settings import get as setting
 
-__all__ = ["ENV_DATABASE_URL", "Database", "close_database", "database_url", "open_database"]
+__all__ = ["ENV_DATABASE_URL", "Database", "close_database", "database_url", "normalised_url",
+           "open_database"]
 
 ENV_DATABASE_URL = "ICSIGHT_DATABASE_URL"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -42,7 +43,7 @@ def database_url() -> str:
     return f"sqlite:///{default_accounts_file().parent / 'icsight.db'}"
 
 
-def _normalised(url: str) -> str:
+def normalised_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here (the driver icsight installs), not psycopg2."""
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
@@ -168,7 +169,7 @@ def open_database(url: str | None = None, accounts_file: Path | None = None,
     """The database at `url` (default: `database_url()`), migrated on its first opening in
     this process; later calls with the same URL share its engine (`shared=False`: an engine
     of its own, as another process would have)."""
-    url = _normalised(url or database_url())
+    url = normalised_url(url or database_url())
     if not shared:
         database = Database(url, _engine(url))
         migrate(database, accounts_file)
@@ -184,6 +185,6 @@ def open_database(url: str | None = None, accounts_file: Path | None = None,
 def close_database(url: str) -> None:
     """Close the connections to `url` (tests drop their databases after)."""
     with _opening:
-        database = _open.pop(_normalised(url), None)
+        database = _open.pop(normalised_url(url), None)
     if database is not None:
         database.engine.dispose()
