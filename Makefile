@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo test lint install java bench bench-build bench-single bench-scaling docs docs-calibration clean
+.PHONY: demo test lint install java postgres bench bench-build bench-single bench-scaling docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,6 +28,16 @@ java:
 	  echo "Installing a Java runtime for Spark (openjdk-17-jre-headless)"; \
 	  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) || { \
 	    echo "Could not install Java: install a Java 17 runtime, then run make test again"; \
+	    exit 1; }; }
+
+# The application database's tests run on PostgreSQL as well as SQLite: Debian's server
+# package, installed if missing (the tests start a throwaway server of their own, on a free
+# port as an unprivileged user; the package's own cluster is not used).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "Installing PostgreSQL for the application database tests (postgresql)"; \
+	  (apt-get update -qq && apt-get install -y -qq postgresql) || { \
+	    echo "Could not install PostgreSQL: install Debian's postgresql package, then run make test again"; \
 	    exit 1; }; }
 
 # The demo key is generated locally, outside git (data/ is ignored): a real deployment keeps
@@ -48,7 +58,7 @@ demo: install $(DEMO_KEY)
 	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight ingest data/extracts/fhir \
 		--lake data/ingested
 
-test: install java
+test: install java postgres
 	$(RUN)/ruff check .
 	$(RUN)/lint-imports
 	$(RUN)/python -m pytest -q -n 2 --dist loadgroup

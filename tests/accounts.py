@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from icsight.appdb import Accounts
 from icsight.cli import main
-from icsight.governance.accounts import Accounts
 from icsight.lake import table_path
 from icsight.services import Service
 
@@ -16,8 +16,8 @@ SECRET = "3c9e1f7a52b84d06e9a1c7f3b5d2e8a4f60b9c1d7e3a5f28"  # random-looking, t
 
 
 @pytest.fixture(scope="module")
-def setting(lake_dir, tmp_path_factory):
-    """A results store, four accounts (one per role) and the service over the test lake."""
+def access_results(lake_dir, tmp_path_factory):
+    """A results store and the service over the test lake, built once per module."""
     tmp = tmp_path_factory.mktemp("access")
     results = tmp / "results"
     done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
@@ -29,13 +29,19 @@ def setting(lake_dir, tmp_path_factory):
     mine, theirs = practices[0], practices[1]
     own = int(current[current.practice_code == mine].patient_id.iloc[0])
     other = int(current[current.practice_code == theirs].patient_id.iloc[0])
-    accounts = Accounts(tmp / "accounts.json")
+    service = Service(lake_dir, results, tmp / "audit.jsonl")
+    return {"service": service, "mine": mine, "theirs": theirs, "own": own, "other": other,
+            "tmp": tmp}
+
+
+@pytest.fixture(scope="module")
+def setting(access_results, module_database_url):
+    """`access_results` and four accounts (one per role), on each database in turn."""
+    accounts = Accounts(module_database_url)
     accounts.add("ana", PASSWORD, "analyst")
-    accounts.add("cli", PASSWORD, "clinician", practice_code=mine)
+    accounts.add("cli", PASSWORD, "clinician", practice_code=access_results["mine"])
     accounts.add("adm", PASSWORD, "admin")
     accounts.add("pub", PASSWORD, "public")
-    service = Service(lake_dir, results, tmp / "audit.jsonl")
-    return {"service": service, "accounts": accounts, "mine": mine, "theirs": theirs,
-            "own": own, "other": other, "tmp": tmp}
+    return {**access_results, "accounts": accounts}
 
 

@@ -6,7 +6,13 @@ import pytest
 
 from icsight.synth import DEFAULT_REFERENCE_DATE
 from icsight.synth.generate import generate_lake
-from tests.accounts import setting  # noqa: F401 - a fixture for the access tests
+from tests.accounts import access_results, setting  # noqa: F401 - fixtures for the access tests
+from tests.appdb import (  # noqa: F401 - the application database, on SQLite and PostgreSQL
+    backend,
+    database_url,
+    module_database_url,
+    postgres_server,
+)
 from tests.lakes import TEST_KEY
 from tests.sessions import served, world  # noqa: F401 - fixtures for the session tests
 

@@ -4,7 +4,6 @@ argon2 for speed, and clients that sign in, replay or forge cookies."""
 from __future__ import annotations
 
 import json
-import shutil
 from base64 import b64encode
 
 import itsdangerous
@@ -13,8 +12,8 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from icsight.api.app import create_app
+from icsight.appdb import Accounts
 from icsight.governance import accounts as accounts_module
-from icsight.governance.accounts import Accounts
 from icsight.services import Service
 from tests.accounts import PASSWORD, SECRET
 from tests.lakes import PRACTICE, make_lake, patient
@@ -41,7 +40,7 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """A two-patient lake, its service, and an accounts file to copy; argon2id at its
+    """A two-patient lake and its service; argon2id at its
     smallest cost while the module runs (a real verification takes most of a second on a
     busy machine; `test_signin` checks the real parameters are the same for every account)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -51,23 +50,25 @@ def served(tmp_path_factory):
         tmp = tmp_path_factory.mktemp("sessions")
         make_lake(tmp / "lake", [patient(1), patient(2)], [])
         (tmp / "results").mkdir()
-        accounts = Accounts(tmp / "template" / "accounts.json")
-        accounts.add("gp", PASSWORD, "clinician", practice_code=PRACTICE)
-        accounts.add("ana", PASSWORD, "analyst")
-        yield {"service": Service(tmp / "lake", tmp / "results", tmp / "audit.jsonl"),
-               "template": tmp / "template" / "accounts.json"}
+        yield {"service": Service(tmp / "lake", tmp / "results", tmp / "audit.jsonl")}
+
+
+def add_accounts(accounts: Accounts) -> None:
+    """The two accounts every session test starts with."""
+    accounts.add("gp", PASSWORD, "clinician", practice_code=PRACTICE)
+    accounts.add("ana", PASSWORD, "analyst")
 
 
 @pytest.fixture
-def world(served, tmp_path) -> dict:
-    """A fresh accounts store, clock and app for each test (the lake is shared)."""
+def world(served, database_url) -> dict:
+    """A fresh application database with two accounts, a clock and an app for each test, on
+    SQLite and on PostgreSQL (the lake is shared). `url` opens the same database again, as
+    another process (`icsight users ...`) would."""
     clock = Clock()
-    path = tmp_path / "conf" / "accounts.json"
-    path.parent.mkdir(mode=0o700)
-    shutil.copy(served["template"], path)
-    accounts = Accounts(path, clock=clock)
+    accounts = Accounts(database_url, clock=clock)
+    add_accounts(accounts)
     app = create_app(served["service"], accounts, SECRET, clock=clock)
-    return {"app": app, "accounts": accounts, "clock": clock, "path": path,
+    return {"app": app, "accounts": accounts, "clock": clock, "url": database_url,
             "audit": served["service"].audit_log}
 
 

@@ -4,7 +4,6 @@ OIDC, the national data opt-out, and the audit trail of identifiable access and 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -14,9 +13,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from icsight.api.app import create_app
+from icsight.appdb import Accounts, open_database
 from icsight.cli import main
 from icsight.governance.access import AccessDeniedError, Principal, Role
-from icsight.governance.accounts import AccountError, Accounts, OIDCClient, OIDCConfig
+from icsight.governance.accounts import AccountError, OIDCClient, OIDCConfig
 from icsight.governance.audit import verify
 from icsight.lake import table_path
 from tests.accounts import PASSWORD, SECRET
@@ -114,12 +114,16 @@ def test_planning_leaves_out_the_opt_out_but_direct_care_does_not(setting, lake_
 
 # --- accounts --------------------------------------------------------------------------------
 
-def test_passwords_are_stored_only_as_argon2_hashes(tmp_path):
-    accounts = Accounts(tmp_path / "a.json")
+def stored_hashes(url: str) -> list[str]:
+    with open_database(url).reading() as connection:
+        return list(connection.exec_driver_sql("SELECT password_hash FROM accounts").scalars())
+
+
+def test_passwords_are_stored_only_as_argon2_hashes(database_url):
+    accounts = Accounts(database_url)
     accounts.add("nurse", PASSWORD, "clinician", pcn_code="U12345")
-    text = (tmp_path / "a.json").read_text()
-    assert PASSWORD not in text and "$argon2id$" in text
-    assert oct((tmp_path / "a.json").stat().st_mode)[-3:] == "600"
+    [stored] = stored_hashes(database_url)
+    assert PASSWORD not in stored and stored.startswith("$argon2id$")
     assert accounts.authenticate("nurse", PASSWORD).pcn_code == "U12345"
     assert accounts.authenticate("nurse", PASSWORD + "x") is None
     assert accounts.authenticate("nobody", PASSWORD) is None
@@ -243,15 +247,16 @@ def test_oidc_code_flow_with_pkce_against_a_fake_provider(monkeypatch):
         client.finish("code-1", "forged", pending)
 
 
-def test_users_cli_manages_accounts(tmp_path, monkeypatch):
-    monkeypatch.setenv("ICSIGHT_ACCOUNTS", str(tmp_path / "acc.json"))
+def test_users_cli_manages_accounts(database_url, monkeypatch):
+    monkeypatch.setenv("ICSIGHT_DATABASE_URL", database_url)
     runner = CliRunner()
     made = runner.invoke(main, ["users", "add", "gp1", "--role", "clinician", "--practice",
                                 "E81021"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert made.exit_code == 0, made.output
     listed = runner.invoke(main, ["users", "list"])
     assert "gp1" in listed.output and "clinician" in listed.output
-    assert PASSWORD not in Path(tmp_path / "acc.json").read_text()
+    [stored] = stored_hashes(database_url)
+    assert PASSWORD not in stored and stored.startswith("$argon2id$")
 
 
 def test_a_clinician_scoped_to_a_pcn_sees_every_practice_in_it_and_no_other(setting, lake_dir):

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from icsight.appdb import Accounts
 from icsight.governance.access import AccessDeniedError, Principal, Role
-from icsight.governance.accounts import Accounts
 from icsight.lake import write_table
 from icsight.model.schema import TABLES
 from icsight.services import NotFoundError, Service
@@ -182,7 +182,7 @@ def test_nobody_else_reads_an_analysts_record_and_clinicians_are_not_left_out(se
 def test_the_http_export_is_a_safe_csv_download(service, tmp_path):
     from icsight.api.app import create_app
 
-    accounts = Accounts(tmp_path / "accounts.json")
+    accounts = Accounts(f"sqlite:///{tmp_path / 'icsight.db'}")
     accounts.add("cli", "correct horse battery staple", "clinician", practice_code=PRACTICE)
     client = TestClient(create_app(service, accounts, SECRET, dev=True))
     token = client.get("/api/session").json()["csrf_token"]

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from icsight.api.security import SECURITY_HEADERS
-from icsight.governance.accounts import Accounts
 from tests.accounts import PASSWORD
+from tests.appdb import another_process
 from tests.sessions import EXPORT, PRACTICE, replay, signed_in_client, who_is
 
 
@@ -26,7 +26,7 @@ def _client(app, address: str = "testclient") -> TestClient:
 
 def test_a_cookie_from_a_deleted_account_opens_nothing_once_the_name_is_re_created(world):
     cookie = signed_in_client(world["app"]).cookies["icsight"]
-    store = Accounts(world["path"])
+    store = another_process(world["url"])
     store.delete("gp")
     store.add("gp", PASSWORD + "-new", "clinician", practice_code=PRACTICE)
     stolen = replay(world["app"], cookie)
@@ -109,7 +109,7 @@ def test_hostile_json_bodies_at_sign_in_never_crash_and_never_sign_the_wrong_acc
 def test_a_role_change_between_two_requests_applies_to_the_second(world):
     client = signed_in_client(world["app"], "gp")
     assert client.get(EXPORT).status_code == 200
-    Accounts(world["path"]).set_role("gp", "clinician", practice_code="E81046")
+    another_process(world["url"]).set_role("gp", "clinician", practice_code="E81046")
     assert client.get(EXPORT).status_code == 401
     client = signed_in_client(world["app"], "gp")
     assert client.get(EXPORT).status_code == 403

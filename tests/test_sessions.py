@@ -5,23 +5,24 @@ slept on."""
 
 from __future__ import annotations
 
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from icsight.api.app import create_app
+from icsight.appdb import Accounts
 from icsight.cli import main
-from icsight.governance.accounts import AccountError, Accounts
+from icsight.governance.accounts import AccountError
 from tests.accounts import PASSWORD, SECRET
+from tests.appdb import another_process
 from tests.sessions import (
     EXPORT,
     OTHER_PRACTICE,
     PRACTICE,
     START,
     Clock,
+    add_accounts,
     forge,
     replay,
     signed_in_client,
@@ -55,7 +56,7 @@ def test_a_changed_account_s_cookie_opens_nothing_at_once(world, ending):
     cookie = client.cookies["icsight"]
     assert client.get(EXPORT).status_code == 200
     # Changed through a separate store object, as `icsight users ...` in another process is.
-    ENDINGS[ending](Accounts(world["path"]))
+    ENDINGS[ending](another_process(world["url"]))
     for c in (replay(world["app"], cookie), client):
         assert c.get(EXPORT).status_code == 401, ending
         assert who_is(c) == "anonymous"
@@ -63,7 +64,7 @@ def test_a_changed_account_s_cookie_opens_nothing_at_once(world, ending):
 
 def test_signing_in_again_after_a_downgrade_gets_only_the_new_role(world):
     client = signed_in_client(world["app"])
-    Accounts(world["path"]).set_role("gp", "public")
+    another_process(world["url"]).set_role("gp", "public")
     client = signed_in_client(world["app"])
     assert client.get("/api/session").json()["role"] == "public"
     assert client.get(EXPORT).status_code == 403
@@ -126,12 +127,12 @@ def test_a_busy_session_still_ends_eight_hours_after_signing_in(world):
     assert client.get(EXPORT).status_code == 401
 
 
-def test_timeouts_are_settings(served, tmp_path, monkeypatch):
+def test_timeouts_are_settings(served, database_url, monkeypatch):
     monkeypatch.setenv("ICSIGHT_SESSION_IDLE_MINUTES", "5")
     clock = Clock()
-    shutil.copy(served["template"], tmp_path / "a.json")
-    app = create_app(served["service"], Accounts(tmp_path / "a.json", clock=clock), SECRET,
-                     clock=clock)
+    accounts = Accounts(database_url, clock=clock)
+    add_accounts(accounts)
+    app = create_app(served["service"], accounts, SECRET, clock=clock)
     client = signed_in_client(app)
     clock.advance(5 * 60 + 1)
     assert client.get(EXPORT).status_code == 401
@@ -140,19 +141,20 @@ def test_timeouts_are_settings(served, tmp_path, monkeypatch):
         with monkeypatch.context() as patch:
             patch.setenv(name, bad)
             with pytest.raises(ValueError, match=name):
-                create_app(served["service"], Accounts(tmp_path / "a.json"), SECRET)
+                create_app(served["service"], accounts, SECRET)
 
 
 # --- the account store -----------------------------------------------------------------------
 
-def test_the_store_is_written_0600_in_a_0700_folder_and_leaves_no_temporary_files(tmp_path):
-    accounts = Accounts(tmp_path / "new" / "accounts.json")
+def test_a_sqlite_store_is_written_0600_in_a_0700_folder(tmp_path):
+    # a file-only property: a PostgreSQL server keeps its own files private
+    accounts = Accounts(f"sqlite:///{tmp_path / 'new' / 'icsight.db'}")
     accounts.add("ana", PASSWORD, "analyst")
     accounts.end_sessions("ana")
     assert oct((tmp_path / "new").stat().st_mode)[-3:] == "700"
-    assert oct((tmp_path / "new" / "accounts.json").stat().st_mode)[-3:] == "600"
-    assert {p.name for p in (tmp_path / "new").iterdir()} == {"accounts.json",
-                                                              "accounts.json.lock"}
+    files = list((tmp_path / "new").iterdir())
+    assert {p.name for p in files} >= {"icsight.db"}
+    assert {p.name: oct(p.stat().st_mode)[-3:] for p in files} == {p.name: "600" for p in files}
 
 
 def test_concurrent_changes_to_the_store_lose_nothing(world):
@@ -161,7 +163,7 @@ def test_concurrent_changes_to_the_store_lose_nothing(world):
 
     def bump(user: str) -> None:
         for _ in range(15):
-            Accounts(world["path"]).end_sessions(user)
+            another_process(world["url"]).end_sessions(user)
 
     threads = [threading.Thread(target=bump, args=(u,)) for u in ("gp", "ana")]
     for t in threads:
@@ -185,7 +187,7 @@ def test_changing_a_missing_account_or_taking_a_reserved_name_is_refused(world):
 
 
 def test_the_users_commands_end_sessions_and_refuse_bad_arguments(world, monkeypatch):
-    monkeypatch.setenv("ICSIGHT_ACCOUNTS", str(world["path"]))
+    monkeypatch.setenv("ICSIGHT_DATABASE_URL", world["url"])
     runner = CliRunner()
     cookie = signed_in_client(world["app"]).cookies["icsight"]
     moved = runner.invoke(main, ["users", "set-role", "gp", "clinician", "--pcn", "U12345"])
@@ -199,12 +201,13 @@ def test_the_users_commands_end_sessions_and_refuse_bad_arguments(world, monkeyp
     gone = runner.invoke(main, ["users", "delete", "gp"])
     assert gone.exit_code == 2 and "no account 'gp'" in gone.output
     assert "gp" not in runner.invoke(main, ["users", "list"]).output
-    assert Path(world["path"]).stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("secret", ["s" * 40, "ab" * 20, "change-me-please-0123456789abcdef",
                                     "0123456789abcdef0123456789abcdef", "short"])
 def test_a_weak_session_secret_is_refused_naming_it(served, tmp_path, secret):
-    # anyone who can guess the secret can sign a cookie for any account
+    # anyone who can guess the secret can sign a cookie for any account (the store does not
+    # matter here: SQLite only)
     with pytest.raises(ValueError, match="session secret"):
-        create_app(served["service"], Accounts(tmp_path / "a.json"), secret)
+        create_app(served["service"], Accounts(f"sqlite:///{tmp_path / 'icsight.db'}"),
+                   secret)

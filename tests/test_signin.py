@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from icsight.api.security import SECURITY_HEADERS
 from icsight.governance import accounts as accounts_module
-from icsight.governance.accounts import Accounts
 from tests.accounts import PASSWORD
+from tests.appdb import another_process
 from tests.sessions import EXPORT, REAL_DUMMY, REAL_HASHER, signed_in_client, who_is
 
 WRONG = "not the password at all"
@@ -53,7 +53,7 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(world)
 def test_the_lock_survives_a_restart_and_unlock_lifts_it(world, served):
     for _ in range(5):
         attempt(world["app"], "gp", WRONG)
-    restarted = Accounts(world["path"], clock=world["clock"])  # a new process, same store
+    restarted = another_process(world["url"], clock=world["clock"])  # a new process, same store
     assert restarted.sign_in("gp", PASSWORD).reason == "account locked"
     assert [a["locked"] for a in restarted.list() if a["user"] == "gp"] == [True]
     restarted.unlock("gp")

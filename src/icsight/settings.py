@@ -30,8 +30,15 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "A file holding the pseudonymisation key (used when ICSIGHT_PSEUDONYM_KEY is "
             "unset); else ~/.config/icsight/pseudonym.key, created on first use."),
     Setting("ICSIGHT_ACCOUNTS",
-            "The local accounts file (JSON, argon2id hashes).",
+            "The local accounts file (JSON) icsight used before the application database: "
+            "imported into an empty database once, never changed; its folder is also where "
+            "the default database lives.",
             "~/.config/icsight/accounts.json"),
+    Setting("ICSIGHT_DATABASE_URL",
+            "The application database (accounts, commentary, saved views; no patient data): "
+            "`sqlite:////absolute/path.db` or `postgresql://user@host:port/name` (psycopg 3). "
+            "Migrated to the newest schema on start-up. Unset: the SQLite file `icsight.db` "
+            "in the folder of `ICSIGHT_ACCOUNTS` (by default ~/.config/icsight)."),
     Setting("ICSIGHT_SPARK_MASTER",
             "The Spark master for a session icsight starts itself (`open_lake(..., "
             "backend='spark')` without a session).", "local[2]"),

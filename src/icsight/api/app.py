@@ -18,7 +18,7 @@ from icsight import __version__
 from icsight.api import security
 from icsight.api.routers import ALL
 from icsight.governance.access import AccessDeniedError
-from icsight.governance.accounts import Accounts
+from icsight.governance.accounts import AccountStore
 from icsight.services import NotFoundError, Service
 from icsight.settings import get as setting
 
@@ -28,7 +28,7 @@ __all__ = ["app_from_environment", "create_app"]
 STATUS = {AccessDeniedError: 403, NotFoundError: 404}
 
 
-def create_app(service: Service, accounts: Accounts, secret_key: str,
+def create_app(service: Service, accounts: AccountStore, secret_key: str,
                dev: bool = False, clock: Callable[[], float] = time.time) -> FastAPI:
     """The application. `secret_key` signs session cookies: keep it out of the repository.
     `clock` (seconds since the epoch) times sessions and throttles; tests replace it."""
@@ -51,7 +51,10 @@ async def _as_status(request: Request, error: Exception) -> JSONResponse:
 
 
 def app_from_environment() -> FastAPI:  # pragma: no cover - for `uvicorn --factory`
-    """The application for the lake, results and audit log named by `ICSIGHT_*` settings."""
+    """The application for the lake, results, audit log and application database named by
+    `ICSIGHT_*` settings (the database is migrated first)."""
+    from icsight.appdb import Accounts
+
     lake, results = setting("ICSIGHT_LAKE"), setting("ICSIGHT_RESULTS")
     secret = setting("ICSIGHT_SESSION_SECRET")
     if not (lake and results and secret):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from icsight.governance.accounts import Accounts
+from icsight.governance.accounts import AccountStore
 from icsight.services import Service
 
 __all__ = ["AccountsDep", "Services"]
@@ -16,9 +16,9 @@ def _services(request: Request) -> Service:
     return request.app.state.services
 
 
-def _accounts(request: Request) -> Accounts:
+def _accounts(request: Request) -> AccountStore:
     return request.app.state.accounts
 
 
 Services = Annotated[Service, Depends(_services)]
-AccountsDep = Annotated[Accounts, Depends(_accounts)]
+AccountsDep = Annotated[AccountStore, Depends(_accounts)]

@@ -37,13 +37,14 @@ def serve(lake_dir: Path, results_dir: Path, audit_log: Path, port: int, dev: bo
     import uvicorn
 
     from icsight.api.app import create_app
-    from icsight.governance.accounts import Accounts
+    from icsight.cli.users import open_accounts
     from icsight.services import Service
     from icsight.settings import get as setting
 
     secret = setting("ICSIGHT_SESSION_SECRET") or ""
+    accounts = open_accounts()
     try:
-        app = create_app(Service(lake_dir, results_dir, audit_log), Accounts(), secret, dev=dev)
+        app = create_app(Service(lake_dir, results_dir, audit_log), accounts, secret, dev=dev)
     except ValueError as e:  # a weak secret or a bad setting: say which, and how to fix it
         fail(f"{e}; e.g. `export ICSIGHT_SESSION_SECRET=$(openssl rand -hex 32)`")
     uvicorn.run(app, host="127.0.0.1", port=port)

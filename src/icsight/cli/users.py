@@ -3,19 +3,37 @@ demo. Disabling, deleting or changing an account ends its sessions at once."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from icsight.cli._console import console, fail, out, table
 from icsight.cli._options import ACCOUNT_NAME, ODS_CODE, PASSWORD
 
-__all__ = ["users"]
+if TYPE_CHECKING:
+    from icsight.appdb import Accounts
+
+__all__ = ["open_accounts", "users"]
 
 ROLES = ["public", "analyst", "clinician", "admin"]
 
 
+def open_accounts() -> Accounts:
+    """The accounts in the application database, migrated first; a database that cannot be
+    opened or migrated ends the command with why, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from icsight.appdb import Accounts
+
+    try:
+        return Accounts()
+    except (ValueError, RuntimeError, OSError, SQLAlchemyError) as e:
+        fail(f"cannot open the application database (ICSIGHT_DATABASE_URL): {e}")
+
+
 @click.group()
 def users() -> None:
-    """Local accounts for the demo (argon2id hashes, kept outside the repository)."""
+    """Local accounts for the demo (argon2id hashes, in the application database)."""
 
 
 @users.command("add")
@@ -28,10 +46,10 @@ def users() -> None:
 def users_add(user: str, role: str, practice: str | None, pcn: str | None,
               password: str) -> None:
     """Create or replace an account."""
-    from icsight.governance.accounts import AccountError, Accounts
+    from icsight.governance.accounts import AccountError
 
     try:
-        Accounts().add(user, password, role, practice, pcn)
+        open_accounts().add(user, password, role, practice, pcn)
     except (AccountError, ValueError) as e:
         fail(e)
     console.print(f"[green]Account {user} ({role}) saved[/green]")
@@ -40,11 +58,10 @@ def users_add(user: str, role: str, practice: str | None, pcn: str | None,
 @users.command("list")
 def users_list() -> None:
     """Accounts, their roles and scopes (never the hashes)."""
-    from icsight.governance.accounts import Accounts
 
     shown = table("icsight accounts", ("user", "role", "practice_code", "pcn_code", "disabled",
                                        "locked"))
-    for a in Accounts().list():
+    for a in open_accounts().list():
         shown.add_row(a["user"], a["role"], a.get("practice_code") or "-",
                       a.get("pcn_code") or "-", "yes" if a.get("disabled") else "no",
                       "yes" if a["locked"] else "no")
@@ -55,10 +72,10 @@ def users_list() -> None:
 @click.argument("user", type=ACCOUNT_NAME)
 def users_disable(user: str) -> None:
     """Stop an account signing in, and end its sessions."""
-    from icsight.governance.accounts import AccountError, Accounts
+    from icsight.governance.accounts import AccountError
 
     try:
-        Accounts().disable(user)
+        open_accounts().disable(user)
     except AccountError as e:
         fail(e)
     console.print(f"{user} disabled; their sessions have ended")
@@ -91,10 +108,10 @@ def users_unlock(user: str) -> None:
 
 
 def _change(user: str, method: str, done: str, *args: str | None) -> None:
-    from icsight.governance.accounts import AccountError, Accounts
+    from icsight.governance.accounts import AccountError
 
     try:
-        getattr(Accounts(), method)(user, *args)
+        getattr(open_accounts(), method)(user, *args)
     except (AccountError, ValueError) as e:
         fail(e)
     console.print(done)

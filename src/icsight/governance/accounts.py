@@ -1,7 +1,10 @@
 """Authentication: local accounts for the demo, NHS CIS2 / Entra ID by OIDC configuration.
 
-**Local accounts** live in a JSON file outside the repository (`ICSIGHT_ACCOUNTS` or
-`~/.config/icsight/accounts.json`, created 0600). Passwords are stored only as argon2id hashes
+**Local accounts** follow the rules of `AccountStore` (names, passwords, locks, session
+versions); where they are kept is its subclass's business: the application database
+(`icsight.appdb.accounts.Accounts`). Before it they lived in a JSON file (`ICSIGHT_ACCOUNTS`
+or `~/.config/icsight/accounts.json`), which the database imports once and leaves untouched;
+`default_accounts_file` still names it. Passwords are stored only as argon2id hashes
 (`argon2-cffi`, RFC 9106 parameters), rehashed when the parameters change; an unknown user
 costs the same hash verification as a known one, so timing does not reveal who has an account.
 
@@ -14,16 +17,15 @@ Microsoft Entra ID both work this way; see docs/access-control.md.
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
 import os
 import secrets
-import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -61,59 +63,38 @@ class SignIn:
     reason: str = ""
 
 
-@dataclass
-class Accounts:
-    """The local account store: one JSON file, written atomically (0600, in a 0700 folder).
+class AccountStore(ABC):
+    """The local accounts' rules, over a store a subclass provides (`_load`, `_account` and
+    `_update`, the only methods that touch it; accounts are plain dicts, keyed by name, with
+    the fields `hash`, `role`, `practice_code`, `pcn_code`, `disabled`, `version`,
+    `failures` and `locked_until`).
 
     Each account carries a `version`, raised whenever its sessions must end (sign-out,
     disabling, a new password, a change of role or scope): a session records the version it
     began with and is honoured only while the account still has it (OWASP Session Management
     Cheat Sheet: invalidate sessions server-side on logout and privilege change). Failed
     sign-ins are counted in the account, so a restart does not forget a lock (OWASP
-    Authentication Cheat Sheet, "Account lockout"). `_load` and `_update` are the only
-    methods that touch the file, so moving the store to a database changes only them.
+    Authentication Cheat Sheet, "Account lockout").
     """
 
-    path: Path = field(default_factory=default_accounts_file)
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = time.time  # a builtin: not bound as a method
 
     # --- the store ---------------------------------------------------------------------------
 
-    def _load(self) -> dict:
-        return json.loads(self.path.read_text()) if self.path.is_file() else {}
+    @abstractmethod
+    def _load(self) -> dict[str, dict]:
+        """Every account, read without a lock."""
 
-    @contextmanager
-    def _update(self) -> Iterator[dict]:
-        """The accounts, to change in place; written back atomically under an exclusive lock
-        (two writers, e.g. a sign-in and `icsight users disable`, cannot lose each other's
-        change). Nothing is written if the block raises."""
-        folder = self.path.parent
-        if not folder.exists():
-            folder.mkdir(mode=0o700, parents=True)
-        lock = os.open(self.path.with_name(self.path.name + ".lock"),
-                       os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            users = self._load()
-            yield users
-            self._save(users)
-        finally:
-            os.close(lock)  # closing releases the lock
+    def _account(self, user: str) -> dict | None:
+        """One account, read without a lock (a store may read just that one)."""
+        return self._load().get(user)
 
-    def _save(self, users: dict) -> None:
-        # mkstemp creates the file 0600 from the start: never readable by others, not even
-        # between creation and a chmod.
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".",
-                                   suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(json.dumps(users, indent=1) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    @abstractmethod
+    def _update(self) -> AbstractContextManager[dict[str, dict]]:
+        """The accounts, to change in place (add, change or remove entries); written back
+        under an exclusive lock held from the read to the write, so two writers (a sign-in
+        and `icsight users disable`) cannot lose each other's change. Nothing is written if
+        the block raises."""
 
     # --- administration ----------------------------------------------------------------------
 
@@ -189,13 +170,13 @@ class Accounts:
 
     def version(self, user: str) -> int | None:
         """The account's session version (None: no such account)."""
-        account = self._load().get(user)
+        account = self._account(user)
         return None if account is None else account.get("version", 0)
 
     def session_principal(self, user: str, version: int) -> Principal | None:
         """Who a session of `user` begun at `version` acts as now: None once the account is
         deleted, disabled or changed, or has signed out, since the session began."""
-        account = self._load().get(user)
+        account = self._account(user)
         if not account or account.get("disabled") or account.get("version", 0) != version:
             return None
         return _principal(user, account)
