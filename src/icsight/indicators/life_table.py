@@ -48,7 +48,7 @@ from icsight.indicators.cohorts import (
     ROW_KEYS,
     age_on,
     in_periods,
-    registered_population,
+    registered_patients,
 )
 from icsight.indicators.periods import as_date, months_before, periods_table
 from icsight.stats.life_expectancy import START_AGES, life_expectancy_many
@@ -96,20 +96,64 @@ def deaths(lake, periods: ir.Table, sex: str | None = None) -> ir.Table:
                     startage=life_table_band(d.age))
 
 
-def _grouped(lake, t: ir.Table) -> pd.DataFrame:
-    """Rows of (period, practice_code, lsoa_code, sex, age, n) summed by period, place, IMD
-    quintile and decile, sex and life-table band (one small frame: every breakdown is a sum
-    of it)."""
-    t = t.filter(t.sex.isin(SEXES))
-    t = t.mutate(startage=life_table_band(t.age))
+def _place_and_imd(lake, t: ir.Table) -> ir.Table:
+    """`t` (with practice_code and lsoa_code) with the practice's place and the LSOA's IMD
+    quintile and decile."""
     places = lake.table("practices").select("practice_code", "place")
     imd = lake.table("lsoas").select("lsoa_code", "imd_quintile", "imd_decile")
-    t = t.left_join(places, "practice_code").left_join(imd, "lsoa_code")
+    return t.left_join(places, "practice_code").left_join(imd, "lsoa_code")
+
+
+def _summed(t: ir.Table) -> pd.DataFrame:
+    """Rows with place, IMD quintile and decile, sex, life-table band (`startage`) and `n`
+    summed by period and those (one small frame: every breakdown is a sum of it)."""
     out = t.group_by([PERIOD, "place", "imd_quintile", "imd_decile", "sex", "startage"]).agg(
         n=t.n.sum().cast("int64"))
     frame = out.to_pandas()
     frame[PERIOD] = pd.to_datetime(frame[PERIOD]).dt.date
     return frame
+
+
+def _grouped(lake, t: ir.Table) -> pd.DataFrame:
+    """Rows of (period, practice_code, lsoa_code, sex, age, n) summed by period, place, IMD
+    quintile and decile, sex and life-table band (`_summed`)."""
+    t = t.filter(t.sex.isin(SEXES))
+    t = t.mutate(startage=life_table_band(t.age))
+    return _summed(_place_and_imd(lake, t))
+
+
+def _mid_year_population(lake, mid_periods: ir.Table) -> pd.DataFrame:
+    """The registered population on each mid-year day, summed as `_grouped` sums rows.
+
+    People are first counted by place, IMD, sex, month of birth and the part of their
+    registration that overlaps the mid-year days (dates before the first day or after the
+    last change nothing): most people are registered throughout, so a few hundred thousand
+    such groups, not every person, are matched to the (up to sixty) mid-year days."""
+    bounds = mid_periods.aggregate(first=mid_periods[PERIOD].min(),
+                                   last=mid_periods[PERIOD].max())
+    patients = lake.table("patients").select(
+        "practice_code", "lsoa_code", "sex", "month_of_birth", "registration_start",
+        "registration_end", "date_of_death")
+    patients = patients.filter(patients.sex.isin(SEXES))
+    patients = _place_and_imd(lake, patients).cross_join(bounds)
+    never = ibis.date(9999, 12, 31)
+    # registered on a day d in [first, last] iff from <= d < until (registered_and_alive)
+    start = patients.registration_start
+    patients = patients.mutate(
+        # never registered (no start) stays so: GREATEST would pass over the null
+        registration_start=ibis.ifelse(start.isnull(), ibis.null("date"),
+                                       ibis.greatest(start, patients["first"])),
+        registration_end=ibis.least(patients.registration_end.fill_null(never),
+                                    patients.date_of_death.fill_null(never),
+                                    patients["last"] + ibis.interval(days=1)),
+        date_of_death=ibis.null("date"))
+    patients = patients.filter(patients.registration_start < patients.registration_end)
+    groups = patients.group_by(["place", "imd_quintile", "imd_decile", "sex", "month_of_birth",
+                                "registration_start", "registration_end", "date_of_death"]
+                               ).agg(n=patients.count().cast("int64"))
+    alive = registered_patients(groups, mid_periods)
+    alive = alive.mutate(startage=life_table_band(age_on(alive.month_of_birth, alive[PERIOD])))
+    return _summed(alive)
 
 
 def _breakdowns(counts: pd.DataFrame) -> pd.DataFrame:
@@ -140,8 +184,7 @@ def _counts(lake, periods: ir.Table) -> pd.DataFrame:
     ends = pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).dt.date.tolist()
     mids = mid_years(ends)
     mid_periods = periods_table(sorted(set(mids.mid_year)), lake)
-    alive = registered_population(lake, mid_periods, ("practice_code", "lsoa_code", "sex"))
-    people = _grouped(lake, alive.mutate(n=ibis.literal(1, "int64")))
+    people = _mid_year_population(lake, mid_periods)
     people = mids.merge(people.rename(columns={PERIOD: "mid_year"}), on="mid_year").drop(
         columns="mid_year")
     dead = _grouped(lake, deaths(lake, periods).mutate(n=ibis.literal(1, "int64")))

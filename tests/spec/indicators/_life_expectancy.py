@@ -89,7 +89,13 @@ def cases(sex: str, age: int) -> list[Case]:
     i = patient(3, born="1950-01-01", sex=sex, registration_start="2024-09-30")  # 1
     j = patient(4, born="1959-06-01", sex=sex)      # 63, 64, 65: 3 at birth, 1 at 65+
     k = patient(5, born="2024-06-01", sex=sex, registration_start="2024-06-01")  # 0 aged 0: 1
-    mid = (1, 1 + 2 + 1 + 3 + 1) if age == 0 else (1, 1 + 2 + 1 + 1)
+    # registrations that cannot or can only partly count (born 1950, 65+ on every mid-year)
+    unknown = patient(6, born="1950-01-01", sex=sex, registration_start=None)  # never: 0
+    left = patient(7, born="1950-01-01", sex=sex, registration_end="2022-09-30")  # 0: it ended
+    # on the first mid-year; registered on the first two mid-years, having left between the
+    # last two: 2
+    moved = patient(8, born="1950-01-01", sex=sex, registration_end="2023-10-01")
+    mid = (1, 1 + 2 + 1 + 3 + 1 + 2) if age == 0 else (1, 1 + 2 + 1 + 1 + 2)
 
     # the window rule is the same code at either age: stated once, in the at-birth specs
     window = [] if age else [
@@ -119,8 +125,11 @@ def cases(sex: str, age: int) -> list[Case]:
              "September 2022, 2023, 2024), at their age then: joining after a mid-year, or on "
              "it, counts from that mid-year; dying on a mid-year does not count for it (the "
              "death does); a baby counts from its first mid-year"
-             + ("" if age == 0 else "; someone 65 only on the last mid-year counts once"),
-             [g, h[0], i, j, k], [h[1]], Expect(*mid, no_value=True), alone=True),
+             + ("" if age == 0 else "; someone 65 only on the last mid-year counts once")
+             + "; no registration start never counts, a registration ending on a mid-year "
+             "does not count for it, and one ending between mid-years counts for those before",
+             [g, h[0], i, j, k, unknown, left, moved], [h[1]], Expect(*mid, no_value=True),
+             alone=True),
         *window,
     ]
 
