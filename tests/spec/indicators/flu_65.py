@@ -48,6 +48,15 @@ CASES = [
          [patient(1, born=OLD), patient(2, born=OLD)],
          [flu(1, "2024-10-01"), flu(1, "2024-11-20"),
           vaccination(2, "2024-10-15", "pneumococcal", "0")], Expect(1, 2, 50.0)),
+    Case("Each season's doses stand alone: a dose on 20 August 2024 (last season) does not "
+         "count in the season from 1 September 2024, that person's dose on 10 January 2025 "
+         "counts from the January period end; a person's first dose of the season counts from "
+         "the period end it falls before, a later one adds nothing",
+         [patient(1, born=OLD), patient(2, born=OLD)],
+         [flu(1, "2024-08-20"), flu(1, "2025-01-10"), flu(2, "2024-09-05"),
+          flu(2, "2024-12-01")],
+         expect={"2024-10-31": Expect(1, 2, 50.0), "2024-12-31": Expect(1, 2, 50.0),
+                 "2025-01-31": Expect(2, 2, 100.0)}),
     Case("Only people registered and alive on the period end count: a vaccinated person who "
          "died or left before it is in neither count; one vaccinated before joining the "
          "practice in the season counts",

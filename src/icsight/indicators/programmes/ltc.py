@@ -99,10 +99,15 @@ def _flu_65(lake, periods: ir.Table) -> PopulationCounts:
     September (before most of a season's doses) the previous one, 1 September to 31 August
     (`periods.flu_season`)."""
     vacc = lake.table("vaccinations")
-    vacc = vacc.filter(vacc.vaccine == "influenza").select("patient_id", "date")
-    given = vacc.join(periods.select(PERIOD, "season_start", "season_end"),
-                      [vacc.date >= periods.season_start, vacc.date <= periods.season_end])
-    given = given.select("patient_id", PERIOD).distinct()
+    vacc = vacc.filter(vacc.vaccine == "influenza")
+    # Each person's first dose of each season (from 1 September) stands for all of them: a
+    # period end counts the person if that dose is on or before it. One row per person and
+    # period end, with no duplicates to remove after matching doses to periods.
+    season = ibis.ifelse(vacc.date.month() >= 9, vacc.date.year(), vacc.date.year() - 1)
+    first = vacc.group_by(["patient_id", season.name("season")]).agg(date=vacc.date.min())
+    given = first.join(periods.select(PERIOD, "season_start", "season_end"),
+                       [first.date >= periods.season_start, first.date <= periods.season_end])
+    given = given.select("patient_id", PERIOD)
     cohort_age = _age_on_season_date(lake, periods)
     given = given.left_join(cohort_age, ["patient_id", PERIOD])
     given = given.select(given.patient_id, given[PERIOD], given.cohort_age)
@@ -120,9 +125,16 @@ def _flu_65(lake, periods: ir.Table) -> PopulationCounts:
 def _age_on_season_date(lake, periods: ir.Table) -> ir.Table:
     """(patient_id, period_end, cohort_age) for people aged 64-66 on a period end: their age on
     the season's 31 March (the only ages whose cohort can differ from their age then)."""
-    people = registered_patients(lake.table("patients").select(
+    patients = lake.table("patients").select(
         "patient_id", "month_of_birth", "registration_start", "registration_end",
-        "date_of_death"), periods)
+        "date_of_death")
+    # only people born within a few years of 65 years before some period end can be 64-66 on
+    # it: left out first, the rest are not matched to every period end (a generous margin;
+    # the exact ages are kept below)
+    first, last = periods[PERIOD].min().as_scalar(), periods[PERIOD].max().as_scalar()
+    patients = patients.filter(patients.month_of_birth > first - ibis.interval(years=68),
+                               patients.month_of_birth <= last - ibis.interval(years=63))
+    people = registered_patients(patients, periods)
     people = people.join(periods.select(PERIOD, "season_age_date"), PERIOD)
     people = people.filter(age_on(people.month_of_birth, people[PERIOD]).between(64, 66))
     return people.select("patient_id", PERIOD,
