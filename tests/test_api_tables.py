@@ -215,6 +215,9 @@ def test_following_next_links_reads_every_row_once(api):
     assert seen == whole["rows"] and pages == -(-whole["total"] // 3)
     past = client.get(VALUES, params={"offset": whole["total"] + 5}).json()
     assert past["rows"] == [] and past["next"] is None and past["total"] == whole["total"]
+    header = client.get(VALUES, params={"format": "csv", "limit": 1}).text.splitlines()[0]
+    empty = client.get(VALUES, params={"format": "csv", "offset": whole["total"]})
+    assert empty.text == header + "\r\n"  # past the end: the header alone
 
 
 def test_a_csv_page_links_to_the_next_in_a_link_header(api):

@@ -126,7 +126,10 @@ def _from_accept(accept: str | None) -> str:
 
 def respond(query: TableQuery, rows: list[dict], name: str,
             columns: list[str] | None = None) -> Response:
-    """A page of `rows` (the whole table), as the request asked."""
+    """A page of `rows` (the whole table), as the request asked. The CSV's columns are the
+    whole table's, so every page has the same header, an empty one included."""
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
     return respond_page(query, Page(rows[query.bounds(len(rows))], len(rows), columns), name)
 
 
