@@ -84,6 +84,7 @@ def test_the_reference_page_lists_every_operation_and_loads_nothing_from_elsewhe
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for path in client.get("/api/v1/openapi.json").json()["paths"]:
         assert path in page.text, path
+    assert "<code>username</code></td><td>JSON body</td><td>yes" in page.text  # sign-in body
     assert "<script" not in page.text and "<link" not in page.text
     assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no other host
     assert page.headers["content-security-policy"].startswith("default-src 'none'")

@@ -39,9 +39,10 @@ def render(schema: dict) -> str:
              f'<p>Machine-readable: <a href="{API}/openapi.json">{API}/openapi.json</a> '
              "(OpenAPI 3). Tables take <code>?limit=</code>, <code>?offset=</code> and "
              "<code>?format=csv</code>.</p>"]
+    models = schema.get("components", {}).get("schemas", {})
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
-            parts.append(_operation(method, path, operation))
+            parts.append(_operation(method, path, operation, models))
     body = "\n".join(parts)
     return ('<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -49,7 +50,7 @@ def render(schema: dict) -> str:
             f"<body><main>\n{body}\n</main></body></html>\n")
 
 
-def _operation(method: str, path: str, operation: dict) -> str:
+def _operation(method: str, path: str, operation: dict, models: dict) -> str:
     heading = f"<h2><code>{escape(method.upper())} {escape(path)}</code></h2>"
     summary = escape(operation.get("description") or operation.get("summary") or "")
     rows = [f"<tr><td><code>{escape(p.get('name', ''))}</code></td>"
@@ -57,8 +58,9 @@ def _operation(method: str, path: str, operation: dict) -> str:
             f"<td>{'yes' if p.get('required') else 'no'}</td>"
             f"<td>{escape(p.get('description', ''))}</td></tr>"
             for p in operation.get("parameters", [])]
-    if operation.get("requestBody"):
-        rows.append("<tr><td>body</td><td>body</td><td>yes</td><td>JSON</td></tr>")
+    rows += [f"<tr><td><code>{escape(name)}</code></td><td>JSON body</td>"
+             f"<td>{'yes' if required else 'no'}</td><td>{escape(kind)}</td></tr>"
+             for name, required, kind in _body_fields(operation, models)]
     table = ("<table><caption>Parameters</caption><thead><tr><th scope=\"col\">name</th>"
              "<th scope=\"col\">in</th><th scope=\"col\">required</th>"
              "<th scope=\"col\">meaning</th></tr></thead><tbody>" + "".join(rows)
@@ -66,3 +68,13 @@ def _operation(method: str, path: str, operation: dict) -> str:
     answers = ", ".join(f"{escape(code)} {escape(r.get('description', ''))}"
                         for code, r in operation.get("responses", {}).items())
     return f"<section>{heading}<p>{summary}</p>{table}<p>Answers: {answers}</p></section>"
+
+
+def _body_fields(operation: dict, models: dict) -> list[tuple[str, bool, str]]:
+    """(name, required, type) of each field of the operation's JSON body, if it has one."""
+    content = operation.get("requestBody", {}).get("content", {})
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    model = models.get(ref.rsplit("/", 1)[-1], {})
+    required = set(model.get("required", ()))
+    return [(name, name in required, str(field.get("type", "")))
+            for name, field in model.get("properties", {}).items()]
