@@ -277,3 +277,10 @@ def test_a_hostile_page_or_format_is_a_422_naming_the_parameter(api, path, name,
     assert problem["loc"] == ["query", name]
     if len(value) > 4:  # what was sent is not echoed back (short ones could be by chance)
         assert value not in got.text
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "10001", "many", "1e3"])
+def test_a_hostile_audit_window_is_a_422_naming_last(api, value):
+    got = api["as"]["adm"].get("/api/v1/audit", params={"last": value})
+    assert got.status_code == 422 and got.json()["detail"][0]["loc"] == ["query", "last"]
+    assert api["as"]["adm"].get("/api/v1/audit", params={"last": 3}).json()["total"] == 3
