@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo test lint install java postgres bench bench-build bench-single bench-scaling docs docs-calibration clean
+.PHONY: demo serve test lint install java postgres bench bench-build bench-single bench-scaling docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -57,6 +57,14 @@ demo: install $(DEMO_KEY)
 	$(RUN)/icsight export --lake $(DEMO_DIR) --format fhir --sample 2000 --out data/extracts/fhir
 	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight ingest data/extracts/fhir \
 		--lake data/ingested
+	@$(MAKE) --no-print-directory serve
+
+# Serve the demo build at http://127.0.0.1:8000 until Ctrl+C, with a new sign-in for each role
+# printed once (accounts in the demo's own database in data/; a new session secret each start).
+serve: install $(DEMO_KEY)
+	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) ICSIGHT_DATABASE_URL=sqlite:///$(abspath data/demo-app.db) \
+	ICSIGHT_SESSION_SECRET=$$($(PYTHON) -c "import secrets; print(secrets.token_hex(32))") \
+		$(RUN)/icsight serve --lake $(DEMO_DIR) --results data/results --dev --demo-accounts
 
 test: install java postgres
 	$(RUN)/ruff check .

@@ -19,7 +19,7 @@ from tests.accounts import PASSWORD, SECRET
 from tests.lakes import PRACTICE, make_lake, patient
 
 OTHER_PRACTICE = "E81046"
-EXPORT = f"/api/practices/{PRACTICE}/export.csv"
+EXPORT = f"/api/v1/practices/{PRACTICE}/export.csv"
 START = 1_750_000_000.0
 #: The real argon2 hasher and timing dummy, before `served` swaps in cheap ones.
 REAL_HASHER, REAL_DUMMY = accounts_module._hasher, accounts_module._DUMMY
@@ -74,8 +74,8 @@ def world(served, database_url) -> dict:
 
 def signed_in_client(app, user: str = "gp") -> TestClient:
     client = TestClient(app, base_url="https://testserver")
-    token = client.get("/api/session").json()["csrf_token"]
-    r = client.post("/api/login", json={"username": user, "password": PASSWORD},
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    r = client.post("/api/v1/login", json={"username": user, "password": PASSWORD},
                     headers={"X-CSRF-Token": token})
     assert r.status_code == 200, r.text
     client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
@@ -88,7 +88,7 @@ def replay(app, cookie: str) -> TestClient:
 
 
 def who_is(client: TestClient) -> str:
-    return client.get("/api/session").json()["user"]
+    return client.get("/api/v1/session").json()["user"]
 
 
 def forge(content: dict, secret: str = SECRET) -> str:

@@ -144,9 +144,9 @@ def app(setting):
 
 def _client(app, user: str | None) -> TestClient:
     client = TestClient(app, base_url="https://testserver")
-    token = client.get("/api/session").json()["csrf_token"]
+    token = client.get("/api/v1/session").json()["csrf_token"]
     if user:
-        r = client.post("/api/login", json={"username": user, "password": PASSWORD},
+        r = client.post("/api/v1/login", json={"username": user, "password": PASSWORD},
                         headers={"X-CSRF-Token": token})
         assert r.status_code == 200, r.text
     return client
@@ -159,13 +159,13 @@ USERS = {"anonymous": None, "public": "pub", "analyst": "ana", "clinician": "cli
 def _paths(s: dict, own: bool = True) -> dict[str, str]:
     practice = s["mine"] if own else s["theirs"]
     patient = s["own"] if own else s["other"]
-    return {"catalogue": "/api/indicators", "values": "/api/indicators/CVDP007HYP/values",
-            "patient_record": f"/api/patients/{patient}",
-            "planning_extract": "/api/extracts/planning/patients",
-            "practice_patients": f"/api/practices/{practice}/patients",
-            "identifiable_record": f"/api/patients/{patient}/identifiable",
-            "identifiable_export": f"/api/practices/{practice}/export.csv",
-            "audit": "/api/audit"}
+    return {"catalogue": "/api/v1/indicators", "values": "/api/v1/indicators/CVDP007HYP/values",
+            "patient_record": f"/api/v1/patients/{patient}",
+            "planning_extract": "/api/v1/extracts/planning/patients",
+            "practice_patients": f"/api/v1/practices/{practice}/patients",
+            "identifiable_record": f"/api/v1/patients/{patient}/identifiable",
+            "identifiable_export": f"/api/v1/practices/{practice}/export.csv",
+            "audit": "/api/v1/audit"}
 
 
 @pytest.mark.parametrize("role", list(USERS))
@@ -187,25 +187,25 @@ def test_every_role_against_every_endpoint(app, setting, role):
 
 def test_session_cookie_flags_csrf_and_logout(app, setting):
     client = TestClient(app, base_url="https://testserver")
-    token = client.get("/api/session").json()["csrf_token"]
-    refused = client.post("/api/login", json={"username": "ana", "password": PASSWORD})
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    refused = client.post("/api/v1/login", json={"username": "ana", "password": PASSWORD})
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
-    wrong = client.post("/api/login", json={"username": "ana", "password": PASSWORD},
+    wrong = client.post("/api/v1/login", json={"username": "ana", "password": PASSWORD},
                         headers={"X-CSRF-Token": "forged"})
     assert wrong.status_code == 403
-    ok = client.post("/api/login", json={"username": "ana", "password": PASSWORD},
+    ok = client.post("/api/v1/login", json={"username": "ana", "password": PASSWORD},
                      headers={"X-CSRF-Token": token})
     cookie = ok.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
     assert ok.json()["csrf_token"] != token  # renewed on sign-in
     for header in ("content-security-policy", "x-frame-options", "x-content-type-options"):
         assert header in ok.headers
-    assert client.get("/api/patients/1").status_code in (200, 404)  # signed in: allowed
+    assert client.get("/api/v1/patients/1").status_code in (200, 404)  # signed in: allowed
     new_token = ok.json()["csrf_token"]
-    client.post("/api/logout", headers={"X-CSRF-Token": new_token})
-    assert client.get(f"/api/patients/{setting['own']}").status_code == 401
-    bad = client.post("/api/login", json={"username": "ana", "password": "nope-nope-nope"},
-                      headers={"X-CSRF-Token": client.get("/api/session").json()
+    client.post("/api/v1/logout", headers={"X-CSRF-Token": new_token})
+    assert client.get(f"/api/v1/patients/{setting['own']}").status_code == 401
+    bad = client.post("/api/v1/login", json={"username": "ana", "password": "nope-nope-nope"},
+                      headers={"X-CSRF-Token": client.get("/api/v1/session").json()
                                ["csrf_token"]})
     assert bad.status_code == 401
 
@@ -273,6 +273,6 @@ def test_a_clinician_scoped_to_a_pcn_sees_every_practice_in_it_and_no_other(sett
 
 def test_a_patient_id_outside_64_bits_is_refused_not_a_server_error(app):
     client = TestClient(app)
-    for path in ("/api/patients/9223372036854775808", "/api/patients/-9223372036854775809",
-                 "/api/patients/9223372036854775808/identifiable"):
+    for path in ("/api/v1/patients/9223372036854775808", "/api/v1/patients/-9223372036854775809",
+                 "/api/v1/patients/9223372036854775808/identifiable"):
         assert client.get(path).status_code in (401, 403, 422), path

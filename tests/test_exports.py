@@ -185,12 +185,12 @@ def test_the_http_export_is_a_safe_csv_download(service, tmp_path):
     accounts = Accounts(f"sqlite:///{tmp_path / 'icsight.db'}")
     accounts.add("cli", "correct horse battery staple", "clinician", practice_code=PRACTICE)
     client = TestClient(create_app(service, accounts, SECRET, dev=True))
-    token = client.get("/api/session").json()["csrf_token"]
-    signed = client.post("/api/login", json={"username": "cli",
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    signed = client.post("/api/v1/login", json={"username": "cli",
                                              "password": "correct horse battery staple"},
                          headers={"X-CSRF-Token": token})
     assert signed.status_code == 200
-    got = client.get(f"/api/practices/{PRACTICE}/export.csv")
+    got = client.get(f"/api/v1/practices/{PRACTICE}/export.csv")
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     assert got.headers["content-disposition"] == \
         f'attachment; filename="patients-{PRACTICE}.csv"'

@@ -15,8 +15,8 @@ from tests.sessions import EXPORT, PRACTICE, replay, signed_in_client, who_is
 
 
 def _login(client: TestClient, user: str, password: str = PASSWORD):
-    token = client.get("/api/session").json()["csrf_token"]
-    return client.post("/api/login", json={"username": user, "password": password},
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    return client.post("/api/v1/login", json={"username": user, "password": password},
                        headers={"X-CSRF-Token": token})
 
 
@@ -44,11 +44,11 @@ def test_a_case_or_unicode_variant_of_a_name_never_signs_in_as_that_account(worl
 def test_x_forwarded_for_does_not_reset_the_per_address_throttle(world):
     client = _client(world["app"], "203.0.113.9")
     for i in range(10):
-        token = client.get("/api/session").json()["csrf_token"]
-        client.post("/api/login", json={"username": f"guess{i}", "password": "x" * 12},
+        token = client.get("/api/v1/session").json()["csrf_token"]
+        client.post("/api/v1/login", json={"username": f"guess{i}", "password": "x" * 12},
                     headers={"X-CSRF-Token": token, "X-Forwarded-For": f"198.51.100.{i}"})
-    token = client.get("/api/session").json()["csrf_token"]
-    response = client.post("/api/login", json={"username": "ana", "password": PASSWORD},
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    response = client.post("/api/v1/login", json={"username": "ana", "password": PASSWORD},
                            headers={"X-CSRF-Token": token, "X-Forwarded-For": "192.0.2.1",
                                     "X-Real-IP": "192.0.2.1", "Forwarded": "for=192.0.2.1"})
     assert response.status_code == 429
@@ -65,15 +65,15 @@ def test_unusual_methods_on_the_export_give_no_data_and_carry_the_headers(world,
 
 
 @pytest.mark.parametrize("path", [
-    "/api/practices/" + "E" * 60_000 + "/export.csv",
-    "/api/patients/" + "9" * 5000,
-    "/api/patients/..%2F..%2F..%2Fetc%2Fpasswd/identifiable",
-    "/api/patients/%00/identifiable",
-    "/api/practices/..%2F" + PRACTICE + "/export.csv",
-    "/api/planning/..%2Fpatients",
-    "/api/planning/identifiable%2Fpatients",
-    "/api/indicators/..%2F..%2Faudit/values",
-    "/api/indicators/%2e%2e/values",
+    "/api/v1/practices/" + "E" * 60_000 + "/export.csv",
+    "/api/v1/patients/" + "9" * 5000,
+    "/api/v1/patients/..%2F..%2F..%2Fetc%2Fpasswd/identifiable",
+    "/api/v1/patients/%00/identifiable",
+    "/api/v1/practices/..%2F" + PRACTICE + "/export.csv",
+    "/api/v1/planning/..%2Fpatients",
+    "/api/v1/planning/identifiable%2Fpatients",
+    "/api/v1/indicators/..%2F..%2Faudit/values",
+    "/api/v1/indicators/%2e%2e/values",
 ])
 def test_long_and_traversing_ids_are_refused_cleanly_with_no_data(world, path):
     for client in (signed_in_client(world["app"], "gp"), signed_in_client(world["app"], "ana")):
@@ -94,8 +94,8 @@ def test_long_and_traversing_ids_are_refused_cleanly_with_no_data(world, path):
 def test_hostile_json_bodies_at_sign_in_never_crash_and_never_sign_the_wrong_account_in(
         world, body):
     client = _client(world["app"])
-    token = client.get("/api/session").json()["csrf_token"]
-    response = client.post("/api/login", content=body,
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    response = client.post("/api/v1/login", content=body,
                            headers={"X-CSRF-Token": token, "Content-Type": "application/json"})
     if response.status_code == 200:  # duplicate keys: the last one wins, and only its account
         assert response.json()["user"] == "gp"

@@ -35,7 +35,7 @@ def test_a_cookie_replayed_after_logout_opens_nothing(world):
     client = signed_in_client(world["app"])
     cookie = client.cookies["icsight"]
     assert client.get(EXPORT).status_code == 200
-    assert client.post("/api/logout").status_code == 200
+    assert client.post("/api/v1/logout").status_code == 200
     stolen = replay(world["app"], cookie)
     assert stolen.get(EXPORT).status_code == 401
     assert who_is(stolen) == "anonymous"
@@ -66,14 +66,14 @@ def test_signing_in_again_after_a_downgrade_gets_only_the_new_role(world):
     client = signed_in_client(world["app"])
     another_process(world["url"]).set_role("gp", "public")
     client = signed_in_client(world["app"])
-    assert client.get("/api/session").json()["role"] == "public"
+    assert client.get("/api/v1/session").json()["role"] == "public"
     assert client.get(EXPORT).status_code == 403
 
 
 def test_a_cookie_from_before_sign_out_is_refused_though_its_account_signed_in_again(world):
     old = signed_in_client(world["app"]).cookies["icsight"]
     fresh = signed_in_client(world["app"])  # signing in does not end other sessions...
-    fresh.post("/api/logout")  # ...but signing out ends them all
+    fresh.post("/api/v1/logout")  # ...but signing out ends them all
     assert replay(world["app"], old).get(EXPORT).status_code == 401
 
 

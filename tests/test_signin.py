@@ -24,8 +24,8 @@ WRONG = "not the password at all"
 
 def attempt(app, user: str, password: str, address: str = "10.0.0.1"):
     client = TestClient(app, base_url="https://testserver", client=(address, 4000))
-    token = client.get("/api/session").json()["csrf_token"]
-    return client.post("/api/login", json={"username": user, "password": password},
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    return client.post("/api/v1/login", json={"username": user, "password": password},
                        headers={"X-CSRF-Token": token})
 
 
@@ -184,13 +184,13 @@ def test_anonymous_denials_are_audited_as_anonymous(world):
     client = TestClient(world["app"], base_url="https://testserver")
     before = len(audit_entries(world["audit"]))
     assert client.get(EXPORT).status_code == 401
-    assert client.post("/api/logout").status_code == 403  # no CSRF token
-    assert client.get("/api/audit").status_code == 401
+    assert client.post("/api/v1/logout").status_code == 403  # no CSRF token
+    assert client.get("/api/v1/audit").status_code == 401
     new = audit_entries(world["audit"])[before:]
     assert [(e["actor"], e["action"], e["resource"]) for e in new] == [
         ("anonymous", "DENIED api.signed_in", f"GET {EXPORT}"),
-        ("anonymous", "DENIED api.csrf", "POST /api/logout"),
-        ("anonymous", "DENIED api.signed_in", "GET /api/audit")]
+        ("anonymous", "DENIED api.csrf", "POST /api/v1/logout"),
+        ("anonymous", "DENIED api.signed_in", "GET /api/v1/audit")]
 
 
 # --- headers and error bodies ----------------------------------------------------------------
@@ -201,23 +201,23 @@ def _boom() -> None:
 
 def test_every_error_status_carries_the_security_headers_and_no_server_detail(world):
     app = world["app"]
-    app.add_api_route("/api/boom", _boom)
+    app.add_api_route("/api/v1/boom", _boom)
     anonymous = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
     analyst = signed_in_client(app, "ana")
     for _ in range(10):
         attempt(app, "x", WRONG, "10.6.6.6")
     responses = {
         401: anonymous.get(EXPORT),
-        403: analyst.get("/api/audit"),
-        "403 csrf": anonymous.post("/api/logout"),
-        404: anonymous.get("/api/nowhere"),
-        "404 service": analyst.get("/api/extracts/planning/nope"),
-        405: anonymous.get("/api/login"),
-        422: analyst.get("/api/patients/not-a-number"),
-        "422 login": anonymous.post("/api/login", json={"username": "ana", "password": ""},
+        403: analyst.get("/api/v1/audit"),
+        "403 csrf": anonymous.post("/api/v1/logout"),
+        404: anonymous.get("/api/v1/nowhere"),
+        "404 service": analyst.get("/api/v1/extracts/planning/nope"),
+        405: anonymous.get("/api/v1/login"),
+        422: analyst.get("/api/v1/patients/not-a-number"),
+        "422 login": anonymous.post("/api/v1/login", json={"username": "ana", "password": ""},
                                     headers={"X-CSRF-Token": who_token(anonymous)}),
         429: attempt(app, "x", WRONG, "10.6.6.6"),
-        500: anonymous.get("/api/boom"),
+        500: anonymous.get("/api/v1/boom"),
     }
     for status, r in responses.items():
         assert r.status_code == int(str(status)[:3]), (status, r.text)
@@ -228,13 +228,13 @@ def test_every_error_status_carries_the_security_headers_and_no_server_detail(wo
 
 
 def who_token(client: TestClient) -> str:
-    return client.get("/api/session").json()["csrf_token"]
+    return client.get("/api/v1/session").json()["csrf_token"]
 
 
 def test_a_422_does_not_echo_the_password(world):
     client = TestClient(world["app"], base_url="https://testserver")
     long_password = "p" * 1025
-    r = client.post("/api/login", json={"username": "ana", "password": long_password},
+    r = client.post("/api/v1/login", json={"username": "ana", "password": long_password},
                     headers={"X-CSRF-Token": who_token(client)})
     assert r.status_code == 422 and long_password not in r.text
 
@@ -254,7 +254,7 @@ def test_any_wrong_csrf_header_is_a_403_with_headers_never_a_500(world, sent):
     if "client" not in world:  # one signed-in client for every example
         world["client"] = signed_in_client(world["app"])
     client = world["client"]
-    r = client.post("/api/logout", headers={"X-CSRF-Token": sent})
+    r = client.post("/api/v1/logout", headers={"X-CSRF-Token": sent})
     if sent == client.headers["X-CSRF-Token"].encode():
         return  # the right token (Hypothesis will not find it, but say what it would mean)
     assert r.status_code == 403, (sent, r.status_code)
@@ -267,7 +267,7 @@ def test_the_csrf_guard_still_accepts_the_right_token_and_refuses_non_ascii_and_
     right = client.headers["X-CSRF-Token"]
     for sent in ("é" + right[1:], right + "é", right * 4, right[:-1], "ünïcödé"):
         sent_bytes = sent.encode("latin-1")
-        assert client.post("/api/logout", headers={"X-CSRF-Token": sent_bytes}
+        assert client.post("/api/v1/logout", headers={"X-CSRF-Token": sent_bytes}
                            ).status_code == 403, sent
-    assert client.post("/api/logout").status_code == 200
+    assert client.post("/api/v1/logout").status_code == 200
     assert who_is(client) == "anonymous"

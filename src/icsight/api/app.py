@@ -1,4 +1,6 @@
-"""The HTTP application: JSON endpoints over the services, for the web app.
+"""The HTTP application: the JSON and CSV API under /api/v1 over the services, its reference
+at /api/v1/docs (the OpenAPI document at /api/v1/openapi.json), and `/` (for now a redirect to
+the reference; the web pages will live there).
 
 Access is enforced by the services (`icsight.services`); this layer signs people in
 (`routers.session`), guards sessions (`security`) and turns the services' answers into HTTP:
@@ -11,11 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from icsight import __version__
-from icsight.api import security
+from icsight.api import docs, security
+from icsight.api.docs import API
 from icsight.api.routers import ALL
 from icsight.governance.access import AccessDeniedError
 from icsight.governance.accounts import AccountStore
@@ -34,13 +37,17 @@ def create_app(service: Service, accounts: AccountStore, secret_key: str,
     `clock` (seconds since the epoch) times sessions and throttles; tests replace it."""
     app = FastAPI(title="icsight API", version=__version__,
                   description="Population-health indicators and records for BLMK, with "
-                              "role-based access.")
+                              "role-based access.",
+                  openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None)
     security.install(app, secret_key, dev, clock)
     app.state.services, app.state.accounts = service, accounts
     for error in STATUS:
         app.add_exception_handler(error, _as_status)
+    api = APIRouter(prefix=API)  # one prefix: a later version can sit beside this one
     for router in ALL:
-        app.include_router(router)
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(docs.router)
     return app
 
 

@@ -10,7 +10,7 @@
   role and scope come from the store, never from the cookie;
 - **CSRF**: every request that changes state (POST, PUT, PATCH, DELETE) must send the session's
   token in the `X-CSRF-Token` header (the synchroniser-token pattern, OWASP CSRF Prevention
-  Cheat Sheet); `GET /api/session` hands it out. A missing, wrong, over-long or non-ASCII
+  Cheat Sheet); `GET /api/v1/session` hands it out. A missing, wrong, over-long or non-ASCII
   token is a 403, audited;
 - **headers** on every response, errors included: `Content-Security-Policy: default-src
   'none'`, `X-Content-Type-Options`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`,
@@ -50,7 +50,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-CSRF_REFUSED = ("missing or wrong CSRF token: get one from GET /api/session and send it as "
+CSRF_REFUSED = ("missing or wrong CSRF token: get one from GET /api/v1/session and send it as "
                 "X-CSRF-Token")
 SERVER_ERROR = "internal error: it has been logged; try again or tell the service desk"
 log = logging.getLogger("icsight.api")
@@ -164,7 +164,7 @@ def signed_in(request: Request, who: Annotated[Principal, Depends(principal)]) -
     """The principal, or 401 (audited) for someone not signed in (signing in would help)."""
     if who is ANONYMOUS:
         _deny(request, who, "api.signed_in", "not signed in")
-        raise HTTPException(status_code=401, detail="sign in first (POST /api/login)")
+        raise HTTPException(status_code=401, detail="sign in first (POST /api/v1/login)")
     return who
 
 

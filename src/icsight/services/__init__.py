@@ -7,10 +7,10 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | aggregates | `catalogue` | catalogue.read | everyone |
 | aggregates | `indicator_values` | aggregates (suppressed below analyst) | everyone |
 | records | `patient_record` | records.pseudonymised | analyst |
-| records | `practice_patients` | records.identifiable.list (own, opt-outs kept) | clinician |
+| records | `practice_patients` | records.identifiable.list (.export as a file; own) | clinician |
 | records | `identifiable_record` | records.identifiable.view (own practice/PCN) | clinician |
 | records | `identifiable_export` | records.identifiable.export (own practice/PCN) | clinician |
-| planning | `planning_extract` | extract.planning (national data opt-out applied) | analyst |
+| planning | `planning_extract`, `_page` | extract.planning (opt-outs left out) | analyst |
 | admin | `audit_entries` | audit.read | admin |
 
 `Service` bundles the four over one lake, one results store and one audit log, with the lake
@@ -58,8 +58,9 @@ class Service:
     def patient_record(self, who: Principal, patient_id: int) -> dict:
         return self.records.patient_record(who, patient_id)
 
-    def practice_patients(self, who: Principal, practice_code: str) -> list[dict]:
-        return self.records.practice_patients(who, practice_code)
+    def practice_patients(self, who: Principal, practice_code: str,
+                          download: bool = False) -> list[dict]:
+        return self.records.practice_patients(who, practice_code, download)
 
     def identifiable_record(self, who: Principal, patient_id: int) -> dict:
         return self.records.identifiable_record(who, patient_id)
@@ -69,6 +70,10 @@ class Service:
 
     def planning_extract(self, who: Principal, table: str = "patients") -> list[dict]:
         return self.planning.planning_extract(who, table)
+
+    def planning_page(self, who: Principal, table: str, offset: int,
+                      limit: int) -> tuple[list[dict], int, list[str]]:
+        return self.planning.planning_page(who, table, offset, limit)
 
     def audit_entries(self, who: Principal, last: int = 100) -> list[dict]:
         return self.admin.audit_entries(who, last)

@@ -135,9 +135,13 @@ class RecordService:
         return ""
 
     # --- identifiable (clinicians, direct care) --------------------------------------------
-    def practice_patients(self, who: Principal, practice_code: str) -> list[dict]:
-        """Everyone registered with a practice, named, for direct care (opt-outs included)."""
-        people = self._practice_list(who, "records.identifiable.list", practice_code)
+    def practice_patients(self, who: Principal, practice_code: str,
+                          download: bool = False) -> list[dict]:
+        """Everyone registered with a practice, named, for direct care (opt-outs included).
+        `download`: the rows leave as a file (the API's CSV), so they are audited as an
+        export, as `identifiable_export` is, not as a list seen on screen."""
+        action = "records.identifiable.export" if download else "records.identifiable.list"
+        people = self._practice_list(who, action, practice_code)
         return records(_for_clinicians(people))
 
     def identifiable_record(self, who: Principal, patient_id: int) -> dict:

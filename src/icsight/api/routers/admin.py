@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from icsight.api.deps import Services
 from icsight.api.security import SignedIn
+from icsight.api.tables import CSV_RESPONSE, Table, TablePage, respond
 
-router = APIRouter(prefix="/api")
+router = APIRouter()
 
 
-@router.get("/audit")
-def audit(who: SignedIn, services: Services, last: int = 100) -> list[dict]:
-    """The latest audit entries (administrators)."""
-    if not 1 <= last <= 10_000:
-        raise HTTPException(status_code=422, detail="last must be 1-10,000")
-    return services.admin.audit_entries(who, last)
+@router.get("/audit", response_model=TablePage, responses=CSV_RESPONSE)
+def audit(who: SignedIn, services: Services, table: Table,
+          last: Annotated[int, Query(ge=1, le=10_000,
+                                     description="The latest entries to read, "
+                                                 "1-10,000.")] = 100) -> Response:
+    """The latest `last` audit entries, oldest first (administrators; paged; JSON or CSV)."""
+    return respond(table, services.admin.audit_entries(who, last), "audit")

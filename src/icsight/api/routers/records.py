@@ -9,8 +9,9 @@ from fastapi.responses import Response
 
 from icsight.api.deps import Services
 from icsight.api.security import SignedIn
+from icsight.api.tables import CSV_RESPONSE, Table, TablePage, respond
 
-router = APIRouter(prefix="/api")
+router = APIRouter()
 
 
 #: A pseudonymous patient id is a signed 64-bit integer: anything else is refused (422) before
@@ -30,10 +31,15 @@ def identifiable(who: SignedIn, services: Services, patient_id: PatientId) -> di
     return services.records.identifiable_record(who, patient_id)
 
 
-@router.get("/practices/{practice_code}/patients")
-def practice_patients(who: SignedIn, services: Services, practice_code: str) -> list[dict]:
-    """The practice's registered patients with identifiers (its clinicians; audited)."""
-    return services.records.practice_patients(who, practice_code)
+@router.get("/practices/{practice_code}/patients", response_model=TablePage,
+            responses=CSV_RESPONSE)
+def practice_patients(who: SignedIn, services: Services, practice_code: str,
+                      table: Table) -> Response:
+    """The practice's registered patients with identifiers (its clinicians; audited, as an
+    export when asked for as CSV; paged; JSON or CSV)."""
+    rows = services.records.practice_patients(who, practice_code,
+                                              download=table.format == "csv")
+    return respond(table, rows, f"patients-{practice_code}")
 
 
 @router.get("/practices/{practice_code}/export.csv", response_class=Response,

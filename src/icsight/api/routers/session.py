@@ -19,7 +19,7 @@ from icsight.api.security import Who, begin_session, end_session, new_csrf_token
 from icsight.governance.access import ANONYMOUS, Principal
 from icsight.governance.audit import record
 
-router = APIRouter(prefix="/api")
+router = APIRouter()
 
 SIGN_IN_FAILED = "wrong username or password"
 THROTTLED = "too many failed sign-ins: wait and try again"
