@@ -34,13 +34,20 @@ small-number suppression for wider audiences is applied on publication.
 
 from __future__ import annotations
 
+import bisect
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from icsight.indicators.cohorts import PERIOD, ROW_KEYS
-from icsight.indicators.population import AgainstBaseline, PopulationCounts, population_margins
+from icsight.indicators.population import (
+    AgainstBaseline,
+    PopulationCounts,
+    Rolling,
+    population_margins,
+)
 from icsight.stats.proportions import wilson
 from icsight.stats.rates import dsr_many, esp2013, rate
 
@@ -171,12 +178,59 @@ def _population_margins(rows: PopulationCounts, method: str, lake) -> dict[str, 
     return {m: _add(denominator[m], numerator[m], m, method) for m in MARGINS}
 
 
-def margins_of(t: ir.Table, method: str, name: str, lake) -> dict[str, pd.DataFrame]:
+def margins_of(t: ir.Table | Rolling, method: str, name: str, lake
+               ) -> dict[str, pd.DataFrame]:
     """Rows of (period, attributes, age, n) summed by every margin into column `name`;
     within a build, the same rows (e.g. one register counted by two indicators) are counted
-    once."""
+    once. Or dated events counted towards each period whose window holds them (`Rolling`)."""
+    if isinstance(t, Rolling):
+        return lake.shared_result(
+            ("rolling margins", t.events.op(), t.start, t.periods.op(), method, name),
+            lambda: _rolling_margins(t, method, name, lake))
     return lake.shared_result(("margins", t.op(), method, name),
                               lambda: _counted_every_way(t, method, {name: _sum_n}, lake))
+
+
+def _window_edges(lake, r: Rolling) -> tuple[ir.Table, ir.Table]:
+    """The edges of every period's window (each period end and window start), as two small
+    tables: each day after the first edge up to the last with the index of the interval it
+    falls in (`_interval`: the first edge on or after it), and each period with the intervals
+    its window holds (`_after` < interval <= `_upto`).
+
+    A date is after a window's start exactly when its interval's index is greater than the
+    start's, and on or before the period end exactly when its index is at most the end's: the
+    start and the end are both edges."""
+    frame = r.periods.select(PERIOD, r.start).to_pandas()
+    ends = pd.to_datetime(frame[PERIOD]).dt.date.tolist()
+    starts = pd.to_datetime(frame[r.start]).dt.date.tolist()
+    edges = sorted(set(ends) | set(starts))
+    days = pd.DataFrame({"_day": pd.date_range(edges[0], edges[-1]).date[1:]})
+    days["_interval"] = [bisect.bisect_left(edges, d) for d in days._day]
+    spans = pd.DataFrame({PERIOD: ends,
+                          "_after": [edges.index(d) for d in starts],
+                          "_upto": [edges.index(d) for d in ends]})
+    name = f"windows_{r.start}_{abs(hash(tuple(edges))) % 10**8}_{len(edges)}"
+    return (lake.small_table(name + "_days", days, {"_day": "date", "_interval": "int64"}),
+            lake.small_table(name + "_spans", spans,
+                             {PERIOD: "date", "_after": "int64", "_upto": "int64"}))
+
+
+def _rolling_margins(r: Rolling, method: str, name: str, lake) -> dict[str, pd.DataFrame]:
+    """`Rolling` events summed by every margin (see `Rolling`): by margin and interval between
+    window edges first, then matched to the periods whose windows hold those intervals."""
+    days, spans = _window_edges(lake, r)
+    t, extra = _banded(r.events, method)
+    # an event on or before the first edge, or after the last, is in no period's window
+    t = t.join(days, t.date == days._day)
+
+    def source(margin: str) -> ir.Table:
+        columns = list(MARGINS[margin])
+        summed = t.group_by(["_interval", *extra, *columns]).agg(n=t.n.sum())
+        held = summed.join(spans, [summed._interval > spans._after,
+                                   summed._interval <= spans._upto])
+        return held.select(PERIOD, *extra, *columns, "n")
+
+    return _stacked_margins(t, extra, {name: _sum_n}, source)
 
 
 def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.DataFrame]:

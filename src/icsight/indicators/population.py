@@ -21,13 +21,12 @@ from icsight.indicators.cohorts import (
     ROW_KEYS,
     age_on,
     disease_register,
-    in_periods,
     keep_registered,
     registered_population,
 )
 from icsight.model.registration import registered_at_event
 
-__all__ = ["AgainstBaseline", "PopulationCounts", "emergency_admissions_per_person",
+__all__ = ["AgainstBaseline", "PopulationCounts", "Rolling", "emergency_admissions_per_person",
            "event_counts", "events_of_registered", "expected_rates", "population_counts",
            "population_margins", "register_against_expected"]
 
@@ -46,7 +45,7 @@ class PopulationCounts:
     periods: ir.Table
     ages: tuple[int, int]
     sex: str | None
-    numerator: ir.Table
+    numerator: ir.Table | Rolling
     adjustments: ir.Table | None = None
     #: observed against expected: (age_from, age_to, male rate, female rate) bands; the
     #: denominator is then the expected count, the population weighted by these rates
@@ -121,13 +120,33 @@ def population_counts(lake, periods: ir.Table, numerator: ir.Table,
 
 
 @dataclass(frozen=True)
-class AgainstBaseline:
-    """Activity in each period compared with a fixed baseline: `current` rows of ROW_KEYS and
-    `n` (activity counted towards each period end), `baseline` rows of ROW_KEYS without the
-    period (activity in the baseline period, the same for every period end)."""
+class Rolling:
+    """Dated events, each counted towards every period end whose window holds it (dated after
+    the period's `start` column, on or before its end), as a numerator of `PopulationCounts`
+    or the current activity of `AgainstBaseline`, without listing each event once per period.
+
+    `events` has ROW_KEYS without the period (the attributes and age at the event), `date`
+    and `n`. A 12-month window holds each event for twelve period ends; counted event by event
+    and period by period that is twelve rows per event. Instead the events are summed by
+    breakdown and by the *interval* between consecutive window edges they fall in (every period
+    end and window start is such an edge), and only those sums are matched to periods
+    (`icsight.indicators.breakdown`): the same counts from a table a small fraction of the size.
+    """
 
     periods: ir.Table
-    current: ir.Table
+    events: ir.Table
+    start: str = "start_12m"
+
+
+@dataclass(frozen=True)
+class AgainstBaseline:
+    """Activity in each period compared with a fixed baseline: `current` rows of ROW_KEYS
+    and `n` (activity counted towards each period end) or `Rolling` events, `baseline` rows
+    of ROW_KEYS without the period (activity in the baseline period, the same for every
+    period end)."""
+
+    periods: ir.Table
+    current: ir.Table | Rolling
     baseline: ir.Table
 
 
@@ -168,11 +187,8 @@ def event_counts(lake, periods: ir.Table, events: ir.Table, date_column: str,
     t = t.filter(t.age >= ages[0], t.age <= ages[1])
     if sex is not None:
         t = t.filter(t.sex == sex)
-    # matched to periods only now: an event counts towards up to twelve period ends, and who
-    # the person was at the event does not depend on which
-    t = in_periods(t, date_column, periods, start)
-    hits = t.group_by(list(ROW_KEYS)).agg(n=t.count().cast("int64"))
-    return PopulationCounts(periods, ages, sex, hits)
+    hits = t.select(*ROW_KEYS[1:], date=t[date_column], n=ibis.literal(1, "int64"))
+    return PopulationCounts(periods, ages, sex, Rolling(periods, hits, start))
 
 
 def events_of_registered(lake, events: ir.Table, date_column: str) -> ir.Table:

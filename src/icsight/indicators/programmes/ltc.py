@@ -27,6 +27,7 @@ from icsight.indicators.definition import Indicator
 from icsight.indicators.life_table import deaths, tidy_life_expectancy
 from icsight.indicators.population import (
     PopulationCounts,
+    Rolling,
     emergency_admissions_per_person,
     event_counts,
     events_of_registered,
@@ -314,6 +315,12 @@ def _salbutamol_issues(lake, periods: ir.Table) -> ir.Table:
     attributes then (practice, LSOA, sex, ethnic group), age at the issue, grams of CO2e
     (inhalers issued x kg per inhaler x 1,000; a missing quantity is one inhaler) and whether
     it is a pressurised MDI."""
+    return in_periods(_salbutamol_issued(lake), "date", periods, "start_12m")
+
+
+def _salbutamol_issued(lake) -> ir.Table:
+    """Every issue of a salbutamol inhaler OpenPrescribing values, of a person registered when
+    it was issued (see `_salbutamol_issues`), not yet matched to periods."""
     values = inhaler_carbon()
     meds = lake.table("medications")
     meds = meds.filter(meds.bnf_code.isin(list(values)))
@@ -322,15 +329,14 @@ def _salbutamol_issues(lake, periods: ir.Table) -> ir.Table:
     pressurised = [code for code, (device, _) in values.items() if is_pressurised(device)]
     meds = meds.mutate(grams=(meds.quantity.fill_null(1.0) * grams).round(0).cast("int64"),
                        pressurised=meds.bnf_code.isin(pressurised))
-    issued = events_of_registered(
+    return events_of_registered(
         lake, meds.select("patient_id", "date", "grams", "pressurised"), "date")
-    return in_periods(issued, "date", periods, "start_12m")
 
 
 def _saba_carbon(lake, periods: ir.Table) -> PopulationCounts:
-    t = _salbutamol_issues(lake, periods)
-    hits = t.group_by(list(ROW_KEYS)).agg(n=t.grams.sum().cast("int64"))
-    return PopulationCounts(periods, (0, 200), None, hits)
+    t = _salbutamol_issued(lake)
+    grams = t.select(*ROW_KEYS[1:], "date", n=t.grams)
+    return PopulationCounts(periods, (0, 200), None, Rolling(periods, grams, "start_12m"))
 
 
 INDICATORS.append(Indicator(

@@ -12,9 +12,9 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.cohorts import PERIOD, ROW_KEYS, age_on, in_periods
+from icsight.indicators.cohorts import PERIOD, ROW_KEYS, age_on
 from icsight.indicators.definition import Indicator
-from icsight.indicators.population import AgainstBaseline
+from icsight.indicators.population import AgainstBaseline, Rolling
 
 #: This module's indicators, in the order the catalogue lists them.
 INDICATORS: list[Indicator] = []
@@ -25,6 +25,10 @@ ATTRIBUTES = ("patient_id", "cell", "practice_code", "lsoa_code", "sex", "ethnic
 
 def _open_on(table: ir.Table, periods: ir.Table, start: str, stop: str) -> ir.Table:
     """Rows open on each period end: started on or before it and not stopped by it."""
+    # Rows started after the last period end, or stopped by the first, are open on none:
+    # left out first, they are not matched against every period end (most of the history)
+    first, last = periods[PERIOD].min().as_scalar(), periods[PERIOD].max().as_scalar()
+    table = table.filter(table[start] <= last, table[stop].isnull() | (table[stop] > first))
     day = periods[PERIOD]
     joined = table.join(periods.select(PERIOD), [
         table[start] <= day, table[stop].isnull() | (table[stop] > day)])
@@ -127,11 +131,10 @@ def _elective_vs_baseline(lake, periods: ir.Table) -> AgainstBaseline:
     activity = activity.join(patients, "patient_id")
     activity = activity.mutate(age=age_on(activity.month_of_birth, activity.date),
                                n=ibis.literal(1, "int64"))
-    current = in_periods(activity, "date", periods, "start_12m")
+    current = Rolling(periods, activity.select(*ROW_KEYS[1:], "date", "n"), "start_12m")
     start, end = ELECTIVE_BASELINE
     base = activity.filter(activity.date >= start, activity.date <= end)
-    return AgainstBaseline(periods, current.select(*ROW_KEYS, "n"),
-                           base.select(*ROW_KEYS[1:], "n"))
+    return AgainstBaseline(periods, current, base.select(*ROW_KEYS[1:], "n"))
 
 
 INDICATORS.append(Indicator(
