@@ -247,7 +247,8 @@ def _emergency_diagnoses(ctx, rng, person: np.ndarray, adm: np.ndarray,
     for name, (codes, code_weights, shares) in CONDITION_DIAGNOSES.items():
         if name not in ctx.pop.conditions:
             continue
-        has = ctx.pop.conditions[name].has[person]
+        # coded to the condition only once it is in the person's record
+        has = ctx.pop.conditions[name].recorded_on(person, adm)
         hit = np.flatnonzero(has & (rng.random(len(person)) < np.asarray(shares)[band]))
         pick = _choose(rng, code_weights, len(hit))
         out[hit] = np.array([lists.diagnosis(c) for c in codes])[pick]
