@@ -84,7 +84,9 @@ class Population:
     registration_start: np.ndarray  # int32 day
     registration_end: np.ndarray  # int32 day or NO_DATE
     death: np.ndarray  # int32 day or NO_DATE
-    health: np.ndarray  # float32 latent ill-health (drives multimorbidity), mean 0
+    # float32 latent ill-health (drives multimorbidity): standard normal at birth, lower among
+    # the survivors of each older age (`people.survivors_health`)
+    health: np.ndarray
     care_home: np.ndarray  # bool
     housebound: np.ndarray  # bool
     conditions: dict[str, Condition] = field(default_factory=dict)
