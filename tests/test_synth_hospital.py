@@ -13,8 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from icsight.model.codelists import codelist
 from icsight.model.schema import PLACES, table
-from icsight.synth import community, hospital
+from icsight.synth import community, conditions, hospital
 from icsight.synth.calibration import REGISTERED, measurement_dates
 from icsight.synth.context import NO_DATE, date_of, day
 from tests.generated import Generated
@@ -261,6 +262,34 @@ def test_children_on_the_asthma_register_have_asthma_admissions(gen):
     index = {pid: i for i, pid in enumerate(gen.ctx.pop.patient_id.tolist())}
     on_register = gen.ctx.pop.conditions["asthma"].has[[index[i] for i in asthma.patient_id]]
     assert on_register.mean() > 0.5
+
+
+#: Emergency diagnoses that come only from a person's own condition (the background list has
+#: J459, I500 and E119 but none of these), with the codelist of that condition's diagnosis.
+CONDITION_ONLY_CODES = {"J46X": "ast_cod", "I509": "hf_cod", "F03X": "dem_cod",
+                        "E101": "dm_cod", "E109": "dm_cod"}
+
+
+def test_admissions_are_coded_to_a_condition_only_once_it_is_diagnosed(gen):
+    """An admission coded to a condition of the person's own (status asthmaticus, heart
+    failure unspecified, dementia, type 1 diabetes) follows its diagnosis code in the GP
+    record. Coded by the register at the reference date instead, the toddlers who would be
+    diagnosed with asthma years later had asthma admissions early in the window, and the
+    under-19s' asthma admission rate fell by a fifth over it."""
+    gen.con.register("clinical_events", conditions.generate(gen.ctx)["clinical_events"])
+    cases = " ".join(
+        f"WHEN '{code}' THEN e.snomed_code IN ({','.join(repr(c) for c in codelist(name).codes)})"
+        for code, name in CONDITION_ONLY_CODES.items())
+    rows = gen.frame(f"""
+        SELECT s.spell_id, s.admission_date,
+               min(e.date) FILTER (WHERE CASE s.primary_diagnosis {cases} END) AS diagnosed
+        FROM apc_spells s LEFT JOIN clinical_events e USING (patient_id)
+        WHERE s.admission_method = 'emergency'
+          AND s.primary_diagnosis IN ({','.join(repr(c) for c in CONDITION_ONLY_CODES)})
+        GROUP BY ALL""")
+    assert len(rows) > 30
+    assert (rows.diagnosed.notna() & (rows.diagnosed <= rows.admission_date)).all(), rows[
+        ~(rows.diagnosed <= rows.admission_date)]
 
 
 def test_codes_look_like_icd10_and_opcs4(gen):

@@ -54,6 +54,18 @@ class Condition:
     diagnosed: np.ndarray  # int32 day of first diagnosis code (NO_DATE if never)
     resolved: np.ndarray  # int32 day of resolution code (NO_DATE if none)
 
+    def recorded_on(self, person: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Whether each person (population index) had the condition in their record on the
+        day: diagnosed by then and not yet resolved (or on the register again at the end).
+
+        What a record shows on a day must be read from the dates, not from `has` (the
+        register at the reference date): a child who will be diagnosed with asthma at six
+        does not have it at two, and coding a toddler's admissions to it then made the
+        early window's asthma admissions higher than the late window's.
+        """
+        diagnosed, resolved = self.diagnosed[person], self.resolved[person]
+        return (diagnosed <= days) & ((days < resolved) | self.has[person])
+
 
 @dataclass
 class Population:
@@ -72,7 +84,9 @@ class Population:
     registration_start: np.ndarray  # int32 day
     registration_end: np.ndarray  # int32 day or NO_DATE
     death: np.ndarray  # int32 day or NO_DATE
-    health: np.ndarray  # float32 latent ill-health (drives multimorbidity), mean 0
+    # float32 latent ill-health (drives multimorbidity): standard normal at birth, lower among
+    # the survivors of each older age (`people.survivors_health`)
+    health: np.ndarray
     care_home: np.ndarray  # bool
     housebound: np.ndarray  # bool
     conditions: dict[str, Condition] = field(default_factory=dict)

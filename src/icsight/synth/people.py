@@ -26,6 +26,7 @@ The population is built from real figures, LSOA by LSOA:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pyarrow as pa
@@ -90,9 +91,16 @@ MORTALITY_CAP = 0.6
 # ill, so the population at any date of the window has the same mix of the soon-to-die, and
 # its admission rates do not drift as the window's deaths fall behind [E].
 DECEDENT_HEALTH_SHIFT = 0.0
+# Ill-health values on which the survivors' distribution at each age is followed
+# (`survivors_health`): a fine grid over +-6 standard deviations.
+HEALTH_GRID = np.linspace(-6.0, 6.0, 601)
+OLDEST = 110
 # Deaths fall in winter more than in summer: ~12% above the yearly average in mid-January
 # (ONS monthly deaths registered, England, pre-pandemic years) [E].
 DEATHS_WINTER_PEAK = 0.12
+# Points of the window at which the people of each age are counted to time deaths, and how
+# many times the deaths are timed again as those people are (`_retime_deaths`).
+DEATH_TIMING_STEPS, DEATH_TIMING_ROUNDS = 61, 2
 # Babies are registered with a practice about two weeks after birth [E].
 BIRTH_TO_REGISTRATION_DAYS = 14
 # How much more than leavers the people who move in are young adults: the power the leaving
@@ -138,12 +146,12 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     rng = ctx.rng(STREAM)
     lsoas = reference.lsoas()
     core_lsoa, core_age = _core_ages(rng, ctx.population_target, date_of(ctx.reference_date))
-    health_core = rng.standard_normal(len(core_lsoa)).astype(np.float32)
+    health_core = _survivor_health(rng.random(len(core_lsoa)), core_age)
     lsoa_decile = lsoas["imd_decile"].to_numpy()
 
     # People who died in the window: drawn from the same places and ages, weighted by their
     # risk of dying, then given a death date.
-    hazard = _mortality(core_age, lsoa_decile[core_lsoa], health_core)
+    hazard = deaths_per_survivor(core_age, lsoa_decile[core_lsoa], health_core)
     expected_deaths = hazard.sum() * _window_years(ctx)
     n_dead = rng.poisson(expected_deaths)
     dead_from = rng.choice(len(core_age), size=n_dead, p=hazard / hazard.sum())
@@ -158,7 +166,8 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     kind = np.concatenate([np.zeros(n_core, np.int8), np.ones(n_dead, np.int8),
                            np.full(n_left, 2, np.int8)])
     health = np.concatenate([health_core, health_core[dead_from] + DECEDENT_HEALTH_SHIFT,
-                             rng.standard_normal(n_left).astype(np.float32)])
+                             # leavers, as ill as the people alive at the age they leave
+                             _survivor_health(rng.random(n_left), core_age[left_from])])
     n = len(lsoa)
 
     death = np.full(n, NO_DATE, np.int32)
@@ -172,6 +181,11 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     dob = np.minimum(dob, last_day)
 
     place = _place_index(lsoa)
+    reg_start = _registration_start(rng, ctx, kind, dob, last_day, age, place)
+    _retime_deaths(rng, ctx, kind == 1, place, dob, reg_start, reg_end, death)
+    # the movers-in join on days that keep the list on the published line, which the deaths'
+    # new days change
+    last_day = np.where(kind == 0, ctx.reference_date, reg_end)
     reg_start = _registration_start(rng, ctx, kind, dob, last_day, age, place)
 
     sex = _sex(rng, age)
@@ -216,6 +230,70 @@ def _death_days(rng: np.random.Generator, ctx: SynthContext, place: np.ndarray) 
                             DEATHS_WINTER_PEAK)
         years_before_end = (ctx.reference_date - day) / DAYS_PER_YEAR
         kept = rng.random(len(todo)) < np.exp(-growth[todo] * years_before_end)
+        days[todo[kept]] = day[kept]
+        todo = todo[~kept]
+    return days
+
+
+def _retime_deaths(rng: np.random.Generator, ctx: SynthContext, dead: np.ndarray,
+                   place: np.ndarray, dob: np.ndarray, reg_start: np.ndarray,
+                   reg_end: np.ndarray, death: np.ndarray) -> None:
+    """Move each death (in place, with the person's birth and registration days alike, so
+    their age at death and their spell on the list are kept) to a day drawn, at their age at
+    death, in proportion to the people of that age registered in their place on the day.
+
+    Spread only as the whole list grows (`_death_days`), deaths at 75 and over, where the
+    people registered grow about twice as fast as the list, fell from 40 to 35 a year per
+    1,000 of them over the window, and at 90 and over from 290 to 250: a trend no published
+    figure shows. The people registered include those who die, so the days are drawn again
+    `DEATH_TIMING_ROUNDS` times. Counted place by place, each keeps its own list's growth
+    (Luton's fastest)."""
+    who = np.flatnonzero(dead)
+    steps = np.linspace(0.0, _window_years(ctx), DEATH_TIMING_STEPS)  # years before the end
+    for _ in range(DEATH_TIMING_ROUNDS):
+        at_age = _registered_by_age(ctx, place, dob, reg_start, reg_end, death, steps)
+        age_at_death = np.clip((death[who] - dob[who]) // DAYS_PER_YEAR, 0, OLDEST)
+        weight = at_age[place[who], age_at_death.astype(np.int64)]
+        new = _days_weighted(rng, ctx, weight / weight.max(axis=1, keepdims=True), steps)
+        shift = new - death[who]
+        death[who] = new
+        reg_end[who] = new
+        dob[who] += shift
+        reg_start[who] = np.minimum(reg_start[who] + shift, new)
+
+
+def _registered_by_age(ctx: SynthContext, place, dob, reg_start, reg_end, death,
+                       steps: np.ndarray) -> np.ndarray:
+    """People registered and alive in each place (first axis) at each age 0..OLDEST (second)
+    on each day `steps` years before the end (third), smoothed over three years of age so
+    that a small population's single years do not jitter."""
+    ages = OLDEST + 1
+    out = np.zeros((len(PLACES) * ages, len(steps)))
+    last = np.minimum(reg_end, death)
+    for k, before_end in enumerate(steps):
+        on = int(ctx.reference_date - round(before_end * DAYS_PER_YEAR))
+        here = (reg_start <= on) & (last > on)
+        age = np.clip((on - dob[here]) // DAYS_PER_YEAR, 0, OLDEST).astype(np.int64)
+        out[:, k] = np.bincount(place[here].astype(np.int64) * ages + age,
+                                minlength=len(PLACES) * ages)
+    out = out.reshape(len(PLACES), ages, len(steps))
+    padded = np.pad(out, ((0, 0), (1, 1), (0, 0)), mode="edge")
+    out = (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3
+    return np.maximum(out, 1e-9)
+
+
+def _days_weighted(rng, ctx: SynthContext, weight: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """A day in the window for each row of `weight` (rows x steps, at most 1), more of them in
+    winter and otherwise in proportion to the row's weight at the step nearest the day."""
+    days = np.empty(len(weight), np.int32)
+    todo = np.arange(len(weight))
+    while len(todo):
+        day = seasonal_days(rng, len(todo), ctx.window_start, ctx.reference_date,
+                            DEATHS_WINTER_PEAK)
+        years_before_end = (ctx.reference_date - day) / DAYS_PER_YEAR
+        step = np.clip(np.round(years_before_end / steps[-1] * (len(steps) - 1)), 0,
+                       len(steps) - 1).astype(np.int64)
+        kept = rng.random(len(todo)) < weight[todo, step]
         days[todo[kept]] = day[kept]
         todo = todo[~kept]
     return days
@@ -372,15 +450,67 @@ def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.n
 def mortality_risk(age: np.ndarray, decile: np.ndarray, health: np.ndarray,
                    sex: np.ndarray | None = None) -> np.ndarray:
     """Annual chance of death: England's rate for the age (and sex, if known), by deprivation
-    decile and personal ill-health, each averaging 1, at BLMK's level."""
+    decile and personal ill-health, each averaging 1 among the people alive at that age, at
+    BLMK's level."""
     ratio = np.where(age < 75, MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS)
     gradient = even_gradient(ratio, decile)
-    spread = np.exp(MORTALITY_HEALTH_SPREAD * health - MORTALITY_HEALTH_SPREAD**2 / 2)
+    _, mean_spread = survivors_health()
+    spread = (_health_spread(health)
+              / mean_spread[np.clip(np.asarray(age), 0, OLDEST).astype(np.int64)])
     level = np.where(age < 75, MORTALITY_LEVEL_UNDER75, MORTALITY_LEVEL_75PLUS)
     return np.minimum(death_rate(age, sex) * level * gradient * spread, MORTALITY_CAP)
 
 
-def _mortality(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
+def _health_spread(health: np.ndarray) -> np.ndarray:
+    """exp(s z - s^2 / 2): relative risk of death by ill-health z, averaging 1 at birth."""
+    return np.exp(MORTALITY_HEALTH_SPREAD * np.asarray(health, float)
+                  - MORTALITY_HEALTH_SPREAD**2 / 2)
+
+
+@functools.cache
+def survivors_health() -> tuple[np.ndarray, np.ndarray]:
+    """How ill-health is spread among the people alive at each age 0..OLDEST: its cumulative
+    distribution on HEALTH_GRID (ages x grid) and the mean risk of death by ill-health
+    (`_health_spread`) among them.
+
+    Everyone starts with the same standard normal ill-health; the iller die sooner, so the
+    survivors at each age are healthier than those at the age before. Drawing the people alive
+    at the end of the window from a standard normal at every age instead made the old
+    population of the window's start, which still holds everyone who died in it, iller than
+    that of its end: at 85+ its mean ill-health fell from +0.28 to +0.03 over the window, and
+    with it the recorded prevalence of heart failure and dementia and the emergency admission
+    rate, which no published trend moves. With each age's survivors following their own
+    distribution, the survivors of those alive at the start, together with those who die, are
+    as ill as those alive at the end (a stationary population) [E].
+    """
+    density = np.exp(-HEALTH_GRID**2 / 2)
+    spread = _health_spread(HEALTH_GRID)
+    cdf, mean_spread = [], []
+    for age in range(OLDEST + 1):
+        density = density / density.sum()
+        cdf.append(np.cumsum(density))
+        mean_spread.append(float((density * spread).sum()))
+        # a year at BLMK's average level for the age, each value of ill-health at its own
+        # share of it
+        level = MORTALITY_LEVEL_UNDER75 if age < 75 else MORTALITY_LEVEL_75PLUS
+        chance = np.minimum(death_rate(np.array([age]))[0] * level * spread / mean_spread[-1],
+                            MORTALITY_CAP)
+        density = density * (1 - chance)
+    return np.array(cdf), np.array(mean_spread)
+
+
+def _survivor_health(u: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Ill-health of people alive at `age`, from uniform draws `u` (inverse distribution)."""
+    cdf, _ = survivors_health()
+    age = np.clip(np.asarray(age), 0, OLDEST).astype(np.int64)
+    out = np.empty(len(u), np.float32)
+    for a in np.unique(age):
+        mine = age == a
+        out[mine] = np.interp(u[mine], cdf[a], HEALTH_GRID)
+    return out
+
+
+def deaths_per_survivor(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
     """Annual deaths per surviving person (see `mortality_risk`)."""
     risk = mortality_risk(age, decile, health)
     # Deaths are drawn per person alive at the end of the window, the survivors: a chance m
@@ -568,4 +698,5 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
 #: The registered list over the window (size, growth by place, list inflation, flows).
 TARGETS = population_targets()
 
-__all__ = ["TARGETS", "build_population", "generate", "mortality_risk", "patients_table"]
+__all__ = ["TARGETS", "build_population", "deaths_per_survivor", "generate", "mortality_risk",
+           "patients_table"]

@@ -247,6 +247,17 @@ def _start_of_care(ctx, cond) -> np.ndarray:
     return np.maximum(cond.diagnosed, ctx.window_start).astype(np.int32)
 
 
+def _ever_on_register(cond) -> np.ndarray:
+    """On the register at the reference date, or for a while before a resolution code."""
+    return cond.has | (cond.resolved != NO_DATE)
+
+
+def _end_of_care(cond, end: np.ndarray) -> np.ndarray:
+    """Last day of care for the condition: the end of the record, or the day before its
+    resolution for people whose condition was resolved (and not diagnosed again)."""
+    return np.where(cond.has, end, np.minimum(end, cond.resolved.astype(np.int64) - 1))
+
+
 def _blood_pressure(ctx: SynthContext, rng, events: _Events) -> None:
     p = ctx.pop
     end = ctx.active_end()
@@ -431,10 +442,10 @@ def _smi_checks(ctx, rng, events) -> None:
 def _asthma_care(ctx, rng, events) -> None:
     p = ctx.pop
     asthma = p.conditions["asthma"]
-    who = np.flatnonzero(asthma.has)
+    who = np.flatnonzero(_ever_on_register(asthma))  # reviewed until resolved, if it is
     end = ctx.active_end()
     person, days = pick_days_for(rng, who, np.full(len(who), 0.6), _start_of_care(ctx, asthma)[who],
-                                 end[who])
+                                 _end_of_care(asthma, end)[who])
     events.add(person, days, ASTHMA_REVIEW)
     # Objective test (spirometry) around diagnosis: less often in children [E].
     age_dx = ((asthma.diagnosed[who] - p.dob[who]) / DAYS_PER_YEAR)
@@ -490,8 +501,13 @@ def _inhalers(ctx, rng, end):
     p = ctx.pop
     out = []
     asthma = p.conditions["asthma"]
-    treated = np.flatnonzero(asthma.has & (rng.random(p.n) < 0.91))
+    # Treated while on the register, including the people whose asthma is later resolved:
+    # left without inhalers until then, they were a twentieth of the children's register at
+    # every date but the reference date (nothing is resolved after it), so the share with
+    # 6+ relievers a year jumped in the last year measured.
+    treated = np.flatnonzero(_ever_on_register(asthma) & (rng.random(p.n) < 0.91))
     start = _start_of_care(ctx, asthma)[treated]
+    asthma_end = _end_of_care(asthma, end)
     ics_rate = rng.gamma(2.0, 2.2, len(treated))
     deprivation = np.interp(p.imd_decile[treated], [1, 10], [1.35, 0.8])
     # mean ~2.6 issues a year [E], so ~40% get 3+ (the target below) now that most people
@@ -500,13 +516,13 @@ def _inhalers(ctx, rng, end):
     copd = np.flatnonzero(p.conditions["copd"].has)
     shares = np.array(list(SABA_DEVICE_MIX.values()))
     device = ctx.rng(STREAM + ":saba_device").choice(len(shares), size=p.n, p=shares / shares.sum())
-    for drug, people, rate, begin in (
-        ("beclometasone", treated, ics_rate, start),
-        ("salbutamol", treated, saba_rate, start),
+    for drug, people, rate, begin, until in (
+        ("beclometasone", treated, ics_rate, start, asthma_end),
+        ("salbutamol", treated, saba_rate, start, asthma_end),
         ("salbutamol", copd, np.full(len(copd), 2.0), _start_of_care(ctx, p.conditions["copd"])[
-            copd]),
+            copd], end),
     ):
-        person, days = pick_days_for(rng, people, rate, begin, end[people])
+        person, days = pick_days_for(rng, people, rate, begin, until[people])
         quantity = np.where(rng.random(len(person)) < 0.15, 2.0, 1.0)
         if drug != "salbutamol":
             out.append((person, days, drug, quantity))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from icsight.synth.context import NO_DATE
+from icsight.synth.context import DAYS_PER_YEAR, NO_DATE
 from icsight.synth.deaths import death_rate
 from icsight.synth.hospital.common import (
     MAX_AGE,
@@ -31,7 +31,7 @@ from icsight.synth.hospital.common import (
     _lognormal,
     _per_year_of_age,
 )
-from icsight.synth.people import mortality_risk
+from icsight.synth.people import deaths_per_survivor
 
 # --- rates -----------------------------------------------------------------------------------
 # Age bands are given by their lower age. Emergency admissions per 1,000 per year: infants 338
@@ -59,6 +59,9 @@ LAST_YEAR_OFFSET = 1.5
 # calibrated]; spells that happen to run into the day of death add a little more.
 DIE_IN_HOSPITAL = {"community": 0.42, "care_home": 0.17}
 DIE_IN_DEPARTMENT = 0.05  # of hospital deaths, in A&E rather than on a ward [E]
+# Five-year age groups (the last open) in which the notional deaths just after the window
+# match the deaths of its last year (`_death_or_notional_death`).
+NOTIONAL_GROUPS = 20
 WINTER_PEAK_ADMISSIONS = 0.09  # Dec-Feb about 15% above Jun-Aug [E]
 
 # --- spells ----------------------------------------------------------------------------------
@@ -81,11 +84,13 @@ EMERGENCY_DIAGNOSES = {
     "I500": (0, 0, 0.15, 0.8),
 }
 # Per condition: codes, their weights, and the share of that person's emergency admissions
-# coded to the condition under 16, 16-64 and 65+ [E].
+# coded to the condition under 16, 16-64 and 65+, once it is in their record [E; heart
+# failure's raised from 8.5% to 10% when admissions before the diagnosis stopped being
+# coded to it, to keep its admission rate near the target (`hospital.targets`)].
 CONDITION_DIAGNOSES = {
     "asthma": (("J459", "J46X"), (0.85, 0.15), (0.24, 0.10, 0.04)),
     "copd": (("J441", "J440"), (0.7, 0.3), (0.0, 0.30, 0.28)),
-    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.085, 0.085)),
+    "heart_failure": (("I500", "I509"), (0.6, 0.4), (0.1, 0.1, 0.1)),
     "diabetes": (("E119", "E116", "E115", "E149"), (0.4, 0.3, 0.2, 0.1), (0.15, 0.06, 0.05)),
     "type1_diabetes": (("E101", "E109"), (0.7, 0.3), (0.2, 0.15, 0.1)),
     "learning_disability": (("G409",), (1.0,), (0.15, 0.15, 0.1)),
@@ -174,12 +179,26 @@ def _last_year_of_life(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def _death_or_notional_death(ctx, rng) -> np.ndarray:
     """Each person's day of death; for people registered on the reference date, a day in the
-    following year with their own annual chance of death (`people.mortality_risk`), else none."""
+    following year with their own chance (`people.deaths_per_survivor`), scaled in each
+    five-year age group so that the year after the window has as many deaths as its last
+    year had; else none.
+
+    With the plain annual chance of death (`people.mortality_risk`) the year after had about
+    a fifth fewer deaths at 85 and over than the window's last year, so the final-year
+    admissions of the window's last year fell, at those ages by a tenth."""
     p = ctx.pop
     death = p.death.copy()
     alive = np.flatnonzero((ctx.active_end() == ctx.reference_date) & (death == NO_DATE))
     age = p.age_on(ctx.reference_date)[alive]
-    risk = mortality_risk(age, p.imd_decile[alive], p.health[alive])
+    chance = deaths_per_survivor(age, p.imd_decile[alive], p.health[alive])
+    group = np.minimum(age // 5, NOTIONAL_GROUPS - 1).astype(np.int64)
+    last_year = np.flatnonzero((death > ctx.reference_date - 365) & (death <= ctx.reference_date))
+    died_in = np.minimum((death[last_year] - p.dob[last_year]) // DAYS_PER_YEAR // 5,
+                         NOTIONAL_GROUPS - 1).astype(np.int64)
+    expected = np.bincount(group, chance, NOTIONAL_GROUPS)
+    seen = np.bincount(died_in, minlength=NOTIONAL_GROUPS)
+    scale = np.where(expected > 0, seen / np.maximum(expected, 1e-9), 1.0)
+    risk = np.minimum(chance * scale[group], 1.0)
     dies = alive[rng.random(len(alive)) < risk]
     death[dies] = ctx.reference_date + rng.integers(1, 366, len(dies))
     return death
@@ -247,7 +266,8 @@ def _emergency_diagnoses(ctx, rng, person: np.ndarray, adm: np.ndarray,
     for name, (codes, code_weights, shares) in CONDITION_DIAGNOSES.items():
         if name not in ctx.pop.conditions:
             continue
-        has = ctx.pop.conditions[name].has[person]
+        # coded to the condition only once it is in the person's record
+        has = ctx.pop.conditions[name].recorded_on(person, adm)
         hit = np.flatnonzero(has & (rng.random(len(person)) < np.asarray(shares)[band]))
         pick = _choose(rng, code_weights, len(hit))
         out[hit] = np.array([lists.diagnosis(c) for c in codes])[pick]
