@@ -17,6 +17,7 @@ from icsight.api.tables import MAX_LIMIT, as_csv
 from icsight.appdb import Accounts
 from icsight.governance.access import Principal, Role
 from tests.accounts import PASSWORD, SECRET
+from tests.sessions import signed_in_client
 
 VALUES = "/api/v1/indicators/CVDP007HYP/values"
 #: Every table endpoint, and who may read it (filled with the fixture's practice).
@@ -35,18 +36,8 @@ def api(access_results, tmp_path_factory):
         accounts.add(user, PASSWORD, role)
     accounts.add("cli", PASSWORD, "clinician", practice_code=access_results["mine"])
     app = create_app(access_results["service"], accounts, SECRET)
-    clients = {user: _signed_in(app, user) for user in ("ana", "adm", "pub", "cli")}
+    clients = {user: signed_in_client(app, user) for user in ("ana", "adm", "pub", "cli")}
     return {**access_results, "app": app, "as": clients}
-
-
-def _signed_in(app, user: str) -> TestClient:
-    client = TestClient(app, base_url="https://testserver")
-    token = client.get("/api/v1/session").json()["csrf_token"]
-    r = client.post("/api/v1/login", json={"username": user, "password": PASSWORD},
-                    headers={"X-CSRF-Token": token})
-    assert r.status_code == 200, r.text
-    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-    return client
 
 
 def _parse(text: str) -> list[dict]:
