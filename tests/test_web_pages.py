@@ -189,8 +189,7 @@ def test_unknown_ids_and_paths_get_the_designed_404_page(site, path):
     assert response.status_code == 404
     page = _assert_designed_page(response)
     assert page.h1 == ["Page not found"]
-    assert "<script>" not in response.text.split("</head>", 1)[1].replace(
-        '<script type="module"', "").split("<script nonce", 1)[0]
+    assert "<script>" not in response.text  # the page's own scripts have attributes
     assert "Traceback" not in response.text
 
 

@@ -74,7 +74,7 @@ def overview(request: Request) -> HTMLResponse:
                             for ind in _indicators(key)]}
                   for key, name in PROGRAMMES.items()]
     return render(request, "overview.jinja", {
-        "title": "BLMK population health overview", "build": build,
+        "title": "BLMK population health overview", "period": _date(build["last_period_end"]),
         "population": population, "population_period": _period(values, POPULATION_INDICATOR),
         "programmes": programmes})
 
@@ -112,7 +112,8 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
             "places": [_value_text(by_group.get(place), ind.unit) for place in places],
             "icb_value": _value_text(icb, ind.unit)})
     return render(request, "programme.jinja", {
-        "title": name, "programme_id": programme_id, "build": build, "places": places,
+        "title": name, "programme_id": programme_id, "places": places,
+        "period": _date(build["last_period_end"]),
         "indicators": rows})
 
 
@@ -140,8 +141,10 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
               "denominator": _count(row["denominator"]),
               "variation": _variation(variation.get(row["group"]))}
              for row in _icb_then_places(current)]
+    # the method as the build labels it (with its interval: "proportion (Wilson)")
+    about = ind.describe() | ({"method": rows[0]["method"]} if rows else {})
     return render(request, "indicator.jinja", {
-        "title": ind.title, "indicator": ind, "about": ind.describe(),
+        "title": ind.title, "indicator": ind, "about": about,
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
         "downloads": _downloads(ind.id)})
