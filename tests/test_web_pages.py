@@ -289,6 +289,10 @@ def test_the_indicator_page_lists_its_codes_and_links_its_downloads(site):
     for link in links:
         response = client.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
+        if "format=csv" in link:  # the whole table in the one file, not its first page
+            lines = response.text.strip().splitlines()
+            assert len(lines) - 1 == int(response.headers["x-total-count"]) > 0, link
+            assert "link" not in response.headers, link
     csv_page = client.get("/api/v1/indicators/CVDP007HYP/values?format=csv")
     assert csv_page.headers["content-type"].startswith("text/csv")
 
@@ -310,3 +314,32 @@ def test_the_overview_services_serve_each_role_its_own_figures(site):
     signals = services.variation(ANONYMOUS)
     assert signals and {r["indicator_id"] for r in signals} <= set(BUILT)
     assert not {"value", "mean", "lower_process_limit", "upper_process_limit"} & set(signals[0])
+
+
+def test_before_any_build_the_pages_say_so_in_the_design(lake_dir, tmp_path):
+    """No results yet: the overview is a designed 503 saying what to do, an indicator page
+    still shows its definition, and nothing is a stack trace."""
+    accounts = Accounts(f"sqlite:///{tmp_path / 'icsight.db'}")
+    app = create_app(Service(lake_dir, tmp_path / "no-results", tmp_path / "audit.jsonl"),
+                     accounts, SECRET)
+    client = TestClient(app, base_url="https://testserver")
+    overview = client.get("/")
+    assert overview.status_code == 503
+    assert "icsight build" in overview.text
+    _assert_designed_page(overview)
+    indicator = client.get("/indicators/CVDP007HYP")
+    assert indicator.status_code == 200 and "icsight build" in indicator.text
+    _assert_designed_page(indicator)
+    assert "<h2>Definition</h2>" in indicator.text
+
+
+def test_a_download_asks_for_the_whole_table_not_the_apis_first_page():
+    """The API pages by 1,000 rows unless asked: a link names the table's length, up to
+    the API's longest page."""
+    from icsight.web.views.pages import LONGEST_PAGE, _downloads
+
+    rows = [{"breakdown": "place" if i % 5 == 0 else "practice"} for i in range(2_500)]
+    limits = [int(re.search(r"limit=(\d+)", d["href"]).group(1)) for d in _downloads("X", rows)]
+    assert limits == [2_500, 500, 2_500]
+    many = [{"breakdown": "practice"}] * (LONGEST_PAGE + 1)
+    assert all(f"limit={LONGEST_PAGE}" in d["href"] for d in _downloads("X", many)[::2])

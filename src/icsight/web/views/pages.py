@@ -147,7 +147,7 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
         "title": ind.title, "indicator": ind, "about": about,
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
-        "downloads": _downloads(ind.id)})
+        "downloads": _downloads(ind.id, rows)})
 
 
 def _not_found(request: Request, reason: str) -> HTMLResponse:
@@ -262,8 +262,19 @@ def _codelists(ind: Indicator) -> list[dict]:
     return out
 
 
-def _downloads(indicator_id: str) -> list[dict]:
+#: The API's longest page (`icsight.api.tables.MAX_LIMIT`): a download asks for the whole
+#: table in one page when it fits (the API pages by 1,000 rows unless asked).
+LONGEST_PAGE = 10_000
+
+
+def _downloads(indicator_id: str, rows: list[dict]) -> list[dict]:
+    """The API's files of this indicator's values, each asking for all its rows at once."""
     base = f"/api/v1/indicators/{indicator_id}/values"
-    return [{"href": f"{base}?format=csv", "text": "Every breakdown and month (CSV)"},
-            {"href": f"{base}?format=csv&breakdown=place", "text": "Places, every month (CSV)"},
-            {"href": f"{base}?format=json", "text": "Every breakdown and month (JSON)"}]
+    every = min(max(len(rows), 1), LONGEST_PAGE)
+    places = min(max(sum(r["breakdown"] == "place" for r in rows), 1), LONGEST_PAGE)
+    return [{"href": f"{base}?format=csv&limit={every}",
+             "text": "every breakdown and month (CSV)"},
+            {"href": f"{base}?format=csv&breakdown=place&limit={places}",
+             "text": "Places, every month (CSV)"},
+            {"href": f"{base}?format=json&limit={every}",
+             "text": "Every breakdown and month (JSON)"}]
