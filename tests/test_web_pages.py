@@ -336,8 +336,10 @@ def test_before_any_build_the_pages_say_so_in_the_design(lake_dir, tmp_path):
 def test_a_download_asks_for_the_whole_table_not_the_apis_first_page():
     """The API pages by 1,000 rows unless asked: a link names the table's length, up to
     the API's longest page."""
+    from icsight.api.tables import MAX_LIMIT
     from icsight.web.views.pages import LONGEST_PAGE, _downloads
 
+    assert LONGEST_PAGE == MAX_LIMIT
     rows = [{"breakdown": "place" if i % 5 == 0 else "practice"} for i in range(2_500)]
     limits = [int(re.search(r"limit=(\d+)", d["href"]).group(1)) for d in _downloads("X", rows)]
     assert limits == [2_500, 500, 2_500]
