@@ -57,17 +57,11 @@ def _services(request: Request) -> Service:
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
     """The system overview: population by place, and each programme's indicators."""
-    services, principal = _services(request), who(request)
-    try:
-        build = services.aggregates.build(principal)
-        latest = services.aggregates.latest_values(principal)
-        signals = services.aggregates.variation(principal)
-    except NotFoundError as e:
-        return render(request, "unavailable.jinja", {"title": "No figures yet",
-                                                     "reason": str(e)}, 503)
-    values, variation = _by_indicator(latest), _by_indicator(signals)
-    population = [{"place": row["group"], "people": _count(row["denominator"]),
-                   "withheld": row.get("suppressed") is True}
+    figures = _latest_figures(request)
+    if isinstance(figures, HTMLResponse):
+        return figures
+    build, values, variation = figures
+    population = [{"place": row["group"], "people": _count(row["denominator"])}
                   for row in _icb_then_places(values.get(POPULATION_INDICATOR, []))]
     programmes = [{"id": key, "name": name,
                    "rows": [_summary_row(ind, values, variation)
@@ -93,15 +87,10 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
     name = PROGRAMMES.get(programme_id)
     if name is None:
         return _not_found(request, f"There is no programme called {programme_id!r}.")
-    services, principal = _services(request), who(request)
-    try:
-        build = services.aggregates.build(principal)
-        latest = services.aggregates.latest_values(principal)
-        signals = services.aggregates.variation(principal)
-    except NotFoundError as e:
-        return render(request, "unavailable.jinja", {"title": "No figures yet",
-                                                     "reason": str(e)}, 503)
-    values, variation = _by_indicator(latest), _by_indicator(signals)
+    figures = _latest_figures(request)
+    if isinstance(figures, HTMLResponse):
+        return figures
+    build, values, variation = figures
     places = sorted({row["group"] for rows in values.values() for row in rows
                      if row["breakdown"] == "place"})
     rows = []
@@ -148,6 +137,20 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
         "downloads": _downloads(ind.id, rows)})
+
+
+def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:
+    """The latest build, its values and its SPC signals by indicator, as the principal may
+    see them; or, before any build, the page that says so."""
+    services, principal = _services(request), who(request)
+    try:
+        build = services.aggregates.build(principal)
+        latest = services.aggregates.latest_values(principal)
+        signals = services.aggregates.variation(principal)
+    except NotFoundError as e:
+        return render(request, "unavailable.jinja", {"title": "No figures yet",
+                                                     "reason": str(e)}, 503)
+    return build, _by_indicator(latest), _by_indicator(signals)
 
 
 def _not_found(request: Request, reason: str) -> HTMLResponse:
