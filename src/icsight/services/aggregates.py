@@ -12,6 +12,7 @@ never rewritten), so no request pays for suppressing the whole table.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
@@ -65,8 +66,7 @@ class AggregateService:
                   self.audit_log, "latest values")
         run = self._latest_run()
         _check_opt_out_applied(run)
-        table = _latest(_by_breakdown(run, full, breakdowns))
-        return records(table)
+        return records(_latest_of_run(run.resolve(), full, tuple(breakdowns)))
 
     def variation(self, who: Principal) -> list[dict]:
         """Every indicator's SPC signal in its latest period, for the ICB and each place:
@@ -144,6 +144,13 @@ def _by_breakdown(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.Data
         return pd.read_parquet(stored, filters=wanted)
     table = _suppressed_once(run)
     return table[table.breakdown.isin(breakdowns)]
+
+
+@functools.lru_cache(maxsize=8)
+def _latest_of_run(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    """Kept per run (a run is never rewritten): the overview pages read these few hundred
+    rows on every request, and finding them reads the whole table."""
+    return _latest(_by_breakdown(run, full, breakdowns))
 
 
 def _latest(table: pd.DataFrame) -> pd.DataFrame:
