@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo serve test lint install java postgres bench bench-build bench-single bench-scaling docs docs-calibration clean
+.PHONY: demo serve test lint install vendor java postgres bench bench-build bench-single bench-scaling docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	touch $@
 
 install: $(VENV)/.installed
+
+# The NHS.UK design system's CSS, JavaScript, assets and licence, from npm (pinned in the
+# script). The result is committed, so install, test and serve need neither npm nor a network;
+# run this to refresh or upgrade them (docs/web.md).
+vendor:
+	bash scripts/vendor_frontend.sh
 
 # Spark needs a Java runtime: Debian's OpenJDK 17, installed if the machine has none.
 java:

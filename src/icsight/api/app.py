@@ -1,6 +1,6 @@
 """The HTTP application: the JSON and CSV API under /api/v1 over the services, its reference
-at /api/v1/docs (the OpenAPI document at /api/v1/openapi.json), and `/` (for now a redirect to
-the reference; the web pages will live there).
+at /api/v1/docs (the OpenAPI document at /api/v1/openapi.json), and the web pages at `/`
+(`icsight.web`, with the same sessions, access rules and suppression).
 
 Access is enforced by the services (`icsight.services`); this layer signs people in
 (`routers.session`), guards sessions (`security`) and turns the services' answers into HTTP:
@@ -24,6 +24,7 @@ from icsight.governance.access import AccessDeniedError
 from icsight.governance.accounts import AccountStore
 from icsight.services import NotFoundError, Service
 from icsight.settings import get as setting
+from icsight.web import install as install_pages
 
 __all__ = ["app_from_environment", "create_app"]
 
@@ -48,6 +49,7 @@ def create_app(service: Service, accounts: AccountStore, secret_key: str,
         api.include_router(router)
     app.include_router(api)
     app.include_router(docs.router)
+    install_pages(app)
     return app
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 __all__ = ["API", "router"]
 
@@ -23,12 +23,6 @@ router = APIRouter(include_in_schema=False)
 def reference(request: Request) -> HTMLResponse:
     """Every operation of the API, from its OpenAPI document."""
     return HTMLResponse(render(request.app.openapi()))
-
-
-@router.get("/")
-def home() -> RedirectResponse:
-    """The web pages will live here; until then, the API's reference."""
-    return RedirectResponse(f"{API}/docs", status_code=307)
 
 
 def render(schema: dict) -> str:

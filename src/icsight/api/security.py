@@ -13,7 +13,8 @@
   Cheat Sheet); `GET /api/v1/session` hands it out. A missing, wrong, over-long or non-ASCII
   token is a 403, audited;
 - **headers** on every response, errors included: `Content-Security-Policy: default-src
-  'none'`, `X-Content-Type-Options`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`,
+  'none'` (a web page's own, naming this server as the only source, replaces it),
+  `X-Content-Type-Options`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`,
   `Cache-Control: no-store` (OWASP HTTP Headers Cheat Sheet);
 - **errors**: a server error is a generic 500 (logged here, never the exception text or a
   path in the body; OWASP Error Handling Cheat Sheet); a 422 does not echo what was sent
@@ -89,6 +90,11 @@ async def _guard(request: Request, call_next) -> Response:
                             headers=SECURITY_HEADERS)
     response = await call_next(request)
     response.headers.update(SECURITY_HEADERS)
+    # A web page names the few sources it may load (this server's styles and scripts, and
+    # its own inline script by nonce: `icsight.web`); everything else keeps 'none'.
+    page_policy = getattr(request.state, "content_security_policy", None)
+    if page_policy:
+        response.headers["Content-Security-Policy"] = page_policy
     return response
 
 

@@ -12,6 +12,7 @@ never rewritten), so no request pays for suppressing the whole table.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
@@ -56,6 +57,47 @@ class AggregateService:
             values = values[values.breakdown == breakdown]
         return records(values)
 
+    def latest_values(self, who: Principal,
+                      breakdowns: tuple[str, ...] = ("icb", "place")) -> list[dict]:
+        """Every indicator's values in its latest period for `breakdowns` (the overview
+        pages): small-number suppressed for everyone but analysts, as `indicator_values`."""
+        full = who.role == Role.ANALYST
+        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
+                  self.audit_log, "latest values")
+        run = self._latest_run()
+        _check_opt_out_applied(run)
+        return records(_latest_of_run(run.resolve(), full, tuple(breakdowns)))
+
+    def variation(self, who: Principal) -> list[dict]:
+        """Every indicator's SPC signal in its latest period, for the ICB and each place:
+        the point type and the variation and assurance icons, without the values or limits
+        (categories, not counts: the same for every role)."""
+        authorise(who, "aggregates.suppressed", self.audit_log, "variation")
+        run = self._latest_run()
+        _check_opt_out_applied(run)
+        path = run / "spc.parquet"
+        columns = ["indicator_id", "breakdown", "group", "period_end", "point_type",
+                   "variation_icon", "assurance_icon"]
+        if not path.is_file():
+            return []
+        return records(_latest(pd.read_parquet(path, columns=columns)))
+
+    def build(self, who: Principal) -> dict:
+        """What the latest build was: its id, when it finished, the code that made it and
+        the periods it covers (no paths: they name the server's folders)."""
+        authorise(who, "catalogue.read", self.audit_log)
+        run = self._latest_run()
+        try:
+            provenance = json.loads((run / "provenance.json").read_text())
+        except (OSError, ValueError):
+            provenance = {}
+        ends = provenance.get("period_ends") or [None]
+        return {"run_id": provenance.get("run_id", run.name),
+                "finished": provenance.get("finished"),
+                "code_version": provenance.get("code_version"),
+                "first_period_end": ends[0], "last_period_end": ends[-1],
+                "purpose": provenance.get("purpose")}
+
     def _latest_run(self) -> Path:
         from icsight.results import latest_run
 
@@ -92,6 +134,31 @@ def _rows(path: Path, indicator_id: str | None) -> pd.DataFrame:
 
 def _exact(run: Path, indicator_id: str | None = None) -> pd.DataFrame:
     return _rows(run / "indicator_values.parquet", indicator_id)
+
+
+def _by_breakdown(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    """Every indicator's rows for `breakdowns`: exact (`full`) or as published."""
+    wanted = [("breakdown", "in", list(breakdowns))]
+    stored = run / ("indicator_values.parquet" if full else "published_values.parquet")
+    if stored.is_file():
+        return pd.read_parquet(stored, filters=wanted)
+    table = _suppressed_once(run)
+    return table[table.breakdown.isin(breakdowns)]
+
+
+@functools.lru_cache(maxsize=8)
+def _latest_of_run(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.DataFrame:
+    """Kept per run (a run is never rewritten): the overview pages read these few hundred
+    rows on every request, and finding them reads the whole table."""
+    return _latest(_by_breakdown(run, full, breakdowns))
+
+
+def _latest(table: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator's rows in its own latest period."""
+    if table.empty:
+        return table
+    latest = table.groupby("indicator_id").period_end.transform("max")
+    return table[table.period_end == latest].reset_index(drop=True)
 
 
 _CACHE: dict[Path, pd.DataFrame] = {}

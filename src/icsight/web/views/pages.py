@@ -1,0 +1,283 @@
+"""The pages: the system overview, the programmes, and each indicator.
+
+Every figure comes from the services, with the principal's access: suppressed for everyone
+below analyst, exactly as the API serves it (`/api/v1/indicators/{id}/values`), so a page can
+never show a number the public API withholds. The indicators' definitions come from the
+catalogue, which every role may read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from collections import defaultdict
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from icsight.indicators.catalogue import catalogue
+from icsight.indicators.definition import PROGRAMMES, Indicator
+from icsight.model.reference import data_path
+from icsight.services import NotFoundError, Service
+from icsight.web.views.render import render, who
+
+__all__ = ["ASSURANCE", "POPULATION_INDICATOR", "VARIATION", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+#: Population by place is the published denominator of this indicator: every person on a
+#: BLMK practice list at the period end, all ages (its definition says so).
+POPULATION_INDICATOR = "LD_PREVALENCE"
+
+#: Making Data Count's variation icons in words, with the shape drawn beside them (so that
+#: no meaning rests on colour alone): (text, shape, tag colour).
+VARIATION = {
+    "common_cause": ("Common cause variation", "circle", "grey"),
+    "improvement_high": ("Special cause improvement: higher", "up", "blue"),
+    "improvement_low": ("Special cause improvement: lower", "down", "blue"),
+    "concern_high": ("Special cause concern: higher", "up-outline", "orange"),
+    "concern_low": ("Special cause concern: lower", "down-outline", "orange"),
+    "neutral_high": ("Special cause variation: higher", "up-outline", "purple"),
+    "neutral_low": ("Special cause variation: lower", "down-outline", "purple"),
+}
+#: Making Data Count's assurance icons in words.
+ASSURANCE = {
+    "pass": "Consistently meets the target",
+    "fail": "Consistently misses the target",
+    "inconsistent": "May or may not meet the target",
+}
+WITHHELD = "withheld (small numbers)"
+
+
+def _services(request: Request) -> Service:
+    return request.app.state.services
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> HTMLResponse:
+    """The system overview: population by place, and each programme's indicators."""
+    figures = _latest_figures(request)
+    if isinstance(figures, HTMLResponse):
+        return figures
+    build, values, variation = figures
+    population = [{"place": row["group"], "people": _count(row["denominator"])}
+                  for row in _icb_then_places(values.get(POPULATION_INDICATOR, []))]
+    programmes = [{"id": key, "name": name,
+                   "rows": [_summary_row(ind, values, variation)
+                            for ind in _indicators(key)]}
+                  for key, name in PROGRAMMES.items()]
+    return render(request, "overview.jinja", {
+        "title": "BLMK population health overview", "period": _date(build["last_period_end"]),
+        "population": population, "population_period": _period(values, POPULATION_INDICATOR),
+        "programmes": programmes})
+
+
+@router.get("/programmes", response_class=HTMLResponse)
+def programmes(request: Request) -> HTMLResponse:
+    """The six programmes, each with the number of its indicators."""
+    rows = [{"id": key, "name": name, "count": len(_indicators(key))}
+            for key, name in PROGRAMMES.items()]
+    return render(request, "programmes.jinja", {"title": "Programmes", "programmes": rows})
+
+
+@router.get("/programmes/{programme_id}", response_class=HTMLResponse)
+def programme(request: Request, programme_id: str) -> HTMLResponse:
+    """One programme's indicators: the latest value for BLMK and each place."""
+    name = PROGRAMMES.get(programme_id)
+    if name is None:
+        return _not_found(request, f"There is no programme called {programme_id!r}.")
+    figures = _latest_figures(request)
+    if isinstance(figures, HTMLResponse):
+        return figures
+    build, values, variation = figures
+    places = sorted({row["group"] for rows in values.values() for row in rows
+                     if row["breakdown"] == "place"})
+    rows = []
+    for ind in _indicators(programme_id):
+        by_group = {row["group"]: row for row in values.get(ind.id, [])}
+        icb = next((row for row in values.get(ind.id, []) if row["breakdown"] == "icb"), None)
+        rows.append(_summary_row(ind, values, variation) | {
+            "places": [_value_text(by_group.get(place), ind.unit) for place in places],
+            "icb_value": _value_text(icb, ind.unit)})
+    return render(request, "programme.jinja", {
+        "title": name, "programme_id": programme_id, "places": places,
+        "period": _date(build["last_period_end"]),
+        "indicators": rows})
+
+
+@router.get("/indicators/{indicator_id}", response_class=HTMLResponse)
+def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
+    """One indicator: its definition, method, codelists and source, its latest values for
+    BLMK and each place, and where to download them."""
+    ind = catalogue().get(indicator_id.upper())
+    if ind is None:
+        return _not_found(request, f"There is no indicator {indicator_id!r}.")
+    services, principal = _services(request), who(request)
+    try:
+        build = services.aggregates.build(principal)
+        rows = services.aggregates.indicator_values(principal, ind.id)
+        signals = services.aggregates.variation(principal)
+        missing = None
+    except NotFoundError as e:
+        build, rows, signals, missing = None, [], [], str(e)
+    latest = max((row["period_end"] for row in rows), default=None)
+    current = [row for row in rows if row["period_end"] == latest
+               and row["breakdown"] in ("icb", "place")]
+    variation = {row["group"]: row for row in signals if row["indicator_id"] == ind.id}
+    table = [{"place": row["group"], "value": _value_text(row, ind.unit),
+              "interval": _interval(row), "numerator": _count(row["numerator"]),
+              "denominator": _count(row["denominator"]),
+              "variation": _variation(variation.get(row["group"]))}
+             for row in _icb_then_places(current)]
+    # the method as the build labels it (with its interval: "proportion (Wilson)")
+    about = ind.describe() | ({"method": rows[0]["method"]} if rows else {})
+    return render(request, "indicator.jinja", {
+        "title": ind.title, "indicator": ind, "about": about,
+        "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
+        "period": _date(latest), "values": table, "codelists": _codelists(ind),
+        "downloads": _downloads(ind.id, rows)})
+
+
+def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:
+    """The latest build, its values and its SPC signals by indicator, as the principal may
+    see them; or, before any build, the page that says so."""
+    services, principal = _services(request), who(request)
+    try:
+        build = services.aggregates.build(principal)
+        latest = services.aggregates.latest_values(principal)
+        signals = services.aggregates.variation(principal)
+    except NotFoundError as e:
+        return render(request, "unavailable.jinja", {"title": "No figures yet",
+                                                     "reason": str(e)}, 503)
+    return build, _by_indicator(latest), _by_indicator(signals)
+
+
+def _not_found(request: Request, reason: str) -> HTMLResponse:
+    return render(request, "not_found.jinja", {"title": "Page not found", "reason": reason},
+                  404)
+
+
+def _indicators(programme_id: str) -> list[Indicator]:
+    return [ind for ind in catalogue().values() if ind.programme == programme_id]
+
+
+def _by_indicator(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        out[row["indicator_id"]].append(row)
+    return out
+
+
+def _icb_then_places(rows: list[dict]) -> list[dict]:
+    """BLMK first, then the places by name."""
+    return sorted((r for r in rows if r["breakdown"] in ("icb", "place")),
+                  key=lambda r: (r["breakdown"] != "icb", r["group"]))
+
+
+def _summary_row(ind: Indicator, values: dict, variation: dict) -> dict:
+    """An indicator's line in a summary: its ICB value, target and signal."""
+    icb = next((r for r in values.get(ind.id, []) if r["breakdown"] == "icb"), None)
+    signal = next((r for r in variation.get(ind.id, []) if r["breakdown"] == "icb"), None)
+    return {"id": ind.id, "title": ind.title, "value": _value_text(icb, ind.unit),
+            "period": _date(icb["period_end"]) if icb else "",
+            "target": _target(ind), "variation": _variation(signal),
+            "assurance": _assurance(signal)}
+
+
+def _period(values: dict, indicator_id: str) -> str:
+    rows = values.get(indicator_id, [])
+    return _date(rows[0]["period_end"]) if rows else ""
+
+
+def _number(value: object) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def _value_text(row: dict | None, unit: str) -> str:
+    """A value with its unit; what is withheld or missing says so."""
+    if row is None:
+        return "not in this build"
+    value = _number(row.get("value"))
+    if value is None:
+        return WITHHELD if row.get("suppressed") else "no value"
+    return f"{value:,.1f}{_joined(unit)}"
+
+
+def _joined(unit: str) -> str:
+    """A unit as it follows a number: 61.4% and 98.0% of expected, but 12.3 per 1,000."""
+    return unit if unit.startswith("%") else f" {unit}"
+
+
+def _interval(row: dict) -> str:
+    low, high = _number(row.get("lower_ci")), _number(row.get("upper_ci"))
+    if low is None or high is None:
+        return WITHHELD if row.get("suppressed") else "none"
+    return f"{low:,.1f} to {high:,.1f}"
+
+
+def _count(value: object) -> str:
+    number = _number(value)
+    return WITHHELD if number is None else f"{number:,.0f}"
+
+
+def _target(ind: Indicator) -> str:
+    if ind.target is None:
+        return "no target set"
+    return f"{ind.target:g}{_joined(ind.unit)} by {ind.target_date or 'no date set'}"
+
+
+def _variation(signal: dict | None) -> dict:
+    if signal is None:
+        return {"text": "No SPC chart in this build", "shape": "none", "colour": "white"}
+    text, shape, colour = VARIATION.get(signal["variation_icon"],
+                                        (str(signal["variation_icon"]), "none", "white"))
+    return {"text": text, "shape": shape, "colour": colour}
+
+
+def _assurance(signal: dict | None) -> str:
+    if signal is None or not signal.get("assurance_icon"):
+        return "No target to assure"
+    return ASSURANCE.get(signal["assurance_icon"], str(signal["assurance_icon"]))
+
+
+def _date(value: object) -> str:
+    """A period end as 30 September 2026 (the NHS style for dates)."""
+    if not value:
+        return ""
+    day = dt.date.fromisoformat(str(value)[:10])
+    return f"{day.day} {day:%B %Y}"
+
+
+def _codelists(ind: Indicator) -> list[dict]:
+    """Each codelist the indicator uses, with every code and its term."""
+    out = []
+    for name in ind.codelists:
+        path = data_path("codelists", f"{name}.csv")
+        codes: list[dict] = []
+        if path.is_file():
+            with path.open(newline="", encoding="utf-8") as f:
+                codes = [{"code": row.get("code", ""), "term": row.get("term", "")}
+                         for row in csv.DictReader(f)]
+        out.append({"name": name, "codes": codes})
+    return out
+
+
+#: The API's longest page (`icsight.api.tables.MAX_LIMIT`): a download asks for the whole
+#: table in one page when it fits (the API pages by 1,000 rows unless asked).
+LONGEST_PAGE = 10_000
+
+
+def _downloads(indicator_id: str, rows: list[dict]) -> list[dict]:
+    """The API's files of this indicator's values, each asking for all its rows at once."""
+    base = f"/api/v1/indicators/{indicator_id}/values"
+    every = min(max(len(rows), 1), LONGEST_PAGE)
+    places = min(max(sum(r["breakdown"] == "place" for r in rows), 1), LONGEST_PAGE)
+    return [{"href": f"{base}?format=csv&limit={every}",
+             "text": "every breakdown and month (CSV)"},
+            {"href": f"{base}?format=csv&breakdown=place&limit={places}",
+             "text": "Places, every month (CSV)"},
+            {"href": f"{base}?format=json&limit={every}",
+             "text": "Every breakdown and month (JSON)"}]
