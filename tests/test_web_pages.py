@@ -316,6 +316,26 @@ def test_the_overview_services_serve_each_role_its_own_figures(site):
     assert not {"value", "mean", "lower_process_limit", "upper_process_limit"} & set(signals[0])
 
 
+def test_no_signal_is_given_to_the_public_beside_a_withheld_figure(site):
+    """An SPC signal comes from the exact series: below analyst it is given only where the
+    figure it describes is published; an analyst gets every signal."""
+    from icsight.governance.access import ANONYMOUS, Principal, Role
+
+    services = site["app"].state.services.aggregates
+    published = site["published"]
+    key = ["indicator_id", "breakdown", "group"]
+    latest = pd.concat([_latest(published, i).reset_index() for i in BUILT])
+    withheld = {tuple(r) for r in latest.loc[latest.suppressed, key].itertuples(index=False)}
+    shown = {tuple(r) for r in latest.loc[~latest.suppressed, key].itertuples(index=False)}
+    assert withheld, "the test build has no withheld place: the test would prove nothing"
+    public = {(r["indicator_id"], r["breakdown"], r["group"])
+              for r in services.variation(ANONYMOUS)}
+    analyst = {(r["indicator_id"], r["breakdown"], r["group"])
+               for r in services.variation(Principal("ana", Role.ANALYST))}
+    assert public and not public & withheld and public <= shown
+    assert withheld & analyst  # the analyst's signals include those the public is not given
+
+
 def test_before_any_build_the_pages_say_so_in_the_design(lake_dir, tmp_path):
     """No results yet: the overview is a designed 503 saying what to do, an indicator page
     still shows its definition, and nothing is a stack trace."""

@@ -70,9 +70,14 @@ class AggregateService:
 
     def variation(self, who: Principal) -> list[dict]:
         """Every indicator's SPC signal in its latest period, for the ICB and each place:
-        the point type and the variation and assurance icons, without the values or limits
-        (categories, not counts: the same for every role)."""
-        authorise(who, "aggregates.suppressed", self.audit_log, "variation")
+        the point type and the variation and assurance icons, without the values or limits.
+
+        A signal is worked out from the exact series, so below analyst it is given only
+        where the figure it describes is published: beside a withheld figure, "special cause
+        of concern" would say something about the number withheld."""
+        full = who.role == Role.ANALYST
+        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
+                  self.audit_log, "variation")
         run = self._latest_run()
         _check_opt_out_applied(run)
         path = run / "spc.parquet"
@@ -80,7 +85,10 @@ class AggregateService:
                    "variation_icon", "assurance_icon"]
         if not path.is_file():
             return []
-        return records(_latest(pd.read_parquet(path, columns=columns)))
+        signals = _latest(pd.read_parquet(path, columns=columns))
+        if not full:
+            signals = _where_published(signals, _by_breakdown(run, False, ("icb", "place")))
+        return records(signals)
 
     def build(self, who: Principal) -> dict:
         """What the latest build was: its id, when it finished, the code that made it and
@@ -151,6 +159,21 @@ def _latest_of_run(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.Dat
     """Kept per run (a run is never rewritten): the overview pages read these few hundred
     rows on every request, and finding them reads the whole table."""
     return _latest(_by_breakdown(run, full, breakdowns))
+
+
+def _where_published(signals: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """`signals` without those whose indicator, breakdown, group and period have no published
+    (unsuppressed) figure."""
+    if signals.empty:
+        return signals
+    keys = ["indicator_id", "breakdown", "group", "period_end"]
+    shown = published.loc[~published.suppressed.astype(bool), keys].astype(
+        {"period_end": str})
+    shown["period_end"] = shown.period_end.str[:10]
+    kept = signals.assign(_day=signals.period_end.astype(str).str[:10]).merge(
+        shown.rename(columns={"period_end": "_day"}).drop_duplicates(),
+        on=["indicator_id", "breakdown", "group", "_day"])
+    return kept.drop(columns="_day").reset_index(drop=True)
 
 
 def _latest(table: pd.DataFrame) -> pd.DataFrame:
