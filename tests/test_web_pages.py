@@ -173,6 +173,21 @@ def test_every_asset_a_page_names_is_served_from_here(site):
     assert "@font-face" not in css.text
 
 
+def test_static_files_may_be_cached_pages_and_data_may_not(site):
+    client = site["public"]
+    css = client.get(_stylesheet(client))
+    assert css.status_code == 200 and css.headers["cache-control"] == "public, max-age=86400"
+    for path in ("/", "/api/v1/indicators", "/static/nhsuk/no-such-file.css"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+
+
+def _stylesheet(client) -> str:
+    import re
+
+    page = client.get("/").text
+    return next(h for h in re.findall(r'href="([^"]+\.css)"', page) if h.startswith("/static/"))
+
+
 def test_the_vendored_design_system_is_the_pinned_version_with_its_licence():
     script = (Path(__file__).parent.parent / "scripts" / "vendor_frontend.sh").read_text()
     pinned = re.search(r"^VERSION=(\S+)$", script, re.M).group(1)
