@@ -118,9 +118,12 @@ def hypertension_cohort(lake, periods: ir.Table) -> ir.Table:
 
 
 def _cohort(lake, periods: ir.Table) -> ir.Table:
-    cohort = keep_registered(lake, hypertension_register(lake, periods))
+    register_ = hypertension_register(lake, periods)
+    cohort = keep_registered(lake, register_)
     cohort = cohort.filter(cohort.age >= 18)
-    events = only_for(lake.table("clinical_events"), cohort)
+    # readings of anyone ever on the register (computed once, shared), not of the cohort
+    # itself (a person per period end, recomputed here): the join below keeps the cohort's
+    events = only_for(lake.table("clinical_events"), register_)
     cohort = cohort.join(periods.select(PERIOD, "home_bp_rules"), PERIOD)
     cohort = cohort.left_join(latest_bp(events, periods), ["patient_id", PERIOD])
     cohort = cohort.drop(*[c for c in cohort.columns if c.endswith("_right")])
