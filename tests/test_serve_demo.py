@@ -3,6 +3,7 @@ printed once, that works against the app about to be served; no server is starte
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -108,7 +109,11 @@ def test_the_demo_clinician_has_the_most_registered_patients(serving):
 
 def test_make_demo_ends_by_serving_with_demo_accounts():
     """`make -n` prints what `make demo` would run, running nothing but itself."""
-    planned = subprocess.run(["make", "-n", "demo"], cwd=ROOT, capture_output=True, text=True,
+    # run as a top-level make: under `make test` the environment says this is a sub-make,
+    # which then prints "make[1]: Entering/Leaving directory" lines around its plan
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    planned = subprocess.run(["make", "--no-print-directory", "-n", "demo"], cwd=ROOT, env=env,
+                             capture_output=True, text=True,
                              check=True).stdout.strip().splitlines()
     last = planned[-1].split()
     assert last[0].endswith("/icsight") and last[1] == "serve"
