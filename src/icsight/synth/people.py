@@ -197,7 +197,9 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
 
     sex = _sex(rng, age)
     group, category = _ethnicity(rng, lsoa)
-    practice = _practice(rng, lsoa, place)
+    # the practices each LSOA looks to come from a stream of their own, so that how many draws
+    # the comings and goings take does not change which practices there are
+    practice = _practice(ctx.rng("practices"), lsoa, place)
     care_home, housebound = _living_situation(rng, age, health)
 
     nhs = _nhs_numbers(rng, n)
