@@ -197,9 +197,7 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
 
     sex = _sex(rng, age)
     group, category = _ethnicity(rng, lsoa)
-    # the practices each LSOA looks to come from a stream of their own, so that how many draws
-    # the comings and goings take does not change which practices there are
-    practice = _practice(ctx.rng("practices"), lsoa, place)
+    practice = _practice(rng, lsoa, place)
     care_home, housebound = _living_situation(rng, age, health)
 
     nhs = _nhs_numbers(rng, n)
