@@ -15,7 +15,7 @@ from icsight.cli import main
 from icsight.model.registration import registered_and_alive_sql
 from icsight.synth.calibration import Target, check, measurement_dates
 from icsight.synth.context import BLMK_POPULATION, date_of
-from icsight.synth.people import _match_days
+from icsight.synth.people import _every_practice_looked_to, _match_days
 from icsight.synth.registered_lists import growth_per_year, published_list
 from tests.generated import Generated
 from tests.lakes import make_lake, patient
@@ -140,6 +140,20 @@ def test_children_who_moved_in_join_after_birth_and_the_list_keeps_its_days():
     assert np.array_equal(np.sort(got), days)
     # the children are not all given the latest days
     assert np.mean(got[:60] - earliest[:60]) > 50
+
+
+def test_every_practice_is_looked_to_by_some_lsoa_of_its_place():
+    """A practice no LSOA chose takes one LSOA's third place, in its own place; nothing else
+    moves."""
+    lsoa_place = np.array([0, 0, 0, 1])
+    prac_place = np.array([0, 0, 0, 0, 1])
+    choices = np.array([[0, 1, 2], [0, 1, 2], [1, 0, 2], [4, 4, 4]], np.int16)
+    before = choices.copy()
+    _every_practice_looked_to(choices, lsoa_place, prac_place)
+    assert set(choices.ravel()) == {0, 1, 2, 3, 4}
+    changed = np.argwhere(choices != before)
+    assert len(changed) == 1 and changed[0][1] == 2  # one third place
+    assert lsoa_place[changed[0][0]] == prac_place[3]
 
 
 # --- the check machinery, on a hand-made lake ----------------------------------------------

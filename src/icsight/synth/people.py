@@ -657,8 +657,29 @@ def _practice(rng, lsoa: np.ndarray, place: np.ndarray) -> np.ndarray:
         candidates = np.flatnonzero(prac_place == p)
         w = pull[candidates] / pull[candidates].sum()
         choices[i] = rng.choice(candidates, size=3, replace=len(candidates) < 3, p=w)
+    _every_practice_looked_to(choices, lsoa_place, prac_place)
     which = np.searchsorted([0.7, 0.9], rng.random(len(lsoa)), side="right")
     return choices[lsoa, which]
+
+
+def _every_practice_looked_to(choices: np.ndarray, lsoa_place: np.ndarray,
+                              prac_place: np.ndarray) -> None:
+    """Make every practice one of the three that some LSOA of its place looks to (in place).
+
+    Every practice in the reference data has a list; drawn by pull alone, one with little pull
+    in a place of many practices could be chosen by no LSOA and have no patients at all (seed
+    11 at 60,000 people, once the births' draws had moved the stream on). Such a practice takes
+    the third place (10%) of the LSOA of its place whose third practice is the most looked-to.
+    No random draw, so every other practice's list is as drawn."""
+    counts = np.bincount(choices.ravel(), minlength=len(prac_place))
+    for k in np.flatnonzero(counts == 0):
+        here = np.flatnonzero(lsoa_place == prac_place[k])
+        if not len(here):
+            continue
+        i = here[np.argmax(counts[choices[here, 2]])]
+        counts[choices[i, 2]] -= 1
+        choices[i, 2] = k
+        counts[k] += 1
 
 
 def _living_situation(rng, age, health) -> tuple[np.ndarray, np.ndarray]:
