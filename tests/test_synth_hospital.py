@@ -401,12 +401,18 @@ def test_virtual_wards_open_in_2022_for_older_people(gen):
 # --- no drift over the window ----------------------------------------------------------------
 
 #: Largest relative change allowed between the first and the last 12 months of the window in a
-#: rate that no published trend moves: ~2 standard errors of the 20,000-person population's
-#: emergency admissions (about 2,200 a year, overdispersed) and, at 75+, of its ~1,300 people's.
-#: Before final-year admissions were generated for people alive at the end who would die soon
-#: after it, and while the window's decedents carried their excess risk all through it, the
-#: all-ages rate fell 12% from start to end and the 75+ rate 33% in this population.
+#: rate that no published trend moves. Before final-year admissions were generated for people
+#: alive at the end who would die soon after it, and while the window's decedents carried their
+#: excess risk all through it, the all-ages rate fell 12% from start to end and the 75+ rate
+#: 33% in a 20,000-person population. Measured on 100,000 people (`drift_gen`): at 20,000 the
+#: change from seed to seed alone spans about -5% to +5% at all ages and -15% to +15% at 75+
+#: (seeds 3-14, 2026), so any change to the generator's draws could fail or pass it by chance.
 DRIFT_MARGIN = {"all ages": 0.06, "75+": 0.12}
+
+
+@pytest.fixture(scope="module")
+def drift_gen() -> Generated:
+    return Generated(100_000, seed=3, modules=MODULES)
 _AGES = {"all ages": "TRUE", "75+": "date_diff('year', month_of_birth, {on}) >= 75"}
 
 
@@ -423,7 +429,8 @@ def _emergency_rate_at(gen, on: dt.date, ages: str) -> float:
 
 
 @pytest.mark.parametrize("ages", list(DRIFT_MARGIN))
-def test_emergency_admission_rate_does_not_drift_over_the_window(gen, ages):
+def test_emergency_admission_rate_does_not_drift_over_the_window(drift_gen, ages):
+    gen = drift_gen
     _, target = gen.target("emergency_admissions_per_1000")
     first, _, last = measurement_dates(target, date_of(gen.ctx.window_start), gen.ref)
     start = _emergency_rate_at(gen, first, _AGES[ages])

@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from icsight.cli import main
 from icsight.model.registration import registered_and_alive_sql
 from icsight.synth.calibration import Target, check, measurement_dates
-from icsight.synth.context import BLMK_POPULATION
+from icsight.synth.context import BLMK_POPULATION, date_of
+from icsight.synth.people import _every_practice_looked_to, _match_days
 from icsight.synth.registered_lists import growth_per_year, published_list
+from tests.generated import Generated
 from tests.lakes import make_lake, patient
 
 START, MIDDLE, END = dt.date(2021, 10, 1), dt.date(2024, 3, 31), dt.date(2026, 9, 30)
@@ -94,6 +97,63 @@ def test_joiners_and_leavers_are_in_balance_with_the_published_growth(lake):
     assert 0.08 <= joining <= 0.10  # births (~1.1%) and moves in: the flow budget [E]
     assert 0.055 <= leaving <= 0.075
     assert joining - leaving - dying == pytest.approx(0.0175, abs=0.003)
+
+
+def _over_window(g, target_id: str) -> list[float]:
+    """A population target measured at the start, middle and end of a generated population's
+    window, as the check measures a lake."""
+    t = next(t for t in _population_targets() if t.id == target_id)
+    start = date_of(g.ctx.window_start)
+    return [g.con.sql(t.sql.format(ref=f"DATE '{d}'", start=f"DATE '{start}'",
+                                   scale=g.ctx.scale)).fetchone()[0]
+            for d in measurement_dates(t, start, g.ref)]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_births_keep_step_with_the_list_and_net_moves_hold_over_the_window(seed):
+    """Babies registered at birth stay ~1.1 per 100 registered a year (ONS births for the four
+    authorities, ~12,000 a year) at the start, middle and end of the window. Counting every
+    child under five at the end as born here, and the children who moved away as born here
+    too, made births fall from ~1.5 to ~1.1 per 100 (-29%), and the moves in counted without
+    them rise from 0.9 to 1.4."""
+    g = Generated(100_000, seed=seed, modules=())
+    births = _over_window(g, "births_per_100")
+    assert all(0.9 <= b <= 1.3 for b in births), births
+    assert max(births) - min(births) < 0.15, births  # ~0.05 is the noise of one year's count
+    moves = _over_window(g, "net_moves_per_100")
+    assert all(0.9 <= m <= 1.9 for m in moves), moves
+    assert abs(moves[-1] - moves[0]) < 0.25, moves
+    leavers = _over_window(g, "leavers_per_100")
+    assert abs(leavers[-1] - leavers[0]) < 0.25, leavers
+
+
+def test_children_who_moved_in_join_after_birth_and_the_list_keeps_its_days():
+    """Movers-in share out the days that keep the list on the published line; a child born in
+    the window gets none before it was born (plus the margin that keeps it from reading as a
+    birth)."""
+    rng = np.random.default_rng(0)
+    days = np.sort(rng.integers(0, 1_000, 400))
+    earliest = np.zeros(400, np.int64)
+    earliest[:60] = rng.integers(0, 900, 60)
+    got = _match_days(rng, days, earliest)
+    assert (got >= earliest).all()
+    assert np.array_equal(np.sort(got), days)
+    # the children are not all given the latest days
+    assert np.mean(got[:60] - earliest[:60]) > 50
+
+
+def test_every_practice_is_looked_to_by_some_lsoa_of_its_place():
+    """A practice no LSOA chose takes one LSOA's third place, in its own place; nothing else
+    moves."""
+    lsoa_place = np.array([0, 0, 0, 1])
+    prac_place = np.array([0, 0, 0, 0, 1])
+    choices = np.array([[0, 1, 2], [0, 1, 2], [1, 0, 2], [4, 4, 4]], np.int16)
+    before = choices.copy()
+    _every_practice_looked_to(choices, lsoa_place, prac_place)
+    assert set(choices.ravel()) == {0, 1, 2, 3, 4}
+    changed = np.argwhere(choices != before)
+    assert len(changed) == 1 and changed[0][1] == 2  # one third place
+    assert lsoa_place[changed[0][0]] == prac_place[3]
 
 
 # --- the check machinery, on a hand-made lake ----------------------------------------------

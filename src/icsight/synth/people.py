@@ -103,6 +103,9 @@ DEATHS_WINTER_PEAK = 0.12
 DEATH_TIMING_STEPS, DEATH_TIMING_ROUNDS = 61, 2
 # Babies are registered with a practice about two weeks after birth [E].
 BIRTH_TO_REGISTRATION_DAYS = 14
+# Children born elsewhere in the window who moved in join at least this long after birth, so
+# that a registration within 60 days of the month of birth still reads as a birth [E].
+CHILD_MOVED_IN_AFTER_DAYS = 90
 # How much more than leavers the people who move in are young adults: the power the leaving
 # rate by age is raised to when choosing them [E], set so that the list's share aged 25-39
 # follows ONS's projected residents (21.6% in mid-2022 to 22.1% in mid-2026, 2022-based SNPP)
@@ -171,10 +174,14 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     n = len(lsoa)
 
     death = np.full(n, NO_DATE, np.int32)
-    death[kind == 1] = _death_days(rng, ctx, _place_index(core_lsoa[dead_from]))
+    death[kind == 1] = _days_following_the_list(rng, ctx, _place_index(core_lsoa[dead_from]),
+                                                DEATHS_WINTER_PEAK)
     reg_end = np.full(n, NO_DATE, np.int32)
     reg_end[kind == 1] = death[kind == 1]
-    reg_end[kind == 2] = rng.integers(ctx.window_start, ctx.reference_date + 1, n_left)
+    # leavers too in proportion to their place's list on the day: spread evenly over the
+    # window, they fell from 6.9 to 6.6 per 100 registered as the list grew
+    reg_end[kind == 2] = _days_following_the_list(rng, ctx, _place_index(core_lsoa[left_from]),
+                                                  winter_peak=0.0)
     # Age is the age on the day a person leaves the record (the reference date for residents).
     last_day = np.where(kind == 0, ctx.reference_date, reg_end)
     dob = (last_day - (age + rng.random(n)) * DAYS_PER_YEAR).astype(np.int32)
@@ -218,16 +225,16 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     return pop
 
 
-def _death_days(rng: np.random.Generator, ctx: SynthContext, place: np.ndarray) -> np.ndarray:
-    """A day of death in the window for each person who died (of place index `place`), more
-    of them in winter and in proportion to their place's list on the day: the list grows
-    (BLMK ~1.75% a year), so deaths at a steady rate per person do too."""
+def _days_following_the_list(rng: np.random.Generator, ctx: SynthContext, place: np.ndarray,
+                             winter_peak: float) -> np.ndarray:
+    """A day in the window for each person who died or left (of place index `place`), more
+    of them in winter by `winter_peak` and in proportion to their place's list on the day: the
+    list grows (BLMK ~1.75% a year), so deaths and leavers at a steady rate per person do too."""
     growth = np.array([growth_per_year(name) for name in PLACES])[place]
     days = np.empty(len(place), np.int32)
     todo = np.arange(len(place))
     while len(todo):
-        day = seasonal_days(rng, len(todo), ctx.window_start, ctx.reference_date,
-                            DEATHS_WINTER_PEAK)
+        day = seasonal_days(rng, len(todo), ctx.window_start, ctx.reference_date, winter_peak)
         years_before_end = (ctx.reference_date - day) / DAYS_PER_YEAR
         kept = rng.random(len(todo)) < np.exp(-growth[todo] * years_before_end)
         days[todo[kept]] = day[kept]
@@ -242,10 +249,10 @@ def _retime_deaths(rng: np.random.Generator, ctx: SynthContext, dead: np.ndarray
     their age at death and their spell on the list are kept) to a day drawn, at their age at
     death, in proportion to the people of that age registered in their place on the day.
 
-    Spread only as the whole list grows (`_death_days`), deaths at 75 and over, where the
-    people registered grow about twice as fast as the list, fell from 40 to 35 a year per
-    1,000 of them over the window, and at 90 and over from 290 to 250: a trend no published
-    figure shows. The people registered include those who die, so the days are drawn again
+    Spread only as the whole list grows (`_days_following_the_list`), deaths at 75 and over,
+    where the people registered grow about twice as fast as the list, fell from 40 to 35 a
+    year per 1,000 of them over the window, and at 90 and over from 290 to 250: a trend no
+    published figure shows. The people registered include those who die, so the days are drawn again
     `DEATH_TIMING_ROUNDS` times. Counted place by place, each keeps its own list's growth
     (Luton's fastest)."""
     who = np.flatnonzero(dead)
@@ -312,7 +319,8 @@ def _registration_start(rng: np.random.Generator, ctx: SynthContext, kind: np.nd
     spell as long as their age's leaving rate implies (short for young adults, so some of them
     joined within the window too). People still registered at the end joined before the window,
     except the movers-in: in each place, just enough of them (the mobile ages most likely) join
-    on days spread so that the list follows the published one day by day.
+    on days spread so that the list follows the published one day by day, and some of the
+    children born in the window, so that births keep step with the list (`_children_moved_in`).
     """
     ws, ref = ctx.window_start, ctx.reference_date
     at_birth = dob + BIRTH_TO_REGISTRATION_DAYS
@@ -324,9 +332,54 @@ def _registration_start(rng: np.random.Generator, ctx: SynthContext, kind: np.nd
         in_place = place == p
         could_move = np.flatnonzero(in_place & (kind == 0) & (start <= ws))
         start[_movers(rng, ctx, p, start, end, in_place, could_move, age)] = NO_DATE
+        start[_children_moved_in(rng, ctx, p, kind, dob, start, age, in_place)] = NO_DATE
         movers = np.flatnonzero(start == NO_DATE)
-        start[movers] = _join_days(rng, ctx, p, start, end, in_place, len(movers))
+        earliest = np.maximum(dob[movers] + CHILD_MOVED_IN_AFTER_DAYS, ws)
+        start[movers] = _join_days(rng, ctx, p, start, end, in_place, earliest)
     return start.astype(np.int32)
+
+
+def _children_moved_in(rng, ctx: SynthContext, p: int, kind, dob, start, age,
+                       in_place) -> np.ndarray:
+    """The children of place `p` born in the window and still registered at its end who were
+    born elsewhere and moved in, chosen so that the babies registered at birth each year keep
+    step with the place's list.
+
+    The people registered at the end include every child under five, as ONS projects them, and
+    the people who left or died in the window include the children who moved away, more of
+    them the longer ago they were born. Were every one of them registered at birth, a year's
+    births would be the children of that age still here plus those who left since: births
+    fell from 1.5 to 1.1 per 100 registered over the window (-29%), and the moves in counted
+    without them rose from 0.9 to 1.4. Instead, in each year of birth only as many of the
+    children still here were born here as make that year's births the same share of the list,
+    at the lowest share any year of birth allows (a straight line fitted over the five years,
+    so one year's noise does not set it); the rest moved in after birth [E].
+    """
+    ws, ref = ctx.window_start, ctx.reference_date
+    years = round(_window_years(ctx))  # years of birth in the window (five)
+    # years before the end each person was born in (0 = the last year of the window)
+    born_years_ago = np.floor((ref - dob) / DAYS_PER_YEAR).astype(np.int64)
+    born_here = in_place & (start <= dob + BIRTH_TO_REGISTRATION_DAYS) & (dob > ws)
+    stayed = born_here & (kind == 0)
+    left_or_died = born_here & (kind != 0)
+    bins = np.arange(years)
+    still_here = np.bincount(born_years_ago[stayed], minlength=years)[:years].astype(float)
+    gone = np.bincount(np.clip(born_years_ago[left_or_died], 0, years),
+                       minlength=years + 1)[:years].astype(float)
+    line = np.array([_list_growth(ctx, p, int(ref - (k + 0.5) * DAYS_PER_YEAR)) for k in bins])
+    share = (still_here + gone) / line
+    if len(bins) < 2 or still_here.min() <= 0:
+        return np.empty(0, np.int64)
+    fitted = np.polyval(np.polyfit(bins, share, 1), bins)
+    born_here_wanted = fitted.min() * line - gone
+    moved = np.round(np.clip(still_here - born_here_wanted, 0, None)).astype(np.int64)
+    chosen = []
+    for k in bins:
+        # old enough to have moved in at least CHILD_MOVED_IN_AFTER_DAYS after birth
+        could = np.flatnonzero(stayed & (born_years_ago == k)
+                               & (dob + CHILD_MOVED_IN_AFTER_DAYS < ref))
+        chosen.append(rng.choice(could, size=min(moved[k], len(could)), replace=False))
+    return np.concatenate(chosen)
 
 
 def _movers(rng, ctx: SynthContext, p: int, start, end, in_place, could_move, age) -> np.ndarray:
@@ -345,10 +398,13 @@ def _movers(rng, ctx: SynthContext, p: int, start, end, in_place, could_move, ag
     return rng.choice(could_move, size=n, replace=False, p=weight / weight.sum())
 
 
-def _join_days(rng, ctx: SynthContext, p: int, start, end, in_place, n: int) -> np.ndarray:
-    """Days for `n` movers-in so that the place's list tracks the published line: cumulative
-    joins fill the gap between the line and everyone else registered each day."""
+def _join_days(rng, ctx: SynthContext, p: int, start, end, in_place,
+               earliest: np.ndarray) -> np.ndarray:
+    """Days for the movers-in, none before its `earliest` day, so that the place's list tracks
+    the published line: cumulative joins fill the gap between the line and everyone else
+    registered each day."""
     ws, ref = ctx.window_start, ctx.reference_date
+    n = len(earliest)
     days = np.arange(ws, ref + 1)
     others = in_place & (start != NO_DATE)
     joined = np.bincount(np.clip(start[others], ws, ref + 1) - ws, minlength=len(days) + 1)
@@ -358,7 +414,28 @@ def _join_days(rng, ctx: SynthContext, p: int, start, end, in_place, n: int) -> 
     line = at_end * np.array([_list_growth(ctx, p, d) for d in days])
     gap = np.maximum.accumulate(np.clip(line - on_list, 0, n))
     join = days[np.minimum(np.searchsorted(gap, np.arange(n) + 0.5), len(days) - 1)]
-    return rng.permutation(join)
+    return _match_days(rng, join, earliest)
+
+
+def _match_days(rng, days: np.ndarray, earliest: np.ndarray) -> np.ndarray:
+    """Give each mover one of `days` (ascending), at random but none before its `earliest`.
+
+    Movers with a late earliest day (children born in the window) choose first, each among the
+    days still free from its earliest on; the rest take the days left in random order. Were
+    no day free that late, the latest free one is taken, moved to the earliest day allowed.
+    """
+    out = np.empty(len(days), days.dtype)
+    free = np.ones(len(days), bool)
+    bound = np.flatnonzero(earliest > days[0])
+    for i in bound[np.argsort(-earliest[bound], kind="stable")]:
+        could = np.flatnonzero(free[np.searchsorted(days, earliest[i]):])
+        could += np.searchsorted(days, earliest[i])
+        j = rng.choice(could) if len(could) else np.flatnonzero(free)[-1]
+        out[i] = max(days[j], earliest[i])
+        free[j] = False
+    rest = np.setdiff1d(np.arange(len(days)), bound)
+    out[rest] = rng.permutation(days[free])
+    return out
 
 
 def _list_growth(ctx: SynthContext, p: int, on: int) -> float:
@@ -580,8 +657,29 @@ def _practice(rng, lsoa: np.ndarray, place: np.ndarray) -> np.ndarray:
         candidates = np.flatnonzero(prac_place == p)
         w = pull[candidates] / pull[candidates].sum()
         choices[i] = rng.choice(candidates, size=3, replace=len(candidates) < 3, p=w)
+    _every_practice_looked_to(choices, lsoa_place, prac_place)
     which = np.searchsorted([0.7, 0.9], rng.random(len(lsoa)), side="right")
     return choices[lsoa, which]
+
+
+def _every_practice_looked_to(choices: np.ndarray, lsoa_place: np.ndarray,
+                              prac_place: np.ndarray) -> None:
+    """Make every practice one of the three that some LSOA of its place looks to (in place).
+
+    Every practice in the reference data has a list; drawn by pull alone, one with little pull
+    in a place of many practices could be chosen by no LSOA and have no patients at all (seed
+    11 at 60,000 people, once the births' draws had moved the stream on). Such a practice takes
+    the third place (10%) of the LSOA of its place whose third practice is the most looked-to.
+    No random draw, so every other practice's list is as drawn."""
+    counts = np.bincount(choices.ravel(), minlength=len(prac_place))
+    for k in np.flatnonzero(counts == 0):
+        here = np.flatnonzero(lsoa_place == prac_place[k])
+        if not len(here):
+            continue
+        i = here[np.argmax(counts[choices[here, 2]])]
+        counts[choices[i, 2]] -= 1
+        choices[i, 2] = k
+        counts[k] += 1
 
 
 def _living_situation(rng, age, health) -> tuple[np.ndarray, np.ndarray]:
