@@ -139,3 +139,28 @@ def test_an_amount_builds_with_spc_and_a_gap_but_no_interval_nor_sii(lake_dir, t
     assert len(spc[spc.breakdown == "icb"]) == 3
     gaps = pd.read_parquet(run / "inequalities.parquet")
     assert gaps.gap_q5_minus_q1.notna().all() and gaps.sii.isna().all()
+
+
+def test_one_indicators_rows_are_in_a_few_row_groups_not_the_whole_table(lake_dir, tmp_path,
+                                                                         monkeypatch):
+    """The value tables are written in row groups, indicator by indicator, so reading one
+    indicator (with a filter on `indicator_id`) skips the groups whose statistics exclude it.
+    (Small groups here: the test build is small.)"""
+    import pyarrow.parquet as pq
+
+    from icsight.results import store
+
+    monkeypatch.setattr(store, "ROW_GROUP", 100)
+    result = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
+                                       "--out", str(tmp_path), "--id", ",".join(IDS)])
+    assert result.exit_code == 0, result.output
+    for name in ("indicator_values", "published_values"):
+        meta = pq.ParquetFile(latest_run(tmp_path) / f"{name}.parquet").metadata
+        column = meta.schema.names.index("indicator_id")
+        spans = [(meta.row_group(g).column(column).statistics.min,
+                  meta.row_group(g).column(column).statistics.max)
+                 for g in range(meta.num_row_groups)]
+        assert meta.num_row_groups > 2, name
+        for indicator_id in IDS:
+            holding = [g for g, (lo, hi) in enumerate(spans) if lo <= indicator_id <= hi]
+            assert 0 < len(holding) < meta.num_row_groups, (name, indicator_id)
