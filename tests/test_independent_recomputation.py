@@ -34,6 +34,10 @@ from tests import independent_sql as ind
 from tests.lakes import LSOA, PRACTICE, TEST_KEY
 
 PERIOD_ENDS = ("2024-02-29", "2026-02-28")
+#: the standardised rates at more dates: a 10,000-person lake has about 5-15 heart-failure
+#: admissions a year, and a DSR has a value only from 10 events (PHE), so two dates may both
+#: have none to compare
+DSR_PERIOD_ENDS = ("2023-02-28", *PERIOD_ENDS, "2025-02-28")
 KEYS = ["breakdown", "group"]
 
 
@@ -137,7 +141,7 @@ def test_standardised_rates_agree_with_calculate_dsr(small_lake, sql, indicator_
     `calculate_dsr` gives them: a value wherever every band has a population and there are
     10 or more events, none otherwise."""
     valued = 0
-    for period_end in PERIOD_ENDS:
+    for period_end in DSR_PERIOD_ENDS:
         expected = ind.standardised(sql, indicator_id, period_end).set_index(KEYS)
         ours = _ours(small_lake, indicator_id, period_end)
         both = expected.merge(ours, left_index=True, right_index=True,
