@@ -17,7 +17,13 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from icsight.indicators.periods import PERIOD, as_date, months_before, one_year_before
+from icsight.indicators.periods import (
+    PERIOD,
+    as_date,
+    first_and_last,
+    months_before,
+    one_year_before,
+)
 from icsight.model.registration import registered_and_alive
 
 __all__ = ["PERIOD", "ROW_KEYS", "age_on", "as_date", "count_per_person", "disease_register",
@@ -81,9 +87,9 @@ def latest_on(table: ir.Table, date_column: str, periods: ir.Table, start: str |
     # period; leaving them out first changes no match (a row's next row, if dropped, was after
     # every period end) and spares the window a history the periods never look at (four-fifths
     # of it for a single date's 12-month look-back).
-    within = table[date_column] <= periods[PERIOD].max().as_scalar()
+    within = table[date_column] <= first_and_last(periods)[1]
     if start is not None:
-        within &= table[date_column] > periods[start].min().as_scalar()
+        within &= table[date_column] > first_and_last(periods, start)[0]
     table = table.filter(within)
     date = table[date_column]
     following = date.lead().over(ibis.window(group_by=table[key], order_by=date))

@@ -102,3 +102,9 @@ def periods_table(ends: Iterable[str | dt.date], lake=None) -> ir.Table:
 
 def period_columns(periods: ir.Table) -> list[str]:
     return list(periods.columns)
+
+
+def first_and_last(periods: ir.Table, column: str = PERIOD) -> tuple[ir.Value, ir.Value]:
+    """The earliest and latest of a periods column, as scalars a filter can compare rows with:
+    rows outside every period's window are left out before they are matched to periods."""
+    return periods[column].min().as_scalar(), periods[column].max().as_scalar()

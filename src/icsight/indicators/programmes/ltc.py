@@ -25,6 +25,7 @@ from icsight.indicators.cohorts import (
 )
 from icsight.indicators.definition import Indicator
 from icsight.indicators.life_table import deaths, tidy_life_expectancy
+from icsight.indicators.periods import first_and_last
 from icsight.indicators.population import (
     PopulationCounts,
     Rolling,
@@ -132,7 +133,7 @@ def _age_on_season_date(lake, periods: ir.Table) -> ir.Table:
     # only people born within a few years of 65 years before some period end can be 64-66 on
     # it: left out first, the rest are not matched to every period end (a generous margin;
     # the exact ages are kept below)
-    first, last = periods[PERIOD].min().as_scalar(), periods[PERIOD].max().as_scalar()
+    first, last = first_and_last(periods)
     patients = patients.filter(patients.month_of_birth > first - ibis.interval(years=68),
                                patients.month_of_birth <= last - ibis.interval(years=63))
     people = registered_patients(patients, periods)

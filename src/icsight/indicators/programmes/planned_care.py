@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 
 from icsight.indicators.cohorts import PERIOD, ROW_KEYS, age_on
 from icsight.indicators.definition import Indicator
+from icsight.indicators.periods import first_and_last
 from icsight.indicators.population import AgainstBaseline, Rolling
 
 #: This module's indicators, in the order the catalogue lists them.
@@ -27,7 +28,7 @@ def _open_on(table: ir.Table, periods: ir.Table, start: str, stop: str) -> ir.Ta
     """Rows open on each period end: started on or before it and not stopped by it."""
     # Rows started after the last period end, or stopped by the first, are open on none:
     # left out first, they are not matched against every period end (most of the history)
-    first, last = periods[PERIOD].min().as_scalar(), periods[PERIOD].max().as_scalar()
+    first, last = first_and_last(periods)
     table = table.filter(table[start] <= last, table[stop].isnull() | (table[stop] > first))
     day = periods[PERIOD]
     joined = table.join(periods.select(PERIOD), [
