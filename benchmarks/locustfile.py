@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import os
 import random
+from pathlib import Path
 
 from locust import HttpUser, between, task
 
 #: page type -> (weight, [paths]): written by bench_load.py from the build being served.
 PAGES: dict[str, tuple[int, list[str]]] = json.loads(
-    open(os.environ["ICSIGHT_BENCH_PAGES"], encoding="utf-8").read())
+    Path(os.environ["ICSIGHT_BENCH_PAGES"]).read_text(encoding="utf-8"))
 
 
 class Reader(HttpUser):

@@ -80,15 +80,7 @@ class AggregateService:
                   self.audit_log, "variation")
         run = self._latest_run()
         _check_opt_out_applied(run)
-        path = run / "spc.parquet"
-        columns = ["indicator_id", "breakdown", "group", "period_end", "point_type",
-                   "variation_icon", "assurance_icon"]
-        if not path.is_file():
-            return []
-        signals = _latest(pd.read_parquet(path, columns=columns))
-        if not full:
-            signals = _where_published(signals, _by_breakdown(run, False, ("icb", "place")))
-        return records(signals)
+        return records(_signals_of_run(run.resolve(), full))
 
     def build(self, who: Principal) -> dict:
         """What the latest build was: its id, when it finished, the code that made it and
@@ -159,6 +151,21 @@ def _latest_of_run(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.Dat
     """Kept per run (a run is never rewritten): the overview pages read these few hundred
     rows on every request, and finding them reads the whole table."""
     return _latest(_by_breakdown(run, full, breakdowns))
+
+
+@functools.lru_cache(maxsize=8)
+def _signals_of_run(run: Path, full: bool) -> pd.DataFrame:
+    """Each indicator's latest SPC signals for the ICB and places, kept per run as
+    `_latest_of_run` is (the overview and programme pages ask on every request)."""
+    path = run / "spc.parquet"
+    columns = ["indicator_id", "breakdown", "group", "period_end", "point_type",
+               "variation_icon", "assurance_icon"]
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    signals = _latest(pd.read_parquet(path, columns=columns))
+    if not full:
+        signals = _where_published(signals, _by_breakdown(run, False, ("icb", "place")))
+    return signals
 
 
 def _where_published(signals: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
