@@ -20,6 +20,7 @@ from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES, Indicator
 from icsight.model.reference import data_path
 from icsight.services import NotFoundError, Service
+from icsight.web.views.cache import kept_page
 from icsight.web.views.render import render, who
 
 __all__ = ["ASSURANCE", "POPULATION_INDICATOR", "VARIATION", "router"]
@@ -55,6 +56,7 @@ def _services(request: Request) -> Service:
 
 
 @router.get("/", response_class=HTMLResponse)
+@kept_page
 def overview(request: Request) -> HTMLResponse:
     """The system overview: population by place, and each programme's indicators."""
     figures = _latest_figures(request)
@@ -78,6 +80,7 @@ def overview(request: Request) -> HTMLResponse:
 
 
 @router.get("/programmes", response_class=HTMLResponse)
+@kept_page
 def programmes(request: Request) -> HTMLResponse:
     """The six programmes, each with the number of its indicators."""
     rows = [{"id": key, "name": name, "count": len(_indicators(key))}
@@ -86,6 +89,7 @@ def programmes(request: Request) -> HTMLResponse:
 
 
 @router.get("/programmes/{programme_id}", response_class=HTMLResponse)
+@kept_page
 def programme(request: Request, programme_id: str) -> HTMLResponse:
     """One programme's indicators: the latest value for BLMK and each place."""
     name = PROGRAMMES.get(programme_id)
@@ -111,6 +115,7 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
 
 
 @router.get("/indicators/{indicator_id}", response_class=HTMLResponse)
+@kept_page
 def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
     """One indicator: its definition, method, codelists and source, its latest values for
     BLMK and each place, and where to download them."""
