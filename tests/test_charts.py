@@ -173,3 +173,147 @@ def test_assurance_icons_have_a_letter_and_text(icon, text, letter):
 def test_improvement_must_be_a_known_direction():
     with pytest.raises(ValueError, match="improvement must be one of"):
         spc_chart(_series(STEADY), title="x", improvement="up")
+
+
+# --- funnel, deprivation gradient, pyramid, map -------------------------------------------
+
+def _practices() -> pd.DataFrame:
+    """Forty practices round 30%, one far above (60%) and one withheld."""
+    sizes = [300 + 70 * i for i in range(40)]
+    numerators = [round(0.3 * n) + (i % 3 - 1) for i, n in enumerate(sizes)]
+    numerators[5] = round(0.6 * sizes[5])
+    frame = pd.DataFrame({"group": [f"P{i:02d}" for i in range(40)], "numerator": numerators,
+                          "denominator": sizes})
+    frame["value"] = frame.numerator / frame.denominator * 100
+    frame.loc[7, ["numerator", "value"]] = None
+    return frame
+
+
+def _data_of(chart, mark: str) -> list[dict]:
+    spec = chart.to_dict()
+    layer = next(layer for layer in spec["layer"] if layer["mark"]["type"] == mark)
+    return spec["datasets"][(layer.get("data") or spec["data"])["name"]]
+
+
+def test_the_funnel_plots_each_published_practice_with_the_stats_limits_and_position():
+    from icsight.charts import funnel_chart
+    from icsight.stats import funnel_limits, funnel_significance
+
+    practices = _practices()
+    chart = funnel_chart(practices, title="Funnel", unit="%")
+    points = _data_of(chart, "point")
+    assert len(points) == 39 and "P07" not in {p["area"] for p in points}
+    shown = practices.dropna()
+    expected = dict(zip(shown.group, funnel_significance(shown.numerator, shown.denominator),
+                        strict=True))
+    assert {p["area"]: p["position"] for p in points} == expected
+    assert expected["P05"] == "High (0.001)"
+    limits = pd.DataFrame(_data_of(chart, "line"))
+    assert set(limits.line) == {"lower 95%", "upper 95%", "lower 99.8%", "upper 99.8%",
+                                "overall"}
+    wide = funnel_limits(shown.numerator, shown.denominator)
+    assert limits[limits.line == "overall"].limit.iloc[0] == pytest.approx(
+        wide.baseline.iloc[0])
+    table = {row["Area"]: row for row in chart_table(chart)}
+    assert table["P07"]["Value"] == WITHHELD and table["P05"]["Position"] == (
+        "Above the 99.8% limit")
+    layer = next(x for x in chart.to_dict()["layer"] if x["mark"]["type"] == "point")
+    assert layer["encoding"]["shape"]["field"] == layer["encoding"]["color"]["field"]
+    assert "1 area(s) withheld" in chart_description(chart)
+    assert to_svg(chart).startswith("<svg")
+
+
+def test_a_rate_funnel_uses_the_rate_limits_and_other_methods_have_none():
+    from icsight.charts import funnel_chart
+
+    rates = _practices().dropna().assign(value=lambda f: f.numerator / f.denominator * 1000)
+    chart = funnel_chart(rates, title="Rate", unit="per 1,000", method="rate",
+                         multiplier=1000)
+    overall = [row for row in _data_of(chart, "line") if row["line"] == "overall"]
+    assert overall[0]["limit"] == pytest.approx(
+        rates.numerator.sum() / rates.denominator.sum() * 1000)
+    with pytest.raises(ValueError, match="no funnel plot"):
+        funnel_chart(rates, title="x", method="life_expectancy")
+
+
+def _deciles(values: list[float | None]) -> pd.DataFrame:
+    return pd.DataFrame({"group": [str(d) for d in range(1, 11)],
+                         "denominator": [5000.0] * 10, "value": values,
+                         "lower_ci": [None if v is None else v - 2 for v in values],
+                         "upper_ci": [None if v is None else v + 2 for v in values]})
+
+
+def test_the_deprivation_gradient_draws_the_sii_from_the_stats_as_a_line():
+    from icsight.charts import deprivation_chart
+    from icsight.stats import sii
+
+    values = [40 - 1.5 * i for i in range(10)]
+    chart = deprivation_chart(_deciles(values), title="Gradient", unit="%")
+    expected = sii([5000] * 10, value=[v / 100 for v in values],
+                   lower_cl=[(v - 2) / 100 for v in values],
+                   upper_cl=[(v + 2) / 100 for v in values], value_type=2, multiplier=100,
+                   repetitions=1000, seed=1)["sii"]
+    assert chart.to_dict()["usermeta"]["icsight"]["sii"] == pytest.approx(expected)
+    # a straight gradient: the fitted line passes through every decile
+    fitted = [row["fitted"] for row in _data_of(chart, "line")]
+    assert fitted == pytest.approx(values, abs=1e-6)
+    assert expected == pytest.approx(-15, abs=0.01)  # 10 equal deciles: 1.5 x 10 ranks
+    assert "Slope index of inequality -15.0" in chart_description(chart)
+    rows = chart_table(chart)
+    assert [r["Value"] for r in rows] == [f"{v:.1f}%" for v in values]
+
+
+def test_a_withheld_decile_is_no_bar_and_no_sii():
+    from icsight.charts import deprivation_chart
+
+    values: list[float | None] = [40 - 1.5 * i for i in range(10)]
+    values[9] = None
+    chart = deprivation_chart(_deciles(values), title="Gradient")
+    assert len(_data_of(chart, "bar")) == 9
+    assert not any(x["mark"]["type"] == "line" for x in chart.to_dict()["layer"])
+    assert chart_table(chart)[9]["Value"] == WITHHELD
+    assert "No slope index of inequality" in chart_description(chart)
+
+
+def test_the_pyramid_puts_males_left_and_females_right_oldest_at_the_top():
+    from icsight.charts import pyramid_chart
+
+    bands = ["0-4", "5-9", "10-14", "90+"]
+    rows = pd.DataFrame([{"age_band": b, "sex": s, "people": 100 * (i + 1) + (s == "Male")}
+                         for i, b in enumerate(bands) for s in ("Male", "Female")])
+    rows.loc[7, "people"] = None
+    chart = pyramid_chart(rows, title="Pyramid")
+    spec = chart.to_dict()
+    data = spec["datasets"][spec["data"]["name"]]
+    assert all((row["signed"] < 0) == (row["sex"] == "Male") for row in data)
+    assert abs(next(r["signed"] for r in data if r["age_band"] == "5-9"
+                    and r["sex"] == "Male")) == 201
+    assert spec["encoding"]["y"]["sort"] == ["90+", "10-14", "5-9", "0-4"]
+    table = chart_table(chart)
+    assert table[0] == {"Age band": "0-4", "Female": "100", "Male": "101"}
+    assert table[-1]["Female"] == WITHHELD
+    with pytest.raises(ValueError, match="Male or Female"):
+        pyramid_chart(rows.assign(sex="Unknown"), title="x")
+
+
+def test_the_map_never_shades_a_withheld_lsoa():
+    from icsight.charts import lsoa_boundaries, lsoa_map
+
+    codes = [f["id"] for f in lsoa_boundaries()["features"]]
+    assert len(codes) == len(set(codes)) == 533
+    values = pd.DataFrame({"lsoa_code": codes[:3], "value": [12.5, None, 0.0]})
+    chart = lsoa_map(values, title="Map", unit="%")
+    spec = chart.to_dict()
+    features = spec["data"]["values"]
+    status = {f["id"]: f["properties"]["status"] for f in features}
+    assert status[codes[0]] == status[codes[2]] == "published"
+    assert status[codes[1]] == WITHHELD and status[codes[3]] == "no data"
+    shaded = next(layer for layer in spec["layer"]
+                  if layer["encoding"]["color"]["field"] == "properties.value")
+    assert shaded["transform"] == [{"filter": "datum.properties.status == 'published'"}]
+    assert next(f for f in features if f["id"] == codes[1])["properties"]["value"] is None
+    table = {row["Code"]: row["Value"] for row in chart_table(chart)}
+    assert table[codes[1]] == WITHHELD and table[codes[2]] == "0.0%"
+    assert "1 withheld" in chart_description(chart)
+    svg = to_svg(chart)
+    assert svg.count("<path") > 533  # every LSOA drawn, as well as the legend

@@ -6,7 +6,10 @@ import math
 
 import altair as alt
 
-__all__ = ["BLUE", "GREY", "ORANGE", "PURPLE", "WITHHELD", "number", "to_svg"]
+AXIS = {"labelFontSize": 11, "titleFontSize": 12}
+
+__all__ = ["BLUE", "GREY", "ORANGE", "PURPLE", "WITHHELD", "chart_description", "chart_table",
+           "fmt", "number", "to_svg", "with_table"]
 
 # NHS identity colours (NHS England, "NHS identity guidelines: colours"), chosen so each
 # has at least 3:1 contrast on white, as WCAG 2.2 1.4.11 asks of graphical objects.
@@ -39,3 +42,32 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert
 
     return vl_convert.vegalite_to_svg(chart.to_dict())
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    """A value as the tables print it, to one decimal place with its unit; "" when missing."""
+    if value is None:
+        return ""
+    return f"{value:,.1f}" + (unit if unit.startswith("%") else (f" {unit}" if unit else ""))
+
+
+def with_table(chart: alt.TopLevelMixin, *, kind: str, title: str, table: list[dict],
+               description: str, **extra: object) -> alt.TopLevelMixin:
+    """`chart` with its title, its text alternative (Vega writes `description` as the drawing's
+    accessible label) and its data table's rows kept in the spec's `usermeta`, so that the
+    page, the report and the tests all read the table the chart was drawn from."""
+    return chart.properties(
+        title=title, description=description,
+        usermeta={"icsight": {"kind": kind, "table": table, "description": description,
+                              **extra}})
+
+
+def chart_table(chart: alt.TopLevelMixin) -> list[dict]:
+    """The rows of the data table printed beside `chart` (any chart this package makes): one
+    dict per row, its keys the column headings in order."""
+    return list(chart.to_dict()["usermeta"]["icsight"]["table"])
+
+
+def chart_description(chart: alt.TopLevelMixin) -> str:
+    """`chart`'s text alternative: what it shows and its latest signal, in words."""
+    return str(chart.to_dict()["usermeta"]["icsight"]["description"])

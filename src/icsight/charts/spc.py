@@ -32,7 +32,20 @@ from html import escape
 import altair as alt
 import pandas as pd
 
-from icsight.charts._common import BLUE, DARK, GREY, ORANGE, PURPLE, WITHHELD, number
+from icsight.charts._common import (
+    AXIS,
+    BLUE,
+    DARK,
+    GREY,
+    ORANGE,
+    PURPLE,
+    WITHHELD,
+    chart_description,
+    chart_table,
+    fmt,
+    number,
+    with_table,
+)
 from icsight.stats import spc
 
 __all__ = ["ASSURANCE_TEXT", "SIGNALS", "VARIATION_TEXT", "assurance_icon_svg",
@@ -163,12 +176,11 @@ def spc_chart(series: pd.DataFrame, *, title: str, unit: str = "",
         layers.append(rule.mark_text(align="left", dx=4, dy=-6, color=ORANGE,
                                      fontWeight="bold").encode(y="target:Q", text="label:N",
                                                                x=alt.value(0)))
-    return alt.layer(*layers).properties(
-        title=title, width=WIDTH, height=HEIGHT, description=description,
-        usermeta={"icsight": {"kind": "spc", "table": table, "description": description,
-                              "variation_icon": icons[0], "assurance_icon": icons[1],
-                              "rebase": [str(r)[:10] for r in rebase]}},
-    ).configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=12)
+    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+    return with_table(chart, kind="spc", title=title, table=table, description=description,
+                      variation_icon=icons[0], assurance_icon=icons[1],
+                      rebase=[str(r)[:10] for r in rebase]
+                      ).configure_view(stroke=None).configure_axis(**AXIS)
 
 
 def _label_expr() -> str:
@@ -193,12 +205,6 @@ def _icons(points: pd.DataFrame, direction: str, target: float | None
              "inconsistent": "inconsistent", None: None}[assurance])
 
 
-def _fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return ""
-    return f"{value:,.1f}" + (unit if unit.startswith("%") else (f" {unit}" if unit else ""))
-
-
 def _table(series: pd.DataFrame, points: pd.DataFrame, unit: str) -> list[dict]:
     """One row per period of `series`: a plotted point's value, mean, limits and signal, or a
     withheld period saying so."""
@@ -211,9 +217,9 @@ def _table(series: pd.DataFrame, points: pd.DataFrame, unit: str) -> list[dict]:
                          "Lower process limit": "", "Upper process limit": "",
                          "Variation": "not assessed: the value is withheld"})
             continue
-        rows.append({"Period end": date_text(period), "Value": _fmt(point.value),
-                     "Mean": _fmt(point.mean), "Lower process limit": _fmt(point.lpl),
-                     "Upper process limit": _fmt(point.upl), "Variation": point.signal_text})
+        rows.append({"Period end": date_text(period), "Value": fmt(point.value),
+                     "Mean": fmt(point.mean), "Lower process limit": fmt(point.lpl),
+                     "Upper process limit": fmt(point.upl), "Variation": point.signal_text})
     return rows
 
 
@@ -228,11 +234,11 @@ def _describe(points: pd.DataFrame, title: str, unit: str, target: float | None,
     parts = [f"Statistical process control chart of {title} ({better}), "
              f"{len(points)} periods from {date_text(first.period_end)} to "
              f"{date_text(last.period_end)}.",
-             f"Latest value {_fmt(last.value, unit)} (period ending "
+             f"Latest value {fmt(last.value, unit)} (period ending "
              f"{date_text(last.period_end)}): "
              f"{VARIATION_TEXT.get(icons[0] or '', 'no signal')}.",
-             f"Mean {_fmt(last['mean'])}, process limits {_fmt(last.lpl)} to "
-             f"{_fmt(last.upl)}."]
+             f"Mean {fmt(last['mean'])}, process limits {fmt(last.lpl)} to "
+             f"{fmt(last.upl)}."]
     if points["segment"].nunique() > 1:
         parts.append(f"The limits were recalculated {points['segment'].nunique() - 1} "
                      "time(s) after a change (rebased).")
@@ -242,17 +248,6 @@ def _describe(points: pd.DataFrame, title: str, unit: str, target: float | None,
     if withheld:
         parts.append(f"{withheld} period(s) withheld to protect privacy are not plotted.")
     return " ".join(parts)
-
-
-def chart_table(chart: alt.TopLevelMixin) -> list[dict]:
-    """The rows of the data table printed beside `chart` (any chart this package makes): one
-    dict per row, its keys the column headings in order."""
-    return list(chart.to_dict()["usermeta"]["icsight"]["table"])
-
-
-def chart_description(chart: alt.TopLevelMixin) -> str:
-    """`chart`'s text alternative: what it shows and its latest signal, in words."""
-    return str(chart.to_dict()["usermeta"]["icsight"]["description"])
 
 
 # --- icons ------------------------------------------------------------------------------
