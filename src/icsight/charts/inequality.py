@@ -117,7 +117,7 @@ def _describe(shown: pd.DataFrame, line: dict | None, title: str, unit: str,
     if shown.empty:
         return f"{title} by deprivation decile: no published values to chart."
     most, least = shown.iloc[0], shown.iloc[-1]
-    parts = [f"Bar chart of {title} in each national deprivation (IMD 2019) decile: "
+    parts = [f"Bar chart of {title}, one bar per national deprivation (IMD 2019) decile: "
              f"{fmt(most.value, unit)} in decile {most.decile} and {fmt(least.value, unit)} "
              f"in decile {least.decile}."]
     if line:
