@@ -16,11 +16,13 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from icsight.governance.access import Role
 from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES, Indicator
 from icsight.model.reference import data_path
 from icsight.services import NotFoundError, Service
 from icsight.web.views.cache import kept_page
+from icsight.web.views.charts import indicator_figures
 from icsight.web.views.render import render, who
 
 __all__ = ["ASSURANCE", "POPULATION_INDICATOR", "VARIATION", "router"]
@@ -141,11 +143,15 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
              for row in _icb_then_places(current)]
     # the method as the build labels it (with its interval: "proportion (Wilson)")
     about = ind.describe() | ({"method": rows[0]["method"]} if rows else {})
+    # the charts draw the rows this principal was served (published, below analyst), never
+    # the results' files; made once per build, indicator and level of access
+    figures = indicator_figures(ind, rows, build["run_id"] if build else "",
+                                exact=principal.role == Role.ANALYST)
     return render(request, "indicator.jinja", {
         "title": ind.title, "indicator": ind, "about": about,
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
-        "downloads": _downloads(ind.id, rows)})
+        "downloads": _downloads(ind.id, rows), "figures": figures})
 
 
 def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:
