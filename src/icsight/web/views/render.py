@@ -23,6 +23,8 @@ ASSETS = "/static/nhsuk"
 NAVIGATION = (
     {"href": "/", "text": "Overview"},
     {"href": "/programmes", "text": "Programmes"},
+    {"href": "/strategy", "text": "Strategy"},
+    {"href": "/places", "text": "Areas"},
     {"href": "/api/v1/docs", "text": "API"},
 )
 
@@ -65,4 +67,6 @@ def _section(path: str) -> str:
     """The navigation entry a path belongs to (an indicator page is under Programmes)."""
     if path.startswith(("/programmes", "/indicators")):
         return "/programmes"
-    return "/" if path == "/" else ""
+    if path.startswith(("/places", "/pcns", "/practices", "/search")):
+        return "/places"
+    return path if path in ("/", "/strategy") else ""
