@@ -199,3 +199,12 @@ def test_unknown_and_malformed_areas_get_the_designed_404(site, path, words):
     assert words in response.text.replace("&#39;", "'")
     assert "<script>alert" not in response.text and "Traceback" not in response.text
     assert "x" * 100 not in response.text  # a long address is not echoed back whole
+
+
+def test_a_programme_page_drills_down_to_each_place_profile(site):
+    client = site["public"]
+    text = client.get("/programmes/ltc").text
+    places = {row["place"] for row in _mapping()}
+    for place in places:
+        assert f'href="/places/{_slug(place)}"' in text
+        assert client.get(f"/places/{_slug(place)}").status_code == 200
