@@ -208,3 +208,42 @@ def test_a_programme_page_drills_down_to_each_place_profile(site):
     for place in places:
         assert f'href="/places/{_slug(place)}"' in text
         assert client.get(f"/places/{_slug(place)}").status_code == 200
+
+
+def test_an_analysts_funnel_positions_come_from_the_exact_figures(site):
+    """The analyst's average takes in every practice, withheld from the public or not: the
+    same Wilson test against it, worked out here, gives each position."""
+    from icsight.governance.access import Principal, Role
+
+    rows = latest(site["exact"], "CVDP007HYP", "practice")
+    rows = rows[rows.denominator > 0]
+    p_bar = rows.numerator.sum() / rows.denominator.sum()
+    served = site["app"].state.services.areas.funnel_positions(
+        Principal("ana", Role.ANALYST), "practice")
+    for group, row in rows.iterrows():
+        low, high = _wilson(row.numerator, row.denominator, norm.ppf(0.975))
+        within = low <= p_bar <= high
+        assert (served[("CVDP007HYP", group)] == "Within the 95% limits") == within, group
+
+
+def test_before_any_build_profiles_and_search_still_answer(lake_dir, tmp_path):
+    """No results yet: the areas come from the reference mapping, a profile says to run
+    `icsight build`, and search still finds practices; nothing is a stack trace."""
+    from fastapi.testclient import TestClient
+
+    from icsight.api.app import create_app
+    from icsight.appdb import Accounts
+    from icsight.services import Service
+    from tests.accounts import SECRET
+
+    app = create_app(Service(lake_dir, tmp_path / "no-results", tmp_path / "audit.jsonl"),
+                     Accounts(f"sqlite:///{tmp_path / 'icsight.db'}"), SECRET)
+    client = TestClient(app, base_url="https://testserver")
+    for path in ("/places", "/places/luton", "/pcns/U74819", "/practices/E81021"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        _assert_designed_page(response)
+    assert "icsight build" in client.get("/practices/E81021").text
+    assert 'href="/practices/E81021"' in client.get("/search", params={"q": "e81021"}).text
+    strategy = client.get("/strategy")
+    assert strategy.status_code == 503 and "icsight build" in strategy.text

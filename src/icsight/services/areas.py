@@ -18,11 +18,12 @@ take part, so a position can never tell anything about a withheld number.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pandas as pd
 
-from icsight.governance.access import Principal, authorise
+from icsight.governance.access import Principal, Role, authorise
 from icsight.services.aggregates import AggregateService
 
 __all__ = ["AREA_BREAKDOWNS", "FUNNEL_POSITIONS", "AreaService", "funnel_positions"]
@@ -84,22 +85,20 @@ class AreaService:
     def funnel_positions(self, who: Principal, breakdown: str) -> dict[tuple[str, str], str]:
         """{(indicator id, group): position in words} for every area at `breakdown` (place,
         PCN or practice) against its peers at the same level, from the figures the principal
-        may see."""
-        from icsight.indicators.catalogue import catalogue
+        may see. Kept per run, role level and breakdown (a run is never rewritten): working
+        out every practice's position for every indicator takes a few hundred milliseconds,
+        too long to repeat for each page."""
+        rows = self.latest_values(who)  # authorises (and audits) the principal every time
+        from icsight.results import latest_run
 
-        rows = pd.DataFrame(self.latest_values(who))
-        if rows.empty:
-            return {}
-        rows = rows[rows.breakdown == breakdown]
-        indicators = catalogue()
-        out: dict[tuple[str, str], str] = {}
-        for indicator_id, peers in rows.groupby("indicator_id"):
-            ind = indicators.get(str(indicator_id))
-            method = ind.method if ind else ""
-            multiplier = ind.multiplier if ind else 100.0
-            out |= {(str(indicator_id), group): text for group, text in
-                    funnel_positions(peers, method, multiplier).items()}
-        return out
+        key = (latest_run(self.aggregates.results_dir).resolve(), who.role == Role.ANALYST,
+               breakdown)
+        with _CACHE_LOCK:
+            if key not in _CACHE:
+                while len(_CACHE) >= _CACHE_SIZE:
+                    _CACHE.pop(next(iter(_CACHE)))
+                _CACHE[key] = _positions(pd.DataFrame(rows), breakdown)
+            return _CACHE[key]
 
     def _stored_hierarchy(self) -> pd.DataFrame | None:
         from icsight.results import latest_run
@@ -109,6 +108,28 @@ class AreaService:
         except FileNotFoundError:
             return None
         return pd.read_parquet(path) if path.is_file() else None
+
+
+_CACHE: dict[tuple[Path, bool, str], dict[tuple[str, str], str]] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 24  # a few runs, each at two role levels and three breakdowns
+
+
+def _positions(rows: pd.DataFrame, breakdown: str) -> dict[tuple[str, str], str]:
+    """Every indicator's funnel positions at `breakdown`, from `rows` (latest values)."""
+    from icsight.indicators.catalogue import catalogue
+
+    if rows.empty:
+        return {}
+    indicators = catalogue()
+    out: dict[tuple[str, str], str] = {}
+    for indicator_id, peers in rows[rows.breakdown == breakdown].groupby("indicator_id"):
+        ind = indicators.get(str(indicator_id))
+        method = ind.method if ind else ""
+        multiplier = ind.multiplier if ind else 100.0
+        out |= {(str(indicator_id), group): text for group, text in
+                funnel_positions(peers, method, multiplier).items()}
+    return out
 
 
 def funnel_positions(peers: pd.DataFrame, method: str,
