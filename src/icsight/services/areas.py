@@ -88,16 +88,21 @@ class AreaService:
         may see. Kept per run, role level and breakdown (a run is never rewritten): working
         out every practice's position for every indicator takes a few hundred milliseconds,
         too long to repeat for each page."""
-        rows = self.latest_values(who)  # authorises (and audits) the principal every time
         from icsight.results import latest_run
 
-        key = (latest_run(self.aggregates.results_dir).resolve(), who.role == Role.ANALYST,
-               breakdown)
+        full = who.role == Role.ANALYST
+        # the same access, and audit, as the figures the positions come from
+        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
+                  self.audit_log, "funnel positions")
+        try:
+            key = (latest_run(self.aggregates.results_dir).resolve(), full, breakdown)
+        except FileNotFoundError:
+            return {}
         with _CACHE_LOCK:
             if key not in _CACHE:
                 while len(_CACHE) >= _CACHE_SIZE:
                     _CACHE.pop(next(iter(_CACHE)))
-                _CACHE[key] = _positions(pd.DataFrame(rows), breakdown)
+                _CACHE[key] = _positions(pd.DataFrame(self.latest_values(who)), breakdown)
             return _CACHE[key]
 
     def _stored_hierarchy(self) -> pd.DataFrame | None:

@@ -152,7 +152,8 @@ def _profile(request: Request, level: str, group: str, name: str,
         build = services.aggregates.build(principal)
         values = services.areas.latest_values(principal)
         positions = services.areas.funnel_positions(principal, level)
-        signals = services.aggregates.variation(principal)
+        # the build charts SPC for BLMK and the places only (`AggregateService.variation`)
+        signals = services.aggregates.variation(principal) if level == "place" else []
     except NotFoundError as e:
         return render(request, "profile.jinja", context | {"missing": str(e)}, 200)
     by_key = {(r["indicator_id"], r["breakdown"], r["group"]): r for r in values}
