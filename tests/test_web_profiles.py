@@ -247,3 +247,31 @@ def test_before_any_build_profiles_and_search_still_answer(lake_dir, tmp_path):
     assert 'href="/practices/E81021"' in client.get("/search", params={"q": "e81021"}).text
     strategy = client.get("/strategy")
     assert strategy.status_code == 503 and "icsight build" in strategy.text
+
+
+def _peers(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["group", "numerator", "denominator", "value",
+                                       "suppressed"])
+
+
+def test_funnel_positions_by_method_worked_by_hand():
+    """Observed 40 against 10 expected is far above any limit; 10 against 10 is on the
+    average; a withheld row is not placed, nor is any row of an amount, nor an area alone."""
+    from icsight.services.areas import funnel_positions
+
+    ratio = funnel_positions(_peers([("A", 40, 10, 400.0, False), ("B", 10, 10, 100.0, False),
+                                     ("C", 9, 11, 81.8, False), ("D", None, None, None, True)]),
+                             "ratio")
+    assert ratio == {"A": "Above the 99.8% limit", "B": "Within the 95% limits",
+                     "C": "Within the 95% limits", "D": "Not placed: figure withheld"}
+    # a rate: 1 event in 10,000 against about 100 per 10,000 elsewhere is far below
+    rate = funnel_positions(_peers([("A", 1, 10_000, 0.1, False),
+                                    ("B", 100, 10_000, 10.0, False),
+                                    ("C", 110, 10_000, 11.0, False)]), "rate", 1_000)
+    assert rate["A"] == "Below the 99.8% limit"
+    amount = funnel_positions(_peers([("A", 5, 10, 0.5, False), ("B", 6, 10, 0.6, False)]),
+                              "amount")
+    assert set(amount.values()) == {"No funnel for this method"}
+    alone = funnel_positions(_peers([("A", 5, 10, 50.0, False), ("B", None, None, None, True)]),
+                             "proportion")
+    assert alone == {"A": "Too few areas to compare", "B": "Not placed: figure withheld"}
