@@ -41,7 +41,7 @@ PCN_CODE = re.compile(r"U[0-9]{5}|UNALLOCATED-E[0-9]{8}")
 PLACE_SLUG = re.compile(r"[a-z]+(-[a-z]+)*")
 LONGEST = 40  # no code or place name is longer; a longer address is not echoed back whole
 
-LEVELS = {"icb": "BLMK", "place": "Place", "pcn": "PCN", "practice": "Practice"}
+LEVELS = {"icb": "Integrated care board", "place": "Place", "pcn": "PCN", "practice": "Practice"}
 PEERS = {"place": "places", "pcn": "PCNs", "practice": "practices"}
 
 
