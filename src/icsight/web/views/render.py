@@ -18,8 +18,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
 ASSETS = "/static/nhsuk"
 
-#: The header's navigation. The pages still to come (strategy, place/PCN/practice profiles,
-#: data quality, admin, worklists, planning) add their entry here, in this order.
+#: The header's navigation. The pages still to come (data quality, admin, worklists,
+#: planning) add their entry here, in this order, before the API's.
 NAVIGATION = (
     {"href": "/", "text": "Overview"},
     {"href": "/programmes", "text": "Programmes"},
