@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES
 from icsight.services import NotFoundError, Service
+from icsight.web.views.cache import kept_page
 from icsight.web.views.pages import _count, _date, _interval, _not_found, _value_text, _variation
 from icsight.web.views.render import render, who
 
@@ -59,6 +60,7 @@ def _hierarchy(request: Request) -> list[dict]:
 
 
 @router.get("/places", response_class=HTMLResponse)
+@kept_page
 def places(request: Request) -> HTMLResponse:
     """BLMK's four places, each with its number of PCNs and practices, and the search box."""
     rows: dict[str, dict] = {}
@@ -74,6 +76,7 @@ def places(request: Request) -> HTMLResponse:
 
 
 @router.get("/places/{name}", response_class=HTMLResponse)
+@kept_page
 def place_profile(request: Request, name: str) -> HTMLResponse:
     """One place: every indicator beside BLMK, and its PCNs."""
     slug = place_slug(name)
@@ -98,6 +101,7 @@ def place_profile(request: Request, name: str) -> HTMLResponse:
 
 
 @router.get("/pcns/{code}", response_class=HTMLResponse)
+@kept_page
 def pcn_profile(request: Request, code: str) -> HTMLResponse:
     """One PCN: every indicator beside its place and BLMK, and its practices."""
     wanted = code.strip().upper()
@@ -117,6 +121,7 @@ def pcn_profile(request: Request, code: str) -> HTMLResponse:
 
 
 @router.get("/practices/{code}", response_class=HTMLResponse)
+@kept_page
 def practice_profile(request: Request, code: str) -> HTMLResponse:
     """One practice: every indicator beside its PCN, its place and BLMK."""
     wanted = code.strip().upper()

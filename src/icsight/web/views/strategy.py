@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES
 from icsight.model.reference import data_path
+from icsight.web.views.cache import kept_page
 from icsight.web.views.pages import _date, _indicators, _latest_figures, _summary_row
 from icsight.web.views.render import render
 
@@ -36,6 +37,7 @@ def load_strategy() -> dict:
 
 
 @router.get("/strategy", response_class=HTMLResponse)
+@kept_page
 def strategy_page(request: Request) -> HTMLResponse:
     """Each statement and programme of the strategy with its evidence from the latest build."""
     figures = _latest_figures(request)
