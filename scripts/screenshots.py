@@ -1,0 +1,81 @@
+"""Screenshots of every page type (tests/browser/harness.py's PAGE_TYPES), as PNGs in
+screenshots/ (git ignores it): `make screenshots`.
+
+By default a small synthetic lake (20,000 people) is generated and built in a temporary
+folder, so the command needs nothing else; `--lake` uses an existing lake instead (the demo's
+data/blmk, say). Each page is taken whole, at a desktop width and at a phone's, by Debian's
+Chromium (`make chromium`), signed in as the page type's role where it has one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the harness lives with the tests: one list of page types
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+from tests.browser.harness import (  # noqa: E402
+    CHROMIUM,
+    PAGE_TYPES,
+    build_site,
+    chromium_missing,
+    serve,
+)
+from tests.browser.signin import sign_in  # noqa: E402
+
+from icsight.synth import DEFAULT_REFERENCE_DATE  # noqa: E402
+from icsight.synth.generate import generate_lake  # noqa: E402
+
+#: (name, width, height): a desktop, and a phone (the design system's smallest breakpoint).
+VIEWPORTS = (("desktop", 1280, 800), ("mobile", 375, 812))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write screenshots/<page type>-<viewport>.png for every page type; 0 on success."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lake", type=Path, help="an existing lake (default: generate one)")
+    parser.add_argument("--population", type=int, default=20_000,
+                        help="people in the generated lake (default 20,000)")
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    args = parser.parse_args(argv)
+    missing = chromium_missing()
+    if missing:
+        print(missing, file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="icsight-screenshots-") as work:
+        lake = args.lake
+        if lake is None:
+            lake = Path(work) / "lake"
+            print(f"generating a {args.population:,}-person lake")
+            # a throwaway key: the lake is synthetic and deleted afterwards
+            generate_lake(lake, population=args.population, seed=1,
+                          reference_date=DEFAULT_REFERENCE_DATE,
+                          key=secrets.token_bytes(32))
+        print("building")
+        site = build_site(lake, Path(work))
+        with serve(site.app) as base_url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            for kind in PAGE_TYPES:
+                for viewport, width, height in VIEWPORTS:
+                    context = browser.new_context(base_url=base_url,
+                                                  viewport={"width": width, "height": height})
+                    page = context.new_page()
+                    if kind.role:
+                        sign_in(page, site.users[kind.role])
+                    page.goto(kind.path)
+                    path = args.out / f"{kind.name}-{viewport}.png"
+                    page.screenshot(path=str(path), full_page=True)
+                    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+                    context.close()
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
