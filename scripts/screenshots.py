@@ -18,10 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the harness lives with the tests: one list of page types
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 from tests.browser.harness import (  # noqa: E402
     CHROMIUM,
     PAGE_TYPES,
+    VIEWPORTS,
     build_site,
     chromium_missing,
     serve,
@@ -31,8 +32,27 @@ from tests.browser.signin import sign_in  # noqa: E402
 from icsight.synth import DEFAULT_REFERENCE_DATE  # noqa: E402
 from icsight.synth.generate import generate_lake  # noqa: E402
 
-#: (name, width, height): a desktop, and a phone (the design system's smallest breakpoint).
-VIEWPORTS = (("desktop", 1280, 800), ("mobile", 375, 812))
+
+def take(browser: Browser, base_url: str, users: dict[str, str], out: Path) -> list[Path]:
+    """Screenshot every page type served at `base_url` at each of `VIEWPORTS`, whole pages,
+    signed in as the page type's role (`users`: role to account) where it has one, into
+    `out` as <page type>-<viewport>.png; the files written."""
+    written = []
+    for kind in PAGE_TYPES:
+        for viewport, width, height in VIEWPORTS:
+            context = browser.new_context(base_url=base_url,
+                                          viewport={"width": width, "height": height})
+            try:
+                page = context.new_page()
+                if kind.role:
+                    sign_in(page, users[kind.role])
+                page.goto(kind.path)
+                path = out / f"{kind.name}-{viewport}.png"
+                page.screenshot(path=str(path), full_page=True)
+                written.append(path)
+            finally:
+                context.close()
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,18 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         site = build_site(lake, Path(work))
         with serve(site.app) as base_url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            for kind in PAGE_TYPES:
-                for viewport, width, height in VIEWPORTS:
-                    context = browser.new_context(base_url=base_url,
-                                                  viewport={"width": width, "height": height})
-                    page = context.new_page()
-                    if kind.role:
-                        sign_in(page, site.users[kind.role])
-                    page.goto(kind.path)
-                    path = args.out / f"{kind.name}-{viewport}.png"
-                    page.screenshot(path=str(path), full_page=True)
-                    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-                    context.close()
+            for path in take(browser, base_url, site.users, args.out):
+                print(f"wrote {path}")
             browser.close()
     return 0
 

@@ -33,7 +33,8 @@ from icsight.results import latest_run
 from icsight.services import Service
 
 __all__ = ["AXE", "BUILT", "CHROMIUM", "NOT_BUILT", "PAGE_TYPES", "PASSWORD", "SECRET",
-           "PageType", "Site", "Watch", "build_site", "chromium_missing", "serve", "watched"]
+           "VIEWPORTS", "PageType", "Site", "Watch", "build_site", "chromium_missing", "serve",
+           "watched"]
 
 #: Debian's Chromium (`make chromium` installs it); Playwright drives it by this path.
 CHROMIUM = "/usr/bin/chromium"
@@ -74,6 +75,10 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("not-found", "/no/such/page", status=404),
     PageType("api-docs", "/api/v1/docs", design_system=False),
 )
+
+
+#: (name, width, height): a desktop, and a phone (the design system's smallest breakpoint).
+VIEWPORTS = (("desktop", 1280, 800), ("mobile", 375, 812))
 
 
 def chromium_missing() -> str | None:

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from icsight.web.views.render import NAVIGATION
-from tests.browser.harness import AXE, PAGE_TYPES, PageType, watched
+from tests.browser.harness import AXE, PAGE_TYPES, VIEWPORTS, PageType, watched
 from tests.browser.signin import sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -44,9 +44,13 @@ def _open(page: Page, kind: PageType, users: dict[str, str]) -> None:
     assert response is not None and response.status == kind.status, kind
 
 
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: v[0])
 @pytest.mark.parametrize("kind", PAGE_TYPES, ids=lambda k: k.name)
-def test_axe_finds_no_serious_or_critical_violation(browser, live, kind):
-    context = browser.new_context(base_url=live.base_url, bypass_csp=True)
+def test_axe_finds_no_serious_or_critical_violation(browser, live, kind, viewport):
+    """At a desktop's width and a phone's (the header and tables change between them)."""
+    _, width, height = viewport
+    context = browser.new_context(base_url=live.base_url, bypass_csp=True,
+                                  viewport={"width": width, "height": height})
     try:
         page = context.new_page()
         _open(page, kind, live.users)
@@ -154,3 +158,18 @@ def test_the_watch_sees_a_policy_violation_and_a_request_to_another_host(browser
         context.close()
     assert any(v.startswith("script-src") for v in violations), violations
     assert watch.refused == ["http://elsewhere.invalid/x.png"]
+
+
+@pytest.mark.parametrize("kind", [k for k in PAGE_TYPES if k.design_system],
+                         ids=lambda k: k.name)
+def test_the_page_reflows_to_a_narrow_screen(browser, live, kind):
+    """At 320 CSS pixels wide nothing needs scrolling sideways (WCAG 2.2 success criterion
+    1.4.10, Reflow); tables stack (the design system's responsive tables)."""
+    context = browser.new_context(base_url=live.base_url, viewport={"width": 320, "height": 640})
+    try:
+        page = context.new_page()
+        _open(page, kind, live.users)
+        width = page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        context.close()
+    assert width <= 320, f"{kind.path} is {width} pixels wide at 320"
