@@ -33,9 +33,9 @@ from icsight.synth import DEFAULT_REFERENCE_DATE  # noqa: E402
 from icsight.synth.generate import generate_lake  # noqa: E402
 
 
-def take(browser: Browser, base_url: str, users: dict[str, str], out: Path) -> list[Path]:
+def take(browser: Browser, base_url: str, out: Path) -> list[Path]:
     """Screenshot every page type served at `base_url` at each of `VIEWPORTS`, whole pages,
-    signed in as the page type's role (`users`: role to account) where it has one, into
+    signed in as the page type's role where it has one (the build's accounts), into
     `out` as <page type>-<viewport>.png; the files written."""
     written = []
     for kind in PAGE_TYPES:
@@ -45,7 +45,7 @@ def take(browser: Browser, base_url: str, users: dict[str, str], out: Path) -> l
             try:
                 page = context.new_page()
                 if kind.role:
-                    sign_in(page, users[kind.role])
+                    sign_in(page, kind.role)
                 page.goto(kind.path)
                 path = out / f"{kind.name}-{viewport}.png"
                 page.screenshot(path=str(path), full_page=True)
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         site = build_site(lake, Path(work))
         with serve(site.app) as base_url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            for path in take(browser, base_url, site.users, args.out):
+            for path in take(browser, base_url, args.out):
                 print(f"wrote {path}")
             browser.close()
     return 0

@@ -33,8 +33,8 @@ from icsight.results import latest_run
 from icsight.services import Service
 
 __all__ = ["AXE", "BUILT", "CHROMIUM", "NOT_BUILT", "PAGE_TYPES", "PASSWORD", "SECRET",
-           "VIEWPORTS", "PageType", "Site", "Watch", "build_site", "chromium_missing", "serve",
-           "watched"]
+           "VIEWPORTS", "PageType", "Site", "Watch", "account", "build_site", "chromium_missing",
+           "serve", "watched"]
 
 #: Debian's Chromium (`make chromium` installs it); Playwright drives it by this path.
 CHROMIUM = "/usr/bin/chromium"
@@ -115,7 +115,7 @@ def build_site(lake_dir: Path, folder: Path, months: int = 3) -> Site:
     accounts = Accounts(f"sqlite:///{folder / 'icsight.db'}")
     users = {}
     for role in Role:
-        user = f"{role.value}-user"
+        user = account(role.value)
         practice = _a_practice(lake_dir) if role is Role.CLINICIAN else None
         accounts.add(user, PASSWORD, role.value, practice_code=practice)
         users[role.value] = user
@@ -124,6 +124,11 @@ def build_site(lake_dir: Path, folder: Path, months: int = 3) -> Site:
     run = latest_run(results)
     return Site(app, users, pd.read_parquet(run / "published_values.parquet"),
                 pd.read_parquet(run / "indicator_values.parquet"))
+
+
+def account(role: str) -> str:
+    """The test account of `role` (one per role, made by `build_site`)."""
+    return f"{role}-user"
 
 
 def _a_practice(lake_dir: Path) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.browser.harness import PASSWORD
+from tests.browser.harness import PASSWORD, account
 
 __all__ = ["sign_in", "sign_out"]
 
@@ -21,9 +21,11 @@ def _token(page: Page) -> str:
     return answer.json()["csrf_token"]
 
 
-def sign_in(page: Page, user: str, password: str = PASSWORD) -> dict:
-    """Sign `page`'s browser context in as `user`; the session the API answers with."""
-    answer = page.request.post("/api/v1/login", data={"username": user, "password": password},
+def sign_in(page: Page, role: str) -> dict:
+    """Sign `page`'s browser context in with the test account of `role` (`harness.account`);
+    the session the API answers with."""
+    user = account(role)
+    answer = page.request.post("/api/v1/login", data={"username": user, "password": PASSWORD},
                                headers={"X-CSRF-Token": _token(page)})
     assert answer.status == 200, f"sign-in as {user}: {answer.status} {answer.text()}"
     return answer.json()

@@ -36,10 +36,10 @@ _RUN_AXE = """async (tags) => {
 }"""
 
 
-def _open(page: Page, kind: PageType, users: dict[str, str]) -> None:
+def _open(page: Page, kind: PageType) -> None:
     """Sign in as the page type's role (if it has one), open it and check its status."""
     if kind.role:
-        sign_in(page, users[kind.role])
+        sign_in(page, kind.role)
     response = page.goto(kind.path)
     assert response is not None and response.status == kind.status, kind
 
@@ -53,7 +53,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, live, kind, viewpor
                                   viewport={"width": width, "height": height})
     try:
         page = context.new_page()
-        _open(page, kind, live.users)
+        _open(page, kind)
         page.add_script_tag(path=str(AXE))
         violations = page.evaluate(_RUN_AXE, AXE_TAGS)
     finally:
@@ -71,7 +71,7 @@ def test_the_page_keeps_its_policy_and_asks_no_other_host(browser, live, kind):
     context, watch = watched(browser, live.base_url)
     try:
         page = context.new_page()
-        _open(page, kind, live.users)
+        _open(page, kind)
         page.wait_for_load_state("networkidle")
         violations = page.evaluate("window.__violations")
         if kind.design_system:
@@ -100,7 +100,7 @@ def test_the_page_works_without_javascript(browser, live, kind):
     context, watch = watched(browser, live.base_url, java_script_enabled=False)
     try:
         page = context.new_page()
-        _open(page, kind, live.users)
+        _open(page, kind)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         # a table in a closed details (a codelist) is shown by its summary, which HTML opens
         tables = page.locator("table:not(details table)")
@@ -168,7 +168,7 @@ def test_the_page_reflows_to_a_narrow_screen(browser, live, kind):
     context = browser.new_context(base_url=live.base_url, viewport={"width": 320, "height": 640})
     try:
         page = context.new_page()
-        _open(page, kind, live.users)
+        _open(page, kind)
         width = page.evaluate("document.documentElement.scrollWidth")
     finally:
         context.close()

@@ -31,7 +31,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_a_screenshot_of_every_page_type_at_each_width(browser, live, tmp_path):
-    written = _script().take(browser, live.base_url, live.users, tmp_path)
+    written = _script().take(browser, live.base_url, tmp_path)
     expected = {f"{k.name}-{v}.png" for k in PAGE_TYPES for v, _, _ in VIEWPORTS}
     assert {p.name for p in written} == expected == {p.name for p in tmp_path.iterdir()}
     widths = {name: width for name, width, _ in VIEWPORTS}
