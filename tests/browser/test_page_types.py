@@ -17,8 +17,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+from icsight.api.app import create_app
+from icsight.appdb import Accounts
+from icsight.services import Service
 from icsight.web.views.render import NAVIGATION
-from tests.browser.harness import AXE, PAGE_TYPES, VIEWPORTS, PageType, watched
+from tests.browser.harness import AXE, PAGE_TYPES, SECRET, VIEWPORTS, PageType, serve, watched
 from tests.browser.signin import sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -58,6 +61,10 @@ def test_axe_finds_no_serious_or_critical_violation(browser, live, kind, viewpor
         violations = page.evaluate(_RUN_AXE, AXE_TAGS)
     finally:
         context.close()
+    _assert_no_failing(violations)
+
+
+def _assert_no_failing(violations: list[dict]) -> None:
     failing = [v for v in violations if v["impact"] in FAILING]
     assert not failing, "\n".join(
         f"{v['impact']} {v['id']}: {v['help']} at {', '.join(v['nodes'][:5])}"
@@ -173,3 +180,34 @@ def test_the_page_reflows_to_a_narrow_screen(browser, live, kind):
     finally:
         context.close()
     assert width <= 320, f"{kind.path} is {width} pixels wide at 320"
+
+
+def test_the_page_before_any_build_is_accessible_and_keeps_its_policy(browser, lake_dir,
+                                                                      tmp_path):
+    """The designed 503 a new installation shows before `icsight build` (served over an
+    empty results folder): axe, its policy, no other host, and no JavaScript needed."""
+    accounts = Accounts(f"sqlite:///{tmp_path / 'icsight.db'}")
+    app = create_app(Service(lake_dir, tmp_path / "no-results", tmp_path / "audit.jsonl"),
+                     accounts, SECRET, dev=True)
+    with serve(app) as base_url:
+        context = browser.new_context(base_url=base_url, bypass_csp=True)
+        try:
+            page = context.new_page()
+            assert page.goto("/").status == 503
+            page.add_script_tag(path=str(AXE))
+            _assert_no_failing(page.evaluate(_RUN_AXE, AXE_TAGS))
+        finally:
+            context.close()
+        for options in ({}, {"java_script_enabled": False}):
+            context, watch = watched(browser, base_url, **options)
+            try:
+                page = context.new_page()
+                page.goto("/")
+                page.wait_for_load_state("networkidle")
+                expect(page.get_by_role("heading", level=1)).to_be_visible()
+                expect(page.get_by_text("icsight build")).not_to_have_count(0)
+                assert page.evaluate("window.__violations") in ([], None)
+            finally:
+                context.close()
+            assert watch.refused == []
+            assert all("status of 503" in e for e in watch.errors), watch.errors
