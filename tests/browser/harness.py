@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import uvicorn
 from click.testing import CliRunner
+from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from icsight.api.app import create_app
@@ -94,7 +95,7 @@ class Site:
     """A build served to the browser: the app, its accounts (username per role), and the
     published (suppressed) and exact tables of its latest run."""
 
-    app: object
+    app: FastAPI
     users: dict[str, str]
     published: pd.DataFrame
     exact: pd.DataFrame
@@ -140,7 +141,7 @@ def _a_practice(lake_dir: Path) -> str:
 
 
 @contextmanager
-def serve(app: object, timeout: float = 30.0) -> Iterator[str]:
+def serve(app: FastAPI, timeout: float = 30.0) -> Iterator[str]:
     """`app` served by uvicorn on a free port of 127.0.0.1 in a thread; yields its base URL.
 
     The socket is bound here and handed to uvicorn, so no other process can take the port
@@ -149,7 +150,7 @@ def serve(app: object, timeout: float = 30.0) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
