@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo serve test lint install vendor java postgres bench bench-build bench-single bench-scaling docs docs-calibration clean
+.PHONY: demo serve test lint install vendor java postgres chromium screenshots bench bench-build bench-single bench-scaling docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,6 +27,7 @@ install: $(VENV)/.installed
 # run this to refresh or upgrade them (docs/web.md).
 vendor:
 	bash scripts/vendor_frontend.sh
+	bash scripts/vendor_axe.sh
 
 # Spark needs a Java runtime: Debian's OpenJDK 17, installed if the machine has none.
 java:
@@ -45,6 +46,20 @@ postgres:
 	  (apt-get update -qq && apt-get install -y -qq postgresql) || { \
 	    echo "Could not install PostgreSQL: install Debian's postgresql package, then run make test again"; \
 	    exit 1; }; }
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright, by its path:
+# installed here if missing, never downloaded by Playwright itself (docs/testing.md).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Chromium for the browser tests (chromium)"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium) || { \
+	    echo "Could not install Chromium: install Debian's chromium package (/usr/bin/chromium), then run make test again"; \
+	    exit 1; }; }
+
+# A PNG of every page type (tests/browser/harness.py's PAGE_TYPES) at desktop and phone widths,
+# in screenshots/, from a small generated build; LAKE=data/blmk uses that lake instead.
+screenshots: install chromium
+	$(RUN)/python scripts/screenshots.py $(if $(LAKE),--lake $(LAKE))
 
 # The demo key is generated locally, outside git (data/ is ignored): a real deployment keeps
 # its key in a secrets store and passes it as ICSIGHT_PSEUDONYM_KEY or ICSIGHT_PSEUDONYM_KEY_FILE.
@@ -72,7 +87,7 @@ serve: install $(DEMO_KEY)
 	ICSIGHT_SESSION_SECRET=$$($(PYTHON) -c "import secrets; print(secrets.token_hex(32))") \
 		$(RUN)/icsight serve --lake $(DEMO_DIR) --results data/results --dev --demo-accounts
 
-test: install java postgres
+test: install java postgres chromium
 	$(RUN)/ruff check .
 	$(RUN)/lint-imports
 	$(RUN)/python -m pytest -q -n 2 --dist loadgroup
