@@ -147,3 +147,34 @@ def test_the_deprivation_gradient_plots_the_published_deciles(site):
 def test_an_indicator_without_a_build_has_no_charts(site):
     response = site["public"].get("/indicators/EMERG_ADM_RATE")
     assert response.status_code == 200 and "icsight-chart" not in response.text
+
+
+def test_the_charts_scripts_are_vendored_pinned_and_served_here_with_no_eval(site):
+    """vega-embed redraws the SVG where JavaScript runs: Vega, Vega-Lite and vega-embed come
+    from this server at the versions the script pins (those vl-convert draws with), with their
+    licences, and the pages' policy still refuses eval (the spec is drawn with Vega's
+    expression interpreter)."""
+    from pathlib import Path
+
+    import vl_convert
+
+    from icsight.web.views import STATIC
+
+    script = (Path(__file__).parent.parent / "scripts" / "vendor_charts.sh").read_text()
+    pins = dict(re.findall(r"^(VEGA|VEGA_LITE|VEGA_EMBED)=(\S+)$", script, re.M))
+    assert pins["VEGA"] == vl_convert.get_vega_version()
+    assert pins["VEGA_EMBED"] == vl_convert.get_vega_embed_version()
+    versions = (STATIC / "vega" / "VERSIONS").read_text().split("\n")
+    assert versions[:3] == [f"vega {pins['VEGA']}", f"vega-lite {pins['VEGA_LITE']}",
+                            f"vega-embed {pins['VEGA_EMBED']}"]
+    for name in ("vega", "vega-lite", "vega-embed"):
+        assert "BSD-3-Clause" in (STATIC / "vega" / f"{name}.LICENSE.txt").read_text()
+    response = site["public"].get("/indicators/CVDP007HYP")
+    scripts = re.findall(r'<script[^>]* src="([^"]+)"', response.text)
+    assert scripts[-4:] == ["/static/vega/vega.min.js", "/static/vega/vega-lite.min.js",
+                            "/static/vega/vega-embed.min.js", "/static/icsight-charts.js"]
+    for src in [*scripts, "/static/icsight-charts.css"]:
+        assert site["public"].get(src).status_code == 200, src
+    enhancement = site["public"].get("/static/icsight-charts.js").text
+    assert "ast: true" in enhancement and "actions: false" in enhancement
+    assert "unsafe-eval" not in response.headers["content-security-policy"]
