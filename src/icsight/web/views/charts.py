@@ -11,6 +11,7 @@ one level of access are the same for everyone at that level.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -81,6 +82,7 @@ def _figures(ind: Indicator, rows: list[dict]) -> list[dict]:
                                          assurance_icon_svg(meta["assurance_icon"])]))
     practices = table[(table.breakdown == "practice") & (table.period_end == latest)]
     if not practices.empty and ind.method in FUNNEL_METHODS:
+        practices = practices.assign(group=[_practice(code) for code in practices.group])
         figure = _safely("funnel", "Practices compared: funnel plot", lambda: funnel_chart(
             practices, title=f"{ind.title}, practices", unit=ind.unit, method=ind.method,
             multiplier=ind.multiplier))
@@ -92,6 +94,22 @@ def _figures(ind: Indicator, rows: list[dict]) -> list[dict]:
                            deciles, title=f"{ind.title} by deprivation decile", unit=ind.unit,
                            method=ind.method))
     return out
+
+
+def _practice(code: str) -> str:
+    """A practice as a reader knows it: its name, with its ODS code (both are published in
+    NHS Digital's ODS reference data, so naming one withholds nothing)."""
+    names = _practice_names()
+    return f"{names[code]} ({code})" if code in names else code
+
+
+@functools.cache
+def _practice_names() -> dict[str, str]:
+    from icsight.model.reference import practices
+
+    table = practices()
+    return dict(zip(table["practice_code"].to_pylist(), table["practice_name"].to_pylist(),
+                    strict=True))
 
 
 def _safely(kind: str, heading: str, make: Callable[[], alt.TopLevelMixin]) -> list[dict]:
