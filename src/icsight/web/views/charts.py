@@ -26,6 +26,7 @@ from icsight.charts import (
     FUNNEL_METHODS,
     assurance_icon_svg,
     chart_description,
+    chart_meta,
     chart_table,
     deprivation_chart,
     funnel_chart,
@@ -76,7 +77,7 @@ def _figures(ind: Indicator, rows: list[dict]) -> list[dict]:
         chart = spc_chart(icb[["period_end", "value"]], title=f"{ind.title}, BLMK",
                           unit=ind.unit, target=ind.target,
                           improvement=IMPROVEMENT.get(ind.polarity, "neutral"))
-        meta = chart.to_dict()["usermeta"]["icsight"]
+        meta = chart_meta(chart)
         out.append(_figure("spc", "Over time: statistical process control (SPC) chart",
                            chart, icons=[variation_icon_svg(meta["variation_icon"]),
                                          assurance_icon_svg(meta["assurance_icon"])]))
@@ -127,12 +128,12 @@ def _figure(kind: str, heading: str, chart: alt.TopLevelMixin,
     """A chart as the chart partial prints it."""
     rows = chart_table(chart)
     head = list(rows[0]) if rows else []
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=False)  # validated in the tests; not again per page
     return {"id": f"chart-{kind}", "heading": heading, "title": spec.get("title", ""),
-            "description": chart_description(chart), "svg": responsive(to_svg(chart)),
+            "description": chart_description(chart), "svg": responsive(to_svg(spec)),
             "head": head, "rows": [[row[c] for c in head] for row in rows],
             "icons": icons or [], "spec": json.dumps(spec, separators=(",", ":")),
-            "attribution": spec["usermeta"]["icsight"].get("attribution")}
+            "attribution": chart_meta(chart).get("attribution")}
 
 
 def responsive(svg: str) -> str:
