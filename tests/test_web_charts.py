@@ -183,3 +183,29 @@ def test_the_charts_scripts_are_vendored_pinned_and_served_here_with_no_eval(sit
     enhancement = site["public"].get("/static/icsight-charts.js").text
     assert "ast: true" in enhancement and "actions: false" in enhancement
     assert "unsafe-eval" not in response.headers["content-security-policy"]
+
+
+def test_a_chart_with_nothing_published_to_plot_is_left_out():
+    """Hand-made rows: a BLMK series with values, practices whose values are all withheld,
+    and deciles with one published value: the page gets the SPC chart and the gradient only,
+    and the gradient's table says which deciles are withheld."""
+    from icsight.indicators.catalogue import catalogue
+    from icsight.web.views.charts import _figures
+
+    ind = catalogue()["CVDP007HYP"]
+    months = ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30"]
+    rows = [{"breakdown": "icb", "group": "BLMK", "period_end": m, "value": 60.0 + i,
+             "numerator": 600 + i, "denominator": 1000, "lower_ci": 58.0, "upper_ci": 62.0}
+            for i, m in enumerate(months)]
+    rows += [{"breakdown": "practice", "group": f"E8100{i}", "period_end": months[-1],
+              "value": None, "numerator": None, "denominator": None, "lower_ci": None,
+              "upper_ci": None} for i in range(5)]
+    rows += [{"breakdown": "imd_decile", "group": str(d), "period_end": months[-1],
+              "value": 55.0 if d == 3 else None, "numerator": None, "denominator": 100,
+              "lower_ci": 50.0 if d == 3 else None, "upper_ci": 60.0 if d == 3 else None}
+             for d in range(1, 11)]
+    figures = _figures(ind, rows)
+    assert [f["id"] for f in figures] == ["chart-spc", "chart-deprivation"]
+    gradient = figures[1]
+    assert [row[1] for row in gradient["rows"]].count(WITHHELD) == 9
+    assert "No slope index of inequality" in gradient["description"]

@@ -72,8 +72,11 @@ def _figures(ind: Indicator, rows: list[dict]) -> list[dict]:
     table["period_end"] = table["period_end"].astype(str).str[:10]
     latest = table["period_end"].max()
     out = []
+    # a chart is drawn only when it has something to plot: a chart of nothing but withheld
+    # values says less than the sentence the page has for it (DSRs from fewer than 10
+    # events and life expectancy from too few deaths are not computed, even for analysts)
     icb = table[table.breakdown == "icb"].sort_values("period_end")
-    if not icb.empty:
+    if icb["value"].notna().any():
         chart = spc_chart(icb[["period_end", "value"]], title=f"{ind.title}, BLMK",
                           unit=ind.unit, target=ind.target,
                           improvement=IMPROVEMENT.get(ind.polarity, "neutral"))
@@ -82,17 +85,17 @@ def _figures(ind: Indicator, rows: list[dict]) -> list[dict]:
                            chart, icons=[variation_icon_svg(meta["variation_icon"]),
                                          assurance_icon_svg(meta["assurance_icon"])]))
     practices = table[(table.breakdown == "practice") & (table.period_end == latest)]
-    if not practices.empty and ind.method in FUNNEL_METHODS:
+    if practices["value"].notna().sum() >= 2 and ind.method in FUNNEL_METHODS:
         practices = practices.assign(group=[_practice(code) for code in practices.group])
         figure = _safely("funnel", "Practices compared: funnel plot", lambda: funnel_chart(
             practices, title=f"{ind.title}, practices", unit=ind.unit, method=ind.method,
             multiplier=ind.multiplier))
         out += figure
     deciles = table[(table.breakdown == "imd_decile") & (table.period_end == latest)]
-    if not deciles.empty:
+    if deciles["value"].notna().any():
         out += _safely("deprivation", "By deprivation: the gradient and the slope index of "
                        "inequality", lambda: deprivation_chart(
-                           deciles, title=f"{ind.title} by deprivation decile", unit=ind.unit,
+                           deciles, title=f"{ind.title}, by deprivation decile", unit=ind.unit,
                            method=ind.method))
     return out
 
