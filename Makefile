@@ -27,6 +27,7 @@ install: $(VENV)/.installed
 # run this to refresh or upgrade them (docs/web.md).
 vendor:
 	bash scripts/vendor_frontend.sh
+	bash scripts/vendor_charts.sh
 	bash scripts/vendor_axe.sh
 
 # Spark needs a Java runtime: Debian's OpenJDK 17, installed if the machine has none.

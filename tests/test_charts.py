@@ -75,6 +75,24 @@ def test_points_are_shaped_and_coloured_by_their_signal():
     assert svg.startswith("<svg") and "Shift" in svg
 
 
+def test_the_drawn_points_have_one_shape_and_colour_per_signal():
+    """In the SVG itself: the seven points of the shift are drawn as diamonds in NHS Blue,
+    the twelve before them as grey circles (a reader who cannot tell blue from grey can tell a
+    diamond from a circle)."""
+    svg = to_svg(spc_chart(_series(SHIFTED), title="Shapes", improvement="higher"))
+    drawn: dict[str, set[tuple[str, str]]] = {}
+    for label, path, fill in re.findall(
+            r'<path aria-label="[^"]*signal: (\w+);[^"]*"[^>]* d="([^"]+)" fill="([^"]+)"', svg):
+        drawn.setdefault(label, set()).add((path, fill))
+    assert {k: len(v) for k, v in drawn.items()} == {"common_cause": 1,
+                                                     "special_cause_improvement": 1}
+    (circle, grey), = drawn["common_cause"]
+    (diamond, blue), = drawn["special_cause_improvement"]
+    assert circle != diamond and "A" in circle and "A" not in diamond  # an arc; straight sides
+    assert (grey, blue) == (SIGNALS["common_cause"][2], SIGNALS["special_cause_improvement"][2])
+    assert svg.count("signal: special_cause_improvement;") == 7
+
+
 def test_rebasing_starts_a_new_mean_and_limits_segment():
     values = [*STEADY, 20, 21, 19, 20, 21, 19, 20, 21, 19, 20, 21, 19]
     series = _series(values)

@@ -107,9 +107,10 @@ def test_withheld_practices_are_never_plotted_for_the_public_and_are_for_an_anal
     withheld = _withheld_practices(site, indicator_id)
     figure = _figures(site["public"].get(f"/indicators/{indicator_id}").text)["chart-funnel"]
     spec = _spec(figure)
-    plotted = {p["area"] for p in _data(spec, "point")}
+    # each practice is named with its ODS code: "Name (E81001)"
+    plotted = {_code(p["area"]) for p in _data(spec, "point")}
     assert plotted and not plotted & set(withheld.group)
-    table = {row[0]: row for row in _table(figure)["rows"][1:]}
+    table = {_code(row[0]): row for row in _table(figure)["rows"][1:]}
     for row in withheld.itertuples():
         assert table[row.group][1:4] == [WITHHELD] * 3
     # nor in the drawing (Vega labels each point with its tooltip: area, value, position)
@@ -121,7 +122,11 @@ def test_withheld_practices_are_never_plotted_for_the_public_and_are_for_an_anal
     client.post("/api/v1/login", json={"username": "ana", "password": PASSWORD},
                 headers={"X-CSRF-Token": token})
     analyst = _spec(_figures(client.get(f"/indicators/{indicator_id}").text)["chart-funnel"])
-    assert set(withheld.group) <= {p["area"] for p in _data(analyst, "point")}
+    assert set(withheld.group) <= {_code(p["area"]) for p in _data(analyst, "point")}
+
+
+def _code(area: str) -> str:
+    return re.search(r"\((\w+)\)$", area).group(1)
 
 
 def _data(spec: dict, mark: str) -> list[dict]:
@@ -147,3 +152,60 @@ def test_the_deprivation_gradient_plots_the_published_deciles(site):
 def test_an_indicator_without_a_build_has_no_charts(site):
     response = site["public"].get("/indicators/EMERG_ADM_RATE")
     assert response.status_code == 200 and "icsight-chart" not in response.text
+
+
+def test_the_charts_scripts_are_vendored_pinned_and_served_here_with_no_eval(site):
+    """vega-embed redraws the SVG where JavaScript runs: Vega, Vega-Lite and vega-embed come
+    from this server at the versions the script pins (those vl-convert draws with), with their
+    licences, and the pages' policy still refuses eval (the spec is drawn with Vega's
+    expression interpreter)."""
+    from pathlib import Path
+
+    import vl_convert
+
+    from icsight.web.views import STATIC
+
+    script = (Path(__file__).parent.parent / "scripts" / "vendor_charts.sh").read_text()
+    pins = dict(re.findall(r"^(VEGA|VEGA_LITE|VEGA_EMBED)=(\S+)$", script, re.M))
+    assert pins["VEGA"] == vl_convert.get_vega_version()
+    assert pins["VEGA_EMBED"] == vl_convert.get_vega_embed_version()
+    versions = (STATIC / "vega" / "VERSIONS").read_text().split("\n")
+    assert versions[:3] == [f"vega {pins['VEGA']}", f"vega-lite {pins['VEGA_LITE']}",
+                            f"vega-embed {pins['VEGA_EMBED']}"]
+    for name in ("vega", "vega-lite", "vega-embed"):
+        assert "BSD-3-Clause" in (STATIC / "vega" / f"{name}.LICENSE.txt").read_text()
+    response = site["public"].get("/indicators/CVDP007HYP")
+    scripts = re.findall(r'<script[^>]* src="([^"]+)"', response.text)
+    assert scripts[-4:] == ["/static/vega/vega.min.js", "/static/vega/vega-lite.min.js",
+                            "/static/vega/vega-embed.min.js", "/static/icsight-charts.js"]
+    for src in [*scripts, "/static/icsight-charts.css"]:
+        assert site["public"].get(src).status_code == 200, src
+    enhancement = site["public"].get("/static/icsight-charts.js").text
+    assert "ast: true" in enhancement and "actions: false" in enhancement
+    assert "unsafe-eval" not in response.headers["content-security-policy"]
+
+
+def test_a_chart_with_nothing_published_to_plot_is_left_out():
+    """Hand-made rows: a BLMK series with values, practices whose values are all withheld,
+    and deciles with one published value: the page gets the SPC chart and the gradient only,
+    and the gradient's table says which deciles are withheld."""
+    from icsight.indicators.catalogue import catalogue
+    from icsight.web.views.charts import _figures
+
+    ind = catalogue()["CVDP007HYP"]
+    months = ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30"]
+    rows = [{"breakdown": "icb", "group": "BLMK", "period_end": m, "value": 60.0 + i,
+             "numerator": 600 + i, "denominator": 1000, "lower_ci": 58.0, "upper_ci": 62.0}
+            for i, m in enumerate(months)]
+    rows += [{"breakdown": "practice", "group": f"E8100{i}", "period_end": months[-1],
+              "value": None, "numerator": None, "denominator": None, "lower_ci": None,
+              "upper_ci": None} for i in range(5)]
+    rows += [{"breakdown": "imd_decile", "group": str(d), "period_end": months[-1],
+              "value": 55.0 if d == 3 else None, "numerator": None, "denominator": 100,
+              "lower_ci": 50.0 if d == 3 else None, "upper_ci": 60.0 if d == 3 else None}
+             for d in range(1, 11)]
+    figures = _figures(ind, rows)
+    assert [f["id"] for f in figures] == ["chart-spc", "chart-deprivation"]
+    gradient = figures[1]
+    assert [row[1] for row in gradient["rows"]].count(WITHHELD) == 9
+    assert "No slope index of inequality" in gradient["description"]

@@ -14,7 +14,13 @@ The names the board reports (`icsight.reports`) and the programme pages call:
 `spc_chart`, `to_svg`, `variation_icon_svg` and `assurance_icon_svg`.
 """
 
-from icsight.charts._common import WITHHELD, chart_description, chart_table, to_svg
+from icsight.charts._common import (
+    WITHHELD,
+    chart_description,
+    chart_meta,
+    chart_table,
+    to_svg,
+)
 from icsight.charts.funnel import FUNNEL_METHODS, funnel_chart
 from icsight.charts.inequality import deprivation_chart, sii_line
 from icsight.charts.maps import lsoa_boundaries, lsoa_map
@@ -35,6 +41,7 @@ __all__ = [
     "WITHHELD",
     "assurance_icon_svg",
     "chart_description",
+    "chart_meta",
     "chart_table",
     "deprivation_chart",
     "funnel_chart",

@@ -8,8 +8,8 @@ import altair as alt
 
 AXIS = {"labelFontSize": 11, "titleFontSize": 12}
 
-__all__ = ["BLUE", "GREY", "ORANGE", "PURPLE", "WITHHELD", "chart_description", "chart_table",
-           "fmt", "number", "to_svg", "with_table"]
+__all__ = ["BLUE", "GREY", "ORANGE", "PURPLE", "WITHHELD", "chart_description", "chart_meta",
+           "chart_table", "fmt", "number", "to_svg", "with_table"]
 
 # NHS identity colours (NHS England, "NHS identity guidelines: colours"), chosen so each
 # has at least 3:1 contrast on white, as WCAG 2.2 1.4.11 asks of graphical objects.
@@ -34,14 +34,18 @@ def number(value: object) -> float | None:
     return None if math.isnan(out) else out
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
+def to_svg(chart: alt.TopLevelMixin | dict) -> str:
     """`chart` drawn as SVG on the server by vl-convert (Vega's own renderer, with no browser):
-    the same drawing vega-embed makes in a browser from the same spec. The SVG has no style
+    the same drawing vega-embed makes in a browser from the same spec (`chart` may be that
+    spec, `chart.to_dict()`, already made). The SVG has no style
     attributes and names no other host, so it may sit inline in a page under the pages'
     Content-Security-Policy."""
     import vl_convert
 
-    return vl_convert.vegalite_to_svg(chart.to_dict())
+    # validated when it was made (tests validate every chart's spec): not again per drawing,
+    # which costs Altair's JSON-schema check a tenth of a second or more
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    return vl_convert.vegalite_to_svg(spec)
 
 
 def fmt(value: float | None, unit: str = "") -> str:
@@ -65,9 +69,20 @@ def with_table(chart: alt.TopLevelMixin, *, kind: str, title: str, table: list[d
 def chart_table(chart: alt.TopLevelMixin) -> list[dict]:
     """The rows of the data table printed beside `chart` (any chart this package makes): one
     dict per row, its keys the column headings in order."""
-    return list(chart.to_dict()["usermeta"]["icsight"]["table"])
+    return list(_meta(chart)["table"])
 
 
 def chart_description(chart: alt.TopLevelMixin) -> str:
     """`chart`'s text alternative: what it shows and its latest signal, in words."""
-    return str(chart.to_dict()["usermeta"]["icsight"]["description"])
+    return str(_meta(chart)["description"])
+
+
+def chart_meta(chart: alt.TopLevelMixin) -> dict:
+    """What this package keeps with `chart`: its kind, table, description and, for an SPC
+    chart, its variation and assurance icons."""
+    return dict(_meta(chart))
+
+
+def _meta(chart: alt.TopLevelMixin) -> dict:
+    # read from the chart object, not its spec: making the spec validates it, which is slow
+    return chart.usermeta["icsight"]

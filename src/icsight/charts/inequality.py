@@ -115,7 +115,7 @@ def _interval(row: Any) -> str:
 def _describe(shown: pd.DataFrame, line: dict | None, title: str, unit: str,
               deciles: int) -> str:
     if shown.empty:
-        return f"{title} by deprivation decile: no published values to chart."
+        return f"{title}: no published values to chart."
     most, least = shown.iloc[0], shown.iloc[-1]
     parts = [f"Bar chart of {title}, one bar per national deprivation (IMD 2019) decile: "
              f"{fmt(most.value, unit)} in decile {most.decile} and {fmt(least.value, unit)} "

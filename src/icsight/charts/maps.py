@@ -75,7 +75,10 @@ def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
                alt.Tooltip("properties.status:N", title="Status")]
     shaded = base.mark_geoshape(stroke="#FFFFFF", strokeWidth=0.3).encode(
         color=alt.Color("properties.value:Q", title=unit.strip() or "value",
-                        scale=alt.Scale(scheme="blues"),
+                        # from a quarter of the way along: the lightest blues are
+                        # too near the white of "no data" and the grey of "withheld"
+                        scale=alt.Scale(scheme=alt.SchemeParams(name="blues",
+                                                                extent=[0.25, 1])),
                         legend=alt.Legend(orient="right")),
         tooltip=tooltip).transform_filter("datum.properties.status == 'published'")
     others = base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(

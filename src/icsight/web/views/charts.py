@@ -11,6 +11,7 @@ one level of access are the same for everyone at that level.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -25,6 +26,7 @@ from icsight.charts import (
     FUNNEL_METHODS,
     assurance_icon_svg,
     chart_description,
+    chart_meta,
     chart_table,
     deprivation_chart,
     funnel_chart,
@@ -70,28 +72,48 @@ def _figures(ind: Indicator, rows: list[dict]) -> list[dict]:
     table["period_end"] = table["period_end"].astype(str).str[:10]
     latest = table["period_end"].max()
     out = []
+    # a chart is drawn only when it has something to plot: a chart of nothing but withheld
+    # values says less than the sentence the page has for it (DSRs from fewer than 10
+    # events and life expectancy from too few deaths are not computed, even for analysts)
     icb = table[table.breakdown == "icb"].sort_values("period_end")
-    if not icb.empty:
+    if icb["value"].notna().any():
         chart = spc_chart(icb[["period_end", "value"]], title=f"{ind.title}, BLMK",
                           unit=ind.unit, target=ind.target,
                           improvement=IMPROVEMENT.get(ind.polarity, "neutral"))
-        meta = chart.to_dict()["usermeta"]["icsight"]
+        meta = chart_meta(chart)
         out.append(_figure("spc", "Over time: statistical process control (SPC) chart",
                            chart, icons=[variation_icon_svg(meta["variation_icon"]),
                                          assurance_icon_svg(meta["assurance_icon"])]))
     practices = table[(table.breakdown == "practice") & (table.period_end == latest)]
-    if not practices.empty and ind.method in FUNNEL_METHODS:
+    if practices["value"].notna().sum() >= 2 and ind.method in FUNNEL_METHODS:
+        practices = practices.assign(group=[_practice(code) for code in practices.group])
         figure = _safely("funnel", "Practices compared: funnel plot", lambda: funnel_chart(
             practices, title=f"{ind.title}, practices", unit=ind.unit, method=ind.method,
             multiplier=ind.multiplier))
         out += figure
     deciles = table[(table.breakdown == "imd_decile") & (table.period_end == latest)]
-    if not deciles.empty:
+    if deciles["value"].notna().any():
         out += _safely("deprivation", "By deprivation: the gradient and the slope index of "
                        "inequality", lambda: deprivation_chart(
-                           deciles, title=f"{ind.title} by deprivation decile", unit=ind.unit,
+                           deciles, title=f"{ind.title}, by deprivation decile", unit=ind.unit,
                            method=ind.method))
     return out
+
+
+def _practice(code: str) -> str:
+    """A practice as a reader knows it: its name, with its ODS code (both are published in
+    NHS Digital's ODS reference data, so naming one withholds nothing)."""
+    names = _practice_names()
+    return f"{names[code]} ({code})" if code in names else code
+
+
+@functools.cache
+def _practice_names() -> dict[str, str]:
+    from icsight.model.reference import practices
+
+    table = practices()
+    return dict(zip(table["practice_code"].to_pylist(), table["practice_name"].to_pylist(),
+                    strict=True))
 
 
 def _safely(kind: str, heading: str, make: Callable[[], alt.TopLevelMixin]) -> list[dict]:
@@ -109,12 +131,12 @@ def _figure(kind: str, heading: str, chart: alt.TopLevelMixin,
     """A chart as the chart partial prints it."""
     rows = chart_table(chart)
     head = list(rows[0]) if rows else []
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=False)  # validated in the tests; not again per page
     return {"id": f"chart-{kind}", "heading": heading, "title": spec.get("title", ""),
-            "description": chart_description(chart), "svg": responsive(to_svg(chart)),
+            "description": chart_description(chart), "svg": responsive(to_svg(spec)),
             "head": head, "rows": [[row[c] for c in head] for row in rows],
             "icons": icons or [], "spec": json.dumps(spec, separators=(",", ":")),
-            "attribution": spec["usermeta"]["icsight"].get("attribution")}
+            "attribution": chart_meta(chart).get("attribution")}
 
 
 def responsive(svg: str) -> str:
