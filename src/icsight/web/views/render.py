@@ -10,19 +10,23 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
-from icsight.governance.access import ANONYMOUS, Principal
+from icsight.governance.access import ANONYMOUS, Principal, Role
 
-__all__ = ["ASSETS", "NAVIGATION", "page_policy", "render", "who"]
+__all__ = ["ASSETS", "NAVIGATION", "page_policy", "refused", "render", "sign_in_first", "who"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
 ASSETS = "/static/nhsuk"
 
 #: The header's navigation. The pages still to come (strategy, place/PCN/practice profiles,
-#: data quality, admin, worklists, planning) add their entry here, in this order.
+#: worklists, planning) add their entry here, in this order. An entry with `roles` is shown
+#: only to those roles (a link to a page that would refuse you is noise).
 NAVIGATION = (
     {"href": "/", "text": "Overview"},
     {"href": "/programmes", "text": "Programmes"},
+    {"href": "/data-quality", "text": "Data quality",
+     "roles": frozenset({Role.ANALYST, Role.ADMIN})},
+    {"href": "/admin", "text": "Admin", "roles": frozenset({Role.ADMIN})},
     {"href": "/api/v1/docs", "text": "API"},
 )
 
@@ -51,18 +55,43 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
     """`template` filled with `context`, served with the pages' policy."""
     nonce = secrets.token_urlsafe(16)
     principal = who(request)
+    signed_in = principal is not ANONYMOUS
     html = ENVIRONMENT.get_template(template).render(
         **context, cspNonce=nonce, assetPath=f"{ASSETS}/assets", assets=ASSETS,
-        navigation=[item | {"current": item["href"] == _section(request.url.path)}
-                    for item in NAVIGATION],
-        signed_in=None if principal is ANONYMOUS else principal)
+        navigation=[{"href": item["href"], "text": item["text"],
+                     "current": item["href"] == _section(request.url.path)}
+                    for item in NAVIGATION
+                    if "roles" not in item or (signed_in and principal.role in item["roles"])],
+        signed_in=principal if signed_in else None,
+        # the header's sign-out form posts the session's token (`icsight.api.security`)
+        csrf_token=request.session.get("csrf", "") if "session" in request.scope else "",
+        here=_local(request))
     # the API's guard puts its own headers on every response; this one is the page's
     request.state.content_security_policy = page_policy(nonce)
     return HTMLResponse(html, status_code=status)
+
+
+def refused(request: Request, reason: str) -> HTMLResponse:
+    """The designed 403 page: signed in, but this role may not do this."""
+    return render(request, "refused.jinja", {"title": "You cannot use this page",
+                                             "reason": reason}, 403)
+
+
+def sign_in_first(request: Request) -> HTMLResponse:
+    """The designed 401 page: sign in to see this page (with a link back here after)."""
+    return render(request, "sign_in_first.jinja", {"title": "Sign in to see this page"}, 401)
+
+
+def _local(request: Request) -> str:
+    """This page's own path and query, to come back to after signing in."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def _section(path: str) -> str:
     """The navigation entry a path belongs to (an indicator page is under Programmes)."""
     if path.startswith(("/programmes", "/indicators")):
         return "/programmes"
+    if path.startswith(("/data-quality", "/admin")):
+        return path.split("/", 2)[1] and "/" + path.split("/", 2)[1]
     return "/" if path == "/" else ""
