@@ -119,10 +119,9 @@ def commentary_history(metric_id: str, month: dt.date | str,
     db = _database(database)
     with db.reading() as connection:
         rows = connection.execute(
-            select(CommentaryVersion)
+            select(CommentaryVersion.version, CommentaryVersion.author,
+                   CommentaryVersion.text, CommentaryVersion.created_at)
             .where(CommentaryVersion.metric_id == metric_id, CommentaryVersion.month == first)
             .order_by(CommentaryVersion.version.desc())).all()
-    return [Note(r.CommentaryVersion.metric_id, r.CommentaryVersion.month,
-                 r.CommentaryVersion.version, r.CommentaryVersion.author,
-                 r.CommentaryVersion.text, _utc(r.CommentaryVersion.created_at))
+    return [Note(metric_id, first, r.version, r.author, r.text, _utc(r.created_at))
             for r in rows]
