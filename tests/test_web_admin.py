@@ -105,6 +105,11 @@ def test_adding_an_account_lets_it_sign_in_and_bad_input_is_named(admin):
     clinician = _post(browser, "/admin/accounts", user="doc", password=PASSWORD,
                       role="clinician")
     assert clinician.status_code == 400 and "practice or PCN code" in clinician.text
+    odd = _post(browser, "/admin/accounts", user="<b>x</b> y", password=PASSWORD,
+                role="clinician", practice="E81021-and-much-more-than-sixteen")
+    assert odd.status_code == 400
+    assert "Account name must be" in odd.text and "must be an ODS code" in odd.text
+    assert "<b>x</b>" not in odd.text and "&lt;b&gt;x&lt;/b&gt; y" in odd.text
     again = _post(browser, "/admin/accounts", user="ana", password=PASSWORD, role="admin")
     assert again.status_code == 400 and "already an account" in again.text
     assert {a["user"]: a["role"] for a in admin["accounts"].list()}["ana"] == "analyst"

@@ -11,6 +11,7 @@ back to the page (POST, redirect, GET), so a reload repeats nothing.
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import quote
 
@@ -29,6 +30,12 @@ __all__ = ["NOTICES", "router"]
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 ROLES = [str(role) for role in Role]
+#: The shapes `icsight users` accepts (its options in `icsight.cli._options`): an account name
+#: (an NHSmail address fits), an ODS code, a password without control characters. The
+#: database's columns are sized for them.
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,253}", re.ASCII)
+ODS_CODE = re.compile(r"[A-Z0-9]{3,6}", re.ASCII)
+PASSWORD = re.compile(r"[^\x00-\x1f\x7f]{" + str(MIN_PASSWORD) + ",128}")
 #: What the page says after each change (the account's name is added, escaped).
 NOTICES = {"added": "Account added", "disabled": "Account disabled; its sessions have ended",
            "enabled": "Account enabled", "role": "Role changed; its sessions have ended"}
@@ -113,11 +120,20 @@ def _problems(kind: str, fields: dict, me: str, user: str) -> list[dict]:
     problems = []
     if not user:
         problems.append({"text": "Enter the account name", "href": "#user"})
+    elif kind == "added" and not ACCOUNT_NAME.fullmatch(user):
+        problems.append({"text": "Account name must be 1 to 254 letters, digits, '.', '_', '@', "
+                                 "'+' or '-', starting with a letter or digit", "href": "#user"})
     if kind in ("added", "role") and fields.get("role") not in ROLES:
         problems.append({"text": "Choose a role", "href": "#role"})
-    if kind == "added" and len(fields.get("password", "")) < MIN_PASSWORD:
-        problems.append({"text": f"Enter a password of at least {MIN_PASSWORD} characters",
-                         "href": "#password"})
+    if kind == "added" and not PASSWORD.fullmatch(fields.get("password", "")):
+        problems.append({"text": f"Enter a password of at least {MIN_PASSWORD} characters "
+                                 "(128 at most, no control characters)", "href": "#password"})
+    for name in ("practice", "pcn"):
+        code = fields.get(name, "").strip().upper()
+        if kind in ("added", "role") and code and not ODS_CODE.fullmatch(code):
+            problems.append({"text": f"{'Practice' if name == 'practice' else 'PCN'} code must "
+                                     "be an ODS code: 3 to 6 letters and digits, like E81021",
+                             "href": f"#{name}"})
     if kind in ("disabled", "role") and user == me:
         # an administrator locking themselves out, or demoting themselves, by one click
         problems.append({"text": "You cannot disable your own account or change your own "
