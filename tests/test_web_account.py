@@ -26,6 +26,8 @@ def test_the_sign_in_page_is_a_designed_form_carrying_the_sessions_csrf_token(wo
     # the form's token is the session's, as the API hands it out
     assert form_token(response.text) == browser.get("/api/v1/session").json()["csrf_token"]
     assert "Sign in" in response.text and "Sign out" not in response.text
+    # every page's header offers signing in, coming back to that page after
+    assert 'href="/sign-in?next=/programmes/ltc"' in browser.get("/programmes/ltc").text
 
 
 def test_signing_in_starts_a_session_the_api_honours_with_the_apis_cookie_flags(world):
@@ -140,4 +142,13 @@ def test_signing_out_ends_the_session_everywhere_and_is_audited(world):
 def test_signing_out_without_the_token_is_refused(world):
     browser, _ = sign_in(world["app"], "ana")
     assert browser.post("/sign-out", data={}).status_code == 403
+    assert who_is(browser) == "ana"
+
+
+def test_the_api_takes_the_token_only_in_its_header_never_from_a_form(world):
+    browser, _ = sign_in(world["app"], "ana")
+    token = form_token(browser.get("/").text)
+    response = browser.post("/api/v1/logout", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/json")
     assert who_is(browser) == "ana"

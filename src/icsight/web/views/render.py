@@ -92,6 +92,7 @@ def _section(path: str) -> str:
     """The navigation entry a path belongs to (an indicator page is under Programmes)."""
     if path.startswith(("/programmes", "/indicators")):
         return "/programmes"
-    if path.startswith(("/data-quality", "/admin")):
-        return path.split("/", 2)[1] and "/" + path.split("/", 2)[1]
+    for staff in ("/data-quality", "/admin"):
+        if path == staff or path.startswith(staff + "/"):
+            return staff
     return "/" if path == "/" else ""
