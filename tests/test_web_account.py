@@ -152,3 +152,16 @@ def test_the_api_takes_the_token_only_in_its_header_never_from_a_form(world):
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/json")
     assert who_is(browser) == "ana"
+
+
+def test_too_many_failures_from_one_address_are_throttled_with_retry_after(world):
+    for n in range(10):  # ICSIGHT_SIGNIN_PER_MINUTE: names unknown, so nothing gets locked
+        assert sign_in(world["app"], f"guess{n}", WRONG, address="10.0.0.7")[1].status_code \
+            == 401
+    response = sign_in(world["app"], "ana", PASSWORD, address="10.0.0.7")[1]
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+    assert "too many failed sign-ins" in response.text
+    assert "nhsuk-error-summary" in response.text
+    world["clock"].advance(61)
+    assert sign_in(world["app"], "ana", PASSWORD, address="10.0.0.7")[1].status_code == 303

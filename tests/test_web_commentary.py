@@ -91,6 +91,9 @@ def test_everyone_reads_and_only_analysts_and_admins_get_the_form(site):
         assert response.text.count("<textarea") == response.text.count('class="icsight-'
                                                                          'commentary"') > 1
         assert f'id="text-{METRIC}"' in response.text
+        # each button names its metric to a screen reader (they are otherwise all alike)
+        assert response.text.count('Save commentary<span class="nhsuk-u-visually-hidden"> on ') \
+            == response.text.count("<textarea")
 
 
 def test_every_version_is_kept_and_shown_newest_first(site):
