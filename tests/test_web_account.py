@@ -39,7 +39,9 @@ def test_signing_in_starts_a_session_the_api_honours_with_the_apis_cookie_flags(
     assert who_is(browser) == "ana"
     page = browser.get("/programmes").text
     assert "ana (analyst)" in page
-    assert 'action="/sign-out"' in page
+    assert 'href="/sign-out"' in page
+    # no session's token in a page of figures: those are kept once made, per user
+    assert "csrf_token" not in page
     entries = [e for e in audit_entries(world["audit"]) if e["actor"] == "ana"]
     assert entries[-1]["action"] == "sign-in"
 
@@ -125,13 +127,16 @@ def test_signing_out_ends_the_session_everywhere_and_is_audited(world):
     browser, _ = sign_in(world["app"], "ana")
     other, _ = sign_in(world["app"], "ana", address="10.0.0.2")  # a second device
     captured = browser.cookies.get("icsight")
-    page = browser.get("/").text
-    response = browser.post("/sign-out", data={"csrf_token": form_token(page)})
+    page = browser.get("/sign-out")  # the header's link: a page with the form
+    assert page.status_code == 200
+    _assert_designed_page(page)
+    response = browser.post("/sign-out", data={"csrf_token": form_token(page.text)})
     assert response.status_code == 200
     _assert_designed_page(response)
     assert "You have signed out" in response.text
     assert who_is(browser) == "anonymous"
     assert who_is(other) == "anonymous"
+    assert browser.get("/sign-out").headers["location"] == "/sign-in"
     replayed = client(world["app"])
     replayed.cookies.set("icsight", captured)
     assert who_is(replayed) == "anonymous"
@@ -147,7 +152,7 @@ def test_signing_out_without_the_token_is_refused(world):
 
 def test_the_api_takes_the_token_only_in_its_header_never_from_a_form(world):
     browser, _ = sign_in(world["app"], "ana")
-    token = form_token(browser.get("/").text)
+    token = form_token(browser.get("/sign-out").text)
     response = browser.post("/api/v1/logout", data={"csrf_token": token})
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/json")

@@ -84,7 +84,7 @@ def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(admin):
 
 def test_only_an_admin_can_change_accounts_even_with_a_valid_token(admin):
     analyst = signed_in(admin["app"], "ana")
-    token = form_token(analyst.get("/programmes").text)  # the header's sign-out form
+    token = form_token(analyst.get("/sign-out").text)  # the sign-out form's token
     response = analyst.post("/admin/accounts", data={"csrf_token": token, "user": "eve",
                                                      "password": PASSWORD, "role": "admin"})
     assert response.status_code == 403

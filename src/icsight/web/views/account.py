@@ -97,6 +97,16 @@ async def sign_in(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+@router.get("/sign-out", response_class=HTMLResponse)
+def sign_out_page(request: Request) -> Response:
+    """The header's "Sign out" leads here: one button, a form posting the session's token
+    (signing out changes state, so it is never a GET)."""
+    if who(request) is ANONYMOUS:
+        return RedirectResponse("/sign-in", status_code=303)
+    return render(request, "sign_out.jinja", {"title": "Sign out",
+                                              "form_token": _token(request)})
+
+
 @router.post("/sign-out", response_class=HTMLResponse)
 def sign_out(request: Request) -> HTMLResponse:
     """End every session of the account (as the API's logout does) and say so."""

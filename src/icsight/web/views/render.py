@@ -62,10 +62,7 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
                      "current": item["href"] == _section(request.url.path)}
                     for item in NAVIGATION
                     if "roles" not in item or (signed_in and principal.role in item["roles"])],
-        signed_in=principal if signed_in else None,
-        # the header's sign-out form posts the session's token (`icsight.api.security`)
-        csrf_token=request.session.get("csrf", "") if "session" in request.scope else "",
-        here=_local(request))
+        signed_in=principal if signed_in else None, here=_local(request))
     # the API's guard puts its own headers on every response; this one is the page's
     request.state.content_security_policy = page_policy(nonce)
     return HTMLResponse(html, status_code=status)
