@@ -12,6 +12,7 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | records | `identifiable_export` | records.identifiable.export (own practice/PCN) | clinician |
 | planning | `planning_extract`, `_page` | extract.planning (opt-outs left out) | analyst |
 | admin | `audit_entries` | audit.read | admin |
+| areas | `hierarchy`, `latest_values`, `funnel_positions` | catalogue.read; aggregates | everyone |
 | accounts | `AccountAdminService` (accounts, audit log) | accounts.manage, audit.read | admin |
 | commentary | `CommentaryService.edit` (reading: everyone) | write commentary | analyst, admin |
 | quality | `reconciliation`, `quarantine` | data quality | analyst, admin |
@@ -28,6 +29,7 @@ from icsight.governance.access import AccessDeniedError, Principal
 from icsight.services.accounts import AccountAdminService
 from icsight.services.admin import AdminService
 from icsight.services.aggregates import AggregateService
+from icsight.services.areas import AreaService
 from icsight.services.engines import Engines
 from icsight.services.errors import NotFoundError
 from icsight.services.planning import PLANNING_TABLES, PlanningService
@@ -35,8 +37,8 @@ from icsight.services.quality import QualityService
 from icsight.services.records import RecordService
 
 __all__ = ["PLANNING_TABLES", "AccessDeniedError", "AccountAdminService", "AdminService",
-           "AggregateService", "Engines", "NotFoundError", "PlanningService", "QualityService",
-           "RecordService", "Service"]
+           "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningService",
+           "QualityService", "RecordService", "Service"]
 
 
 class Service:
@@ -52,6 +54,7 @@ class Service:
         self.records = RecordService(self.engines, self.audit_log)
         self.planning = PlanningService(self.engines, self.audit_log)
         self.admin = AdminService(self.audit_log)
+        self.areas = AreaService(self.aggregates, self.audit_log)
         self.quality = QualityService(self.lake_dir, self.audit_log)
 
     # The whole policy as one object, for scripts and tests: each method is its service's.

@@ -10,7 +10,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from icsight.web.views import account, admin, commentary, data_quality, pages
+from icsight.web.views import (
+    account,
+    admin,
+    commentary,
+    data_quality,
+    inequalities,
+    pages,
+    profiles,
+    search,
+    strategy,
+)
+from icsight.web.views.cache import PageCache
 from icsight.web.views.render import render
 
 __all__ = ["STATIC", "install"]
@@ -22,9 +33,11 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     """Mount the pages at `/` and the static files at `/static` on `app`; a path outside
     `api_prefix` that does not exist gets the designed 404 page (the API keeps its JSON)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.page_cache = PageCache()
     app.include_router(pages.router)
-    for views in (account, commentary, data_quality, admin):
-        app.include_router(views.router)
+    app.include_router(inequalities.router)
+    for view in (strategy, profiles, search, account, commentary, data_quality, admin):
+        app.include_router(view.router)
 
     async def not_found(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404 and not request.url.path.startswith(api_prefix):

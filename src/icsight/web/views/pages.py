@@ -16,10 +16,13 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from icsight.governance.access import Role
 from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES, Indicator
 from icsight.model.reference import data_path
 from icsight.services import NotFoundError, Service
+from icsight.web.views.cache import kept_page
+from icsight.web.views.charts import indicator_figures
 from icsight.web.views.render import render, who
 
 __all__ = ["ASSURANCE", "POPULATION_INDICATOR", "VARIATION", "router"]
@@ -55,25 +58,31 @@ def _services(request: Request) -> Service:
 
 
 @router.get("/", response_class=HTMLResponse)
+@kept_page
 def overview(request: Request) -> HTMLResponse:
     """The system overview: population by place, and each programme's indicators."""
     figures = _latest_figures(request)
     if isinstance(figures, HTMLResponse):
         return figures
     build, values, variation = figures
+    services, principal = _services(request), who(request)
+    gaps = {row["indicator_id"]: row for row in services.aggregates.inequality_gaps(principal)}
     population = [{"place": row["group"], "people": _count(row["denominator"])}
                   for row in _icb_then_places(values.get(POPULATION_INDICATOR, []))]
     programmes = [{"id": key, "name": name,
                    "rows": [_summary_row(ind, values, variation)
+                            | {"gap": _gap_text(gaps.get(ind.id), ind.unit)}
                             for ind in _indicators(key)]}
                   for key, name in PROGRAMMES.items()]
     return render(request, "overview.jinja", {
         "title": "BLMK population health overview", "period": _date(build["last_period_end"]),
         "population": population, "population_period": _period(values, POPULATION_INDICATOR),
-        "programmes": programmes})
+        "programmes": programmes,
+        "changes": _changes(services.aggregates.new_signals(principal))})
 
 
 @router.get("/programmes", response_class=HTMLResponse)
+@kept_page
 def programmes(request: Request) -> HTMLResponse:
     """The six programmes, each with the number of its indicators."""
     rows = [{"id": key, "name": name, "count": len(_indicators(key))}
@@ -82,6 +91,7 @@ def programmes(request: Request) -> HTMLResponse:
 
 
 @router.get("/programmes/{programme_id}", response_class=HTMLResponse)
+@kept_page
 def programme(request: Request, programme_id: str) -> HTMLResponse:
     """One programme's indicators: the latest value for BLMK and each place."""
     name = PROGRAMMES.get(programme_id)
@@ -107,6 +117,7 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
 
 
 @router.get("/indicators/{indicator_id}", response_class=HTMLResponse)
+@kept_page
 def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
     """One indicator: its definition, method, codelists and source, its latest values for
     BLMK and each place, and where to download them."""
@@ -132,11 +143,15 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
              for row in _icb_then_places(current)]
     # the method as the build labels it (with its interval: "proportion (Wilson)")
     about = ind.describe() | ({"method": rows[0]["method"]} if rows else {})
+    # the charts draw the rows this principal was served (published, below analyst), never
+    # the results' files; made once per build, indicator and level of access
+    figures = indicator_figures(ind, rows, build["run_id"] if build else "",
+                                exact=principal.role == Role.ANALYST)
     return render(request, "indicator.jinja", {
         "title": ind.title, "indicator": ind, "about": about,
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
-        "downloads": _downloads(ind.id, rows)})
+        "downloads": _downloads(ind.id, rows), "figures": figures})
 
 
 def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:
@@ -235,6 +250,46 @@ def _variation(signal: dict | None) -> dict:
     text, shape, colour = VARIATION.get(signal["variation_icon"],
                                         (str(signal["variation_icon"]), "none", "white"))
     return {"text": text, "shape": shape, "colour": colour}
+
+
+def _gap_text(gap: dict | None, unit: str) -> str:
+    """The least minus the most deprived fifth (IMD quintile 5 minus quintile 1), in the
+    indicator's unit: percentages differ by percentage points."""
+    value = _number(gap.get("gap_q5_minus_q1")) if gap else None
+    if value is None:
+        return "no gap worked out"
+    if unit.startswith("%"):
+        return f"{value:+,.1f} percentage points"
+    return f"{value:+,.1f} {unit}"
+
+
+#: Point types in words, for what changed since the last period.
+POINT_TYPES = {
+    "common_cause": "common cause variation",
+    "special_cause_improvement": "special cause improvement",
+    "special_cause_concern": "special cause concern",
+    "special_cause_neutral_high": "special cause variation (higher)",
+    "special_cause_neutral_low": "special cause variation (lower)",
+}
+
+
+def _changes(signals: list[dict]) -> list[dict]:
+    """New special-cause signals in the latest period: concern first, then by indicator and
+    area (BLMK before the places)."""
+    indicators = catalogue()
+    rows = []
+    for row in signals:
+        ind = indicators.get(row["indicator_id"])
+        if ind is None:
+            continue
+        now, before = row["point_type"], row["previous_point_type"]
+        rows.append({"id": ind.id, "title": ind.title,
+                     "area": "BLMK" if row["breakdown"] == "icb" else row["group"],
+                     "now": POINT_TYPES.get(now, now), "before": POINT_TYPES.get(before, before),
+                     "concern": now == "special_cause_concern",
+                     "key": (now != "special_cause_concern", ind.title,
+                             row["breakdown"] != "icb", row["group"])})
+    return sorted(rows, key=lambda r: r["key"])
 
 
 def _assurance(signal: dict | None) -> str:

@@ -18,12 +18,14 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
 ASSETS = "/static/nhsuk"
 
-#: The header's navigation. The pages still to come (strategy, place/PCN/practice profiles,
-#: worklists, planning) add their entry here, in this order. An entry with `roles` is shown
-#: only to those roles (a link to a page that would refuse you is noise).
+#: The header's navigation. The pages still to come (worklists, planning) add their entry
+#: here, in this order, before the API's. An entry with `roles` is shown only to those roles
+#: (a link to a page that would refuse you is noise).
 NAVIGATION = (
     {"href": "/", "text": "Overview"},
     {"href": "/programmes", "text": "Programmes"},
+    {"href": "/strategy", "text": "Strategy"},
+    {"href": "/places", "text": "Areas"},
     {"href": "/data-quality", "text": "Data quality",
      "roles": frozenset({Role.ANALYST, Role.ADMIN})},
     {"href": "/admin", "text": "Admin", "roles": frozenset({Role.ADMIN})},
@@ -65,6 +67,7 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
         signed_in=principal if signed_in else None, here=_local(request))
     # the API's guard puts its own headers on every response; this one is the page's
     request.state.content_security_policy = page_policy(nonce)
+    request.state.page_nonce = nonce  # a kept page swaps it for a new one (views.cache)
     return HTMLResponse(html, status_code=status)
 
 
@@ -89,7 +92,9 @@ def _section(path: str) -> str:
     """The navigation entry a path belongs to (an indicator page is under Programmes)."""
     if path.startswith(("/programmes", "/indicators")):
         return "/programmes"
+    if path.startswith(("/places", "/pcns", "/practices", "/search")):
+        return "/places"
     for staff in ("/data-quality", "/admin"):
         if path == staff or path.startswith(staff + "/"):
             return staff
-    return "/" if path == "/" else ""
+    return path if path in ("/", "/strategy") else ""
