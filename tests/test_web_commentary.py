@@ -215,3 +215,18 @@ def test_writing_to_a_metric_of_another_programme_or_month_is_refused(site):
     assert _save(ana, "Bad month.", period="2025-3").status_code == 400
     assert _save(ana, "Wrong programme.", programme="nonsense").status_code == 404
     assert _versions(site["url"]) == []
+
+
+def test_a_kept_page_of_figures_carries_no_token_and_each_session_signs_out(site):
+    """Pages of figures are kept once made, per user (views/cache.py): the header must not
+    hand one session's CSRF token to another session of the same account."""
+    first, second = signed_in(site["app"], "ana"), signed_in(site["app"], "ana")
+    made = first.get("/programmes")
+    kept = second.get("/programmes")
+    assert made.status_code == kept.status_code == 200
+    assert len(site["app"].state.page_cache) >= 1  # the second was served as kept
+    assert "csrf_token" not in made.text and "csrf_token" not in kept.text
+    assert 'href="/sign-out"' in kept.text
+    page = second.get("/sign-out").text
+    assert second.post("/sign-out", data={"csrf_token": form_token(page)}).status_code == 200
+    assert second.get("/api/v1/session").json()["user"] == "anonymous"
