@@ -27,7 +27,10 @@ def test_the_sign_in_page_is_a_designed_form_carrying_the_sessions_csrf_token(wo
     assert form_token(response.text) == browser.get("/api/v1/session").json()["csrf_token"]
     assert "Sign in" in response.text and "Sign out" not in response.text
     # every page's header offers signing in, coming back to that page after
-    assert 'href="/sign-in?next=/programmes/ltc"' in browser.get("/programmes/ltc").text
+    assert 'href="/sign-in?next=/programmes"' in browser.get("/programmes").text
+    # but not back to an error page, nor to an address too long to echo
+    assert 'href="/sign-in"' in browser.get("/no-such-page").text
+    assert "?next=" not in browser.get("/programmes?x=" + "y" * 300).text
 
 
 def test_signing_in_starts_a_session_the_api_honours_with_the_apis_cookie_flags(world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -64,7 +65,8 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
                      "current": item["href"] == _section(request.url.path)}
                     for item in NAVIGATION
                     if "roles" not in item or (signed_in and principal.role in item["roles"])],
-        signed_in=principal if signed_in else None, here=_local(request))
+        signed_in=principal if signed_in else None,
+        sign_in_href=_sign_in_href(request, status))
     # the API's guard puts its own headers on every response; this one is the page's
     request.state.content_security_policy = page_policy(nonce)
     request.state.page_nonce = nonce  # a kept page swaps it for a new one (views.cache)
@@ -80,6 +82,21 @@ def refused(request: Request, reason: str) -> HTMLResponse:
 def sign_in_first(request: Request) -> HTMLResponse:
     """The designed 401 page: sign in to see this page (with a link back here after)."""
     return render(request, "sign_in_first.jinja", {"title": "Sign in to see this page"}, 401)
+
+
+#: The longest page address a sign-in link offers to come back to: a long address is not
+#: echoed back whole (an error page is not somewhere to come back to at all).
+LONGEST_NEXT = 200
+
+
+def _sign_in_href(request: Request, status: int) -> str:
+    """The header's "Sign in" link: back to this page after, when it is a page worth coming
+    back to (not the sign-in pages, not an error other than "sign in first")."""
+    here = _local(request)
+    if (here == "/" or here.startswith(("/sign-in", "/sign-out")) or len(here) > LONGEST_NEXT
+            or (status >= 400 and status != 401)):
+        return "/sign-in"
+    return f"/sign-in?next={quote(here, safe='/')}"
 
 
 def _local(request: Request) -> str:
