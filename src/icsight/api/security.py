@@ -10,8 +10,10 @@
   role and scope come from the store, never from the cookie;
 - **CSRF**: every request that changes state (POST, PUT, PATCH, DELETE) must send the session's
   token in the `X-CSRF-Token` header (the synchroniser-token pattern, OWASP CSRF Prevention
-  Cheat Sheet); `GET /api/v1/session` hands it out. A missing, wrong, over-long or non-ASCII
-  token is a 403, audited;
+  Cheat Sheet); `GET /api/v1/session` hands it out. A web page's form (outside /api/, which
+  cannot set a header without JavaScript) may send it instead as the form field `csrf_token`.
+  A missing, wrong, over-long or non-ASCII token is a 403, audited (a page gets a designed
+  page);
 - **headers** on every response, errors included: `Content-Security-Policy: default-src
   'none'` (a web page's own, naming this server as the only source, replaces it),
   `X-Content-Type-Options`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`,
@@ -28,6 +30,7 @@ import secrets
 import time
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -55,6 +58,10 @@ SECURITY_HEADERS = {
 STATIC_PREFIX, STATIC_CACHE = "/static/", "public, max-age=86400"
 CSRF_REFUSED = ("missing or wrong CSRF token: get one from GET /api/v1/session and send it as "
                 "X-CSRF-Token")
+#: A web form's field carrying the CSRF token, and the largest form body read to find it (a
+#: commentary of 5,000 characters, percent-encoded, fits several times over).
+CSRF_FIELD, MAX_FORM_BYTES = "csrf_token", 256 * 1024
+FORM_TYPE = "application/x-www-form-urlencoded"
 SERVER_ERROR = "internal error: it has been logged; try again or tell the service desk"
 log = logging.getLogger("icsight.api")
 
@@ -86,8 +93,16 @@ async def _guard(request: Request, call_next) -> Response:
     """Check the session; refuse a state-changing request without the session's CSRF token;
     add the headers."""
     who = request.state.principal = _current(request)
-    if request.method in UNSAFE and not _csrf_ok(request):
+    if request.method in UNSAFE and not _csrf_ok(request, await _form_token(request)):
         _deny(request, who, "api.csrf", "missing or wrong CSRF token")
+        if not request.url.path.startswith("/api/"):
+            from icsight.web.views.render import refused  # the pages' designed 403
+
+            response = refused(request, "This form has expired or did not come from this "
+                               "service. Go back, reload the page and try again.")
+            response.headers.update({**SECURITY_HEADERS, "Content-Security-Policy":
+                                     request.state.content_security_policy})
+            return response
         return JSONResponse({"detail": CSRF_REFUSED}, status_code=403,
                             headers=SECURITY_HEADERS)
     response = await call_next(request)
@@ -104,9 +119,27 @@ async def _guard(request: Request, call_next) -> Response:
     return response
 
 
-def _csrf_ok(request: Request) -> bool:
+async def _form_token(request: Request) -> str | None:
+    """The `csrf_token` field of a web page's form (never for the API, which takes the
+    header only); None when there is none. Starlette keeps the body read here for the view."""
+    if (request.url.path.startswith("/api/") or "x-csrf-token" in request.headers
+            or request.headers.get("content-type", "").split(";")[0].strip() != FORM_TYPE):
+        return None
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        return None
+    body = await request.body()
+    try:
+        fields = parse_qs(body[:MAX_FORM_BYTES].decode("latin-1"), max_num_fields=100)
+    except ValueError:  # more fields than any of our forms has
+        return None
+    values = fields.get(CSRF_FIELD, [])
+    return values[0] if len(values) == 1 else None
+
+
+def _csrf_ok(request: Request, form_token: str | None = None) -> bool:
     expected = request.session.get("csrf")
-    sent = request.headers.get("x-csrf-token", "")
+    sent = request.headers.get("x-csrf-token", "") if form_token is None else form_token
     if not isinstance(expected, str) or not expected or len(sent) > MAX_CSRF:
         return False
     # Header values arrive as latin-1 text; compare bytes, since compare_digest refuses

@@ -4,6 +4,15 @@ SQLite by default, PostgreSQL by `ICSIGHT_DATABASE_URL`. It holds no patient dat
 and the results store stay files. See docs/application-database.md."""
 
 from icsight.appdb.accounts import Accounts
+from icsight.appdb.commentary import (
+    Note,
+    commentary_for,
+    commentary_history,
+    first_of_month,
+    save_commentary,
+)
 from icsight.appdb.database import Database, close_database, database_url, open_database
 
-__all__ = ["Accounts", "Database", "close_database", "database_url", "open_database"]
+__all__ = ["Accounts", "Database", "Note", "close_database", "commentary_for",
+           "commentary_history", "database_url", "first_of_month", "open_database",
+           "save_commentary"]

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Account", "Base", "Commentary", "SavedView"]
+__all__ = ["Account", "Base", "Commentary", "CommentaryVersion", "SavedView"]
 
 #: Constraint names the same on SQLite and PostgreSQL, so a migration can name them.
 NAMING = {"pk": "pk_%(table_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
@@ -67,7 +67,9 @@ class Account(Base):
 
 class Commentary(Base):
     """A programme lead's commentary on one metric for one month (one per metric and month;
-    editing it changes `text` and `updated_at`)."""
+    editing it changes `text` and `updated_at`): the latest version, which readers such as
+    the board report take. Every version, this one included, is kept in
+    `commentary_versions`."""
 
     __tablename__ = "commentary"
     __table_args__ = (UniqueConstraint("metric_id", "month"),)
@@ -82,6 +84,26 @@ class Commentary(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
                                                     server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
+                                                    server_default=func.now())
+
+
+class CommentaryVersion(Base):
+    """One version of a metric's commentary for a month: written once, never changed or
+    deleted (editing adds the next version), so who said what, and when, stays on record."""
+
+    __tablename__ = "commentary_versions"
+    __table_args__ = (UniqueConstraint("metric_id", "month", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metric_id: Mapped[str] = mapped_column(String(64))
+    #: The first day of the month commented on.
+    month: Mapped[dt.date] = mapped_column(Date)
+    #: 1 for the first version of this metric and month, then 2, 3, ...
+    version: Mapped[int] = mapped_column(Integer)
+    #: The account name of whoever wrote this version, kept if the account is later deleted.
+    author: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
                                                     server_default=func.now())
 
 

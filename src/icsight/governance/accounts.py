@@ -126,6 +126,10 @@ class AccountStore(ABC):
         """Stop an account signing in, and end its sessions."""
         self._change(user, disabled=True)
 
+    def enable(self, user: str) -> None:
+        """Let a disabled account sign in again (sessions ended by disabling stay ended)."""
+        self._change(user, disabled=False)
+
     def set_role(self, user: str, role: Role | str, practice_code: str | None = None,
                  pcn_code: str | None = None) -> None:
         """Change an account's role and scope, and end its sessions."""

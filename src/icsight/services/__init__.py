@@ -13,6 +13,9 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | planning | `planning_extract`, `_page` | extract.planning (opt-outs left out) | analyst |
 | admin | `audit_entries` | audit.read | admin |
 | areas | `hierarchy`, `latest_values`, `funnel_positions` | catalogue.read; aggregates | everyone |
+| accounts | `AccountAdminService` (accounts, audit log) | accounts.manage, audit.read | admin |
+| commentary | `CommentaryService.edit` (reading: everyone) | write commentary | analyst, admin |
+| quality | `reconciliation`, `quarantine` | data quality | analyst, admin |
 
 `Service` bundles the four over one lake, one results store and one audit log, with the lake
 opened once per purpose (`Engines`) and reused by every call.
@@ -23,16 +26,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from icsight.governance.access import AccessDeniedError, Principal
+from icsight.services.accounts import AccountAdminService
 from icsight.services.admin import AdminService
 from icsight.services.aggregates import AggregateService
 from icsight.services.areas import AreaService
 from icsight.services.engines import Engines
 from icsight.services.errors import NotFoundError
 from icsight.services.planning import PLANNING_TABLES, PlanningService
+from icsight.services.quality import QualityService
 from icsight.services.records import RecordService
 
-__all__ = ["PLANNING_TABLES", "AccessDeniedError", "AdminService", "AggregateService",
-           "AreaService", "Engines", "NotFoundError", "PlanningService", "RecordService", "Service"]
+__all__ = ["PLANNING_TABLES", "AccessDeniedError", "AccountAdminService", "AdminService",
+           "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningService",
+           "QualityService", "RecordService", "Service"]
 
 
 class Service:
@@ -49,6 +55,7 @@ class Service:
         self.planning = PlanningService(self.engines, self.audit_log)
         self.admin = AdminService(self.audit_log)
         self.areas = AreaService(self.aggregates, self.audit_log)
+        self.quality = QualityService(self.lake_dir, self.audit_log)
 
     # The whole policy as one object, for scripts and tests: each method is its service's.
     def catalogue(self, who: Principal) -> list[dict]:

@@ -10,7 +10,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from icsight.web.views import inequalities, pages, profiles, search, strategy
+from icsight.web.views import (
+    account,
+    admin,
+    commentary,
+    data_quality,
+    inequalities,
+    pages,
+    profiles,
+    search,
+    strategy,
+)
 from icsight.web.views.cache import PageCache
 from icsight.web.views.render import render
 
@@ -26,7 +36,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.state.page_cache = PageCache()
     app.include_router(pages.router)
     app.include_router(inequalities.router)
-    for view in (strategy, profiles, search):
+    for view in (strategy, profiles, search, account, commentary, data_quality, admin):
         app.include_router(view.router)
 
     async def not_found(request: Request, error: StarletteHTTPException) -> Response:

@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
-from icsight.governance.access import ANONYMOUS, Principal
+from icsight.governance.access import ANONYMOUS, Principal, Role
 
-__all__ = ["ASSETS", "NAVIGATION", "page_policy", "render", "who"]
+__all__ = ["ASSETS", "NAVIGATION", "page_policy", "refused", "render", "sign_in_first", "who"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
 ASSETS = "/static/nhsuk"
 
-#: The header's navigation. The pages still to come (data quality, admin, worklists,
-#: planning) add their entry here, in this order, before the API's.
+#: The header's navigation. The pages still to come (worklists, planning) add their entry
+#: here, in this order, before the API's. An entry with `roles` is shown only to those roles
+#: (a link to a page that would refuse you is noise).
 NAVIGATION = (
     {"href": "/", "text": "Overview"},
     {"href": "/programmes", "text": "Programmes"},
     {"href": "/strategy", "text": "Strategy"},
     {"href": "/places", "text": "Areas"},
+    {"href": "/data-quality", "text": "Data quality",
+     "roles": frozenset({Role.ANALYST, Role.ADMIN})},
+    {"href": "/admin", "text": "Admin", "roles": frozenset({Role.ADMIN})},
     {"href": "/api/v1/docs", "text": "API"},
 )
 
@@ -53,15 +58,51 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
     """`template` filled with `context`, served with the pages' policy."""
     nonce = secrets.token_urlsafe(16)
     principal = who(request)
+    signed_in = principal is not ANONYMOUS
     html = ENVIRONMENT.get_template(template).render(
         **context, cspNonce=nonce, assetPath=f"{ASSETS}/assets", assets=ASSETS,
-        navigation=[item | {"current": item["href"] == _section(request.url.path)}
-                    for item in NAVIGATION],
-        signed_in=None if principal is ANONYMOUS else principal)
+        navigation=[{"href": item["href"], "text": item["text"],
+                     "current": item["href"] == _section(request.url.path)}
+                    for item in NAVIGATION
+                    if "roles" not in item or (signed_in and principal.role in item["roles"])],
+        signed_in=principal if signed_in else None,
+        sign_in_href=_sign_in_href(request, status))
     # the API's guard puts its own headers on every response; this one is the page's
     request.state.content_security_policy = page_policy(nonce)
     request.state.page_nonce = nonce  # a kept page swaps it for a new one (views.cache)
     return HTMLResponse(html, status_code=status)
+
+
+def refused(request: Request, reason: str) -> HTMLResponse:
+    """The designed 403 page: signed in, but this role may not do this."""
+    return render(request, "refused.jinja", {"title": "You cannot use this page",
+                                             "reason": reason}, 403)
+
+
+def sign_in_first(request: Request) -> HTMLResponse:
+    """The designed 401 page: sign in to see this page (with a link back here after)."""
+    return render(request, "sign_in_first.jinja", {"title": "Sign in to see this page"}, 401)
+
+
+#: The longest page address a sign-in link offers to come back to: a long address is not
+#: echoed back whole (an error page is not somewhere to come back to at all).
+LONGEST_NEXT = 200
+
+
+def _sign_in_href(request: Request, status: int) -> str:
+    """The header's "Sign in" link: back to this page after, when it is a page worth coming
+    back to (not the sign-in pages, not an error other than "sign in first")."""
+    here = _local(request)
+    if (here == "/" or here.startswith(("/sign-in", "/sign-out")) or len(here) > LONGEST_NEXT
+            or (status >= 400 and status != 401)):
+        return "/sign-in"
+    return f"/sign-in?next={quote(here, safe='/')}"
+
+
+def _local(request: Request) -> str:
+    """This page's own path and query, to come back to after signing in."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def _section(path: str) -> str:
@@ -70,4 +111,7 @@ def _section(path: str) -> str:
         return "/programmes"
     if path.startswith(("/places", "/pcns", "/practices", "/search")):
         return "/places"
+    for staff in ("/data-quality", "/admin"):
+        if path == staff or path.startswith(staff + "/"):
+            return staff
     return path if path in ("/", "/strategy") else ""
