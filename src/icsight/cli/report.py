@@ -65,8 +65,6 @@ def report_name(programme_id: str | None, month: str) -> str:
 @click.option("--system", "system", is_flag=True,
               help="The Health and Care Professional Leadership Group's summary of all six "
                    "programmes instead of one.")
-@click.option("--period", "month", required=True, callback=_month,
-              help="The month reported, YYYY-MM: one the build covers.")
 @click.option("--out", "out_dir", required=True,
               type=OutputFolder(_holds_papers, "a folder of board papers"),
               help="Where the HTML and PDF are written (new, empty, or one of papers).")
@@ -77,6 +75,9 @@ def report_name(programme_id: str | None, month: str) -> str:
               help="The lake the build came from (optional: the figures are the build's).")
 @click.option("--audit-log", default="data/audit.jsonl", show_default=True,
               type=AppendFile(), help="Where access is recorded.")
+# last: a refused path or programme is named before the month is looked at
+@click.option("--period", "month", required=True, callback=_month,
+              help="The month reported, YYYY-MM: one the build covers.")
 def report(programme_id: str | None, system: bool, month: str, out_dir: Path,
            results_dir: Path, lake_dir: Path | None, audit_log: Path) -> None:
     """Write a programme's board paper (or, with --system, the summary of all six) for one
