@@ -51,6 +51,7 @@ def site(lake_dir, tmp_path_factory):
 
 def _pages() -> list[str]:
     return (["/", "/programmes"] + [f"/programmes/{p}" for p in PROGRAMMES]
+            + [f"/programmes/{p}/inequalities" for p in PROGRAMMES]
             + [f"/indicators/{i}" for i in BUILT] + [f"/indicators/{NOT_BUILT}"])
 
 

@@ -80,15 +80,36 @@ class AggregateService:
                   self.audit_log, "variation")
         run = self._latest_run()
         _check_opt_out_applied(run)
-        path = run / "spc.parquet"
-        columns = ["indicator_id", "breakdown", "group", "period_end", "point_type",
-                   "variation_icon", "assurance_icon"]
-        if not path.is_file():
-            return []
-        signals = _latest(pd.read_parquet(path, columns=columns))
-        if not full:
-            signals = _where_published(signals, _by_breakdown(run, False, ("icb", "place")))
-        return records(signals)
+        return records(_signals_of_run(run.resolve(), full))
+
+    def inequality_gaps(self, who: Principal) -> list[dict]:
+        """Each indicator's inequality by deprivation in its latest period: the gap between
+        the least and most deprived IMD quintiles (quintile 5 minus quintile 1, in the
+        indicator's unit) and the slope and relative indices of inequality across the ten
+        deciles (`icsight.results.summaries.inequalities`, PHEindicatormethods `phe_sii`).
+
+        Analysts get the build's figures from the exact counts. Everyone else gets them worked
+        out again from the published (rounded and suppressed) quintile and decile rows, so an
+        inequality figure says nothing the published table does not; where a quintile or
+        decile is withheld there is no gap or SII."""
+        full = who.role == Role.ANALYST
+        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
+                  self.audit_log, "inequalities")
+        run = self._latest_run()
+        _check_opt_out_applied(run)
+        return records(_gaps_of_run(run.resolve(), full))
+
+    def new_signals(self, who: Principal) -> list[dict]:
+        """What changed since the last period: each SPC chart (ICB and places) whose latest
+        point is special cause of a different kind from the point before it (common cause
+        to concern, improvement to concern...), with both point types. Below analyst, only
+        where the latest figure is published (as `variation`)."""
+        full = who.role == Role.ANALYST
+        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
+                  self.audit_log, "new signals")
+        run = self._latest_run()
+        _check_opt_out_applied(run)
+        return records(_new_signals_of_run(run.resolve(), full))
 
     def build(self, who: Principal) -> dict:
         """What the latest build was: its id, when it finished, the code that made it and
@@ -159,6 +180,72 @@ def _latest_of_run(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.Dat
     """Kept per run (a run is never rewritten): the overview pages read these few hundred
     rows on every request, and finding them reads the whole table."""
     return _latest(_by_breakdown(run, full, breakdowns))
+
+
+@functools.lru_cache(maxsize=8)
+def _signals_of_run(run: Path, full: bool) -> pd.DataFrame:
+    """Each indicator's latest SPC signals for the ICB and places, kept per run as
+    `_latest_of_run` is (the overview and programme pages ask on every request)."""
+    path = run / "spc.parquet"
+    columns = ["indicator_id", "breakdown", "group", "period_end", "point_type",
+               "variation_icon", "assurance_icon"]
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    signals = _latest(pd.read_parquet(path, columns=columns))
+    if not full:
+        signals = _where_published(signals, _by_breakdown(run, False, ("icb", "place")))
+    return signals
+
+
+#: The inequality figures served (those of `icsight.results.summaries.inequalities`).
+GAP_COLUMNS = ["indicator_id", "period_end", "gap_q5_minus_q1", "sii", "sii_lower95_0cl",
+               "sii_upper95_0cl", "rii", "rii_lower95_0cl", "rii_upper95_0cl"]
+
+
+@functools.lru_cache(maxsize=8)
+def _gaps_of_run(run: Path, full: bool) -> pd.DataFrame:
+    """Each indicator's latest inequality figures: the build's own (`full`), or worked out
+    from the published deprivation rows, kept per run."""
+    if full:
+        path = run / "inequalities.parquet"
+        return _latest(pd.read_parquet(path).reindex(columns=GAP_COLUMNS)) if path.is_file() \
+            else pd.DataFrame(columns=GAP_COLUMNS)
+    from icsight.indicators.catalogue import catalogue
+    from icsight.results.summaries import inequalities
+
+    rows = _latest(_by_breakdown(run, False, ("imd_quintile", "imd_decile")))
+    known = catalogue()
+    out = []
+    for indicator_id, own in rows.groupby("indicator_id"):
+        if indicator_id not in known:
+            continue
+        # a withheld row has no value: leaving it out leaves its quintile or decile missing,
+        # and then there is no gap or SII, rather than one worked from a blank
+        shown = own[~own.suppressed.astype(bool)]
+        out.append(inequalities(shown, known[indicator_id]) if not shown.empty else
+                   pd.DataFrame({"indicator_id": [indicator_id],
+                                 "period_end": [own.period_end.iloc[0]]}))
+    if not out:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    return pd.concat(out, ignore_index=True).reindex(columns=GAP_COLUMNS)
+
+
+@functools.lru_cache(maxsize=8)
+def _new_signals_of_run(run: Path, full: bool) -> pd.DataFrame:
+    """SPC charts whose latest point is special cause of a new kind, kept per run."""
+    path = run / "spc.parquet"
+    columns = ["indicator_id", "breakdown", "group", "period_end", "point_type"]
+    if not path.is_file():
+        return pd.DataFrame(columns=[*columns, "previous_point_type"])
+    spc = pd.read_parquet(path, columns=columns).sort_values(columns[:4])
+    spc["previous_point_type"] = spc.groupby(columns[:3]).point_type.shift()
+    latest = _latest(spc)
+    changed = latest[(latest.point_type != "common_cause")
+                     & (latest.point_type != latest.previous_point_type)
+                     & latest.previous_point_type.notna()]
+    if not full:
+        changed = _where_published(changed, _by_breakdown(run, False, ("icb", "place")))
+    return changed.reset_index(drop=True)
 
 
 def _where_published(signals: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:

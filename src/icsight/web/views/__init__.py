@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from icsight.web.views import pages, reports
+from icsight.web.views import inequalities, pages, reports
 from icsight.web.views.render import render
 
 __all__ = ["STATIC", "install"]
@@ -23,6 +23,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     `api_prefix` that does not exist gets the designed 404 page (the API keeps its JSON)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
+    app.include_router(inequalities.router)
     app.include_router(reports.router)  # board paper downloads
 
     async def not_found(request: Request, error: StarletteHTTPException) -> Response:

@@ -61,16 +61,20 @@ def overview(request: Request) -> HTMLResponse:
     if isinstance(figures, HTMLResponse):
         return figures
     build, values, variation = figures
+    services, principal = _services(request), who(request)
+    gaps = {row["indicator_id"]: row for row in services.aggregates.inequality_gaps(principal)}
     population = [{"place": row["group"], "people": _count(row["denominator"])}
                   for row in _icb_then_places(values.get(POPULATION_INDICATOR, []))]
     programmes = [{"id": key, "name": name,
                    "rows": [_summary_row(ind, values, variation)
+                            | {"gap": _gap_text(gaps.get(ind.id), ind.unit)}
                             for ind in _indicators(key)]}
                   for key, name in PROGRAMMES.items()]
     return render(request, "overview.jinja", {
         "title": "BLMK population health overview", "period": _date(build["last_period_end"]),
         "population": population, "population_period": _period(values, POPULATION_INDICATOR),
-        "programmes": programmes})
+        "programmes": programmes,
+        "changes": _changes(services.aggregates.new_signals(principal))})
 
 
 @router.get("/programmes", response_class=HTMLResponse)
@@ -235,6 +239,46 @@ def _variation(signal: dict | None) -> dict:
     text, shape, colour = VARIATION.get(signal["variation_icon"],
                                         (str(signal["variation_icon"]), "none", "white"))
     return {"text": text, "shape": shape, "colour": colour}
+
+
+def _gap_text(gap: dict | None, unit: str) -> str:
+    """The least minus the most deprived fifth (IMD quintile 5 minus quintile 1), in the
+    indicator's unit: percentages differ by percentage points."""
+    value = _number(gap.get("gap_q5_minus_q1")) if gap else None
+    if value is None:
+        return "no gap worked out"
+    if unit.startswith("%"):
+        return f"{value:+,.1f} percentage points"
+    return f"{value:+,.1f} {unit}"
+
+
+#: Point types in words, for what changed since the last period.
+POINT_TYPES = {
+    "common_cause": "common cause variation",
+    "special_cause_improvement": "special cause improvement",
+    "special_cause_concern": "special cause concern",
+    "special_cause_neutral_high": "special cause variation (higher)",
+    "special_cause_neutral_low": "special cause variation (lower)",
+}
+
+
+def _changes(signals: list[dict]) -> list[dict]:
+    """New special-cause signals in the latest period: concern first, then by indicator and
+    area (BLMK before the places)."""
+    indicators = catalogue()
+    rows = []
+    for row in signals:
+        ind = indicators.get(row["indicator_id"])
+        if ind is None:
+            continue
+        now, before = row["point_type"], row["previous_point_type"]
+        rows.append({"id": ind.id, "title": ind.title,
+                     "area": "BLMK" if row["breakdown"] == "icb" else row["group"],
+                     "now": POINT_TYPES.get(now, now), "before": POINT_TYPES.get(before, before),
+                     "concern": now == "special_cause_concern",
+                     "key": (now != "special_cause_concern", ind.title,
+                             row["breakdown"] != "icb", row["group"])})
+    return sorted(rows, key=lambda r: r["key"])
 
 
 def _assurance(signal: dict | None) -> str:
