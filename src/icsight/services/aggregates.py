@@ -127,6 +127,18 @@ class AggregateService:
                 "first_period_end": ends[0], "last_period_end": ends[-1],
                 "purpose": provenance.get("purpose")}
 
+    def build_marker(self) -> str | None:
+        """Which build is served, as a key that changes with every new build (the latest-run
+        marker's text and modification time), or None before the first: for keeping pages
+        made from it (`icsight.web.views.cache`). Names no path and no figure."""
+        from icsight.results.store import LATEST
+
+        marker = self.results_dir / LATEST
+        try:
+            return f"{marker.read_text().strip()}@{marker.stat().st_mtime_ns}"
+        except OSError:
+            return None
+
     def _latest_run(self) -> Path:
         from icsight.results import latest_run
 
@@ -158,6 +170,13 @@ def _rows(path: Path, indicator_id: str | None) -> pd.DataFrame:
     the whole run (the filter is pushed down to the Parquet reader)."""
     if indicator_id is None:
         return pd.read_parquet(path)
+    return _indicator_rows(path.resolve(), indicator_id).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _indicator_rows(path: Path, indicator_id: str) -> pd.DataFrame:
+    """One indicator's rows of a run table, kept (a run is never rewritten): the indicator
+    pages and downloads ask for the same few thousand rows again and again."""
     return pd.read_parquet(path, filters=[("indicator_id", "==", indicator_id)])
 
 

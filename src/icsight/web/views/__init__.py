@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from icsight.web.views import inequalities, pages, reports
+from icsight.web.views.cache import PageCache
 from icsight.web.views.render import render
 
 __all__ = ["STATIC", "install"]
@@ -22,6 +23,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     """Mount the pages at `/` and the static files at `/static` on `app`; a path outside
     `api_prefix` that does not exist gets the designed 404 page (the API keeps its JSON)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.page_cache = PageCache()
     app.include_router(pages.router)
     app.include_router(inequalities.router)
     app.include_router(reports.router)  # board paper downloads

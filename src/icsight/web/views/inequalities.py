@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from icsight.indicators.definition import PROGRAMMES, Indicator
 from icsight.services import NotFoundError
+from icsight.web.views.cache import kept_page
 from icsight.web.views.pages import (
     _count,
     _date,
@@ -46,6 +47,7 @@ BREAKDOWNS = {
 
 
 @router.get("/programmes/{programme_id}/inequalities", response_class=HTMLResponse)
+@kept_page
 def programme_inequalities(request: Request, programme_id: str) -> HTMLResponse:
     """Each of the programme's indicators by deprivation, CORE20 and ethnic group."""
     name = PROGRAMMES.get(programme_id)

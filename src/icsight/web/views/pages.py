@@ -16,10 +16,13 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from icsight.governance.access import Role
 from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES, Indicator
 from icsight.model.reference import data_path
 from icsight.services import NotFoundError, Service
+from icsight.web.views.cache import kept_page
+from icsight.web.views.charts import indicator_figures
 from icsight.web.views.render import render, who
 
 __all__ = ["ASSURANCE", "POPULATION_INDICATOR", "VARIATION", "router"]
@@ -55,6 +58,7 @@ def _services(request: Request) -> Service:
 
 
 @router.get("/", response_class=HTMLResponse)
+@kept_page
 def overview(request: Request) -> HTMLResponse:
     """The system overview: population by place, and each programme's indicators."""
     figures = _latest_figures(request)
@@ -78,6 +82,7 @@ def overview(request: Request) -> HTMLResponse:
 
 
 @router.get("/programmes", response_class=HTMLResponse)
+@kept_page
 def programmes(request: Request) -> HTMLResponse:
     """The six programmes, each with the number of its indicators."""
     rows = [{"id": key, "name": name, "count": len(_indicators(key))}
@@ -86,6 +91,7 @@ def programmes(request: Request) -> HTMLResponse:
 
 
 @router.get("/programmes/{programme_id}", response_class=HTMLResponse)
+@kept_page
 def programme(request: Request, programme_id: str) -> HTMLResponse:
     """One programme's indicators: the latest value for BLMK and each place."""
     name = PROGRAMMES.get(programme_id)
@@ -111,6 +117,7 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
 
 
 @router.get("/indicators/{indicator_id}", response_class=HTMLResponse)
+@kept_page
 def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
     """One indicator: its definition, method, codelists and source, its latest values for
     BLMK and each place, and where to download them."""
@@ -136,11 +143,15 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
              for row in _icb_then_places(current)]
     # the method as the build labels it (with its interval: "proportion (Wilson)")
     about = ind.describe() | ({"method": rows[0]["method"]} if rows else {})
+    # the charts draw the rows this principal was served (published, below analyst), never
+    # the results' files; made once per build, indicator and level of access
+    figures = indicator_figures(ind, rows, build["run_id"] if build else "",
+                                exact=principal.role == Role.ANALYST)
     return render(request, "indicator.jinja", {
         "title": ind.title, "indicator": ind, "about": about,
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
-        "downloads": _downloads(ind.id, rows)})
+        "downloads": _downloads(ind.id, rows), "figures": figures})
 
 
 def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:

@@ -58,6 +58,7 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
         signed_in=None if principal is ANONYMOUS else principal)
     # the API's guard puts its own headers on every response; this one is the page's
     request.state.content_security_policy = page_policy(nonce)
+    request.state.page_nonce = nonce  # a kept page swaps it for a new one (views.cache)
     return HTMLResponse(html, status_code=status)
 
 

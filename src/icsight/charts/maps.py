@@ -1,0 +1,103 @@
+"""A choropleth map of BLMK's LSOAs (2011, the areas the lake's IMD 2019 deprivation uses):
+each area shaded by its value on a single-hue scale, as the ONS and Fingertips maps shade
+them. An area whose value is withheld is drawn in light grey with a dark
+outline and listed as "withheld" in the table and the legend: it is never a colour of 0.
+
+The boundaries are Office for National Statistics LSOA (December 2011) generalised clipped
+boundaries, simplified for the web (see `src/icsight/data/geography/boundaries/SOURCES.md`),
+packaged reference data read once; the values come from the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+import altair as alt
+import pandas as pd
+
+from icsight.charts._common import DARK, WITHHELD, fmt, number, with_table
+
+__all__ = ["BOUNDARIES", "lsoa_boundaries", "lsoa_map"]
+
+BOUNDARIES = ("geography", "boundaries", "blmk_lsoa2011.geojson")
+WITHHELD_FILL = "#D8DDE0"  # NHS Pale Grey: not a step of the value scale
+NO_DATA_FILL = "#FFFFFF"
+ATTRIBUTION = ("Boundaries: Office for National Statistics, OGL v3.0. Contains OS data "
+               "© Crown copyright and database right 2016. GeoJSON by Martin Chorley "
+               "(CC BY 4.0), simplified.")
+
+
+@cache
+def lsoa_boundaries() -> dict:
+    """The 533 BLMK LSOA (2011) boundaries as GeoJSON, each feature's `id` its LSOA code."""
+    from icsight.model.reference import data_path
+
+    geo = json.loads(data_path(*BOUNDARIES).read_text(encoding="utf-8"))
+    for feature in geo["features"]:
+        feature["geometry"] = _rewound(feature["geometry"])
+    return geo
+
+
+def _rewound(geometry: dict) -> dict:
+    """`geometry` with each ring reversed: the file follows RFC 7946 (outer rings
+    anticlockwise), and Vega's d3-geo takes the opposite, drawing an anticlockwise ring as
+    the whole sphere minus the area."""
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": [ring[::-1] for ring in
+                                                   geometry["coordinates"]]}
+    if geometry["type"] == "MultiPolygon":
+        return {"type": "MultiPolygon", "coordinates": [[ring[::-1] for ring in polygon]
+                                                        for polygon in geometry["coordinates"]]}
+    return geometry
+
+
+def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
+             boundaries: dict | None = None) -> alt.LayerChart:
+    """A map of `values` (columns `lsoa_code`, `value`; a missing value is withheld) over the
+    LSOA boundaries: published values shaded, withheld areas grey and named so, areas with no
+    row white."""
+    geo = boundaries if boundaries is not None else lsoa_boundaries()
+    given = {str(code): number(v) for code, v in zip(values["lsoa_code"], values["value"],
+                                                     strict=True)}
+    features = []
+    for feature in geo["features"]:
+        code = str(feature.get("id") or feature["properties"].get("lsoa11_code"))
+        status = ("published" if given.get(code) is not None
+                  else WITHHELD if code in given else "no data")
+        props = feature.get("properties", {})
+        features.append({"type": "Feature", "geometry": feature["geometry"], "id": code,
+                         "properties": {"code": code, "name": props.get("lsoa11_name", code),
+                                        "value": given.get(code), "status": status}})
+    base = alt.Chart(alt.Data(values=features)).project(type="mercator")
+    tooltip = [alt.Tooltip("properties.name:N", title="Area"),
+               alt.Tooltip("properties.value:Q", title="Value", format=",.1f"),
+               alt.Tooltip("properties.status:N", title="Status")]
+    shaded = base.mark_geoshape(stroke="#FFFFFF", strokeWidth=0.3).encode(
+        color=alt.Color("properties.value:Q", title=unit.strip() or "value",
+                        scale=alt.Scale(scheme="blues"),
+                        legend=alt.Legend(orient="right")),
+        tooltip=tooltip).transform_filter("datum.properties.status == 'published'")
+    others = base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(
+        color=alt.Color("properties.status:N", title="Not shaded",
+                        scale=alt.Scale(domain=[WITHHELD, "no data"],
+                                        range=[WITHHELD_FILL, NO_DATA_FILL]),
+                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)),
+        tooltip=tooltip).transform_filter("datum.properties.status != 'published'")
+    chart = alt.layer(others, shaded).resolve_scale(color="independent").properties(
+        width=480, height=480)
+    table = [{"LSOA": f["properties"]["name"], "Code": f["properties"]["code"],
+              "Value": fmt(f["properties"]["value"], unit)
+              if f["properties"]["status"] == "published" else f["properties"]["status"]}
+             for f in sorted(features, key=lambda f: f["properties"]["name"])]
+    published = [f["properties"]["value"] for f in features
+                 if f["properties"]["status"] == "published"]
+    withheld = sum(f["properties"]["status"] == WITHHELD for f in features)
+    description = f"Map of {title} across {len(features)} BLMK neighbourhoods (LSOAs):"
+    if published:
+        description += (f" {len(published)} shaded, from {fmt(min(published), unit)} to "
+                        f"{fmt(max(published), unit)}, darker for higher values;")
+    description += (f" {withheld} withheld to protect privacy (grey);"
+                    f" {len(features) - len(published) - withheld} with no data (white).")
+    return with_table(chart, kind="map", title=title, table=table, description=description,
+                      attribution=ATTRIBUTION).configure_view(stroke=None)

@@ -1,0 +1,102 @@
+"""Pages kept once made: a page of figures is the same for everyone who sees it the same way
+until the next build, so it is made once per build and principal and served from memory.
+
+Making a page costs tens of milliseconds of one core (reading the build's tables, the design
+system's table macros); twenty people reading at once would queue behind each other. A kept
+page costs a dictionary lookup. The key is the path and query, who is asking (role, name and
+clinical scope: the header names them, and suppression depends on the role) and the build
+being served (the results store's latest-run marker), so a new build is never answered from
+the old one. Only pages that depend on nothing else are kept (`kept_page` marks them): pages
+with a form (a CSRF token) or with what people write (commentary, accounts, the audit log)
+are made every time.
+
+Each response still gets a new Content-Security-Policy nonce: the kept HTML's nonce is
+replaced with a fresh one, so no two responses share one (a nonce must not be guessable from
+an earlier page: W3C Content Security Policy Level 3, "nonce").
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from icsight.web.views.render import page_policy, who
+
+__all__ = ["PageCache", "kept_page"]
+
+#: What the kept pages may hold in all, in bytes: a few hundred pages of figures.
+LIMIT_BYTES = 64 * 1024 * 1024
+
+
+class PageCache:
+    """Made pages by key, the least recently served dropped first beyond `limit` bytes."""
+
+    def __init__(self, limit: int = LIMIT_BYTES) -> None:
+        self.limit = limit
+        self._pages: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[bytes, str] | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, body: bytes, nonce: str) -> None:
+        if len(body) > self.limit:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0])
+            self._pages[key] = (body, nonce)
+            self._size += len(body)
+            while self._size > self.limit:
+                _, (dropped, _) = self._pages.popitem(last=False)
+                self._size -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def kept_page(view: Callable[..., HTMLResponse]) -> Callable[..., HTMLResponse]:
+    """Serve `view`'s page from the cache when it was made for this build and principal;
+    otherwise make it, and keep it if it is a whole page (200)."""
+
+    @functools.wraps(view)
+    def serve(**kwargs) -> HTMLResponse:
+        request: Request = kwargs["request"]
+        cache: PageCache | None = getattr(request.app.state, "page_cache", None)
+        if cache is None:
+            return view(**kwargs)
+        key = (request.url.path, request.url.query, who(request), _build_marker(request))
+        kept = cache.get(key)
+        if kept is not None:
+            return _fresh(request, *kept)
+        response = view(**kwargs)
+        nonce = getattr(request.state, "page_nonce", None)
+        if response.status_code == 200 and nonce and key[3] is not None:
+            cache.put(key, bytes(response.body), nonce)
+        return response
+
+    return serve
+
+
+def _fresh(request: Request, body: bytes, nonce: str) -> HTMLResponse:
+    """A kept page with a new nonce in its HTML and its policy."""
+    new = secrets.token_urlsafe(16)
+    request.state.content_security_policy = page_policy(new)
+    return HTMLResponse(body.replace(nonce.encode(), new.encode()))
+
+
+def _build_marker(request: Request) -> str | None:
+    """Which build is being served (None before any build: such a page is not kept)."""
+    return request.app.state.services.aggregates.build_marker()
