@@ -162,19 +162,30 @@ def test_commentary_appears_in_the_html_and_the_pdf(paper):
     assert "No commentary provided" in pdf_text
 
 
-def test_every_built_metric_has_its_table_beside_its_chart(paper):
+def test_every_built_metric_has_its_chart_with_a_text_alternative_and_table(paper):
     html = paper["html"]
     published = pd.read_parquet(paper["run"] / "published_values.parquet")
     for metric in BUILT:
         block = html.split(f'id="metric-{metric}"')[1].split('<div class="metric"')[0]
+        assert "<svg" in block and "<figcaption>" in block
+        assert re.search(r'role="img" aria-label="Statistical process control chart of ', block)
         series = published[(published.indicator_id == metric) & (published.breakdown == "icb")
-                           & published.value.notna()]
-        table = re.findall(r"<tr><th scope=\"row\">(\d{4}-\d{2}-\d{2})</th>"
-                           r"<td class=\"number\">([^<]*)</td>", block)
-        assert [d for d, _ in table] == sorted(series.period_end.astype(str).str[:10])
-        values = dict(zip(series.period_end.astype(str).str[:10], series.value, strict=True))
-        assert all(v == f"{values[d]:,.1f}" for d, v in table)
-        assert "<figcaption>" in block  # the text alternative
+                           ].sort_values("period_end")
+        table = block.split('<table class="chart-table">')[1].split("</table>")[0]
+        rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="number">([^<]*)</td>',
+                          table)
+        days = [dt.date.fromisoformat(str(d)[:10]) for d in series.period_end]
+        assert [d for d, _ in rows] == [f"{d.day} {d:%B %Y}" for d in days]
+        expected = ["withheld" if pd.isna(v) else f"{v:,.1f}" for v in series.value]
+        assert [v for _, v in rows] == expected
+
+
+def test_matrix_icons_are_drawn_and_written_in_words(paper):
+    matrix = paper["html"].split('id="matrix"')[1].split("</section>")[0]
+    rows = re.findall(r'<tr class="metric-row".*?</tr>', matrix, re.S)
+    assert rows and all(row.count("<svg") == 2 for row in rows)
+    # the icon is decoration beside its words: hidden from screen readers, the words are not
+    assert all(row.count('<span class="icon" aria-hidden="true">') == 2 for row in rows)
 
 
 def test_pdf_is_a4_with_more_than_one_page_a_running_header_and_page_numbers(paper):
@@ -263,6 +274,9 @@ def test_the_programme_page_download_is_the_same_paper(site, paper):
     # the same exceptions as the command's paper
     assert set(re.findall(r'id="exception-([A-Z0-9_]+)"', html.text)) == \
         set(re.findall(r'id="exception-([A-Z0-9_]+)"', paper["html"]))
+    # nothing the policy would block: no style attributes, nothing loaded from anywhere
+    assert not re.search(r"\sstyle=", html.text)
+    assert not re.search(r"\s(src|href)=", html.text)
     policy = html.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "style-src 'sha256-" in policy
     assert "http" not in policy

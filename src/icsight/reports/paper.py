@@ -29,21 +29,21 @@ PURPOSE = "For assurance"
 NO_COMMENTARY = "No commentary provided"
 WITHHELD = "withheld (small numbers)"
 
-#: Making Data Count's variation icons: (words, the letter drawn in the icon's text form).
+#: Making Data Count's variation icons in words (written beside each icon).
 VARIATION = {
-    "common_cause": ("Common cause variation", "~"),
-    "improvement_high": ("Special cause improvement (higher)", "H+"),
-    "improvement_low": ("Special cause improvement (lower)", "L+"),
-    "concern_high": ("Special cause concern (higher)", "H-"),
-    "concern_low": ("Special cause concern (lower)", "L-"),
-    "neutral_high": ("Special cause variation (higher)", "H"),
-    "neutral_low": ("Special cause variation (lower)", "L"),
+    "common_cause": "Common cause variation",
+    "improvement_high": "Special cause improvement (higher)",
+    "improvement_low": "Special cause improvement (lower)",
+    "concern_high": "Special cause concern (higher)",
+    "concern_low": "Special cause concern (lower)",
+    "neutral_high": "Special cause variation (higher)",
+    "neutral_low": "Special cause variation (lower)",
 }
-#: Making Data Count's assurance icons: (words, letter).
+#: Making Data Count's assurance icons in words.
 ASSURANCE = {
-    "pass": ("Consistently meets the target", "P"),
-    "fail": ("Consistently misses the target", "F"),
-    "inconsistent": ("May or may not meet the target", "?"),
+    "pass": "Consistently meets the target",
+    "fail": "Consistently misses the target",
+    "inconsistent": "May or may not meet the target",
 }
 #: The signals that make a metric an exception: special cause of concern, or a target that
 #: is not assured (it may or may not be met) or consistently missed.
@@ -91,19 +91,20 @@ class Metric:
         return f"{format_value(ind.target, ind.unit)} by {ind.target_date or 'no date set'}"
 
     @property
-    def variation(self) -> tuple[str, str]:
+    def variation(self) -> str:
+        """The variation icon in words."""
         icon = self.figures.variation_icon
         if icon is None:
-            return ("No signal (no chart, or the figure is withheld)", "-")
-        return VARIATION.get(icon, (str(icon), "?"))
+            return "No signal (no chart, or the figure is withheld)"
+        return VARIATION.get(icon, str(icon))
 
     @property
-    def assurance(self) -> tuple[str, str]:
+    def assurance(self) -> str:
+        """The assurance icon in words."""
         icon = self.figures.assurance_icon
         if icon is None:
-            return ("No target to assure" if self.indicator.target is None
-                    else "Not assessed", "-")
-        return ASSURANCE.get(icon, (str(icon), "?"))
+            return "No target to assure" if self.indicator.target is None else "Not assessed"
+        return ASSURANCE.get(icon, str(icon))
 
     @property
     def exception(self) -> bool:
@@ -114,9 +115,9 @@ class Metric:
         """Why this metric is an exception, in words."""
         out = []
         if self.figures.variation_icon in EXCEPTION_VARIATION:
-            out.append(self.variation[0])
+            out.append(self.variation)
         if self.figures.assurance_icon in EXCEPTION_ASSURANCE:
-            out.append(self.assurance[0])
+            out.append(self.assurance)
         return out
 
     @property

@@ -12,9 +12,11 @@ Fonts fall back to Arial and the system's sans-serif, as on the web pages.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from icsight.reports.paper import BoardPaper, Metric
@@ -29,21 +31,51 @@ ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES),
                           trim_blocks=True, lstrip_blocks=True)
 
 
-def _chart_svg(metric: Metric) -> str | None:
-    """The metric's SPC chart as inline SVG, or None while no chart can be drawn: the one
-    place the charts (`icsight.charts`) plug in. The chart's points are the series the paper
-    may show (`metric.figures.chart`), and its data table is printed beside it either way."""
-    return None
+#: An indicator's polarity as `icsight.charts.spc_chart` names the better direction.
+IMPROVEMENT = {"higher is better": "higher", "lower is better": "lower"}
 
 
-def _variation_icon_svg(icon: str | None) -> str | None:
-    """The Making Data Count variation icon as inline SVG (None: the text icon is shown)."""
-    return None
+def _chart_svg(metric: Metric) -> dict | None:
+    """The metric's SPC chart: its inline SVG, the rows of the data table printed beside it
+    and its text alternative (None: the metric is not in the build). The one place the
+    charts (`icsight.charts`) plug in. The series drawn is the one the paper may show
+    (`metric.figures.series`: published values, a withheld month as None, which the chart
+    leaves out of the statistics and writes as withheld in its table)."""
+    if not metric.figures.in_build:
+        return None
+    ind = metric.indicator
+    points = tuple((row["period_end"], row["value"]) for row in metric.figures.series)
+    return dict(_drawn(ind.title, ind.unit, ind.target,
+                       IMPROVEMENT.get(ind.polarity, "neutral"), points))
 
 
-def _assurance_icon_svg(icon: str | None) -> str | None:
-    """The Making Data Count assurance icon as inline SVG (None: the text icon is shown)."""
-    return None
+@functools.lru_cache(maxsize=256)
+def _drawn(title: str, unit: str, target: float | None, improvement: str,
+           points: tuple[tuple[str, float | None], ...]) -> tuple[tuple[str, object], ...]:
+    """A chart drawn once for the same series (drawing SVG takes most of a second, and the
+    same build is downloaded again and again)."""
+    from icsight.charts import chart_description, chart_table, spc_chart, to_svg
+
+    series = pd.DataFrame(list(points), columns=["period_end", "value"])
+    chart = spc_chart(series, title=title, unit=unit, target=target, improvement=improvement)
+    about = chart.to_dict()["usermeta"]["icsight"]
+    return (("svg", to_svg(chart)), ("table", chart_table(chart)),
+            ("description", chart_description(chart)),
+            ("variation_icon", about.get("variation_icon")))
+
+
+def _variation_icon_svg(icon: str | None) -> str:
+    """The Making Data Count variation icon as inline SVG (its words beside it in the page)."""
+    from icsight.charts import variation_icon_svg
+
+    return variation_icon_svg(icon, size=28)
+
+
+def _assurance_icon_svg(icon: str | None) -> str:
+    """The Making Data Count assurance icon as inline SVG."""
+    from icsight.charts import assurance_icon_svg
+
+    return assurance_icon_svg(icon, size=28)
 
 
 def to_html(paper: BoardPaper) -> str:
@@ -68,8 +100,10 @@ def _no_fetching(url: str, *args, **kwargs) -> dict:
     raise ValueError(f"board papers load nothing from elsewhere ({url[:60]})")
 
 
+@functools.lru_cache(maxsize=8)
 def to_pdf(html: str) -> bytes:
-    """The HTML laid out on A4 pages by WeasyPrint."""
+    """The HTML laid out on A4 pages by WeasyPrint (kept for the same HTML: a paper is
+    downloaded again and again, and laying it out takes seconds)."""
     from weasyprint import HTML
 
     return HTML(string=html, url_fetcher=_no_fetching).write_pdf()

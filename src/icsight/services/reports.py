@@ -6,8 +6,8 @@ table unless an analyst asks for exact ones (`published=False`). The signals fol
 of the web pages (`AggregateService.variation`): worked out from the exact series, exactly as
 `icsight build` writes `spc.parquet` (`icsight.results.summaries.spc_summary`, run on the
 series up to the period, so a paper for an earlier month shows that month's signal), and
-given only where the figure it describes is published. The chart's points, mean and process
-limits are worked out from the series the reader may see, so nothing drawn on a public chart
+given only where the figure it describes is published. The chart (`icsight.charts.spc_chart`)
+is drawn from `series`, the values the reader may see, so nothing drawn on a public chart
 comes from a withheld or unrounded number.
 
 Commentary is read from the application database's `Commentary` table (the latest text of
@@ -41,17 +41,15 @@ SERIES_COLUMNS = ["period_end", "value", "lower_ci", "upper_ci", "numerator", "d
 @dataclass
 class MetricFigures:
     """One metric's figures for a board paper: the ICB series up to the period (oldest
-    first), the SPC chart over what the reader may see, the Making Data Count signal in the
-    period (None: none may be shown), and the inequality summary in the period."""
+    first; withheld values None), the Making Data Count signal in the period (None: none may
+    be shown), and the inequality summary in the period."""
 
     indicator_id: str
     in_build: bool
     series: list[dict] = field(default_factory=list)
-    chart: list[dict] = field(default_factory=list)
     variation_icon: str | None = None
     assurance_icon: str | None = None
     inequality: dict | None = None
-    commentary: dict | None = None
 
 
 def month_of(period_end: str) -> str:
@@ -111,13 +109,6 @@ class ReportService:
             return MetricFigures(indicator_id, in_build=False)
         series = [_row(r) for r in icb[SERIES_COLUMNS].to_dict("records")]
         figures = MetricFigures(indicator_id, in_build=True, series=series)
-        visible = icb[icb.value.notna()]
-        if not visible.empty:
-            chart = spc_summary(visible, ind)
-            figures.chart = [_row(r) for r in chart[["period_end", "value", "mean",
-                                                     "lower_process_limit",
-                                                     "upper_process_limit",
-                                                     "point_type"]].to_dict("records")]
         latest = icb[icb.period_end == end]
         if not latest.empty and (exact_wanted or not bool(latest.suppressed.iloc[0])) \
                 and not pd.isna(latest.value.iloc[0]):
