@@ -94,6 +94,8 @@ class Metric:
     def variation(self) -> str:
         """The variation icon in words."""
         icon = self.figures.variation_icon
+        if not self.figures.in_build:
+            return "Not in this build"
         if icon is None:
             return "No signal (no chart, or the figure is withheld)"
         return VARIATION.get(icon, str(icon))
@@ -103,7 +105,9 @@ class Metric:
         """The assurance icon in words."""
         icon = self.figures.assurance_icon
         if icon is None:
-            return "No target to assure" if self.indicator.target is None else "Not assessed"
+            if self.indicator.target is None:
+                return "No target to assure"
+            return "Not assessed" if self.figures.in_build else "Not in this build"
         return ASSURANCE.get(icon, str(icon))
 
     @property
