@@ -12,6 +12,7 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | records | `identifiable_export` | records.identifiable.export (own practice/PCN) | clinician |
 | planning | `planning_extract`, `_page` | extract.planning (opt-outs left out) | analyst |
 | admin | `audit_entries` | audit.read | admin |
+| areas | `hierarchy`, `latest_values`, `funnel_positions` | catalogue.read; aggregates | everyone |
 | reports | `metric_figures` | aggregates (published unless an analyst asks) | everyone |
 
 `Service` bundles the four over one lake, one results store and one audit log, with the lake
@@ -25,6 +26,7 @@ from pathlib import Path
 from icsight.governance.access import AccessDeniedError, Principal
 from icsight.services.admin import AdminService
 from icsight.services.aggregates import AggregateService
+from icsight.services.areas import AreaService
 from icsight.services.engines import Engines
 from icsight.services.errors import NotFoundError
 from icsight.services.planning import PLANNING_TABLES, PlanningService
@@ -32,8 +34,8 @@ from icsight.services.records import RecordService
 from icsight.services.reports import ReportService
 
 __all__ = ["PLANNING_TABLES", "AccessDeniedError", "AdminService", "AggregateService",
-           "Engines", "NotFoundError", "PlanningService", "RecordService", "ReportService",
-           "Service"]
+           "AreaService", "Engines", "NotFoundError", "PlanningService", "RecordService",
+           "ReportService", "Service"]
 
 
 class Service:
@@ -49,6 +51,7 @@ class Service:
         self.records = RecordService(self.engines, self.audit_log)
         self.planning = PlanningService(self.engines, self.audit_log)
         self.admin = AdminService(self.audit_log)
+        self.areas = AreaService(self.aggregates, self.audit_log)
         self.reports = ReportService(self.results_dir, self.audit_log)  # board papers
 
     # The whole policy as one object, for scripts and tests: each method is its service's.

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from icsight.web.views import inequalities, pages, reports
+from icsight.web.views import inequalities, pages, profiles, reports, search, strategy
 from icsight.web.views.cache import PageCache
 from icsight.web.views.render import render
 
@@ -26,6 +26,8 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.state.page_cache = PageCache()
     app.include_router(pages.router)
     app.include_router(inequalities.router)
+    for view in (strategy, profiles, search):
+        app.include_router(view.router)
     app.include_router(reports.router)  # board paper downloads
 
     async def not_found(request: Request, error: StarletteHTTPException) -> Response:

@@ -18,11 +18,13 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
 ASSETS = "/static/nhsuk"
 
-#: The header's navigation. The pages still to come (strategy, place/PCN/practice profiles,
-#: data quality, admin, worklists, planning) add their entry here, in this order.
+#: The header's navigation. The pages still to come (data quality, admin, worklists,
+#: planning) add their entry here, in this order, before the API's.
 NAVIGATION = (
     {"href": "/", "text": "Overview"},
     {"href": "/programmes", "text": "Programmes"},
+    {"href": "/strategy", "text": "Strategy"},
+    {"href": "/places", "text": "Areas"},
     {"href": "/api/v1/docs", "text": "API"},
 )
 
@@ -66,4 +68,6 @@ def _section(path: str) -> str:
     """The navigation entry a path belongs to (an indicator page is under Programmes)."""
     if path.startswith(("/programmes", "/indicators")):
         return "/programmes"
-    return "/" if path == "/" else ""
+    if path.startswith(("/places", "/pcns", "/practices", "/search")):
+        return "/places"
+    return path if path in ("/", "/strategy") else ""
