@@ -60,7 +60,7 @@ def report_name(programme_id: str | None, month: str) -> str:
 
 
 @click.command()
-@click.option("--programme", "programme_id", default=None, callback=_programme,
+@click.option("--programme", "programme_id", default=None, metavar="ID", callback=_programme,
               help="The programme: ltc, mhlda, children, cancer, uec or planned.")
 @click.option("--system", "system", is_flag=True,
               help="The Health and Care Professional Leadership Group's summary of all six "
@@ -76,7 +76,7 @@ def report_name(programme_id: str | None, month: str) -> str:
 @click.option("--audit-log", default="data/audit.jsonl", show_default=True,
               type=AppendFile(), help="Where access is recorded.")
 # last: a refused path or programme is named before the month is looked at
-@click.option("--period", "month", required=True, callback=_month,
+@click.option("--period", "month", required=True, metavar="YYYY-MM", callback=_month,
               help="The month reported, YYYY-MM: one the build covers.")
 def report(programme_id: str | None, system: bool, month: str, out_dir: Path,
            results_dir: Path, lake_dir: Path | None, audit_log: Path) -> None:
