@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo serve test lint install vendor java postgres chromium screenshots bench bench-build bench-single bench-scaling docs docs-calibration clean
+.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra spark --python $(PYTHON)
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed pango
 
 # The NHS.UK design system's CSS, JavaScript, assets and licence, from npm (pinned in the
 # script). The result is committed, so install, test and serve need neither npm nor a network;
@@ -36,6 +36,15 @@ java:
 	  echo "Installing a Java runtime for Spark (openjdk-17-jre-headless)"; \
 	  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) || { \
 	    echo "Could not install Java: install a Java 17 runtime, then run make test again"; \
+	    exit 1; }; }
+
+# Board papers' PDF (WeasyPrint) lays out text with Pango: Debian's libraries, installed if
+# missing (install depends on this, so `icsight report` works after `make install`).
+pango:
+	@{ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || { \
+	  echo "Installing Pango for the board papers' PDF (libpango-1.0-0 libpangoft2-1.0-0)"; \
+	  (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0) || { \
+	    echo "Could not install Pango: install libpango-1.0-0 and libpangoft2-1.0-0, then run make install again"; \
 	    exit 1; }; }
 
 # The application database's tests run on PostgreSQL as well as SQLite: Debian's server

@@ -16,6 +16,7 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | accounts | `AccountAdminService` (accounts, audit log) | accounts.manage, audit.read | admin |
 | commentary | `CommentaryService.edit` (reading: everyone) | write commentary | analyst, admin |
 | quality | `reconciliation`, `quarantine` | data quality | analyst, admin |
+| reports | `metric_figures` | aggregates (published unless an analyst asks) | everyone |
 
 `Service` bundles the four over one lake, one results store and one audit log, with the lake
 opened once per purpose (`Engines`) and reused by every call.
@@ -35,10 +36,11 @@ from icsight.services.errors import NotFoundError
 from icsight.services.planning import PLANNING_TABLES, PlanningService
 from icsight.services.quality import QualityService
 from icsight.services.records import RecordService
+from icsight.services.reports import ReportService
 
 __all__ = ["PLANNING_TABLES", "AccessDeniedError", "AccountAdminService", "AdminService",
            "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningService",
-           "QualityService", "RecordService", "Service"]
+           "QualityService", "RecordService", "ReportService", "Service"]
 
 
 class Service:
@@ -56,6 +58,7 @@ class Service:
         self.admin = AdminService(self.audit_log)
         self.areas = AreaService(self.aggregates, self.audit_log)
         self.quality = QualityService(self.lake_dir, self.audit_log)
+        self.reports = ReportService(self.results_dir, self.audit_log)  # board papers
 
     # The whole policy as one object, for scripts and tests: each method is its service's.
     def catalogue(self, who: Principal) -> list[dict]:

@@ -18,6 +18,7 @@ from icsight.web.views import (
     inequalities,
     pages,
     profiles,
+    reports,
     search,
     strategy,
 )
@@ -38,6 +39,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.include_router(inequalities.router)
     for view in (strategy, profiles, search, account, commentary, data_quality, admin):
         app.include_router(view.router)
+    app.include_router(reports.router)  # board paper downloads
 
     async def not_found(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404 and not request.url.path.startswith(api_prefix):

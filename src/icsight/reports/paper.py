@@ -1,0 +1,275 @@
+"""A board paper's content, worked out from the figures: what `icsight report` and the web
+download render as HTML and PDF (`icsight.reports.render`).
+
+The shape follows the NHS board papers an integrated care board publishes (a cover sheet with
+the meeting, date, author, purpose and an executive summary; then the paper), and the
+integrated performance report pattern of NHS England's "Making Data Count" guidance: a summary
+matrix of every metric's variation and assurance icons, the exceptions that need the group's
+attention, and each metric's SPC chart with its commentary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from icsight.governance.access import ANONYMOUS, Principal
+from icsight.indicators.catalogue import catalogue
+from icsight.indicators.definition import PROGRAMMES, Indicator
+from icsight.services import Service
+from icsight.services.reports import MetricFigures, commentary_for_month
+
+__all__ = ["ASSURANCE", "AUTHOR", "EXCEPTION_ASSURANCE", "EXCEPTION_VARIATION", "MEETING",
+           "NO_COMMENTARY", "VARIATION", "BoardPaper", "Metric", "Section", "build_paper",
+           "is_exception"]
+
+MEETING = "Health and Care Professional Leadership Group"
+AUTHOR = "Head of Population Health Intelligence, BLMK Integrated Care Board"
+PURPOSE = "For assurance"
+NO_COMMENTARY = "No commentary provided"
+WITHHELD = "withheld (small numbers)"
+
+#: Making Data Count's variation icons in words (written beside each icon).
+VARIATION = {
+    "common_cause": "Common cause variation",
+    "improvement_high": "Special cause improvement (higher)",
+    "improvement_low": "Special cause improvement (lower)",
+    "concern_high": "Special cause concern (higher)",
+    "concern_low": "Special cause concern (lower)",
+    "neutral_high": "Special cause variation (higher)",
+    "neutral_low": "Special cause variation (lower)",
+}
+#: Making Data Count's assurance icons in words.
+ASSURANCE = {
+    "pass": "Consistently meets the target",
+    "fail": "Consistently misses the target",
+    "inconsistent": "May or may not meet the target",
+}
+#: The signals that make a metric an exception: special cause of concern, or a target that
+#: is not assured (it may or may not be met) or consistently missed.
+EXCEPTION_VARIATION = frozenset({"concern_high", "concern_low"})
+EXCEPTION_ASSURANCE = frozenset({"fail", "inconsistent"})
+
+
+def is_exception(variation_icon: str | None, assurance_icon: str | None) -> bool:
+    """Whether a metric with these icons needs the group's attention."""
+    return variation_icon in EXCEPTION_VARIATION or assurance_icon in EXCEPTION_ASSURANCE
+
+
+@dataclass
+class Metric:
+    """One metric in a paper: its definition, its figures and its lead's commentary."""
+
+    indicator: Indicator
+    figures: MetricFigures
+    commentary: dict | None
+
+    @property
+    def id(self) -> str:
+        return self.indicator.id
+
+    @property
+    def current(self) -> dict | None:
+        """The ICB row in the paper's period (None: not in the build for it)."""
+        return self.figures.series[-1] if self.figures.series else None
+
+    @property
+    def value_text(self) -> str:
+        """The period's value with its unit, or why there is none."""
+        if not self.figures.in_build:
+            return "not in this build"
+        row = self.current
+        if row is None or row.get("value") is None:
+            return WITHHELD if row and row.get("suppressed") else "no value"
+        return format_value(row["value"], self.indicator.unit)
+
+    @property
+    def target_text(self) -> str:
+        ind = self.indicator
+        if ind.target is None:
+            return "no target set"
+        return f"{format_value(ind.target, ind.unit)} by {ind.target_date or 'no date set'}"
+
+    @property
+    def variation(self) -> str:
+        """The variation icon in words."""
+        icon = self.figures.variation_icon
+        if not self.figures.in_build:
+            return "Not in this build"
+        if icon is None:
+            return "No signal (no chart, or the figure is withheld)"
+        return VARIATION.get(icon, str(icon))
+
+    @property
+    def assurance(self) -> str:
+        """The assurance icon in words."""
+        icon = self.figures.assurance_icon
+        if icon is None:
+            if self.indicator.target is None:
+                return "No target to assure"
+            return "Not assessed" if self.figures.in_build else "Not in this build"
+        return ASSURANCE.get(icon, str(icon))
+
+    @property
+    def exception(self) -> bool:
+        return is_exception(self.figures.variation_icon, self.figures.assurance_icon)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why this metric is an exception, in words."""
+        out = []
+        if self.figures.variation_icon in EXCEPTION_VARIATION:
+            out.append(self.variation)
+        if self.figures.assurance_icon in EXCEPTION_ASSURANCE:
+            out.append(self.assurance)
+        return out
+
+    @property
+    def commentary_text(self) -> str:
+        return self.commentary["text"] if self.commentary else NO_COMMENTARY
+
+
+@dataclass
+class Section:
+    """One programme's part of a paper."""
+
+    programme_id: str
+    name: str
+    metrics: list[Metric]
+    #: whether each metric gets its chart page (the system summary keeps them for exceptions)
+    every_chart: bool = True
+
+    @property
+    def exceptions(self) -> list[Metric]:
+        return [m for m in self.metrics if m.exception]
+
+    @property
+    def charted(self) -> list[Metric]:
+        return [m for m in self.metrics if m.figures.in_build
+                and (self.every_chart or m.exception)]
+
+    @property
+    def inequalities(self) -> list[Metric]:
+        return [m for m in self.metrics if m.figures.inequality
+                and any(m.figures.inequality.get(k) is not None
+                        for k in ("gap_q5_minus_q1", "sii"))]
+
+
+@dataclass
+class BoardPaper:
+    """A whole board paper: the cover's facts and the programmes' sections."""
+
+    title: str
+    month: str
+    period_end: str
+    sections: list[Section]
+    published: bool = True
+    date: dt.date = field(default_factory=dt.date.today)
+    meeting: str = MEETING
+    author: str = AUTHOR
+    purpose: str = PURPOSE
+    run_id: str | None = None
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return [m for s in self.sections for m in s.metrics]
+
+    @property
+    def exceptions(self) -> list[Metric]:
+        return [m for m in self.metrics if m.exception]
+
+    @property
+    def inequalities(self) -> list[Metric]:
+        return [m for s in self.sections for m in s.inequalities]
+
+    @property
+    def period_text(self) -> str:
+        day = dt.date.fromisoformat(self.month + "-01")
+        return f"{day:%B %Y}"
+
+    @property
+    def summary(self) -> list[str]:
+        """The executive summary: a few sentences made from the figures."""
+        return executive_summary(self)
+
+
+def format_value(value: float, unit: str) -> str:
+    """A value with its unit: 61.4% and 98.0% of expected, but 12.3 per 1,000."""
+    return f"{value:,.1f}{unit if unit.startswith('%') else ' ' + unit}"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def executive_summary(paper: BoardPaper) -> list[str]:
+    """Sentences that say what the figures say: how many metrics have figures, their
+    variation and assurance, the exceptions by name, and the widest deprivation gap."""
+    metrics = paper.metrics
+    built = [m for m in metrics if m.figures.in_build]
+    lines = [f"This paper reports {_plural(len(metrics), 'metric')} for {paper.period_text}; "
+             f"{len(built)} have figures in the latest build."]
+    signals = [m.figures.variation_icon for m in built if m.figures.variation_icon]
+    if signals:
+        improving = sum(s.startswith("improvement") for s in signals)
+        concern = sum(s.startswith("concern") for s in signals)
+        common = sum(s == "common_cause" for s in signals)
+        neutral = len(signals) - improving - concern - common
+        lines.append(f"Of the {_plural(len(signals), 'metric')} with an SPC signal, "
+                     f"{improving} show special cause improvement, {concern} special cause "
+                     f"concern, {common} common cause variation"
+                     + (f" and {neutral} special cause variation with no preferred direction"
+                        if neutral else "") + ".")
+    assured = [m.figures.assurance_icon for m in built if m.figures.assurance_icon]
+    if assured:
+        lines.append(f"Of the {_plural(len(assured), 'metric')} assessed against a target, "
+                     f"{assured.count('pass')} consistently meet it, {assured.count('fail')} "
+                     f"consistently miss it and {assured.count('inconsistent')} may or may not "
+                     "meet it.")
+    exceptions = paper.exceptions
+    if exceptions:
+        names = "; ".join(f"{m.indicator.title} ({m.value_text})" for m in exceptions[:6])
+        more = f" and {len(exceptions) - 6} more" if len(exceptions) > 6 else ""
+        lines.append(f"{_plural(len(exceptions), 'metric needs', 'metrics need')} the group's "
+                     f"attention: {names}{more}.")
+    else:
+        lines.append("No metric shows special cause concern or a target that is not assured.")
+    gaps = [(abs(m.figures.inequality["gap_q5_minus_q1"]), m) for m in built
+            if m.figures.inequality and m.figures.inequality.get("gap_q5_minus_q1") is not None
+            and m.indicator.unit.startswith("%")]
+    if gaps:
+        _, widest = max(gaps, key=lambda g: g[0])
+        gap = widest.figures.inequality["gap_q5_minus_q1"]
+        lines.append(f"The widest gap between the least and most deprived fifths of "
+                     f"neighbourhoods is in {widest.indicator.title}: "
+                     f"{gap:+.1f} percentage points (least minus most deprived).")
+    return lines
+
+
+def build_paper(services: Service, database, month: str, programme_id: str | None = None,
+                who: Principal = ANONYMOUS, published: bool = True) -> BoardPaper:
+    """The paper for one programme (`programme_id`) or, with None, the Health and Care
+    Professional Leadership Group's summary of all six, for `month` (YYYY-MM).
+
+    `database` is the application database the commentary is read from (None: no
+    commentary). Raises KeyError for an unknown programme and the services' NotFoundError
+    for a month the build does not have (its message names the months it has)."""
+    if programme_id is not None and programme_id not in PROGRAMMES:
+        raise KeyError(programme_id)
+    chosen = [programme_id] if programme_id else list(PROGRAMMES)
+    indicators = [ind for ind in catalogue().values() if ind.programme in chosen]
+    period_end = services.reports.period_end(who, month)
+    figures = services.reports.metric_figures(who, [i.id for i in indicators], month,
+                                              published=published)
+    notes = (commentary_for_month(database, [i.id for i in indicators], month)
+             if database is not None else {})
+    sections = [Section(key, PROGRAMMES[key],
+                        [Metric(ind, figures[ind.id], notes.get(ind.id))
+                         for ind in indicators if ind.programme == key],
+                        every_chart=programme_id is not None)
+                for key in chosen]
+    title = (f"{PROGRAMMES[programme_id]}: programme report" if programme_id
+             else "Population health programmes: system summary")
+    build = services.aggregates.build(who)
+    return BoardPaper(title=title, month=month, period_end=period_end, sections=sections,
+                      published=published, run_id=build.get("run_id"))
