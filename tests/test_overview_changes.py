@@ -172,3 +172,12 @@ def test_the_overview_shows_the_gap_and_what_changed(tmp_path):
     assert "Milton Keynes" in changed and "special cause improvement" in changed
     assert "Luton" not in changed  # its latest figure is withheld from the public
     assert "+20.0 percentage points" in page
+
+
+def test_a_run_that_charted_nothing_has_no_signals(tmp_path):
+    """A build too short for any SPC chart writes an spc table with no columns."""
+    values = pd.DataFrame([_row("icb", "BLMK", 60.0, 60, 100)])
+    results = _run(tmp_path / "r", values, values, spc=pd.DataFrame())
+    service = AggregateService(results, tmp_path / "audit.jsonl")
+    assert service.variation(ANONYMOUS) == []
+    assert service.new_signals(ANALYST) == []

@@ -205,15 +205,27 @@ def _latest_of_run(run: Path, full: bool, breakdowns: tuple[str, ...]) -> pd.Dat
 def _signals_of_run(run: Path, full: bool) -> pd.DataFrame:
     """Each indicator's latest SPC signals for the ICB and places, kept per run as
     `_latest_of_run` is (the overview and programme pages ask on every request)."""
-    path = run / "spc.parquet"
     columns = ["indicator_id", "breakdown", "group", "period_end", "point_type",
                "variation_icon", "assurance_icon"]
-    if not path.is_file():
-        return pd.DataFrame(columns=columns)
-    signals = _latest(pd.read_parquet(path, columns=columns))
+    charts = _spc_table(run, columns)
+    if charts.empty:
+        return charts
+    signals = _latest(charts)
     if not full:
         signals = _where_published(signals, _by_breakdown(run, False, ("icb", "place")))
     return signals
+
+
+def _spc_table(run: Path, columns: list[str]) -> pd.DataFrame:
+    """`columns` of the run's SPC table; empty when the run has none, or charted nothing (a
+    build too short for any chart writes a table with no columns at all)."""
+    path = run / "spc.parquet"
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    table = pd.read_parquet(path)
+    if not set(columns) <= set(table.columns):
+        return pd.DataFrame(columns=columns)
+    return table[columns]
 
 
 #: The inequality figures served (those of `icsight.results.summaries.inequalities`).
@@ -252,11 +264,11 @@ def _gaps_of_run(run: Path, full: bool) -> pd.DataFrame:
 @functools.lru_cache(maxsize=8)
 def _new_signals_of_run(run: Path, full: bool) -> pd.DataFrame:
     """SPC charts whose latest point is special cause of a new kind, kept per run."""
-    path = run / "spc.parquet"
     columns = ["indicator_id", "breakdown", "group", "period_end", "point_type"]
-    if not path.is_file():
+    spc = _spc_table(run, columns)
+    if spc.empty:
         return pd.DataFrame(columns=[*columns, "previous_point_type"])
-    spc = pd.read_parquet(path, columns=columns).sort_values(columns[:4])
+    spc = spc.sort_values(columns[:4])
     spc["previous_point_type"] = spc.groupby(columns[:3]).point_type.shift()
     latest = _latest(spc)
     changed = latest[(latest.point_type != "common_cause")
