@@ -69,8 +69,8 @@ class PageType:
 #: A practice of the reference list, its PCN and place: the profiles' examples.
 EXAMPLE = practices().slice(0, 1).to_pylist()[0]
 
-#: Every page type there is now. The pages still to come (data quality, admin, worklists,
-#: planning, the sign-in page) add their line here.
+#: Every page type there is now. The pages still to come (worklists, planning) add their
+#: line here.
 PAGE_TYPES: tuple[PageType, ...] = (
     PageType("overview", "/"),
     PageType("programmes", "/programmes"),
@@ -82,6 +82,14 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("pcn-profile", f"/pcns/{EXAMPLE['pcn_code']}"),
     PageType("practice-profile", f"/practices/{EXAMPLE['practice_code']}"),
     PageType("search", "/search?q=luton"),
+    PageType("sign-in", "/sign-in"),
+    PageType("sign-out", "/sign-out", role="clinician"),
+    PageType("commentary", "/programmes/cancer/commentary", role="analyst"),
+    PageType("commentary-history", "/programmes/cancer/commentary/SCREEN_BOWEL",
+             role="analyst"),
+    PageType("data-quality", "/data-quality", role="analyst"),
+    PageType("data-quality-refused", "/data-quality", status=401),
+    PageType("admin", "/admin", role="admin"),
     PageType("indicator", "/indicators/CVDP007HYP"),
     PageType("indicator-analyst", "/indicators/CVDP007HYP", role="analyst"),
     PageType("indicator-not-built", f"/indicators/{NOT_BUILT}"),

@@ -2,8 +2,8 @@
 the session's CSRF token), in the page's own context, so the browser holds the session
 cookie exactly as it would after signing in on a page.
 
-When the sign-in page (/sign-in) lands, `sign_in` should fill in and send its form instead,
-so that the journey is the one a person takes."""
+The journeys that are about signing in use the sign-in page's form
+(`test_staff_journeys.py`); these are for the tests that need a signed-in page to begin with."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 
 from icsight.governance.access import ANONYMOUS, Principal, Role
 
-__all__ = ["ASSETS", "NAVIGATION", "page_policy", "refused", "render", "sign_in_first", "who"]
+__all__ = ["ASSETS", "NAVIGATION", "navigation_for", "page_policy", "refused", "render",
+           "sign_in_first", "who"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
@@ -32,6 +33,12 @@ NAVIGATION = (
     {"href": "/admin", "text": "Admin", "roles": frozenset({Role.ADMIN})},
     {"href": "/api/v1/docs", "text": "API"},
 )
+
+def navigation_for(role: Role | None) -> list[dict]:
+    """The navigation entries shown to `role` (None: the public), in the header's order."""
+    return [item for item in NAVIGATION
+            if "roles" not in item or (role is not None and role in item["roles"])]
+
 
 # ChainableUndefined: the design system's macros read optional nested parameters
 # (params.search.input.placeholder) that most calls leave out (nhsuk-frontend-jinja's README).
@@ -63,8 +70,7 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
         **context, cspNonce=nonce, assetPath=f"{ASSETS}/assets", assets=ASSETS,
         navigation=[{"href": item["href"], "text": item["text"],
                      "current": item["href"] == _section(request.url.path)}
-                    for item in NAVIGATION
-                    if "roles" not in item or (signed_in and principal.role in item["roles"])],
+                    for item in navigation_for(principal.role if signed_in else None)],
         signed_in=principal if signed_in else None,
         sign_in_href=_sign_in_href(request, status))
     # the API's guard puts its own headers on every response; this one is the page's
