@@ -75,8 +75,13 @@ def test_the_reference_page_lists_every_operation_and_loads_nothing_from_elsewhe
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for path in client.get("/api/v1/openapi.json").json()["paths"]:
         assert path in page.text, path
-    assert "<code>username</code></td><td>JSON body</td><td>yes" in page.text  # sign-in body
-    assert "<script" not in page.text and "<link" not in page.text
+    html = re.sub(r"\s+", " ", page.text)
+    login = html[html.index('id="post--api-v1-login"'):]
+    login = login[:login.index("</section>")]
+    # the sign-in body's fields, each required, read from the rendered table
+    for field in ("username", "password"):
+        assert re.search(rf"<code>{field}</code>.*?JSON body.*?yes", login), field
+    assert 'class="nhsuk-header' in html  # a page of the site, with its header
     assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no other host
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
     home = client.get("/", follow_redirects=False)  # the web pages' overview, no redirect
@@ -276,3 +281,25 @@ def test_a_hostile_audit_window_is_a_422_naming_last(api, value):
     got = api["as"]["adm"].get("/api/v1/audit", params={"last": value})
     assert got.status_code == 422 and got.json()["detail"][0]["loc"] == ["query", "last"]
     assert api["as"]["adm"].get("/api/v1/audit", params={"last": 3}).json()["total"] == 3
+
+
+def test_the_reference_page_escapes_what_the_openapi_document_says():
+    """Every text of the document is escaped: a name or description with markup in it is
+    shown as text, never run (the document is made from the code, but a route's docstring
+    is free text)."""
+    from icsight.api.docs import operations
+    from icsight.web.views.render import ENVIRONMENT
+
+    schema = {"paths": {"/api/v1/x": {"get": {
+        "description": "<script>alert(1)</script>",
+        "parameters": [{"name": "<b>q</b>", "in": "query", "required": True,
+                        "description": "<img src=x onerror=alert(1)>"}],
+        "responses": {"200": {"description": "<i>ok</i>"}}}}}}
+    ops = operations(schema)
+    assert ops[0]["parameters"] == [("<b>q</b>", "query", True, "<img src=x onerror=alert(1)>")]
+    html = ENVIRONMENT.get_template("api_reference.jinja").render(
+        operations=ops, heading="icsight API", navigation=[], assets="", assetPath="")
+    for raw in ("<script>alert", "<b>q</b>", "<img src=x", "<i>ok</i>"):
+        assert raw not in html, raw
+    assert "<code>&lt;b&gt;q&lt;/b&gt;</code>" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

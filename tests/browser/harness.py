@@ -94,7 +94,7 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("indicator-analyst", "/indicators/CVDP007HYP", role="analyst"),
     PageType("indicator-not-built", f"/indicators/{NOT_BUILT}"),
     PageType("not-found", "/no/such/page", status=404),
-    PageType("api-docs", "/api/v1/docs", design_system=False),
+    PageType("api-docs", "/api/v1/docs"),
 )
 
 
