@@ -32,6 +32,7 @@ def serving(access_results, tmp_path, monkeypatch):
     monkeypatch.setattr(accounts_module, "_DUMMY", cheap.hash("icsight-timing-equaliser"))
     monkeypatch.setenv("ICSIGHT_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     monkeypatch.setenv("ICSIGHT_SESSION_SECRET", SECRET)
+    monkeypatch.setenv("ICSIGHT_WARM_PAGES", "none")  # test_the_overview_is_made_before_...
     served: list = []
     import uvicorn
 
@@ -120,3 +121,25 @@ def test_make_demo_ends_by_serving_with_demo_accounts():
     assert {"--dev", "--demo-accounts"} <= set(last)
     assert "ICSIGHT_SESSION_SECRET=$(" in "\n".join(planned[-3:])  # a new secret each start
     assert "ICSIGHT_DATABASE_URL=sqlite:///" in "\n".join(planned[-3:])  # the demo's own db
+
+
+def test_the_overview_is_made_before_the_server_listens_and_the_rest_after(serving, monkeypatch):
+    """ICSIGHT_WARM_PAGES: the overview is kept before uvicorn starts, the other public pages
+    are handed to the background (not started here: the test stops at uvicorn)."""
+    from icsight.web import warm
+
+    started = []
+    monkeypatch.setattr(warm.Warmer, "start", lambda self: started.append(list(self.paths)))
+    monkeypatch.setenv("ICSIGHT_WARM_PAGES", "main")
+    result, served = serving["run"]()
+    assert result.exit_code == 0, result.output
+    [(app, _)] = served
+    assert "Made the overview in" in result.output
+    [(path, query, principal, _)] = [key for key in app.state.page_cache._pages]
+    assert (path, query, principal.role) == ("/", "", "public")
+    [rest] = started
+    assert rest[0] == "/programmes" and "/" not in rest
+    monkeypatch.setenv("ICSIGHT_WARM_PAGES", "some")
+    result, _ = serving["run"]()
+    assert result.exit_code != 0
+    assert "ICSIGHT_WARM_PAGES must be one of all, main, none, not 'some'" in result.output

@@ -8,6 +8,7 @@ passwords, and replacing an account ends the sessions of the one before (`make d
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,10 @@ from icsight.cli._console import fail
 from icsight.cli._options import AppendFile, LakeFolder
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from icsight.governance.accounts import AccountStore
+    from icsight.services import Service
 
 __all__ = ["DEMO_ROLES", "busiest_practice", "make_demo_accounts", "serve"]
 
@@ -96,7 +100,8 @@ def serve(lake_dir: Path, results_dir: Path, audit_log: Path, port: int, dev: bo
     secret = setting("ICSIGHT_SESSION_SECRET") or ""
     accounts = open_accounts()
     try:
-        app = create_app(Service(lake_dir, results_dir, audit_log), accounts, secret, dev=dev)
+        service = Service(lake_dir, results_dir, audit_log)
+        app = create_app(service, accounts, secret, dev=dev)
     except ValueError as e:  # a weak secret or a bad setting: say which, and how to fix it
         fail(f"{e}; e.g. `export ICSIGHT_SESSION_SECRET=$(openssl rand -hex 32)`")
     if demo_accounts:
@@ -105,7 +110,25 @@ def serve(lake_dir: Path, results_dir: Path, audit_log: Path, port: int, dev: bo
         except (OSError, ValueError) as e:
             fail(f"cannot make the demo accounts: {e}")
         _show(signed, port)
+    _warm(app, service)
     uvicorn.run(app, host="127.0.0.1", port=port)
+
+
+def _warm(app: FastAPI, service: Service) -> None:
+    """Make the public pages before people ask for them (ICSIGHT_WARM_PAGES)."""
+    from icsight.settings import get as setting
+    from icsight.web.warm import warm_at_start
+
+    scope = setting("ICSIGHT_WARM_PAGES") or "all"
+    began = time.perf_counter()
+    try:
+        warmer = warm_at_start(app, service, scope)
+    except ValueError as e:
+        fail(str(e))
+    if warmer.made:
+        click.echo(f"Made the overview in {time.perf_counter() - began:.1f} s; making "
+                   f"{len(warmer.paths)} more public pages in the background "
+                   f"(ICSIGHT_WARM_PAGES={scope}).")
 
 
 def _show(signed: list[dict[str, str]], port: int) -> None:
