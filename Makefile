@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling docs docs-calibration clean
+.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling bench-load docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -120,6 +120,11 @@ bench-single: install
 
 bench-scaling: install
 	$(RUN)/python benchmarks/bench_scaling.py --work data/scaling
+
+# The web application under 20 users for 2 minutes (Locust), after `make demo` has built
+# data/results; BUSY=1 keeps one core busy meanwhile (a shared machine)
+bench-load: install
+	$(RUN)/python benchmarks/bench_load.py --lake $(DEMO_DIR) --results data/results $(if $(BUSY),--busy)
 
 docs: install
 	$(RUN)/python -m icsight.model.docs > docs/data-model.md

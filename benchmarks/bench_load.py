@@ -64,12 +64,22 @@ def main() -> None:
         (folder / "pages.json").write_text(json.dumps(pages), encoding="utf-8")
         single = _locust(folder, port, 1, args.single, "single")
         loaded = _locust(folder, port, args.users, args.duration, "load")
+        peak = _peak_memory(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
         if busy is not None:
             busy.terminate()
     _report(ready, first, single, loaded, absent, args)
+    print(f"server's peak memory {peak / 1024:.0f} MB (its log: {folder / 'server.log'})")
+
+
+def _peak_memory(pid: int) -> float:
+    """The server's peak resident memory so far, in kB (Linux's VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1])
+    return float("nan")
 
 
 def _busy_job() -> subprocess.Popen:
