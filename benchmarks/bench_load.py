@@ -60,6 +60,9 @@ def main() -> None:
         first_began = time.perf_counter()
         _get(f"http://127.0.0.1:{port}/")
         first = time.perf_counter() - first_began
+        # the load is measured on the server as it runs all day: once it has made the
+        # public pages it makes at start-up (ICSIGHT_WARM_PAGES), reported beside it
+        warmed = _wait_until_warmed(folder / "server.log", server) - began
         pages, absent = _page_types(args.results, port)
         (folder / "pages.json").write_text(json.dumps(pages), encoding="utf-8")
         single = _locust(folder, port, 1, args.single, "single")
@@ -71,6 +74,7 @@ def main() -> None:
         if busy is not None:
             busy.terminate()
     _report(ready, first, single, loaded, absent, args)
+    print(f"public pages all made {warmed:.0f} s after start-up (ICSIGHT_WARM_PAGES)")
     print(f"server's peak memory {peak / 1024:.0f} MB (its log: {folder / 'server.log'})")
 
 
@@ -113,6 +117,19 @@ def _wait_until_listening(port: int, server: subprocess.Popen, limit: float = 12
                 return time.perf_counter()
         time.sleep(0.02)
     raise SystemExit(f"the server did not listen within {limit:.0f} s")
+
+
+def _wait_until_warmed(log: Path, server: subprocess.Popen, limit: float = 900) -> float:
+    """The moment the server says it has made its public pages (`icsight serve`'s line)."""
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited ({server.returncode}): see {log}")
+        text = log.read_text(encoding="utf-8", errors="replace")
+        if "public pages in the background in" in text or "No pages made at start" in text:
+            return time.perf_counter()
+        time.sleep(0.5)
+    raise SystemExit(f"the server had not made its public pages within {limit:.0f} s")
 
 
 def _get(url: str) -> int:
@@ -170,7 +187,7 @@ def _locust(folder: Path, port: int, users: int, seconds: int, name: str) -> dic
          "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
          "--loglevel", "WARNING"],
         env=os.environ | {"ICSIGHT_BENCH_PAGES": str(folder / "pages.json")},
-        check=False, stdout=subprocess.DEVNULL)
+        check=False, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as f:
         return {row["Name"]: row for row in csv.DictReader(f)}
 
@@ -192,17 +209,22 @@ def _report(ready: float, first: float, single: dict, loaded: dict, absent: list
         alone = single.get(name, {})
         p95 = float(row["95%"])
         worst, errors = max(worst, p95), errors + int(row["Failure Count"])
-        print(f"{name:<18}{alone.get('Median Response Time', '-'):>11}{alone.get('95%', '-'):>7}"
-              f"{row['Median Response Time']:>14}{row['95%']:>7}{row['Request Count']:>10}"
-              f"{row['Failure Count']:>8}")
+        print(f"{name:<18}{_ms(alone.get('Median Response Time')):>11}"
+              f"{_ms(alone.get('95%')):>7}{_ms(row['Median Response Time']):>14}"
+              f"{_ms(row['95%']):>7}{row['Request Count']:>10}{row['Failure Count']:>8}")
     total = loaded.get("Aggregated", {})
-    print(f"{'all':<18}{'':>18}{total.get('Median Response Time', '-'):>14}"
-          f"{total.get('95%', '-'):>7}{total.get('Request Count', '-'):>10}"
+    print(f"{'all':<18}{'':>18}{_ms(total.get('Median Response Time')):>14}"
+          f"{_ms(total.get('95%')):>7}{total.get('Request Count', '-'):>10}"
           f"{total.get('Failure Count', '-'):>8}")
     if absent:
         print("not in this version (not loaded): " + ", ".join(absent))
     met = worst <= BUDGET_P95_MS and errors == 0
     print(f"worst p95 {worst:.0f} ms, {errors} errors: budget {'met' if met else 'NOT met'}")
+
+
+def _ms(value: str | None) -> str:
+    """Locust's milliseconds as a whole number ('-' when the page type was not asked for)."""
+    return "-" if value in (None, "", "N/A") else f"{float(value):.0f}"
 
 
 if __name__ == "__main__":

@@ -129,12 +129,14 @@ def test_the_overview_is_made_before_the_server_listens_and_the_rest_after(servi
     from icsight.web import warm
 
     started = []
-    monkeypatch.setattr(warm.Warmer, "start", lambda self: started.append(list(self.paths)))
+    monkeypatch.setattr(warm.Warmer, "start",
+                        lambda self, done=None: started.append(list(self.paths)))
     monkeypatch.setenv("ICSIGHT_WARM_PAGES", "main")
     result, served = serving["run"]()
     assert result.exit_code == 0, result.output
     [(app, _)] = served
     assert "Made the overview in" in result.output
+    assert "No pages made at start-up" not in result.output
     [(path, query, principal, _)] = [key for key in app.state.page_cache._pages]
     assert (path, query, principal.role) == ("/", "", "public")
     [rest] = started

@@ -93,13 +93,16 @@ def test_the_background_waits_while_people_are_being_answered(site):  # noqa: F8
     busy = threading.Event()
     busy.set()
     warmer = Warmer(app, ["/", "/programmes", "/strategy"], busy=busy.is_set, pause=0.01)
-    thread = warmer.start()
+    finished = []
+    thread = warmer.start(lambda made, seconds: finished.append((len(made), seconds)))
     time.sleep(0.3)
     assert warmer.made == []  # nothing made while someone is being answered
     busy.clear()
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert [path for path, _, _ in warmer.made] == ["/", "/programmes", "/strategy"]
+    [(count, seconds)] = finished
+    assert count == 3 and seconds >= 0.3  # it waited
 
 
 def test_people_are_counted_and_the_warming_requests_are_not():

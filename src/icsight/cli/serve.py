@@ -122,13 +122,21 @@ def _warm(app: FastAPI, service: Service) -> None:
     scope = setting("ICSIGHT_WARM_PAGES") or "all"
     began = time.perf_counter()
     try:
-        warmer = warm_at_start(app, service, scope)
+        warmer = warm_at_start(app, service, scope, done=_warmed)
     except ValueError as e:
         fail(str(e))
     if warmer.made:
         click.echo(f"Made the overview in {time.perf_counter() - began:.1f} s; making "
                    f"{len(warmer.paths)} more public pages in the background "
                    f"(ICSIGHT_WARM_PAGES={scope}).")
+    else:
+        click.echo(f"No pages made at start-up (ICSIGHT_WARM_PAGES={scope}, or no build).")
+
+
+def _warmed(made: list[tuple[str, int, float]], seconds: float) -> None:
+    failed = [path for path, status, _ in made if status != 200]
+    click.echo(f"Made {len(made)} public pages in the background in {seconds:.0f} s"
+               + (f"; not whole pages: {', '.join(failed)}" if failed else "."))
 
 
 def _show(signed: list[dict[str, str]], port: int) -> None:

@@ -114,10 +114,18 @@ class Warmer:
         head, self.paths = self.paths[:n], self.paths[n:]
         return asyncio.run(self._make(head, wait=False))
 
-    def start(self) -> threading.Thread:
-        """Make the remaining pages in a daemon thread (it ends with the server)."""
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._make(self.paths)),
-                                       name="icsight-warm", daemon=True)
+    def start(self, done: Callable[[list[tuple[str, int, float]], float], None] | None = None
+              ) -> threading.Thread:
+        """Make the remaining pages in a daemon thread (it ends with the server); `done` is
+        called with what it made and the seconds it took."""
+
+        def run() -> None:
+            began = time.perf_counter()
+            made = asyncio.run(self._make(self.paths))
+            if done is not None:
+                done(made, time.perf_counter() - began)
+
+        self.thread = threading.Thread(target=run, name="icsight-warm", daemon=True)
         self.thread.start()
         return self.thread
 
@@ -141,13 +149,16 @@ class Warmer:
 
 
 def warm_at_start(app: FastAPI, services: Service, scope: str = "all",
-                  before_listening: int = 1) -> Warmer:
+                  before_listening: int = 1,
+                  done: Callable[[list[tuple[str, int, float]], float], None] | None = None
+                  ) -> Warmer:
     """Count people's requests on `app`, make its first `before_listening` pages now and
-    start making the rest in the background (call before the server starts)."""
+    start making the rest in the background (call before the server starts); `done` as in
+    `Warmer.start`."""
     counter = InFlight()
     app.add_middleware(CountInFlight, counter=counter)
     warmer = Warmer(app, pages_to_warm(services, scope), busy=counter.busy)
     if warmer.paths:
         warmer.first(before_listening)
-        warmer.start()
+        warmer.start(done)
     return warmer
