@@ -181,13 +181,14 @@ def _quote(text: str) -> str:
 def _locust(folder: Path, port: int, users: int, seconds: int, name: str) -> dict:
     """Locust's per-page-type statistics for `users` users over `seconds`."""
     prefix = folder / name
-    subprocess.run(
-        [str(BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
-         "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
-         "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
-         "--loglevel", "WARNING"],
-        env=os.environ | {"ICSIGHT_BENCH_PAGES": str(folder / "pages.json")},
-        check=False, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
+    with open(f"{prefix}.log", "w") as log:  # Locust's own summary, kept beside its CSV
+        subprocess.run(
+            [str(BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
+             "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
+             "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
+             "--loglevel", "WARNING"],
+            env=os.environ | {"ICSIGHT_BENCH_PAGES": str(folder / "pages.json")},
+            check=False, stdout=subprocess.DEVNULL, stderr=log)
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as f:
         return {row["Name"]: row for row in csv.DictReader(f)}
 
