@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from icsight.web.views.cache import kept_page
 from icsight.web.views.render import render as render_page
 
 __all__ = ["API", "operations", "router"]
@@ -21,6 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get(f"{API}/docs", response_class=HTMLResponse)
+@kept_page  # the same until the application changes; kept per build like the other pages
 def reference(request: Request) -> HTMLResponse:
     """Every operation of the API, from its OpenAPI document."""
     schema = request.app.openapi()
