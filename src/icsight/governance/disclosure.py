@@ -47,7 +47,8 @@ import pandas as pd
 from icsight.stats.poisson import byars, poisson_limits
 from icsight.stats.proportions import wilson
 
-__all__ = ["COUNT_COLUMNS", "DisclosureRules", "Relation", "relations", "suppress"]
+__all__ = ["COUNT_COLUMNS", "DisclosureRules", "Relation", "relations", "suppress",
+           "suppress_cells"]
 
 COUNT_COLUMNS = ("numerator", "denominator")
 VALUE_COLUMNS = ("value", "lower_ci", "upper_ci")
@@ -108,6 +109,29 @@ def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
         out[col] = published[col]
     out["suppressed"] = hide
     return out
+
+
+def suppress_cells(counts: list[float], rels: list[Relation],
+                   rules: DisclosureRules | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A table of counts that is not an indicator's (a population pyramid's cells) made safe
+    to publish by the same rules as `suppress`: counts from `rules.low` to `rules.high`
+    withheld, then secondary suppression within `rels` (parent = sum of children + residual,
+    by position in `counts`) to a fixed point, and what is shown rounded. Returns (published
+    counts, NaN where withheld; whether each is withheld).
+
+    Totals published elsewhere (an area's population) belong in `counts` as the parents of
+    their cells, so the cells are protected against them too; the caller publishes only the
+    cells. A parent is hidden only when every child of its relation already is."""
+    rules = rules or DisclosureRules()
+    values = {i: float(v) for i, v in enumerate(counts)}
+    hidden = {i for i, v in values.items() if rules.low <= v <= rules.high}
+    if rules.secondary and rels:
+        _Lattice(values, list(rels), hidden, rules).protect()
+    hide = np.zeros(len(values), bool)
+    hide[sorted(hidden)] = True
+    shown = _round(pd.Series([values[i] for i in range(len(values))], dtype=float),
+                   rules.rounding).to_numpy()
+    return np.where(hide, np.nan, shown), hide
 
 
 def _round(counts: pd.Series, base: int) -> pd.Series:
