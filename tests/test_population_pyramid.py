@@ -137,3 +137,23 @@ def test_rounding_to_five_of_counts_above_the_threshold():
     published = publish_population(cells)
     assert published.people.tolist() == [0, 10, 20]
     assert not published.suppressed.any()
+
+
+def test_totals_already_public_are_never_withheld_nor_picked_as_complements():
+    """A 2 x 2 table with its row and column totals public: 5 and 3 are withheld, and then
+    the 20 and the 40 (each the only other unknown of a total); left to itself the fixed point
+    would also hide two totals, which cannot be unpublished, so `fixed` keeps them shown."""
+    from icsight.governance.disclosure import Relation, suppress_cells
+
+    cells = [5, 20, 40, 3]
+    counts = [*cells, 25, 43, 45, 23]  # rows (5 + 20, 40 + 3), columns (5 + 40, 20 + 3)
+    rels = [Relation(4, (0, 1)), Relation(5, (2, 3)), Relation(6, (0, 2)),
+            Relation(7, (1, 3))]
+    _, free = suppress_cells(counts, rels)
+    assert free[4:].any()  # what `fixed` prevents
+    shown, hidden = suppress_cells(counts, rels, fixed=frozenset(range(4, 8)))
+    assert hidden.tolist() == [True] * 4 + [False] * 4
+    assert shown[4:].tolist() == [25, 45, 45, 25]  # rounded to 5 (43 -> 45, 23 -> 25)
+    # a total of 1 to 7 that is public already is not withheld either
+    _, small = suppress_cells([6, 6], [Relation(0, (1,))], fixed=frozenset({0}))
+    assert small.tolist() == [False, True]

@@ -57,6 +57,8 @@ def publish_population(table: pd.DataFrame, rules: DisclosureRules | None = None
         old = icb[icb.age_band.isin(OLDEST)]
         if len(old):
             rels.append(Relation(total(old.index), tuple(int(i) for i in old.index)))
-    shown, hidden = suppress_cells(counts, rels, rules)
+    # the totals are public already (the overview, the indicators' breakdowns): never hidden
+    shown, hidden = suppress_cells(counts, rels, rules,
+                                   frozenset(range(len(cells), len(counts))))
     n = len(cells)
     return cells.assign(people=shown[:n], suppressed=hidden[:n])
