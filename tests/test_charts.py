@@ -329,6 +329,8 @@ def test_the_map_never_shades_a_withheld_lsoa():
     shaded = next(layer for layer in spec["layer"]
                   if layer["encoding"]["color"]["field"] == "properties.value")
     assert shaded["transform"] == [{"filter": "datum.properties.status == 'published'"}]
+    others = next(layer for layer in spec["layer"] if layer is not shaded)
+    assert others["encoding"]["color"]["legend"]["symbolStrokeColor"]
     assert next(f for f in features if f["id"] == codes[1])["properties"]["value"] is None
     table = {row["Code"]: row["Value"] for row in chart_table(chart)}
     assert table[codes[1]] == WITHHELD and table[codes[2]] == "0.0%"
@@ -355,6 +357,8 @@ def test_a_map_of_deciles_shades_the_most_deprived_darkest_and_writes_whole_numb
                   if layer["encoding"]["color"]["field"] == "properties.value")
     assert shaded["encoding"]["color"]["scale"]["reverse"] is True
     assert shaded["encoding"]["color"]["title"] == "IMD decile"
+    others = next(layer for layer in spec["layer"] if layer is not shaded)
+    assert others["encoding"]["color"]["legend"] is None  # nothing withheld, nothing missing
     assert sorted(row["IMD decile"] for row in chart_table(chart)) == ["1", "10", "5"]
     assert chart_description(chart) == ("Map: Deciles. 3 BLMK neighbourhoods (LSOAs): 3 "
                                         "shaded, from 1 to 10, darker for lower values.")

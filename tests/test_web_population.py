@@ -131,3 +131,22 @@ def test_a_place_profile_maps_its_neighbourhoods_by_deprivation(site):
 def test_pcn_and_practice_profiles_have_no_pyramid_or_map(site):
     page = Page(site["public"].get("/pcns/U74819").text)
     assert not {"chart-pyramid", "chart-deprivation-map"} & _ids(page)
+
+
+def test_a_withheld_count_is_a_row_saying_so_and_unknown_sex_is_said_not_drawn():
+    from icsight.web.views.population import pyramid_figure
+
+    rows = [{"period_end": "2026-09-30", "breakdown": "place", "group": "Luton", "sex": sex,
+             "age_band": band, "people": people, "suppressed": people is None}
+            for sex, band, people in (("female", "0-4", 120.0), ("male", "0-4", None),
+                                      ("male", "90+", 15.0), ("unknown", "30-34", 10.0))]
+    figure = pyramid_figure(rows, "Luton", "test-run-withheld", exact=False)
+    table = {row[0]: row[1:] for row in figure["rows"]}
+    assert figure["head"] == ["Age band", "Female", "Male"]
+    assert table["0-4"] == ["120", "withheld"]
+    assert table["90+"] == ["0", "15"] and table["45-49"] == ["0", "0"]
+    assert len(table) == 19
+    assert "1 count(s) withheld" in figure["description"]
+    assert "neither female nor male are not drawn" in figure["description"]
+    assert "120 females and 15 males shown" in figure["description"]
+    assert pyramid_figure([], "Luton", "test-run-withheld", exact=False) is None

@@ -90,11 +90,14 @@ def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
                                         reverse=darker == "lower"),
                         legend=alt.Legend(orient="right")),
         tooltip=tooltip).transform_filter("datum.properties.status == 'published'")
+    unshaded = any(f["properties"]["status"] != "published" for f in features)
     others = base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(
         color=alt.Color("properties.status:N", title="Not shaded",
                         scale=alt.Scale(domain=[WITHHELD, "no data"],
                                         range=[WITHHELD_FILL, NO_DATA_FILL]),
-                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)),
+                        # a key to nothing on the map only gets in the way
+                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)
+                        if unshaded else None),
         tooltip=tooltip).transform_filter("datum.properties.status != 'published'")
     chart = alt.layer(others, shaded).resolve_scale(color="independent").properties(
         width=480, height=480)

@@ -72,8 +72,8 @@ def _pyramid(rows: list[dict], area: str) -> dict:
     if len(others):
         # the pyramid has two sides; people recorded as neither are said, not drawn
         figure["description"] += (" People whose sex is recorded as neither female nor "
-                                  "male are not drawn; the table of the population by "
-                                  "place counts them.")
+                                  "male are not drawn (they are counted in the area's "
+                                  "population).")
     return figure
 
 
