@@ -157,3 +157,45 @@ def test_totals_already_public_are_never_withheld_nor_picked_as_complements():
     # a total of 1 to 7 that is public already is not withheld either
     _, small = suppress_cells([6, 6], [Relation(0, (1,))], fixed=frozenset({0}))
     assert small.tolist() == [False, True]
+
+
+def _store(folder, with_pyramid: bool = True):
+    """A results store of one run holding only what the pyramid's service reads."""
+    import json
+
+    run = folder / "20260101T000000Z"
+    run.mkdir(parents=True)
+    (run / "provenance.json").write_text(json.dumps(
+        {"run_id": run.name, "purpose": "planning", "national_data_opt_out_applied": True}))
+    if with_pyramid:
+        cells = _cells()
+        cells.to_parquet(run / "population.parquet")
+        publish_population(cells).to_parquet(run / "published_population.parquet")
+    (folder / "LATEST").write_text(run.name + "\n")
+    return folder
+
+
+def test_the_service_gives_analysts_exact_counts_and_everyone_else_the_published(tmp_path):
+    from icsight.governance.access import ANONYMOUS, Principal, Role
+    from icsight.services import AggregateService
+
+    service = AggregateService(_store(tmp_path / "results"), tmp_path / "audit.jsonl")
+    exact = service.population_pyramid(Principal("ana", Role.ANALYST), "B")
+    assert [(r["sex"], r["age_band"], r["people"], r["suppressed"]) for r in exact] == [
+        ("female", "0-4", 5, False), ("female", "5-9", 10, False),
+        ("male", "0-4", 10, False), ("male", "5-9", 15, False)]
+    public = service.population_pyramid(ANONYMOUS, "B")
+    assert [(r["sex"], r["age_band"], r["people"], r["suppressed"]) for r in public] == [
+        ("female", "0-4", None, True), ("female", "5-9", None, True),
+        ("male", "0-4", 10, False), ("male", "5-9", 15, False)]
+    assert {r["group"] for r in service.population_pyramid(ANONYMOUS)} == {"BLMK"}
+    assert service.population_pyramid(ANONYMOUS, "Nowhere") == []
+
+
+def test_a_run_built_before_the_pyramid_was_stored_has_none(tmp_path):
+    from icsight.governance.access import ANONYMOUS
+    from icsight.services import AggregateService
+
+    service = AggregateService(_store(tmp_path / "old", with_pyramid=False),
+                               tmp_path / "audit.jsonl")
+    assert service.population_pyramid(ANONYMOUS, "BLMK") == []
