@@ -329,9 +329,43 @@ def test_the_map_never_shades_a_withheld_lsoa():
     shaded = next(layer for layer in spec["layer"]
                   if layer["encoding"]["color"]["field"] == "properties.value")
     assert shaded["transform"] == [{"filter": "datum.properties.status == 'published'"}]
+    others = next(layer for layer in spec["layer"] if layer is not shaded)
+    assert others["encoding"]["color"]["legend"]["symbolStrokeColor"]
     assert next(f for f in features if f["id"] == codes[1])["properties"]["value"] is None
     table = {row["Code"]: row["Value"] for row in chart_table(chart)}
     assert table[codes[1]] == WITHHELD and table[codes[2]] == "0.0%"
     assert "1 withheld" in chart_description(chart)
     svg = to_svg(chart)
     assert svg.count("<path") > 533  # every LSOA drawn, as well as the legend
+
+
+def test_a_map_of_deciles_shades_the_most_deprived_darkest_and_writes_whole_numbers():
+    """The place profile's map: IMD deciles (1 the most deprived) written as whole numbers,
+    the lowest darkest, over only the boundaries given, and no "withheld" or "no data" said
+    of a map where every area has its value."""
+    from icsight.charts import lsoa_boundaries, lsoa_map
+
+    geo = lsoa_boundaries()
+    three = {**geo, "features": geo["features"][:3]}
+    codes = [f["id"] for f in three["features"]]
+    values = pd.DataFrame({"lsoa_code": codes, "value": [1, 5, 10]})
+    chart = lsoa_map(values, title="Deciles", boundaries=three, decimals=0, darker="lower",
+                     value_name="IMD decile")
+    spec = chart.to_dict()  # validated against the Vega-Lite schema
+    assert len(spec["data"]["values"]) == 3
+    shaded = next(layer for layer in spec["layer"]
+                  if layer["encoding"]["color"]["field"] == "properties.value")
+    assert shaded["encoding"]["color"]["scale"]["reverse"] is True
+    assert shaded["encoding"]["color"]["title"] == "IMD decile"
+    others = next(layer for layer in spec["layer"] if layer is not shaded)
+    assert others["encoding"]["color"]["legend"] is None  # nothing withheld, nothing missing
+    assert sorted(row["IMD decile"] for row in chart_table(chart)) == ["1", "10", "5"]
+    assert chart_description(chart) == ("Map: Deciles. 3 BLMK neighbourhoods (LSOAs): 3 "
+                                        "shaded, from 1 to 10, darker for lower values.")
+    # by default the highest is darkest
+    default = lsoa_map(values, title="Deciles", boundaries=three).to_dict()
+    plain = next(layer for layer in default["layer"]
+                 if layer["encoding"]["color"]["field"] == "properties.value")
+    assert plain["encoding"]["color"]["scale"]["reverse"] is False
+    with pytest.raises(ValueError, match="darker"):
+        lsoa_map(values, title="x", boundaries=three, darker="deprived")

@@ -164,3 +164,29 @@ def test_one_indicators_rows_are_in_a_few_row_groups_not_the_whole_table(lake_di
         for indicator_id in IDS:
             holding = [g for g, (lo, hi) in enumerate(spans) if lo <= indicator_id <= hi]
             assert 0 < len(holding) < meta.num_row_groups, (name, indicator_id)
+
+
+def test_the_build_writes_the_population_pyramid_and_its_published_version(run):
+    """The registered population on the last period end by area, sex and 5-year band: the
+    same people as every indicator over the registered list (EMERG_ADM_RATE's denominator,
+    all ages, opted-out people left out for planning), and published by the disclosure rules
+    (`icsight.results.population`)."""
+    from icsight.results import RUN_TABLES, read_latest
+    from icsight.results.population import publish_population
+
+    pyramid = pd.read_parquet(run / "population.parquet")
+    assert set(pyramid.period_end) == {"2026-09-30"}
+    assert set(pyramid.breakdown) == {"icb", "place"}
+    values = pd.read_parquet(run / "indicator_values.parquet")
+    rate = values[(values.indicator_id == "EMERG_ADM_RATE") & (values.period_end == "2026-09-30")
+                  & values.breakdown.isin(["icb", "place"])]
+    assert pyramid.groupby("group").people.sum().to_dict() == \
+        rate.set_index("group").denominator.to_dict()
+    published = pd.read_parquet(run / "published_population.parquet")
+    pd.testing.assert_frame_equal(published, publish_population(pyramid))
+    assert {"population", "published_population"} <= set(RUN_TABLES)
+    pd.testing.assert_frame_equal(read_latest(run.parent, "published_population"), published)
+    prov = json.loads((run / "provenance.json").read_text())["population_disclosure"]
+    assert prov == {"period_end": "2026-09-30", "table": "published_population.parquet",
+                    "cells": len(published),
+                    "cells_suppressed": int(published.suppressed.sum())}

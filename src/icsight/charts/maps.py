@@ -53,10 +53,17 @@ def _rewound(geometry: dict) -> dict:
 
 
 def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
-             boundaries: dict | None = None) -> alt.LayerChart:
+             boundaries: dict | None = None, decimals: int = 1, darker: str = "higher",
+             value_name: str = "Value") -> alt.LayerChart:
     """A map of `values` (columns `lsoa_code`, `value`; a missing value is withheld) over the
     LSOA boundaries: published values shaded, withheld areas grey and named so, areas with no
-    row white."""
+    row white.
+
+    `decimals` is how values are written (0 for a decile); `darker="lower"` shades the lowest
+    values darkest (IMD deciles, where 1 is the most deprived, as MHCLG's maps shade them);
+    `value_name` heads the table's value column."""
+    if darker not in ("higher", "lower"):
+        raise ValueError(f"darker must be 'higher' or 'lower', not {darker!r}")
     geo = boundaries if boundaries is not None else lsoa_boundaries()
     given = {str(code): number(v) for code, v in zip(values["lsoa_code"], values["value"],
                                                      strict=True)}
@@ -71,36 +78,54 @@ def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
                                         "value": given.get(code), "status": status}})
     base = alt.Chart(alt.Data(values=features)).project(type="mercator")
     tooltip = [alt.Tooltip("properties.name:N", title="Area"),
-               alt.Tooltip("properties.value:Q", title="Value", format=",.1f"),
+               alt.Tooltip("properties.value:Q", title=value_name, format=f",.{decimals}f"),
                alt.Tooltip("properties.status:N", title="Status")]
     shaded = base.mark_geoshape(stroke="#FFFFFF", strokeWidth=0.3).encode(
-        color=alt.Color("properties.value:Q", title=unit.strip() or "value",
+        color=alt.Color("properties.value:Q",
+                        title=unit.strip() or (value_name if value_name != "Value" else "value"),
                         # from a quarter of the way along: the lightest blues are
                         # too near the white of "no data" and the grey of "withheld"
                         scale=alt.Scale(scheme=alt.SchemeParams(name="blues",
-                                                                extent=[0.25, 1])),
+                                                                extent=[0.25, 1]),
+                                        reverse=darker == "lower"),
                         legend=alt.Legend(orient="right")),
         tooltip=tooltip).transform_filter("datum.properties.status == 'published'")
+    unshaded = any(f["properties"]["status"] != "published" for f in features)
     others = base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(
         color=alt.Color("properties.status:N", title="Not shaded",
                         scale=alt.Scale(domain=[WITHHELD, "no data"],
                                         range=[WITHHELD_FILL, NO_DATA_FILL]),
-                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)),
+                        # a key to nothing on the map only gets in the way
+                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)
+                        if unshaded else None),
         tooltip=tooltip).transform_filter("datum.properties.status != 'published'")
     chart = alt.layer(others, shaded).resolve_scale(color="independent").properties(
         width=480, height=480)
+
+    def shown(value: float | None) -> str:
+        if decimals == 1 or value is None:
+            return fmt(value, unit)
+        return f"{value:,.{decimals}f}" + (unit if unit.startswith("%") else
+                                           (f" {unit}" if unit else ""))
+
     table = [{"LSOA": f["properties"]["name"], "Code": f["properties"]["code"],
-              "Value": fmt(f["properties"]["value"], unit)
+              value_name: shown(f["properties"]["value"])
               if f["properties"]["status"] == "published" else f["properties"]["status"]}
              for f in sorted(features, key=lambda f: f["properties"]["name"])]
     published = [f["properties"]["value"] for f in features
                  if f["properties"]["status"] == "published"]
     withheld = sum(f["properties"]["status"] == WITHHELD for f in features)
-    description = f"Map of {title} across {len(features)} BLMK neighbourhoods (LSOAs):"
+    description = f"Map: {title}. {len(features)} BLMK neighbourhoods (LSOAs)"
+    missing = len(features) - len(published) - withheld
+    parts = []
     if published:
-        description += (f" {len(published)} shaded, from {fmt(min(published), unit)} to "
-                        f"{fmt(max(published), unit)}, darker for higher values;")
-    description += (f" {withheld} withheld to protect privacy (grey);"
-                    f" {len(features) - len(published) - withheld} with no data (white).")
+        parts.append(f"{len(published)} shaded, from {shown(min(published))} to "
+                     f"{shown(max(published))}, darker for {darker} values")
+    # a map of reference data (deprivation) withholds nothing: it says only what it shows
+    if withheld or not published:
+        parts.append(f"{withheld} withheld to protect privacy (grey)")
+    if missing or not published:
+        parts.append(f"{missing} with no data (white)")
+    description += ": " + "; ".join(parts) + "."
     return with_table(chart, kind="map", title=title, table=table, description=description,
                       attribution=ATTRIBUTION).configure_view(stroke=None)

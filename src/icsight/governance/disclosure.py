@@ -47,7 +47,8 @@ import pandas as pd
 from icsight.stats.poisson import byars, poisson_limits
 from icsight.stats.proportions import wilson
 
-__all__ = ["COUNT_COLUMNS", "DisclosureRules", "Relation", "relations", "suppress"]
+__all__ = ["COUNT_COLUMNS", "DisclosureRules", "Relation", "relations", "suppress",
+           "suppress_cells"]
 
 COUNT_COLUMNS = ("numerator", "denominator")
 VALUE_COLUMNS = ("value", "lower_ci", "upper_ci")
@@ -108,6 +109,32 @@ def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
         out[col] = published[col]
     out["suppressed"] = hide
     return out
+
+
+def suppress_cells(counts: list[float], rels: list[Relation],
+                   rules: DisclosureRules | None = None,
+                   fixed: frozenset[int] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+    """A table of counts that is not an indicator's (a population pyramid's cells) made safe
+    to publish by the same rules as `suppress`: counts from `rules.low` to `rules.high`
+    withheld, then secondary suppression within `rels` (parent = sum of children + residual,
+    by position in `counts`) to a fixed point, and what is shown rounded. Returns (published
+    counts, NaN where withheld; whether each is withheld).
+
+    Totals published elsewhere (an area's population) belong in `counts` as the parents of
+    their cells, so the cells are protected against them too, and in `fixed`: positions never
+    withheld, by either suppression, as they are public already (where the cells under such
+    a total cannot all be protected, no choice of cells here could do better). The caller
+    publishes only the cells."""
+    rules = rules or DisclosureRules()
+    values = {i: float(v) for i, v in enumerate(counts)}
+    hidden = {i for i, v in values.items() if rules.low <= v <= rules.high and i not in fixed}
+    if rules.secondary and rels:
+        _Lattice(values, list(rels), hidden, rules, fixed).protect()
+    hide = np.zeros(len(values), bool)
+    hide[sorted(hidden)] = True
+    shown = _round(pd.Series([values[i] for i in range(len(values))], dtype=float),
+                   rules.rounding).to_numpy()
+    return np.where(hide, np.nan, shown), hide
 
 
 def _round(counts: pd.Series, base: int) -> pd.Series:
@@ -264,8 +291,9 @@ class _Lattice:
     (changed in place by `protect`). Residuals are nodes -1, -2, ... (one per relation)."""
 
     def __init__(self, value: dict[int, float], rels: list[Relation], hidden: set[int],
-                 rules: DisclosureRules) -> None:
+                 rules: DisclosureRules, fixed: frozenset[int] = frozenset()) -> None:
         self.value, self.rels, self.hidden, self.rules = dict(value), rels, hidden, rules
+        self.fixed = fixed  # cells published elsewhere: never picked as a complement
         self.residual: dict[int, int | None] = {}
         self._memo: dict[tuple[int, int, int, bool], float] = {}
         self.member: dict[int, list[tuple[int, str]]] = {}
@@ -375,11 +403,11 @@ class _Lattice:
                         continue
                     seen.add(k2)
                     r2 = self.rels[k2]
-                    visible = sorted((c for c in r2.children if c not in self.hidden),
-                                     key=lambda c: self.value[c])
+                    visible = sorted((c for c in r2.children if c not in self.hidden
+                                      and c not in self.fixed), key=lambda c: self.value[c])
                     if visible:
                         return visible[0]
-                    if r2.parent not in self.hidden:
+                    if r2.parent not in self.hidden and r2.parent not in self.fixed:
                         return r2.parent
                     queue.append(k2)
         return None
@@ -388,12 +416,13 @@ class _Lattice:
         """The smallest visible child of the same parent that can cover the shortfall (the
         largest when none can); the parent when every child is hidden."""
         r = self.rels[k]
-        visible = sorted((c for c in r.children if c not in self.hidden and c != node),
-                         key=lambda c: self.value[c])
+        visible = sorted((c for c in r.children if c not in self.hidden and c != node
+                          and c not in self.fixed), key=lambda c: self.value[c])
         if visible:
             enough = [c for c in visible if not upward or self.value[c] >= need]
             return enough[0] if enough else visible[-1]
-        return r.parent if r.parent not in self.hidden else None
+        return r.parent if r.parent not in self.hidden and r.parent not in self.fixed \
+            else None
 
 
 # --- values from the published counts -----------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from icsight.indicators.cohorts import (
     PERIOD,
@@ -26,9 +27,10 @@ from icsight.indicators.cohorts import (
 )
 from icsight.model.registration import registered_at_event
 
-__all__ = ["AgainstBaseline", "PopulationCounts", "Rolling", "emergency_admissions_per_person",
-           "event_counts", "events_of_registered", "expected_rates", "population_counts",
-           "population_margins", "register_against_expected"]
+__all__ = ["PYRAMID_BANDS", "AgainstBaseline", "PopulationCounts", "Rolling",
+           "emergency_admissions_per_person", "event_counts", "events_of_registered",
+           "expected_rates", "population_counts", "population_margins", "population_pyramid",
+           "pyramid_band", "register_against_expected"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,6 @@ def _population_cube(lake, periods: ir.Table) -> ir.Table:
 
     return lake.shared("population_cube", periods, build)
 
-
-
 def population_margins(lake, periods: ir.Table) -> dict[str, ir.Table]:
     """The registered population on each period end counted by (period, attribute, sex, age)
     for each of practice, LSOA and ethnic group, and by (period, sex, age) as `all`: computed
@@ -86,6 +86,58 @@ def population_margins(lake, periods: ir.Table) -> dict[str, ir.Table]:
         out[column] = lake.shared(f"population:{column}", periods, lambda c=column: joined
                                   .group_by([PERIOD, c, "sex", "age"]).agg(n=joined.n.sum()))
     return out
+
+
+#: The population pyramid's 5-year age bands, youngest first: 0-4, 5-9, ..., 85-89, 90+ (the
+#: ONS pyramids' bands, and the European Standard Population's).
+PYRAMID_BANDS = tuple([f"{5 * b}-{5 * b + 4}" for b in range(18)] + ["90+"])
+
+
+def pyramid_band(age: int) -> str:
+    """The 5-year band of an age in whole years (90 and over is one band)."""
+    return PYRAMID_BANDS[min(max(int(age), 0) // 5, len(PYRAMID_BANDS) - 1)]
+
+
+def population_pyramid(lake, periods: ir.Table, practices: pd.DataFrame) -> pd.DataFrame:
+    """The registered population on the last period end of `periods` by area x sex x 5-year
+    age band (`PYRAMID_BANDS`): columns period_end, breakdown (`icb` for BLMK, `place`), group
+    (BLMK or the place), sex (as recorded: female, male or unknown), age_band, people.
+
+    Counted from the same population margins as every indicator over the registered list
+    (`population_margins`: registered and alive at the end of the period end, age in whole
+    years then), so BLMK's and each place's total is the learning disability prevalence's
+    denominator, the population by place on the overview; within a build the margins are
+    shared, so this costs a few small sums. `practices` (practice_code, place) places each
+    practice, as the indicators' place breakdown does. Bands and sexes with no one are left
+    out, as breakdown groups with no one are."""
+    margins = population_margins(lake, periods)
+    last = pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).max().date()
+    parts = []
+    for breakdown, margin in (("icb", "all"), ("place", "practice_code")):
+        t = margins[margin]
+        t = t.filter(t[PERIOD] == ibis.literal(last, "date"))
+        keys = [PERIOD, "sex", "age", *([margin] if margin != "all" else [])]
+        frame = t.group_by(keys).agg(people=t.n.sum()).to_pandas()
+        if breakdown == "icb":
+            frame["group"] = "BLMK"
+        else:
+            frame = frame.merge(practices[["practice_code", "place"]], "inner",
+                                "practice_code").rename(columns={"place": "group"})
+        frame["breakdown"] = breakdown
+        parts.append(frame)
+    out = pd.concat(parts, ignore_index=True)
+    out["age_band"] = [pyramid_band(a) for a in out["age"]]
+    out["sex"] = out["sex"].fillna("unknown").astype(str)
+    out = out.groupby([PERIOD, "breakdown", "group", "sex", "age_band"], as_index=False,
+                      sort=False)["people"].sum()
+    out = out[out.people > 0]
+    order = {b: i for i, b in enumerate(PYRAMID_BANDS)}
+    out = out.assign(period_end=pd.to_datetime(out[PERIOD]).dt.strftime("%Y-%m-%d"),
+                     people=out.people.astype("int64"),
+                     _area=(out.breakdown != "icb"), _band=out.age_band.map(order))
+    out = out.sort_values(["_area", "group", "sex", "_band"])
+    return out[["period_end", "breakdown", "group", "sex", "age_band", "people"]].reset_index(
+        drop=True)
 
 
 def population_counts(lake, periods: ir.Table, numerator: ir.Table,

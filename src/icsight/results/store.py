@@ -8,6 +8,9 @@
         hierarchy.parquet           practice -> PCN -> place, for disclosure control
         published_values.parquet    indicator_values small-number suppressed: what is served
                                     below analyst level (suppressed once per build)
+        population.parquet          the registered population on the last period end by
+                                    area (BLMK, places) x sex x 5-year age band: the pyramids
+        published_population.parquet  population suppressed likewise (`results.population`)
         provenance.json             data snapshot, code version, codelist versions, run time
       LATEST                        the id of the newest complete run
 
@@ -34,8 +37,11 @@ from icsight import __version__
 from icsight.governance.disclosure import DisclosureRules, suppress
 from icsight.indicators.breakdown import reference_frames
 from icsight.indicators.catalogue import catalogue, indicator
+from icsight.indicators.periods import periods_table
+from icsight.indicators.population import population_pyramid
 from icsight.indicators.series import month_ends, monthly_values
 from icsight.model.reference import data_path
+from icsight.results.population import publish_population
 from icsight.results.summaries import inequalities, spc_summary
 
 LATEST = "LATEST"
@@ -88,6 +94,10 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
                                (lambda i=ind: progress(i.id)) if progress else None, one_query)
             values.append(v)
             summaries.append(summarising.submit(_summaries, v, ind))
+        # the same periods table the indicators ran on, so the population margins they
+        # shared are summed again rather than counted again
+        pyramid = population_pyramid(lake, periods_table(ends, lake),
+                                     reference_frames(lake)[0])
         done = [s.result() for s in summaries]
     charts, gaps = [d[0] for d in done], [d[1] for d in done]
     tmp = out_dir / f".{run_id}.tmp-{os.getpid()}"
@@ -102,6 +112,13 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
         hierarchy = reference_frames(lake)[0]
         hierarchy.to_parquet(tmp / "hierarchy.parquet")
         disclosure = _publish(table, hierarchy, tmp / "published_values.parquet")
+        pyramid.to_parquet(tmp / "population.parquet")
+        published_pyramid = publish_population(pyramid, DisclosureRules())
+        published_pyramid.to_parquet(tmp / "published_population.parquet")
+        population = {"period_end": ends[-1].isoformat(),
+                      "table": "published_population.parquet",
+                      "cells": len(published_pyramid),
+                      "cells_suppressed": int(published_pyramid.suppressed.sum())}
         provenance = {
             "run_id": run_id,
             "started": started.isoformat(timespec="seconds"),
@@ -117,6 +134,7 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
             "indicators": [i.id for i in chosen],
             "codelist_versions": _codelist_versions({c for i in chosen for c in i.codelists}),
             "disclosure": disclosure,
+            "population_disclosure": population,
         }
         (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
         run = out_dir / run_id
@@ -153,12 +171,13 @@ def _publish(table: pd.DataFrame, hierarchy: pd.DataFrame, path: Path) -> dict:
 
 
 #: The tables a run holds, by name (each `<name>.parquet` in the run folder).
-RUN_TABLES = ("indicator_values", "spc", "inequalities", "hierarchy", "published_values")
+RUN_TABLES = ("indicator_values", "spc", "inequalities", "hierarchy", "published_values",
+              "population", "published_population")
 
 
 def read_latest(out_dir: str | Path, table: str = "indicator_values") -> pd.DataFrame:
     """One table of the newest complete run (`indicator_values`, `spc`, `inequalities`,
-    `hierarchy`, `published_values`)."""
+    `hierarchy`, `published_values`, `population`, `published_population`)."""
     if table not in RUN_TABLES:
         raise ValueError(f"unknown results table {table!r}; one of {', '.join(RUN_TABLES)}")
     return pd.read_parquet(latest_run(out_dir) / f"{table}.parquet")

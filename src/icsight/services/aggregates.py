@@ -111,6 +111,21 @@ class AggregateService:
         _check_opt_out_applied(run)
         return records(_new_signals_of_run(run.resolve(), full))
 
+    def population_pyramid(self, who: Principal, area: str = "BLMK") -> list[dict]:
+        """The registered population of `area` (BLMK or a place) on the latest build's last
+        period end by sex and 5-year age band (`icsight.results.population`): period_end,
+        breakdown, group, sex, age_band, people and `suppressed`. Analysts get the exact
+        counts; everyone else the published table (rounded, withheld where small or where a
+        withheld count could be worked out from it: `people` is None there). Empty for an
+        area the build has no one in, or a run built before the pyramid was stored."""
+        full = who.role == Role.ANALYST
+        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
+                  self.audit_log, "population pyramid")
+        run = self._latest_run()
+        _check_opt_out_applied(run)
+        table = _population_of_run(run.resolve(), full)
+        return records(table[table.group == area])
+
     def build(self, who: Principal) -> dict:
         """What the latest build was: its id, when it finished, the code that made it and
         the periods it covers (no paths: they name the server's folders)."""
@@ -214,6 +229,24 @@ def _signals_of_run(run: Path, full: bool) -> pd.DataFrame:
     if not full:
         signals = _where_published(signals, _by_breakdown(run, False, ("icb", "place")))
     return signals
+
+
+#: The population pyramid's columns, as served.
+POPULATION_COLUMNS = ["period_end", "breakdown", "group", "sex", "age_band", "people",
+                      "suppressed"]
+
+
+@functools.lru_cache(maxsize=8)
+def _population_of_run(run: Path, full: bool) -> pd.DataFrame:
+    """The run's pyramid table, exact (`full`) or published, kept per run (the overview and
+    every place profile ask for it); empty for a run built before it was stored."""
+    path = run / ("population.parquet" if full else "published_population.parquet")
+    if not path.is_file():
+        return pd.DataFrame(columns=POPULATION_COLUMNS)
+    table = pd.read_parquet(path)
+    if full:
+        table = table.assign(suppressed=False)
+    return table.reindex(columns=POPULATION_COLUMNS)
 
 
 def _spc_table(run: Path, columns: list[str]) -> pd.DataFrame:

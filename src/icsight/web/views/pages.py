@@ -23,9 +23,10 @@ from icsight.model.reference import data_path
 from icsight.services import NotFoundError, Service
 from icsight.web.views.cache import kept_page
 from icsight.web.views.charts import indicator_figures
+from icsight.web.views.population import pyramid_figure
 from icsight.web.views.render import render, who
 
-__all__ = ["ASSURANCE", "POPULATION_INDICATOR", "VARIATION", "router"]
+__all__ = ["ASSURANCE", "POPULATION_INDICATOR", "VARIATION", "area_pyramid", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,7 +61,8 @@ def _services(request: Request) -> Service:
 @router.get("/", response_class=HTMLResponse)
 @kept_page
 def overview(request: Request) -> HTMLResponse:
-    """The system overview: population by place, and each programme's indicators."""
+    """The system overview: population by place and BLMK's population pyramid, and each
+    programme's indicators."""
     figures = _latest_figures(request)
     if isinstance(figures, HTMLResponse):
         return figures
@@ -77,6 +79,8 @@ def overview(request: Request) -> HTMLResponse:
     return render(request, "overview.jinja", {
         "title": "BLMK population health overview", "period": _date(build["last_period_end"]),
         "population": population, "population_period": _period(values, POPULATION_INDICATOR),
+        "pyramid": area_pyramid(request, "BLMK", build["run_id"]),
+        "pyramid_public": principal.role != Role.ANALYST,
         "programmes": programmes,
         "changes": _changes(services.aggregates.new_signals(principal))})
 
@@ -152,6 +156,14 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
         "downloads": _downloads(ind.id, rows), "figures": figures})
+
+
+def area_pyramid(request: Request, area: str, run_id: str) -> dict | None:
+    """The population pyramid of `area` (BLMK or a place) as the principal may see it: drawn
+    from the rows the services serve them (published below analyst)."""
+    principal = who(request)
+    rows = _services(request).aggregates.population_pyramid(principal, area)
+    return pyramid_figure(rows, area, run_id, exact=principal.role == Role.ANALYST)
 
 
 def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:

@@ -22,11 +22,21 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from icsight.governance.access import Role
 from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES
 from icsight.services import NotFoundError, Service
 from icsight.web.views.cache import kept_page
-from icsight.web.views.pages import _count, _date, _interval, _not_found, _value_text, _variation
+from icsight.web.views.pages import (
+    _count,
+    _date,
+    _interval,
+    _not_found,
+    _value_text,
+    _variation,
+    area_pyramid,
+)
+from icsight.web.views.population import deprivation_map
 from icsight.web.views.render import render, who
 
 __all__ = ["PCN_CODE", "PRACTICE_CODE", "place_slug", "router"]
@@ -78,7 +88,8 @@ def places(request: Request) -> HTMLResponse:
 @router.get("/places/{name}", response_class=HTMLResponse)
 @kept_page
 def place_profile(request: Request, name: str) -> HTMLResponse:
-    """One place: every indicator beside BLMK, and its PCNs."""
+    """One place: its population pyramid, the deprivation of its neighbourhoods, every
+    indicator beside BLMK, and its PCNs."""
     slug = place_slug(name)
     if len(name) > LONGEST or not PLACE_SLUG.fullmatch(slug):
         return _not_found(request, f"{_shown(name)!r} is not the name of a place: BLMK's "
@@ -152,7 +163,9 @@ def _profile(request: Request, level: str, group: str, name: str,
     context = {"title": name, "level": level, "level_name": LEVELS[level], "code": group,
                "breadcrumbs": crumbs, "children": children, "peers": PEERS[level],
                "parents": [{"level": LEVELS[b], "name": names.get(b, g),
-                            "href": _href(b, g)} for b, g in parents]}
+                            "href": _href(b, g)} for b, g in parents],
+               # reference data (IMD 2019 by LSOA), the same for everyone and every build
+               "deprivation": deprivation_map(group) if level == "place" else None}
     try:
         build = services.aggregates.build(principal)
         values = services.areas.latest_values(principal)
@@ -182,8 +195,10 @@ def _profile(request: Request, level: str, group: str, name: str,
             "variation": _variation(signal_of.get((ind.id, level, group)))})
     sections = [{"id": key, "name": PROGRAMMES[key], "rows": programmes[key]}
                 for key in PROGRAMMES if programmes.get(key)]
+    pyramid = area_pyramid(request, group, build["run_id"]) if level == "place" else None
     return render(request, "profile.jinja", context | {
         "period": _date(build["last_period_end"]), "programmes": sections,
+        "pyramid": pyramid, "pyramid_public": principal.role != Role.ANALYST,
         "parent_heads": [names.get(b, g) if b == "icb" else f"{LEVELS[b]}: {names.get(b, g)}"
                          for b, g in parents]})
 
