@@ -1,0 +1,162 @@
+"""Hostile input in every address: each GET route of the application, pages and API, with
+every path parameter and every query parameter replaced by hostile text, as the public and as
+an admin (who may reach every page). Whatever is asked, the answer is a designed page or a
+JSON error, never a server error or a stack trace, and nothing asked is sent back unescaped.
+
+The routes are read from the application itself, so a route added later is attacked too.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from urllib.parse import quote
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from icsight.api.app import create_app
+from icsight.appdb import Accounts
+from icsight.governance import accounts as accounts_module
+from tests.accounts import PASSWORD, SECRET, access_results  # noqa: F401  (the fixture)
+
+HOSTILE = (
+    "<script>alert(1)</script>",
+    "../../../../etc/passwd",
+    "' OR '1'='1",
+    "%00",
+    "\u202e\u0000nul",
+    "x" * 3000,
+    "-1",
+    "9" * 40,
+    "NaN",
+    "2026-13-45",
+    "..",
+    "\U0001f600",
+)
+#: What an answer to a hostile address may be: a page or a refusal, never a 500.
+ALLOWED = {200, 303, 400, 401, 403, 404, 405, 413, 414, 422, 503}
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"/|site-packages")
+
+
+def _query_names(dependant) -> list[str]:
+    """The query parameters of a route and of every dependency it has (paging, format)."""
+    if dependant is None:
+        return []
+    names = [p.name for p in dependant.query_params]
+    for sub in dependant.dependencies:
+        names += _query_names(sub)
+    return names
+
+
+def _get_routes(app) -> list[tuple[str, list[str]]]:
+    """(path template, query parameter names) of every GET route, from the app itself."""
+    found = []
+
+    def walk(routes, prefix: str = "") -> None:
+        for route in routes:
+            if hasattr(route, "original_router"):
+                walk(route.original_router.routes,
+                     prefix + (getattr(route.include_context, "prefix", "") or ""))
+            elif isinstance(route, Route) and "GET" in (route.methods or ()):
+                query = _query_names(getattr(route, "dependant", None))
+                # a view reading request.query_params itself: its names from its source
+                source = inspect.getsource(route.endpoint) if route.endpoint else ""
+                query += re.findall(r"query_params\.get\(\"(\w+)\"", source)
+                found.append((prefix + route.path, sorted(set(query))))
+
+    walk(app.router.routes)
+    return found
+
+
+@pytest.fixture(scope="module")
+def site(access_results, tmp_path_factory):  # noqa: F811
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts_module, "_hasher", cheap)
+        patch.setattr(accounts_module, "_DUMMY", cheap.hash("icsight-timing-equaliser"))
+        tmp = tmp_path_factory.mktemp("hostile")
+        accounts = Accounts(f"sqlite:///{tmp / 'app.db'}")
+        accounts.add("adm", PASSWORD, "admin")
+        app = create_app(access_results["service"], accounts, SECRET)
+        public = TestClient(app, base_url="https://testserver")
+        admin = TestClient(app, base_url="https://testserver")
+        token = admin.get("/api/v1/session").json()["csrf_token"]
+        signed = admin.post("/api/v1/login", json={"username": "adm", "password": PASSWORD},
+                            headers={"X-CSRF-Token": token})
+        assert signed.status_code == 200, signed.text
+        yield {"app": app, "clients": {"public": public, "admin": admin},
+               "fixture": access_results}
+
+
+def _good(template: str, name: str, fixture: dict) -> str:
+    """A real value of path parameter `name` of `template` in the test build, so that the
+    query parameters are attacked on a page that exists."""
+    values = {"programme_id": "ltc", "indicator_id": "CVDP007HYP", "metric_id": "CVDP007HYP",
+              "name": "luton", "patient_id": str(fixture["own"]),
+              "practice_code": fixture["mine"], "table_name": "patients"}
+    if name == "code":
+        return "U74819" if template.startswith("/pcns") else fixture["mine"]
+    return values.get(name, "CVDP007HYP")
+
+
+def _addresses(template: str, query: list[str], fixture: dict) -> list[str]:
+    """The route's address with each path parameter, then each query parameter, hostile."""
+    names = re.findall(r"{(\w+)(?::\w+)?}", template)
+    plain = template
+    for name in names:
+        plain = re.sub(r"{" + name + r"(?::\w+)?}", _good(template, name, fixture), plain)
+    out = []
+    for value in HOSTILE:
+        for name in names:
+            path = template
+            for other in names:
+                fill = (quote(value, safe="") if other == name
+                        else _good(template, other, fixture))
+                path = re.sub(r"{" + other + r"(?::\w+)?}", fill, path)
+            out.append(path)
+        for name in query:
+            out.append(f"{plain}?{name}={quote(value, safe='')}")
+    # a parameter no route reads, and a query string that is not name=value, are ignored
+    # alike by every route: a few values of each are enough
+    for value in HOSTILE[:3]:
+        out += [f"{plain}?unexpected={quote(value, safe='')}", f"{plain}?{quote(value, safe='')}"]
+    return out
+
+
+def test_every_get_route_is_attacked(site):
+    """The sweep below covers pages and API alike (a route missing here is a test bug)."""
+    paths = {path for path, _ in _get_routes(site["app"])}
+    for expected in ("/", "/indicators/{indicator_id}", "/search", "/admin",
+                     "/api/v1/indicators/{indicator_id}/values",
+                     "/programmes/{programme_id}/report.pdf", "/api/v1/docs"):
+        assert expected in paths, expected
+    queries = dict(_get_routes(site["app"]))
+    assert "q" in queries["/search"] and "period" in queries[
+        "/programmes/{programme_id}/report.pdf"]
+    assert {"limit", "offset", "format"} <= set(
+        queries["/api/v1/indicators/{indicator_id}/values"])
+
+
+@pytest.mark.parametrize("who", ["public", "admin"])
+def test_hostile_addresses_get_a_designed_answer_never_a_crash(site, who):
+    client = site["clients"][who]
+    problems = []
+    for template, query in _get_routes(site["app"]):
+        if template.endswith("/openapi.json"):
+            continue
+        for address in _addresses(template, query, site["fixture"]):
+            answer = client.get(address, follow_redirects=False)
+            body = answer.text if "pdf" not in answer.headers.get("content-type", "") else ""
+            if answer.status_code not in ALLOWED:
+                problems.append(f"{address[:120]}: HTTP {answer.status_code}")
+            elif TRACEBACK.search(body):
+                problems.append(f"{address[:120]}: a stack trace in the answer")
+            elif "<script>alert(1)</script>" in body:
+                problems.append(f"{address[:120]}: hostile markup sent back unescaped")
+            elif answer.status_code >= 400 and "text/html" in answer.headers.get(
+                    "content-type", "") and "<h1" not in body:
+                problems.append(f"{address[:120]}: an error that is not a designed page")
+    assert not problems, "\n".join(problems[:40])
