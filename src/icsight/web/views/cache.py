@@ -8,7 +8,9 @@ clinical scope: the header names them, and suppression depends on the role) and 
 being served (the results store's latest-run marker), so a new build is never answered from
 the old one. Only pages that depend on nothing else are kept (`kept_page` marks them): pages
 with a form (a CSRF token) or with what people write (commentary, accounts, the audit log)
-are made every time.
+are made every time. The one exception is the programme page, which shows each metric's
+latest commentary beside its figures: it is kept under a marker of the commentary too (the
+newest version's id), so the first visit after a save makes it again.
 
 Each response still gets a new Content-Security-Policy nonce: the kept HTML's nonce is
 replaced with a fresh one, so no two responses share one (a nonce must not be guessable from
@@ -21,7 +23,7 @@ import functools
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -67,9 +69,15 @@ class PageCache:
         return len(self._pages)
 
 
-def kept_page(view: Callable[..., HTMLResponse]) -> Callable[..., HTMLResponse]:
+def kept_page(view: Callable[..., HTMLResponse] | None = None, *,
+              also: Callable[[Request], Hashable] | None = None) -> Callable:
     """Serve `view`'s page from the cache when it was made for this build and principal;
-    otherwise make it, and keep it if it is a whole page (200)."""
+    otherwise make it, and keep it if it is a whole page (200). A page that also shows
+    something people write (the programme page's commentary) names it with `also`: a
+    function of the request whose answer changes whenever that does, and is part of the key
+    (`@kept_page(also=...)`)."""
+    if view is None:
+        return functools.partial(kept_page, also=also)
 
     @functools.wraps(view)
     def serve(**kwargs) -> HTMLResponse:
@@ -77,7 +85,8 @@ def kept_page(view: Callable[..., HTMLResponse]) -> Callable[..., HTMLResponse]:
         cache: PageCache | None = getattr(request.app.state, "page_cache", None)
         if cache is None:
             return view(**kwargs)
-        key = (request.url.path, request.url.query, who(request), _build_marker(request))
+        key = (request.url.path, request.url.query, who(request), _build_marker(request),
+               also(request) if also is not None else None)
         kept = cache.get(key)
         if kept is not None:
             return _fresh(request, *kept)
