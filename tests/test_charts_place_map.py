@@ -10,7 +10,7 @@ import pandas as pd
 from icsight.charts import WITHHELD, chart_description, chart_meta, chart_table, to_svg
 from icsight.charts.maps import NO_DATA_FILL, WITHHELD_FILL, place_boundaries, place_map
 
-PLACES = ["Bedford", "Central Bedfordshire", "Luton", "Milton Keynes"]
+PLACES = ["Bedford Borough", "Central Bedfordshire", "Luton", "Milton Keynes"]
 
 
 def _square(code: str, name: str, x: float, y: float, side: float) -> dict:
@@ -33,21 +33,26 @@ def _layer(spec: dict, field: str) -> dict:
 
 def test_the_packaged_boundaries_are_blmks_four_places():
     features = place_boundaries()["features"]
-    assert sorted(f["properties"]["lad_name"] for f in features) == PLACES
     assert sorted(f["id"] for f in features) == ["E06000032", "E06000042", "E06000055",
                                                  "E06000056"]
+    # the ONS names, each the build's place but Bedford ("Bedford Borough" in the build)
+    assert sorted(f["properties"]["lad_name"] for f in features) == [
+        "Bedford", "Central Bedfordshire", "Luton", "Milton Keynes"]
+    chart = place_map(pd.DataFrame({"place": PLACES, "value": [1.0, 2.0, 3.0, 4.0]}),
+                      title="Every place")
+    assert [row["Value"] for row in chart_table(chart)] == ["1.0", "2.0", "3.0", "4.0"]
 
 
 def test_withheld_is_grey_never_a_shade_and_the_table_lists_every_place():
     # Luton withheld (no value), Milton Keynes published as 0.0 (a real 0 is shaded),
     # Central Bedfordshire not in the frame at all
-    values = pd.DataFrame({"place": ["Bedford", "Luton", "Milton Keynes"],
+    values = pd.DataFrame({"place": ["Bedford Borough", "Luton", "Milton Keynes"],
                            "value": [61.25, None, 0.0]})
     chart = place_map(values, title="Blood pressure", unit="%")
     spec = chart.to_dict()
     features = {f["properties"]["name"]: f["properties"] for f in _areas(spec)}
-    assert features["Bedford"] == {"code": "E06000055", "name": "Bedford", "value": 61.25,
-                                   "status": "published"}
+    assert features["Bedford Borough"] == {"code": "E06000055", "name": "Bedford Borough",
+                                           "value": 61.25, "status": "published"}
     assert features["Luton"]["value"] is None and features["Luton"]["status"] == WITHHELD
     assert features["Milton Keynes"]["status"] == "published"
     assert features["Milton Keynes"]["value"] == 0.0
@@ -60,12 +65,13 @@ def test_withheld_is_grey_never_a_shade_and_the_table_lists_every_place():
     assert others["encoding"]["color"]["scale"] == {"domain": [WITHHELD, "no data"],
                                                     "range": [WITHHELD_FILL, NO_DATA_FILL]}
     assert chart_table(chart) == [
-        {"Place": "Bedford", "Value": "61.2%"},  # 61.25 to one place, as Python rounds it
+        # 61.25 to one place, as Python rounds it (half to even)
+        {"Place": "Bedford Borough", "Value": "61.2%"},
         {"Place": "Central Bedfordshire", "Value": "no data"},
         {"Place": "Luton", "Value": WITHHELD},
         {"Place": "Milton Keynes", "Value": "0.0%"}]
     words = chart_description(chart)
-    assert "Bedford 61.2%; Milton Keynes 0.0%" in words
+    assert "Bedford Borough 61.2%; Milton Keynes 0.0%" in words
     assert "Withheld to protect privacy (grey): Luton." in words
     assert "1 with no data (white)" in words
     assert "Office for National Statistics" in chart_meta(chart)["attribution"]

@@ -42,7 +42,8 @@ def _spc_rows() -> list[dict]:
 def site(tmp_path):
     exact = [_row("icb", "BLMK", 58.0 + i, 580 + 10 * i, 1000, period_end=month)
              for i, month in enumerate(MONTHS)]
-    exact += [_row("place", "Bedford", 61.0, 610, 1000), _row("place", "Luton", 37.5, 3, 8),
+    exact += [_row("place", "Bedford Borough", 61.0, 610, 1000),
+              _row("place", "Luton", 37.5, 3, 8),
               _row("place", "Milton Keynes", 66.0, 660, 1000),
               _row("place", "Central Bedfordshire", 55.0, 550, 1000)]
     # five practices, the last with a count under the threshold
@@ -114,14 +115,14 @@ def test_a_place_withheld_for_the_public_is_not_on_the_public_page_and_is_for_an
     public = _public(site).get("/programmes/ltc").text
     assert LUTON not in public and "37.5" not in public
     summary = _cells(public, "latest values by place")
-    assert summary[0][1:6] == ["BLMK", "Bedford", "Central Bedfordshire", "Luton",
+    assert summary[0][1:6] == ["BLMK", "Bedford Borough", "Central Bedfordshire", "Luton",
                                "Milton Keynes"]
     row = next(r for r in summary if r[0] == catalogue()[METRIC].title)
     assert row[1:6] == ["60.0%", "61.0%", "55.0%", WITHHELD, "66.0%"]
     # the map: the headline metric by place, Luton withheld (grey), never a shade
     assert "Map: " + catalogue()[METRIC].title in public
     assert _cells(_figure(public, "chart-map"), "Data for the chart")[1:] == [
-        ["Bedford", "61.0%"], ["Central Bedfordshire", "55.0%"], ["Luton", "withheld"],
+        ["Bedford Borough", "61.0%"], ["Central Bedfordshire", "55.0%"], ["Luton", "withheld"],
         ["Milton Keynes", "66.0%"]]
     assert "Withheld to protect privacy (grey): Luton." in public
     analyst = signed_in_client(site["app"], "ana").get("/programmes/ltc").text

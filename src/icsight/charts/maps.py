@@ -20,6 +20,7 @@ import altair as alt
 import pandas as pd
 
 from icsight.charts._common import DARK, WITHHELD, fmt, number, with_table
+from icsight.model.reference import LA_TO_PLACE
 
 __all__ = ["BOUNDARIES", "PLACE_BOUNDARIES", "lsoa_boundaries", "lsoa_map",
            "place_boundaries", "place_map"]
@@ -45,7 +46,8 @@ def lsoa_boundaries() -> dict:
 @cache
 def place_boundaries() -> dict:
     """BLMK's four places (local authorities) as GeoJSON, each feature's `id` its local
-    authority code and `properties.lad_name` its name as the build names the place."""
+    authority code (`icsight.model.reference.LA_TO_PLACE` names its place) and
+    `properties.lad_name` its ONS name."""
     return _read(PLACE_BOUNDARIES)
 
 
@@ -109,22 +111,24 @@ def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
 
 def place_map(values: pd.DataFrame, *, title: str, unit: str = "",
               boundaries: dict | None = None) -> alt.LayerChart:
-    """A map of `values` (columns `place`, `value`; a missing value is withheld) over BLMK's
-    four places: published values shaded, withheld places grey and named so, places with no
-    row white. Each place is labelled with its name on the map."""
+    """A map of `values` (columns `place`, `value`; a missing value is withheld; places named
+    as the build names them, "Bedford Borough") over BLMK's four places: published values
+    shaded, withheld places grey and named so, places with no row white. Each place is
+    labelled with its name on the map."""
     geo = boundaries if boundaries is not None else place_boundaries()
     given = {str(place): number(v) for place, v in zip(values["place"], values["value"],
                                                        strict=True)}
     features = []
     for feature in geo["features"]:
         props = feature.get("properties", {})
-        name = str(props.get("lad_name") or feature.get("id"))
+        code = str(feature.get("id") or props.get("lad_code"))
+        # the place as the build names it (the ONS name "Bedford" is the place "Bedford
+        # Borough"); a boundary of some other area goes by its own name
+        name = LA_TO_PLACE.get(code) or str(props.get("lad_name") or code)
         status = ("published" if given.get(name) is not None
                   else WITHHELD if name in given else "no data")
-        features.append({"type": "Feature", "geometry": feature["geometry"],
-                         "id": str(feature.get("id") or props.get("lad_code")),
-                         "properties": {"code": str(feature.get("id") or props.get("lad_code")),
-                                        "name": name, "value": given.get(name),
+        features.append({"type": "Feature", "geometry": feature["geometry"], "id": code,
+                         "properties": {"code": code, "name": name, "value": given.get(name),
                                         "status": status}})
     published = [f["properties"]["value"] for f in features
                  if f["properties"]["status"] == "published"]
