@@ -13,6 +13,7 @@ one level of access are the same for everyone at that level.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -92,9 +93,9 @@ def place_figure(ind: Indicator, places: list[dict], run_id: str, exact: bool) -
     if kept is None:
         frame = pd.DataFrame({"place": [row["group"] for row in places],
                               "value": [row.get("value") for row in places]})
-        period = max(str(row["period_end"])[:10] for row in places)
+        end = dt.date.fromisoformat(max(str(row["period_end"])[:10] for row in places))
         kept = _safely("map", "By place: map", lambda: place_map(
-            frame, title=f"{ind.title}, by place, period to {period}", unit=ind.unit))
+            frame, title=f"{ind.title}, by place, to {end.day} {end:%B %Y}", unit=ind.unit))
         _keep(key, kept)
     return kept[0] if kept else None
 
