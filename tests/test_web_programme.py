@@ -159,7 +159,7 @@ def test_commentary_saved_after_the_page_was_kept_is_shown_at_once(site):
                     site["accounts"].database)
     after = _section(client.get("/programmes/ltc").text)
     assert "<p>Up two points.</p><p>The recall list helped.</p>" in after
-    assert "On September 2026, by ana" in after and "(version 1)" in after
+    assert "For September 2026: written by ana on " in after and "(version 1)" in after
     assert (f'href="/programmes/ltc/commentary/{METRIC}?period=2026-09">History of this '
             "commentary") in after
     # a later month's commentary is the newest, and an earlier one is kept behind it
