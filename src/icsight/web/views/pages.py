@@ -128,7 +128,8 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
             "icb_value": _value_text(icb, ind.unit)})
     month = str(build["last_period_end"] or "")[:7]
     notes, commentary = _commentary(request, programme_id)
-    figures = _programme_figures(services, principal, indicators, build["run_id"], exact)
+    figures = _programme_figures(services, principal, indicators, _run_key(services, build),
+                                 exact)
     metrics = [_metric(ind, row, drawn, variation, notes.get(ind.id))
                for ind, row, drawn in zip(indicators, rows, figures, strict=True)]
     headline = next((ind for ind in indicators
@@ -137,7 +138,7 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
     if headline is not None:
         place_chart = place_figure(headline, [r for r in values[headline.id]
                                               if r["breakdown"] == "place"],
-                                   build["run_id"], exact)
+                                   _run_key(services, build), exact)
     return render(request, "programme.jinja", {
         "title": name, "programme_id": programme_id, "places": places,
         "period": _date(build["last_period_end"]), "exact": exact,
@@ -251,13 +252,19 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
     about = ind.describe() | ({"method": rows[0]["method"]} if rows else {})
     # the charts draw the rows this principal was served (published, below analyst), never
     # the results' files; made once per build, indicator and level of access
-    figures = indicator_figures(ind, rows, build["run_id"] if build else "",
+    figures = indicator_figures(ind, rows, _run_key(services, build) if build else "",
                                 exact=principal.role == Role.ANALYST)
     return render(request, "indicator.jinja", {
         "title": ind.title, "indicator": ind, "about": about,
         "programme_name": PROGRAMMES[ind.programme], "build": build, "missing": missing,
         "period": _date(latest), "values": table, "codelists": _codelists(ind),
         "downloads": _downloads(ind.id, rows), "figures": figures})
+
+
+def _run_key(services: Service, build: dict) -> str:
+    """The build the figures are kept under: its run in its results store (a run id alone
+    is unique only within one store)."""
+    return f"{services.results_dir.resolve()}/{build['run_id']}"
 
 
 def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:
