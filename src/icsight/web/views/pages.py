@@ -13,7 +13,6 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -149,33 +148,25 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
                                                       for m in metrics)})
 
 
-#: Threads drawing a programme's figures the first time (vl-convert draws outside Python's
-#: lock, so two draw in about two thirds of the time one takes; more would only queue).
-DRAWING_THREADS = 2
-
-
 def _programme_figures(services: Service, principal: Principal, indicators: list[Indicator],
-                       run_id: str, exact: bool) -> list[dict[str, dict]]:
+                       run_key: str, exact: bool) -> list[dict[str, dict]]:
     """Each indicator's SPC chart and funnel of practices by kind, as the indicator page has
     them (made once and kept: `indicator_figures`), each with its own element ids, since a
-    programme's page holds many; none for an indicator the build did not compute. The rows
-    are read here, one indicator after another (each read is audited, and the audit log is
-    a chain written in order); only the drawing is shared among threads."""
-    served: list[list[dict]] = []
+    programme's page holds many; none for an indicator the build did not compute. (Drawing
+    two at a time in threads was tried: on a shared two-core machine the page took no less
+    time, so they are drawn one after another.)"""
+    out = []
     for ind in indicators:
         try:
-            served.append(services.aggregates.indicator_values(principal, ind.id))
+            rows = services.aggregates.indicator_values(principal, ind.id)
         except NotFoundError:
-            served.append([])
-
-    def draw(ind: Indicator, rows: list[dict]) -> dict[str, dict]:
+            rows = []
         suffix = ind.id.lower()
-        return {figure["id"].removeprefix("chart-"): figure | {"id": f"{figure['id']}-{suffix}"}
-                for figure in indicator_figures(ind, rows, run_id, exact=exact,
-                                                kinds=("spc", "funnel"))}
-
-    with ThreadPoolExecutor(DRAWING_THREADS) as pool:
-        return list(pool.map(draw, indicators, served))
+        out.append({figure["id"].removeprefix("chart-"):
+                    figure | {"id": f"{figure['id']}-{suffix}"}
+                    for figure in indicator_figures(ind, rows, run_key, exact=exact,
+                                                    kinds=("spc", "funnel"))})
+    return out
 
 
 def _metric(ind: Indicator, summary: dict, figures: dict[str, dict], variation: dict,
