@@ -90,8 +90,26 @@ def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
         features.append({"type": "Feature", "geometry": feature["geometry"], "id": code,
                          "properties": {"code": code, "name": props.get("lsoa11_name", code),
                                         "value": given.get(code), "status": status}})
-    chart = alt.layer(*_choropleth(unit), data=alt.Data(values=features)).resolve_scale(
-        color="independent").properties(width=480, height=480)
+    base = alt.Chart(alt.Data(values=features)).project(type="mercator")
+    tooltip = [alt.Tooltip("properties.name:N", title="Area"),
+               alt.Tooltip("properties.value:Q", title="Value", format=",.1f"),
+               alt.Tooltip("properties.status:N", title="Status")]
+    shaded = base.mark_geoshape(stroke="#FFFFFF", strokeWidth=0.3).encode(
+        color=alt.Color("properties.value:Q", title=unit.strip() or "value",
+                        # from a quarter of the way along: the lightest blues are
+                        # too near the white of "no data" and the grey of "withheld"
+                        scale=alt.Scale(scheme=alt.SchemeParams(name="blues",
+                                                                extent=[0.25, 1])),
+                        legend=alt.Legend(orient="right")),
+        tooltip=tooltip).transform_filter("datum.properties.status == 'published'")
+    others = base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(
+        color=alt.Color("properties.status:N", title="Not shaded",
+                        scale=alt.Scale(domain=[WITHHELD, "no data"],
+                                        range=[WITHHELD_FILL, NO_DATA_FILL]),
+                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)),
+        tooltip=tooltip).transform_filter("datum.properties.status != 'published'")
+    chart = alt.layer(others, shaded).resolve_scale(color="independent").properties(
+        width=480, height=480)
     table = [{"LSOA": f["properties"]["name"], "Code": f["properties"]["code"],
               "Value": fmt(f["properties"]["value"], unit)
               if f["properties"]["status"] == "published" else f["properties"]["status"]}
@@ -163,10 +181,11 @@ def place_map(values: pd.DataFrame, *, title: str, unit: str = "",
 
 
 def _choropleth(unit: str) -> list[alt.Chart]:
-    """The map's two layers of areas: published values on the blues, and the others grey
-    (withheld) or white (no data) in a legend of their own with a dark outline. Layered with
-    `resolve_scale(color="independent")` over the features as the layer's own data, which
-    the spec then holds once, not once a layer."""
+    """The place map's two layers of areas, shaded as `lsoa_map` shades its LSOAs: published
+    values on the blues, and the others grey (withheld) or white (no data) in a legend of
+    their own with a dark outline. Layered with `resolve_scale(color="independent")` over
+    the features as the layer's own data, which the spec then holds once, not once a layer
+    (the labels have their own)."""
     base = alt.Chart().project(type="mercator")
     tooltip = [alt.Tooltip("properties.name:N", title="Area"),
                alt.Tooltip("properties.value:Q", title="Value", format=",.1f"),
