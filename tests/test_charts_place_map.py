@@ -41,6 +41,8 @@ def test_the_packaged_boundaries_are_blmks_four_places():
     chart = place_map(pd.DataFrame({"place": PLACES, "value": [1.0, 2.0, 3.0, 4.0]}),
                       title="Every place")
     assert [row["Value"] for row in chart_table(chart)] == ["1.0", "2.0", "3.0", "4.0"]
+    # every place shaded: no key to grey or white areas there are none of
+    assert _layer(chart.to_dict(), "properties.status")["encoding"]["color"]["legend"] is None
 
 
 def test_withheld_is_grey_never_a_shade_and_the_table_lists_every_place():
@@ -64,6 +66,7 @@ def test_withheld_is_grey_never_a_shade_and_the_table_lists_every_place():
     assert others["transform"] == [{"filter": "datum.properties.status != 'published'"}]
     assert others["encoding"]["color"]["scale"] == {"domain": [WITHHELD, "no data"],
                                                     "range": [WITHHELD_FILL, NO_DATA_FILL]}
+    assert others["encoding"]["color"]["legend"] is not None  # a key to the grey and white
     assert chart_table(chart) == [
         # 61.25 to one place, as Python rounds it (half to even)
         {"Place": "Bedford Borough", "Value": "61.2%"},

@@ -151,7 +151,8 @@ def place_map(values: pd.DataFrame, *, title: str, unit: str = "",
     published = [f["properties"]["value"] for f in features
                  if f["properties"]["status"] == "published"]
     labels = _labels(features, published)
-    chart = alt.layer(*_choropleth(unit),
+    unshaded = any(f["properties"]["status"] != "published" for f in features)
+    chart = alt.layer(*_choropleth(unit, unshaded),
                       alt.Chart(alt.Data(values=labels)).project(type="mercator").mark_text(
                           fontSize=12, fontWeight="bold").encode(
                           longitude="longitude:Q", latitude="latitude:Q", text="name:N",
@@ -180,12 +181,13 @@ def place_map(values: pd.DataFrame, *, title: str, unit: str = "",
                       attribution=PLACE_ATTRIBUTION).configure_view(stroke=None)
 
 
-def _choropleth(unit: str) -> list[alt.Chart]:
+def _choropleth(unit: str, unshaded: bool) -> list[alt.Chart]:
     """The place map's two layers of areas, shaded as `lsoa_map` shades its LSOAs: published
     values on the blues, and the others grey (withheld) or white (no data) in a legend of
     their own with a dark outline. Layered with `resolve_scale(color="independent")` over
     the features as the layer's own data, which the spec then holds once, not once a layer
-    (the labels have their own)."""
+    (the labels have their own). The legend of the unshaded is left out when every area is
+    shaded: a key to nothing on the map only gets in the way."""
     base = alt.Chart().project(type="mercator")
     tooltip = [alt.Tooltip("properties.name:N", title="Area"),
                alt.Tooltip("properties.value:Q", title="Value", format=",.1f"),
@@ -202,7 +204,8 @@ def _choropleth(unit: str) -> list[alt.Chart]:
         color=alt.Color("properties.status:N", title="Not shaded",
                         scale=alt.Scale(domain=[WITHHELD, "no data"],
                                         range=[WITHHELD_FILL, NO_DATA_FILL]),
-                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)),
+                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)
+                        if unshaded else None),
         tooltip=tooltip).transform_filter("datum.properties.status != 'published'")
     return [others, shaded]
 
