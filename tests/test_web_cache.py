@@ -92,3 +92,23 @@ def test_the_least_recently_served_go_first_beyond_the_limit():
     assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("c",))
     cache.put(("d",), b"x" * 11, "n")  # larger than the whole cache: not kept
     assert cache.get(("d",)) is None and len(cache) == 2
+
+
+def test_kept_figures_are_drawn_once_and_the_least_recent_dropped_first():
+    from icsight.web.views.cache import KeptFigures
+
+    drawn = []
+    kept = KeptFigures(limit=2)
+
+    def draw(name):
+        return lambda: drawn.append(name) or f"figure {name}"
+
+    assert kept.get_or_make(("a",), draw("a")) == "figure a"
+    assert kept.get_or_make(("a",), draw("a")) == "figure a"  # kept: not drawn again
+    kept.get_or_make(("b",), draw("b"))
+    kept.get_or_make(("a",), draw("a"))  # a is now the most recent
+    kept.get_or_make(("c",), draw("c"))  # beyond the limit: b, the least recent, goes
+    assert len(kept) == 2
+    kept.get_or_make(("a",), draw("a"))
+    kept.get_or_make(("b",), draw("b"))
+    assert drawn == ["a", "b", "c", "b"]

@@ -75,6 +75,7 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("overview", "/"),
     PageType("programmes", "/programmes"),
     PageType("programme", "/programmes/ltc"),
+    PageType("programme-analyst", "/programmes/ltc", role="analyst"),
     PageType("inequalities", "/programmes/ltc/inequalities"),
     PageType("strategy", "/strategy"),
     PageType("areas", "/places"),

@@ -8,7 +8,8 @@ vendored vega-embed. Every chart carries the rows of the data table printed besi
 
 The charts: `spc_chart` (Making Data Count XmR), `funnel_chart` (practices against 95% and
 99.8% limits), `deprivation_chart` (IMD deciles with the SII line), `pyramid_chart` (5-year
-bands by sex) and `lsoa_map` (a choropleth of LSOAs); the Making Data Count icons as SVG.
+bands by sex), `lsoa_map` (a choropleth of LSOAs) and `place_map` (of BLMK's four
+places); the Making Data Count icons as SVG.
 
 The names the board reports (`icsight.reports`) and the programme pages call:
 `spc_chart`, `to_svg`, `variation_icon_svg` and `assurance_icon_svg`.
@@ -23,7 +24,7 @@ from icsight.charts._common import (
 )
 from icsight.charts.funnel import FUNNEL_METHODS, funnel_chart
 from icsight.charts.inequality import deprivation_chart, sii_line
-from icsight.charts.maps import lsoa_boundaries, lsoa_map
+from icsight.charts.maps import lsoa_boundaries, lsoa_map, place_boundaries, place_map
 from icsight.charts.population import pyramid_chart
 from icsight.charts.spc import (
     ASSURANCE_TEXT,
@@ -47,6 +48,8 @@ __all__ = [
     "funnel_chart",
     "lsoa_boundaries",
     "lsoa_map",
+    "place_boundaries",
+    "place_map",
     "pyramid_chart",
     "sii_line",
     "spc_chart",

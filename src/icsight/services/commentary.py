@@ -14,7 +14,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from icsight.appdb import Database, Note, commentary_for, commentary_history, save_commentary
+from icsight.appdb.models import Commentary, CommentaryVersion
 from icsight.governance.access import Principal, Role, record_denial
 from icsight.governance.audit import record
 from icsight.indicators.catalogue import catalogue
@@ -101,6 +104,35 @@ class CommentaryService:
         month = self.month(period)
         latest = commentary_for([m.id for m in metrics], month, self.database)
         return [(m, latest.get(m.id, {})) for m in metrics]
+
+    def newest(self, programme_id: str) -> dict[str, dict]:
+        """Each of the programme's metrics' newest commentary in the latest build's months
+        (the latest month it has commentary for): metric id -> `text`, `author`, `time`,
+        `version` and `month` (`YYYY-MM`). Metrics with none in those months are left out."""
+        metrics = [m.id for m in self.metrics(programme_id)]
+        months = {dt.date.fromisoformat(f"{month}-01") for month in self.months()}
+        if not metrics or not months:
+            return {}
+        with self.database.reading() as connection:
+            rows = connection.execute(
+                select(Commentary.metric_id, func.max(Commentary.month))
+                .where(Commentary.metric_id.in_(metrics), Commentary.month.in_(months))
+                .group_by(Commentary.metric_id)).all()
+        by_month: dict[dt.date, list[str]] = {}
+        for metric_id, month in rows:
+            by_month.setdefault(month, []).append(metric_id)
+        out = {}
+        for month, ids in by_month.items():
+            for metric_id, note in commentary_for(ids, month, self.database).items():
+                out[metric_id] = note | {"month": f"{month:%Y-%m}"}
+        return out
+
+    def marker(self) -> int:
+        """A number that changes whenever any commentary is saved (the newest version's
+        row id; 0 before any): a page kept with commentary on it is kept under it, so a
+        save is seen at once."""
+        with self.database.reading() as connection:
+            return connection.execute(select(func.max(CommentaryVersion.id))).scalar() or 0
 
     def history(self, programme_id: str, metric_id: str, period: str) -> list[Note]:
         """Every version of one metric's commentary for the month, newest first."""

@@ -8,7 +8,9 @@ clinical scope: the header names them, and suppression depends on the role) and 
 being served (the results store's latest-run marker), so a new build is never answered from
 the old one. Only pages that depend on nothing else are kept (`kept_page` marks them): pages
 with a form (a CSRF token) or with what people write (commentary, accounts, the audit log)
-are made every time.
+are made every time. The one exception is the programme page, which shows each metric's
+latest commentary beside its figures: it is kept under a marker of the commentary too (the
+newest version's id), so the first visit after a save makes it again.
 
 Each response still gets a new Content-Security-Policy nonce: the kept HTML's nonce is
 replaced with a fresh one, so no two responses share one (a nonce must not be guessable from
@@ -21,14 +23,14 @@ import functools
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from icsight.web.views.render import page_policy, who
 
-__all__ = ["PageCache", "kept_page"]
+__all__ = ["KeptFigures", "PageCache", "kept_page"]
 
 #: What the kept pages may hold in all, in bytes: a few hundred pages of figures.
 LIMIT_BYTES = 64 * 1024 * 1024
@@ -67,9 +69,43 @@ class PageCache:
         return len(self._pages)
 
 
-def kept_page(view: Callable[..., HTMLResponse]) -> Callable[..., HTMLResponse]:
+class KeptFigures:
+    """Drawn figures by key, the least recently used dropped beyond `limit` entries: drawing
+    a chart costs vl-convert a fraction of a second, and a build is never rewritten, so a
+    figure of one build at one level of access is drawn once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._kept: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: tuple, make: Callable[[], object]) -> object:
+        """The figure kept under `key`, or `make()`'s, kept. Two first visitors at once may
+        both draw it (the same drawing): no one waits on a lock while a chart is drawn."""
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        made = make()
+        with self._lock:
+            self._kept[key] = made
+            while len(self._kept) > self.limit:
+                self._kept.popitem(last=False)
+        return made
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+def kept_page(view: Callable[..., HTMLResponse] | None = None, *,
+              also: Callable[[Request], Hashable] | None = None) -> Callable:
     """Serve `view`'s page from the cache when it was made for this build and principal;
-    otherwise make it, and keep it if it is a whole page (200)."""
+    otherwise make it, and keep it if it is a whole page (200). A page that also shows
+    something people write (the programme page's commentary) names it with `also`: a
+    function of the request whose answer changes whenever that does, and is part of the key
+    (`@kept_page(also=...)`)."""
+    if view is None:
+        return functools.partial(kept_page, also=also)
 
     @functools.wraps(view)
     def serve(**kwargs) -> HTMLResponse:
@@ -77,7 +113,8 @@ def kept_page(view: Callable[..., HTMLResponse]) -> Callable[..., HTMLResponse]:
         cache: PageCache | None = getattr(request.app.state, "page_cache", None)
         if cache is None:
             return view(**kwargs)
-        key = (request.url.path, request.url.query, who(request), _build_marker(request))
+        key = (request.url.path, request.url.query, who(request), _build_marker(request),
+               also(request) if also is not None else None)
         kept = cache.get(key)
         if kept is not None:
             return _fresh(request, *kept)

@@ -31,12 +31,12 @@ from icsight.services.commentary import (
 from icsight.web.views.forms import FormError, form_fields
 from icsight.web.views.render import refused, render, sign_in_first, who
 
-__all__ = ["router"]
+__all__ = ["commentary_service", "router"]
 
 router = APIRouter(include_in_schema=False)
 
 
-def _service(request: Request) -> CommentaryService | None:
+def commentary_service(request: Request) -> CommentaryService | None:
     """The commentary service over the application's database (the accounts' database:
     the one application database), or None if the accounts are kept elsewhere."""
     database = getattr(request.app.state.accounts, "database", None)
@@ -62,7 +62,7 @@ def _problem(request: Request, error: Exception) -> HTMLResponse:
 @router.get("/programmes/{programme_id}/commentary", response_class=HTMLResponse)
 def commentary_page(request: Request, programme_id: str, period: str = "") -> HTMLResponse:
     """Each metric's latest commentary for the month (the build's latest by default)."""
-    service = _service(request)
+    service = commentary_service(request)
     if service is None:
         return render(request, "unavailable.jinja", {
             "title": "Commentary is not available",
@@ -79,7 +79,7 @@ def commentary_page(request: Request, programme_id: str, period: str = "") -> HT
 @router.post("/programmes/{programme_id}/commentary", response_class=HTMLResponse)
 async def save(request: Request, programme_id: str) -> Response:
     """Save one metric's commentary as its next version, then show the page again."""
-    principal, service = who(request), _service(request)
+    principal, service = who(request), commentary_service(request)
     if service is None:
         return render(request, "unavailable.jinja", {
             "title": "Commentary is not available",
@@ -113,7 +113,7 @@ async def save(request: Request, programme_id: str) -> Response:
 def history_page(request: Request, programme_id: str, metric_id: str,
                  period: str = "") -> HTMLResponse:
     """Every version of one metric's commentary for the month, newest first."""
-    service = _service(request)
+    service = commentary_service(request)
     if service is None:
         return render(request, "unavailable.jinja", {
             "title": "Commentary is not available",

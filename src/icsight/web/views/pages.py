@@ -11,18 +11,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
 from collections import defaultdict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from icsight.governance.access import Role
+from icsight.charts import assurance_icon_svg, variation_icon_svg
+from icsight.governance.access import Principal, Role
 from icsight.indicators.catalogue import catalogue
 from icsight.indicators.definition import PROGRAMMES, Indicator
 from icsight.model.reference import data_path
 from icsight.services import NotFoundError, Service
 from icsight.web.views.cache import kept_page
-from icsight.web.views.charts import indicator_figures
+from icsight.web.views.charts import indicator_figures, place_figure
+from icsight.web.views.commentary import commentary_service
 from icsight.web.views.population import pyramid_figure
 from icsight.web.views.render import render, who
 
@@ -79,7 +82,7 @@ def overview(request: Request) -> HTMLResponse:
     return render(request, "overview.jinja", {
         "title": "BLMK population health overview", "period": _date(build["last_period_end"]),
         "population": population, "population_period": _period(values, POPULATION_INDICATOR),
-        "pyramid": area_pyramid(request, "BLMK", build["run_id"]),
+        "pyramid": area_pyramid(request, "BLMK", build),
         "pyramid_public": principal.role != Role.ANALYST,
         "programmes": programmes,
         "changes": _changes(services.aggregates.new_signals(principal))})
@@ -94,10 +97,19 @@ def programmes(request: Request) -> HTMLResponse:
     return render(request, "programmes.jinja", {"title": "Programmes", "programmes": rows})
 
 
+def _commentary_marker(request: Request) -> int | None:
+    """What changes when anyone saves commentary: the programme page shows it, so it is kept
+    under this too (None: this server keeps no application database)."""
+    service = commentary_service(request)
+    return service.marker() if service is not None else None
+
+
 @router.get("/programmes/{programme_id}", response_class=HTMLResponse)
-@kept_page
+@kept_page(also=_commentary_marker)
 def programme(request: Request, programme_id: str) -> HTMLResponse:
-    """One programme's indicators: the latest value for BLMK and each place."""
+    """One programme: its indicators' latest values for BLMK and each place, a map of the
+    first (the headline metric) by place, then a section per metric with its SPC chart,
+    variation, assurance, target, latest commentary and the funnel of practices."""
     name = PROGRAMMES.get(programme_id)
     if name is None:
         return _not_found(request, f"There is no programme called {programme_id!r}.")
@@ -105,19 +117,105 @@ def programme(request: Request, programme_id: str) -> HTMLResponse:
     if isinstance(figures, HTMLResponse):
         return figures
     build, values, variation = figures
+    services, principal = _services(request), who(request)
+    exact = principal.role == Role.ANALYST
     places = sorted({row["group"] for rows in values.values() for row in rows
                      if row["breakdown"] == "place"})
+    indicators = _indicators(programme_id)
     rows = []
-    for ind in _indicators(programme_id):
+    for ind in indicators:
         by_group = {row["group"]: row for row in values.get(ind.id, [])}
         icb = next((row for row in values.get(ind.id, []) if row["breakdown"] == "icb"), None)
         rows.append(_summary_row(ind, values, variation) | {
             "places": [_value_text(by_group.get(place), ind.unit) for place in places],
             "icb_value": _value_text(icb, ind.unit)})
+    month = str(build["last_period_end"] or "")[:7]
+    notes, commentary = _commentary(request, programme_id)
+    figures = _programme_figures(services, principal, indicators, _run_key(services, build),
+                                 exact)
+    metrics = [_metric(ind, row, drawn, variation, notes.get(ind.id))
+               for ind, row, drawn in zip(indicators, rows, figures, strict=True)]
+    headline = next((ind for ind in indicators
+                     if any(r["breakdown"] == "place" for r in values.get(ind.id, []))), None)
+    place_chart = None
+    if headline is not None:
+        place_chart = place_figure(headline, [r for r in values[headline.id]
+                                              if r["breakdown"] == "place"],
+                                   _run_key(services, build), exact)
     return render(request, "programme.jinja", {
         "title": name, "programme_id": programme_id, "places": places,
-        "period": _date(build["last_period_end"]),
-        "indicators": rows})
+        "period": _date(build["last_period_end"]), "exact": exact,
+        "month_text": _month(month) if month else "",
+        "indicators": rows, "metrics": metrics, "commentary": commentary,
+        "headline": headline, "map": place_chart,
+        "has_charts": place_chart is not None or any(m["spc"] or m["funnel"]
+                                                      for m in metrics)})
+
+
+def _programme_figures(services: Service, principal: Principal, indicators: list[Indicator],
+                       run_key: str, exact: bool) -> list[dict[str, dict]]:
+    """Each indicator's SPC chart and funnel of practices by kind, as the indicator page has
+    them (made once and kept: `indicator_figures`), each with its own element ids, since a
+    programme's page holds many; none for an indicator the build did not compute. (Drawing
+    two at a time in threads was tried: on a shared two-core machine the page took no less
+    time, so they are drawn one after another.)"""
+    out = []
+    for ind in indicators:
+        try:
+            rows = services.aggregates.indicator_values(principal, ind.id)
+        except NotFoundError:
+            rows = []
+        suffix = ind.id.lower()
+        out.append({figure["id"].removeprefix("chart-"):
+                    figure | {"id": f"{figure['id']}-{suffix}"}
+                    for figure in indicator_figures(ind, rows, run_key, exact=exact,
+                                                    kinds=("spc", "funnel"))})
+    return out
+
+
+def _metric(ind: Indicator, summary: dict, figures: dict[str, dict], variation: dict,
+            note: dict | None) -> dict:
+    """A metric's section: its summary line, the Making Data Count icons of its BLMK signal
+    (the same the summary table tells in words), its charts and its latest commentary."""
+    signal = next((r for r in variation.get(ind.id, []) if r["breakdown"] == "icb"), None)
+    spc = figures.get("spc")
+    return summary | {
+        "variation_icon": _quiet(variation_icon_svg(signal["variation_icon"]
+                                                    if signal else None)),
+        "assurance_icon": _quiet(assurance_icon_svg(signal.get("assurance_icon")
+                                                    if signal else None)),
+        # the section shows the icons of the services' signal beside their words, so the
+        # chart's own copy of them is left out
+        "spc": spc | {"icons": []} if spc else None,
+        "funnel": figures.get("funnel"),
+        "note": note and (note | {"month_text": _month(note["month"])})}
+
+
+def _quiet(icon: str) -> str:
+    """A Making Data Count icon beside its words: decoration, hidden from screen readers,
+    which read the words (the icon's own label would say them twice)."""
+    return re.sub(r'role="img" aria-label="[^"]*"', 'aria-hidden="true"', icon, count=1)
+
+
+def _commentary(request: Request, programme_id: str) -> tuple[dict[str, dict], dict]:
+    """Each metric's newest commentary in the build's months, and what the page says about
+    commentary: whether this person may write it (analysts and admins), and the month new
+    commentary is written for."""
+    service = commentary_service(request)
+    if service is None:
+        return {}, {"available": False}
+    try:
+        months = service.months()
+        notes = service.newest(programme_id)
+    except NotFoundError:
+        return {}, {"available": False}
+    return notes, {"available": True, "may_edit": service.may_edit(who(request)),
+                   "month": months[-1] if months else ""}
+
+
+def _month(month: str) -> str:
+    """`YYYY-MM` as September 2026."""
+    return f"{dt.date.fromisoformat(month + '-01'):%B %Y}"
 
 
 @router.get("/indicators/{indicator_id}", response_class=HTMLResponse)
@@ -149,7 +247,7 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
     about = ind.describe() | ({"method": rows[0]["method"]} if rows else {})
     # the charts draw the rows this principal was served (published, below analyst), never
     # the results' files; made once per build, indicator and level of access
-    figures = indicator_figures(ind, rows, build["run_id"] if build else "",
+    figures = indicator_figures(ind, rows, _run_key(services, build) if build else "",
                                 exact=principal.role == Role.ANALYST)
     return render(request, "indicator.jinja", {
         "title": ind.title, "indicator": ind, "about": about,
@@ -158,12 +256,19 @@ def indicator_page(request: Request, indicator_id: str) -> HTMLResponse:
         "downloads": _downloads(ind.id, rows), "figures": figures})
 
 
-def area_pyramid(request: Request, area: str, run_id: str) -> dict | None:
-    """The population pyramid of `area` (BLMK or a place) as the principal may see it: drawn
-    from the rows the services serve them (published below analyst)."""
-    principal = who(request)
-    rows = _services(request).aggregates.population_pyramid(principal, area)
-    return pyramid_figure(rows, area, run_id, exact=principal.role == Role.ANALYST)
+def area_pyramid(request: Request, area: str, build: dict) -> dict | None:
+    """The population pyramid of `area` (BLMK or a place) in `build` as the principal may see
+    it: drawn from the rows the services serve them (published below analyst)."""
+    principal, services = who(request), _services(request)
+    rows = services.aggregates.population_pyramid(principal, area)
+    return pyramid_figure(rows, area, _run_key(services, build),
+                          exact=principal.role == Role.ANALYST)
+
+
+def _run_key(services: Service, build: dict) -> str:
+    """The build the figures are kept under: its run in its results store (a run id alone
+    is unique only within one store)."""
+    return f"{services.results_dir.resolve()}/{build['run_id']}"
 
 
 def _latest_figures(request: Request) -> tuple[dict, dict, dict] | HTMLResponse:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
-from collections import OrderedDict
 
 import pandas as pd
 
 from icsight.charts import lsoa_boundaries, lsoa_map, pyramid_chart
 from icsight.indicators.population import PYRAMID_BANDS
+from icsight.web.views.cache import KeptFigures
 from icsight.web.views.charts import _figure
 
 __all__ = ["CORE20_DECILES", "deprivation_map", "pyramid_figure"]
@@ -31,9 +30,8 @@ CORE20_DECILES = (1, 2)
 #: The sexes the pyramid draws, as the lake records them -> as the chart names them.
 SEXES = {"female": "Female", "male": "Male"}
 
-_KEPT = 64  # pyramids of this many (build, area, access) kept in memory
-_PYRAMIDS: OrderedDict[tuple[str, str, bool], dict | None] = OrderedDict()
-_LOCK = threading.Lock()
+#: Pyramids of this many (build, area, access) kept in memory.
+_PYRAMIDS = KeptFigures(limit=64)
 
 
 def pyramid_figure(rows: list[dict], area: str, run_id: str, exact: bool) -> dict | None:
@@ -42,17 +40,7 @@ def pyramid_figure(rows: list[dict], area: str, run_id: str, exact: bool) -> dic
     was stored)."""
     if not rows:
         return None
-    key = (run_id, area, exact)
-    with _LOCK:
-        if key in _PYRAMIDS:
-            _PYRAMIDS.move_to_end(key)
-            return _PYRAMIDS[key]
-    figure = _pyramid(rows, area)
-    with _LOCK:
-        _PYRAMIDS[key] = figure
-        while len(_PYRAMIDS) > _KEPT:
-            _PYRAMIDS.popitem(last=False)
-    return figure
+    return _PYRAMIDS.get_or_make((run_id, area, exact), lambda: _pyramid(rows, area))
 
 
 def _pyramid(rows: list[dict], area: str) -> dict:

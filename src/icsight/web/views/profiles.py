@@ -195,7 +195,7 @@ def _profile(request: Request, level: str, group: str, name: str,
             "variation": _variation(signal_of.get((ind.id, level, group)))})
     sections = [{"id": key, "name": PROGRAMMES[key], "rows": programmes[key]}
                 for key in PROGRAMMES if programmes.get(key)]
-    pyramid = area_pyramid(request, group, build["run_id"]) if level == "place" else None
+    pyramid = area_pyramid(request, group, build) if level == "place" else None
     return render(request, "profile.jinja", context | {
         "period": _date(build["last_period_end"]), "programmes": sections,
         "pyramid": pyramid, "pyramid_public": principal.role != Role.ANALYST,
