@@ -112,14 +112,7 @@ def lsoa_map(values: pd.DataFrame, *, title: str, unit: str = "",
                         legend=alt.Legend(orient="right")),
         tooltip=tooltip).transform_filter("datum.properties.status == 'published'")
     unshaded = any(f["properties"]["status"] != "published" for f in features)
-    others = base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(
-        color=alt.Color("properties.status:N", title="Not shaded",
-                        scale=alt.Scale(domain=[WITHHELD, "no data"],
-                                        range=[WITHHELD_FILL, NO_DATA_FILL]),
-                        # a key to nothing on the map only gets in the way
-                        legend=alt.Legend(orient="right", symbolStrokeColor=DARK)
-                        if unshaded else None),
-        tooltip=tooltip).transform_filter("datum.properties.status != 'published'")
+    others = _unshaded(base, tooltip, unshaded)
     chart = alt.layer(others, shaded).resolve_scale(color="independent").properties(
         width=480, height=480)
 
@@ -225,14 +218,20 @@ def _choropleth(unit: str, unshaded: bool) -> list[alt.Chart]:
                                                                 extent=[0.25, 1])),
                         legend=alt.Legend(orient="right")),
         tooltip=tooltip).transform_filter("datum.properties.status == 'published'")
-    others = base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(
+    return [_unshaded(base, tooltip, unshaded), shaded]
+
+
+def _unshaded(base: alt.Chart, tooltip: list, legend: bool) -> alt.Chart:
+    """The areas with no shade: withheld in grey, no data in white, each with a dark
+    outline, in a legend of their own (left out when `legend` is false: a key to nothing on
+    the map only gets in the way)."""
+    return base.mark_geoshape(stroke=DARK, strokeWidth=0.4).encode(
         color=alt.Color("properties.status:N", title="Not shaded",
                         scale=alt.Scale(domain=[WITHHELD, "no data"],
                                         range=[WITHHELD_FILL, NO_DATA_FILL]),
                         legend=alt.Legend(orient="right", symbolStrokeColor=DARK)
-                        if unshaded else None),
+                        if legend else None),
         tooltip=tooltip).transform_filter("datum.properties.status != 'published'")
-    return [others, shaded]
 
 
 def _labels(features: list[dict], published: list[float]) -> list[dict]:

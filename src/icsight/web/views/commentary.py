@@ -64,13 +64,9 @@ def commentary_page(request: Request, programme_id: str, period: str = "") -> HT
     """Each metric's latest commentary for the month (the build's latest by default)."""
     service = commentary_service(request)
     if service is None:
-        return render(request, "unavailable.jinja", {
-            "title": "Commentary is not available",
-            "reason": "This server keeps no application database."}, 503)
+        return _no_database(request)
     try:
-        if not period:
-            months = service.months()
-            period = months[-1] if months else ""
+        period = period or _latest_month(service)
         return _listing(request, service, programme_id, period, {}, [], 200)
     except (NotFoundError, MonthError) as e:
         return _problem(request, e)
@@ -81,9 +77,7 @@ async def save(request: Request, programme_id: str) -> Response:
     """Save one metric's commentary as its next version, then show the page again."""
     principal, service = who(request), commentary_service(request)
     if service is None:
-        return render(request, "unavailable.jinja", {
-            "title": "Commentary is not available",
-            "reason": "This server keeps no application database."}, 503)
+        return _no_database(request)
     try:
         fields = await form_fields(request)
     except FormError as e:
@@ -115,13 +109,9 @@ def history_page(request: Request, programme_id: str, metric_id: str,
     """Every version of one metric's commentary for the month, newest first."""
     service = commentary_service(request)
     if service is None:
-        return render(request, "unavailable.jinja", {
-            "title": "Commentary is not available",
-            "reason": "This server keeps no application database."}, 503)
+        return _no_database(request)
     try:
-        if not period:
-            months = service.months()
-            period = months[-1] if months else ""
+        period = period or _latest_month(service)
         ind = service.metric(programme_id, metric_id)
         versions = service.history(programme_id, metric_id, period)
     except (NotFoundError, MonthError) as e:
@@ -145,3 +135,16 @@ def _listing(request: Request, service: CommentaryService, programme_id: str, pe
         "saved": saved if any(ind.id == saved for ind, _ in rows) else "",
         "max_text": MAX_TEXT,
         "form_token": request.session.setdefault("csrf", secrets.token_urlsafe(32))}, status)
+
+
+def _no_database(request: Request) -> HTMLResponse:
+    """The designed 503 of a server that keeps no application database."""
+    return render(request, "unavailable.jinja", {
+        "title": "Commentary is not available",
+        "reason": "This server keeps no application database."}, 503)
+
+
+def _latest_month(service: CommentaryService) -> str:
+    """The build's latest month ("" before any build): the month a page shows by default."""
+    months = service.months()
+    return months[-1] if months else ""
