@@ -131,3 +131,15 @@ def test_a_person_counted_while_a_request_fails_is_uncounted_after():
     with pytest.raises(RuntimeError):
         asyncio.run(CountInFlight(app, counter)({"type": "http", "headers": []}, None, None))
     assert counter.count == 0
+
+
+def test_the_first_pages_are_made_even_inside_a_running_event_loop(site):  # noqa: F811
+    """A caller that already runs an event loop (a test harness, a notebook) can still make
+    the first pages: they are made in a thread of their own."""
+    app = site["app"]
+
+    async def inside() -> list:
+        return Warmer(app, ["/"]).first(1)
+
+    made = asyncio.run(inside())
+    assert [(path, status) for path, status, _ in made] == [("/", 200)]

@@ -112,7 +112,17 @@ class Warmer:
     def first(self, n: int = 1) -> list[tuple[str, int, float]]:
         """Make the first `n` pages now (before the server listens)."""
         head, self.paths = self.paths[:n], self.paths[n:]
-        return asyncio.run(self._make(head, wait=False))
+        # in a thread of its own: the caller may already run an event loop (asyncio.run
+        # refuses to start one inside another)
+        made: list[list[tuple[str, int, float]]] = []
+        thread = threading.Thread(
+            target=lambda: made.append(asyncio.run(self._make(head, wait=False))),
+            name="icsight-warm-first")
+        thread.start()
+        thread.join()
+        if not made:
+            raise RuntimeError("making the first pages failed: see the log above")
+        return made[0]
 
     def start(self, done: Callable[[list[tuple[str, int, float]], float], None] | None = None
               ) -> threading.Thread:
