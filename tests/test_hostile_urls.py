@@ -174,6 +174,8 @@ FORMS = {
     "/admin/accounts/disable": ("user",),
     "/admin/accounts/enable": ("user",),
     "/admin/accounts/role": ("user", "role", "practice", "pcn"),
+    "/saved-views": ("name", "path"),
+    "/saved-views/delete": ("name",),
 }
 LEFT_OUT = {"/sign-out", "/api/v1/login", "/api/v1/logout"}
 
@@ -205,7 +207,7 @@ def test_hostile_form_fields_get_a_designed_answer_never_a_crash(site):
     sensible = {"username": "nobody", "password": "a sensible long passphrase 1",
                 "next": "/", "metric": "CVDP007HYP", "period": "2024-01",
                 "text": "On track.", "user": "someone-new", "role": "analyst",
-                "practice": "", "pcn": ""}
+                "practice": "", "pcn": "", "name": "A view", "path": "/programmes"}
     problems = []
     for template, fields in FORMS.items():
         path = template.replace("{programme_id}", "ltc")

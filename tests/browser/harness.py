@@ -91,6 +91,8 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("data-quality", "/data-quality", role="analyst"),
     PageType("data-quality-refused", "/data-quality", status=401),
     PageType("admin", "/admin", role="admin"),
+    PageType("saved-views", "/saved-views", role="analyst"),
+    PageType("save-a-page", "/saved-views/new?path=%2Fprogrammes", role="analyst"),
     PageType("indicator", "/indicators/CVDP007HYP"),
     PageType("indicator-analyst", "/indicators/CVDP007HYP", role="analyst"),
     PageType("indicator-not-built", f"/indicators/{NOT_BUILT}"),

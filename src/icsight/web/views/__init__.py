@@ -19,6 +19,7 @@ from icsight.web.views import (
     pages,
     profiles,
     reports,
+    saved,
     search,
     strategy,
 )
@@ -37,7 +38,8 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.state.page_cache = PageCache()
     app.include_router(pages.router)
     app.include_router(inequalities.router)
-    for view in (strategy, profiles, search, account, commentary, data_quality, admin):
+    for view in (strategy, profiles, search, account, commentary, data_quality, admin,
+                 saved):
         app.include_router(view.router)
     app.include_router(reports.router)  # board paper downloads
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 
 from icsight.governance.access import ANONYMOUS, Principal, Role
+from icsight.services.saved_views import NOT_VIEWS
 
 __all__ = ["ASSETS", "NAVIGATION", "navigation_for", "page_policy", "refused", "render",
            "sign_in_first", "who"]
@@ -72,11 +73,23 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
                      "current": item["href"] == _section(request.url.path)}
                     for item in navigation_for(principal.role if signed_in else None)],
         signed_in=principal if signed_in else None,
+        save_href=_save_href(request, status) if signed_in else None,
         sign_in_href=_sign_in_href(request, status))
     # the API's guard puts its own headers on every response; this one is the page's
     request.state.content_security_policy = page_policy(nonce)
     request.state.page_nonce = nonce  # a kept page swaps it for a new one (views.cache)
     return HTMLResponse(html, status_code=status)
+
+
+def _save_href(request: Request, status: int) -> str | None:
+    """The "Save this page" link under a signed-in person's page: a whole page (200) that is
+    a view (not the sign-in, sign-out or saved-views pages themselves)."""
+    path = request.url.path
+    if status != 200 or request.method != "GET" or path.rstrip("/") in NOT_VIEWS \
+            or path.startswith("/saved-views/"):
+        return None
+    here = path + (f"?{request.url.query}" if request.url.query else "")
+    return "/saved-views/new?path=" + quote(here, safe="")
 
 
 def refused(request: Request, reason: str) -> HTMLResponse:
