@@ -21,11 +21,13 @@ from icsight.services.saved_views import (
     page_name,
     page_path,
 )
-from tests.test_web_commentary import built, site  # noqa: F401  (fixtures)
+from tests import test_web_commentary
 from tests.test_web_pages import _assert_designed_page
 from tests.web_forms import client, form_token, signed_in
 
 PLACE = "/places/luton"
+#: The commentary tests' build and app, with an account of each role, on each database.
+built, site = test_web_commentary.built, test_web_commentary.site
 
 
 def _save(browser, path: str, name: str):
