@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from icsight.appdb import Database
-from icsight.governance.access import ANONYMOUS
+from icsight.governance.access import ANONYMOUS, Principal
 from icsight.services import NotFoundError
 from icsight.services.saved_views import MAX_NAME, SavedViewError, SavedViewService, page_path
 from icsight.web.views.forms import FormError, form_fields
@@ -56,6 +56,21 @@ def _problem(request: Request, reason: str, status: int) -> HTMLResponse:
                                              "reason": reason}, status)
 
 
+async def _posted(request: Request
+                  ) -> tuple[Principal, SavedViewService, dict[str, str]] | Response:
+    """Who sent the form, the service and the form's fields; or the page saying why not
+    (not signed in, no application database, not a form of ours)."""
+    principal, service = who(request), _service(request)
+    if principal is ANONYMOUS:
+        return sign_in_first(request)
+    if service is None:
+        return _unavailable(request)
+    try:
+        return principal, service, await form_fields(request)
+    except FormError as e:
+        return _problem(request, str(e), 400)
+
+
 @router.get("/saved-views", response_class=HTMLResponse)
 def saved_views(request: Request) -> HTMLResponse:
     """The signed-in person's saved views."""
@@ -85,15 +100,10 @@ def new_view(request: Request, path: str = "/") -> HTMLResponse:
 async def save(request: Request) -> Response:
     """Save the page under the name given, then show the list (303: a reload does not post
     again)."""
-    principal, service = who(request), _service(request)
-    if principal is ANONYMOUS:
-        return sign_in_first(request)
-    if service is None:
-        return _unavailable(request)
-    try:
-        fields = await form_fields(request)
-    except FormError as e:
-        return _problem(request, str(e), 400)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    principal, service, fields = posted
     name, path = fields.get("name", ""), fields.get("path", "")
     try:
         service.save(principal, name, path)
@@ -109,16 +119,12 @@ async def save(request: Request) -> Response:
 @router.post("/saved-views/delete", response_class=HTMLResponse)
 async def delete(request: Request) -> Response:
     """Delete one of the person's views."""
-    principal, service = who(request), _service(request)
-    if principal is ANONYMOUS:
-        return sign_in_first(request)
-    if service is None:
-        return _unavailable(request)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    principal, service, fields = posted
     try:
-        fields = await form_fields(request)
         service.delete(principal, fields.get("name", ""))
-    except FormError as e:
-        return _problem(request, str(e), 400)
     except NotFoundError as e:
         return _problem(request, str(e), 404)
     return RedirectResponse("/saved-views?done=deleted", status_code=303)
