@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from icsight.governance.access import ANONYMOUS
 from icsight.governance.audit import record
-from icsight.web.views.forms import FormError, form_fields, local_path
+from icsight.web.views.forms import FormError, form_fields, form_token, local_path
 from icsight.web.views.render import render, who
 
 __all__ = ["MAX_PASSWORD", "MAX_USERNAME", "begin_session", "router"]
@@ -45,11 +45,6 @@ def begin_session(request: Request, user: str, version: int) -> str:
     request.session["signed_in"] = {"user": user, "v": version, "at": now, "seen": now}
     request.session["csrf"] = secrets.token_urlsafe(32)
     return request.session["csrf"]
-
-
-def _token(request: Request) -> str:
-    """The session's CSRF token, made now if it has none (the form must carry one)."""
-    return request.session.setdefault("csrf", secrets.token_urlsafe(32))
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -104,7 +99,7 @@ def sign_out_page(request: Request) -> Response:
     if who(request) is ANONYMOUS:
         return RedirectResponse("/sign-in", status_code=303)
     return render(request, "sign_out.jinja", {"title": "Sign out",
-                                              "form_token": _token(request)})
+                                              "form_token": form_token(request)})
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
@@ -145,4 +140,4 @@ def _form(request: Request, target: str, username: str, errors: list[dict],
     return render(request, "sign_in.jinja", {
         "title": ("Error: " if errors else "") + "Sign in", "next": target,
         "username": username, "errors": errors, "field_errors": by_field,
-        "form_token": _token(request)}, status)
+        "form_token": form_token(request)}, status)

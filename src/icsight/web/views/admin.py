@@ -12,7 +12,6 @@ back to the page (POST, redirect, GET), so a reload repeats nothing.
 from __future__ import annotations
 
 import re
-import secrets
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -22,7 +21,7 @@ from icsight.governance.access import ANONYMOUS, Role
 from icsight.governance.accounts import MIN_PASSWORD, AccountError
 from icsight.services.accounts import AccountAdminService
 from icsight.web.views.data_quality import page_number
-from icsight.web.views.forms import FormError, form_fields
+from icsight.web.views.forms import FormError, form_fields, form_token
 from icsight.web.views.render import refused, render, sign_in_first, who
 
 __all__ = ["NOTICES", "router"]
@@ -175,4 +174,4 @@ def _page(request: Request, page: str, errors: list[dict], typed: dict,
         "pages": pages, "errors": errors, "typed": typed, "roles": ROLES, "me": principal.user,
         "notice": NOTICES.get(done, ""), "notice_user": request.query_params.get("user", ""),
         "min_password": MIN_PASSWORD,
-        "form_token": request.session.setdefault("csrf", secrets.token_urlsafe(32))}, status)
+        "form_token": form_token(request)}, status)

@@ -12,7 +12,6 @@ markup. The rules (which months, which metrics, how long, who) are the service's
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -28,7 +27,7 @@ from icsight.services.commentary import (
     CommentaryService,
     MonthError,
 )
-from icsight.web.views.forms import FormError, form_fields
+from icsight.web.views.forms import FormError, form_fields, form_token
 from icsight.web.views.render import refused, render, sign_in_first, who
 
 __all__ = ["commentary_service", "router"]
@@ -134,7 +133,7 @@ def _listing(request: Request, service: CommentaryService, programme_id: str, pe
         "may_edit": service.may_edit(who(request)), "errors": errors, "summary": summary,
         "saved": saved if any(ind.id == saved for ind, _ in rows) else "",
         "max_text": MAX_TEXT,
-        "form_token": request.session.setdefault("csrf", secrets.token_urlsafe(32))}, status)
+        "form_token": form_token(request)}, status)
 
 
 def _no_database(request: Request) -> HTMLResponse:

@@ -8,15 +8,22 @@ bounded in size and in fields, so no form can cost more than a small page.
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request
 
-__all__ = ["MAX_FORM_BYTES", "FormError", "form_fields", "local_path"]
+__all__ = ["MAX_FORM_BYTES", "FormError", "form_fields", "form_token", "local_path"]
 
 #: The largest form body read (the longest commentary, percent-encoded, fits several times).
 MAX_FORM_BYTES = 256 * 1024
 MAX_FIELDS = 50
+
+
+def form_token(request: Request) -> str:
+    """The session's CSRF token for a page's form, made now if it has none (the API's guard
+    checks the form's `csrf_token` field against it)."""
+    return request.session.setdefault("csrf", secrets.token_urlsafe(32))
 
 
 class FormError(ValueError):

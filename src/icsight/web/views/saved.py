@@ -8,8 +8,6 @@ The rules (whose views, which pages, how long a name) are the services' (`SavedV
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -17,7 +15,7 @@ from icsight.appdb import Database
 from icsight.governance.access import ANONYMOUS, Principal
 from icsight.services import NotFoundError
 from icsight.services.saved_views import MAX_NAME, SavedViewError, SavedViewService, page_path
-from icsight.web.views.forms import FormError, form_fields
+from icsight.web.views.forms import FormError, form_fields, form_token
 from icsight.web.views.render import render, sign_in_first, who
 
 __all__ = ["router"]
@@ -34,7 +32,7 @@ def _page(request: Request, service: SavedViewService, status: int = 200,
           notice: str = "") -> HTMLResponse:
     return render(request, "saved_views.jinja", {
         "title": "Your saved views", "views": service.views(who(request)), "notice": notice,
-        "form_token": request.session.setdefault("csrf", secrets.token_urlsafe(32))}, status)
+        "form_token": form_token(request)}, status)
 
 
 def _form(request: Request, path: str, name: str = "", error: str = "",
@@ -42,7 +40,7 @@ def _form(request: Request, path: str, name: str = "", error: str = "",
     return render(request, "saved_view_new.jinja", {
         "title": ("Error: " if error else "") + "Save this page", "path": path, "name": name,
         "error": error, "max_name": MAX_NAME,
-        "form_token": request.session.setdefault("csrf", secrets.token_urlsafe(32))}, status)
+        "form_token": form_token(request)}, status)
 
 
 def _unavailable(request: Request) -> HTMLResponse:
