@@ -53,8 +53,9 @@ def _query_names(dependant) -> list[str]:
     return names
 
 
-def _get_routes(app) -> list[tuple[str, list[str]]]:
-    """(path template, query parameter names) of every GET route, from the app itself."""
+def _routes(app, method: str) -> list[tuple[str, Route]]:
+    """(full path template, route) of every route answering `method`, from the app itself
+    (routers included in routers, each with its prefix)."""
     found = []
 
     def walk(routes, prefix: str = "") -> None:
@@ -62,14 +63,22 @@ def _get_routes(app) -> list[tuple[str, list[str]]]:
             if hasattr(route, "original_router"):
                 walk(route.original_router.routes,
                      prefix + (getattr(route.include_context, "prefix", "") or ""))
-            elif isinstance(route, Route) and "GET" in (route.methods or ()):
-                query = _query_names(getattr(route, "dependant", None))
-                # a view reading request.query_params itself: its names from its source
-                source = inspect.getsource(route.endpoint) if route.endpoint else ""
-                query += re.findall(r"query_params\.get\(\"(\w+)\"", source)
-                found.append((prefix + route.path, sorted(set(query))))
+            elif isinstance(route, Route) and method in (route.methods or ()):
+                found.append((prefix + route.path, route))
 
     walk(app.router.routes)
+    return found
+
+
+def _get_routes(app) -> list[tuple[str, list[str]]]:
+    """(path template, query parameter names) of every GET route."""
+    found = []
+    for path, route in _routes(app, "GET"):
+        query = _query_names(getattr(route, "dependant", None))
+        # a view reading request.query_params itself: its names from its source
+        source = inspect.getsource(route.endpoint) if route.endpoint else ""
+        query += re.findall(r"query_params\.get\(\"(\w+)\"", source)
+        found.append((path, sorted(set(query))))
     return found
 
 
@@ -181,18 +190,7 @@ LEFT_OUT = {"/sign-out", "/api/v1/login", "/api/v1/logout"}
 
 
 def _post_routes(app) -> set[str]:
-    found = set()
-
-    def walk(routes, prefix: str = "") -> None:
-        for route in routes:
-            if hasattr(route, "original_router"):
-                walk(route.original_router.routes,
-                     prefix + (getattr(route.include_context, "prefix", "") or ""))
-            elif isinstance(route, Route) and "POST" in (route.methods or ()):
-                found.add(prefix + route.path)
-
-    walk(app.router.routes)
-    return found
+    return {path for path, _ in _routes(app, "POST")}
 
 
 def test_every_form_is_attacked(site):
