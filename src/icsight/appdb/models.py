@@ -1,7 +1,9 @@
 """The application database's tables, as SQLAlchemy 2 typed models.
 
-What people create in icsight, and nothing about patients: accounts, programme leads'
-commentary on a metric's month, and saved views. The lake and the results store stay files.
+What people create in icsight: accounts, programme leads' commentary on a metric's month,
+saved views, and clinicians' follow-ups of worklist rows. A follow-up names its patient by the
+pseudonymised id of the analytics zone, never by an identifier; the lake and the results store
+stay files.
 
 These models describe the schema the migrations (`icsight.appdb.migrations`) build; a test
 checks that the two agree, so a change to one without the other fails.
@@ -29,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Account", "Base", "Commentary", "CommentaryVersion", "SavedView"]
+__all__ = ["Account", "Base", "Commentary", "CommentaryVersion", "FollowUp", "SavedView"]
 
 #: Constraint names the same on SQLite and PostgreSQL, so a migration can name them.
 NAMING = {"pk": "pk_%(table_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
@@ -121,3 +123,29 @@ class SavedView(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
                                                     server_default=func.now())
+
+
+class FollowUp(Base):
+    """What a clinician did about one patient on one worklist: invited, booked, declined or
+    not appropriate, on a date. Written once, never changed or deleted (a later outcome adds
+    a row), so the latest outcome is what the list shows and the history stays on record.
+
+    The patient is named only by the pseudonymised `patient_id` the worklists carry, so the
+    table survives every rebuild of the results (a follow-up is found again by list and
+    patient) and holds nothing that identifies anyone."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(16), index=True)
+    list_id: Mapped[str] = mapped_column(String(64))
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    #: one of `icsight.appdb.follow_ups.OUTCOMES`
+    outcome: Mapped[str] = mapped_column(String(32))
+    #: the day it happened (an invitation sent, an appointment booked), which the clinician
+    #: gives; `recorded_at` is when it was written down
+    outcome_date: Mapped[dt.date] = mapped_column(Date)
+    #: the account name of whoever recorded it, kept if the account is later deleted
+    recorded_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
+                                                     server_default=func.now())
