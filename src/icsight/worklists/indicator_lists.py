@@ -354,7 +354,6 @@ def _screening(lake, as_of: str | dt.date, programme: str) -> pd.DataFrame:
 def _last_test(lake, people: pd.DataFrame, as_of, programme: str) -> dict:
     if people.empty:
         return {}
-
     s = lake.table("screening")
     s = s.filter(s.programme == programme, s.event == "tested", s.date <= as_date(as_of))
     ids = ibis.memtable(pd.DataFrame({"patient_id": people.patient_id.astype("int64")}))
