@@ -250,7 +250,8 @@ def test_learning_disability_invitation_list(tmp_path):
 
 def test_priority_weighs_risk_core20_and_overdue_and_says_how(tmp_path):
     patients = [patient(1, lsoa_code=CORE20_LSOA), patient(2, lsoa_code=None), patient(3)]
-    records = [hyp(i) for i in (1, 2, 3)] + [r for i in (1, 2, 3) for r in bp(i, "2024-01-01", 150, 80)]
+    records = [hyp(i) for i in (1, 2, 3)] + [
+        r for i in (1, 2, 3) for r in bp(i, "2024-01-01", 150, 80)]
     got = rows_of(tmp_path, "hypertension-no-bp", patients, records)
     # risk 0.5 x 0.5 = 0.25; 89 days / 365 x 0.3 = 0.07315...; CORE20 adds 0.2
     assert got[1]["core20"] is True and got[1]["priority"] == pytest.approx(0.523)
