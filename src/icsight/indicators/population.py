@@ -30,6 +30,7 @@ from icsight.model.registration import registered_at_event
 __all__ = ["PYRAMID_BANDS", "AgainstBaseline", "PopulationCounts", "Rolling",
            "emergency_admissions_per_person", "event_counts", "events_of_registered",
            "expected_rates", "population_counts", "population_margins", "population_pyramid",
+           "population_rows",
            "pyramid_band", "register_against_expected"]
 
 
@@ -152,9 +153,7 @@ def population_counts(lake, periods: ir.Table, numerator: ir.Table,
     that denominator, where `keep(rows)` (rows have `age`) holds."""
 
     def members(rows: ir.Table) -> ir.Table:
-        t = keep_registered(lake, rows)
-        t = t.filter(t.age >= ages[0], t.age <= ages[1])
-        return t.filter(t.sex == sex) if sex is not None else t
+        return _members(lake, rows, ages, sex)
 
     hits = numerator if "n" in numerator.columns else numerator.mutate(n=ibis.literal(1))
     hits = members(hits)
@@ -169,6 +168,40 @@ def population_counts(lake, periods: ir.Table, numerator: ir.Table,
         raise ValueError("observed against expected takes no exclusions")
     return PopulationCounts(periods, ages, sex, hits.select(*ROW_KEYS, n=hits.n.cast("int64")),
                             adjustments, expected)
+
+
+def _members(lake, rows: ir.Table, ages: tuple[int, int], sex: str | None) -> ir.Table:
+    """`rows` (patient_id, period_end, ...) of people registered on the period end, aged
+    `ages` then (and of `sex`): who a `population_counts` denominator counts."""
+    t = keep_registered(lake, rows)
+    t = t.filter(t.age >= ages[0], t.age <= ages[1])
+    return t.filter(t.sex == sex) if sex is not None else t
+
+
+def population_rows(lake, periods: ir.Table, numerator: ir.Table,
+                    ages: tuple[int, int] = (0, 200), sex: str | None = None,
+                    exclude: ir.Table | None = None,
+                    keep: Callable[[ir.Table], ir.BooleanValue] | None = None) -> ir.Table:
+    """The people `population_counts` counts with the same arguments, one row each per period
+    (patient_id, period_end, the ROW_KEYS attributes, age) with a true/false `numerator`: the
+    patient-level side of an indicator over the registered population, for worklists.
+
+    Listing a whole population is costly, so indicators count it (`population_counts`); this
+    lists it for the few dates a worklist needs, by the same membership rule (`_members`)."""
+    people = registered_population(lake, periods, ("cell", *ROW_KEYS[1:-1]))
+    people = people.filter(people.age >= ages[0], people.age <= ages[1])
+    if sex is not None:
+        people = people.filter(people.sex == sex)
+    hits = _members(lake, numerator.select("patient_id", PERIOD, *(
+        [c for c in numerator.columns if c not in ("patient_id", PERIOD, "n")])), ages, sex)
+    if keep is not None:
+        hits = hits.filter(keep(hits))
+    if exclude is not None:
+        people = people.anti_join(exclude, ["patient_id", PERIOD])
+    marked = hits.select("patient_id", PERIOD).distinct().mutate(_hit=ibis.literal(True))
+    out = people.left_join(marked, ["patient_id", PERIOD])
+    out = out.drop(*[c for c in out.columns if c.endswith("_right")])
+    return out.select("patient_id", "cell", *ROW_KEYS, numerator=out._hit.fill_null(False))
 
 
 @dataclass(frozen=True)

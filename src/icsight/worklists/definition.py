@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["COHORTS", "ROW_COLUMNS", "Worklist", "check_rows"]
+__all__ = ["COHORTS", "OPTIONAL_COLUMNS", "ROW_COLUMNS", "Worklist", "check_rows"]
 
 #: The groups the lists belong to, in the order pages show them.
 COHORTS = {
@@ -44,6 +44,14 @@ COHORTS = {
 ROW_COLUMNS = ("patient_id", "practice_code", "reasons", "facts", "suggested_action",
                "clinical_risk", "days_overdue", "counts_towards_target")
 
+#: Columns a list's rows may carry besides ROW_COLUMNS, with the default the catalogue
+#: (`icsight.worklists.catalogue`) assumes for a list without them:
+#: - `steps_to_standard`: how many contacts it takes to bring the patient to the standard (1: a
+#:   single action such as a BP check or an invitation; 2: a treatment change followed by a
+#:   repeat measurement or blood result); "fastest" in a list's shortfall means fewest steps
+#:   first. Default 1.
+OPTIONAL_COLUMNS = {"steps_to_standard": 1}
+
 
 @dataclass(frozen=True)
 class Worklist:
@@ -61,6 +69,10 @@ class Worklist:
     indicator_id: str | None = None
     #: why no done/not-done rule exists yet, shown on the page (e.g. no public codelist)
     caveat: str = ""
+    #: whether the rows counting towards the target are the indicator's whole shortfall
+    #: (False for a list of part of it, e.g. the high-risk people among those not at target:
+    #: its shortfall still says how many more the practice needs, from these rows first)
+    whole_shortfall: bool = True
 
     def __post_init__(self) -> None:
         if self.cohort not in COHORTS:

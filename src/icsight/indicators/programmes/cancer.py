@@ -14,7 +14,11 @@ import ibis.expr.types as ir
 
 from icsight.indicators.cohorts import PERIOD, age_on, has_event, in_periods
 from icsight.indicators.definition import Indicator
-from icsight.indicators.population import PopulationCounts, population_counts
+from icsight.indicators.population import (
+    PopulationCounts,
+    population_counts,
+    population_rows,
+)
 
 #: This module's indicators, in the order the catalogue lists them.
 INDICATORS: list[Indicator] = []
@@ -22,8 +26,20 @@ INDICATORS: list[Indicator] = []
 STRATEGY = "Cancer Board workplan: screening coverage (bowel, breast, cervical) and HPV uptake"
 
 
-def _coverage(lake, periods: ir.Table, programme: str, ages: tuple[int, int], months: int,
-              women_only: bool, older_months: int | None = None) -> PopulationCounts:
+#: programme -> (ages, look-back in months, women only, longer look-back from 50 or None)
+SCREENING = {
+    "bowel": ((60, 74), 30, False, None),
+    "breast": ((53, 70), 36, True, None),
+    "cervical": ((25, 64), 42, True, 66),
+}
+
+
+def screening_rule(lake, periods: ir.Table, programme: str) -> dict:
+    """The arguments of `population_counts` (and of its patient-level twin `population_rows`)
+    that define a programme's coverage: who is screened (`numerator`), the ages and sex
+    eligible, who is excluded (screening ceased) and, for cervical screening, which look-back
+    applies at which age (`keep`)."""
+    ages, months, women_only, older_months = SCREENING[programme]
     screening = lake.table("screening")
     ceased = has_event(screening, "date", periods, None,
                        lambda s: (s.programme == programme) & (s.event == "ceased"))
@@ -31,16 +47,26 @@ def _coverage(lake, periods: ir.Table, programme: str, ages: tuple[int, int], mo
     sex = "female" if women_only else None
     recent = has_event(tests, "date", periods, f"start_{months}m")
     if older_months is None:
-        return population_counts(lake, periods, recent, ages, sex, exclude=ceased)
+        return {"numerator": recent, "ages": ages, "sex": sex, "exclude": ceased}
     # Cervical: under 50s within the shorter look-back, 50 and over within the longer one.
     # Anyone screened in the shorter window is also in the longer one, so the 50-and-overs
     # come from the longer window and the under-50s from the shorter.
     longer = has_event(tests, "date", periods, f"start_{older_months}m")
     either = recent.mutate(shorter=ibis.literal(True)).union(
         longer.mutate(shorter=ibis.literal(False)))
-    hits = population_counts(lake, periods, either, ages, sex, exclude=ceased,
-                             keep=lambda t: t.shorter == (t.age < 50))
-    return hits
+    return {"numerator": either, "ages": ages, "sex": sex, "exclude": ceased,
+            "keep": lambda t: t.shorter == (t.age < 50)}
+
+
+def _coverage(lake, periods: ir.Table, programme: str) -> PopulationCounts:
+    return population_counts(lake, periods, **screening_rule(lake, periods, programme))
+
+
+def screening_patients(lake, periods: ir.Table, programme: str) -> ir.Table:
+    """Everyone in a screening coverage indicator's denominator, one row per person and
+    period, with `numerator` (screened within the look-back): `population_rows` with the
+    indicator's own rule (`screening_rule`)."""
+    return population_rows(lake, periods, **screening_rule(lake, periods, programme))
 
 
 INDICATORS.append(Indicator(
@@ -52,7 +78,7 @@ INDICATORS.append(Indicator(
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate FIT result in the 30 months to the period end",
     denominator="registered people aged 60-74, excluding those ceased for clinical reasons",
-    rows=lambda lake, periods: _coverage(lake, periods, "bowel", (60, 74), 30, False),
+    rows=lambda lake, periods: _coverage(lake, periods, "bowel"),
     target=76.0, source="NHS bowel screening KPI (Fingertips definition); achievable 76% "
                         "(thresholds from April 2025)",
 ))
@@ -65,7 +91,7 @@ INDICATORS.append(Indicator(
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate screen in the 36 months to the period end",
     denominator="registered women aged 53-70, excluding those ceased",
-    rows=lambda lake, periods: _coverage(lake, periods, "breast", (53, 70), 36, True),
+    rows=lambda lake, periods: _coverage(lake, periods, "breast"),
     target=80.0, source="NHS breast screening KPI; acceptable 70%, achievable 80%",
 ))
 INDICATORS.append(Indicator(
@@ -77,16 +103,28 @@ INDICATORS.append(Indicator(
     programme="cancer", strategy=STRATEGY,
     numerator="an adequate test within 3.5 years (25-49) or 5.5 years (50-64)",
     denominator="registered women aged 25-64, excluding those ceased",
-    rows=lambda lake, periods: _coverage(lake, periods, "cervical", (25, 64), 42, True, 66),
+    rows=lambda lake, periods: _coverage(lake, periods, "cervical"),
     target=80.0, source="NHS cervical screening KPI (NHS Digital Cervical Screening Programme); "
                         "acceptable 80%",
 ))
 
 
-def _hpv(lake, periods: ir.Table) -> PopulationCounts:
+def hpv_rule(lake, periods: ir.Table) -> dict:
+    """HPV_BY_14's arguments of `population_counts`: registered 14-year-olds, with an HPV
+    vaccination on record by the period end."""
     vacc = lake.table("vaccinations")
     vacc = vacc.filter(vacc.vaccine == "hpv").select("patient_id", "date")
-    return population_counts(lake, periods, has_event(vacc, "date", periods, None), (14, 14))
+    return {"numerator": has_event(vacc, "date", periods, None), "ages": (14, 14)}
+
+
+def _hpv(lake, periods: ir.Table) -> PopulationCounts:
+    return population_counts(lake, periods, **hpv_rule(lake, periods))
+
+
+def hpv_patients(lake, periods: ir.Table) -> ir.Table:
+    """Everyone in HPV_BY_14's denominator with `numerator` (vaccinated): `population_rows`
+    with the indicator's own rule (`hpv_rule`)."""
+    return population_rows(lake, periods, **hpv_rule(lake, periods))
 
 
 INDICATORS.append(Indicator(

@@ -1,0 +1,144 @@
+"""The worklist catalogue: every list by id, every list's rows for every practice, and how far
+each list gets a practice towards its indicator's target.
+
+`find_all(lake, as_of)` returns one frame of every list's rows (the shared columns of
+`icsight.worklists.definition.ROW_COLUMNS`, plus `list_id`, `steps_to_standard`, `core20`,
+`priority` and `priority_explained`), ordered by practice, list and priority.
+
+`shortfall(lake, as_of)` says, per list with an indicator and per practice, how many more
+patients must reach the standard for the practice to reach the indicator's target (its
+metadata's `target`), and which would get it there fastest. "Fastest" means fewest contacts
+first (`steps_to_standard`: a single action such as a BP check or an invitation before a
+treatment change that needs a repeat measurement), then highest priority, then the patient id
+(so the order is reproducible).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from fractions import Fraction
+
+import pandas as pd
+
+from icsight.indicators.catalogue import indicator
+from icsight.indicators.periods import as_date
+from icsight.worklists import indicator_lists
+from icsight.worklists.definition import OPTIONAL_COLUMNS, ROW_COLUMNS, Worklist
+from icsight.worklists.priority import PriorityWeights, add_priority, load_weights
+
+__all__ = ["FASTEST", "LIST_MODULES", "WORKLISTS", "find", "find_all", "shortfall",
+           "worklist"]
+
+#: The modules whose `WORKLISTS` make up the catalogue, in the order pages show them.
+LIST_MODULES = (indicator_lists,)
+
+FASTEST = ("fewest contacts to reach the standard first (a single action such as a BP check, "
+           "an invitation or a prescription before a treatment change that needs a repeat "
+           "reading or blood test), then highest priority, then patient id")
+
+
+def _catalogue() -> dict[str, Worklist]:
+    out: dict[str, Worklist] = {}
+    for module in LIST_MODULES:
+        for wl in module.WORKLISTS:
+            if wl.id in out:
+                raise ValueError(f"worklist {wl.id} is defined twice")
+            out[wl.id] = wl
+    return out
+
+
+#: Every worklist, by id.
+WORKLISTS: dict[str, Worklist] = _catalogue()
+
+COLUMNS = ["list_id", *ROW_COLUMNS, *OPTIONAL_COLUMNS, "core20", "priority",
+           "priority_explained"]
+
+
+def worklist(list_id: str) -> Worklist:
+    found = WORKLISTS.get(list_id)
+    if found is None:
+        raise KeyError(f"no worklist {list_id!r}; one of {', '.join(WORKLISTS)}")
+    return found
+
+
+def find(list_id: str, lake, as_of: str | dt.date,
+         weights: PriorityWeights | None = None) -> pd.DataFrame:
+    """One list's rows on `as_of` for every practice, with priority, highest first within
+    each practice."""
+    wl = worklist(list_id)
+    rows = wl.find(lake, as_date(as_of))
+    for column, default in OPTIONAL_COLUMNS.items():
+        if column not in rows.columns:
+            rows = rows.assign(**{column: default})
+    rows = add_priority(lake, wl.id, rows, weights or load_weights(known_lists=set(WORKLISTS)))
+    rows.insert(0, "list_id", wl.id)
+    extra = [c for c in rows.columns if c not in COLUMNS]
+    rows = rows[COLUMNS + extra]
+    return rows.sort_values(["practice_code", "priority", "patient_id"],
+                            ascending=[True, False, True]).reset_index(drop=True)
+
+
+def find_all(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
+             weights: PriorityWeights | None = None) -> pd.DataFrame:
+    """Every list (or `list_ids`), every practice: one frame (`COLUMNS`, then any list's own
+    columns), ordered by practice, list (catalogue order) and priority."""
+    weights = weights or load_weights(known_lists=set(WORKLISTS))
+    frames = [find(i, lake, as_of, weights) for i in (list_ids or list(WORKLISTS))]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    order = {i: n for n, i in enumerate(WORKLISTS)}
+    out = out.assign(_order=out.list_id.map(order))
+    out = out.sort_values(["practice_code", "_order", "priority", "patient_id"],
+                          ascending=[True, True, False, True], kind="stable")
+    return out.drop(columns="_order").reset_index(drop=True)
+
+
+def _needed(numerator: int, denominator: int, target: float, lower_is_better: bool) -> int:
+    """How many more people must reach the standard for `numerator / denominator` (x 100)
+    to reach `target` percent: exact arithmetic, so 80% of 10 needs 8, not 7.999..."""
+    goal = Fraction(str(target)) * denominator / 100
+    if lower_is_better:  # at most the target: the numerator must fall to floor(goal)
+        return max(0, numerator - math.floor(goal))
+    return max(0, math.ceil(goal) - numerator)
+
+
+def shortfall(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
+              rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per list with an indicator and per practice with anyone in its denominator: the
+    indicator's numerator, denominator and target, `rows_counting` (the list's rows that count
+    towards the target), `needed` (how many more must reach the standard for the practice to
+    reach the target; null when the indicator has no target), whether the list holds enough
+    (`reachable`) and `fastest`: the patient ids that would get it there fastest (`FASTEST`),
+    `needed` of them. `rows` may pass `find_all`'s result to save computing it again."""
+    ids = [i for i in (list_ids or list(WORKLISTS)) if WORKLISTS[i].indicator_id]
+    if rows is None:
+        rows = find_all(lake, as_of, ids)
+    out = []
+    for list_id in ids:
+        wl = WORKLISTS[list_id]
+        ind = indicator(wl.indicator_id)
+        tidy = ind.compute(lake, as_date(as_of))
+        practices = tidy[tidy.breakdown == "practice"]
+        mine = rows[(rows.list_id == list_id) & rows.counts_towards_target.astype(bool)]
+        mine = mine.sort_values(["steps_to_standard", "priority", "patient_id"],
+                                ascending=[True, False, True], kind="stable")
+        lower = ind.polarity == "lower is better"
+        for p in practices.itertuples(index=False):
+            counting = mine[mine.practice_code == p.group]
+            num, den = int(p.numerator), int(p.denominator)
+            needed = None if ind.target is None else _needed(num, den, ind.target, lower)
+            out.append({
+                "list_id": list_id, "indicator_id": ind.id, "practice_code": p.group,
+                "numerator": num, "denominator": den, "value": p.value,
+                "target": ind.target, "polarity": ind.polarity,
+                "whole_shortfall": wl.whole_shortfall, "rows_counting": len(counting),
+                "needed": needed,
+                "reachable": None if needed is None else len(counting) >= needed,
+                "fastest": [] if needed is None else counting.patient_id.head(needed).tolist(),
+            })
+    frame = pd.DataFrame(out, columns=[
+        "list_id", "indicator_id", "practice_code", "numerator", "denominator", "value",
+        "target", "polarity", "whole_shortfall", "rows_counting", "needed", "reachable",
+        "fastest"])
+    frame["needed"] = frame["needed"].astype("Int64")
+    return frame

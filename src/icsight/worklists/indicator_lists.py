@@ -1,0 +1,517 @@
+"""Worklists built from the indicators' own patient-level rules.
+
+Each list starts from the rows its indicator computes for one date (`facts.indicator_rows`, or
+for a screening indicator the patient-level twin of its population count,
+`icsight.indicators.population.population_rows`, with the indicator's own rule), keeps the
+people who have not met the standard, and adds the facts a clinician needs to act. So for every
+practice the rows that count towards the target are exactly the indicator's shortfall:
+denominator minus numerator for an indicator where higher is better, the numerator where lower
+is better (CYP_ASTHMA_SABA3).
+
+Every list's rows carry the shared columns (`icsight.worklists.definition.ROW_COLUMNS`) and
+`steps_to_standard`: how many contacts it takes to bring the patient to the standard, the
+measure of "fastest" (`icsight.worklists.catalogue.shortfall`): 1 where a single action does it
+(a blood pressure check, a screening invitation, a vaccination, a prescription after a
+medicines review), 2 where a treatment change must be followed by a repeat measurement or a
+blood test result. `clinical_risk` (0-1) is each list's own rule, written in its function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pandas as pd
+
+from icsight.indicators.cohorts import PERIOD, keep_registered
+from icsight.indicators.periods import as_date, months_before
+from icsight.indicators.programmes.cancer import SCREENING, hpv_patients, screening_patients
+from icsight.indicators.programmes.cvdprevent import THRESHOLDS, bp_dates
+from icsight.indicators.programmes.mhlda import CHECKS, NO_PUBLIC_CODELIST, check_codes
+from icsight.worklists.definition import Worklist
+from icsight.worklists.facts import (
+    as_json,
+    days_between,
+    indicator_rows,
+    last_dates,
+    medicines_issued,
+    on_register,
+    one_date,
+)
+
+__all__ = ["WORKLISTS", "hypertension_step"]
+
+ANTIHYPERTENSIVES = ("ACE inhibitor", "ARB", "CCB", "Thiazide-like diuretic", "Beta blocker",
+                     "MRA")
+#: The columns a list function returns (the shared ones, then its own).
+OUT = ["patient_id", "practice_code", "reasons", "facts", "suggested_action", "clinical_risk",
+       "days_overdue", "counts_towards_target", "steps_to_standard"]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in OUT})
+
+
+def _frame(records: list[dict]) -> pd.DataFrame:
+    if not records:
+        return _empty()
+    out = pd.DataFrame.from_records(records, columns=OUT)
+    out["days_overdue"] = out["days_overdue"].astype("Int64")
+    out["counts_towards_target"] = out["counts_towards_target"].astype(bool)
+    out["clinical_risk"] = out["clinical_risk"].astype(float).round(3)
+    return out.sort_values(["practice_code", "patient_id"]).reset_index(drop=True)
+
+
+def _day(value) -> str:
+    return "-" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _by_patient(frame: pd.DataFrame, key: str, value: str) -> dict:
+    """{patient_id: {key value: value}} from a long frame."""
+    out: dict = {}
+    for row in frame.itertuples(index=False):
+        out.setdefault(row.patient_id, {})[getattr(row, key)] = getattr(row, value)
+    return out
+
+
+# --- hypertension (CVDPREVENT CVDP004HYP, CVDP007HYP) -----------------------------------------
+
+def hypertension_step(classes: set[str]) -> int:
+    """The treatment step of NICE NG136's algorithm a patient's current medicines reach:
+    0 untreated; 1-3 the number of the step's classes issued (an ACE inhibitor or an ARB, a
+    CCB, a thiazide-like diuretic); 4 when all three are issued with a further class (an MRA
+    or a beta blocker, NG136's step 4 options). A beta blocker or MRA without the first three
+    does not raise the step (they are often issued for another reason)."""
+    main = sum(1 for group in ({"ACE inhibitor", "ARB"}, {"CCB"}, {"Thiazide-like diuretic"})
+               if classes & group)
+    if main == 3 and classes & {"MRA", "Beta blocker"}:
+        return 4
+    return main
+
+
+STEP_ACTIONS = {
+    0: "Offer antihypertensive treatment (NICE NG136 step 1: ACE inhibitor or ARB; a CCB if "
+       "aged 55 or over or of Black African or African-Caribbean family origin)",
+    1: "Check adherence, then add a second medicine (NICE NG136 step 2)",
+    2: "Check adherence, then add the third medicine (NICE NG136 step 3: ACE inhibitor or ARB, "
+       "CCB and thiazide-like diuretic)",
+    3: "Confirm resistant hypertension (ABPM or HBPM), check adherence, then NICE NG136 step 4 "
+       "(spironolactone if potassium 4.5 mmol/l or less, else an alpha or beta blocker)",
+    4: "Seek specialist advice: above target on four classes of medicine (NICE NG136)",
+}
+HIGH_RISK_REGISTERS = {  # name on the page -> (codelist, resolution codelist)
+    "Diabetes": ("dm_cod", "dmres_cod"),
+    "CKD stage 3-5": ("ckd35_primis", None),
+    "Heart failure": ("hf_cod", "hfres_cod"),
+}
+HIGH_RISK_NOTE = ("Cardiovascular disease is taken as heart failure (HF_COD) only: no coronary "
+                  "heart disease, stroke/TIA or peripheral arterial disease codelist is in the "
+                  "project yet")
+
+
+def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
+    """`which`: `no_bp` (CVDP004HYP's shortfall), `not_at_target` (CVDP007HYP's: above target
+    or no reading) or `high_risk` (CVDP007HYP's, with diabetes, CKD 3-5 or heart failure)."""
+    indicator_id = "CVDP004HYP" if which == "no_bp" else "CVDP007HYP"
+    t = indicator_rows(lake, as_of, indicator_id)
+    t = t.filter(~t.numerator)
+    people = t.select("patient_id", "practice_code", "age", "last_bp_date", "systolic",
+                      "diastolic", "bp_setting").to_pandas()
+    comorbid = {name: on_register(lake, as_of, codes, resolved)
+                for name, (codes, resolved) in HIGH_RISK_REGISTERS.items()}
+    if which == "high_risk":
+        anyone = set().union(*comorbid.values())
+        people = people[people.patient_id.isin(anyone)]
+    meds = _by_patient(medicines_issued(lake, people, as_of, 6, ANTIHYPERTENSIVES),
+                       "medicine_class", "last_issued")
+    ever = _last_bp_ever(lake, people, as_of)
+    records = []
+    for p in people.itertuples(index=False):
+        registers = [name for name, ids in comorbid.items() if p.patient_id in ids]
+        issued = meds.get(p.patient_id, {})
+        step = hypertension_step(set(issued))
+        facts = {"Age": str(int(p.age))}
+        last = ever.get(p.patient_id)
+        if pd.isna(p.last_bp_date):
+            facts["Last BP"] = ("none recorded" if last is None else
+                                f"{last[1]:g}/{last[2]:g} on {_day(last[0])} (over 12 months "
+                                "ago)")
+            reasons = ["No blood pressure recorded in the last 12 months"]
+            action = "Invite for a blood pressure check (or ask for a home reading)"
+            # the reading fell out of the 12 months a year after it was taken
+            overdue = (None if last is None else
+                       days_between(months_before(pd.Timestamp(last[0]).date(), -12), as_of))
+            risk, steps = 0.5, 1
+        else:
+            limit = THRESHOLDS[p.bp_setting][bool(p.age >= 80)]
+            facts["Last BP"] = (f"{p.systolic:g}/{p.diastolic:g} on {_day(p.last_bp_date)} "
+                                f"({p.bp_setting})")
+            facts["Target"] = f"{limit[0]}/{limit[1]} or below ({p.bp_setting})"
+            reasons = ["Last blood pressure above target"]
+            action = STEP_ACTIONS[step]
+            overdue = days_between(p.last_bp_date, as_of)
+            excess = max((p.systolic - limit[0]) / 40, (p.diastolic - limit[1]) / 20, 0)
+            risk, steps = 0.4 + 0.6 * min(1.0, excess), 2
+        if which != "no_bp":
+            facts["Treatment step"] = f"{step} (NICE NG136)"
+        facts["Current medicines"] = ", ".join(
+            f"{name} (last issued {_day(day)})" for name, day in sorted(issued.items())) or \
+            "no antihypertensive issued in 6 months"
+        if registers:
+            facts["Also on"] = ", ".join(registers)
+            reasons.append("High cardiovascular risk: " + ", ".join(registers))
+            risk += 0.2
+        records.append({"patient_id": p.patient_id, "practice_code": p.practice_code,
+                        "reasons": "; ".join(reasons), "facts": as_json(facts),
+                        "suggested_action": action, "clinical_risk": min(risk, 1.0),
+                        "days_overdue": overdue, "counts_towards_target": True,
+                        "steps_to_standard": steps})
+    return _frame(records)
+
+
+def _last_bp_ever(lake, people: pd.DataFrame, as_of) -> dict:
+    """{patient_id: (date, systolic, diastolic)}: the last valid BP on or before `as_of`, by
+    CVDPREVENT's reading rules (`bp_dates`: the day's lowest of each, both needed)."""
+    if people.empty:
+        return {}
+    events = lake.table("clinical_events")
+
+    ids = ibis.memtable(pd.DataFrame({"patient_id": people.patient_id.astype("int64")}))
+    dates = bp_dates(events.join(ids, "patient_id"))
+    dates = dates.filter(dates.date <= as_date(as_of)).to_pandas()
+    if dates.empty:
+        return {}
+    last = dates.sort_values("date").groupby("patient_id").tail(1)
+    return {r.patient_id: (r.date, r.systolic, r.diastolic) for r in last.itertuples()}
+
+
+# --- children and young people with asthma (CYP_ASTHMA_SABA3) ---------------------------------
+
+def _cyp_asthma(lake, as_of: str | dt.date) -> pd.DataFrame:
+    """5-17 year olds on the asthma register with 3+ SABA issues in 12 months (the numerator
+    of CYP_ASTHMA_SABA3, which counts towards its shortfall: lower is better) or with no
+    inhaled corticosteroid issued in 12 months (not in any indicator)."""
+    people = indicator_rows(lake, as_of, "CYP_ASTHMA_SABA3").select(
+        "patient_id", "practice_code", "age", "saba_issues", "numerator").to_pandas()
+    ics = medicines_issued(lake, people, as_of, 12, ("Inhaled corticosteroid",))
+    last_ics = dict(zip(ics.patient_id, ics.last_issued, strict=True))
+    records = []
+    for p in people.itertuples(index=False):
+        no_ics = p.patient_id not in last_ics
+        if not (p.numerator or no_ics):
+            continue
+        reasons, risk = [], 0.4
+        if p.numerator:
+            reasons.append(f"{int(p.saba_issues)} reliever (SABA) inhalers in 12 months")
+            risk = 1.0 if p.saba_issues >= 12 else 0.8 if p.saba_issues >= 6 else 0.6
+        if no_ics:
+            reasons.append("No inhaled corticosteroid issued in 12 months")
+            risk += 0.2 if p.numerator else 0
+        action = ("Asthma review: check inhaler technique, adherence and triggers; step up to "
+                  "ICS-containing maintenance treatment (BTS/NICE/SIGN 2024); agree a personal "
+                  "asthma action plan") if p.numerator else (
+                  "Asthma review: confirm the diagnosis and control; consider ICS-containing "
+                  "treatment (BTS/NICE/SIGN 2024)")
+        facts = {"Age": str(int(p.age)), "SABA issues in 12 months": str(int(p.saba_issues)),
+                 "Last inhaled corticosteroid": _day(last_ics.get(p.patient_id))
+                 if not no_ics else "none in 12 months"}
+        records.append({"patient_id": p.patient_id, "practice_code": p.practice_code,
+                        "reasons": "; ".join(reasons), "facts": as_json(facts),
+                        "suggested_action": action, "clinical_risk": min(risk, 1.0),
+                        "days_overdue": None, "counts_towards_target": bool(p.numerator),
+                        "steps_to_standard": 2 if p.numerator else 1})
+    return _frame(records)
+
+
+# --- heart failure (HF_SGLT2I, HF_MRA) ---------------------------------------------------------
+
+HF_STARTS = {
+    "SGLT2i": "an SGLT2 inhibitor (dapagliflozin or empagliflozin; NICE TA679, TA773, TA902)",
+    "MRA": "an MRA (spironolactone or eplerenone; NICE NG106) if HFrEF and potassium and "
+           "renal function allow",
+}
+
+
+def _heart_failure(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFrame:
+    """Adults on the heart failure register not issued the indicator's medicine in 6 months."""
+    medicine, other = (("SGLT2i", "MRA") if indicator_id == "HF_SGLT2I" else ("MRA", "SGLT2i"))
+    t = indicator_rows(lake, as_of, indicator_id)
+    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age",
+                                           "last_diagnosis").to_pandas()
+    recent = _by_patient(medicines_issued(lake, people, as_of, 6, (
+        "SGLT2i", "MRA", "ACE inhibitor", "ARB", "Beta blocker")), "medicine_class",
+        "last_issued")
+    ever = _by_patient(medicines_issued(lake, people, as_of, 12 * 30, (medicine,)),
+                       "medicine_class", "last_issued")
+    lvsd = on_register(lake, as_of, "hflvsd_cod")
+    records = []
+    for p in people.itertuples(index=False):
+        issued = recent.get(p.patient_id, {})
+        before = ever.get(p.patient_id, {}).get(medicine)
+        reasons = [f"No {medicine} issued in the last 6 months"]
+        risk = 0.6
+        if other not in issued:
+            reasons.append(f"No {other} either")
+            risk += 0.2
+        if p.patient_id in lvsd:
+            reasons.append("Left ventricular systolic dysfunction coded")
+            risk += 0.2
+        facts = {"Age": str(int(p.age)), "On the register since": _day(p.last_diagnosis),
+                 f"Last {medicine}": "never issued" if before is None else
+                 f"{_day(before)} (stopped?)",
+                 "Current medicines": ", ".join(f"{n} (last issued {_day(d)})"
+                                                for n, d in sorted(issued.items()))
+                 or "none of ACEi, ARB, beta blocker, MRA, SGLT2i in 6 months"}
+        # the standard was missed from diagnosis, or from 6 months after the last issue
+        since = p.last_diagnosis if before is None else max(
+            pd.Timestamp(p.last_diagnosis).date(),
+            months_before(pd.Timestamp(before).date(), -6))
+        action = f"Medicines review: start {HF_STARTS[medicine]}, or record why not"
+        records.append({"patient_id": p.patient_id, "practice_code": p.practice_code,
+                        "reasons": "; ".join(reasons), "facts": as_json(facts),
+                        "suggested_action": action, "clinical_risk": min(risk, 1.0),
+                        "days_overdue": days_between(since, as_of),
+                        "counts_towards_target": True, "steps_to_standard": 1})
+    return _frame(records)
+
+
+# --- severe mental illness: the six checks (SMI_HEALTH_CHECKS) ---------------------------------
+
+CHECK_NAMES = {"bmi": "BMI", "bp": "Blood pressure", "cholesterol": "Cholesterol (lipids)",
+               "glucose": "HbA1c or blood glucose", "alcohol": "Alcohol consumption",
+               "smoking": "Smoking status"}
+BLOOD_TESTS = {"cholesterol", "glucose"}
+
+
+def _smi(lake, as_of: str | dt.date) -> pd.DataFrame:
+    t = indicator_rows(lake, as_of, "SMI_HEALTH_CHECKS")
+    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age",
+                                           *CHECKS).to_pandas()
+    last = _by_patient(last_dates(lake, people, as_of, {c: check_codes(c) for c in CHECKS}),
+                       "name", "last_date")
+    records = []
+    for p in people.itertuples(index=False):
+        missing = [c for c in CHECKS if not getattr(p, c)]
+        done = last.get(p.patient_id, {})
+        facts = {"Age": str(int(p.age)),
+                 "Missing checks": ", ".join(CHECK_NAMES[c] for c in missing)}
+        facts.update({f"Last {CHECK_NAMES[c]}": _day(done.get(c)) for c in missing})
+        if "alcohol" in missing:
+            facts["Note"] = ("Alcohol has no public codelist: 160573003 'Alcohol intake' "
+                             "stands in")
+        expired = [done.get(c) for c in missing]
+        overdue = None if any(d is None for d in expired) else days_between(
+            months_before(min(pd.Timestamp(d).date() for d in expired), -12), as_of)
+        records.append({
+            "patient_id": p.patient_id, "practice_code": p.practice_code,
+            "reasons": f"{len(missing)} of the six physical health checks not done in 12 "
+                       f"months: " + ", ".join(CHECK_NAMES[c] for c in missing),
+            "facts": as_json(facts),
+            "suggested_action": "Invite for an SMI physical health check: "
+                                + ", ".join(CHECK_NAMES[c] for c in missing)
+                                + (" (bloods)" if set(missing) & BLOOD_TESTS else ""),
+            "clinical_risk": len(missing) / len(CHECKS), "days_overdue": overdue,
+            "counts_towards_target": True,
+            "steps_to_standard": 2 if set(missing) & BLOOD_TESTS else 1})
+    return _frame(records)
+
+
+# --- screening (SCREEN_BOWEL, SCREEN_BREAST, SCREEN_CERVICAL) and HPV (HPV_BY_14) ---------------
+
+SCREENING_ACTIONS = {
+    "bowel": "Encourage return of the FIT kit; a replacement kit from the bowel screening hub "
+             "(0800 707 60 60)",
+    "breast": "Encourage attendance; ask the breast screening service to re-invite",
+    "cervical": "Invite for cervical screening with the practice's sample taker",
+}
+
+
+def _screening(lake, as_of: str | dt.date, programme: str) -> pd.DataFrame:
+    """Eligible people (the coverage indicator's denominator) not screened in its look-back."""
+    t = screening_patients(lake, one_date(lake, as_of), programme).drop(PERIOD)
+    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age").to_pandas()
+    _, months, _, older_months = SCREENING[programme]
+    tests = _last_test(lake, people, as_of, programme)
+    records = []
+    for p in people.itertuples(index=False):
+        window = older_months if older_months and p.age >= 50 else months
+        last = tests.get(p.patient_id)
+        facts = {"Age": str(int(p.age)), "Last adequate test": _day(last),
+                 "Due every": f"{window} months"}
+        reasons = ([f"Never screened ({programme})"] if last is None else
+                   [f"Last {programme} screening test over {window} months ago"])
+        overdue = None if last is None else days_between(
+            months_before(pd.Timestamp(last).date(), -window), as_of)
+        records.append({"patient_id": p.patient_id, "practice_code": p.practice_code,
+                        "reasons": "; ".join(reasons), "facts": as_json(facts),
+                        "suggested_action": SCREENING_ACTIONS[programme],
+                        "clinical_risk": 0.5 if last is not None else 0.7,
+                        "days_overdue": overdue, "counts_towards_target": True,
+                        "steps_to_standard": 1})
+    return _frame(records)
+
+
+def _last_test(lake, people: pd.DataFrame, as_of, programme: str) -> dict:
+    if people.empty:
+        return {}
+    s = lake.table("screening")
+    s = s.filter(s.programme == programme, s.event == "tested", s.date <= as_date(as_of))
+    ids = ibis.memtable(pd.DataFrame({"patient_id": people.patient_id.astype("int64")}))
+    last = s.join(ids, "patient_id").group_by("patient_id").agg(last=s.date.max()).to_pandas()
+    return dict(zip(last.patient_id, last["last"], strict=True))
+
+
+def _hpv(lake, as_of: str | dt.date) -> pd.DataFrame:
+    """14-year-olds (HPV_BY_14's denominator) with no HPV vaccination on record. One dose
+    completes the course for people vaccinated before 25 (JCVI advice, UK schedule from
+    September 2023), so an incomplete course is no dose."""
+    t = hpv_patients(lake, one_date(lake, as_of)).drop(PERIOD)
+    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age").to_pandas()
+    records = [{"patient_id": p.patient_id, "practice_code": p.practice_code,
+                "reasons": "No HPV vaccination on record by age 14",
+                "facts": as_json({"Age": str(int(p.age)), "HPV doses": "0"}),
+                "suggested_action": "Offer HPV vaccination (one dose) or refer to the "
+                                    "school-aged immunisation service's catch-up",
+                "clinical_risk": 0.5, "days_overdue": None, "counts_towards_target": True,
+                "steps_to_standard": 1} for p in people.itertuples(index=False)]
+    return _frame(records)
+
+
+# --- learning disability register (invitation list only) ---------------------------------------
+
+LD_CAVEAT = ("No public codelist for the learning disability annual health check exists, so "
+             "this list cannot say who has had one: it lists everyone aged 14 or over on the "
+             "register, for the invitation, and counts no one towards a target")
+
+
+def _learning_disability(lake, as_of: str | dt.date) -> pd.DataFrame:
+    from icsight.indicators.cohorts import disease_register
+
+    register_ = disease_register(lake, one_date(lake, as_of), "ld_cod_20241205")
+    people = keep_registered(lake, register_)
+    people = people.filter(people.age >= 14).select(
+        "patient_id", "practice_code", "age", "last_diagnosis").to_pandas()
+    records = [{"patient_id": p.patient_id, "practice_code": p.practice_code,
+                "reasons": "On the learning disability register (aged 14 or over)",
+                "facts": as_json({"Age": str(int(p.age)),
+                                  "On the register since": _day(p.last_diagnosis)}),
+                "suggested_action": "Invite for the annual learning disability health check "
+                                    "and health action plan",
+                "clinical_risk": 0.5, "days_overdue": None, "counts_towards_target": False,
+                "steps_to_standard": 1} for p in people.itertuples(index=False)]
+    return _frame(records)
+
+
+CVD_SOURCE = ("CVDPREVENT indicator metadata (NHS England / NHS Benchmarking Network); NICE "
+              "NG136 Hypertension in adults (treatment steps)")
+
+WORKLISTS: list[Worklist] = [
+    Worklist(
+        id="hypertension-no-bp", title="Hypertension: no blood pressure in 12 months",
+        description="Adults on the hypertension register (HYP_COD not resolved) with no valid "
+                    "blood pressure reading in the 12 months to the date: CVDP004HYP's "
+                    "shortfall. Facts: the last reading ever, current antihypertensives.",
+        cohort="cvd", source=CVD_SOURCE + "; CVDP004HYP",
+        suggested_action="Invite for a blood pressure check (or ask for a home reading)",
+        rows=lambda lake, as_of: _hypertension(lake, as_of, "no_bp"),
+        indicator_id="CVDP004HYP"),
+    Worklist(
+        id="hypertension-above-target", title="Hypertension: not treated to target",
+        description="Adults on the hypertension register whose last blood pressure in 12 "
+                    "months is above the age-appropriate threshold (140/90, 150/90 at 80+; "
+                    "home 135/85, 145/85), or who have no reading in 12 months (which "
+                    "CVDPREVENT counts as not at target): CVDP007HYP's shortfall. Facts: the "
+                    "last reading and threshold, current medicines and NICE NG136 treatment "
+                    "step.",
+        cohort="cvd", source=CVD_SOURCE + "; CVDP007HYP",
+        suggested_action="Review treatment by NICE NG136 step (a BP check first where there "
+                         "is no reading)",
+        rows=lambda lake, as_of: _hypertension(lake, as_of, "not_at_target"),
+        indicator_id="CVDP007HYP"),
+    Worklist(
+        id="hypertension-high-risk", title="Hypertension not at target with diabetes, CKD or "
+                                           "heart failure",
+        description="The part of CVDP007HYP's shortfall also on the diabetes register "
+                    "(DM_COD), with CKD stage 3-5 (PRIMIS CKD35) or on the heart failure "
+                    "register (HF_COD): the people at highest cardiovascular risk first. "
+                    + HIGH_RISK_NOTE + ".",
+        cohort="cvd", source=CVD_SOURCE + "; CVDP007HYP",
+        suggested_action="Review treatment by NICE NG136 step",
+        rows=lambda lake, as_of: _hypertension(lake, as_of, "high_risk"),
+        indicator_id="CVDP007HYP", whole_shortfall=False),
+    Worklist(
+        id="cyp-asthma-saba-or-no-ics",
+        title="Children and young people with asthma: 3+ relievers or no preventer",
+        description="5-17 year olds on the asthma register (AST_COD not resolved) issued 3 or "
+                    "more SABA inhalers in 12 months (CYP_ASTHMA_SABA3's numerator; lower is "
+                    "better, so these rows are its shortfall) or no inhaled corticosteroid in "
+                    "12 months (no indicator: these rows do not count towards a target).",
+        cohort="respiratory",
+        source="National Bundle of Care for Children and Young People with Asthma; National "
+               "Review of Asthma Deaths (2014); BTS/NICE/SIGN asthma guideline (2024)",
+        suggested_action="Asthma review and personal asthma action plan",
+        rows=_cyp_asthma, indicator_id="CYP_ASTHMA_SABA3",
+        caveat="Objective asthma tests (FeNO, spirometry) are not listed: no codelist in the "
+               "project yet"),
+    Worklist(
+        id="heart-failure-no-sglt2i", title="Heart failure: not on an SGLT2 inhibitor",
+        description="Adults on the heart failure register with no SGLT2 inhibitor issued in 6 "
+                    "months: HF_SGLT2I's shortfall. Facts: other heart failure medicines, LVSD.",
+        cohort="heart_failure", source="NICE NG106; NICE TA679, TA773, TA902",
+        suggested_action="Medicines review: start an SGLT2 inhibitor or record why not",
+        rows=lambda lake, as_of: _heart_failure(lake, as_of, "HF_SGLT2I"),
+        indicator_id="HF_SGLT2I"),
+    Worklist(
+        id="heart-failure-no-mra", title="Heart failure: not on an MRA",
+        description="Adults on the heart failure register with no MRA (spironolactone, "
+                    "eplerenone) issued in 6 months: HF_MRA's shortfall.",
+        cohort="heart_failure", source="NICE NG106 (four pillars of HFrEF treatment)",
+        suggested_action="Medicines review: start an MRA if HFrEF, or record why not",
+        rows=lambda lake, as_of: _heart_failure(lake, as_of, "HF_MRA"),
+        indicator_id="HF_MRA"),
+    Worklist(
+        id="smi-health-checks", title="Severe mental illness: physical health checks missing",
+        description="People on the SMI register (MH_COD) without all six checks (BMI, blood "
+                    "pressure, lipids, HbA1c or glucose, alcohol, smoking) in 12 months, with "
+                    "which are missing: SMI_HEALTH_CHECKS's shortfall.",
+        cohort="mental_health", source="NHS England physical health checks for people with SMI "
+                                       "(PHSMI); CORE20PLUS5",
+        suggested_action="Invite for the missing checks",
+        rows=_smi, indicator_id="SMI_HEALTH_CHECKS",
+        caveat="Alcohol consumption has no public codelist (no ALC_COD cluster is published): "
+               f"code {NO_PUBLIC_CODELIST['alcohol'][0]} 'Alcohol intake' stands in; so does "
+               f"{NO_PUBLIC_CODELIST['glucose'][0]} 'Glucose measurement, blood' for a glucose "
+               "test instead of an HbA1c"),
+    *[Worklist(
+        id=f"screening-{programme}-overdue", title=f"{programme.title()} screening overdue",
+        description=f"People in {indicator_id}'s denominator ({desc}) with no adequate test in "
+                    "its look-back: its shortfall. Screening ceased for clinical reasons "
+                    "leaves the list, as it leaves the denominator.",
+        cohort="screening", source="NHS screening programme KPIs (OHID Fingertips coverage "
+                                   "definitions)",
+        suggested_action=SCREENING_ACTIONS[programme],
+        rows=lambda lake, as_of, p=programme: _screening(lake, as_of, p),
+        indicator_id=indicator_id)
+      for programme, indicator_id, desc in (
+          ("cervical", "SCREEN_CERVICAL", "women 25-64; 3.5 years under 50, 5.5 years from 50"),
+          ("breast", "SCREEN_BREAST", "women 53-70; 36 months"),
+          ("bowel", "SCREEN_BOWEL", "people 60-74; 30 months"))],
+    Worklist(
+        id="hpv-incomplete", title="HPV vaccination not given by 14",
+        description="Registered 14-year-olds with no HPV vaccination on record: HPV_BY_14's "
+                    "shortfall (one dose completes the course under 25, UK schedule from "
+                    "September 2023).",
+        cohort="screening", source="UKHSA HPV vaccination programme; JCVI one-dose advice",
+        suggested_action="Offer HPV vaccination or refer to the school-aged immunisation "
+                         "service's catch-up",
+        rows=_hpv, indicator_id="HPV_BY_14"),
+    Worklist(
+        id="learning-disability-health-check",
+        title="Learning disability register: annual health check invitations",
+        description="Everyone aged 14 or over on the learning disability register "
+                    "(LD_COD, 2024-12-05 release): who to invite for the annual health check.",
+        cohort="mental_health", source="NHS England learning disability annual health check "
+                                       "(DES); QOF learning disability register",
+        suggested_action="Invite for the annual health check and health action plan",
+        rows=_learning_disability, caveat=LD_CAVEAT),
+]
