@@ -42,6 +42,7 @@ def create_app(service: Service, accounts: AccountStore, secret_key: str,
                   openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None)
     security.install(app, secret_key, dev, clock)
     app.state.services, app.state.accounts = service, accounts
+    service.use_database(getattr(accounts, "database", None))
     for error in STATUS:
         app.add_exception_handler(error, _as_status)
     api = APIRouter(prefix=API)  # one prefix: a later version can sit beside this one

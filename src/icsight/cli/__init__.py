@@ -20,7 +20,18 @@ import traceback
 import click
 
 from icsight import __version__
-from icsight.cli import audit, build, export, indicators, ingest, report, serve, synth, users
+from icsight.cli import (
+    audit,
+    build,
+    export,
+    indicators,
+    ingest,
+    report,
+    serve,
+    synth,
+    users,
+    worklists,
+)
 
 __all__ = ["UNEXPECTED", "main"]
 
@@ -112,3 +123,4 @@ main.add_command(users.users)
 main.add_command(serve.serve)
 main.add_command(audit.audit)
 main.add_command(report.report)
+main.add_command(worklists.worklists)

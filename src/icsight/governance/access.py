@@ -5,9 +5,9 @@ Roles (least privilege; the matrix below is the whole policy, as data):
 - `public`: the catalogue and published, small-number-suppressed aggregates;
 - `analyst`: ICB-wide aggregates without suppression, pseudonymised records, and planning
   extracts (which leave out the national data opt-out);
-- `clinician`: scoped to one practice or PCN; identifiable records only of patients
-  registered there, for their direct care (every view and export audited); aggregates
-  suppressed as for the public;
+- `clinician`: scoped to one practice or PCN; identifiable records and worklists only of
+  patients registered there, for their direct care (every view and export audited, and every
+  follow-up recorded on a worklist); aggregates suppressed as for the public;
 - `admin`: accounts and the audit trail; no patient data.
 
 Every denial is written to the audit log with who asked for what, and so is every view or
@@ -42,16 +42,18 @@ MATRIX: dict[str, frozenset[Role]] = {
     "records.identifiable.list": frozenset({Role.CLINICIAN}),
     "records.identifiable.view": frozenset({Role.CLINICIAN}),
     "records.identifiable.export": frozenset({Role.CLINICIAN}),
+    "worklists.follow_up": frozenset({Role.CLINICIAN}),
     "audit.read": frozenset({Role.ADMIN}),
     "accounts.manage": frozenset({Role.ADMIN}),
 }
 SCOPED = {"records.identifiable.list", "records.identifiable.view",
-          "records.identifiable.export"}
+          "records.identifiable.export", "worklists.follow_up"}
 IDENTIFIABLE_ACTIONS = SCOPED
 #: Why each audited action is done: the purpose recorded with it in the audit log.
 PURPOSE = {"records.identifiable.list": Purpose.DIRECT_CARE,
            "records.identifiable.view": Purpose.DIRECT_CARE,
            "records.identifiable.export": Purpose.DIRECT_CARE,
+           "worklists.follow_up": Purpose.DIRECT_CARE,
            "extract.planning": Purpose.PLANNING}
 
 

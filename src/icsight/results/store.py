@@ -11,6 +11,8 @@
         population.parquet          the registered population on the last period end by
                                     area (BLMK, places) x sex x 5-year age band: the pyramids
         published_population.parquet  population suppressed likewise (`results.population`)
+        worklists.parquet           every practice's worklists, by pseudonymised patient, and
+        worklist_summary.parquet    their shortfall against target (`results.worklists`)
         provenance.json             data snapshot, code version, codelist versions, run time
       LATEST                        the id of the newest complete run
 
@@ -43,6 +45,7 @@ from icsight.indicators.series import month_ends, monthly_values
 from icsight.model.reference import data_path
 from icsight.results.population import publish_population
 from icsight.results.summaries import inequalities, spc_summary
+from icsight.results.worklists import lists_for, write_worklists
 
 LATEST = "LATEST"
 
@@ -75,11 +78,12 @@ ROW_GROUP = 8192
 
 def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
           ids: list[str] | None = None, progress: Callable[[str], None] | None = None,
-          one_query: bool = True) -> Path:
+          one_query: bool = True, worklists: bool = True) -> Path:
     """Compute every indicator (or `ids`) for `months` month ends; returns the run folder.
 
     Each indicator's series is one query (`one_query=False` recomputes month by month: the
-    naive baseline the benchmark measures)."""
+    naive baseline the benchmark measures). `worklists`: also find the practices' worklists
+    on the last period end (those of `ids` only, when given: `results.worklists`)."""
     out_dir = Path(out_dir)
     chosen = [indicator(i) for i in ids] if ids else list(catalogue().values())
     ends = month_ends(as_of or lake.reference_date, months)
@@ -136,6 +140,8 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
             "disclosure": disclosure,
             "population_disclosure": population,
         }
+        if worklists:
+            provenance["worklists"] = write_worklists(lake, ends[-1], tmp, lists_for(ids))
         (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
         run = out_dir / run_id
         if run.exists():

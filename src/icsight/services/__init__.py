@@ -17,6 +17,9 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | commentary | `CommentaryService.edit` (reading: everyone) | write commentary | analyst, admin |
 | quality | `reconciliation`, `quarantine` | data quality | analyst, admin |
 | reports | `metric_figures` | aggregates (published unless an analyst asks) | everyone |
+| worklists | `summary`, `worklist` | records.identifiable.list (own practice/PCN) | clinician |
+| worklists | `export` (CSV, XLSX) | records.identifiable.export (own practice/PCN) | clinician |
+| worklists | `record_follow_up` | worklists.follow_up (own practice/PCN) | clinician |
 
 `Service` bundles the four over one lake, one results store and one audit log, with the lake
 opened once per purpose (`Engines`) and reused by every call.
@@ -37,10 +40,11 @@ from icsight.services.planning import PLANNING_TABLES, PlanningService
 from icsight.services.quality import QualityService
 from icsight.services.records import RecordService
 from icsight.services.reports import ReportService
+from icsight.services.worklists import WorklistService
 
 __all__ = ["PLANNING_TABLES", "AccessDeniedError", "AccountAdminService", "AdminService",
            "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningService",
-           "QualityService", "RecordService", "ReportService", "Service"]
+           "QualityService", "RecordService", "ReportService", "Service", "WorklistService"]
 
 
 class Service:
@@ -58,6 +62,15 @@ class Service:
         self.admin = AdminService(self.audit_log)
         self.areas = AreaService(self.aggregates, self.audit_log)
         self.quality = QualityService(self.lake_dir, self.audit_log)
+        # follow-ups need the application database: the app gives it (`use_database`)
+        self.worklists = WorklistService(self.lake_dir, self.results_dir, self.audit_log)
+
+    def use_database(self, database: object) -> None:
+        """Keep worklist follow-ups in `database` (the application database the accounts
+        are in); anything else (accounts in a file) leaves follow-ups unavailable."""
+        from icsight.appdb import Database
+
+        self.worklists.database = database if isinstance(database, Database) else None
         self.reports = ReportService(self.results_dir, self.audit_log)  # board papers
 
     # The whole policy as one object, for scripts and tests: each method is its service's.

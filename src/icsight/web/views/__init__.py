@@ -22,6 +22,7 @@ from icsight.web.views import (
     saved,
     search,
     strategy,
+    worklists,
 )
 from icsight.web.views.cache import PageCache
 from icsight.web.views.render import render
@@ -39,7 +40,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.include_router(pages.router)
     app.include_router(inequalities.router)
     for view in (strategy, profiles, search, account, commentary, data_quality, admin,
-                 saved):
+                 saved, worklists):
         app.include_router(view.router)
     app.include_router(reports.router)  # board paper downloads
 

@@ -29,6 +29,7 @@ NAVIGATION = (
     {"href": "/programmes", "text": "Programmes"},
     {"href": "/strategy", "text": "Strategy"},
     {"href": "/places", "text": "Areas"},
+    {"href": "/worklists", "text": "Worklists", "roles": frozenset({Role.CLINICIAN})},
     {"href": "/data-quality", "text": "Data quality",
      "roles": frozenset({Role.ANALYST, Role.ADMIN})},
     {"href": "/admin", "text": "Admin", "roles": frozenset({Role.ADMIN})},
@@ -130,7 +131,7 @@ def _section(path: str) -> str:
         return "/programmes"
     if path.startswith(("/places", "/pcns", "/practices", "/search")):
         return "/places"
-    for staff in ("/data-quality", "/admin"):
+    for staff in ("/data-quality", "/admin", "/worklists"):
         if path == staff or path.startswith(staff + "/"):
             return staff
     return path if path in ("/", "/strategy") else ""
