@@ -29,7 +29,6 @@ from icsight.appdb import Accounts
 from icsight.cli import main
 from icsight.governance.access import Role
 from icsight.indicators.catalogue import catalogue
-from icsight.lake import table_path
 from icsight.model.reference import practices
 from icsight.results import latest_run
 from icsight.services import Service
@@ -69,8 +68,7 @@ class PageType:
 #: A practice of the reference list, its PCN and place: the profiles' examples.
 EXAMPLE = practices().slice(0, 1).to_pylist()[0]
 
-#: Every page type there is now. The pages still to come (worklists, planning) add their
-#: line here.
+#: Every page type there is now. The pages still to come (planning) add their line here.
 PAGE_TYPES: tuple[PageType, ...] = (
     PageType("overview", "/"),
     PageType("programmes", "/programmes"),
@@ -98,6 +96,10 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("indicator-not-built", f"/indicators/{NOT_BUILT}"),
     PageType("not-found", "/no/such/page", status=404),
     PageType("api-docs", "/api/v1/docs"),
+    PageType("worklists", "/worklists", role="clinician"),  # the clinician's practice's
+    PageType("worklist", f"/worklists/{EXAMPLE['practice_code']}/hypertension-above-target",
+             role="clinician"),
+    PageType("worklist-refused", "/worklists", status=403, role="analyst"),
 )
 
 
@@ -127,7 +129,8 @@ class Site:
 
 def build_site(lake_dir: Path, folder: Path, months: int = 3) -> Site:
     """Build `BUILT` over `months` from the lake at `lake_dir` into `folder`, with one account
-    per role (a clinician at the lake's largest practice), and the app over it.
+    per role (a clinician at the profiles' example practice, whose worklists the page types
+    show), and the app over it.
 
     The app runs with `dev=True`, as `make serve` does: its session cookie is then not
     marked Secure, since the test server speaks plain HTTP on 127.0.0.1."""
@@ -140,7 +143,7 @@ def build_site(lake_dir: Path, folder: Path, months: int = 3) -> Site:
     users = {}
     for role in Role:
         user = account(role.value)
-        practice = _a_practice(lake_dir) if role is Role.CLINICIAN else None
+        practice = EXAMPLE["practice_code"] if role is Role.CLINICIAN else None
         accounts.add(user, PASSWORD, role.value, practice_code=practice)
         users[role.value] = user
     app = create_app(Service(lake_dir, results, folder / "audit.jsonl"), accounts, SECRET,
@@ -153,14 +156,6 @@ def build_site(lake_dir: Path, folder: Path, months: int = 3) -> Site:
 def account(role: str) -> str:
     """The test account of `role` (one per role, made by `build_site`)."""
     return f"{role}-user"
-
-
-def _a_practice(lake_dir: Path) -> str:
-    """The practice with the most patients registered now."""
-    patients = pd.read_parquet(table_path(lake_dir, "patients"),
-                               columns=["practice_code", "registration_end", "date_of_death"])
-    current = patients[patients.registration_end.isna() & patients.date_of_death.isna()]
-    return str(current.practice_code.value_counts().index[0])
 
 
 @contextmanager

@@ -21,7 +21,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
 ASSETS = "/static/nhsuk"
 
-#: The header's navigation. The pages still to come (worklists, planning) add their entry
+#: The header's navigation. The pages still to come (planning) add their entry
 #: here, in this order, before the API's. An entry with `roles` is shown only to those roles
 #: (a link to a page that would refuse you is noise).
 NAVIGATION = (
