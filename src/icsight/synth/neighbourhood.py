@@ -27,7 +27,8 @@ the lake:
 * **Coded frailty** (MILDFRAIL/MODFRAIL/SEVFRAIL_COD): practices are asked to code frailty
   found with the eFI (GMS contract, from 2017 [K]); some of the 65+ with mild, moderate or
   severe eFI have the matching code in the last three years, some a category lower (coded
-  before they became frailer) [E].
+  before they became frailer) and a few a category higher (a clinical assessment found
+  more than the eFI's codes show) [E].
 
 Codes written here that also sit in another project codelist (a register's, a check's) are
 left out of the deficit draws, so no indicator counts a deficit as a diagnosis.
@@ -66,11 +67,12 @@ PALLIATIVE_CODES = (("1403151000000103", 0.4), ("103735009", 0.3), ("414937009",
 PALLIATIVE_LEAD = ((0.7, 100.0), (0.3, 700.0))
 #: QOF palliative care register, England: about 0.4-0.5% of registered patients [K].
 PALLIATIVE_PREVALENCE = 0.0045
-#: Coded frailty: chance of a code by eFI category (mild, moderate, severe), and of the code
-#: being one category lower than the eFI now [E].
+#: Coded frailty: chance of a code by eFI category (mild, moderate, severe); of the code being
+#: one category lower than the eFI now (coded before they became frailer), or one higher (a
+#: clinical assessment found more than the eFI's codes show) [E].
 FRAILTY_CODES = ("925791000000100", "925831000000107", "925861000000102")
 FRAILTY_CODED = (0.25, 0.45, 0.55)
-FRAILTY_CODED_LOWER = 0.15
+FRAILTY_CODED_LOWER, FRAILTY_CODED_HIGHER = 0.15, 0.08
 
 #: eFI deficits the record already carries through the condition registers and the flags.
 CONDITION_DEFICITS = {"hypertension": ("hypertension",), "diabetes": ("diabetes",),
@@ -300,8 +302,10 @@ def _frailty_codes(rng, ctx: SynthContext, end, count, events: _Events) -> None:
     for level in (1, 2, 3):
         who = np.flatnonzero((category == level) & (age >= 65)
                              & (rng.random(p.n) < FRAILTY_CODED[level - 1]))
-        lower = rng.random(len(who)) < FRAILTY_CODED_LOWER
-        coded = np.where(lower, level - 1, level)
+        u = rng.random(len(who))
+        higher = (u >= FRAILTY_CODED_LOWER) & (u < FRAILTY_CODED_LOWER + FRAILTY_CODED_HIGHER)
+        coded = np.where(u < FRAILTY_CODED_LOWER, level - 1,
+                         np.where(higher, min(level + 1, 3), level))
         who, coded = who[coded >= 1], coded[coded >= 1]
         since_65 = p.dob[who] + int(65 * DAYS_PER_YEAR)
         lo = np.maximum(end[who] - int(3 * DAYS_PER_YEAR), since_65)
@@ -390,7 +394,7 @@ TARGETS = [
         id="palliative_care_register",
         description="Palliative care register (PALCARE_COD ever coded), % of registered "
                     "patients, all ages",
-        target=100 * PALLIATIVE_PREVALENCE, tolerance=0.12, unit="%",
+        target=round(100 * PALLIATIVE_PREVALENCE, 2), tolerance=0.12, unit="%",
         source="QOF palliative care register (PC001), England: about 0.4-0.5% of registered "
                "patients [K]",
         sql=_latest_is_sql(_codes_sql("palcare_cod"), None, 0), lookback_months=0),
