@@ -74,3 +74,22 @@ def home_systolic_bp() -> Codelist:
 def home_diastolic_bp() -> Codelist:
     """Diastolic BP codes for home or ambulatory readings (subset of `diastolic_bp_qof`)."""
     return _home_subset("diastolic_bp_qof")
+
+
+#: The codelists of the neighbourhood cohorts and the electronic frailty index
+#: (`icsight.risk.cohorts`, `icsight.risk.frailty`; records written by
+#: `icsight.synth.neighbourhood`): name -> what a code in it records. Sources in SOURCES.md.
+NEIGHBOURHOOD_CODELISTS = {
+    "carehome_cod": "care home residence, visit, admission or referral (NHSD CAREHOME_COD)",
+    "longres_primis": "lives in a nursing, residential or care home (PRIMIS LONGRES)",
+    "housebound_opensafely": "housebound, bed-ridden or temporarily housebound (OpenSAFELY)",
+    "no_longer_housebound_opensafely": "no longer housebound (OpenSAFELY)",
+    "palcare_cod": "palliative or end of life care; the QOF palliative care register "
+                   "(NHSD PALCARE_COD)",
+    "mildfrail_cod": "mild frailty diagnosis (NHSD MILDFRAIL_COD)",
+    "modfrail_cod": "moderate frailty diagnosis (NHSD MODFRAIL_COD)",
+    "sevfrail_cod": "severe frailty diagnosis (NHSD SEVFRAIL_COD)",
+    "efi_deficits_snomed": "the 35 coded deficits of the electronic frailty index (GM-SDE), "
+                           "read by `icsight.risk.frailty.deficit_codes`, not by `codelist`",
+    "ld_cod_20241205": "learning disability register (NHSD LD_COD, 2024-12-05)",
+}

@@ -25,6 +25,7 @@ RECORD_MODULES = (
     "mental_health",
     "autism",
     "mh_inpatient",
+    "neighbourhood",  # care homes, housebound, palliative care, frailty and eFI deficits
     "deaths",
 )
 

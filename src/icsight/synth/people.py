@@ -683,11 +683,13 @@ def _every_practice_looked_to(choices: np.ndarray, lsoa_place: np.ndarray,
 
 
 def _living_situation(rng, age, health) -> tuple[np.ndarray, np.ndarray]:
-    # Care home residents: ~0.3% at 65-74, ~2% at 75-84, ~12% at 85+ (ONS Census 2021 care
-    # home population) [K]; housebound roughly 1%, 4%, 10% [E]. Both rise with ill-health.
+    # Care home residents: 2.5% of the 65+, 56.4% of them 85+ (ONS, Older people living in care
+    # homes in 2021, Census 2021) [S], so about 9.5% of the 85+ [S-derived]; housebound about
+    # one in five of the 85+ (SAPC 2023 abstract) [S], fewer younger [E]. Both rise with
+    # ill-health. Measured by `neighbourhood.TARGETS` from the codes these flags give.
     boost = np.exp(0.6 * health - 0.18)
-    p_home = np.interp(age, [64, 65, 75, 85, 95], [0, 0.003, 0.02, 0.12, 0.2]) * boost
-    p_house = np.interp(age, [64, 65, 75, 85, 95], [0, 0.01, 0.04, 0.10, 0.15]) * boost
+    p_home = np.interp(age, [64, 65, 75, 85, 95], [0, 0.0012, 0.008, 0.07, 0.28]) * boost
+    p_house = np.interp(age, [64, 65, 75, 85, 95], [0, 0.01, 0.05, 0.25, 0.45]) * boost
     care_home = rng.random(len(age)) < p_home
     housebound = ~care_home & (rng.random(len(age)) < p_house)
     return care_home, housebound

@@ -56,8 +56,10 @@ LAST_YEAR_BUNCHING = 1.4
 LAST_YEAR_OFFSET = 1.5
 # Deaths in hospital: 43.4% of deaths in England in 2022, 42.8% in 2023 (OHID Fingertips 93474)
 # [S]. The final spell is drawn for these shares (fewer for care home residents) [E,
-# calibrated]; spells that happen to run into the day of death add a little more.
-DIE_IN_HOSPITAL = {"community": 0.42, "care_home": 0.17}
+# calibrated]; spells that happen to run into the day of death add a little more. (Community
+# 0.42 until care home residence was set to Census 2021's 2.5% of the 65+: fewer residents
+# among the people dying, so 0.415 keeps the same share dying in hospital.)
+DIE_IN_HOSPITAL = {"community": 0.415, "care_home": 0.17}
 DIE_IN_DEPARTMENT = 0.05  # of hospital deaths, in A&E rather than on a ward [E]
 # Five-year age groups (the last open) in which the notional deaths just after the window
 # match the deaths of its last year (`_death_or_notional_death`).
