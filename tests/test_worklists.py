@@ -67,7 +67,9 @@ def test_catalogue_lists_every_list_once_with_valid_metadata():
         "hypertension-no-bp", "hypertension-above-target", "hypertension-high-risk",
         "cyp-asthma-saba-or-no-ics", "heart-failure-no-sglt2i", "heart-failure-no-mra",
         "smi-health-checks", "screening-cervical-overdue", "screening-breast-overdue",
-        "screening-bowel-overdue", "hpv-incomplete", "learning-disability-health-check"]
+        "screening-bowel-overdue", "hpv-incomplete", "learning-disability-health-check",
+        "care-home-residents", "housebound", "palliative-care-register",
+        "moderate-severe-frailty", "multiple-long-term-conditions"]
     for wl in WORKLISTS.values():
         assert wl.description and wl.source and wl.suggested_action, wl.id
     assert "no public codelist" in WORKLISTS["learning-disability-health-check"].caveat.lower()

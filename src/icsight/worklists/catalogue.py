@@ -23,7 +23,7 @@ import pandas as pd
 
 from icsight.indicators.catalogue import indicator
 from icsight.indicators.periods import as_date
-from icsight.worklists import indicator_lists
+from icsight.worklists import indicator_lists, neighbourhood
 from icsight.worklists.definition import OPTIONAL_COLUMNS, ROW_COLUMNS, Worklist
 from icsight.worklists.priority import PriorityWeights, add_priority, load_weights
 
@@ -31,7 +31,7 @@ __all__ = ["FASTEST", "LIST_MODULES", "WORKLISTS", "find", "find_all", "shortfal
            "worklist"]
 
 #: The modules whose `WORKLISTS` make up the catalogue, in the order pages show them.
-LIST_MODULES = (indicator_lists,)
+LIST_MODULES = (indicator_lists, neighbourhood)
 
 FASTEST = ("fewest contacts to reach the standard first (a single action such as a BP check, "
            "an invitation or a prescription before a treatment change that needs a repeat "
