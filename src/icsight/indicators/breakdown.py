@@ -269,7 +269,14 @@ def _add(a: pd.DataFrame, b: pd.DataFrame, margin: str, method: str,
     if column is not None:  # two frames of the same column: add them up
         both = pd.concat([a, b], ignore_index=True)
         return both.groupby(keys, dropna=False, sort=False)[column].sum().reset_index()
-    out = a.merge(b, "outer", on=keys)
+    if a.empty or b.empty:
+        # pandas cannot outer-merge on Arrow-backed keys when one side has no rows (a lake
+        # with nobody of the indicator's age): the other side is the answer
+        full, empty = (b, a) if a.empty else (a, b)
+        out = full.assign(**{c: 0 for c in empty.columns
+                             if c not in keys and c not in full.columns})
+    else:
+        out = a.merge(b, "outer", on=keys)
     return out.fillna({"numerator": 0, "denominator": 0})
 
 
