@@ -78,18 +78,20 @@ def summary(outcome, risk) -> dict[str, float]:
 def by_group(frame: pd.DataFrame, column: str, outcome: str, risks: Sequence[str],
              groups: Sequence) -> pd.DataFrame:
     """For each group of `column` in `groups` (in that order; missing values as the group
-    None) and each risk column in `risks`: people, outcomes, AUROC (NaN under MIN_EACH with or
-    without the outcome), Brier score, mean predicted, observed and observed / expected."""
+    None) and each risk column in `risks`: the group's position in `groups`, people,
+    outcomes, AUROC (NaN under MIN_EACH with or without the outcome), Brier score, mean
+    predicted, observed and observed / expected."""
     values = frame[column].astype(object).where(frame[column].notna(), None)
     rows = []
-    for group in groups:
+    for position, group in enumerate(groups):
         part = frame[values.isna()] if group is None else frame[values == group]
         y = part[outcome].to_numpy(dtype=float)
         for risk in risks:
             stats = summary(y, part[risk].to_numpy(dtype=float))
             if min(stats["outcomes"], stats["people"] - stats["outcomes"]) < MIN_EACH:
                 stats["auroc"] = float("nan")
-            rows.append({"breakdown": column, "group": group, "model": risk, **stats})
+            rows.append({"breakdown": column, "position": position, "group": group,
+                         "model": risk, **stats})
     return pd.DataFrame(rows)
 
 

@@ -74,7 +74,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("ethnicity_group", "Ethnic group (ONS 5 groups, or Not stated).", "category"),
     Feature("imd_quintile", "National IMD 2019 quintile of the LSOA of residence (1 = most "
             "deprived); missing when the address maps to no LSOA."),
-    *(Feature(name, f"On the {r.label.lower()} register ({r.codes}"
+    *(Feature(name, f"On the {r.label if r.label.isupper() else r.label.lower()} register "
+              f"({r.codes}"
               f"{', resolved by ' + r.resolved if r.resolved else ''}).", "flag")
       for name, r in LTC_REGISTERS.items()),
     Feature("cancer_5y", "A new cancer diagnosed in the 5 years to the as-of date "
