@@ -272,7 +272,7 @@ def train(lake, train_as_of: str | dt.date | None = None,
         frame = labelled(lake, train_as_of)
     y = frame.emergency_admission.to_numpy()
     died = frame.died.to_numpy()
-    if y.min(initial=0) == y.max(initial=0) or died.max(initial=0) == 0:
+    if len(np.unique(y)) < 2 or died.sum() == 0:
         raise ValueError(f"on {train_as_of} the lake has no one with, or no one without, an "
                          "emergency admission in the next year, or no deaths: nothing to learn")
     x = _matrix(frame)

@@ -33,7 +33,7 @@ MIN_EACH = 10
 def auroc(outcome, risk) -> float:
     """Area under the ROC curve; NaN when everyone, or no one, had the outcome."""
     y = np.asarray(outcome, dtype=int)
-    if y.min(initial=0) == y.max(initial=0):
+    if len(np.unique(y)) < 2:
         return float("nan")
     return float(roc_auc_score(y, np.asarray(risk, dtype=float)))
 
