@@ -18,7 +18,7 @@ from icsight.lake import write_manifest, write_table
 from icsight.model.reference import reference_tables
 from icsight.model.schema import TABLES
 from icsight.risk.admissions import load, reasons, score, split_dates, train
-from icsight.risk.card import GROUPS, evaluate, write_model_card
+from icsight.risk.card import GROUPS, evaluate
 from icsight.risk.evaluation import (
     MIN_EACH,
     auroc,
@@ -327,12 +327,27 @@ def test_version_is_the_same_for_the_same_lake_and_settings(lake, trained):
     assert train(lake).version == trained.version
 
 
-def test_model_card(lake, tmp_path):
-    model, _ = write_model_card(lake, tmp_path / "model-card.md", tmp_path / "model.json")
-    text = (tmp_path / "model-card.md").read_text()
+def test_model_card_command(lake_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from icsight.cli import main
+
+    card, saved = tmp_path / "model-card.md", tmp_path / "model.json"
+    run = CliRunner().invoke(main, ["risk", "card", "--lake", str(lake_dir), "--out",
+                                    str(card), "--model", str(saved)])
+    assert run.exit_code == 0, run.output
+    text = card.read_text()
+    model = load(saved)
     assert "learns the generator's assumptions" in text
     assert "icsight risk card --lake" in text and model.version in text
     for heading in ("## By sex, ethnic group and deprivation", "### Ethnic group",
+                    "### IMD quintile (1 = most deprived)",
                     "## Likely to be in their last year of life"):
         assert heading in text
-    assert (tmp_path / "model.json").is_file()
+
+
+def test_card_publishes_counts_as_icsight_does():
+    from icsight.risk.card import _count
+
+    assert [_count(n) for n in (0, 1, 7, 8, 12, 13, 17_333)] == [
+        "0", "fewer than 8", "fewer than 8", "10", "10", "15", "17,335"]

@@ -1,8 +1,8 @@
 """The `icsight` command line: the `main` group, with one module per command group.
 
 `synth` (generate, `--check`), `indicators` (compute, `list`, `show`), `build`, `ingest`,
-`export`, `users` (`add`, `list`, `disable`), `serve`, `audit` (`verify`, `head`) and `report`
-(board papers). Each command
+`export`, `users` (`add`, `list`, `disable`), `serve`, `audit` (`verify`, `head`), `report`
+(board papers) and `risk` (`train`, `card`: the emergency admission risk model). Each command
 imports what it needs when it runs, so `icsight --help` stays fast; `_console` holds the
 shared output and `_options` the shared options and their checks; `docs` renders
 `docs/cli.md`.
@@ -20,7 +20,18 @@ import traceback
 import click
 
 from icsight import __version__
-from icsight.cli import audit, build, export, indicators, ingest, report, serve, synth, users
+from icsight.cli import (
+    audit,
+    build,
+    export,
+    indicators,
+    ingest,
+    report,
+    risk,
+    serve,
+    synth,
+    users,
+)
 
 __all__ = ["UNEXPECTED", "main"]
 
@@ -112,3 +123,4 @@ main.add_command(users.users)
 main.add_command(serve.serve)
 main.add_command(audit.audit)
 main.add_command(report.report)
+main.add_command(risk.risk)
