@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail
-from icsight.cli._options import LakeFolder, purpose_option
+from icsight.cli._options import LakeFolder, OutputFile, purpose_option
 
 __all__ = ["risk"]
 
-_MODEL_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+_MODEL_FILE = OutputFile(".json", "risk-model.json")
 
 
 def _open(lake_dir: Path, purpose: str):
@@ -57,7 +58,7 @@ def train_command(lake_dir: Path, model_path: Path, purpose: str) -> None:
 @click.option("--lake", "lake_dir", required=True, type=LakeFolder(),
               help="The lake to train and validate on.")
 @click.option("--out", "out_path", default="docs/model-card.md", show_default=True,
-              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              type=OutputFile(".md", "model-card.md"),
               help="Where the model card (Markdown) is written.")
 @click.option("--model", "model_path", default=None, type=_MODEL_FILE,
               help="Also save the trained model here (JSON).")
