@@ -119,6 +119,8 @@ def _valid(param: click.Parameter, world: dict[str, Path], n: int) -> str:
         return str(root / f"new-{n}")
     if isinstance(kind, _options.CsvFile):
         return str(root / f"out-{n}.csv")
+    if isinstance(kind, _options.OutputFile):
+        return str(root / f"out-{n}{kind.suffix}")
     if isinstance(kind, _options.AppendFile):
         return str(root / "audit.jsonl")
     if isinstance(kind, (_options.InputPath, _options.InputFile)):
@@ -153,6 +155,8 @@ def _hostile(param: click.Parameter, root: Path) -> list[str]:
         _options.OutputFolder: ["notes.txt", "folder", "locked", "notes.txt/inside"],
         _options.CsvFile: ["folder", "README.md", "trailing.csv/", "notes.txt/x.csv",
                            "locked/x.csv", "ünïcödé.txt"],
+        _options.OutputFile: ["folder", "README.txt", "notes.txt/x", "locked/x",
+                              "ünïcödé.txt"],
         _options.AppendFile: ["folder", "notes.txt/x.jsonl", "locked.csv", "locked/a.jsonl"],
         _options.InputPath: ["missing", "locked.csv", "locked", "ünïcödé", "drop"],
         _options.InputFile: ["missing", "locked.csv", "folder", "ünïcödé"],

@@ -1,8 +1,8 @@
 """The `icsight` command line: the `main` group, with one module per command group.
 
 `synth` (generate, `--check`), `indicators` (compute, `list`, `show`), `build`, `ingest`,
-`export`, `users` (`add`, `list`, `disable`), `serve`, `audit` (`verify`, `head`) and `report`
-(board papers). Each command
+`export`, `users` (`add`, `list`, `disable`), `serve`, `audit` (`verify`, `head`), `report`
+(board papers) and `risk` (`train`, `card`: the emergency admission risk model). Each command
 imports what it needs when it runs, so `icsight --help` stays fast; `_console` holds the
 shared output and `_options` the shared options and their checks; `docs` renders
 `docs/cli.md`.
@@ -27,6 +27,7 @@ from icsight.cli import (
     indicators,
     ingest,
     report,
+    risk,
     serve,
     synth,
     users,
@@ -124,3 +125,4 @@ main.add_command(serve.serve)
 main.add_command(audit.audit)
 main.add_command(report.report)
 main.add_command(worklists.worklists)
+main.add_command(risk.risk)

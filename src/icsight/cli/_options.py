@@ -20,9 +20,9 @@ import click
 from icsight.governance.purpose import Purpose
 
 __all__ = ["ACCOUNT_NAME", "EARLIEST", "ISO_DATE", "LATEST", "ODS_CODE", "PASSWORD",
-           "AppendFile", "CsvFile", "InputFile", "InputPath", "LakeFolder", "OutputFolder",
-           "Text", "backend_option", "check_window", "indicator_ids", "indicator_ids_or_all",
-           "one_indicator_id", "purpose_option"]
+           "AppendFile", "CsvFile", "InputFile", "InputPath", "LakeFolder", "OutputFile",
+           "OutputFolder", "Text", "backend_option", "check_window", "indicator_ids",
+           "indicator_ids_or_all", "one_indicator_id", "purpose_option"]
 
 #: No date icsight handles is older than this (NHS records before 1900 are implausible) or later
 #: than the end of this century.
@@ -231,6 +231,26 @@ class CsvFile(_PathType):
             return f"{path} does not end .csv; give a name like results.csv"
         if path.is_dir():
             return f"{path} is a folder; give a file name ending .csv"
+        if path.exists() and not os.access(path, os.W_OK):
+            return f"{path} cannot be written to (permission denied); give another file"
+        return _unwritable_parent(path)
+
+
+class OutputFile(_PathType):
+    """A file to write whose name ends `suffix` (`.md`, `.json`): a slip cannot overwrite a
+    module or a README, and a folder or an unwritable place is refused before work starts."""
+
+    file_only = True
+
+    def __init__(self, suffix: str, example: str) -> None:
+        self.suffix, self.example = suffix, example
+        self.name = f"FILE{suffix}"
+
+    def problem(self, path: Path) -> str | None:
+        if path.suffix.lower() != self.suffix:
+            return f"{path} does not end {self.suffix}; give a name like {self.example}"
+        if path.is_dir():
+            return f"{path} is a folder; give a file name ending {self.suffix}"
         if path.exists() and not os.access(path, os.W_OK):
             return f"{path} cannot be written to (permission denied); give another file"
         return _unwritable_parent(path)
