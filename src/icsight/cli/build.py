@@ -23,9 +23,11 @@ __all__ = ["build"]
 
 
 def _is_results_store(folder: Path) -> bool:
+    from icsight.results.risk import MODELS
     from icsight.results.store import LATEST
 
-    return (folder / LATEST).is_file()
+    # a first build that trained the risk model and then failed leaves only its models
+    return (folder / LATEST).is_file() or {p.name for p in folder.iterdir()} <= {MODELS}
 
 
 @click.command()
