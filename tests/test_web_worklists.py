@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import json
 
 import pyarrow as pa
@@ -31,6 +32,7 @@ from icsight.cli import main
 from icsight.lake import write_table
 from icsight.model.schema import TABLES
 from icsight.services import Service
+from icsight.worklists.catalogue import WORKLISTS
 from tests.accounts import PASSWORD, SECRET
 from tests.lakes import make_lake, patient
 from tests.sessions import Clock
@@ -266,3 +268,18 @@ def test_unknown_practice_and_list_are_not_found(site):
     gp = signed_in(site["app"], "gp")
     assert gp.get(f"/worklists/{MINE}/no-such-list").status_code == 404
     assert gp.get("/worklists/X99999").status_code == 404
+
+
+def test_the_practice_page_counts_every_list_of_the_build_zero_included(site):
+    page = signed_in(site["app"], "gp").get(f"/worklists/{MINE}")
+    assert page.status_code == 200
+    _assert_designed_page(page)
+    cells = re.findall(r'<td class="nhsuk-table__cell[^"]*"[^>]*>\s*'
+                       r'<span class="nhsuk-table__heading" aria-hidden="true">([^<]+)</span>'
+                       r'\s*([^<]*?)\s*</td>', page.text)
+    patients = [value for heading, value in cells if heading.strip() == "Patients"]
+    # above target: patients 1, 3 and 5; high-risk (none has diabetes, CKD or HF): 0; the
+    # other lists were not built (a build of CVDP007HYP only), so 0 too
+    assert len(patients) == len(WORKLISTS)
+    assert "3 more to reach 80%" in page.text
+    assert patients.count("3") == 1 and set(patients) == {"0", "3"}
