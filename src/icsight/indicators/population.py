@@ -24,6 +24,7 @@ from icsight.indicators.cohorts import (
     disease_register,
     keep_registered,
 )
+from icsight.indicators.periods import count_before
 from icsight.model.registration import registered_at_event
 
 __all__ = ["POPULATION_MARGINS", "PYRAMID_BANDS", "AgainstBaseline", "PopulationCounts",
@@ -71,12 +72,6 @@ POPULATION_MARGINS = {"all": None, "practice_code": "practice_code",
                       "imd_decile": "imd_decile", "ethnicity_group": "ethnicity_group"}
 
 
-def _position(day: ir.DateValue, ends: list) -> ir.IntegerValue:
-    """How many of the (sorted, distinct) period `ends` fall before `day` (all of them when
-    `day` is null: a registration that has not ended, someone alive)."""
-    return ibis.cases(*[(day <= end, i) for i, end in enumerate(ends)], else_=len(ends))
-
-
 def _registered_spans(lake, periods: ir.Table) -> ir.Table:
     """Everyone registered on at least one period end, with their attributes (practice, IMD
     decile, sex, ethnic group), month of birth, and the period ends they were registered on as
@@ -93,9 +88,9 @@ def _registered_spans(lake, periods: ir.Table) -> ir.Table:
     deciles = lake.table("lsoas").select(_lsoa="lsoa_code", imd_decile="imd_decile")
     t = patients.left_join(deciles, patients.lsoa_code == deciles._lsoa)
     t = t.select("practice_code", "imd_decile", "sex", "ethnicity_group", "month_of_birth",
-                 _from=_position(t.registration_start, ends),
-                 _to=ibis.least(_position(t.registration_end, ends),
-                                _position(t.date_of_death, ends)))
+                 _from=count_before(t.registration_start, ends),
+                 _to=ibis.least(count_before(t.registration_end, ends),
+                                count_before(t.date_of_death, ends)))
     return t.filter(t._from < t._to)
 
 
