@@ -70,6 +70,12 @@ ESP_BANDS = 19  # 0-4, 5-9, ..., 85-89, 90+
 #: margin -> the columns it is counted by (besides the period)
 MARGINS = {"icb": (), "practice_code": ("practice_code",), "lsoa_code": ("lsoa_code",),
            "sex": ("sex",), "ethnicity_group": ("ethnicity_group",), "age_band": ("age_band",)}
+#: the margins of an indicator over the registered population (`PopulationCounts`): the IMD
+#: decile instead of the LSOA, as the population is counted (`POPULATION_MARGINS`); the IMD
+#: breakdowns need nothing finer
+DECILE_MARGINS = {("imd_decile" if m == "lsoa_code" else m): (
+    ("imd_decile",) if m == "lsoa_code" else columns) for m, columns in MARGINS.items()}
+_KEYS = MARGINS | DECILE_MARGINS
 
 
 def _age_band(age: ir.IntegerValue) -> ir.StringValue:
@@ -86,13 +92,13 @@ def _banded(t: ir.Table, method: str) -> tuple[ir.Table, list[str]]:
 
 
 def _count_margins(t: ir.Table, method: str, values: dict,
-                   source=None) -> dict[str, pd.DataFrame]:
+                   source=None, margins: dict = MARGINS) -> dict[str, pd.DataFrame]:
     """`t` (with age) counted by every margin: {margin: frame of period, margin columns,
     [esp_band], and the `values` aggregates}. One query: the margins are stacked (the margin's
     own column as `_key`) and split again here. `source(margin)` may give a different table
     per margin (already filtered and banded alike)."""
     t, extra = _banded(t, method)
-    return _stacked_margins(t, extra, values, source)
+    return _stacked_margins(t, extra, values, source, margins)
 
 
 def _cube(t: ir.Table, method: str, values: dict) -> ir.Table:
@@ -113,9 +119,9 @@ def _cube_margins(cube: ir.Table, method: str, values: dict) -> dict[str, pd.Dat
 
 
 def _stacked_margins(t: ir.Table, extra: list[str], values: dict,
-                     source=None) -> dict[str, pd.DataFrame]:
+                     source=None, margins: dict = MARGINS) -> dict[str, pd.DataFrame]:
     parts = []
-    for margin, columns in MARGINS.items():
+    for margin, columns in margins.items():
         u = t if source is None else source(margin)
         key = u[columns[0]].cast("string") if columns else ibis.null("string")
         counted = u.group_by([u[PERIOD], *[u[c] for c in extra], key.name("_key")]).agg(
@@ -124,7 +130,7 @@ def _stacked_margins(t: ir.Table, extra: list[str], values: dict,
     stacked = ibis.union(*parts).to_pandas()
     stacked[PERIOD] = pd.to_datetime(stacked[PERIOD])
     out = {}
-    for margin, columns in MARGINS.items():
+    for margin, columns in margins.items():
         frame = stacked[stacked._margin == margin].drop(columns="_margin")
         frame = frame.rename(columns={"_key": columns[0]}) if columns else frame.drop(
             columns="_key")
@@ -167,15 +173,32 @@ def _sum_n(t: ir.Table):
 
 
 def _population_margins(rows: PopulationCounts, method: str, lake) -> dict[str, pd.DataFrame]:
-    numerator = margins_of(rows.numerator, method, "numerator", lake)
+    """By `DECILE_MARGINS`: the numerator's (few) rows are counted by LSOA and summed by decile
+    here, the population is counted by decile."""
+    numerator = _by_decile(margins_of(rows.numerator, method, "numerator", lake), lake)
     denominator = lake.shared_result(
         ("denominator", rows.ages, rows.sex, rows.expected, method, rows.periods.op()),
         lambda: _registered_margins(rows, method, lake))
     if rows.adjustments is not None:
-        extra = margins_of(rows.adjustments, method, "denominator", lake)
+        extra = _by_decile(margins_of(rows.adjustments, method, "denominator", lake), lake)
         denominator = {m: _add(denominator[m], extra[m], m, method, "denominator")
-                       for m in MARGINS}
-    return {m: _add(denominator[m], numerator[m], m, method) for m in MARGINS}
+                       for m in DECILE_MARGINS}
+    return {m: _add(denominator[m], numerator[m], m, method) for m in DECILE_MARGINS}
+
+
+def _by_decile(m: dict[str, pd.DataFrame], lake) -> dict[str, pd.DataFrame]:
+    """Margins by `MARGINS` as `DECILE_MARGINS`: the LSOA margin summed by the LSOAs' IMD
+    decile (an LSOA without one, or no LSOA, is in no IMD group, as before)."""
+    lsoa = m["lsoa_code"].merge(reference_frames(lake)[1][["lsoa_code", "imd_decile"]],
+                                "inner", "lsoa_code")
+    lsoa = lsoa[lsoa.imd_decile.notna()]
+    keys = [c for c in lsoa.columns if c in (PERIOD, "imd_decile", "esp_band")]
+    values = [c for c in lsoa.columns if c not in keys and c != "lsoa_code"]
+    decile = lsoa.groupby(keys, sort=False)[values].sum().reset_index()
+    # as the database gives a margin's key (`_stacked_margins`): text
+    decile["imd_decile"] = decile.imd_decile.astype("int64").astype(str)
+    return {("imd_decile" if k == "lsoa_code" else k): (decile if k == "lsoa_code" else v)
+            for k, v in m.items()}
 
 
 def margins_of(t: ir.Table | Rolling, method: str, name: str, lake
@@ -253,19 +276,20 @@ def _registered_margins(rows: PopulationCounts, method: str, lake) -> dict[str, 
     population = population_margins(lake, rows.periods)
 
     def source(margin: str) -> ir.Table:
-        columns = MARGINS[margin]
+        columns = DECILE_MARGINS[margin]
         t = population[columns[0] if columns and columns[0] in population else "all"]
         t = t.filter(t.age >= rows.ages[0], t.age <= rows.ages[1])
         if rows.sex is not None:
             t = t.filter(t.sex == rows.sex)
         return _banded(rows.weight(t), method)[0]
 
-    return _count_margins(population["all"], method, {"denominator": _sum_n}, source)
+    return _count_margins(population["all"], method, {"denominator": _sum_n}, source,
+                          DECILE_MARGINS)
 
 
 def _add(a: pd.DataFrame, b: pd.DataFrame, margin: str, method: str,
          column: str | None = None) -> pd.DataFrame:
-    keys = [PERIOD, *MARGINS[margin], *(["esp_band"] if method == "dsr" else [])]
+    keys = [PERIOD, *_KEYS[margin], *(["esp_band"] if method == "dsr" else [])]
     if column is not None:  # two frames of the same column: add them up
         both = pd.concat([a, b], ignore_index=True)
         return both.groupby(keys, dropna=False, sort=False)[column].sum().reset_index()
@@ -286,7 +310,15 @@ def _breakdown_frames(m: dict[str, pd.DataFrame], practices: pd.DataFrame,
     numerator, denominator)."""
     parts = [m["icb"].assign(group="BLMK", breakdown="icb")]
     practice = m["practice_code"].merge(practices, "left", "practice_code")
-    lsoa = m["lsoa_code"].merge(lsoas, "left", "lsoa_code")
+    if "imd_decile" in m:  # counted by decile (`DECILE_MARGINS`): its quintile as the LSOAs'
+        quintiles = lsoas[["imd_decile", "imd_quintile"]].dropna().drop_duplicates()
+        if quintiles.imd_decile.duplicated().any():
+            raise ValueError("an IMD decile with LSOAs in two quintiles")
+        decile = m["imd_decile"]
+        decile = decile.assign(imd_decile=pd.to_numeric(decile.imd_decile).astype("Int64"))
+        lsoa = decile.merge(quintiles.astype("Int64"), "left", "imd_decile")
+    else:
+        lsoa = m["lsoa_code"].merge(lsoas, "left", "lsoa_code")
     quintile = lsoa.imd_quintile.astype("Int64")
     lsoa = lsoa.assign(imd_quintile=quintile.astype("string"),
                        imd_decile=lsoa.imd_decile.astype("Int64").astype("string"),

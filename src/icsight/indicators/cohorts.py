@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from icsight.indicators.periods import (
     PERIOD,
     as_date,
+    count_before,
     first_and_last,
     months_before,
     one_year_before,
@@ -94,6 +96,26 @@ def latest_on(table: ir.Table, date_column: str, periods: ir.Table, start: str |
     date = table[date_column]
     following = date.lead().over(ibis.window(group_by=table[key], order_by=date))
     t = table.mutate(_next=following)
+    frame = periods.select(PERIOD, *([start] if start else [])).to_pandas()
+    frame = frame.sort_values(PERIOD)
+    ends = pd.to_datetime(frame[PERIOD]).dt.date.tolist()
+    starts = pd.to_datetime(frame[start]).dt.date.tolist() if start else []
+    if starts == sorted(starts):
+        # A row is the latest on the period ends from the first on or after its date up to
+        # (not including) the first on or after the key's next date, and after a period's
+        # start for the first periods whose start is before its date (the starts rise with
+        # the ends): a range of positions among the sorted ends, matched without a join on
+        # dates that would list each row against every later period first.
+        upto = count_before(t._next, ends)
+        if start:
+            upto = ibis.least(upto, count_before(t[date_column], starts))
+        t = t.mutate(_from=count_before(t[date_column], ends), _upto=upto)
+        t = t.filter(t._from < t._upto)
+        positions = periods.select(PERIOD).mutate(
+            _position=ibis.row_number().over(order_by=periods[PERIOD]))
+        joined = t.join(positions, [positions._position >= t._from,
+                                    positions._position < t._upto])
+        return joined.select(*table.columns, PERIOD)
     day = periods[PERIOD]
     conditions = [t[date_column] <= day, t._next.isnull() | (t._next > day)]
     if start is not None:

@@ -108,3 +108,10 @@ def first_and_last(periods: ir.Table, column: str = PERIOD) -> tuple[ir.Value, i
     """The earliest and latest of a periods column, as scalars a filter can compare rows with:
     rows outside every period's window are left out before they are matched to periods."""
     return periods[column].min().as_scalar(), periods[column].max().as_scalar()
+
+
+def count_before(day: ir.DateValue, dates: list[dt.date]) -> ir.IntegerValue:
+    """How many of `dates` (sorted) fall before `day` (all of them when `day` is null): the
+    position, among sorted period ends, of the first end on or after `day`. Comparing
+    positions is how rows are matched to ranges of periods without a join on dates."""
+    return ibis.cases(*[(day <= d, i) for i, d in enumerate(dates)], else_=len(dates))
