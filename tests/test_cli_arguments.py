@@ -28,7 +28,8 @@ LONG = "x" * 5000
 # Required values, by parameter name, for the parameters a case does not attack.
 VALID_TEXT = {"ids": "CVDP007HYP", "indicator_id": "CVDP007HYP", "table": "patients",
               "user": "alice", "practice": "E81021", "pcn": "U12345",
-              "password": "correct horse battery staple 42"}
+              "password": "correct horse battery staple 42", "practice_code": "E81021",
+              "list_id": "hypertension-no-bp"}
 # Options a command needs although click does not mark them required.
 NEEDS = {"indicators": ("lake_dir", "out_file"), "synth": ("out_dir",)}
 

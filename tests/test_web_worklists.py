@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import json
+import re
 
 import pyarrow as pa
 import pytest

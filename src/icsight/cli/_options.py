@@ -237,20 +237,23 @@ class CsvFile(_PathType):
 
 
 class OutputFile(_PathType):
-    """A file to write whose name ends `suffix` (`.md`, `.json`): a slip cannot overwrite a
-    module or a README, and a folder or an unwritable place is refused before work starts."""
+    """A file to write whose name ends `suffix` (`.md`, `.json`, or one of several, which
+    then says the format): a slip cannot overwrite a module or a README, and a folder or an
+    unwritable place is refused before work starts."""
 
     file_only = True
 
-    def __init__(self, suffix: str, example: str) -> None:
-        self.suffix, self.example = suffix, example
-        self.name = f"FILE{suffix}"
+    def __init__(self, suffix: str | tuple[str, ...], example: str) -> None:
+        self.suffixes = (suffix,) if isinstance(suffix, str) else tuple(suffix)
+        self.suffix, self.example = self.suffixes[0], example
+        self.name = "|".join(f"FILE{s}" for s in self.suffixes)
+        self.endings = " or ".join(self.suffixes)
 
     def problem(self, path: Path) -> str | None:
-        if path.suffix.lower() != self.suffix:
-            return f"{path} does not end {self.suffix}; give a name like {self.example}"
+        if path.suffix.lower() not in self.suffixes:
+            return f"{path} does not end {self.endings}; give a name like {self.example}"
         if path.is_dir():
-            return f"{path} is a folder; give a file name ending {self.suffix}"
+            return f"{path} is a folder; give a file name ending {self.endings}"
         if path.exists() and not os.access(path, os.W_OK):
             return f"{path} cannot be written to (permission denied); give another file"
         return _unwritable_parent(path)

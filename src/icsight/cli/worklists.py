@@ -7,31 +7,39 @@ operating-system user who ran it, as the web's download is by the signed-in clin
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
 import click
 
 from icsight.cli._console import console, fail
-from icsight.cli._options import AppendFile, LakeFolder, _PathType, _unwritable_parent
+from icsight.cli._options import AppendFile, LakeFolder, OutputFile
 
 __all__ = ["worklists"]
 
 
-class WorklistFile(_PathType):
-    """The file a list is written to: a name ending .csv or .xlsx, which says the format."""
+#: An ODS code of a GP practice: a letter and five digits (E81021, Y00560).
+_PRACTICE = re.compile(r"[A-Z][0-9]{5}", re.ASCII)
 
-    name = "FILE.csv|FILE.xlsx"
-    file_only = True
 
-    def problem(self, path: Path) -> str | None:
-        if path.suffix.lower() not in (".csv", ".xlsx"):
-            return f"{path} does not end .csv or .xlsx; give a name like E81001-hypertension.csv"
-        if path.is_dir():
-            return f"{path} is a folder; give a file name ending .csv or .xlsx"
-        if path.exists() and not os.access(path, os.W_OK):
-            return f"{path} cannot be written to (permission denied); give another file"
-        return _unwritable_parent(path)
+def _practice(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _PRACTICE.fullmatch(value.strip().upper()):
+        shown = value[:20] if value.isprintable() else repr(value[:20])
+        raise click.BadParameter(f"{shown!r} is not a practice's ODS code; give one like "
+                                 "E81021 (a letter and five digits)", ctx, param)
+    return value.strip().upper()
+
+
+def _list(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from icsight.worklists.catalogue import WORKLISTS
+
+    if value not in WORKLISTS:
+        shown = value[:40] if value.isprintable() else repr(value[:40])
+        raise click.BadParameter(f"no worklist {shown!r}; run `icsight worklists --practice "
+                                 "ODS` to see the lists' ids", ctx, param)
+    return value
 
 
 def _built(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
@@ -44,11 +52,12 @@ def _built(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
 
 
 @click.command()
-@click.option("--practice", "practice_code", required=True, metavar="ODS",
+@click.option("--practice", "practice_code", required=True, metavar="ODS", callback=_practice,
               help="The practice's ODS code, e.g. E81001.")
-@click.option("--list", "list_id", default=None, metavar="ID",
+@click.option("--list", "list_id", default=None, metavar="ID", callback=_list,
               help="The list to write (`icsight worklists --practice ODS` shows them).")
-@click.option("--out", "out_file", default=None, type=WorklistFile(),
+@click.option("--out", "out_file", default=None,
+              type=OutputFile((".csv", ".xlsx"), "E81021-hypertension-no-bp.csv"),
               help="Where to write the list: FILE.csv or FILE.xlsx (needs --list).")
 @click.option("--lake", "lake_dir", default="data/blmk", show_default=True, type=LakeFolder(),
               help="The lake the build came from (NHS numbers and names are read from it).")

@@ -23,6 +23,7 @@ from icsight.indicators.cohorts import (
     age_on,
     disease_register,
     keep_registered,
+    registered_population,
 )
 from icsight.indicators.periods import count_before
 from icsight.model.registration import registered_at_event
