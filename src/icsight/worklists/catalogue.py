@@ -68,7 +68,8 @@ def find(list_id: str, lake, as_of: str | dt.date,
     """One list's rows on `as_of` for every practice, with priority, highest first within
     each practice."""
     wl = worklist(list_id)
-    rows = wl.find(lake, as_date(as_of))
+    with lake.sharing():  # facts two lists share are worked out for both (one cohort)
+        rows = wl.find(lake, as_date(as_of))
     for column, default in OPTIONAL_COLUMNS.items():
         if column not in rows.columns:
             rows = rows.assign(**{column: default})

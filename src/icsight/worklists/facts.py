@@ -131,13 +131,18 @@ def last_dates(lake, people: pd.DataFrame, as_of: str | dt.date,
     if people.empty:
         return pd.DataFrame(columns=["patient_id", "name", "last_date"])
     events = lake.table("clinical_events")
-    events = events.filter(events.date <= as_date(as_of)).join(_ids(people), "patient_id")
-    parts = []
-    for name, wanted in codes.items():
-        kept = events.filter(events.snomed_code.isin(list(wanted)))
-        parts.append(kept.group_by("patient_id").agg(last_date=kept.date.max())
-                     .mutate(name=ibis.literal(name)))
-    return ibis.union(*parts).to_pandas()[["patient_id", "name", "last_date"]]
+    every = sorted({c for wanted in codes.values() for c in wanted})
+    events = events.filter(events.date <= as_date(as_of), events.snomed_code.isin(every))
+    events = events.join(_ids(people), "patient_id")
+    # one pass over the events, each name's last date a column of its own
+    names = {f"_c{n}": name for n, name in enumerate(codes)}
+    wide = events.group_by("patient_id").agg(**{
+        c: events.date.max(where=events.snomed_code.isin(list(codes[name])))
+        for c, name in names.items()}).to_pandas()
+    long = wide.melt(id_vars="patient_id", value_vars=list(names), var_name="name",
+                     value_name="last_date").dropna(subset=["last_date"])
+    long["name"] = long.name.map(names)
+    return long[["patient_id", "name", "last_date"]].reset_index(drop=True)
 
 
 def on_register(lake, as_of: str | dt.date, codes: str, resolved: str | None = None) -> set:

@@ -29,6 +29,7 @@ from icsight.indicators.periods import as_date, months_before
 from icsight.indicators.programmes.cancer import SCREENING
 from icsight.indicators.programmes.cvdprevent import THRESHOLDS, bp_dates
 from icsight.indicators.programmes.mhlda import CHECKS, NO_PUBLIC_CODELIST, check_codes
+from icsight.model.codelists import codelist
 from icsight.worklists.definition import Worklist
 from icsight.worklists.facts import (
     as_json,
@@ -192,10 +193,11 @@ def _last_bp_ever(lake, people: pd.DataFrame, as_of) -> dict:
     if people.empty:
         return {}
     events = lake.table("clinical_events")
-
+    # the readings first, then whose: the join then meets a few rows per person
+    readings = sorted({*codelist("systolic_bp_qof").codes, *codelist("diastolic_bp_qof").codes})
+    events = events.filter(events.snomed_code.isin(readings), events.date <= as_date(as_of))
     ids = ibis.memtable(pd.DataFrame({"patient_id": people.patient_id.astype("int64")}))
-    dates = bp_dates(events.join(ids, "patient_id"))
-    dates = dates.filter(dates.date <= as_date(as_of)).to_pandas()
+    dates = bp_dates(events.semi_join(ids, "patient_id")).to_pandas()
     if dates.empty:
         return {}
     last = dates.sort_values("date").groupby("patient_id").tail(1)
@@ -254,11 +256,7 @@ def _heart_failure(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFram
     medicine, other = (("SGLT2i", "MRA") if indicator_id == "HF_SGLT2I" else ("MRA", "SGLT2i"))
     t = denominator_rows(lake, as_of, indicator_id)
     people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", "last_diagnosis"]]
-    recent = _by_patient(medicines_issued(lake, people, as_of, 6, (
-        "SGLT2i", "MRA", "ACE inhibitor", "ARB", "Beta blocker")), "medicine_class",
-        "last_issued")
-    ever = _by_patient(medicines_issued(lake, people, as_of, 12 * 30, (medicine,)),
-                       "medicine_class", "last_issued")
+    recent, ever = _heart_failure_medicines(lake, as_of)
     lvsd = on_register(lake, as_of, "hflvsd_cod")
     records = []
     for p in people.itertuples(index=False):
@@ -289,6 +287,28 @@ def _heart_failure(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFram
                         "days_overdue": days_between(since, as_of),
                         "counts_towards_target": True, "steps_to_standard": 1})
     return _frame(records)
+
+
+def _heart_failure_medicines(lake, as_of: str | dt.date) -> tuple[dict, dict]:
+    """({patient_id: {class: last issued}} in 6 months, {patient_id: {class: last issued}}
+    in 30 years, for SGLT2i and MRA) for everyone on either heart failure list, read once
+    for both while the lake shares results. Each patient's facts are their own, whichever
+    list asks."""
+    day = as_date(as_of)
+
+    def build() -> tuple[dict, dict]:
+        missing = pd.concat([
+            t.loc[~t.numerator, ["patient_id"]]
+            for t in (denominator_rows(lake, day, i) for i in ("HF_SGLT2I", "HF_MRA"))
+        ]).drop_duplicates()
+        recent = _by_patient(medicines_issued(lake, missing, day, 6, (
+            "SGLT2i", "MRA", "ACE inhibitor", "ARB", "Beta blocker")), "medicine_class",
+            "last_issued")
+        ever = _by_patient(medicines_issued(lake, missing, day, 12 * 30, ("SGLT2i", "MRA")),
+                           "medicine_class", "last_issued")
+        return recent, ever
+
+    return lake.shared_result(("worklists: heart failure medicines", day), build)
 
 
 # --- severe mental illness: the six checks (SMI_HEALTH_CHECKS) ---------------------------------
