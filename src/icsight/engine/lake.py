@@ -128,7 +128,14 @@ class Lake:
     @contextmanager
     def sharing(self) -> Iterator[None]:
         """Within the block, intermediate results that several indicators use (a register,
-        the hypertension cohort) are computed once and reused; released on leaving it."""
+        the hypertension cohort) are computed once and reused; released on leaving it.
+
+        Re-entrant: a block inside another (a build's worklists, which share within
+        themselves, called where something already shares) keeps the outer block's results
+        and leaves their release to it."""
+        if self._shared is not None:
+            yield
+            return
         self._shared = {}
         try:
             yield

@@ -63,10 +63,13 @@ def write_worklists(lake, as_of: dt.date, folder: Path,
     started = time.perf_counter()
     list_ids = list(WORKLISTS) if list_ids is None else list_ids
     care = direct_care_view(lake)
-    rows = find_all(care, as_of, list_ids) if list_ids else _no_rows()
-    short = shortfall(care, as_of, list_ids, rows=rows) if list_ids else pd.DataFrame(
-        columns=["list_id", "practice_code", "indicator_id", "numerator", "denominator",
-                 "value", "target", "needed", "rows_counting", "fastest"])
+    # one sharing block for both: the shortfall counts the indicators' rows the lists were
+    # found from, not a second computation of them
+    with care.sharing():
+        rows = find_all(care, as_of, list_ids) if list_ids else _no_rows()
+        short = shortfall(care, as_of, list_ids, rows=rows) if list_ids else pd.DataFrame(
+            columns=["list_id", "practice_code", "indicator_id", "numerator", "denominator",
+                     "value", "target", "needed", "rows_counting", "fastest"])
     rows = _with_fastest_order(rows, short)
     summary = _summary(rows, short, care, list_ids)
     rows.sort_values(["practice_code", "list_id", "priority"], ascending=[True, True, False],

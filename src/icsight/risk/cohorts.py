@@ -20,7 +20,7 @@ import pandas as pd
 from icsight.indicators.cohorts import disease_register, registered_population
 from icsight.indicators.periods import as_date, periods_table
 from icsight.model.codelists import Codelist, codelist
-from icsight.risk.frailty import efi
+from icsight.risk.frailty import efi, joined_sorted
 
 __all__ = ["FRAILTY_LEVELS", "LONG_TERM_CONDITIONS", "care_home_residents", "housebound",
            "long_term_conditions", "moderate_or_severe_frailty", "palliative_care_register"]
@@ -54,10 +54,16 @@ PALLIATIVE_FROM = dt.date(2008, 4, 1)
 
 
 def _people(lake, day: dt.date, min_age: int = 0) -> pd.DataFrame:
-    periods = periods_table([day], lake)
-    people = registered_population(lake, periods, ("practice_code",))
-    people = people.filter(people.age >= min_age)
-    return people.select("patient_id", "practice_code", "age").to_pandas()
+    """Everyone registered on `day` aged `min_age`+: patient_id, practice_code, age. Read once
+    while the lake shares results (every cohort starts from it); callers must not change the
+    frame in place."""
+    def build() -> pd.DataFrame:
+        periods = periods_table([day], lake)
+        people = registered_population(lake, periods, ("practice_code",))
+        people = people.filter(people.age >= min_age)
+        return people.select("patient_id", "practice_code", "age").to_pandas()
+
+    return lake.shared_result(("registered people", day, min_age), build)
 
 
 def _coded(lake, day: dt.date, lists: list[Codelist], since: dt.date | None = None
@@ -212,9 +218,13 @@ def long_term_conditions(lake, as_of: str | dt.date, at_least: int = 3) -> pd.Da
     rows["last_diagnosis"] = pd.to_datetime(rows.last_diagnosis).dt.date
     floors = {label: floor for label, _, _, floor in LONG_TERM_CONDITIONS.values()}
     rows = rows[rows.age >= rows.label.map(floors)]
-    rows["item"] = rows.label + " (" + rows.last_diagnosis.astype(str) + ")"
-    per = rows.groupby("patient_id").agg(conditions=("label", "size"),
-                                         condition_list=("item", lambda s: "; ".join(sorted(s))))
-    per = per[per.conditions >= at_least]
+    conditions = rows.groupby("patient_id").size()
+    conditions = conditions[conditions >= at_least]
+    # the list of conditions only for the people kept (a string per person on any register
+    # was most of the cost), sorted as the text reads
+    rows = rows[rows.patient_id.isin(conditions.index)]
+    rows = rows.assign(item=rows.label + " (" + rows.last_diagnosis.astype(str) + ")")
+    per = pd.DataFrame({"conditions": conditions,
+                        "condition_list": joined_sorted(rows.patient_id, rows.item)})
     return _with_people(people, per)
 

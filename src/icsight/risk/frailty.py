@@ -45,7 +45,8 @@ from icsight.indicators.periods import as_date, periods_table
 from icsight.model.reference import data_path
 
 __all__ = ["CATEGORIES", "DEFICIT_LABELS", "POLYPHARMACY", "POLYPHARMACY_MEDICINES",
-           "category_of", "deficit_codes", "efi", "efi_deficits", "efi_distribution"]
+           "category_of", "deficit_codes", "efi", "efi_deficits", "efi_distribution",
+           "joined_sorted"]
 
 N_DEFICITS = 36
 POLYPHARMACY = "polypharmacy"
@@ -109,19 +110,45 @@ def efi_deficits(lake, as_of: str | dt.date) -> ir.Table:
 
     Columns: patient_id, deficit, first_date, code, evidence."""
     day = as_date(as_of)
-    people = _people(lake, day)
-    codes = lake.small_table("efi_deficit_codes", deficit_codes(),
-                             {"deficit": "string", "code": "string", "term": "string"})
-    events = lake.table("clinical_events")
-    events = events.filter(events.date <= day).semi_join(people, "patient_id")
-    coded = events.join(codes, events.snomed_code == codes.code)
+    coded = _coded_deficits(lake, day)
     first = ibis.row_number().over(group_by=[coded.patient_id, coded.deficit],
                                    order_by=[coded.date, coded.snomed_code])
     coded = coded.mutate(_n=first)
     coded = coded.filter(coded._n == 0).select(
         "patient_id", "deficit", first_date=coded.date, code=coded.snomed_code,
         evidence=coded.term)
+    per = _polypharmacy(lake, day)
+    poly = per.select(
+        "patient_id", deficit=ibis.literal(POLYPHARMACY), first_date=per.latest,
+        code=ibis.null("string"),
+        evidence=per.n.cast("string").concat(" distinct medicines issued in 12 months"))
+    return coded.union(poly)
 
+
+def _deficits_present(lake, day: dt.date) -> ir.Table:
+    """(patient_id, deficit): the deficits `efi_deficits` finds, without working out which
+    code showed each first. A score needs only whether a deficit is present, and ranking every
+    coded event of everyone 65+ to find the first is most of the cost of the query."""
+    coded = _coded_deficits(lake, day).select("patient_id", "deficit").distinct()
+    poly = _polypharmacy(lake, day).select("patient_id", deficit=ibis.literal(POLYPHARMACY))
+    return coded.union(poly)
+
+
+def _coded_deficits(lake, day: dt.date) -> ir.Table:
+    """Clinical events of people 65+ on or before `day` with a deficit's code, each with its
+    deficit and the code's term."""
+    people = _people(lake, day)
+    codes = lake.small_table("efi_deficit_codes", deficit_codes(),
+                             {"deficit": "string", "code": "string", "term": "string"})
+    events = lake.table("clinical_events")
+    events = events.filter(events.date <= day).semi_join(people, "patient_id")
+    return events.join(codes, events.snomed_code == codes.code)
+
+
+def _polypharmacy(lake, day: dt.date) -> ir.Table:
+    """(patient_id, n, latest) for people 65+ issued `POLYPHARMACY_MEDICINES` or more distinct
+    medicines in the 12 months to `day`: how many, and the latest issue's date."""
+    people = _people(lake, day)
     meds = lake.table("medications")
     year_before = _one_year_before(day)
     meds = meds.filter(meds.date <= day, meds.date > year_before).semi_join(people,
@@ -129,11 +156,7 @@ def efi_deficits(lake, as_of: str | dt.date) -> ir.Table:
     medicine = ibis.coalesce(meds.bnf_code.substr(0, 9), meds.dmd_code)
     per = meds.mutate(medicine=medicine).group_by("patient_id").agg(
         n=lambda t: t.medicine.nunique(), latest=lambda t: t.date.max())
-    poly = per.filter(per.n >= POLYPHARMACY_MEDICINES).select(
-        "patient_id", deficit=ibis.literal(POLYPHARMACY), first_date=per.latest,
-        code=ibis.null("string"),
-        evidence=per.n.cast("string").concat(" distinct medicines issued in 12 months"))
-    return coded.union(poly)
+    return per.filter(per.n >= POLYPHARMACY_MEDICINES)
 
 
 def _one_year_before(day: dt.date) -> dt.date:
@@ -150,10 +173,16 @@ def efi(lake, as_of: str | dt.date) -> pd.DataFrame:
     (to two decimal places, as GP systems show it), category, and deficit_list (the
     deficits' names in a clinician's words, alphabetical, joined by "; ")."""
     day = as_date(as_of)
+    # one score for everyone while the lake shares results: every neighbourhood list ranks
+    # its rows by it (a copy, so no caller changes another's)
+    return lake.shared_result(("eFI", day), lambda: _efi(lake, day)).copy()
+
+
+def _efi(lake, day: dt.date) -> pd.DataFrame:
     people = _people(lake, day).to_pandas()
-    found = efi_deficits(lake, day).select("patient_id", "deficit").to_pandas()
+    found = _deficits_present(lake, day).to_pandas()
     found["label"] = found.deficit.map(DEFICIT_LABELS)
-    listed = found.groupby("patient_id").label.agg(lambda s: "; ".join(sorted(s)))
+    listed = joined_sorted(found.patient_id, found.label)
     counts = found.groupby("patient_id").size()
     out = people.assign(
         deficits=people.patient_id.map(counts).fillna(0).astype(int),
@@ -162,6 +191,16 @@ def efi(lake, as_of: str | dt.date) -> pd.DataFrame:
     out["score_shown"] = out.score.round(2)
     out["category"] = out.deficits.map(category_of)
     return out.sort_values("patient_id").reset_index(drop=True)
+
+
+def joined_sorted(keys: pd.Series, items: pd.Series, sep: str = "; ") -> pd.Series:
+    """Each key's items, sorted and joined by `sep` (indexed by key): `"; ".join(sorted(s))`
+    per group, in one pass over the sorted pairs instead of a Python function per group."""
+    pairs = sorted(zip(keys, items, strict=True))
+    out: dict = {}
+    for key, item in pairs:
+        out.setdefault(key, []).append(item)
+    return pd.Series({k: sep.join(v) for k, v in out.items()}, dtype=object)
 
 
 def efi_distribution(scores: pd.DataFrame) -> pd.Series:

@@ -25,10 +25,11 @@ from icsight.indicators.catalogue import indicator
 from icsight.indicators.periods import as_date
 from icsight.worklists import indicator_lists, neighbourhood
 from icsight.worklists.definition import OPTIONAL_COLUMNS, ROW_COLUMNS, Worklist
+from icsight.worklists.facts import denominator_rows
 from icsight.worklists.priority import PriorityWeights, add_priority, load_weights
 
-__all__ = ["FASTEST", "LIST_MODULES", "WORKLISTS", "find", "find_all", "shortfall",
-           "worklist"]
+__all__ = ["FASTEST", "LIST_MODULES", "WORKLISTS", "find", "find_all", "practice_counts",
+           "shortfall", "worklist"]
 
 #: The modules whose `WORKLISTS` make up the catalogue, in the order pages show them.
 LIST_MODULES = (indicator_lists, neighbourhood)
@@ -67,7 +68,8 @@ def find(list_id: str, lake, as_of: str | dt.date,
     """One list's rows on `as_of` for every practice, with priority, highest first within
     each practice."""
     wl = worklist(list_id)
-    rows = wl.find(lake, as_date(as_of))
+    with lake.sharing():  # facts two lists share are worked out for both (one cohort)
+        rows = wl.find(lake, as_date(as_of))
     for column, default in OPTIONAL_COLUMNS.items():
         if column not in rows.columns:
             rows = rows.assign(**{column: default})
@@ -84,7 +86,10 @@ def find_all(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
     """Every list (or `list_ids`), every practice: one frame (`COLUMNS`, then any list's own
     columns), ordered by practice, list (catalogue order) and priority."""
     weights = weights or load_weights(known_lists=set(WORKLISTS))
-    frames = [find(i, lake, as_of, weights) for i in (list_ids or list(WORKLISTS))]
+    # lists share their inputs (the hypertension cohort feeds three, the eFI ranks five, the
+    # registers of multiple long-term conditions are other lists' registers): computed once
+    with lake.sharing():
+        frames = [find(i, lake, as_of, weights) for i in (list_ids or list(WORKLISTS))]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     order = {i: n for n, i in enumerate(WORKLISTS)}
     out = out.assign(_order=out.list_id.map(order))
@@ -102,6 +107,26 @@ def _needed(numerator: int, denominator: int, target: float, lower_is_better: bo
     return max(0, math.ceil(goal) - numerator)
 
 
+def practice_counts(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFrame:
+    """An indicator's numerator, denominator and value per practice on `as_of` (practices with
+    anyone in its denominator, by code): its patient-level rows (`denominator_rows`, the rows
+    its lists start from) counted by practice, as its tidy output's practice breakdown counts
+    them, without working out every other breakdown. Proportions only (every list's
+    indicator is one)."""
+    ind = indicator(indicator_id)
+    if ind.method != "proportion":
+        raise ValueError(f"{indicator_id}: practice counts are for proportions, not "
+                         f"{ind.method}")
+    rows = denominator_rows(lake, as_of, indicator_id)
+    counts = rows.groupby("practice_code").agg(
+        numerator=("numerator", lambda s: int(s.astype("int64").sum())),
+        denominator=("numerator", "size")).reset_index()
+    counts = counts[counts.denominator > 0]
+    x, n = counts.numerator.to_numpy(float), counts.denominator.to_numpy(float)
+    return counts.assign(value=ind.multiplier * x / n).sort_values(
+        "practice_code").reset_index(drop=True)
+
+
 def shortfall(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
               rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per list with an indicator and per practice with anyone in its denominator: the
@@ -109,33 +134,37 @@ def shortfall(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
     towards the target), `needed` (how many more must reach the standard for the practice to
     reach the target; null when the indicator has no target), whether the list holds enough
     (`reachable`) and `fastest`: the patient ids that would get it there fastest (`FASTEST`),
-    `needed` of them. `rows` may pass `find_all`'s result to save computing it again."""
+    `needed` of them. `rows` may pass `find_all`'s result to save computing it again (and
+    inside `lake.sharing()` the indicators' rows the lists were found from are read again,
+    not computed again)."""
     ids = [i for i in (list_ids or list(WORKLISTS)) if WORKLISTS[i].indicator_id]
-    if rows is None:
-        rows = find_all(lake, as_of, ids)
     out = []
-    for list_id in ids:
-        wl = WORKLISTS[list_id]
-        ind = indicator(wl.indicator_id)
-        tidy = ind.compute(lake, as_date(as_of))
-        practices = tidy[tidy.breakdown == "practice"]
-        mine = rows[(rows.list_id == list_id) & rows.counts_towards_target.astype(bool)]
-        mine = mine.sort_values(["steps_to_standard", "priority", "patient_id"],
-                                ascending=[True, False, True], kind="stable")
-        lower = ind.polarity == "lower is better"
-        for p in practices.itertuples(index=False):
-            counting = mine[mine.practice_code == p.group]
-            num, den = int(p.numerator), int(p.denominator)
-            needed = None if ind.target is None else _needed(num, den, ind.target, lower)
-            out.append({
-                "list_id": list_id, "indicator_id": ind.id, "practice_code": p.group,
-                "numerator": num, "denominator": den, "value": p.value,
-                "target": ind.target, "polarity": ind.polarity,
-                "whole_shortfall": wl.whole_shortfall, "rows_counting": len(counting),
-                "needed": needed,
-                "reachable": None if needed is None else len(counting) >= needed,
-                "fastest": [] if needed is None else counting.patient_id.head(needed).tolist(),
-            })
+    with lake.sharing():
+        if rows is None:
+            rows = find_all(lake, as_of, ids)
+        for list_id in ids:
+            wl = WORKLISTS[list_id]
+            ind = indicator(wl.indicator_id)
+            practices = practice_counts(lake, as_of, ind.id)
+            mine = rows[(rows.list_id == list_id) & rows.counts_towards_target.astype(bool)]
+            mine = mine.sort_values(["steps_to_standard", "priority", "patient_id"],
+                                    ascending=[True, False, True], kind="stable")
+            by_practice = {code: group.patient_id
+                           for code, group in mine.groupby("practice_code", sort=False)}
+            lower = ind.polarity == "lower is better"
+            for p in practices.itertuples(index=False):
+                counting = by_practice.get(p.practice_code, pd.Series(dtype="int64"))
+                num, den = int(p.numerator), int(p.denominator)
+                needed = None if ind.target is None else _needed(num, den, ind.target, lower)
+                out.append({
+                    "list_id": list_id, "indicator_id": ind.id,
+                    "practice_code": p.practice_code, "numerator": num, "denominator": den,
+                    "value": p.value, "target": ind.target, "polarity": ind.polarity,
+                    "whole_shortfall": wl.whole_shortfall, "rows_counting": len(counting),
+                    "needed": needed,
+                    "reachable": None if needed is None else len(counting) >= needed,
+                    "fastest": [] if needed is None else counting.head(needed).tolist(),
+                })
     frame = pd.DataFrame(out, columns=[
         "list_id", "indicator_id", "practice_code", "numerator", "denominator", "value",
         "target", "polarity", "whole_shortfall", "rows_counting", "needed", "reachable",

@@ -18,6 +18,7 @@ import pandas as pd
 from icsight.indicators.catalogue import indicator
 from icsight.indicators.cohorts import PERIOD, disease_register, starts_with_any
 from icsight.indicators.periods import as_date, months_before, periods_table
+from icsight.indicators.programmes.cancer import hpv_patients, screening_patients
 from icsight.indicators.programmes.ltc import MRA_BNF, SGLT2I_BNF
 from icsight.model.codelists import codelist
 
@@ -25,6 +26,7 @@ __all__ = [
     "MEDICINE_CLASSES",
     "as_json",
     "days_between",
+    "denominator_rows",
     "indicator_rows",
     "last_dates",
     "medicines_issued",
@@ -59,6 +61,36 @@ def indicator_rows(lake, as_of: str | dt.date, indicator_id: str) -> ir.Table:
     return rows.drop(PERIOD)
 
 
+#: Indicators over the whole registered population (`PopulationCounts`: they count people
+#: without listing them), each with the patient-level twin of its count, by the indicator's
+#: own rule (`icsight.indicators.population.population_rows`).
+POPULATION_TWINS = {
+    "SCREEN_CERVICAL": lambda lake, periods: screening_patients(lake, periods, "cervical"),
+    "SCREEN_BREAST": lambda lake, periods: screening_patients(lake, periods, "breast"),
+    "SCREEN_BOWEL": lambda lake, periods: screening_patients(lake, periods, "bowel"),
+    "HPV_BY_14": hpv_patients,
+}
+
+
+def denominator_rows(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFrame:
+    """Everyone in an indicator's denominator on `as_of`, one row each with `numerator`
+    (`indicator_rows`, or for an indicator over the registered population its patient-level
+    twin, `POPULATION_TWINS`), as a frame.
+
+    Computed once while the lake shares results (`Lake.sharing`): the lists of one indicator
+    (the hypertension cohort feeds three) and their shortfall read the same frame instead of
+    running the indicator's query each time. Callers must not change the frame in place."""
+    day = as_date(as_of)
+
+    def build() -> pd.DataFrame:
+        twin = POPULATION_TWINS.get(indicator_id)
+        rows = (twin(lake, one_date(lake, day)).drop(PERIOD) if twin is not None
+                else indicator_rows(lake, day, indicator_id))
+        return rows.to_pandas()
+
+    return lake.shared_result(("worklists: denominator rows", indicator_id, day), build)
+
+
 def _ids(frame: pd.DataFrame) -> ir.Table:
     return ibis.memtable(pd.DataFrame({"patient_id": frame["patient_id"].astype("int64")
                                        .drop_duplicates()}))
@@ -75,16 +107,21 @@ def medicines_issued(lake, people: pd.DataFrame, as_of: str | dt.date, months: i
     meds = lake.table("medications")
     meds = meds.filter(meds.date > months_before(day, months), meds.date <= day)
     meds = meds.join(_ids(people), "patient_id")
-    parts = []
-    for name in classes:
+    # one pass over the issues, each class's latest date a column of its own (a query per
+    # class read the medications once per class)
+    hits = {}
+    for n, name in enumerate(classes):
         listname, bnf = MEDICINE_CLASSES[name]
-        hit = meds.dmd_code.isin(codelist(listname).codes) | starts_with_any(
-            meds.bnf_code, bnf).fill_null(False)
-        kept = meds.filter(hit)
-        parts.append(kept.group_by("patient_id").agg(last_issued=kept.date.max())
-                     .mutate(medicine_class=ibis.literal(name)))
-    out = ibis.union(*parts).to_pandas()
-    return out[["patient_id", "medicine_class", "last_issued"]]
+        hits[f"_c{n}"] = (meds.dmd_code.isin(codelist(listname).codes)
+                          | starts_with_any(meds.bnf_code, bnf).fill_null(False))
+    meds = meds.select("patient_id", "date", **hits)
+    meds = meds.filter(ibis.or_(*[meds[c] for c in hits]))
+    wide = meds.group_by("patient_id").agg(
+        **{c: meds.date.max(where=meds[c]) for c in hits}).to_pandas()
+    long = wide.melt(id_vars="patient_id", value_vars=list(hits), var_name="medicine_class",
+                     value_name="last_issued").dropna(subset=["last_issued"])
+    long["medicine_class"] = long.medicine_class.map(dict(zip(hits, classes, strict=True)))
+    return long[["patient_id", "medicine_class", "last_issued"]].reset_index(drop=True)
 
 
 def last_dates(lake, people: pd.DataFrame, as_of: str | dt.date,
@@ -94,20 +131,32 @@ def last_dates(lake, people: pd.DataFrame, as_of: str | dt.date,
     if people.empty:
         return pd.DataFrame(columns=["patient_id", "name", "last_date"])
     events = lake.table("clinical_events")
-    events = events.filter(events.date <= as_date(as_of)).join(_ids(people), "patient_id")
-    parts = []
-    for name, wanted in codes.items():
-        kept = events.filter(events.snomed_code.isin(list(wanted)))
-        parts.append(kept.group_by("patient_id").agg(last_date=kept.date.max())
-                     .mutate(name=ibis.literal(name)))
-    return ibis.union(*parts).to_pandas()[["patient_id", "name", "last_date"]]
+    every = sorted({c for wanted in codes.values() for c in wanted})
+    events = events.filter(events.date <= as_date(as_of), events.snomed_code.isin(every))
+    events = events.join(_ids(people), "patient_id")
+    # one pass over the events, each name's last date a column of its own
+    names = {f"_c{n}": name for n, name in enumerate(codes)}
+    wide = events.group_by("patient_id").agg(**{
+        c: events.date.max(where=events.snomed_code.isin(list(codes[name])))
+        for c, name in names.items()}).to_pandas()
+    long = wide.melt(id_vars="patient_id", value_vars=list(names), var_name="name",
+                     value_name="last_date").dropna(subset=["last_date"])
+    long["name"] = long.name.map(names)
+    return long[["patient_id", "name", "last_date"]].reset_index(drop=True)
 
 
 def on_register(lake, as_of: str | dt.date, codes: str, resolved: str | None = None) -> set:
     """The patient ids on a QOF-style register on `as_of` (`disease_register`), whether or not
-    registered with a practice (callers keep their own rows)."""
-    t = disease_register(lake, one_date(lake, as_of), codes, resolved)
-    return set(t.select("patient_id").to_pandas()["patient_id"])
+    registered with a practice (callers keep their own rows). Read once while the lake
+    shares results (three hypertension lists ask for the same three registers); callers must
+    not change the set."""
+    day = as_date(as_of)
+
+    def build() -> set:
+        t = disease_register(lake, one_date(lake, day), codes, resolved)
+        return set(t.select("patient_id").to_pandas()["patient_id"])
+
+    return lake.shared_result(("worklists: register", codes, resolved, day), build)
 
 
 def days_between(since: dt.date | None, day: str | dt.date) -> int | None:

@@ -1,9 +1,10 @@
 """Worklists built from the indicators' own patient-level rules.
 
-Each list starts from the rows its indicator computes for one date (`facts.indicator_rows`, or
-for a screening indicator the patient-level twin of its population count,
-`icsight.indicators.population.population_rows`, with the indicator's own rule), keeps the
-people who have not met the standard, and adds the facts a clinician needs to act. So for every
+Each list starts from the rows its indicator computes for one date (`facts.denominator_rows`:
+the indicator's own rows, or for a screening indicator the patient-level twin of its
+population count, `icsight.indicators.population.population_rows`, with the indicator's own
+rule; computed once while the lake shares results), keeps the people who have not met the
+standard, and adds the facts a clinician needs to act. So for every
 practice the rows that count towards the target are exactly the indicator's shortfall:
 denominator minus numerator for an indicator where higher is better, the numerator where lower
 is better (CYP_ASTHMA_SABA3).
@@ -23,16 +24,17 @@ import datetime as dt
 import ibis
 import pandas as pd
 
-from icsight.indicators.cohorts import PERIOD, keep_registered
+from icsight.indicators.cohorts import keep_registered
 from icsight.indicators.periods import as_date, months_before
-from icsight.indicators.programmes.cancer import SCREENING, hpv_patients, screening_patients
+from icsight.indicators.programmes.cancer import SCREENING
 from icsight.indicators.programmes.cvdprevent import THRESHOLDS, bp_dates
 from icsight.indicators.programmes.mhlda import CHECKS, NO_PUBLIC_CODELIST, check_codes
+from icsight.model.codelists import codelist
 from icsight.worklists.definition import Worklist
 from icsight.worklists.facts import (
     as_json,
     days_between,
-    indicator_rows,
+    denominator_rows,
     last_dates,
     medicines_issued,
     on_register,
@@ -113,18 +115,15 @@ def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
     """`which`: `no_bp` (CVDP004HYP's shortfall), `not_at_target` (CVDP007HYP's: above target
     or no reading) or `high_risk` (CVDP007HYP's, with diabetes, CKD 3-5 or heart failure)."""
     indicator_id = "CVDP004HYP" if which == "no_bp" else "CVDP007HYP"
-    t = indicator_rows(lake, as_of, indicator_id)
-    t = t.filter(~t.numerator)
-    people = t.select("patient_id", "practice_code", "age", "last_bp_date", "systolic",
-                      "diastolic", "bp_setting").to_pandas()
+    t = denominator_rows(lake, as_of, indicator_id)
+    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", "last_bp_date",
+                                  "systolic", "diastolic", "bp_setting"]]
     comorbid = {name: on_register(lake, as_of, codes, resolved)
                 for name, (codes, resolved) in HIGH_RISK_REGISTERS.items()}
     if which == "high_risk":
         anyone = set().union(*comorbid.values())
         people = people[people.patient_id.isin(anyone)]
-    meds = _by_patient(medicines_issued(lake, people, as_of, 6, ANTIHYPERTENSIVES),
-                       "medicine_class", "last_issued")
-    ever = _last_bp_ever(lake, people, as_of)
+    meds, ever = _hypertension_facts(lake, as_of)
     records = []
     for p in people.itertuples(index=False):
         registers = [name for name, ids in comorbid.items() if p.patient_id in ids]
@@ -169,16 +168,36 @@ def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
     return _frame(records)
 
 
+def _hypertension_facts(lake, as_of: str | dt.date) -> tuple[dict, dict]:
+    """({patient_id: {class: last issued}}, {patient_id: last BP ever}) for everyone in the
+    hypertension cohort who misses either standard (CVDP004HYP's or CVDP007HYP's), so the
+    three hypertension lists read them once while the lake shares results. Each patient's
+    facts are their own (grouped by patient), whichever list asks."""
+    day = as_date(as_of)
+
+    def build() -> tuple[dict, dict]:
+        missing = pd.concat([
+            t.loc[~t.numerator, ["patient_id"]]
+            for t in (denominator_rows(lake, day, i) for i in ("CVDP004HYP", "CVDP007HYP"))
+        ]).drop_duplicates()
+        meds = _by_patient(medicines_issued(lake, missing, day, 6, ANTIHYPERTENSIVES),
+                           "medicine_class", "last_issued")
+        return meds, _last_bp_ever(lake, missing, day)
+
+    return lake.shared_result(("worklists: hypertension facts", day), build)
+
+
 def _last_bp_ever(lake, people: pd.DataFrame, as_of) -> dict:
     """{patient_id: (date, systolic, diastolic)}: the last valid BP on or before `as_of`, by
     CVDPREVENT's reading rules (`bp_dates`: the day's lowest of each, both needed)."""
     if people.empty:
         return {}
     events = lake.table("clinical_events")
-
+    # the readings first, then whose: the join then meets a few rows per person
+    readings = sorted({*codelist("systolic_bp_qof").codes, *codelist("diastolic_bp_qof").codes})
+    events = events.filter(events.snomed_code.isin(readings), events.date <= as_date(as_of))
     ids = ibis.memtable(pd.DataFrame({"patient_id": people.patient_id.astype("int64")}))
-    dates = bp_dates(events.join(ids, "patient_id"))
-    dates = dates.filter(dates.date <= as_date(as_of)).to_pandas()
+    dates = bp_dates(events.semi_join(ids, "patient_id")).to_pandas()
     if dates.empty:
         return {}
     last = dates.sort_values("date").groupby("patient_id").tail(1)
@@ -191,8 +210,8 @@ def _cyp_asthma(lake, as_of: str | dt.date) -> pd.DataFrame:
     """5-17 year olds on the asthma register with 3+ SABA issues in 12 months (the numerator
     of CYP_ASTHMA_SABA3, which counts towards its shortfall: lower is better) or with no
     inhaled corticosteroid issued in 12 months (not in any indicator)."""
-    people = indicator_rows(lake, as_of, "CYP_ASTHMA_SABA3").select(
-        "patient_id", "practice_code", "age", "saba_issues", "numerator").to_pandas()
+    people = denominator_rows(lake, as_of, "CYP_ASTHMA_SABA3")[
+        ["patient_id", "practice_code", "age", "saba_issues", "numerator"]]
     ics = medicines_issued(lake, people, as_of, 12, ("Inhaled corticosteroid",))
     last_ics = dict(zip(ics.patient_id, ics.last_issued, strict=True))
     records = []
@@ -235,14 +254,9 @@ HF_STARTS = {
 def _heart_failure(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFrame:
     """Adults on the heart failure register not issued the indicator's medicine in 6 months."""
     medicine, other = (("SGLT2i", "MRA") if indicator_id == "HF_SGLT2I" else ("MRA", "SGLT2i"))
-    t = indicator_rows(lake, as_of, indicator_id)
-    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age",
-                                           "last_diagnosis").to_pandas()
-    recent = _by_patient(medicines_issued(lake, people, as_of, 6, (
-        "SGLT2i", "MRA", "ACE inhibitor", "ARB", "Beta blocker")), "medicine_class",
-        "last_issued")
-    ever = _by_patient(medicines_issued(lake, people, as_of, 12 * 30, (medicine,)),
-                       "medicine_class", "last_issued")
+    t = denominator_rows(lake, as_of, indicator_id)
+    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", "last_diagnosis"]]
+    recent, ever = _heart_failure_medicines(lake, as_of)
     lvsd = on_register(lake, as_of, "hflvsd_cod")
     records = []
     for p in people.itertuples(index=False):
@@ -275,6 +289,28 @@ def _heart_failure(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFram
     return _frame(records)
 
 
+def _heart_failure_medicines(lake, as_of: str | dt.date) -> tuple[dict, dict]:
+    """({patient_id: {class: last issued}} in 6 months, {patient_id: {class: last issued}}
+    in 30 years, for SGLT2i and MRA) for everyone on either heart failure list, read once
+    for both while the lake shares results. Each patient's facts are their own, whichever
+    list asks."""
+    day = as_date(as_of)
+
+    def build() -> tuple[dict, dict]:
+        missing = pd.concat([
+            t.loc[~t.numerator, ["patient_id"]]
+            for t in (denominator_rows(lake, day, i) for i in ("HF_SGLT2I", "HF_MRA"))
+        ]).drop_duplicates()
+        recent = _by_patient(medicines_issued(lake, missing, day, 6, (
+            "SGLT2i", "MRA", "ACE inhibitor", "ARB", "Beta blocker")), "medicine_class",
+            "last_issued")
+        ever = _by_patient(medicines_issued(lake, missing, day, 12 * 30, ("SGLT2i", "MRA")),
+                           "medicine_class", "last_issued")
+        return recent, ever
+
+    return lake.shared_result(("worklists: heart failure medicines", day), build)
+
+
 # --- severe mental illness: the six checks (SMI_HEALTH_CHECKS) ---------------------------------
 
 CHECK_NAMES = {"bmi": "BMI", "bp": "Blood pressure", "cholesterol": "Cholesterol (lipids)",
@@ -284,9 +320,8 @@ BLOOD_TESTS = {"cholesterol", "glucose"}
 
 
 def _smi(lake, as_of: str | dt.date) -> pd.DataFrame:
-    t = indicator_rows(lake, as_of, "SMI_HEALTH_CHECKS")
-    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age",
-                                           *CHECKS).to_pandas()
+    t = denominator_rows(lake, as_of, "SMI_HEALTH_CHECKS")
+    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", *CHECKS]]
     last = _by_patient(last_dates(lake, people, as_of, {c: check_codes(c) for c in CHECKS}),
                        "name", "last_date")
     records = []
@@ -318,6 +353,9 @@ def _smi(lake, as_of: str | dt.date) -> pd.DataFrame:
 
 # --- screening (SCREEN_BOWEL, SCREEN_BREAST, SCREEN_CERVICAL) and HPV (HPV_BY_14) ---------------
 
+#: Each programme's coverage indicator, whose shortfall its list is.
+SCREENING_INDICATORS = {"cervical": "SCREEN_CERVICAL", "breast": "SCREEN_BREAST",
+                        "bowel": "SCREEN_BOWEL"}
 SCREENING_ACTIONS = {
     "bowel": "Encourage return of the FIT kit; a replacement kit from the bowel screening hub "
              "(0800 707 60 60)",
@@ -328,8 +366,8 @@ SCREENING_ACTIONS = {
 
 def _screening(lake, as_of: str | dt.date, programme: str) -> pd.DataFrame:
     """Eligible people (the coverage indicator's denominator) not screened in its look-back."""
-    t = screening_patients(lake, one_date(lake, as_of), programme).drop(PERIOD)
-    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age").to_pandas()
+    t = denominator_rows(lake, as_of, SCREENING_INDICATORS[programme])
+    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age"]]
     _, months, _, older_months = SCREENING[programme]
     tests = _last_test(lake, people, as_of, programme)
     records = []
@@ -365,8 +403,8 @@ def _hpv(lake, as_of: str | dt.date) -> pd.DataFrame:
     """14-year-olds (HPV_BY_14's denominator) with no HPV vaccination on record. One dose
     completes the course for people vaccinated before 25 (JCVI advice, UK schedule from
     September 2023), so an incomplete course is no dose."""
-    t = hpv_patients(lake, one_date(lake, as_of)).drop(PERIOD)
-    people = t.filter(~t.numerator).select("patient_id", "practice_code", "age").to_pandas()
+    t = denominator_rows(lake, as_of, "HPV_BY_14")
+    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age"]]
     records = [{"patient_id": p.patient_id, "practice_code": p.practice_code,
                 "reasons": "No HPV vaccination on record by age 14",
                 "facts": as_json({"Age": str(int(p.age)), "HPV doses": "0"}),
