@@ -46,6 +46,7 @@ from icsight.indicators.population import (
     AgainstBaseline,
     PopulationCounts,
     Rolling,
+    lsoa_lookup,
     population_margins,
 )
 from icsight.stats.proportions import wilson
@@ -435,7 +436,7 @@ def reference_frames(lake) -> tuple[pd.DataFrame, pd.DataFrame]:
     def read() -> tuple[pd.DataFrame, pd.DataFrame]:
         practices = lake.table("practices").select("practice_code", "pcn_code", "place") \
             .to_pandas()
-        lsoas = lake.table("lsoas").select("lsoa_code", "imd_quintile", "imd_decile") \
+        lsoas = lsoa_lookup(lake).select("lsoa_code", "imd_quintile", "imd_decile") \
             .to_pandas()
         return practices, lsoas
 

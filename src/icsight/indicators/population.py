@@ -74,6 +74,12 @@ POPULATION_MARGINS = {"all": None, "practice_code": "practice_code",
                       "imd_decile": "imd_decile", "ethnicity_group": "ethnicity_group"}
 
 
+def lsoa_lookup(lake) -> ir.Table:
+    """The lake's LSOA table (IMD quintile and decile by LSOA), looked up once for the lake's
+    life: every breakdown by deprivation maps through it."""
+    return lake.remembered("lsoa_lookup", lambda: lake.table("lsoas"))
+
+
 def _registered_spans(lake, periods: ir.Table) -> ir.Table:
     """Everyone registered on at least one period end, with their attributes (practice, IMD
     decile, sex, ethnic group), month of birth, and the period ends they were registered on as
@@ -87,7 +93,7 @@ def _registered_spans(lake, periods: ir.Table) -> ir.Table:
     patients = lake.table("patients").select(
         "practice_code", "lsoa_code", "sex", "ethnicity_group", "month_of_birth",
         "registration_start", "registration_end", "date_of_death")
-    deciles = lake.table("lsoas").select(_lsoa="lsoa_code", imd_decile="imd_decile")
+    deciles = lsoa_lookup(lake).select(_lsoa="lsoa_code", imd_decile="imd_decile")
     t = patients.left_join(deciles, patients.lsoa_code == deciles._lsoa)
     t = t.select("practice_code", "imd_decile", "sex", "ethnicity_group", "month_of_birth",
                  _from=count_before(t.registration_start, ends),

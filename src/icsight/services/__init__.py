@@ -62,6 +62,7 @@ class Service:
         self.admin = AdminService(self.audit_log)
         self.areas = AreaService(self.aggregates, self.audit_log)
         self.quality = QualityService(self.lake_dir, self.audit_log)
+        self.reports = ReportService(self.results_dir, self.audit_log)  # board papers
         # follow-ups need the application database: the app gives it (`use_database`)
         self.worklists = WorklistService(self.lake_dir, self.results_dir, self.audit_log)
 
@@ -71,7 +72,6 @@ class Service:
         from icsight.appdb import Database
 
         self.worklists.database = database if isinstance(database, Database) else None
-        self.reports = ReportService(self.results_dir, self.audit_log)  # board papers
 
     # The whole policy as one object, for scripts and tests: each method is its service's.
     def catalogue(self, who: Principal) -> list[dict]:
