@@ -307,7 +307,9 @@ def _frailty_codes(rng, ctx: SynthContext, end, count, events: _Events) -> None:
         coded = np.where(u < FRAILTY_CODED_LOWER, level - 1,
                          np.where(higher, min(level + 1, 3), level))
         who, coded = who[coded >= 1], coded[coded >= 1]
-        since_65 = p.dob[who] + int(65 * DAYS_PER_YEAR)
+        # the first whole day on which age_on() says 65: dob + int(65 * 365.25) is a quarter
+        # of a day short of it, and a code drawn on that day was for someone aged 64
+        since_65 = p.dob[who] + int(np.ceil(65 * DAYS_PER_YEAR))
         lo = np.maximum(end[who] - int(3 * DAYS_PER_YEAR), since_65)
         days = (lo + rng.random(len(who)) * np.maximum(end[who] - lo, 0)).astype(np.int32)
         events.add(who, days, np.asarray(FRAILTY_CODES, object)[coded - 1])
