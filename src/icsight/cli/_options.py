@@ -21,7 +21,8 @@ from icsight.governance.purpose import Purpose
 
 __all__ = ["ACCOUNT_NAME", "EARLIEST", "ISO_DATE", "LATEST", "ODS_CODE", "PASSWORD",
            "AppendFile", "CsvFile", "InputFile", "InputPath", "LakeFolder", "OutputFile",
-           "OutputFolder", "Text", "backend_option", "check_window", "indicator_ids",
+           "OutputFolder", "Text", "backend_option", "built_results", "check_window",
+           "indicator_ids",
            "indicator_ids_or_all", "one_indicator_id", "purpose_option"]
 
 #: No date icsight handles is older than this (NHS records before 1900 are implausible) or later
@@ -391,3 +392,14 @@ purpose_option = click.option(
     default=Purpose.PLANNING.value, show_default=True,
     help="What the figures are for: planning and research leave out people with a "
          "national data opt-out.")
+
+
+def built_results(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """A results store `icsight build` has written to, or a usage error saying to build (a
+    callback for the `--results` options of the commands that read a build)."""
+    from icsight.results.store import LATEST
+
+    if not (value / LATEST).is_file():
+        raise click.BadParameter(f"{value} holds no results; run `icsight build --lake LAKE "
+                                 f"--out {value}` first", ctx, param)
+    return value

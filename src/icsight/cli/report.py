@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail
-from icsight.cli._options import AppendFile, LakeFolder, OutputFolder
+from icsight.cli._options import AppendFile, LakeFolder, OutputFolder, built_results
 
 __all__ = ["report", "report_name"]
 
@@ -40,14 +40,6 @@ def _month(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-def _built(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    from icsight.results.store import LATEST
-
-    if not (value / LATEST).is_file():
-        raise click.BadParameter(f"{value} holds no results; run `icsight build --lake LAKE "
-                                 f"--out {value}` first", ctx, param)
-    return value
-
 
 def _holds_papers(folder: Path) -> bool:
     """Whether a folder holds only board papers (so writing more into it is safe)."""
@@ -69,7 +61,8 @@ def report_name(programme_id: str | None, month: str) -> str:
               type=OutputFolder(_holds_papers, "a folder of board papers"),
               help="Where the HTML and PDF are written (new, empty, or one of papers).")
 @click.option("--results", "results_dir", default="data/results", show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path), callback=_built,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              callback=built_results,
               help="The results store (from `icsight build`).")
 @click.option("--lake", "lake_dir", default=None, type=LakeFolder(),
               help="The lake the build came from (optional: the figures are the build's).")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from icsight.cli._console import fail
-from icsight.cli._options import AppendFile, LakeFolder
+from icsight.cli._options import AppendFile, LakeFolder, built_results
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -28,15 +28,6 @@ __all__ = ["DEMO_ROLES", "busiest_practice", "make_demo_accounts", "serve"]
 #: The demo's accounts: one per role, named for it.
 DEMO_ROLES = ("public", "analyst", "clinician", "admin")
 
-
-def _built(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    """A results store `icsight build` has written to, or a usage error saying to build."""
-    from icsight.results.store import LATEST
-
-    if not (value / LATEST).is_file():
-        raise click.BadParameter(f"{value} holds no results; run `icsight build --lake LAKE "
-                                 f"--out {value}` first", ctx, param)
-    return value
 
 
 def busiest_practice(lake_dir: Path) -> str:
@@ -74,7 +65,8 @@ def make_demo_accounts(accounts: AccountStore, practice_code: str) -> list[dict[
 @click.command()
 @click.option("--lake", "lake_dir", required=True, type=LakeFolder(), help="The lake folder.")
 @click.option("--results", "results_dir", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path), callback=_built,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              callback=built_results,
               help="The results store (from `icsight build`).")
 @click.option("--audit-log", default="data/audit.jsonl", show_default=True,
               type=AppendFile(), help="Where access is recorded.")

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail
-from icsight.cli._options import AppendFile, LakeFolder, OutputFile
+from icsight.cli._options import AppendFile, LakeFolder, OutputFile, built_results
 
 __all__ = ["worklists"]
 
@@ -42,14 +42,6 @@ def _list(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     return value
 
 
-def _built(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    from icsight.results.store import LATEST
-
-    if not (value / LATEST).is_file():
-        raise click.BadParameter(f"{value} holds no results; run `icsight build --lake LAKE "
-                                 f"--out {value}` first", ctx, param)
-    return value
-
 
 @click.command()
 @click.option("--practice", "practice_code", required=True, metavar="ODS", callback=_practice,
@@ -62,7 +54,8 @@ def _built(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
 @click.option("--lake", "lake_dir", default="data/blmk", show_default=True, type=LakeFolder(),
               help="The lake the build came from (NHS numbers and names are read from it).")
 @click.option("--results", "results_dir", default="data/results", show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path), callback=_built,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              callback=built_results,
               help="The results store (from `icsight build`).")
 @click.option("--audit-log", default="data/audit.jsonl", show_default=True,
               type=AppendFile(), help="Where the export is recorded.")
