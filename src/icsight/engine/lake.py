@@ -125,6 +125,16 @@ class Lake:
             self._derived[key] = build()
         return self._derived[key]
 
+    def for_purpose(self, purpose: Purpose | str) -> Lake:
+        """The same lake on the same engine, seen for `purpose` (itself when it already is):
+        worklists are found for direct care and a risk model trained for planning, whatever
+        purpose the build that makes them serves."""
+        purpose = Purpose.parse(purpose)
+        if purpose == self.purpose:
+            return self
+        spark = self.con._session if self.backend == "spark" else None
+        return open_lake(self.path, backend=self.backend, spark=spark, purpose=purpose)
+
     @contextmanager
     def sharing(self) -> Iterator[None]:
         """Within the block, intermediate results that several indicators use (a register,

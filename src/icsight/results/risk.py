@@ -29,19 +29,10 @@ __all__ = ["MODELS", "model_for", "write_risk_scores"]
 MODELS = "models"
 
 
-def _view(lake, purpose: Purpose):
-    if lake.purpose == purpose:
-        return lake
-    from icsight.engine import open_lake
-
-    spark = lake.con._session if lake.backend == "spark" else None
-    return open_lake(lake.path, backend=lake.backend, spark=spark, purpose=purpose)
-
-
 def model_for(lake, out_dir: Path):
     """The model for this lake: the one saved under its version if there is one, else a new
     one trained now and saved. Returns (model, trained now?)."""
-    planning = _view(lake, Purpose.PLANNING)
+    planning = lake.for_purpose(Purpose.PLANNING)
     train_as_of, validate_as_of, _ = split_dates(planning)
     version = version_of(model_spec(planning, train_as_of, validate_as_of))
     path = Path(out_dir) / MODELS / f"{version}.json"

@@ -41,11 +41,7 @@ def direct_care_view(lake):
     """The same lake, on the same engine, as direct care sees it (nobody left out)."""
     if lake.purpose in (Purpose.DIRECT_CARE, Purpose.ALL):
         return lake
-    from icsight.engine import open_lake
-
-    spark = lake.con._session if lake.backend == "spark" else None
-    return open_lake(lake.path, backend=lake.backend, spark=spark,
-                     purpose=Purpose.DIRECT_CARE)
+    return lake.for_purpose(Purpose.DIRECT_CARE)
 
 
 def lists_for(indicator_ids: list[str] | None) -> list[str]:
