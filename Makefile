@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling bench-worklists bench-load docs docs-calibration clean
+.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling bench-worklists bench-risk bench-load docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -125,6 +125,11 @@ bench-scaling: install
 # practice (2 practices timed, scaled to all): docs/benchmarks.md
 bench-worklists: install
 	$(RUN)/python benchmarks/bench_worklists.py --lake $(BENCH_LAKE) --naive-practices 2
+
+# training the emergency admission risk model and scoring everyone, each beside a naive
+# baseline: docs/benchmarks.md
+bench-risk: install
+	$(RUN)/python benchmarks/bench_risk.py --lake $(BENCH_LAKE) --naive-practices 2
 
 # The web application under 20 users for 2 minutes (Locust), after `make demo` has built
 # data/results; BUSY=1 keeps one core busy meanwhile (a shared machine)
