@@ -8,6 +8,7 @@ takes `rng`, a `numpy.random.Generator` or an integer seed; the same seed gives 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -81,7 +82,7 @@ def sim_schedule(n_rows: int, start_date, daily_capacity: float = 1) -> np.ndarr
     return start + np.ceil(steps).astype(np.int64) * DAY
 
 
-def wl_simulator(start_date, end_date=None, demand: float = 10, capacity: float = 11,
+def wl_simulator(start_date=None, end_date=None, demand: float = 10, capacity: float = 11,
                  waiting_list: pd.DataFrame | None = None, withdrawal_prob: float | None = None,
                  detailed_sim: bool = False, rng=0) -> pd.DataFrame:
     """Simulate a list from `start_date` to `end_date` (default 31 days on) with `demand`
@@ -96,10 +97,9 @@ def wl_simulator(start_date, end_date=None, demand: float = 10, capacity: float 
     Withdrawal]) is joined first unless `detailed_sim`, as in R (its detailed branch ignores
     it). `detailed_sim` adds clinical priority (1-4) and Target_wait (days) columns.
 
-    Unlike R, `start_date` is required: a simulation that depends on today's date does not
-    repeat.
+    `start_date` defaults to today, as in R; give it for a simulation that repeats.
     """
-    start = one_date("start_date", start_date)
+    start = one_date("start_date", dt.date.today() if start_date is None else start_date)
     end = one_date("end_date", end_date, allow_none=True)
     end = start + 31 * DAY if end is None else end
     if end <= start:

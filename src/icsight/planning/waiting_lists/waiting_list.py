@@ -211,6 +211,8 @@ def insert(waiting_list: pd.DataFrame, additions, referral_index=0) -> pd.DataFr
     wl = waiting_list_frame("waiting_list", waiting_list)
     col = column(wl, "referral_index", referral_index)
     new = dates("additions", additions)
+    if len(new) == 0:
+        raise ValueError("`additions` must hold at least one referral date")
     rows = pd.DataFrame({c: pd.Series([None] * len(new), dtype=object) for c in wl.columns})
     rows[col] = pd.Series(new).dt.strftime("%Y-%m-%d") if _is_text(wl[col]) else new
     out = pd.concat([wl, rows], ignore_index=True)
