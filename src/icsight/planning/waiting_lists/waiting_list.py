@@ -14,6 +14,8 @@ Where R does something a planner would not want, this follows the intent and say
 * `queue_size`: R clamps referrals before the start to the start day but drops removals before
   it, so a pathway referred and removed before the start stays on the list for ever; here the
   list on day d is always referrals on or before d minus removals on or before d.
+* `removal_stats`: a removal that empties the list is measured from the event before it (R
+  measures it from the empty day it causes: 0 days).
 * `referral_stats`: gaps between referrals are taken in date order (R takes row order, which
   gives negative gaps on an unsorted list).
 * `wl_stats`: R's pressure divides a mean wait in days by a target in weeks. `pressure` here
@@ -124,12 +126,12 @@ def removal_stats(waiting_list: pd.DataFrame, start_date=None, end_date=None,
     removals = np.sort(rem[~np.isnat(rem)])
     days = np.arange(ref.min(), ref.max() + DAY, dtype="datetime64[D]")
     empty = days[_census(ref, rem, days) == 0]
-    # Merge the empty days and the removals, an empty day before a removal on the same day
-    # (R orders by date, then FALSE before TRUE), and measure each removal from the event
-    # before it.
+    # Merge the empty days and the removals and measure each removal from the event before
+    # it. A removal that empties the list comes before that empty day: R sorts the empty day
+    # first and so measures that removal as 0 days from it, inflating capacity.
     when = np.concatenate([empty, removals]).astype("datetime64[D]").astype(np.int64)
     is_removal = np.concatenate([np.zeros(len(empty), bool), np.ones(len(removals), bool)])
-    order = np.lexsort((is_removal, when))
+    order = np.lexsort((~is_removal, when))
     when, is_removal = when[order], is_removal[order]
     before = np.concatenate([[start.astype(np.int64)], when[:-1]])
     gaps = (when - before)[is_removal].astype(float)
