@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from icsight.engine import open_lake
 from icsight.lake import write_table
@@ -71,6 +73,34 @@ def test_factor_for_share_refuses_impossible_shares():
     for share in (0, 1, 1.2, True):
         with pytest.raises(ValueError, match=r"^`share` must be"):
             q.factor_for_share(share)
+
+
+rates = st.floats(0.01, 1e4)
+waits = st.floats(0.1, 520)
+factors = st.floats(0.5, 8)
+
+
+@given(rates, waits, factors)
+def test_littles_law_ties_target_queue_to_target_mean_wait(demand, target, factor):
+    assert q.target_queue_size(demand, target, factor) == pytest.approx(
+        demand * q.target_mean_wait(target, factor))
+    # a list waiting exactly its target mean wait has pressure 2 / factor
+    assert q.waiting_list_pressure(q.target_mean_wait(target, factor), target) == pytest.approx(
+        2 / factor)
+
+
+@given(rates, waits, factors, st.floats(0, 3), st.floats(0, 3))
+def test_target_capacity_exceeds_demand_and_falls_as_the_target_loosens(demand, target, factor,
+                                                                       cv_a, cv_s):
+    tight = q.target_capacity(demand, target, factor, cv_a, cv_s)
+    loose = q.target_capacity(demand, 2 * target, factor, cv_a, cv_s)
+    assert tight >= demand and loose >= demand
+    assert tight - demand == pytest.approx(2 * (loose - demand), abs=1e-9)
+
+
+@given(rates, st.floats(0, 1e5), st.floats(0.5, 104))
+def test_relief_capacity_is_demand_when_the_queue_is_at_target(demand, size, weeks):
+    assert q.relief_capacity(demand, size, size, weeks) == pytest.approx(demand)
 
 
 # --- hostile waiting lists -----------------------------------------------------------------------
@@ -178,7 +208,7 @@ PATHWAYS = [
 
 
 @pytest.fixture
-def lake(tmp_path):
+def hand_lake(tmp_path):
     people = [patient(p["patient_id"]) for p in PATHWAYS]
     for person in people:
         if person["patient_id"] in (7, 13):
@@ -192,8 +222,8 @@ def lake(tmp_path):
     return open_lake(folder)
 
 
-def test_queues_by_treatment_function_and_provider(lake):
-    got = from_lake.queues(lake, weeks=4).set_index(["treatment_function", "provider_code"])
+def test_queues_by_treatment_function_and_provider(hand_lake):
+    got = from_lake.queues(hand_lake, weeks=4).set_index(["treatment_function", "provider_code"])
     assert list(got.index) == [("110", "RX1"), ("130", "RX2")]
     t = got.loc[("110", "RX1")]
     factor = -math.log(0.08)
@@ -216,9 +246,9 @@ def test_queues_by_treatment_function_and_provider(lake):
     assert e.load == math.inf and e.mean_wait_weeks == 0 and e.pressure == 0
 
 
-def test_queues_relief_by_a_date_and_another_standard(lake):
+def test_queues_relief_by_a_date_and_another_standard(hand_lake):
     # 95% within 18 weeks, relief by 30 June 2025 (13 weeks on)
-    got = from_lake.queues(lake, AS_OF, weeks=4, share=0.95, relief_by="2025-06-30")
+    got = from_lake.queues(hand_lake, AS_OF, weeks=4, share=0.95, relief_by="2025-06-30")
     t = got[got.provider_code == "RX1"].iloc[0]
     factor = -math.log(0.05)
     assert t.relief_weeks == 13
@@ -226,10 +256,10 @@ def test_queues_relief_by_a_date_and_another_standard(lake):
     assert t.relief_capacity_weekly == pytest.approx(0.25 + (4 - 0.75 * 18 / factor) / 13)
 
 
-def test_queues_refuse_a_window_outside_the_lake(lake):
+def test_queues_refuse_a_window_outside_the_lake(hand_lake):
     with pytest.raises(ValueError, match=r"not all inside the lake's data \(2020-04-01"):
-        from_lake.queues(lake, weeks=300)
+        from_lake.queues(hand_lake, weeks=300)
     with pytest.raises(ValueError, match=r"^`relief_by` \(2025-03-01\) must be after"):
-        from_lake.queues(lake, weeks=4, relief_by="2025-03-01")
+        from_lake.queues(hand_lake, weeks=4, relief_by="2025-03-01")
     with pytest.raises(ValueError, match=r"^`weeks` must be"):
-        from_lake.queues(lake, weeks=0)
+        from_lake.queues(hand_lake, weeks=0)
