@@ -156,6 +156,30 @@ def test_schedule_wastes_a_slot_on_the_referral_day():
     assert [str(d)[:10] for d in got.waiting_list.removal] == ["2024-01-06", "2024-01-07"]
 
 
+def fifo_slot_by_slot(referrals: list[int], slots: list[int]) -> list[int | None]:
+    """R's wl_schedule loop, slot by slot (days as integers), for the referrals in order."""
+    removal: list[int | None] = [None] * len(referrals)
+    i = 0
+    for slot in sorted(slots):
+        if i < len(referrals) and slot > referrals[i]:
+            removal[i] = slot
+            i += 1
+    return removal
+
+
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=40),
+       st.lists(st.integers(0, 80), max_size=60))
+def test_schedule_matches_the_slot_by_slot_loop(referrals, slots):
+    referrals = sorted(referrals)
+    base = np.datetime64("2024-01-01")
+    w = pd.DataFrame({"referral": [base + r for r in referrals],
+                      "removal": [None] * len(referrals)})
+    got = wl.schedule(w, [base + s for s in slots])
+    want = fifo_slot_by_slot(referrals, slots)
+    assert [None if pd.isna(d) else int((np.datetime64(d, "D") - base).astype(int))
+            for d in got.removal] == want
+
+
 def test_simulated_list_grows_when_demand_exceeds_capacity():
     # 20 a week in, 10 a week out for a year: about 520 more in than out (Poisson spread ~32)
     got = sim.wl_simulator("2024-01-01", "2024-12-30", demand=20, capacity=10, rng=7)

@@ -265,14 +265,17 @@ def schedule(waiting_list: pd.DataFrame, slots, referral_index=0, removal_index=
     ref, rem = referral_removal(wl, ref_col, rem_col)
     waiting = np.flatnonzero(np.isnat(rem))
     waiting = waiting[np.argsort(ref[waiting], kind="stable")]
+    # R walks the slots one by one. The same matching without the loop: the i-th pathway in
+    # referral order takes slot k_i = max(k_(i-1) + 1, f_i), where f_i is its first slot
+    # strictly after its referral; so k_i - i = cumulative max of (f_i - i).
+    first = np.searchsorted(slot_days, ref[waiting], side="right")
+    order = np.arange(len(waiting))
+    taken = order + np.maximum.accumulate(first - order) if len(waiting) else order
+    served = taken < len(slot_days)
     new_rem = rem.copy()
+    new_rem[waiting[served]] = slot_days[taken[served]]
     used = np.zeros(len(slot_days), dtype=bool)
-    i = 0
-    for j, day in enumerate(slot_days):
-        if i < len(waiting) and day > ref[waiting[i]]:
-            new_rem[waiting[i]] = day
-            used[j] = True
-            i += 1
+    used[taken[served]] = True
     out = wl.copy()
     out[rem_col] = new_rem
     out[ref_col] = ref
