@@ -287,3 +287,29 @@ def test_queues_refuse_a_window_outside_the_lake(hand_lake):
         from_lake.queues(hand_lake, weeks=4, relief_by="2025-03-01")
     with pytest.raises(ValueError, match=r"^`weeks` must be"):
         from_lake.queues(hand_lake, weeks=0)
+
+
+def test_queues_reconcile_with_the_synthetic_lake(lake, lake_dir):
+    """On the 60,000-person synthetic lake: the per-provider figures add up to the
+    `rtt_pathways` file counted directly, and the list looks like the one the generator was
+    built to hold (45% over 18 weeks, a list holding its size)."""
+    import pyarrow.parquet as pq
+
+    from icsight.lake.layout import table_path
+
+    got = from_lake.queues(lake, weeks=52)
+    rtt = pq.read_table(table_path(lake_dir, "rtt_pathways")).to_pandas()
+    end = pd.Timestamp(lake.reference_date)
+    first = end - pd.Timedelta(days=7 * 52 - 1)
+    start, stop = pd.to_datetime(rtt.clock_start), pd.to_datetime(rtt.clock_stop)
+    waiting = (start <= end) & (stop.isna() | (stop > end))
+    assert got.queue_size.sum() == waiting.sum() > 0
+    assert (got.demand_weekly.sum() * 52) == pytest.approx(start.between(first, end).sum())
+    assert ((got.capacity_weekly + got.other_removals_weekly).sum() * 52) == pytest.approx(
+        stop.between(first, end).sum())
+    assert got.other_removals_weekly.sum() > 0  # people who died or left while waiting
+    assert len(got) == len(rtt.groupby(["treatment_function", "provider_code"]))
+    within = (got.percent_within_target * got.queue_size).sum() / got.queue_size.sum()
+    assert 50 < within < 60  # the generator's 45% over 18 weeks
+    load = got.net_demand_weekly.sum() / got.capacity_weekly.sum()
+    assert 0.9 < load < 1.1  # the generator holds the list's size
