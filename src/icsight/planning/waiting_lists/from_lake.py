@@ -8,7 +8,8 @@ treatment function x provider:
   stop except "other removals";
 * other removals: pathways validated off the list a week. The lake has no removal reason, so a
   non-admitted clock stop on the day the patient died or left the registered list is taken to
-  be one (this is how the synthetic lake and WLMDS validation both record them);
+  be one (the synthetic lake records validation that way; data with a removal reason should
+  use the reason instead);
 * net demand = demand - other removals: what treatment must keep up with;
 * the list on `as_of` (pathways started by then and not stopped by then), its mean wait so far
   and the percentage waiting no more than the target (18 weeks = 126 days, as RTT_18WK);
