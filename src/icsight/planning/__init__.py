@@ -1,0 +1,1 @@
+"""Planning: what the population will need and how services must change to meet it."""
