@@ -353,3 +353,16 @@ def _all_ages_rows() -> list[dict]:
 def test_the_module_documents_its_variants():
     assert set(pop.VARIANTS) == {ONS, HOUSING_LED}
     assert "no high or low variants" in pop.__doc__
+
+
+def test_a_trajectory_for_the_ons_variant_is_refused():
+    with pytest.raises(PopulationError, match="applies to 'housing-led' only"):
+        projection(ONS, trajectory=load_trajectory())
+
+
+def test_one_year_and_one_place_may_be_given_on_their_own():
+    table = projection(ONS, years=2043, places="Luton")
+    assert set(table.year) == {2043} and set(table.place) == {"Luton"}
+    assert float(table.people.sum()) == pytest.approx(ONS_ALL_AGES["Luton"][1], abs=0.05)
+    with pytest.raises(PopulationError, match="unknown place 'Lutton'"):
+        projection(ONS, places="Lutton")

@@ -13,8 +13,9 @@ Two variants, one tidy table each (`projection`): columns variant, place, la_cod
   the ONS age and sex structure for that place and year; the other places follow ONS. It
   reproduces the strategy's own statements (BLMK +25% in 20 years, the over-79s doubling).
 
-ONS published no high or low variants of the 2022-based subnational projections (only national
-ones), so there are none here.
+The 2022-based subnational release has two variants, migration category and five-year
+migration (its readme lists no others); ONS's high and low migration variants are national
+only. So there are no high or low variants here.
 
 `list_inflation` counts a lake's registered population by place, age band and sex on a date,
 by the rule every indicator uses (`icsight.indicators.population.population_margins`:
@@ -61,7 +62,7 @@ OLDEST = 90
 SEXES = ("female", "male")
 #: the ONS files' years: mid-2022 (the estimate the projection starts from) to mid-2047
 _DATA_YEARS = range(2022, 2048)
-#: age bands a planner reads, with the over-79s visible (demand-waitinglist.md, section 3.1)
+#: age bands a planner reads, with the over-79s visible on their own
 AGE_BANDS = (("0-4", 0, 4), ("5-17", 5, 17), ("18-64", 18, 64), ("65-79", 65, 79),
              ("80-89", 80, 89), ("90+", 90, OLDEST))
 TRAJECTORY_VERSION = 1
@@ -122,9 +123,11 @@ def _order(table: pd.DataFrame) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
-def _checked_years(years: Iterable[int] | None) -> list[int]:
+def _checked_years(years: Iterable[int] | int | None) -> list[int]:
     if years is None:
         return list(range(FIRST_YEAR, LAST_YEAR + 1))
+    if isinstance(years, int):
+        years = [years]
     chosen = sorted({int(y) for y in years})
     outside = [y for y in chosen if not FIRST_YEAR <= y <= LAST_YEAR]
     if outside:
@@ -135,9 +138,11 @@ def _checked_years(years: Iterable[int] | None) -> list[int]:
     return chosen
 
 
-def _checked_places(places: Iterable[str] | None) -> list[str]:
+def _checked_places(places: Iterable[str] | str | None) -> list[str]:
     if places is None:
         return list(PLACES)
+    if isinstance(places, str):  # one place, not its letters
+        places = [places]
     chosen = list(dict.fromkeys(places))
     unknown = [p for p in chosen if p not in PLACES]
     if unknown:
@@ -284,13 +289,15 @@ def _default_housing_led() -> pd.DataFrame:
 
 # --- the public tables -----------------------------------------------------------------------
 
-def projection(variant: str = ONS, years: Iterable[int] | None = None,
-               places: Iterable[str] | None = None,
+def projection(variant: str = ONS, years: Iterable[int] | int | None = None,
+               places: Iterable[str] | str | None = None,
                trajectory: HousingTrajectory | None = None) -> pd.DataFrame:
     """One variant's projected residents (`ONS` or `HOUSING_LED`) for `years` (default
     2023-2043) and `places` (default all four), one row per place, year, single year of age
     and sex. `trajectory` replaces the packaged housing trajectory (housing-led only)."""
     chosen_years, chosen_places = _checked_years(years), _checked_places(places)
+    if trajectory is not None and variant != HOUSING_LED:
+        raise PopulationError(f"a housing trajectory applies to {HOUSING_LED!r} only")
     if variant == ONS:
         table = _ons_all_years()
     elif variant == HOUSING_LED:
