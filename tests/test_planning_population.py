@@ -366,3 +366,16 @@ def test_one_year_and_one_place_may_be_given_on_their_own():
     assert float(table.people.sum()) == pytest.approx(ONS_ALL_AGES["Luton"][1], abs=0.05)
     with pytest.raises(PopulationError, match="unknown place 'Lutton'"):
         projection(ONS, places="Lutton")
+
+
+def test_banded_sums_single_years_into_the_planning_bands(ons):
+    bands = pop.banded(projection(ONS, years=2043, places="Bedford Borough"))
+    assert bands.age_band.tolist()[:6] == ["0-4", "5-17", "18-64", "65-79", "80-89", "90+"]
+    men = bands[bands.sex == "male"].set_index("age_band").people
+    # Bedford men 90 and over, mid-2043 (ONS males file): 1,304.415
+    assert men["90+"] == pytest.approx(1304.415)
+    # Bedford men 80-89, mid-2043: 717.131 + 700.407 + 641.583 + 576.066 + 544.595 + 479.838
+    # + 450.782 + 398.034 + 339.539 + 312.526 = 5,160.501
+    assert men["80-89"] == pytest.approx(5160.501, abs=1e-6)
+    assert float(bands.people.sum()) == pytest.approx(ONS_ALL_AGES["Bedford Borough"][1],
+                                                      abs=0.05)

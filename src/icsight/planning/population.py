@@ -46,7 +46,7 @@ from icsight.model.reference import LA_TO_PLACE, data_path
 
 __all__ = ["AGE_BANDS", "BLMK", "FIRST_YEAR", "HOUSING_LED", "LAST_YEAR", "OLDEST", "ONS",
            "PLACES", "SEXES", "VARIANTS", "Completions", "HousingTrajectory", "PlacePlan",
-           "PopulationError", "age_band", "growth", "headline_figures", "list_inflation",
+           "PopulationError", "age_band", "banded", "growth", "headline_figures", "list_inflation",
            "load_trajectory", "ons_residents_on", "projection", "projections"]
 
 ONS = "ons-2022"
@@ -335,6 +335,19 @@ def growth(table: pd.DataFrame, start: int = FIRST_YEAR, end: int = LAST_YEAR,
     out["growth"] = out.change / out.people_start
     out.columns.name = None
     return out[["variant", "area", "people_start", "people_end", "change", "growth"]]
+
+
+def banded(table: pd.DataFrame) -> pd.DataFrame:
+    """A projection table summed into the planning age bands (`AGE_BANDS`): columns variant,
+    place, year, age_band, sex, people, bands in age order."""
+    out = table.assign(age_band=table.age.map(age_band))
+    out = out.groupby(["variant", "place", "year", "age_band", "sex"], as_index=False,
+                      sort=False).people.sum()
+    order = {label: i for i, (label, _, _) in enumerate(AGE_BANDS)}
+    place_order = {p: i for i, p in enumerate(PLACES)}
+    return (out.assign(_p=out.place.map(place_order), _b=out.age_band.map(order))
+            .sort_values(["variant", "_p", "year", "sex", "_b"]).drop(columns=["_p", "_b"])
+            .reset_index(drop=True))
 
 
 #: the headline measures: label -> (min_age, max_age)
