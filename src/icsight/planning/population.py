@@ -13,9 +13,10 @@ Two variants, one tidy table each (`projection`): columns variant, place, la_cod
   the ONS age and sex structure for that place and year; the other places follow ONS. It
   reproduces the strategy's own statements (BLMK +25% in 20 years, the over-79s doubling).
 
-The 2022-based subnational release has two variants, migration category and five-year
-migration (its readme lists no others); ONS's high and low migration variants are national
-only. So there are no high or low variants here.
+The 2022-based subnational release, as found in its source, has two variants: migration
+category and five-year migration. No high or low variant of it was found (ONS's high and low
+migration variants are for the national projections), so there are no high or low variants
+here.
 
 `list_inflation` counts a lake's registered population by place, age band and sex on a date,
 by the rule every indicator uses (`icsight.indicators.population.population_margins`:
