@@ -230,6 +230,9 @@ def _trajectory_file(tmp_path: Path, old: str, new: str) -> Path:
     ("per_year = 1766.7\n", "", "Milton Keynes: completions\\[0\\] has no 'per_year'"),
     ('[places."Luton"]\nmethod = "ons"\n', "", "no plan for Luton"),
     ("base_year = 2023", "base_year = 2022", "base_year must be 2023"),
+    ("per_year = 1355\n", 'per_year = "lots"\n',
+     "Bedford Borough: completions\\[0\\] needs whole years in from and to and a number"),
+    ("version = 1\n", "version = \n", "not valid TOML"),
 ])
 def test_a_trajectory_with_a_mistake_is_refused_naming_the_place_and_field(
         tmp_path, old, new, message):

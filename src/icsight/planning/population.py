@@ -203,12 +203,12 @@ class HousingTrajectory:
 def load_trajectory(path: str | Path | None = None) -> HousingTrajectory:
     """Read and check a housing trajectory file (by default the packaged one). A mistake is a
     `PopulationError` naming the place and the field."""
-    if path is None:
-        with data_path("planning", "housing_led_population.toml").open("rb") as f:
+    source = data_path("planning", "housing_led_population.toml") if path is None else Path(path)
+    try:
+        with source.open("rb") as f:
             raw = tomllib.load(f)
-    else:
-        with Path(path).open("rb") as f:
-            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as error:
+        raise PopulationError(f"the trajectory file is not valid TOML: {error}") from None
     if raw.get("version") != TRAJECTORY_VERSION:
         raise PopulationError(f"trajectory version must be {TRAJECTORY_VERSION}, "
                               f"not {raw.get('version')!r}")
@@ -228,7 +228,9 @@ def load_trajectory(path: str | Path | None = None) -> HousingTrajectory:
                              assumptions=dict(raw.get("assumptions", {})), places=plans)
 
 
-def _place_plan(place: str, raw: dict) -> PlacePlan:
+def _place_plan(place: str, raw: object) -> PlacePlan:
+    if not isinstance(raw, dict):
+        raise PopulationError(f"{place}: its plan must be a table of fields")
     method = raw.get("method")
     if method == "ons":
         return PlacePlan(place=place, method="ons")
@@ -247,6 +249,9 @@ def _place_plan(place: str, raw: dict) -> PlacePlan:
                                        confidence=str(period.get("confidence", ""))))
         except KeyError as missing:
             raise PopulationError(f"{place}: completions[{i}] has no {missing}") from None
+        except (TypeError, ValueError):
+            raise PopulationError(f"{place}: completions[{i}] needs whole years in from and to "
+                                  "and a number in per_year") from None
         if periods[-1].per_year < 0 or periods[-1].first > periods[-1].last:
             raise PopulationError(f"{place}: completions[{i}] must run forwards and build "
                                   "zero or more dwellings a year")
