@@ -1,1 +1,1 @@
-"""Planning to 2043: projected population, demand, waiting lists and capacity by place."""
+"""Planning: what the population will need and how services must change to meet it."""
