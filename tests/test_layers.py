@@ -51,6 +51,9 @@ def _add_import(tree: Path, module: str, line: str) -> None:
      "from icsight.indicators.programmes.uec import INDICATORS", "Programme modules"),
     ("icsight.indicators.cohorts", "from icsight.indicators import catalogue", "Indicators"),
     ("icsight.appdb.models", "import icsight.api.app", "Stages"),  # no web layer in appdb
+    # planning sits beside worklists: nothing below it, nor worklists, may import it
+    ("icsight.risk.frailty", "import icsight.planning.population", "Stages"),
+    ("icsight.worklists.priority", "import icsight.planning.population", "Stages"),
 ])
 def test_a_wrong_way_import_is_caught(copy_of_project, module, line, contract):
     _add_import(copy_of_project, module, line)
