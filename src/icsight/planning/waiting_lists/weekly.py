@@ -182,6 +182,16 @@ def _generator(seed) -> np.random.Generator:
     raise ValueError(f"`seed` must be an integer or a numpy Generator, not {type(seed).__name__}")
 
 
+def _thin(rng: np.random.Generator, state: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Binomial(people in each cell, p of its list) for every cell: drawn only where
+    there is someone (about half the cells of a real list are empty)."""
+    out = np.zeros_like(state)
+    occupied = state > 0
+    where = np.broadcast_to(p, state.shape)[occupied]
+    out[occupied] = rng.binomial(state[occupied].astype(np.int64), where)
+    return out
+
+
 def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> Simulation:
     """Simulate every list in `lists` for `lists.weeks` weeks, `runs` times (see the module's
     docstring for the order of events). With `variation=False` the expected values are used
@@ -226,15 +236,13 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
         elif not lists.removal_rate.any():
             removed = np.zeros_like(state)
         else:
-            removed = rng.binomial(state.astype(np.int64), np.broadcast_to(
-                removal, state.shape)).astype(float)
+            removed = _thin(rng, state, removal)
         state -= removed
         # 4. who can be treated this week
         if rng is None:
             available = state * available_share
         elif lists.unavailable_share.any():
-            available = rng.binomial(state.astype(np.int64), np.broadcast_to(
-                available_share, state.shape)).astype(float)
+            available = _thin(rng, state, available_share)
         else:
             available = state
         # 5. treatment: slots in priority order, longest wait first within a priority
@@ -246,8 +254,8 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
         treated = treated.reshape(n_lists, runs, n_pri, width)[..., ::-1]
         state -= treated
         # 6. the list at the end of the week
-        size = state.sum(axis=(2, 3))
         by_wait = state.sum(axis=2)
+        size = by_wait.sum(axis=-1)
         out["list_size"][..., t] = size
         with np.errstate(invalid="ignore", divide="ignore"):
             out["percent_within_18_weeks"][..., t] = np.where(
@@ -258,7 +266,7 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
         out["referrals"][..., t] = arrivals.sum(axis=-1)
         done = treated.sum(axis=(2, 3))
         out["treated"][..., t] = done
-        out["other_removals"][..., t] = removed.sum(axis=(2, 3))
+        out["other_removals"][..., t] = removed.sum(axis=(2, 3)) if removed.any() else 0
         out["unused_capacity"][..., t] = slots - done
         out["treated_weeks_waited"][..., t] = (treated.sum(axis=2) * weeks_waited).sum(axis=-1)
     return Simulation(lists, out, None if rng is None else
