@@ -42,6 +42,7 @@ planners: a public page must take them through `icsight.services` (small-number 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,7 +163,10 @@ class Simulation:
             runs = self.runs[measure]
             # an empty list has no % within 18 weeks: the percentiles of the runs that have one
             pct = np.nanpercentile if np.isnan(runs).any() else np.percentile
-            values = pct(runs, percentiles, axis=1)  # (percentiles, lists, weeks)
+            with warnings.catch_warnings():
+                # a list empty in every run has no percentiles: NaN, without numpy's warning
+                warnings.simplefilter("ignore", RuntimeWarning)
+                values = pct(runs, percentiles, axis=1)  # (percentiles, lists, weeks)
             frame = {"treatment_function": np.repeat(self.lists.treatment_function, weeks),
                      "provider_code": np.repeat(self.lists.provider_code, weeks),
                      "week": np.tile(np.arange(1, weeks + 1), n_lists),
