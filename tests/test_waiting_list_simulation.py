@@ -228,6 +228,10 @@ def test_lists_refuse_bad_inputs_naming_them():
         one_list({}, [1], [-1])
     with pytest.raises(ValueError, match=r"^`runs` must be a whole number"):
         weekly.simulate(one_list({}, [1], [1]), runs=0)
+    with pytest.raises(ValueError, match=r"^`waiting` must hold whole people when runs vary"):
+        weekly.simulate(one_list({(4, 3): 2.5}, [1], [1]))
+    with pytest.raises(ValueError, match=r"^`unavailable_share` must be below 1"):
+        one_list({}, [1], [1], unavailable=1)
 
 
 # --- inputs from a hand-made lake -------------------------------------------------------------

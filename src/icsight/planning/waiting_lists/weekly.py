@@ -205,6 +205,9 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
     if not isinstance(variation, (bool, np.bool_)):
         raise ValueError(f"`variation` must be True or False, not {type(variation).__name__}")
     rng = _generator(seed) if variation else None
+    if variation and not np.array_equal(lists.waiting, np.round(lists.waiting)):
+        raise ValueError("`waiting` must hold whole people when runs vary (`variation=True`); "
+                         "fractions are for the deterministic run only")
     n_lists, n_pri, width = lists.waiting.shape
     horizon = lists.weeks
     state = np.repeat(lists.waiting[:, None], runs, axis=1).astype(float)
@@ -273,5 +276,6 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
         out["other_removals"][..., t] = removed.sum(axis=(2, 3)) if removed.any() else 0
         out["unused_capacity"][..., t] = slots - done
         out["treated_weeks_waited"][..., t] = (treated.sum(axis=2) * weeks_waited).sum(axis=-1)
-    return Simulation(lists, out, None if rng is None else
-                      (int(seed) if not isinstance(seed, np.random.Generator) else None))
+    # the seed is kept to say how to repeat the runs (a Generator passed in cannot be)
+    kept = int(seed) if rng is not None and not isinstance(seed, np.random.Generator) else None
+    return Simulation(lists, out, kept)
