@@ -96,9 +96,10 @@ class Lists:
             raise ValueError("`provider_code` must have one entry per list "
                              f"({len(self.provider_code)} for {n} lists)")
         waiting = numbers("waiting", self.waiting)
-        if waiting.ndim != 3 or waiting.shape[0] != n or waiting.shape[1] != len(PRIORITIES):
+        if (waiting.ndim != 3 or waiting.shape[0] != n or waiting.shape[1] != len(PRIORITIES)
+                or waiting.shape[2] < 2):
             raise ValueError(f"`waiting` must have shape (lists={n}, priorities=4, weeks "
-                             f"waited), not {waiting.shape}")
+                             f"waited: at least 2 columns), not {waiting.shape}")
         referrals = numbers("referrals", self.referrals)
         if referrals.ndim != 2 or referrals.shape[0] != n or referrals.shape[1] < 1:
             raise ValueError(f"`referrals` must have shape (lists={n}, weeks), "
@@ -212,7 +213,6 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
     horizon = lists.weeks
     state = np.repeat(lists.waiting[:, None], runs, axis=1).astype(float)
     weeks_waited = np.arange(width, dtype=float)
-    # the order treatment follows: P1 longest wait first ... P4 shortest wait last
     within_18 = weeks_waited < 18
     tails = {52: weeks_waited >= 52, 65: weeks_waited >= 65, 78: weeks_waited >= 78}
     past_target = np.zeros((n_pri, width), bool)
@@ -255,6 +255,8 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
         # 5. treatment: slots in priority order, longest wait first within a priority
         planned = np.broadcast_to(lists.capacity[:, t, None], (n_lists, runs))
         slots = planned if rng is None else rng.poisson(planned).astype(float)
+        # each run's cells in the order treatment follows: P1 longest wait first ... P4
+        # shortest wait last; a cell is treated as far as the slots left before it allow
         queue = available[..., ::-1].reshape(n_lists, runs, -1)
         before = np.cumsum(queue, axis=-1) - queue
         treated = np.clip(slots[..., None] - before, 0, queue)
