@@ -307,3 +307,12 @@ def test_inputs_take_the_demand_projection_and_a_plan(hand_lake):
     assert split.waiting[0, :, 0].tolist() == [0, 0, 1, 1]
     assert split.waiting[0, :, 1].tolist() == [0, 0, 0, 1]
     assert split.waiting[0, :, 56].tolist() == [0, 0, 0, 1]
+
+
+def test_referral_trend_worked_by_hand():
+    # clock starts 1, 2, 3, 4 in the last four weeks (x = -3..0, mean 2.5 at x = -1.5, slope
+    # 1 a week): week 1 ahead 2.5 + 1 x (1 + 1.5) = 5, week 2: 6. Falling 4, 3, 2, 1: 2.5 -
+    # 2.5 = 0, then -1, which is no referrals rather than negative ones
+    got = wfl._projection(np.array([[1.0, 2, 3, 4], [4, 3, 2, 1]]), 2, trend=True)
+    assert got.tolist() == [[5, 6], [0, 0]]
+    assert wfl._projection(np.array([[1.0, 2, 3, 4]]), 2, trend=False).tolist() == [[2.5, 2.5]]
