@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling bench-worklists bench-risk bench-load docs docs-calibration clean
+.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling bench-worklists bench-risk bench-waiting-lists bench-load docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -130,6 +130,11 @@ bench-worklists: install
 # baseline: docs/benchmarks.md
 bench-risk: install
 	$(RUN)/python benchmarks/bench_risk.py --lake $(BENCH_LAKE) --naive-practices 2
+
+# a year of the weekly waiting-list simulation, every treatment function x provider, 100 runs,
+# beside a patient-by-patient loop (3 lists x 2 runs timed, scaled to all): docs/benchmarks.md
+bench-waiting-lists: install
+	$(RUN)/python benchmarks/bench_waiting_lists.py --lake $(BENCH_LAKE) --naive-lists 3 --naive-runs 2
 
 # The web application under 20 users for 2 minutes (Locust), after `make demo` has built
 # data/results; BUSY=1 keeps one core busy meanwhile (a shared machine)
