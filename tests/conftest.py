@@ -31,3 +31,24 @@ def lake(lake_dir):
     from icsight.engine import open_lake
 
     return open_lake(lake_dir)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup`, each module's tests run on one worker unless a test names
+    its own group (the browser tests, the Spark engine's specs): a module-scoped fixture (a
+    generated population, a build, a Spark session) is then made once per run, not once on
+    each worker that happens to receive one of its tests."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        marker = item.get_closest_marker("xdist_group")
+        group = marker.args[0] if marker and marker.args else item.module.__name__
+        if marker is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        if hasattr(item, "_id"):
+            # pytest 9.2 keeps the node id in `_id`; pytest-xdist 3.8 writes its group suffix
+            # to `_nodeid`, which pytest no longer reads, so the groups would be ignored
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")
