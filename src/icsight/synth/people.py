@@ -45,7 +45,12 @@ from icsight.synth.context import (
     seasonal_days,
     to_table,
 )
-from icsight.synth.deaths import death_rate, even_gradient
+from icsight.synth.deaths import (
+    OLDEST_BAND_FROM,
+    death_rate,
+    even_gradient,
+    oldest_survivors,
+)
 from icsight.synth.registered_lists import (
     growth_per_year,
     leaving_rate,
@@ -78,10 +83,12 @@ MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 3.0, 1.6
 MORTALITY_LEVEL_UNDER75 = 1.12
 # At 75 and over BLMK dies less than England: 7,742 deaths of BLMK residents in 2022 (ONS
 # monthly deaths registered by area of usual residence [S]) against ~8,300 from England's 2023
-# rates by age applied to BLMK's mid-2022 residents [S-derived]; with the under-75 level above,
-# ~0.82 of England's rates at 75+, which gives ~7.3 deaths per 1,000 registered at the start,
-# middle and end of the window [E, calibrated].
-MORTALITY_LEVEL_75PLUS = 0.82
+# rates by age applied to BLMK's mid-2022 residents [S-derived], ~0.93 of England's. With the
+# under-75 level above, 0.92 of England's rates at 75+ gives ~7.0 deaths per 1,000 registered
+# at the start, middle and end of the window (6.7-7.3 on 250,000-person lakes, seeds 1-3)
+# [E, calibrated]. It was 0.82 while each survivor stood for m / (1 - m) deaths a year
+# (`deaths_per_person_year`), which had inflated the deaths at old ages by 10-30%.
+MORTALITY_LEVEL_75PLUS = 0.92
 # Spread of personal risk by the latent ill-health z: exp(0.45 z), averaging 1 [E].
 MORTALITY_HEALTH_SPREAD = 0.45
 MORTALITY_CAP = 0.6
@@ -154,7 +161,7 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
 
     # People who died in the window: drawn from the same places and ages, weighted by their
     # risk of dying, then given a death date.
-    hazard = deaths_per_survivor(core_age, lsoa_decile[core_lsoa], health_core)
+    hazard = deaths_per_person_year(core_age, lsoa_decile[core_lsoa], health_core)
     expected_deaths = hazard.sum() * _window_years(ctx)
     n_dead = rng.poisson(expected_deaths)
     dead_from = rng.choice(len(core_age), size=n_dead, p=hazard / hazard.sum())
@@ -518,10 +525,24 @@ def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.n
     keep = (ages >= lo) & (ages <= min(hi, 90))
     ages, weights = ages[keep], weights[keep] * list_inflation(ages[keep])
     out = rng.choice(ages, size=n, p=weights / weights.sum()).astype(np.int16)
-    # The published 90+ row: spread over 90-100 with roughly geometric survival.
-    ninety = out == 90
-    out[ninety] = 90 + np.minimum(rng.geometric(0.28, ninety.sum()) - 1, 10)
+    ninety = np.flatnonzero(out == OLDEST_BAND_FROM)
+    out[ninety] += rng.choice(len(_oldest_mix()), size=len(ninety), p=_oldest_mix())
     return out
+
+
+@functools.cache
+def _oldest_mix() -> np.ndarray:
+    """How the published 90+ row is spread over ages 90, 91, ... 110: as the model's own death
+    rates at BLMK's level leave people alive past 90 (`deaths.oldest_survivors`): about 25% of
+    them 95 and over and 3% 100 and over, near ONS's estimates of the very old.
+
+    A geometric spread (28% fewer at each year of age, 19% of them 95+) implied a steeper fall
+    than the flat 90+ death rate then used could produce: the people reaching 90 outnumbered
+    the deaths after it, and the over-90s grew from 0.55% to 0.70% of the list over the window
+    (ONS projects 0.686% to 0.733% of residents for mid-2022 to mid-2026)."""
+    rates = death_rate(np.arange(OLDEST_BAND_FROM, OLDEST + 1)) * MORTALITY_LEVEL_75PLUS
+    alive = oldest_survivors(np.minimum(rates, MORTALITY_CAP))
+    return alive / alive.sum()
 
 
 def mortality_risk(age: np.ndarray, decile: np.ndarray, health: np.ndarray,
@@ -587,12 +608,19 @@ def _survivor_health(u: np.ndarray, age: np.ndarray) -> np.ndarray:
     return out
 
 
-def deaths_per_survivor(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
-    """Annual deaths per surviving person (see `mortality_risk`)."""
-    risk = mortality_risk(age, decile, health)
-    # Deaths are drawn per person alive at the end of the window, the survivors: a chance m
-    # among everyone at risk is m / (1 - m) per survivor (15% more at 85+).
-    return risk / (1 - risk)
+def deaths_per_person_year(age: np.ndarray, decile: np.ndarray,
+                           health: np.ndarray) -> np.ndarray:
+    """Deaths a year per person alive at that age (see `mortality_risk`).
+
+    The people alive at the end of the window stand for the people of their age at any date of
+    it, and a published death rate is deaths over the people of that age (a central rate), so
+    each stands for the rate itself. Counting m / (1 - m) instead, as if each were the survivor
+    of a closed group that lost m of its members in the year, drew 11% too many deaths at 85-89
+    and 25-60% too many at 90 and over: with death rates that rise past 90, the over-90s at the
+    window's start (those alive at its end aged 95 and over, and those who died) then
+    outnumbered those at its end.
+    """
+    return mortality_risk(age, decile, health)
 
 
 def _sex(rng, age: np.ndarray) -> np.ndarray:
@@ -798,5 +826,5 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
 #: The registered list over the window (size, growth by place, list inflation, flows).
 TARGETS = population_targets()
 
-__all__ = ["TARGETS", "build_population", "deaths_per_survivor", "generate", "mortality_risk",
+__all__ = ["TARGETS", "build_population", "deaths_per_person_year", "generate", "mortality_risk",
            "patients_table"]

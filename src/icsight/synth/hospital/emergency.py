@@ -31,7 +31,7 @@ from icsight.synth.hospital.common import (
     _lognormal,
     _per_year_of_age,
 )
-from icsight.synth.people import deaths_per_survivor
+from icsight.synth.people import deaths_per_person_year
 
 # --- rates -----------------------------------------------------------------------------------
 # Age bands are given by their lower age. Emergency admissions per 1,000 per year: infants 338
@@ -181,7 +181,7 @@ def _last_year_of_life(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def _death_or_notional_death(ctx, rng) -> np.ndarray:
     """Each person's day of death; for people registered on the reference date, a day in the
-    following year with their own chance (`people.deaths_per_survivor`), scaled in each
+    following year with their own chance (`people.deaths_per_person_year`), scaled in each
     five-year age group so that the year after the window has as many deaths as its last
     year had; else none.
 
@@ -192,7 +192,7 @@ def _death_or_notional_death(ctx, rng) -> np.ndarray:
     death = p.death.copy()
     alive = np.flatnonzero((ctx.active_end() == ctx.reference_date) & (death == NO_DATE))
     age = p.age_on(ctx.reference_date)[alive]
-    chance = deaths_per_survivor(age, p.imd_decile[alive], p.health[alive])
+    chance = deaths_per_person_year(age, p.imd_decile[alive], p.health[alive])
     group = np.minimum(age // 5, NOTIONAL_GROUPS - 1).astype(np.int64)
     last_year = np.flatnonzero((death > ctx.reference_date - 365) & (death <= ctx.reference_date))
     died_in = np.minimum((death[last_year] - p.dob[last_year]) // DAYS_PER_YEAR // 5,
