@@ -207,14 +207,37 @@ def _death_or_notional_death(ctx, rng) -> np.ndarray:
 
 
 def _dying_in_hospital(ctx, rng) -> tuple[np.ndarray, np.ndarray]:
-    """People whose death is in hospital: (died on a ward, died in A&E)."""
+    """People whose death is in hospital: (died on a ward, died in A&E).
+
+    Care home residents and everyone else each die in hospital at their own share
+    (`DIE_IN_HOSPITAL`), taken as an exact share of their deaths in any stretch of the window
+    (`_exact_share_in_date_order`) rather than a coin toss for each death: tossed, one year's
+    share of deaths in hospital moved by about 1.2 points either way on a 250,000-person lake
+    (~1,800 deaths a year), so the target (43% +- 3) failed at one of its three dates for no
+    reason but the draw (46.2% on seed 11)."""
     p = ctx.pop
     dead = np.flatnonzero((p.death <= ctx.reference_date) & (p.death >= ctx.window_start))
-    chance = np.where(p.care_home[dead], DIE_IN_HOSPITAL["care_home"],
-                      DIE_IN_HOSPITAL["community"])
-    dying = dead[rng.random(len(dead)) < chance]
+    dying = []
+    for in_care_home, share in ((True, DIE_IN_HOSPITAL["care_home"]),
+                                (False, DIE_IN_HOSPITAL["community"])):
+        group = dead[p.care_home[dead] == in_care_home]
+        dying.append(group[_exact_share_in_date_order(rng, p.death[group], share)])
+    dying = np.sort(np.concatenate(dying))
     in_ed = rng.random(len(dying)) < DIE_IN_DEPARTMENT
     return dying[~in_ed], dying[in_ed]
+
+
+def _exact_share_in_date_order(rng, day: np.ndarray, share: float) -> np.ndarray:
+    """Which of the deaths on days `day` to choose so that `share` of them are chosen, to
+    within one, in every run of consecutive deaths: systematic sampling in date order (a
+    random start, then every 1/share-th death; same-day deaths in random order)."""
+    order = np.lexsort((rng.random(len(day)), day))
+    start = rng.random()
+    taken = np.floor(start + share * np.arange(1, len(day) + 1)) - np.floor(
+        start + share * np.arange(len(day)))
+    chosen = np.zeros(len(day), bool)
+    chosen[order] = taken > 0
+    return chosen
 
 
 def _final_admission(ctx, rng, person: np.ndarray) -> np.ndarray:
