@@ -187,8 +187,7 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     reg_end[kind == 1] = death[kind == 1]
     # leavers too in proportion to their place's list on the day: spread evenly over the
     # window, they fell from 6.9 to 6.6 per 100 registered as the list grew
-    reg_end[kind == 2] = _days_following_the_list(rng, ctx, _place_index(core_lsoa[left_from]),
-                                                  winter_peak=0.0)
+    reg_end[kind == 2] = _leaving_days(rng, ctx, _place_index(core_lsoa[left_from]))
     # Age is the age on the day a person leaves the record (the reference date for residents).
     last_day = np.where(kind == 0, ctx.reference_date, reg_end)
     dob = (last_day - (age + rng.random(n)) * DAYS_PER_YEAR).astype(np.int32)
@@ -246,6 +245,31 @@ def _days_following_the_list(rng: np.random.Generator, ctx: SynthContext, place:
         kept = rng.random(len(todo)) < np.exp(-growth[todo] * years_before_end)
         days[todo[kept]] = day[kept]
         todo = todo[~kept]
+    return days
+
+
+def _leaving_days(rng: np.random.Generator, ctx: SynthContext, place: np.ndarray) -> np.ndarray:
+    """A day in the window for each person who left (of place index `place`), in proportion to
+    their place's list on the day, as `_days_following_the_list` but spread evenly: each
+    place's leavers take the days at evenly spaced points of that density (one random point
+    in each of n equal slices of it), handed out in random order.
+
+    Drawn one by one, each leaver a coin toss for each day, a year's leavers varied by about
+    their square root, and with it the leavers per 100 registered: from the start of the window
+    to its end they moved by -0.29 to +0.27 on four 100,000-person lakes (seeds 1-4) where the
+    population-flow test allows 0.25. Spread evenly, any 12 months hold their share of the
+    leavers to within two people, so the rate holds steady (within 0.01 on the same seeds) and
+    only the people who leave are random."""
+    days = np.empty(len(place), np.int32)
+    window = np.arange(ctx.window_start, ctx.reference_date + 1)
+    years_before_end = (ctx.reference_date - window) / DAYS_PER_YEAR
+    for p in np.unique(place):
+        who = np.flatnonzero(place == p)
+        density = np.exp(-growth_per_year(PLACES[p]) * years_before_end)
+        cumulative = np.cumsum(density) / density.sum()
+        points = (np.arange(len(who)) + rng.random(len(who))) / len(who)
+        at = np.minimum(np.searchsorted(cumulative, points), len(window) - 1)
+        days[who] = rng.permutation(window[at])
     return days
 
 
