@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from icsight.synth import cancer, conditions, hospital, mh_inpatient, people, primary_care
 from icsight.synth.calibration import measurement_dates
 from icsight.synth.context import date_of
+from icsight.synth.deaths import death_rate, oldest_survivors
 from tests.generated import Generated
 
 
@@ -189,3 +191,18 @@ def test_over_90s_share_of_the_list_tracks_ons_over_the_window():
     start, middle, end = (sum(v) / len(v) for v in zip(*pooled, strict=True))
     assert all(t.within(v) for v in (start, middle, end)), pooled
     assert abs(end - start) < 0.05, pooled
+
+
+def test_the_over_90s_at_the_reference_date_follow_the_people_who_reached_90():
+    """The published 90+ row is spread over single years as survival past 90 leaves people
+    alive, each year of age weighted by the people aged 89 a year before it turned 90: ONS's
+    2022-based projection for Bedford has 496.196 aged 89 in mid-2024 and 460.951 in mid-2025
+    (blmk_snpp2022_persons.csv), so in mid-2026 the 90-year-olds (89 in mid-2025) are
+    460.951 / 496.196 as many, relative to survival, as the 91-year-olds (89 in mid-2024)."""
+    rates = death_rate(np.arange(90, people.OLDEST + 1)) * people.MORTALITY_LEVEL_75PLUS
+    alive = oldest_survivors(np.minimum(rates, people.MORTALITY_CAP))
+    mix = people._oldest_mix(2026, "E06000055")
+    assert mix.sum() == pytest.approx(1.0)
+    assert mix[0] / mix[1] == pytest.approx(alive[0] / alive[1] * 460.951 / 496.196, rel=1e-9)
+    # before the published single years (aged 89 in mid-2018 and mid-2019: both 2019's 89s)
+    assert mix[7] / mix[8] == pytest.approx(alive[7] / alive[8], rel=1e-9)
