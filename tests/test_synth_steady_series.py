@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from icsight.synth import cancer, conditions, hospital, mh_inpatient, primary_care
+from icsight.synth import cancer, conditions, hospital, mh_inpatient, people, primary_care
 from icsight.synth.calibration import measurement_dates
 from icsight.synth.context import date_of
+from icsight.synth.deaths import death_rate, oldest_survivors
 from tests.generated import Generated
 
 
@@ -22,9 +24,12 @@ def _at(g: Generated, sql: str, on: dt.date) -> float:
                                 scale=g.ctx.scale)).fetchone()[0]
 
 
-def _window(g: Generated, target_id: str) -> tuple[dt.date, ...]:
-    """The start, middle and end dates the check measures a target at."""
-    t = next(t for m in g.modules for t in getattr(m, "TARGETS", []) if t.id == target_id)
+def _window(g: Generated, target_id: str, targets=None) -> tuple[dt.date, ...]:
+    """The start, middle and end dates the check measures a target at (among `targets`, by
+    default those of the modules `g` generated)."""
+    pool = targets if targets is not None else [
+        t for m in g.modules for t in getattr(m, "TARGETS", [])]
+    t = next(t for t in pool if t.id == target_id)
     return measurement_dates(t, date_of(g.ctx.window_start), g.ref)
 
 
@@ -168,3 +173,36 @@ def test_death_rates_at_75_and_over_hold_over_the_window():
     start, end = standardised(first), standardised(last)
     assert 0.04 < start < 0.1, start
     assert abs(end / start - 1) < 0.04, (start, end)
+
+
+def test_over_90s_share_of_the_list_tracks_ons_over_the_window():
+    """The share of the list aged 90 and over, over ONS's projected share of residents, is
+    within the target's tolerance at the start, middle and end of the window and moves by less
+    than 0.05 from start to end (pooled over two 250,000-person populations: ~1,600 people 90+
+    each, a standard error of about 0.017 in the ratio). With a flat 90+ death rate, a
+    geometric spread of ages past 90 and m / (1 - m) deaths per survivor, the over-90s grew
+    from 0.55% to 0.70% of the list (a ratio of about 0.80 at the start and 0.93 at the end on
+    these seeds) while ONS projects 0.686% to 0.733% of residents."""
+    t = next(t for t in people.TARGETS if t.id == "list_share_90_plus")
+    pooled: list[list[float]] = []
+    for seed in (1, 2):
+        g = Generated(250_000, seed=seed, modules=())
+        pooled.append([_at(g, t.sql, on) for on in _window(g, t.id, targets=people.TARGETS)])
+    start, middle, end = (sum(v) / len(v) for v in zip(*pooled, strict=True))
+    assert all(t.within(v) for v in (start, middle, end)), pooled
+    assert abs(end - start) < 0.05, pooled
+
+
+def test_the_over_90s_at_the_reference_date_follow_the_people_who_reached_90():
+    """The published 90+ row is spread over single years as survival past 90 leaves people
+    alive, each year of age weighted by the people aged 89 a year before it turned 90: ONS's
+    2022-based projection for Bedford has 496.196 aged 89 in mid-2024 and 460.951 in mid-2025
+    (blmk_snpp2022_persons.csv), so in mid-2026 the 90-year-olds (89 in mid-2025) are
+    460.951 / 496.196 as many, relative to survival, as the 91-year-olds (89 in mid-2024)."""
+    rates = death_rate(np.arange(90, people.OLDEST + 1)) * people.MORTALITY_LEVEL_75PLUS
+    alive = oldest_survivors(np.minimum(rates, people.MORTALITY_CAP))
+    mix = people._oldest_mix(2026, "E06000055")
+    assert mix.sum() == pytest.approx(1.0)
+    assert mix[0] / mix[1] == pytest.approx(alive[0] / alive[1] * 460.951 / 496.196, rel=1e-9)
+    # before the published single years (aged 89 in mid-2018 and mid-2019: both 2019's 89s)
+    assert mix[7] / mix[8] == pytest.approx(alive[7] / alive[8], rel=1e-9)

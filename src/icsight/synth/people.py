@@ -45,7 +45,12 @@ from icsight.synth.context import (
     seasonal_days,
     to_table,
 )
-from icsight.synth.deaths import death_rate, even_gradient
+from icsight.synth.deaths import (
+    OLDEST_BAND_FROM,
+    death_rate,
+    even_gradient,
+    oldest_survivors,
+)
 from icsight.synth.registered_lists import (
     growth_per_year,
     leaving_rate,
@@ -78,10 +83,12 @@ MORTALITY_RATIO_D1_D10_UNDER75, MORTALITY_RATIO_D1_D10_75PLUS = 3.0, 1.6
 MORTALITY_LEVEL_UNDER75 = 1.12
 # At 75 and over BLMK dies less than England: 7,742 deaths of BLMK residents in 2022 (ONS
 # monthly deaths registered by area of usual residence [S]) against ~8,300 from England's 2023
-# rates by age applied to BLMK's mid-2022 residents [S-derived]; with the under-75 level above,
-# ~0.82 of England's rates at 75+, which gives ~7.3 deaths per 1,000 registered at the start,
-# middle and end of the window [E, calibrated].
-MORTALITY_LEVEL_75PLUS = 0.82
+# rates by age applied to BLMK's mid-2022 residents [S-derived], ~0.93 of England's. With the
+# under-75 level above, 0.92 of England's rates at 75+ gives ~7.0 deaths per 1,000 registered
+# at the start, middle and end of the window (6.7-7.3 on 250,000-person lakes, seeds 1-3)
+# [E, calibrated]. It was 0.82 while each survivor stood for m / (1 - m) deaths a year
+# (`deaths_per_person_year`), which had inflated the deaths at old ages by 10-30%.
+MORTALITY_LEVEL_75PLUS = 0.92
 # Spread of personal risk by the latent ill-health z: exp(0.45 z), averaging 1 [E].
 MORTALITY_HEALTH_SPREAD = 0.45
 MORTALITY_CAP = 0.6
@@ -154,7 +161,7 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
 
     # People who died in the window: drawn from the same places and ages, weighted by their
     # risk of dying, then given a death date.
-    hazard = deaths_per_survivor(core_age, lsoa_decile[core_lsoa], health_core)
+    hazard = deaths_per_person_year(core_age, lsoa_decile[core_lsoa], health_core)
     expected_deaths = hazard.sum() * _window_years(ctx)
     n_dead = rng.poisson(expected_deaths)
     dead_from = rng.choice(len(core_age), size=n_dead, p=hazard / hazard.sum())
@@ -180,8 +187,7 @@ def build_population(ctx: SynthContext, key: bytes) -> Population:
     reg_end[kind == 1] = death[kind == 1]
     # leavers too in proportion to their place's list on the day: spread evenly over the
     # window, they fell from 6.9 to 6.6 per 100 registered as the list grew
-    reg_end[kind == 2] = _days_following_the_list(rng, ctx, _place_index(core_lsoa[left_from]),
-                                                  winter_peak=0.0)
+    reg_end[kind == 2] = _leaving_days(rng, ctx, _place_index(core_lsoa[left_from]))
     # Age is the age on the day a person leaves the record (the reference date for residents).
     last_day = np.where(kind == 0, ctx.reference_date, reg_end)
     dob = (last_day - (age + rng.random(n)) * DAYS_PER_YEAR).astype(np.int32)
@@ -239,6 +245,31 @@ def _days_following_the_list(rng: np.random.Generator, ctx: SynthContext, place:
         kept = rng.random(len(todo)) < np.exp(-growth[todo] * years_before_end)
         days[todo[kept]] = day[kept]
         todo = todo[~kept]
+    return days
+
+
+def _leaving_days(rng: np.random.Generator, ctx: SynthContext, place: np.ndarray) -> np.ndarray:
+    """A day in the window for each person who left (of place index `place`), in proportion to
+    their place's list on the day, as `_days_following_the_list` but spread evenly: each
+    place's leavers take the days at evenly spaced points of that density (one random point
+    in each of n equal slices of it), handed out in random order.
+
+    Drawn one by one, each leaver a coin toss for each day, a year's leavers varied by about
+    their square root, and with it the leavers per 100 registered: from the start of the window
+    to its end they moved by -0.29 to +0.27 on four 100,000-person lakes (seeds 1-4) where the
+    population-flow test allows 0.25. Spread evenly, any 12 months hold their share of the
+    leavers to within two people, so the rate holds steady (within 0.01 on the same seeds) and
+    only the people who leave are random."""
+    days = np.empty(len(place), np.int32)
+    window = np.arange(ctx.window_start, ctx.reference_date + 1)
+    years_before_end = (ctx.reference_date - window) / DAYS_PER_YEAR
+    for p in np.unique(place):
+        who = np.flatnonzero(place == p)
+        density = np.exp(-growth_per_year(PLACES[p]) * years_before_end)
+        cumulative = np.cumsum(density) / density.sum()
+        points = (np.arange(len(who)) + rng.random(len(who))) / len(who)
+        at = np.minimum(np.searchsorted(cumulative, points), len(window) - 1)
+        days[who] = rng.permutation(window[at])
     return days
 
 
@@ -475,7 +506,8 @@ def _core_ages(rng: np.random.Generator, target: int,
         ages = np.empty(len(lsoa_idx), np.int16)
         for la in sorted(set(la_of_lsoa)):
             in_la = np.isin(lsoa_idx, [i for i, c in enumerate(la_of_lsoa) if c == la])
-            ages[in_la] = _ages_in_band(rng, sya, la, lo, hi, int(in_la.sum()))
+            ages[in_la] = _ages_in_band(rng, sya, la, lo, hi, int(in_la.sum()),
+                                        _projection_year(on))
         lsoa_parts.append(lsoa_idx)
         age_parts.append(ages)
     return np.concatenate(lsoa_parts), np.concatenate(age_parts)
@@ -511,17 +543,61 @@ def _band_inflation(sya: pa.Table, la_of_lsoa: list[str], lo: int, hi: int) -> n
     return np.array([ratio[la] for la in la_of_lsoa])
 
 
-def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int) -> np.ndarray:
+def _ages_in_band(rng, sya: pa.Table, la: str, lo: int, hi: int, n: int,
+                  year: int) -> np.ndarray:
     rows = sya.filter(pc.equal(sya["ltla19_code"], la))
     ages = rows["age"].to_numpy()
     weights = rows["population"].to_numpy().astype(float)
     keep = (ages >= lo) & (ages <= min(hi, 90))
     ages, weights = ages[keep], weights[keep] * list_inflation(ages[keep])
     out = rng.choice(ages, size=n, p=weights / weights.sum()).astype(np.int16)
-    # The published 90+ row: spread over 90-100 with roughly geometric survival.
-    ninety = out == 90
-    out[ninety] = 90 + np.minimum(rng.geometric(0.28, ninety.sum()) - 1, 10)
+    ninety = np.flatnonzero(out == OLDEST_BAND_FROM)
+    mix = _oldest_mix(year, la)
+    out[ninety] += rng.choice(len(mix), size=len(ninety), p=mix)
     return out
+
+
+@functools.cache
+def _oldest_mix(year: int, la: str) -> np.ndarray:
+    """How authority `la`'s published 90+ row at mid-`year` is spread over ages 90, 91, ...
+    110: each age as many as reached 90 in its year of birth (ONS, `_reaching_90`) times the
+    share of them the model's own death rates at BLMK's level leave alive
+    (`deaths.oldest_survivors`): about a fifth of them 95 and over and 2% 100 and over, near
+    ONS's estimates of the very old.
+
+    A geometric spread (28% fewer at each year of age, 19% of them 95+) implied a steeper fall
+    than the flat 90+ death rate then used could produce: the people reaching 90 outnumbered
+    the deaths after it, and the over-90s grew from 0.55% to 0.70% of the list over the window
+    (ONS projects 0.686% to 0.733% of residents for mid-2022 to mid-2026).
+
+    With survival alone (as if as many reached 90 every year), the list's 90+ share over ONS's
+    came to 0.948 at the start, 0.967 at the middle and 0.917 at the end of the window (ten
+    250,000-person lakes) against 0.929: too flat. ONS's figures for BLMK have more people
+    reaching 90 lately (1,799 and 1,838 aged 89 in mid-2022 and mid-2023, 2,007 and 2,074 in
+    mid-2024 and mid-2025), so fewer of the over-90s at the end are old enough to have been
+    over 90 at the start or middle, and ONS's 90+ share rises from 0.685% in mid-2024 to 0.733%
+    in mid-2026. Weighted by the cohorts, the same lakes give 0.927, 0.940 and 0.917."""
+    rates = death_rate(np.arange(OLDEST_BAND_FROM, OLDEST + 1)) * MORTALITY_LEVEL_75PLUS
+    alive = oldest_survivors(np.minimum(rates, MORTALITY_CAP))
+    alive = alive * np.array([_reaching_90(year - k - 1, la) for k in range(len(alive))])
+    return alive / alive.sum()
+
+
+@functools.cache
+def _reaching_90(year: int, la: str) -> float:
+    """People of authority `la` aged 89 at mid-`year`, who reach 90 within the year after it:
+    ONS's 2022-based projection from mid-2022; for 2019-2021 the mid-2019 estimate of the same
+    year of birth (aged 87-89 then) taken on to 89 at BLMK's death rates; before 2019, as in
+    2019 (the published single years stop at 89)."""
+    if year >= 2022:
+        sya, age = reference.la_projected_population(year), 89
+    else:
+        sya, age = reference.la_single_year_population(), 89 - (max(year, 2019) - 2019)
+    rows = sya.filter(pc.equal(sya["ltla19_code"], la))
+    people = float(rows["population"].to_numpy()[rows["age"].to_numpy() == age].sum())
+    for a in range(age, 89):
+        people *= 1 - float(death_rate(np.array([a]))[0]) * MORTALITY_LEVEL_75PLUS
+    return people
 
 
 def mortality_risk(age: np.ndarray, decile: np.ndarray, health: np.ndarray,
@@ -587,12 +663,19 @@ def _survivor_health(u: np.ndarray, age: np.ndarray) -> np.ndarray:
     return out
 
 
-def deaths_per_survivor(age: np.ndarray, decile: np.ndarray, health: np.ndarray) -> np.ndarray:
-    """Annual deaths per surviving person (see `mortality_risk`)."""
-    risk = mortality_risk(age, decile, health)
-    # Deaths are drawn per person alive at the end of the window, the survivors: a chance m
-    # among everyone at risk is m / (1 - m) per survivor (15% more at 85+).
-    return risk / (1 - risk)
+def deaths_per_person_year(age: np.ndarray, decile: np.ndarray,
+                           health: np.ndarray) -> np.ndarray:
+    """Deaths a year per person alive at that age (see `mortality_risk`).
+
+    The people alive at the end of the window stand for the people of their age at any date of
+    it, and a published death rate is deaths over the people of that age (a central rate), so
+    each stands for the rate itself. Counting m / (1 - m) instead, as if each were the survivor
+    of a closed group that lost m of its members in the year, drew 11% too many deaths at 85-89
+    and 25-60% too many at 90 and over: with death rates that rise past 90, the over-90s at the
+    window's start (those alive at its end aged 95 and over, and those who died) then
+    outnumbered those at its end.
+    """
+    return mortality_risk(age, decile, health)
 
 
 def _sex(rng, age: np.ndarray) -> np.ndarray:
@@ -798,5 +881,5 @@ def generate(ctx: SynthContext) -> dict[str, pa.Table]:
 #: The registered list over the window (size, growth by place, list inflation, flows).
 TARGETS = population_targets()
 
-__all__ = ["TARGETS", "build_population", "deaths_per_survivor", "generate", "mortality_risk",
+__all__ = ["TARGETS", "build_population", "deaths_per_person_year", "generate", "mortality_risk",
            "patients_table"]

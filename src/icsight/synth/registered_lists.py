@@ -214,6 +214,17 @@ def population_targets() -> list:
                f"SELECT avg(CASE WHEN {_AGE} BETWEEN 25 AND 39 THEN 1.0 ELSE 0 END) / "
                f"{_resident_share_sql(25, 39)} FROM patients WHERE {_REGISTERED_ON}",
                lookback_months=0),
+        Target("list_share_90_plus", "Share of the list aged 90 and over over the share of "
+               "BLMK residents aged 90 and over (ONS projections for the year)",
+               _england_inflation(90, 120), 0.08, "ratio",
+               "ONS 2022-based subnational population projections [S]: BLMK residents 90+ "
+               "0.686% (mid-2022) to 0.733% (mid-2026); England 2023: 1.005 registered per "
+               "resident at 90+ against 1.08 at all ages (OHID Fingertips 337 and ONS mid-2023 "
+               "estimates, 92708) [S-derived]; tolerance about two standard errors of the "
+               "count on a 100,000-person lake (~700 people 90+)",
+               f"SELECT avg(CASE WHEN {_AGE} >= 90 THEN 1.0 ELSE 0 END) / "
+               f"{_resident_share_sql(90, 120)} FROM patients WHERE {_REGISTERED_ON}",
+               lookback_months=0),
         Target("joiners_per_100", "New registrations (births and moves in) in the last 12 "
                "months per 100 registered", 9.0, 1.5, "per 100", _FLOW_SOURCE,
                _per_100_registered(_JOINED_12M)),
