@@ -2,7 +2,8 @@
 
 `synth` (generate, `--check`), `indicators` (compute, `list`, `show`), `build`, `ingest`,
 `export`, `users` (`add`, `list`, `disable`), `serve`, `audit` (`verify`, `head`), `report`
-(board papers) and `risk` (`train`, `card`: the emergency admission risk model). Each command
+(board papers), `worklists`, `risk` (`train`, `card`: the emergency admission risk model)
+and `plan` (`population`, `list-inflation`, `waiting-lists`: planning to 2043). Each command
 imports what it needs when it runs, so `icsight --help` stays fast; `_console` holds the
 shared output and `_options` the shared options and their checks; `docs` renders
 `docs/cli.md`.
@@ -26,6 +27,7 @@ from icsight.cli import (
     export,
     indicators,
     ingest,
+    plan,
     report,
     risk,
     serve,
@@ -126,3 +128,4 @@ main.add_command(audit.audit)
 main.add_command(report.report)
 main.add_command(worklists.worklists)
 main.add_command(risk.risk)
+main.add_command(plan.plan)

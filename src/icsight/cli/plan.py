@@ -1,0 +1,195 @@
+"""`icsight plan`: planning to 2043 from the command line: the population projections by place
+(`population`), registered lists against ONS residents (`list-inflation`) and each treatment
+function's waiting list at each provider, as a queue and simulated week by week
+(`waiting-lists`).
+
+The figures are exact counts for planners holding the lake (like `icsight indicators`); what
+is published more widely goes through the results store and its disclosure control."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import click
+
+from icsight.cli._console import console, fail
+from icsight.cli._options import ISO_DATE, CsvFile, InputFile, LakeFolder, purpose_option
+
+__all__ = ["plan"]
+
+
+def _open(lake_dir: Path, purpose: str):
+    from icsight.engine import LakeError, open_lake
+
+    try:
+        return open_lake(lake_dir, purpose=purpose)
+    except LakeError as e:
+        fail(e)
+
+
+@click.group()
+def plan() -> None:
+    """Planning to 2043: population projections, list inflation and waiting lists.
+
+    See docs/planning-population.md and docs/waiting-lists.md for the methods and sources."""
+
+
+@plan.command("population")
+@click.option("--out", "out_file", default=None, type=CsvFile(),
+              help="Write the projection (place x single year of age x sex x year) as CSV.")
+@click.option("--variant", default=None,
+              type=click.Choice(["ons-2022", "housing-led"]),
+              help="The variant to write with --out (default: both).")
+def population_command(out_file: Path | None, variant: str | None) -> None:
+    """Show how BLMK's population grows from 2023 to 2043 under ONS's 2022-based projection
+    and the housing-led variant, by place and age; --out writes the projection itself."""
+    from rich.table import Table
+
+    from icsight.planning.population import headline_figures, projection, projections
+
+    figures = headline_figures()
+    table = Table(title="Population 2023 to 2043 (residents)")
+    for name in ("Variant", "Area", "Ages", "2023", "2043", "Growth"):
+        table.add_column(name, justify="right" if name[0] in "2G" else "left")
+    for row in figures.itertuples(index=False):
+        table.add_row(row.variant, row.area, row.ages, f"{row.people_start:,.0f}",
+                      f"{row.people_end:,.0f}", f"{row.growth:+.1%}")
+    console.print(table)
+    if out_file is not None:
+        frame = projection(variant) if variant else projections()
+        frame.to_csv(out_file, index=False)
+        console.print(f"[green]Wrote[/green] {out_file} ({len(frame):,} rows)")
+
+
+@plan.command("list-inflation")
+@click.option("--lake", "lake_dir", required=True, type=LakeFolder(),
+              help="The lake whose registered lists are compared.")
+@click.option("--as-of", "day", default=None, type=ISO_DATE,
+              help="The day to compare on (default: the lake's last day).")
+@click.option("--out", "out_file", default=None, type=CsvFile(),
+              help="Write the comparison by place, age band and sex as CSV.")
+@purpose_option
+def list_inflation_command(lake_dir: Path, day: str | None, out_file: Path | None,
+                           purpose: str) -> None:
+    """Compare the people registered with the area's practices with ONS's residents, by
+    place, age band and sex: the list inflation every rate per registered patient carries."""
+    from icsight.cli._options import check_window
+    from icsight.planning.population import PopulationError, list_inflation
+
+    lake = _open(lake_dir, purpose)
+    day = check_window(lake, day)
+    try:
+        frame = list_inflation(lake, day)
+    except PopulationError as e:
+        fail(e)
+    _show_inflation(frame, day)
+    if out_file is not None:
+        frame.to_csv(out_file, index=False)
+        console.print(f"[green]Wrote[/green] {out_file} ({len(frame):,} rows)")
+
+
+def _show_inflation(frame, day: str) -> None:
+    from rich.table import Table
+
+    everyone = frame[frame.sex == "persons"]
+    table = Table(title=f"Registered patients and ONS residents on {day}, all ages")
+    for name in ("Area", "Registered", "Residents", "Difference", "Registered per resident"):
+        table.add_column(name, justify="left" if name == "Area" else "right")
+    totals = everyone.groupby("place", sort=False)[["registered", "residents"]].sum()
+    for place, row in totals.iterrows():
+        ratio = row.registered / row.residents if row.residents else float("nan")
+        table.add_row(str(place), f"{row.registered:,.0f}", f"{row.residents:,.0f}",
+                      f"{row.registered - row.residents:+,.0f}", f"{ratio:.3f}")
+    console.print(table)
+
+
+def _read_plan(path: Path | None) -> list[dict] | None:
+    """A capacity plan file: TOML with `[[change]]` tables, or JSON (a list of changes)."""
+    if path is None:
+        return None
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            changes = json.loads(text)
+        else:
+            changes = tomllib.loads(text).get("change", [])
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
+        fail(f"{path}: not a capacity plan ({e}); see docs/waiting-lists.md for the format")
+    if not isinstance(changes, list):
+        fail(f"{path}: a capacity plan is a list of changes; see docs/waiting-lists.md")
+    return changes
+
+
+@plan.command("waiting-lists")
+@click.option("--lake", "lake_dir", required=True, type=LakeFolder(),
+              help="The lake with the referral-to-treatment pathways.")
+@click.option("--as-of", "as_of", default=None, type=ISO_DATE,
+              help="The day the simulation starts from (default: the lake's last day).")
+@click.option("--weeks", default=52, show_default=True, type=click.IntRange(1, 260),
+              help="How many weeks to simulate.")
+@click.option("--runs", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many simulated runs (the percentiles are over runs).")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="The random seed: the same seed gives the same runs.")
+@click.option("--plan", "plan_file", default=None, type=InputFile(),
+              help="A capacity plan (TOML with [[change]] tables, or JSON): extra sessions, "
+                   "insourcing, activity moved between providers.")
+@click.option("--out", "out_file", default=None, type=CsvFile(),
+              help="Write each list's weekly trajectories (p10, p50, p90 over runs) as CSV.")
+@click.option("--queues-out", "queues_file", default=None, type=CsvFile(),
+              help="Write each list's queue figures (demand, capacity, targets) as CSV.")
+@purpose_option
+def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: int,
+                          seed: int, plan_file: Path | None, out_file: Path | None,
+                          queues_file: Path | None, purpose: str) -> None:
+    """Each treatment function's waiting list at each provider: its size, waits and the
+    queue formulas' targets today, then simulated week by week (with clinical priorities
+    and any capacity plan) to show the list and the 18-week standard at the end."""
+    from icsight.cli._options import check_window
+    from icsight.planning.waiting_lists import from_lake, weekly, weekly_from_lake
+
+    lake = _open(lake_dir, purpose)
+    day = check_window(lake, as_of)
+    changes = _read_plan(plan_file)
+    try:
+        queues = from_lake.queues(lake, day)
+        lists = weekly_from_lake.lists(lake, weeks=weeks, as_of=day, plan=changes)
+    except ValueError as e:  # an impossible plan or too little history: the message says which
+        fail(e)
+    if not len(queues):
+        fail(f"{lake_dir} has no referral-to-treatment pathways open or closed in the year to "
+             f"{day}; check the lake's rtt_pathways table")
+    summary = weekly.simulate(lists, runs=runs, seed=seed).summary()
+    _show_lists(queues, summary, weeks, runs)
+    for frame, path in ((summary, out_file), (queues, queues_file)):
+        if path is not None:
+            frame.to_csv(path, index=False)
+            console.print(f"[green]Wrote[/green] {path} ({len(frame):,} rows)")
+
+
+def _percent(value: float) -> str:
+    return "-" if value != value else f"{value:.1f}%"  # an empty list has no share: "-"
+
+
+def _show_lists(queues, summary, weeks: int, runs: int) -> None:
+    """Now and at the last week, per list (the CSVs hold every figure and week)."""
+    from rich.table import Table
+
+    last = summary[summary.week == weeks].pivot_table(
+        index=["treatment_function", "provider_code"], columns="measure", values="p50",
+        dropna=False)
+    table = Table(title=f"Waiting lists now and after {weeks} weeks (median of {runs} runs)")
+    for name in ("Function", "Provider", "Waiting", "<18 wk", "Target", "Pressure",
+                 f"Wk {weeks}", f"<18 wk, wk {weeks}"):
+        table.add_column(name, justify="left" if name in ("Function", "Provider") else "right")
+    for row in queues.itertuples(index=False):
+        end = last.loc[(row.treatment_function, row.provider_code)]
+        pressure = "-" if row.pressure != row.pressure else f"{row.pressure:.2f}"
+        table.add_row(row.treatment_function, row.provider_code, f"{row.queue_size:,.0f}",
+                      _percent(row.percent_within_target), f"{row.target_queue_size:,.0f}",
+                      pressure, f"{end.list_size:,.0f}", _percent(end.percent_within_18_weeks))
+    console.print(table)
+    console.print("Waiting: the list now; <18 wk: waiting 18 weeks or less; Target: the list size "
+                  "that meets 92% within 18 weeks; Pressure over 1: the list cannot meet it.")

@@ -1,0 +1,127 @@
+"""`icsight plan`: the population projections, list inflation and waiting lists from the
+command line, on the published projections and a hand-made lake whose answers are worked by
+hand in tests/test_waiting_lists.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from icsight.cli import main
+from icsight.lake.writer import write_table
+from icsight.model.schema import TABLES
+from tests.lakes import make_lake, patient
+from tests.test_waiting_lists import AS_OF, PATHWAYS
+
+
+@pytest.fixture(scope="module")
+def lake_dir(tmp_path_factory):
+    """The waiting-list spec's lake: 13 pathways, list 110 at RX1 holding 4 people on
+    31 March 2025 and list 130 at RX2 holding 1 (one of them died, one left the list)."""
+    people = [patient(p["patient_id"]) for p in PATHWAYS]
+    for person in people:
+        if person["patient_id"] in (7, 13):
+            person["date_of_death"] = dt.date.fromisoformat(
+                {7: "2025-03-12", 13: "2025-03-18"}[person["patient_id"]])
+        if person["patient_id"] == 12:
+            person["registration_end"] = dt.date(2025, 3, 20)
+    folder = make_lake(tmp_path_factory.mktemp("plan") / "lake", people, [],
+                       reference_date=AS_OF)
+    write_table(folder, "rtt_pathways",
+                pa.Table.from_pylist(PATHWAYS, schema=TABLES["rtt_pathways"].schema))
+    return folder
+
+
+def _run(*args: str):
+    done = CliRunner().invoke(main, ["plan", *args])
+    assert "Traceback" not in done.output, done.output
+    return done
+
+
+def test_population_shows_both_variants_and_writes_one(tmp_path):
+    out = tmp_path / "ons.csv"
+    done = _run("population", "--variant", "ons-2022", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    # the headline the strategy and ONS give: +14.3% (ONS) and +25.0% (housing-led) to 2043
+    assert "+14.3%" in done.output and "+25.0%" in done.output
+    frame = pd.read_csv(out)
+    assert set(frame.variant) == {"ons-2022"}
+    assert len(frame) == 4 * 91 * 2 * 21  # places x ages 0-90+ x sexes x 2023-2043
+    blmk_2043 = frame[frame.year == 2043].people.sum()
+    assert blmk_2043 == pytest.approx(1_175_382, abs=1)
+
+
+def test_waiting_lists_shows_and_writes_the_queues_and_trajectories(lake_dir, tmp_path):
+    queues, runs = tmp_path / "queues.csv", tmp_path / "runs.csv"
+    done = _run("waiting-lists", "--lake", str(lake_dir), "--weeks", "4", "--runs", "5",
+                "--seed", "3", "--purpose", "direct_care", "--out", str(runs),
+                "--queues-out", str(queues))
+    assert done.exit_code == 0, done.output
+    assert "110" in done.output and "RX1" in done.output
+    q = pd.read_csv(queues, dtype={"treatment_function": str}).set_index(
+        ["treatment_function", "provider_code"])
+    # the spec lake's lists on 31 March 2025: 4 waiting at 110/RX1, 1 at 130/RX2
+    assert q.queue_size.to_dict() == {("110", "RX1"): 4, ("130", "RX2"): 1}
+    t = pd.read_csv(runs, dtype={"treatment_function": str})
+    assert sorted(t.week.unique()) == [1, 2, 3, 4]
+    assert {"list_size", "percent_within_18_weeks", "over_52_weeks"} <= set(t.measure)
+    assert (t.p10 <= t.p50).all() and (t.p50 <= t.p90).all()
+    again = tmp_path / "again.csv"
+    _run("waiting-lists", "--lake", str(lake_dir), "--weeks", "4", "--runs", "5", "--seed",
+         "3", "--purpose", "direct_care", "--out", str(again))
+    assert again.read_text() == runs.read_text()  # the same seed, the same runs
+
+
+@pytest.mark.parametrize(("plan", "named"), [
+    ('[[change]]\nkind = "insourcing"\ntreatment_function = "110"\nprovider_code = "RX1"\n'
+     'treatments_per_week = -5\nstart = "2025-04-07"\n', "treatments_per_week"),
+    ('[[change]]\nkind = "insourcing"\ntreatment_function = "110"\nprovider_code = "NOPE"\n'
+     'treatments_per_week = 5\nstart = "2025-04-07"\n', "provider"),
+    ('[[change]]\nkind = "insourcing"\ntreatment_function = "110"\nprovider_code = "RX1"\n'
+     'treatments_per_week = 5\nstart = "2031-01-01"\n', "start"),
+    ("this is not = = toml", "not a capacity plan"),
+])
+def test_an_impossible_capacity_plan_is_refused_naming_what_is_wrong(lake_dir, tmp_path, plan,
+                                                                       named):
+    path = tmp_path / "plan.toml"
+    path.write_text(plan)
+    done = _run("waiting-lists", "--lake", str(lake_dir), "--weeks", "4", "--runs", "2",
+                "--plan", str(path))
+    assert done.exit_code == 2, done.output
+    assert named in " ".join(done.output.split())  # the console wraps long lines
+
+
+def test_a_json_plan_adds_capacity(lake_dir, tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text('[{"kind": "insourcing", "treatment_function": "130", '
+                    '"provider_code": "RX2", "treatments_per_week": 1, '
+                    '"start": "2025-04-01"}]')
+    base, more = tmp_path / "base.csv", tmp_path / "more.csv"
+    for out, extra in ((base, []), (more, ["--plan", str(plan)])):
+        done = _run("waiting-lists", "--lake", str(lake_dir), "--weeks", "4", "--runs", "3",
+                    "--purpose", "direct_care", "--out", str(out), *extra)
+        assert done.exit_code == 0, done.output
+    treated = {}
+    for name, path in (("base", base), ("more", more)):
+        t = pd.read_csv(path, dtype={"treatment_function": str})
+        t = t[(t.treatment_function == "130") & (t.measure == "list_size")]
+        treated[name] = t[t.week == 4].p50.iloc[0]
+    # 130 at RX2 has no capacity of its own: a treatment a week empties its one-person list
+    assert treated["more"] == 0 and treated["base"] >= 1
+
+
+def test_list_inflation_counts_the_registered_beside_ons(lake_dir, tmp_path):
+    out = tmp_path / "inflation.csv"
+    done = _run("list-inflation", "--lake", str(lake_dir), "--purpose", "direct_care",
+                "--out", str(out))
+    assert done.exit_code == 0, done.output
+    frame = pd.read_csv(out)
+    everyone = frame[(frame.sex == "persons") & (frame.place == "BLMK")]
+    # 13 people in the spec lake; one died (7) and one left (12) before 31 March 2025,
+    # and 13 died on 18 March: 10 registered and alive on the day
+    assert everyone.registered.sum() == 10
+    assert "Residents" in done.output and "Difference" in done.output
