@@ -4,36 +4,20 @@ hand in tests/test_waiting_lists.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
-import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
 from icsight.cli import main
-from icsight.lake.writer import write_table
-from icsight.model.schema import TABLES
-from tests.lakes import make_lake, patient
-from tests.test_waiting_lists import AS_OF, PATHWAYS
+from tests.rtt import rtt_lake
+from tests.test_waiting_lists import AS_OF, DIED, LEFT, PATHWAYS
 
 
 @pytest.fixture(scope="module")
 def lake_dir(tmp_path_factory):
     """The waiting-list spec's lake: 13 pathways, list 110 at RX1 holding 4 people on
-    31 March 2025 and list 130 at RX2 holding 1 (one of them died, one left the list)."""
-    people = [patient(p["patient_id"]) for p in PATHWAYS]
-    for person in people:
-        if person["patient_id"] in (7, 13):
-            person["date_of_death"] = dt.date.fromisoformat(
-                {7: "2025-03-12", 13: "2025-03-18"}[person["patient_id"]])
-        if person["patient_id"] == 12:
-            person["registration_end"] = dt.date(2025, 3, 20)
-    folder = make_lake(tmp_path_factory.mktemp("plan") / "lake", people, [],
-                       reference_date=AS_OF)
-    write_table(folder, "rtt_pathways",
-                pa.Table.from_pylist(PATHWAYS, schema=TABLES["rtt_pathways"].schema))
-    return folder
+    31 March 2025 and list 130 at RX2 holding 1 (two died, one left the list)."""
+    return rtt_lake(tmp_path_factory.mktemp("plan") / "lake", PATHWAYS, AS_OF, DIED, LEFT)
 
 
 def _run(*args: str):

@@ -8,16 +8,13 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from icsight.engine import open_lake
-from icsight.lake import write_table
-from icsight.model.schema import TABLES
 from icsight.planning.waiting_lists import capacity_plan, weekly
 from icsight.planning.waiting_lists import queue as q
 from icsight.planning.waiting_lists import weekly_from_lake as wfl
-from tests.lakes import make_lake, patient
+from tests.rtt import pathway, rtt_lake
 
 START = dt.date(2026, 9, 30)
 WIDTH = weekly.MAX_WEEKS + 1
@@ -239,14 +236,6 @@ def test_lists_refuse_bad_inputs_naming_them():
 AS_OF = "2025-03-31"
 
 
-def pathway(pid, start, stop=None, status=None, provider="RX1", function="110"):
-    return {"patient_id": pid, "pathway_id": pid, "provider_code": provider,
-            "treatment_function": function, "clock_start": dt.date.fromisoformat(start),
-            "clock_stop": dt.date.fromisoformat(stop) if stop else None,
-            "status": status or ("waiting" if stop is None else "admitted"),
-            "diagnostic_wait_start": None, "diagnostic_test_date": None}
-
-
 PATHWAYS = [
     pathway(1, "2025-03-31"),  # open, 0 days: band 0
     pathway(2, "2025-03-25"),  # open, 6 days: band 0; started in the last week
@@ -261,12 +250,7 @@ PATHWAYS = [
 
 @pytest.fixture
 def hand_lake(tmp_path):
-    people = [patient(p["patient_id"]) for p in PATHWAYS]
-    people[6]["date_of_death"] = dt.date(2025, 3, 12)
-    folder = make_lake(tmp_path, people, [], reference_date=AS_OF)
-    write_table(folder, "rtt_pathways",
-                pa.Table.from_pylist(PATHWAYS, schema=TABLES["rtt_pathways"].schema))
-    return open_lake(folder)
+    return open_lake(rtt_lake(tmp_path, PATHWAYS, AS_OF, died={7: "2025-03-12"}))
 
 
 def test_inputs_from_the_lake_worked_by_hand(hand_lake):

@@ -3,24 +3,20 @@ each treatment function x provider from a tiny hand-made lake (`from_lake.queues
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from icsight.engine import open_lake
-from icsight.lake import write_table
-from icsight.model.schema import TABLES
 from icsight.planning.waiting_lists import from_lake
 from icsight.planning.waiting_lists import queue as q
 from icsight.planning.waiting_lists import simulate as sim
 from icsight.planning.waiting_lists import waiting_list as wl
-from tests.lakes import make_lake, patient
+from tests.rtt import pathway, rtt_lake
 
 # --- hostile inputs to the formulas ------------------------------------------------------------
 
@@ -205,15 +201,6 @@ def test_sim_schedule_spacing():
 AS_OF = "2025-03-31"
 
 
-def pathway(pid: int, start: str, stop: str | None = None, status: str | None = None,
-            provider: str = "RX1", function: str = "110") -> dict:
-    return {"patient_id": pid, "pathway_id": pid, "provider_code": provider,
-            "treatment_function": function, "clock_start": dt.date.fromisoformat(start),
-            "clock_stop": dt.date.fromisoformat(stop) if stop else None,
-            "status": status or ("waiting" if stop is None else "admitted"),
-            "diagnostic_wait_start": None, "diagnostic_test_date": None}
-
-
 PATHWAYS = [
     pathway(1, "2025-03-10"),  # open, 21 days; a clock start in the 4 weeks
     pathway(2, "2025-03-20"),  # open, 11 days; a clock start
@@ -231,19 +218,13 @@ PATHWAYS = [
 ]
 
 
+#: who died or left the list (patient id: day)
+DIED, LEFT = {7: "2025-03-12", 13: "2025-03-18"}, {12: "2025-03-20"}
+
+
 @pytest.fixture
 def hand_lake(tmp_path):
-    people = [patient(p["patient_id"]) for p in PATHWAYS]
-    for person in people:
-        if person["patient_id"] in (7, 13):
-            person["date_of_death"] = dt.date.fromisoformat(
-                {7: "2025-03-12", 13: "2025-03-18"}[person["patient_id"]])
-        if person["patient_id"] == 12:
-            person["registration_end"] = dt.date(2025, 3, 20)
-    folder = make_lake(tmp_path, people, [], reference_date=AS_OF)
-    write_table(folder, "rtt_pathways",
-                pa.Table.from_pylist(PATHWAYS, schema=TABLES["rtt_pathways"].schema))
-    return open_lake(folder)
+    return open_lake(rtt_lake(tmp_path, PATHWAYS, AS_OF, DIED, LEFT))
 
 
 def test_queues_by_treatment_function_and_provider(hand_lake):

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import click
 
+from icsight.cli._console import fail
 from icsight.governance.purpose import Purpose
 
 __all__ = ["ACCOUNT_NAME", "EARLIEST", "ISO_DATE", "LATEST", "ODS_CODE", "PASSWORD",
            "AppendFile", "CsvFile", "InputFile", "InputPath", "LakeFolder", "OutputFile",
            "OutputFolder", "Text", "backend_option", "built_results", "check_window",
            "indicator_ids",
-           "indicator_ids_or_all", "one_indicator_id", "purpose_option"]
+           "indicator_ids_or_all", "one_indicator_id", "opened_lake", "purpose_option"]
 
 #: No date icsight handles is older than this (NHS records before 1900 are implausible) or later
 #: than the end of this century.
@@ -403,3 +404,13 @@ def built_results(ctx: click.Context, param: click.Parameter, value: Path) -> Pa
         raise click.BadParameter(f"{value} holds no results; run `icsight build --lake LAKE "
                                  f"--out {value}` first", ctx, param)
     return value
+
+
+def opened_lake(lake_dir: Path, purpose: str):
+    """The lake in `lake_dir` opened for `purpose`, or why it cannot be, in red (exit 2)."""
+    from icsight.engine import LakeError, open_lake
+
+    try:
+        return open_lake(lake_dir, purpose=purpose)
+    except LakeError as e:
+        fail(e)

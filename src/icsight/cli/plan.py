@@ -14,19 +14,18 @@ from pathlib import Path
 
 import click
 
-from icsight.cli._console import console, fail
-from icsight.cli._options import ISO_DATE, CsvFile, InputFile, LakeFolder, purpose_option
+from icsight.cli._console import console, fail, out
+from icsight.cli._options import (
+    ISO_DATE,
+    CsvFile,
+    InputFile,
+    LakeFolder,
+    check_window,
+    opened_lake,
+    purpose_option,
+)
 
 __all__ = ["plan"]
-
-
-def _open(lake_dir: Path, purpose: str):
-    from icsight.engine import LakeError, open_lake
-
-    try:
-        return open_lake(lake_dir, purpose=purpose)
-    except LakeError as e:
-        fail(e)
 
 
 @click.group()
@@ -56,7 +55,7 @@ def population_command(out_file: Path | None, variant: str | None) -> None:
     for row in figures.itertuples(index=False):
         table.add_row(row.variant, row.area, row.ages, f"{row.people_start:,.0f}",
                       f"{row.people_end:,.0f}", f"{row.growth:+.1%}")
-    console.print(table)
+    out.print(table)
     if out_file is not None:
         frame = projection(variant) if variant else projections()
         frame.to_csv(out_file, index=False)
@@ -75,10 +74,9 @@ def list_inflation_command(lake_dir: Path, day: str | None, out_file: Path | Non
                            purpose: str) -> None:
     """Compare the people registered with the area's practices with ONS's residents, by
     place, age band and sex: the list inflation every rate per registered patient carries."""
-    from icsight.cli._options import check_window
     from icsight.planning.population import PopulationError, list_inflation
 
-    lake = _open(lake_dir, purpose)
+    lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, day)
     try:
         frame = list_inflation(lake, day)
@@ -102,7 +100,7 @@ def _show_inflation(frame, day: str) -> None:
         ratio = row.registered / row.residents if row.residents else float("nan")
         table.add_row(str(place), f"{row.registered:,.0f}", f"{row.residents:,.0f}",
                       f"{row.registered - row.residents:+,.0f}", f"{ratio:.3f}")
-    console.print(table)
+    out.print(table)
 
 
 def _read_plan(path: Path | None) -> list[dict] | None:
@@ -147,10 +145,9 @@ def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: i
     """Each treatment function's waiting list at each provider: its size, waits and the
     queue formulas' targets today, then simulated week by week (with clinical priorities
     and any capacity plan) to show the list and the 18-week standard at the end."""
-    from icsight.cli._options import check_window
     from icsight.planning.waiting_lists import from_lake, weekly, weekly_from_lake
 
-    lake = _open(lake_dir, purpose)
+    lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, as_of)
     changes = _read_plan(plan_file)
     try:
@@ -190,6 +187,6 @@ def _show_lists(queues, summary, weeks: int, runs: int) -> None:
         table.add_row(row.treatment_function, row.provider_code, f"{row.queue_size:,.0f}",
                       _percent(row.percent_within_target), f"{row.target_queue_size:,.0f}",
                       pressure, f"{end.list_size:,.0f}", _percent(end.percent_within_18_weeks))
-    console.print(table)
+    out.print(table)
     console.print("Waiting: the list now; <18 wk: waiting 18 weeks or less; Target: the list size "
                   "that meets 92% within 18 weeks; Pressure over 1: the list cannot meet it.")

@@ -8,21 +8,12 @@ from pathlib import Path
 import click
 
 from icsight.cli._console import console, fail
-from icsight.cli._options import LakeFolder, OutputFile, purpose_option
+from icsight.cli._options import LakeFolder, OutputFile, opened_lake, purpose_option
 
 __all__ = ["risk"]
 
 
 _MODEL_FILE = OutputFile(".json", "risk-model.json")
-
-
-def _open(lake_dir: Path, purpose: str):
-    from icsight.engine import LakeError, open_lake
-
-    try:
-        return open_lake(lake_dir, purpose=purpose)
-    except LakeError as e:
-        fail(e)
 
 
 @click.group()
@@ -43,7 +34,7 @@ def train_command(lake_dir: Path, model_path: Path, purpose: str) -> None:
     """Train the model and its last-year-of-life flag, and save them with their version."""
     from icsight.risk.admissions import train
 
-    lake = _open(lake_dir, purpose)
+    lake = opened_lake(lake_dir, purpose)
     try:
         model = train(lake)
     except ValueError as e:  # a lake too small or too short to learn from
@@ -70,7 +61,7 @@ def card_command(lake_dir: Path, out_path: Path, model_path: Path | None,
     and the last-year-of-life flag's accuracy. An ICB retrains on its own lake with this."""
     from icsight.risk.card import write_model_card
 
-    lake = _open(lake_dir, purpose)
+    lake = opened_lake(lake_dir, purpose)
     try:
         model, ev = write_model_card(lake, out_path, model_path)
     except ValueError as e:
