@@ -161,11 +161,17 @@ def on_register(lake, as_of: str | dt.date, codes: str, resolved: str | None = N
 
 def days_between(since: dt.date | None, day: str | dt.date) -> int | None:
     """Whole days from `since` to `day` (None when `since` is unknown)."""
+    if type(since) is dt.date and type(day) is dt.date:  # most rows: no conversion needed
+        return (day - since).days
     if since is None or pd.isna(since):
         return None
     return (as_date(day) - pd.Timestamp(since).date()).days
 
 
+#: `json.dumps(facts, ensure_ascii=False)`'s encoder, made once instead of once per row
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def as_json(facts: dict[str, str]) -> str:
     """The facts column: a JSON object of short labelled strings, in the order given."""
-    return json.dumps(facts, ensure_ascii=False)
+    return _ENCODER.encode(facts)

@@ -54,10 +54,16 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in OUT})
 
 
-def _frame(records: list[dict]) -> pd.DataFrame:
+def _frame(records: list[dict] | dict[str, list]) -> pd.DataFrame:
+    """The rows of a list from one dict per row, or from one list per column (`OUT`)."""
     if not records:
         return _empty()
-    out = pd.DataFrame.from_records(records, columns=OUT)
+    if isinstance(records, dict):
+        if not records["patient_id"]:
+            return _empty()
+        out = pd.DataFrame({c: records[c] for c in OUT})
+    else:
+        out = pd.DataFrame.from_records(records, columns=OUT)
     out["days_overdue"] = out["days_overdue"].astype("Int64")
     out["counts_towards_target"] = out["counts_towards_target"].astype(bool)
     out["clinical_risk"] = out["clinical_risk"].astype(float).round(3)
@@ -65,6 +71,8 @@ def _frame(records: list[dict]) -> pd.DataFrame:
 
 
 def _day(value) -> str:
+    if type(value) is dt.date:  # most values: no Timestamp made and taken apart again
+        return value.isoformat()
     return "-" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
@@ -370,23 +378,33 @@ def _screening(lake, as_of: str | dt.date, programme: str) -> pd.DataFrame:
     people = t.loc[~t.numerator, ["patient_id", "practice_code", "age"]]
     _, months, _, older_months = SCREENING[programme]
     tests = _last_test(lake, people, as_of, programme)
-    records = []
-    for p in people.itertuples(index=False):
-        window = older_months if older_months and p.age >= 50 else months
-        last = tests.get(p.patient_id)
-        facts = {"Age": str(int(p.age)), "Last adequate test": _day(last),
-                 "Due every": f"{window} months"}
-        reasons = ([f"Never screened ({programme})"] if last is None else
-                   [f"Last {programme} screening test over {window} months ago"])
-        overdue = None if last is None else days_between(
-            months_before(pd.Timestamp(last).date(), -window), as_of)
-        records.append({"patient_id": p.patient_id, "practice_code": p.practice_code,
-                        "reasons": "; ".join(reasons), "facts": as_json(facts),
-                        "suggested_action": SCREENING_ACTIONS[programme],
-                        "clinical_risk": 0.5 if last is not None else 0.7,
-                        "days_overdue": overdue, "counts_towards_target": True,
-                        "steps_to_standard": 1})
-    return _frame(records)
+    # column by column: some programmes list a hundred thousand people, and their facts vary
+    # only by age, the last test's date and the look-back
+    ages = people.age.astype(int)
+    window = (ages.where(ages < 50, older_months).where(ages >= 50, months) if older_months
+              else pd.Series(months, index=people.index))
+    last = [tests.get(p) for p in people.patient_id]
+    shown, overdue = {}, {}
+    for day, months_ in set(zip(last, window, strict=True)):
+        shown[day] = _day(day)
+        overdue[day, months_] = None if day is None else days_between(
+            months_before(pd.Timestamp(day).date(), -months_), as_of)
+    # the facts as `as_json` writes them: the values are digits, dates or "-", nothing to
+    # escape, so the JSON text is put together directly
+    facts = [f'{{"Age": "{a}", "Last adequate test": "{shown[d]}", "Due every": "{w} months"}}'
+             for a, d, w in zip(ages, last, window, strict=True)]
+    reasons = [f"Never screened ({programme})" if d is None else
+               f"Last {programme} screening test over {w} months ago"
+               for d, w in zip(last, window, strict=True)]
+    return _frame({
+        "patient_id": people.patient_id.to_list(),
+        "practice_code": people.practice_code.to_list(),
+        "reasons": reasons, "facts": facts,
+        "suggested_action": [SCREENING_ACTIONS[programme]] * len(people),
+        "clinical_risk": [0.5 if d is not None else 0.7 for d in last],
+        "days_overdue": [overdue[d, w] for d, w in zip(last, window, strict=True)],
+        "counts_towards_target": [True] * len(people),
+        "steps_to_standard": [1] * len(people)})
 
 
 def _last_test(lake, people: pd.DataFrame, as_of, programme: str) -> dict:

@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from icsight.model.reference import data_path
@@ -102,18 +103,50 @@ def load_weights(path: str | Path | None = None, known_lists: set[str] | None = 
         lists={k: _weights(v, f"lists.{k}") for k, v in lists.items()})
 
 
-def _core20_by_patient(lake, patient_ids: pd.Series) -> dict:
-    """{patient_id: True/False/None}: whether each patient's LSOA is in IMD decile 1-2 (None
-    when the LSOA is unknown or not in the lookup)."""
-    import ibis
+#: `_core20_codes`' values as the `core20` column shows them (-1 unknown, 0 no, 1 yes)
+_CORE20 = np.array([None, False, True], dtype=object)
 
-    ids = ibis.memtable(pd.DataFrame({"patient_id": patient_ids.astype("int64").unique()}))
-    patients = lake.table("patients").select("patient_id", "lsoa_code")
-    lsoas = lake.table("lsoas").select("lsoa_code", "imd_decile")
-    t = patients.join(ids, "patient_id").left_join(lsoas, "lsoa_code").to_pandas()
-    decile = pd.to_numeric(t["imd_decile"], errors="coerce")
-    flags = [None if pd.isna(d) else bool(d <= 2) for d in decile]
-    return dict(zip(t.patient_id, flags, strict=True))
+
+def _core20_codes(lake) -> pd.Series:
+    """Every patient's CORE20 flag as a small integer, indexed by patient_id: 1 when their
+    LSOA is in IMD decile 1-2, 0 when not, -1 when the LSOA is unknown or not in the lookup.
+    One query for the whole lake, read once while the lake shares results: every list looks
+    its rows up in it (a query per list joined the patients again for each of 17 lists)."""
+    def build() -> pd.Series:
+        patients = lake.table("patients").select("patient_id", "lsoa_code")
+        lsoas = lake.table("lsoas").select("lsoa_code", "imd_decile")
+        t = patients.left_join(lsoas, "lsoa_code").select("patient_id", "imd_decile") \
+            .to_pandas()
+        decile = pd.to_numeric(t["imd_decile"], errors="coerce")
+        codes = np.where(decile.isna(), -1, decile <= 2).astype("int8")
+        return pd.Series(codes, index=pd.Index(t.patient_id.astype("int64")))
+
+    return lake.shared_result(("worklists: core20",), build)
+
+
+def _core20_by_patient(lake, patient_ids: pd.Series) -> list:
+    """Each patient's CORE20 flag: True, False, or None when the LSOA is unknown (or the
+    patient is not in the lake)."""
+    codes = _core20_codes(lake)
+    at = codes.index.get_indexer(patient_ids.astype("int64"))
+    found = np.where(at >= 0, codes.to_numpy()[at], -1)
+    return _CORE20[found + 1].tolist()
+
+
+def _explain(risk: float, core: bool | None, days: int | None, w: Weights,
+             weights: PriorityWeights) -> tuple[float, str]:
+    """One row's priority (rounded to 3 places) and its sum written out."""
+    known = days is not None
+    used = days if known else weights.unknown_days
+    part = min(max(used, 0) / weights.full_after_days, 1.0)
+    score = risk * w.clinical_risk + (w.core20 if core else 0.0) + part * w.overdue
+    deprivation = (f"CORE20 {w.core20:g}" if core else "not CORE20 0" if core is False
+                   else "LSOA unknown 0")
+    overdue = (f"{used} days overdue" if known else
+               f"overdue unknown (taken as {used} days)")
+    return round(score, 3), (
+        f"risk {risk:.2f} x {w.clinical_risk:g} + {deprivation} + {overdue} / "
+        f"{weights.full_after_days} (at most 1) x {w.overdue:g} = {score:.3f}")
 
 
 def add_priority(lake, list_id: str, rows: pd.DataFrame,
@@ -123,23 +156,20 @@ def add_priority(lake, list_id: str, rows: pd.DataFrame,
     weights = weights or load_weights()
     w = weights.for_list(list_id)
     rows = rows.copy()
-    core20 = _core20_by_patient(lake, rows["patient_id"]) if len(rows) else {}
-    rows["core20"] = [core20.get(p) for p in rows["patient_id"]]
+    rows["core20"] = _core20_by_patient(lake, rows["patient_id"]) if len(rows) else []
+    known = rows["days_overdue"].notna().tolist()
+    # rows share a few thousand (risk, CORE20, days) combinations: each sum is written out
+    # once per combination, not once per row (the same function of the same three values)
+    done: dict = {}
     scores, explained = [], []
-    for risk, core, days in zip(rows["clinical_risk"], rows["core20"], rows["days_overdue"],
-                                strict=True):
-        known = days is not None and not pd.isna(days)
-        used = int(days) if known else weights.unknown_days
-        part = min(max(used, 0) / weights.full_after_days, 1.0)
-        score = risk * w.clinical_risk + (w.core20 if core else 0.0) + part * w.overdue
-        deprivation = (f"CORE20 {w.core20:g}" if core else "not CORE20 0" if core is False
-                       else "LSOA unknown 0")
-        overdue = (f"{used} days overdue" if known else
-                   f"overdue unknown (taken as {used} days)")
-        explained.append(
-            f"risk {risk:.2f} x {w.clinical_risk:g} + {deprivation} + {overdue} / "
-            f"{weights.full_after_days} (at most 1) x {w.overdue:g} = {score:.3f}")
-        scores.append(round(score, 3))
+    for risk, core, days, is_known in zip(rows["clinical_risk"], rows["core20"],
+                                          rows["days_overdue"], known, strict=True):
+        key = (risk, core, int(days) if is_known else None)
+        found = done.get(key)
+        if found is None:
+            found = done[key] = _explain(*key, w, weights)
+        scores.append(found[0])
+        explained.append(found[1])
     rows["priority"] = pd.Series(scores, index=rows.index, dtype=float)
     rows["priority_explained"] = pd.Series(explained, index=rows.index, dtype=object)
     return rows
