@@ -116,8 +116,12 @@ def read_periods(periods: ir.Table) -> pd.DataFrame:
     ends, window edges, the first and last date); read once per query each, a single
     indicator at one date paid for half a dozen round trips (each compiled by Ibis) before
     its real query ran. The table is a few dozen rows that never change once uploaded, so it
-    is kept, keyed by its expression (a different upload is a different expression)."""
-    key = periods.op()
+    is kept: by its name and backend for a table of the backend (an upload's name says which
+    period ends it holds, and holding the name rather than the expression keeps no closed
+    lake's connection alive), else by its expression."""
+    op = periods.op()
+    name = getattr(op, "name", None)
+    key = (name, id(getattr(op, "source", None))) if isinstance(name, str) else op
     if key not in _READ:
         if len(_READ) >= _READ_KEPT:
             _READ.pop(next(iter(_READ)))
