@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from icsight.indicators.cohorts import PERIOD, ROW_KEYS
+from icsight.indicators.periods import read_periods
 from icsight.indicators.population import (
     AgainstBaseline,
     PopulationCounts,
@@ -224,7 +225,7 @@ def _window_edges(lake, r: Rolling) -> tuple[ir.Table, ir.Table]:
     A date is after a window's start exactly when its interval's index is greater than the
     start's, and on or before the period end exactly when its index is at most the end's: the
     start and the end are both edges."""
-    frame = r.periods.select(PERIOD, r.start).to_pandas()
+    frame = read_periods(r.periods)[[PERIOD, r.start]]
     ends = pd.to_datetime(frame[PERIOD]).dt.date.tolist()
     starts = pd.to_datetime(frame[r.start]).dt.date.tolist()
     edges = sorted(set(ends) | set(starts))
@@ -261,7 +262,7 @@ def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.
     """Numerators from the current activity; denominators from the baseline, counted once and
     repeated for every period end."""
     numerator = margins_of(rows.current, method, "numerator", lake)
-    ends = rows.periods.select(PERIOD).to_pandas()
+    ends = read_periods(rows.periods)[[PERIOD]]
     ends[PERIOD] = pd.to_datetime(ends[PERIOD])
     first = ends[PERIOD].iloc[0]
     once = rows.baseline.select(*ROW_KEYS[1:], "n").mutate(**{PERIOD: ibis.literal(first)})

@@ -25,6 +25,7 @@ from icsight.indicators.periods import (
     first_and_last,
     months_before,
     one_year_before,
+    read_periods,
 )
 from icsight.model.registration import registered_and_alive
 
@@ -93,10 +94,20 @@ def latest_on(table: ir.Table, date_column: str, periods: ir.Table, start: str |
     if start is not None:
         within &= table[date_column] > first_and_last(periods, start)[0]
     table = table.filter(within)
+    if read_periods(periods).shape[0] == 1:
+        # One period (a single date, as a page or `Indicator.compute` asks): every row left is
+        # in its window, so each key's latest is its row on its latest date, found by one
+        # aggregation and a join, as a hand-written query would, instead of a window
+        # over each key's rows and a match of rows to periods
+        last = table.group_by(key).agg(_latest=table[date_column].max())
+        latest = table.join(last, [table[key] == last[key],
+                                   table[date_column] == last._latest])
+        latest = latest.cross_join(periods.select(PERIOD))
+        return latest.select(*table.columns, PERIOD)
     date = table[date_column]
     following = date.lead().over(ibis.window(group_by=table[key], order_by=date))
     t = table.mutate(_next=following)
-    frame = periods.select(PERIOD, *([start] if start else [])).to_pandas()
+    frame = read_periods(periods)[[PERIOD, *([start] if start else [])]]
     frame = frame.sort_values(PERIOD)
     ends = pd.to_datetime(frame[PERIOD]).dt.date.tolist()
     starts = pd.to_datetime(frame[start]).dt.date.tolist() if start else []
@@ -151,6 +162,24 @@ def qof_register(events: ir.Table, periods: ir.Table, codes: list[str],
     wanted = list(codes) + list(resolved_codes or [])
     coded = events.filter(events.snomed_code.isin(wanted))
     coded = coded.mutate(diagnosis=coded.snomed_code.isin(list(codes)))
+    if read_periods(periods).shape[0] == 1:
+        # One period: the latest diagnosis and resolution on or before it, per patient, by
+        # one aggregation (what the windows below give on the period end's date)
+        coded = coded.filter(coded.date <= first_and_last(periods)[1])
+        status = coded.group_by("patient_id").agg(
+            last_diagnosis=ibis.ifelse(coded.diagnosis, coded.date, ibis.null("date")).max(),
+            last_resolved=ibis.ifelse(coded.diagnosis, ibis.null("date"), coded.date).max())
+        status = status.cross_join(periods.select(PERIOD))
+    else:
+        status = _register_status(coded, periods)
+    keep = status.last_diagnosis.notnull() & (
+        status.last_resolved.isnull() | (status.last_diagnosis > status.last_resolved))
+    return status.filter(keep).select("patient_id", PERIOD, "last_diagnosis")
+
+
+def _register_status(coded: ir.Table, periods: ir.Table) -> ir.Table:
+    """`qof_register`'s status on each of many period ends: (patient_id, period_end,
+    last_diagnosis, last_resolved) from the coded events (with `diagnosis`)."""
     # A patient's register status changes only on dates with a code: work it out per date
     # (latest diagnosis and resolution so far), then take the status in force on each period end.
     daily = coded.group_by(["patient_id", "date"]).agg(
@@ -162,10 +191,7 @@ def qof_register(events: ir.Table, periods: ir.Table, codes: list[str],
         last_resolved=ibis.ifelse(daily.resolved, daily.date, ibis.null("date")).max()
         .over(so_far),
     )
-    status = latest_on(daily, "date", periods)
-    keep = status.last_diagnosis.notnull() & (
-        status.last_resolved.isnull() | (status.last_diagnosis > status.last_resolved))
-    return status.filter(keep).select("patient_id", PERIOD, "last_diagnosis")
+    return latest_on(daily, "date", periods)
 
 
 def disease_register(lake, periods: ir.Table, codes: str, resolved: str | None = None

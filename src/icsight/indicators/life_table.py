@@ -50,7 +50,7 @@ from icsight.indicators.cohorts import (
     in_periods,
     registered_patients,
 )
-from icsight.indicators.periods import as_date, months_before, periods_table
+from icsight.indicators.periods import as_date, months_before, periods_table, read_periods
 from icsight.stats.life_expectancy import START_AGES, life_expectancy_many
 
 __all__ = ["LE_BREAKDOWNS", "MID_YEAR_MONTHS", "POOLED_MONTHS", "deaths", "life_table_band",
@@ -181,7 +181,7 @@ def _breakdowns(counts: pd.DataFrame) -> pd.DataFrame:
 def _counts(lake, periods: ir.Table) -> pd.DataFrame:
     """Deaths and person-years by period, breakdown, group, sex and life-table band (both
     sexes; shared within a build by the life expectancy indicators)."""
-    ends = pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).dt.date.tolist()
+    ends = pd.to_datetime(read_periods(periods)[PERIOD]).dt.date.tolist()
     mids = mid_years(ends)
     mid_periods = periods_table(sorted(set(mids.mid_year)), lake)
     people = _mid_year_population(lake, mid_periods)
@@ -230,7 +230,7 @@ METHOD_LABEL = ("life expectancy, abridged life table 0 to 90+, 3 years pooled "
 def tidy_life_expectancy(lake, periods: ir.Table, sex: str, age: int) -> pd.DataFrame:
     """Life expectancy of `sex` at `age` (0 or 65) for every period and breakdown group, in the
     shared tidy columns (without `indicator_id`): deaths, person-years, years and 95% limits."""
-    ends = pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).dt.date.tolist()
+    ends = pd.to_datetime(read_periods(periods)[PERIOD]).dt.date.tolist()
     kept = _window_ok(lake, ends)
     columns = [PERIOD, "breakdown", "group", "numerator", "denominator", "value", "lower_ci",
                "upper_ci", "method"]

@@ -104,10 +104,39 @@ def period_columns(periods: ir.Table) -> list[str]:
     return list(periods.columns)
 
 
+#: periods tables already read (`read_periods`), newest last; a few dozen at most
+_READ: dict = {}
+_READ_KEPT = 32
+
+
+def read_periods(periods: ir.Table) -> pd.DataFrame:
+    """The rows of a periods table as pandas, read from the backend once per table.
+
+    Indicators need the period ends in Python to shape their queries (positions among the
+    ends, window edges, the first and last date); read once per query each, a single
+    indicator at one date paid for half a dozen round trips (each compiled by Ibis) before
+    its real query ran. The table is a few dozen rows that never change once uploaded, so it
+    is kept: by its name and backend for a table of the backend (an upload's name says which
+    period ends it holds, and holding the name rather than the expression keeps no closed
+    lake's connection alive), else by its expression."""
+    op = periods.op()
+    name = getattr(op, "name", None)
+    key = (name, id(getattr(op, "source", None))) if isinstance(name, str) else op
+    if key not in _READ:
+        if len(_READ) >= _READ_KEPT:
+            _READ.pop(next(iter(_READ)))
+        _READ[key] = periods.to_pandas()
+    return _READ[key].copy()
+
+
 def first_and_last(periods: ir.Table, column: str = PERIOD) -> tuple[ir.Value, ir.Value]:
-    """The earliest and latest of a periods column, as scalars a filter can compare rows with:
-    rows outside every period's window are left out before they are matched to periods."""
-    return periods[column].min().as_scalar(), periods[column].max().as_scalar()
+    """The earliest and latest of a periods column, as date literals a filter can compare
+    rows with: rows outside every period's window are left out before they are matched to
+    periods. Literals, not subqueries over the periods table, so that the database can push
+    the filter down to the scan of the rows (and past aggregations by date) instead of
+    applying it after them."""
+    days = pd.to_datetime(read_periods(periods)[column]).dt.date
+    return ibis.literal(days.min(), "date"), ibis.literal(days.max(), "date")
 
 
 def count_before(day: ir.DateValue, dates: list[dt.date]) -> ir.IntegerValue:

@@ -25,7 +25,7 @@ from icsight.indicators.cohorts import (
     keep_registered,
     registered_population,
 )
-from icsight.indicators.periods import count_before
+from icsight.indicators.periods import count_before, read_periods
 from icsight.model.registration import registered_at_event
 
 __all__ = ["POPULATION_MARGINS", "PYRAMID_BANDS", "AgainstBaseline", "PopulationCounts",
@@ -89,7 +89,7 @@ def _registered_spans(lake, periods: ir.Table) -> ir.Table:
     registration started on or before it and neither the registration nor the life ended on or
     before it: when the end's position is at least the number of ends before the start, and
     less than the number before the registration's end and before the death."""
-    ends = sorted(pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).dt.date.unique())
+    ends = sorted(pd.to_datetime(read_periods(periods)[PERIOD]).dt.date.unique())
     patients = lake.table("patients").select(
         "practice_code", "lsoa_code", "sex", "ethnicity_group", "month_of_birth",
         "registration_start", "registration_end", "date_of_death")
@@ -114,8 +114,18 @@ def _margin_counts(lake, periods: ir.Table, spans: ir.Table, column: str | None
     for each attribute and sex, the period, the age), which is several times faster than by
     their text; groups that sum to nobody are left out, as the old one-row-per-person count
     never had them."""
-    ends = sorted(pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).dt.date.unique())
+    ends = sorted(pd.to_datetime(read_periods(periods)[PERIOD]).dt.date.unique())
     keys = [*([column] if column else []), "sex"]
+    if len(ends) == 1:
+        # One period end: everyone in `spans` is registered on it (`_from` 0, `_to` 1), so the
+        # count is a plain aggregation; no changes to accumulate, nothing to number or match
+        # (ages worked out person by person first: grouping by age, a hundred values, is
+        # cheaper than by month of birth, over a thousand)
+        people = spans.cross_join(periods.select(PERIOD))
+        people = people.mutate(age=age_on(people.month_of_birth, people[PERIOD]))
+        counted = people.group_by([PERIOD, *keys, "age"]).agg(n=people.count())
+        return counted.select(PERIOD, *([column] if column else []), "sex", "age",
+                              n=counted.n.cast("int64"))
     both = spans.group_by([*keys, "month_of_birth", spans._from.name("_at")]).agg(
         n=spans.count())
     left = spans.filter(spans._to < len(ends))
@@ -172,7 +182,7 @@ def population_pyramid(lake, periods: ir.Table, practices: pd.DataFrame) -> pd.D
     practice, as the indicators' place breakdown does. Bands and sexes with no one are left
     out, as breakdown groups with no one are."""
     margins = population_margins(lake, periods)
-    last = pd.to_datetime(periods.select(PERIOD).to_pandas()[PERIOD]).max().date()
+    last = pd.to_datetime(read_periods(periods)[PERIOD]).max().date()
     parts = []
     for breakdown, margin in (("icb", "all"), ("place", "practice_code")):
         t = margins[margin]

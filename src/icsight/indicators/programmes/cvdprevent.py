@@ -77,23 +77,35 @@ def hypertension_register(lake, periods: ir.Table) -> ir.Table:
     return disease_register(lake, periods, "hyp_cod", "hypres_cod")
 
 
-def _daily_lowest(events: ir.Table, codes: list[str], home_codes: list[str], minimum: float,
-                  value: str) -> ir.Table:
-    readings = events.filter(events.snomed_code.isin(codes), events.numeric_value >= minimum)
-    readings = readings.mutate(home=readings.snomed_code.isin(home_codes))
-    return readings.group_by(["patient_id", "date"]).agg(
-        **{value: readings.numeric_value.min(), f"{value}_all_home": readings.home.all()}
-    )
-
-
 def bp_dates(events: ir.Table) -> ir.Table:
     """Every date with a valid systolic and diastolic reading: the day's lowest of each, and
-    whether every reading that day was a home or ambulatory one."""
-    systolic = _daily_lowest(events, codelist("systolic_bp_qof").codes, home_systolic_bp().codes,
-                             MIN_SYSTOLIC, "systolic")
-    diastolic = _daily_lowest(events, codelist("diastolic_bp_qof").codes,
-                              home_diastolic_bp().codes, MIN_DIASTOLIC, "diastolic")
-    pairs = systolic.join(diastolic, ["patient_id", "date"])
+    whether every reading that day was a home or ambulatory one.
+
+    One pass over the readings: the events are filtered by the two codelists as one list (one
+    hash lookup per event), and each day's systolic and diastolic are aggregated side by side.
+    Two filtered passes joined on patient and date gave the same answer, but the database read
+    them as one scan filtered by "systolic codes or diastolic codes", two long lists of
+    comparisons per event: five times slower than one list."""
+    systolic, diastolic = codelist("systolic_bp_qof").codes, codelist("diastolic_bp_qof").codes
+    readings = events.filter(events.snomed_code.isin(list(systolic) + list(diastolic)))
+    value = readings.numeric_value
+    is_systolic = readings.snomed_code.isin(systolic) & (value >= MIN_SYSTOLIC)
+    is_diastolic = readings.snomed_code.isin(diastolic) & (value >= MIN_DIASTOLIC)
+
+    def only(valid: ir.BooleanValue, x: ir.Value) -> ir.Value:
+        # null for any other reading: min and all ignore nulls, so each aggregate sees only
+        # the valid readings of its own kind, as a filtered pass would
+        return ibis.ifelse(valid.fill_null(False), x, ibis.null(x.type()))
+
+    daily = readings.group_by(["patient_id", "date"]).agg(
+        systolic=only(is_systolic, value).min(),
+        systolic_all_home=only(is_systolic,
+                               readings.snomed_code.isin(home_systolic_bp().codes)).all(),
+        diastolic=only(is_diastolic, value).min(),
+        diastolic_all_home=only(is_diastolic,
+                                readings.snomed_code.isin(home_diastolic_bp().codes)).all(),
+    )
+    pairs = daily.filter(daily.systolic.notnull(), daily.diastolic.notnull())
     return pairs.select("patient_id", "date", "systolic", "diastolic",
                         home=pairs.systolic_all_home & pairs.diastolic_all_home)
 
