@@ -30,21 +30,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _measure import busy_core, cpu_seconds, peak_gb, run_child
+
 BUDGET_SECONDS, BUDGET_GB, BUDGET_SPEED_UP = 45, 4.0, 10
-
-
-def _cpu_seconds() -> float:
-    """CPU seconds of this process so far, every thread (DuckDB's too): on a shared machine a
-    fairer figure than the wall clock."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _run(lake: Path, months: int, one_query: bool) -> dict:
@@ -53,30 +46,20 @@ def _run(lake: Path, months: int, one_query: bool) -> dict:
     from icsight.indicators.catalogue import catalogue
     from icsight.results.store import build
 
-    started, cpu = time.perf_counter(), _cpu_seconds()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with tempfile.TemporaryDirectory() as out:
         # the catalogue only: worklists and the risk model have their own benchmarks
         build(open_lake(lake), out, months=months, one_query=one_query, worklists=False,
               risk=False)
-    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
             "indicators": len(catalogue()), "months": months,
-            "peak_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)}
+            "peak_gb": peak_gb()}
 
 
 def _child(lake: Path, months: int, mode: str) -> dict:
-    command = [sys.executable, __file__, "--lake", str(lake), "--months", str(months),
-               "--child", mode]
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
-    if done.returncode != 0:
-        raise SystemExit(f"the {mode} build failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _busy_core() -> subprocess.Popen:
-    """Another process keeping one core busy (a pure-Python spin) until killed."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    return run_child([__file__, "--lake", str(lake), "--months", str(months), "--child", mode],
+                     f"{mode} build")
 
 
 def main() -> int:
@@ -97,7 +80,7 @@ def main() -> int:
 
     manifest = open_lake(args.lake).manifest
     naive_months = args.naive_months or args.months
-    load = _busy_core() if args.load else None
+    load = busy_core() if args.load else None
     try:
         optimised = _child(args.lake, args.months, "optimised")
         naive = _child(args.lake, naive_months, "naive")

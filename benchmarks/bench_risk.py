@@ -27,25 +27,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _measure import busy_core, cpu_seconds, peak_gb, run_child
+
 BUDGET_TRAIN_SECONDS, BUDGET_SCORE_SECONDS = 120, 20
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _timed(step) -> tuple[object, dict]:
-    wall, cpu = time.perf_counter(), _cpu()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     result = step()
     return result, {"seconds": round(time.perf_counter() - wall, 1),
-                    "cpu_seconds": round(_cpu() - cpu, 1)}
+                    "cpu_seconds": round(cpu_seconds() - cpu, 1)}
 
 
 def measure(lake_path: Path, practices: int) -> dict:
@@ -81,12 +76,7 @@ def measure(lake_path: Path, practices: int) -> dict:
             "scoring": scoring, "naive_scoring_practice_by_practice": naive,
             "scoring_speed_up": round(naive["seconds_for_all_practices"]
                                       / max(scoring["seconds"], 0.1), 1),
-            "peak_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)}
-
-
-def _busy_core() -> subprocess.Popen:
-    """Another process keeping one core busy (a pure-Python spin) until killed."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            "peak_gb": peak_gb()}
 
 
 def main() -> int:
@@ -101,18 +91,13 @@ def main() -> int:
     if args.child:
         print(json.dumps(measure(args.lake, args.naive_practices)))
         return 0
-    busy = _busy_core() if args.load else None
+    busy = busy_core() if args.load else None
     try:
-        command = [sys.executable, __file__, "--lake", str(args.lake), "--naive-practices",
-                   str(args.naive_practices), "--child"]
-        done = subprocess.run(command, capture_output=True, text=True, check=False,
-                              env={**os.environ, "PYTHONHASHSEED": "0"})
+        report = run_child([__file__, "--lake", str(args.lake), "--naive-practices",
+                            str(args.naive_practices), "--child"], "measurement")
     finally:
         if busy:
             busy.kill()
-    if done.returncode != 0:
-        raise SystemExit(f"the measurement failed:\n{done.stderr[-3000:]}")
-    report = json.loads(done.stdout.strip().splitlines()[-1])
     report = {"lake": str(args.lake), "cores": os.cpu_count(),
               "load": "one core kept busy" if args.load else "none added",
               "load_average_at_end": list(os.getloadavg())} | report

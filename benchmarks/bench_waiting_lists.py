@@ -33,33 +33,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from _measure import busy_core, cpu_seconds, peak_gb, run_child
+
 BUDGET_SECONDS = 30
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _peak_gb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)
-
-
 def _clock() -> tuple[float, float]:
-    return time.perf_counter(), _cpu()
+    return time.perf_counter(), cpu_seconds()
 
 
 def _since(start: tuple[float, float]) -> dict:
     return {"seconds": round(time.perf_counter() - start[0], 2),
-            "cpu_seconds": round(_cpu() - start[1], 2)}
+            "cpu_seconds": round(cpu_seconds() - start[1], 2)}
 
 
 def _inputs(lake_path: Path, weeks: int):
@@ -85,7 +76,7 @@ def _optimised(lake_path: Path, weeks: int, runs: int) -> dict:
     total = _since(start)
     last = simulation.runs["list_size"][:, :, -1]
     return {**total, "inputs": inputs, "simulation_and_percentiles": sim,
-            "peak_gb": _peak_gb(), "lists": len(lists.provider_code), "runs": runs,
+            "peak_gb": peak_gb(), "lists": len(lists.provider_code), "runs": runs,
             "weeks": weeks, "summary_rows": len(summary),
             "people_waiting_at_start": int(lists.waiting.sum()),
             "median_over_runs_of_everyone_waiting_at_the_end": float(
@@ -147,7 +138,7 @@ def _naive(lake_path: Path, weeks: int, runs: int, n_lists: int, naive_runs: int
             _naive_list(lists, int(i), rng)
     timed = _since(start)
     scale = float(people.sum() * runs / (people[chosen].sum() * naive_runs))
-    return {**timed, "peak_gb": _peak_gb(),
+    return {**timed, "peak_gb": peak_gb(),
             "lists_timed": [f"{lists.treatment_function[i]} {lists.provider_code[i]} "
                             f"({int(people[i])} waiting)" for i in chosen],
             "runs_timed": naive_runs, "lists_in_lake": len(people),
@@ -157,19 +148,9 @@ def _naive(lake_path: Path, weeks: int, runs: int, n_lists: int, naive_runs: int
 
 
 def _child(args: argparse.Namespace, mode: str) -> dict:
-    command = [sys.executable, __file__, "--lake", str(args.lake), "--runs", str(args.runs),
-               "--weeks", str(args.weeks), "--naive-lists", str(args.naive_lists),
-               "--naive-runs", str(args.naive_runs), "--child", mode]
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
-    if done.returncode != 0:
-        raise SystemExit(f"the {mode} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _busy_core() -> subprocess.Popen:
-    """Another process keeping one core busy (a pure-Python spin) until killed."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    return run_child([__file__, "--lake", str(args.lake), "--runs", str(args.runs),
+                      "--weeks", str(args.weeks), "--naive-lists", str(args.naive_lists),
+                      "--naive-runs", str(args.naive_runs), "--child", mode], f"{mode} run")
 
 
 def main() -> int:
@@ -198,7 +179,7 @@ def main() -> int:
     from icsight.engine import open_lake
 
     manifest = open_lake(args.lake).manifest
-    load = _busy_core() if args.load else None
+    load = busy_core() if args.load else None
     try:
         optimised = _child(args, "optimised")
         naive = _child(args, "naive")

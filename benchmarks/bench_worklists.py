@@ -32,23 +32,14 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _measure import busy_core, cpu_seconds, peak_gb, run_child
+
 BUDGET_SECONDS = 30
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _peak_gb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)
 
 
 def _optimised(lake_path: Path) -> dict:
@@ -59,11 +50,12 @@ def _optimised(lake_path: Path) -> dict:
 
     lake = open_lake(lake_path)
     as_of = dt.date.fromisoformat(lake.reference_date)
-    wall, cpu = time.perf_counter(), _cpu()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     with tempfile.TemporaryDirectory() as out:
         written = write_worklists(lake, as_of, Path(out))
-    return {"seconds": round(time.perf_counter() - wall, 1), "cpu_seconds": round(_cpu() - cpu, 1),
-            "peak_gb": _peak_gb(), "lists": len(WORKLISTS), "rows": written["rows"]}
+    return {"seconds": round(time.perf_counter() - wall, 1),
+            "cpu_seconds": round(cpu_seconds() - cpu, 1),
+            "peak_gb": peak_gb(), "lists": len(WORKLISTS), "rows": written["rows"]}
 
 
 def _naive(lake_path: Path, practices: int) -> dict:
@@ -78,7 +70,7 @@ def _naive(lake_path: Path, practices: int) -> dict:
                    .practice_code.dropna())
     step = max(len(codes) // practices, 1)
     chosen = codes[::step][:practices]
-    wall, cpu = time.perf_counter(), _cpu()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     rows = 0
     for code in chosen:
         every = find_all(lake, as_of)  # a page without a build: the lists of the whole lake
@@ -86,24 +78,15 @@ def _naive(lake_path: Path, practices: int) -> dict:
         mine, mine_short = every[every.practice_code == code], short[short.practice_code == code]
         rows += len(mine)
         assert len(mine_short) > 0, f"no shortfall for {code}"
-    return {"seconds": round(time.perf_counter() - wall, 1), "cpu_seconds": round(_cpu() - cpu, 1),
-            "peak_gb": _peak_gb(), "practices_timed": chosen, "practices_in_lake": len(codes),
+    return {"seconds": round(time.perf_counter() - wall, 1),
+            "cpu_seconds": round(cpu_seconds() - cpu, 1),
+            "peak_gb": peak_gb(), "practices_timed": chosen, "practices_in_lake": len(codes),
             "rows_of_practices_timed": rows}
 
 
 def _child(lake: Path, mode: str, practices: int) -> dict:
-    command = [sys.executable, __file__, "--lake", str(lake), "--naive-practices",
-               str(practices), "--child", mode]
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
-    if done.returncode != 0:
-        raise SystemExit(f"the {mode} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _busy_core() -> subprocess.Popen:
-    """Another process keeping one core busy (a pure-Python spin) until killed."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    return run_child([__file__, "--lake", str(lake), "--naive-practices", str(practices),
+                      "--child", mode], f"{mode} run")
 
 
 def main() -> int:
@@ -127,7 +110,7 @@ def main() -> int:
     from icsight.engine import open_lake
 
     manifest = open_lake(args.lake).manifest
-    load = _busy_core() if args.load else None
+    load = busy_core() if args.load else None
     try:
         optimised = _child(args.lake, "optimised", args.naive_practices)
         naive = _child(args.lake, "naive", args.naive_practices)
