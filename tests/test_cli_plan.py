@@ -109,3 +109,37 @@ def test_list_inflation_counts_the_registered_beside_ons(lake_dir, tmp_path):
     # and 13 died on 18 March: 10 registered and alive on the day
     assert everyone.registered.sum() == 10
     assert "Residents" in done.output and "Difference" in done.output
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("plan.toml", "change = 5\n"),
+    ("plan.json", '{"kind": "insourcing"}'),
+    ("plan.json", "[1, 2"),
+    ("plan.toml", '[[change]]\nkind = "more_beds"\ntreatment_function = "110"\n'),
+])
+def test_a_plan_file_that_is_not_a_list_of_changes_is_refused(lake_dir, tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    done = _run("waiting-lists", "--lake", str(lake_dir), "--weeks", "4", "--runs", "2",
+                "--plan", str(path))
+    assert done.exit_code == 2, done.output
+    said = " ".join(done.output.split())
+    assert "capacity plan" in said or "kind" in said, said
+
+
+def test_the_housing_led_variant_alone(tmp_path):
+    out = tmp_path / "housing.csv"
+    done = _run("population", "--variant", "housing-led", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    frame = pd.read_csv(out)
+    assert set(frame.variant) == {"housing-led"}
+    # the strategy's "about a quarter" more people in twenty years
+    totals = frame.groupby("year").people.sum()
+    assert totals[2043] / totals[2023] == pytest.approx(1.25, abs=0.01)
+
+
+@pytest.mark.parametrize("command", ["waiting-lists", "list-inflation"])
+def test_a_day_outside_the_lake_is_refused_with_its_window(lake_dir, command):
+    done = _run(command, "--lake", str(lake_dir), "--as-of", "2031-01-31")
+    assert done.exit_code == 2, done.output
+    assert "2020-04-01 to 2025-03-31" in " ".join(done.output.split())
