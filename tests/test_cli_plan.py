@@ -40,10 +40,10 @@ def test_population_shows_both_variants_and_writes_one(tmp_path):
 
 
 def test_waiting_lists_shows_and_writes_the_queues_and_trajectories(lake_dir, tmp_path):
-    queues, runs = tmp_path / "queues.csv", tmp_path / "runs.csv"
+    queues, runs, waits = tmp_path / "queues.csv", tmp_path / "runs.csv", tmp_path / "w.csv"
     done = _run("waiting-lists", "--lake", str(lake_dir), "--weeks", "4", "--runs", "5",
                 "--seed", "3", "--purpose", "direct_care", "--out", str(runs),
-                "--queues-out", str(queues))
+                "--queues-out", str(queues), "--waits-out", str(waits))
     assert done.exit_code == 0, done.output
     assert "110" in done.output and "RX1" in done.output
     q = pd.read_csv(queues, dtype={"treatment_function": str}).set_index(
@@ -54,6 +54,11 @@ def test_waiting_lists_shows_and_writes_the_queues_and_trajectories(lake_dir, tm
     assert sorted(t.week.unique()) == [1, 2, 3, 4]
     assert {"list_size", "percent_within_18_weeks", "over_52_weeks"} <= set(t.measure)
     assert (t.p10 <= t.p50).all() and (t.p50 <= t.p90).all()
+    w = pd.read_csv(waits, dtype={"treatment_function": str})
+    # each list: the four clinical priorities and a patient whose priority is not yet known
+    assert len(w) == 2 * 5 and set(w.priority) == {"P1", "P2", "P3", "P4", "any"}
+    known = w.dropna(subset=["median_weeks", "p92_weeks"])
+    assert (known.median_weeks <= known.p92_weeks).all() and len(known) > 0
     again = tmp_path / "again.csv"
     _run("waiting-lists", "--lake", str(lake_dir), "--weeks", "4", "--runs", "5", "--seed",
          "3", "--purpose", "direct_care", "--out", str(again))

@@ -138,14 +138,19 @@ def _read_plan(path: Path | None) -> list[dict] | None:
               help="Write each list's weekly trajectories (p10, p50, p90 over runs) as CSV.")
 @click.option("--queues-out", "queues_file", default=None, type=CsvFile(),
               help="Write each list's queue figures (demand, capacity, targets) as CSV.")
+@click.option("--waits-out", "waits_file", default=None, type=CsvFile(),
+              help="Write the wait a newly referred patient should expect, by list and "
+                   "clinical priority, as CSV.")
 @purpose_option
 def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: int,
                           seed: int, plan_file: Path | None, out_file: Path | None,
-                          queues_file: Path | None, purpose: str) -> None:
+                          queues_file: Path | None, waits_file: Path | None,
+                          purpose: str) -> None:
     """Each treatment function's waiting list at each provider: its size, waits and the
     queue formulas' targets today, then simulated week by week (with clinical priorities
     and any capacity plan) to show the list and the 18-week standard at the end."""
     from icsight.planning.waiting_lists import from_lake, weekly, weekly_from_lake
+    from icsight.planning.waiting_lists.expected_wait import expected_wait
 
     lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, as_of)
@@ -158,9 +163,10 @@ def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: i
     if not len(queues):
         fail(f"{lake_dir} has no referral-to-treatment pathways open or closed in the year to "
              f"{day}; check the lake's rtt_pathways table")
-    summary = weekly.simulate(lists, runs=runs, seed=seed).summary()
-    _show_lists(queues, summary, weeks, runs)
-    for frame, path in ((summary, out_file), (queues, queues_file)):
+    simulation = weekly.simulate(lists, runs=runs, seed=seed)
+    summary, waits = simulation.summary(), expected_wait(simulation)
+    _show_lists(queues, summary, waits, weeks, runs)
+    for frame, path in ((summary, out_file), (queues, queues_file), (waits, waits_file)):
         if path is not None:
             frame.to_csv(path, index=False)
             console.print(f"[green]Wrote[/green] {path} ({len(frame):,} rows)")
@@ -170,23 +176,39 @@ def _percent(value: float) -> str:
     return "-" if value != value else f"{value:.1f}%"  # an empty list has no share: "-"
 
 
-def _show_lists(queues, summary, weeks: int, runs: int) -> None:
+def _weeks(value: float, more: bool) -> str:
+    if value != value:
+        return "-"
+    return f">{value:.0f}" if more else f"{value:.0f}"
+
+
+def _show_lists(queues, summary, waits, weeks: int, runs: int) -> None:
     """Now and at the last week, per list (the CSVs hold every figure and week)."""
     from rich.table import Table
+
+    from icsight.planning.waiting_lists.expected_wait import ANY_PRIORITY
 
     last = summary[summary.week == weeks].pivot_table(
         index=["treatment_function", "provider_code"], columns="measure", values="p50",
         dropna=False)
+    new = waits[waits.priority == ANY_PRIORITY].set_index(["treatment_function",
+                                                            "provider_code"])
     table = Table(title=f"Waiting lists now and after {weeks} weeks (median of {runs} runs)")
     for name in ("Function", "Provider", "Waiting", "<18 wk", "Target", "Pressure",
-                 f"Wk {weeks}", f"<18 wk, wk {weeks}"):
+                 f"Wk {weeks}", f"<18 wk, wk {weeks}", "New: median wk", "New: 92% wk"):
         table.add_column(name, justify="left" if name in ("Function", "Provider") else "right")
     for row in queues.itertuples(index=False):
         end = last.loc[(row.treatment_function, row.provider_code)]
         pressure = "-" if row.pressure != row.pressure else f"{row.pressure:.2f}"
+        wait = new.loc[(row.treatment_function, row.provider_code)]
         table.add_row(row.treatment_function, row.provider_code, f"{row.queue_size:,.0f}",
                       _percent(row.percent_within_target), f"{row.target_queue_size:,.0f}",
-                      pressure, f"{end.list_size:,.0f}", _percent(end.percent_within_18_weeks))
+                      pressure, f"{end.list_size:,.0f}", _percent(end.percent_within_18_weeks),
+                      _weeks(wait.median_weeks, wait.median_more_than),
+                      _weeks(wait.p92_weeks, wait.p92_more_than))
     out.print(table)
     console.print("Waiting: the list now; <18 wk: waiting 18 weeks or less; Target: the list size "
-                  "that meets 92% within 18 weeks; Pressure over 1: the list cannot meet it.")
+                  "that meets 92% within 18 weeks; Pressure over 1: the list cannot meet it; "
+                  "New: the wait in whole weeks of a patient referred now, whatever their "
+                  "clinical priority (half wait no longer than the median; 92% no longer than "
+                  "the other; > means longer than the weeks simulated).")

@@ -152,6 +152,10 @@ class Simulation:
     lists: Lists
     runs: dict[str, np.ndarray]
     seed: int | None
+    #: the people referred in the first simulated week, followed to the end: "referred"
+    #: (lists, runs, priorities), "treated" and "removed" (lists, runs, priorities, weeks: in
+    #: week t, having waited t whole weeks); what `expected_wait` reads
+    first_week: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self, percentiles: tuple[float, ...] = PERCENTILES) -> pd.DataFrame:
         """One row per list, week and measure with the `percentiles` of that measure over the
@@ -224,6 +228,11 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
     removal = lists.removal_rate[:, None, None, None]
     available_share = 1 - lists.unavailable_share[:, None, None, None]
     out = {m: np.zeros((n_lists, runs, horizon)) for m in MEASURES}
+    # the first week's referrals stay in one column (weeks waited = week) until the last
+    # column, which also holds everyone older: they are followed that far
+    followed = min(horizon, width - 1)
+    first = {"treated": np.zeros((n_lists, runs, n_pri, followed)),
+             "removed": np.zeros((n_lists, runs, n_pri, followed))}
     for t in range(horizon):
         # 1. a week older; the last column keeps everyone at max_weeks or more
         state[..., -1] += state[..., -2]
@@ -278,6 +287,11 @@ def simulate(lists: Lists, runs: int = 100, seed=0, variation: bool = True) -> S
         out["other_removals"][..., t] = removed.sum(axis=(2, 3)) if removed.any() else 0
         out["unused_capacity"][..., t] = slots - done
         out["treated_weeks_waited"][..., t] = (treated.sum(axis=2) * weeks_waited).sum(axis=-1)
+        if t == 0:
+            first["referred"] = arrivals.copy()
+        if t < followed:
+            first["treated"][..., t] = treated[..., t]
+            first["removed"][..., t] = removed[..., t] if removed.any() else 0
     # the seed is kept to say how to repeat the runs (a Generator passed in cannot be)
     kept = int(seed) if rng is not None and not isinstance(seed, np.random.Generator) else None
-    return Simulation(lists, out, kept)
+    return Simulation(lists, out, kept, first)
