@@ -39,3 +39,12 @@ def run_child(command: list[str], what: str) -> dict:
 def busy_core() -> subprocess.Popen:
     """Another process keeping one core busy (a pure-Python spin) until killed."""
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def setting(lake, manifest: dict, loaded: bool) -> dict:
+    """What a report says about where it was measured: the lake, its population and date, the
+    cores, the load average at the end and whether a core was kept busy."""
+    return {"lake": str(lake), "population_target": manifest.get("population_target"),
+            "as_of": manifest.get("reference_date"), "cores": os.cpu_count(),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "load": "one core kept busy by another process" if loaded else "none added"}

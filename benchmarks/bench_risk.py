@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from _measure import busy_core, cpu_seconds, peak_gb, run_child
+from _measure import busy_core, cpu_seconds, peak_gb, run_child, setting
 
 BUDGET_TRAIN_SECONDS, BUDGET_SCORE_SECONDS = 120, 20
 
@@ -98,9 +97,8 @@ def main() -> int:
     finally:
         if busy:
             busy.kill()
-    report = {"lake": str(args.lake), "cores": os.cpu_count(),
-              "load": "one core kept busy" if args.load else "none added",
-              "load_average_at_end": list(os.getloadavg())} | report
+    manifest = json.loads((args.lake / "manifest.json").read_text())
+    report = setting(args.lake, manifest, args.load) | report
     report["budget"] = {"training_seconds": BUDGET_TRAIN_SECONDS,
                         "scoring_seconds": BUDGET_SCORE_SECONDS}
     report["within_budget"] = (report["training"]["seconds"] <= BUDGET_TRAIN_SECONDS

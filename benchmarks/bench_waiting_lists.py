@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from _measure import busy_core, cpu_seconds, peak_gb, run_child
+from _measure import busy_core, cpu_seconds, peak_gb, run_child, setting
 
 BUDGET_SECONDS = 30
 
@@ -189,12 +188,7 @@ def main() -> int:
             load.wait()
     sim = optimised["simulation_and_percentiles"]
     print(json.dumps({
-        "lake": str(args.lake),
-        "population_target": manifest.get("population_target"),
-        "as_of": manifest.get("reference_date"),
-        "cores": os.cpu_count(),
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "load": "one core kept busy by another process" if args.load else "none added",
+        **setting(args.lake, manifest, args.load),
         "optimised": optimised,
         "naive": naive,
         "speed_up_of_the_simulation": round(

@@ -31,13 +31,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _measure import busy_core, cpu_seconds, peak_gb, run_child
+from _measure import busy_core, cpu_seconds, peak_gb, run_child, setting
 
 BUDGET_SECONDS = 30
 
@@ -122,12 +121,7 @@ def main() -> int:
     naive_seconds = naive["seconds"] * scale
     naive_cpu = naive["cpu_seconds"] * scale
     print(json.dumps({
-        "lake": str(args.lake),
-        "population_target": manifest.get("population_target"),
-        "as_of": manifest.get("reference_date"),
-        "cores": os.cpu_count(),
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "load": "one core kept busy by another process" if args.load else "none added",
+        **setting(args.lake, manifest, args.load),
         "optimised": optimised,
         "naive": naive | {"seconds_for_all_practices": round(naive_seconds, 1),
                           "cpu_seconds_for_all_practices": round(naive_cpu, 1),
