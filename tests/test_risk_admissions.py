@@ -351,3 +351,46 @@ def test_card_publishes_counts_as_icsight_does():
 
     assert [_count(n) for n in (0, 1, 7, 8, 12, 13, 17_333)] == [
         "0", "fewer than 8", "fewer than 8", "10", "10", "15", "17,335"]
+
+
+def test_reasons_only_for_the_patients_asked_about_and_the_same_for_them(lake, trained):
+    """The build says the reasons only for the patients its worklists name (the only place
+    they are shown): theirs are as when everyone is explained, everyone else's are empty, and
+    every risk and flag is unchanged."""
+    last = split_dates(lake)[2]
+    everyone = score(lake, last, trained)
+    asked = everyone.patient_id.iloc[::7].tolist()
+    some = score(lake, last, trained, explain=asked)
+    pd.testing.assert_frame_equal(some.drop(columns="top_reasons"),
+                                  everyone.drop(columns="top_reasons"))
+    chosen = some.patient_id.isin(asked)
+    assert (some.top_reasons[chosen] == everyone.top_reasons[chosen]).all()
+    assert (some.top_reasons[~chosen] == "").all()
+    assert (score(lake, last, trained, explain=[]).top_reasons == "").all()
+
+
+def test_the_build_explains_its_worklists_patients(tmp_path, monkeypatch):
+    """results.risk reads the run's worklists to choose whom to explain."""
+    from icsight.results import risk as results_risk
+
+    seen = {}
+
+    def fake_score(lake, as_of, model, explain=None):
+        seen["explain"] = explain
+        return pd.DataFrame({"patient_id": [1], "practice_code": ["A"], "risk": [0.1],
+                             "top_reasons": [""], "last_year_of_life": [False]})
+
+    class Model:
+        version = "v"
+
+    monkeypatch.setattr(results_risk, "score", fake_score)
+    monkeypatch.setattr(results_risk, "model_for", lambda lake, out: (Model(), False))
+    monkeypatch.setattr(results_risk, "direct_care_view", lambda lake: lake)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    pd.DataFrame({"patient_id": [5, 5, 9]}).to_parquet(folder / "worklists.parquet")
+    results_risk.write_risk_scores(object(), dt.date(2026, 9, 30), folder, tmp_path)
+    assert sorted(seen["explain"]) == [5, 9]
+    (folder / "worklists.parquet").unlink()
+    results_risk.write_risk_scores(object(), dt.date(2026, 9, 30), folder, tmp_path)
+    assert seen["explain"] is None  # no worklists in the run: everyone explained

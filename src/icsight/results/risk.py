@@ -6,6 +6,8 @@
                                   makes a new version, and the next build trains it
       <run id>/risk_scores.parquet  patient_id, practice_code, risk, top_reasons,
                                   last_year_of_life: what the worklists show beside each row
+                                  (top_reasons only for the patients the run's worklists
+                                  name, the only place they are shown)
 
 The model is **trained** on the planning view of the lake (people with a national data opt-out
 left out: building a model is planning, not care) and **scores** the direct-care view, because
@@ -18,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from icsight.governance.purpose import Purpose
 from icsight.results.worklists import direct_care_view
@@ -49,7 +53,11 @@ def write_risk_scores(lake, as_of: dt.date, folder: Path, out_dir: Path) -> dict
     store's model for this lake; returns what the provenance says."""
     started = time.perf_counter()
     model, trained = model_for(lake, out_dir)
-    scores = score(direct_care_view(lake), as_of, model)
+    # the reasons are shown only beside worklist rows: said for their patients alone
+    listed = folder / "worklists.parquet"
+    explain = (pd.read_parquet(listed, columns=["patient_id"]).patient_id.unique()
+               if listed.is_file() else None)
+    scores = score(direct_care_view(lake), as_of, model, explain=explain)
     scores.to_parquet(folder / "risk_scores.parquet", index=False, row_group_size=4096)
     return {"model_version": model.version, "trained_in_this_build": trained,
             "model": f"{MODELS}/{model.version}.json", "as_of": as_of.isoformat(),

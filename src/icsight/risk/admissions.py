@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -368,17 +369,27 @@ def reasons(frame: pd.DataFrame, contributions: np.ndarray,
     return pd.Series(joined, index=frame.index, name="top_reasons")
 
 
-def score(lake, as_of: str | dt.date, model: RiskModel) -> pd.DataFrame:
+def score(lake, as_of: str | dt.date, model: RiskModel,
+          explain: Collection[int] | None = None) -> pd.DataFrame:
     """Everyone registered and alive at the end of `as_of`: patient_id, practice_code, risk
     (of an emergency admission in the next 12 months, 0 to 1), top_reasons and
-    last_year_of_life (flag), highest risk first within each practice."""
+    last_year_of_life (flag), highest risk first within each practice.
+
+    `explain`: the patients whose top reasons are written (default: everyone); the others'
+    are empty. The build passes the patients its worklists name, the only place the reasons
+    are shown: saying them is most of the cost of scoring a million people."""
     frame = features(lake, as_of)
     out = frame[["patient_id", "practice_code"]].copy()
     contributions = model.contributions(frame)
     # the risk is the sum of the contributions and the constant: no second pass over the trees
     logit = contributions.sum(axis=1) + model.constant()
     out["risk"] = 1.0 / (1.0 + np.exp(-logit))
-    out["top_reasons"] = reasons(frame, contributions).to_numpy()
+    said = np.full(len(frame), "", dtype=object)
+    wanted = (np.ones(len(frame), dtype=bool) if explain is None
+              else frame.patient_id.isin(pd.Index(explain)).to_numpy())
+    if wanted.any():
+        said[wanted] = reasons(frame[wanted], contributions[wanted]).to_numpy()
+    out["top_reasons"] = said
     out["last_year_of_life"] = model.last_year_of_life(frame)
     return out.sort_values(["practice_code", "risk"], ascending=[True, False],
                            ignore_index=True)
