@@ -119,20 +119,73 @@ HIGH_RISK_NOTE = ("Cardiovascular disease is taken as heart failure (HF_COD) onl
                   "project yet")
 
 
+#: The columns of a hypertension patient's row that their list row is worked out from.
+_HYP_PERSON = ["patient_id", "practice_code", "age", "last_bp_date", "systolic", "diastolic",
+               "bp_setting"]
+
+
 def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
     """`which`: `no_bp` (CVDP004HYP's shortfall), `not_at_target` (CVDP007HYP's: above target
-    or no reading) or `high_risk` (CVDP007HYP's, with diabetes, CKD 3-5 or heart failure)."""
-    indicator_id = "CVDP004HYP" if which == "no_bp" else "CVDP007HYP"
-    t = denominator_rows(lake, as_of, indicator_id)
-    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", "last_bp_date",
-                                  "systolic", "diastolic", "bp_setting"]]
-    comorbid = {name: on_register(lake, as_of, codes, resolved)
-                for name, (codes, resolved) in HIGH_RISK_REGISTERS.items()}
+    or no reading) or `high_risk` (CVDP007HYP's, with diabetes, CKD 3-5 or heart failure).
+
+    Each patient's row is worked out once for the three lists (`_not_at_target`): the
+    high-risk list is the not-at-target list's rows of people on a register, and the no-BP
+    list reuses a not-at-target row whenever the patient's facts are the same in both
+    indicators (then only the treatment step is left out of its facts)."""
+    records, facts, rows = _not_at_target(lake, as_of)
+    if which == "not_at_target":
+        return rows.copy()  # the shared frame itself must not be changed by a caller
     if which == "high_risk":
-        anyone = set().union(*comorbid.values())
-        people = people[people.patient_id.isin(anyone)]
+        anyone = set().union(*_comorbid(lake, as_of).values())
+        high = rows[rows.patient_id.isin(anyone)].reset_index(drop=True)
+        return high if len(high) else _empty()
+    t = denominator_rows(lake, as_of, "CVDP004HYP")
+    people = t.loc[~t.numerator, _HYP_PERSON]
+    # whose facts are the same as in CVDP007HYP's rows (a merge matches nulls with nulls):
+    # their row is the not-at-target one without the treatment step
+    at = people.merge(_person_rows(lake, as_of).assign(_at=range(len(records))),
+                      how="left", on=_HYP_PERSON)["_at"]
+    found = at.notna().to_numpy()
+    reused = [{**records[i], "facts": as_json({k: v for k, v in facts[i].items()
+                                               if k != "Treatment step"})}
+              for i in at[found].astype("int64")]
+    fresh = _hypertension_records(lake, as_of, people[~found], with_step=False)[0]
+    return _frame(reused + fresh)
+
+
+def _person_rows(lake, as_of) -> pd.DataFrame:
+    """CVDP007HYP's shortfall (its people, `_HYP_PERSON`), in its table's order."""
+    t = denominator_rows(lake, as_of, "CVDP007HYP")
+    return t.loc[~t.numerator, _HYP_PERSON].reset_index(drop=True)
+
+
+def _comorbid(lake, as_of) -> dict[str, set]:
+    return {name: on_register(lake, as_of, codes, resolved)
+            for name, (codes, resolved) in HIGH_RISK_REGISTERS.items()}
+
+
+def _not_at_target(lake, as_of: str | dt.date) -> tuple[list[dict], list[dict],
+                                                       pd.DataFrame]:
+    """The not-at-target list's records and their facts, one per row of `_person_rows` and in
+    its order, and its rows (`_frame`): worked out once while the lake shares results, for
+    all three hypertension lists. Callers must change none of them."""
+    day = as_date(as_of)
+
+    def build() -> tuple[list[dict], list[dict], pd.DataFrame]:
+        records, facts = _hypertension_records(lake, day, _person_rows(lake, day),
+                                               with_step=True)
+        return records, facts, _frame(records)
+
+    return lake.shared_result(("worklists: hypertension not at target", day), build)
+
+
+def _hypertension_records(lake, as_of: str | dt.date, people: pd.DataFrame,
+                          with_step: bool) -> tuple[list[dict], list[dict]]:
+    """One list record per row of `people` (`_HYP_PERSON`), and each record's facts (before
+    they are written as JSON); the treatment step is among the facts when `with_step`."""
+    comorbid = _comorbid(lake, as_of)
     meds, ever = _hypertension_facts(lake, as_of)
-    records = []
+    records, all_facts = [], []
     for p in people.itertuples(index=False):
         registers = [name for name, ids in comorbid.items() if p.patient_id in ids]
         issued = meds.get(p.patient_id, {})
@@ -159,7 +212,7 @@ def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
             overdue = days_between(p.last_bp_date, as_of)
             excess = max((p.systolic - limit[0]) / 40, (p.diastolic - limit[1]) / 20, 0)
             risk, steps = 0.4 + 0.6 * min(1.0, excess), 2
-        if which != "no_bp":
+        if with_step:
             facts["Treatment step"] = f"{step} (NICE NG136)"
         facts["Current medicines"] = ", ".join(
             f"{name} (last issued {_day(day)})" for name, day in sorted(issued.items())) or \
@@ -168,12 +221,13 @@ def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
             facts["Also on"] = ", ".join(registers)
             reasons.append("High cardiovascular risk: " + ", ".join(registers))
             risk += 0.2
+        all_facts.append(facts)
         records.append({"patient_id": p.patient_id, "practice_code": p.practice_code,
                         "reasons": "; ".join(reasons), "facts": as_json(facts),
                         "suggested_action": action, "clinical_risk": min(risk, 1.0),
                         "days_overdue": overdue, "counts_towards_target": True,
                         "steps_to_standard": steps})
-    return _frame(records)
+    return records, all_facts
 
 
 def _hypertension_facts(lake, as_of: str | dt.date) -> tuple[dict, dict]:
