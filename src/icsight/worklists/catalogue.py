@@ -94,6 +94,10 @@ def _finish(lake, wl: Worklist, rows: pd.DataFrame, weights: PriorityWeights) ->
                             ascending=[True, False, True]).reset_index(drop=True)
 
 
+def _rest_and_finish(lake, wl: Worklist, rest, weights: PriorityWeights) -> pd.DataFrame:
+    return _finish(lake, wl, rest(), weights)
+
+
 def find_all(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
              weights: PriorityWeights | None = None) -> pd.DataFrame:
     """Every list (or `list_ids`), every practice: one frame (`COLUMNS`, then any list's own
@@ -103,13 +107,15 @@ def find_all(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
     # lists share their inputs (the hypertension cohort feeds three, the eFI ranks five, the
     # registers of multiple long-term conditions are other lists' registers): computed once
     with lake.sharing():
-        # DuckDB gives up the GIL while it runs a query, so each list's priority and order
-        # (pure pandas and Python, `_finish`) are worked out in a second thread while this one
-        # runs the next list's queries. Only this thread uses the lake's connection: CORE20 is
-        # read first, so `_finish` finds it shared. Frames come back in the order submitted.
+        # DuckDB gives up the GIL while it runs a query, so the rest of each list once its
+        # queries are read (`Worklist.start`), its priority and order (pure pandas and
+        # Python, `_finish`) are worked out in a second thread while this one runs the next
+        # list's queries. Only this thread uses the lake's connection: CORE20 is read first,
+        # so `_finish` finds it shared. Frames come back in the order submitted.
         read_core20(lake)
         with ThreadPoolExecutor(max_workers=1) as finishing:
-            pending = [finishing.submit(_finish, lake, wl, wl.find(lake, day), weights)
+            pending = [finishing.submit(_rest_and_finish, lake, wl, wl.start(lake, day),
+                                        weights)
                        for wl in (WORKLISTS[i] for i in (list_ids or list(WORKLISTS)))]
             frames = [done.result() for done in pending]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
