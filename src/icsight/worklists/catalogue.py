@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
 import pandas as pd
@@ -26,7 +27,12 @@ from icsight.indicators.periods import as_date
 from icsight.worklists import indicator_lists, neighbourhood
 from icsight.worklists.definition import OPTIONAL_COLUMNS, ROW_COLUMNS, Worklist
 from icsight.worklists.facts import denominator_rows
-from icsight.worklists.priority import PriorityWeights, add_priority, load_weights
+from icsight.worklists.priority import (
+    PriorityWeights,
+    add_priority,
+    load_weights,
+    read_core20,
+)
 
 __all__ = ["FASTEST", "LIST_MODULES", "WORKLISTS", "find", "find_all", "practice_counts",
            "shortfall", "worklist"]
@@ -70,10 +76,17 @@ def find(list_id: str, lake, as_of: str | dt.date,
     wl = worklist(list_id)
     with lake.sharing():  # facts two lists share are worked out for both (one cohort)
         rows = wl.find(lake, as_date(as_of))
+        return _finish(lake, wl, rows, weights or load_weights(known_lists=set(WORKLISTS)))
+
+
+def _finish(lake, wl: Worklist, rows: pd.DataFrame, weights: PriorityWeights) -> pd.DataFrame:
+    """A list's rows with the optional columns, priority, `list_id` and the catalogue's order.
+    Pandas and Python only once the lake shares CORE20 (`read_core20`): `find_all` runs it
+    in a thread of its own while the next list's queries run."""
     for column, default in OPTIONAL_COLUMNS.items():
         if column not in rows.columns:
             rows = rows.assign(**{column: default})
-    rows = add_priority(lake, wl.id, rows, weights or load_weights(known_lists=set(WORKLISTS)))
+    rows = add_priority(lake, wl.id, rows, weights)
     rows.insert(0, "list_id", wl.id)
     extra = [c for c in rows.columns if c not in COLUMNS]
     rows = rows[COLUMNS + extra]
@@ -81,15 +94,30 @@ def find(list_id: str, lake, as_of: str | dt.date,
                             ascending=[True, False, True]).reset_index(drop=True)
 
 
+def _rest_and_finish(lake, wl: Worklist, rest, weights: PriorityWeights) -> pd.DataFrame:
+    return _finish(lake, wl, rest(), weights)
+
+
 def find_all(lake, as_of: str | dt.date, list_ids: list[str] | None = None,
              weights: PriorityWeights | None = None) -> pd.DataFrame:
     """Every list (or `list_ids`), every practice: one frame (`COLUMNS`, then any list's own
     columns), ordered by practice, list (catalogue order) and priority."""
     weights = weights or load_weights(known_lists=set(WORKLISTS))
+    day = as_date(as_of)
     # lists share their inputs (the hypertension cohort feeds three, the eFI ranks five, the
     # registers of multiple long-term conditions are other lists' registers): computed once
     with lake.sharing():
-        frames = [find(i, lake, as_of, weights) for i in (list_ids or list(WORKLISTS))]
+        # DuckDB gives up the GIL while it runs a query, so the rest of each list once its
+        # queries are read (`Worklist.start`), its priority and order (pure pandas and
+        # Python, `_finish`) are worked out in a second thread while this one runs the next
+        # list's queries. Only this thread uses the lake's connection: CORE20 is read first,
+        # so `_finish` finds it shared. Frames come back in the order submitted.
+        read_core20(lake)
+        with ThreadPoolExecutor(max_workers=1) as finishing:
+            pending = [finishing.submit(_rest_and_finish, lake, wl, wl.start(lake, day),
+                                        weights)
+                       for wl in (WORKLISTS[i] for i in (list_ids or list(WORKLISTS)))]
+            frames = [done.result() for done in pending]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     order = {i: n for n, i in enumerate(WORKLISTS)}
     out = out.assign(_order=out.list_id.map(order))

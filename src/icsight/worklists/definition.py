@@ -63,7 +63,10 @@ class Worklist:
     cohort: str  # one of COHORTS
     source: str  # the published definition it follows
     suggested_action: str
-    #: (lake, as_of) -> a DataFrame with ROW_COLUMNS (any further columns are kept as facts)
+    #: (lake, as_of) -> a DataFrame with ROW_COLUMNS (any further columns are kept as facts),
+    #: or a function of no arguments that returns it: the Python and pandas left once the
+    #: lake has been read, which must not use the lake (`icsight.worklists.catalogue.find_all`
+    #: runs it in a second thread while the next list's queries run)
     rows: Callable[..., pd.DataFrame] = field(repr=False, compare=False)
     #: the indicator whose shortfall this list reconciles with, if any
     indicator_id: str | None = None
@@ -83,9 +86,19 @@ class Worklist:
 
     def find(self, lake, as_of: dt.date) -> pd.DataFrame:
         """This list's rows on `as_of`, checked to have the columns every list shares."""
-        rows = self.rows(lake, as_of)
-        check_rows(self.id, rows)
-        return rows
+        return self.start(lake, as_of)()
+
+    def start(self, lake, as_of: dt.date) -> Callable[[], pd.DataFrame]:
+        """Read the lake for this list now; returns the rest (no lake read), which gives the
+        rows of `find`."""
+        found = self.rows(lake, as_of)
+
+        def rest() -> pd.DataFrame:
+            rows = found() if callable(found) else found
+            check_rows(self.id, rows)
+            return rows
+
+        return rest
 
 
 def check_rows(list_id: str, rows: pd.DataFrame) -> None:

@@ -20,6 +20,8 @@ blood test result. `clinical_risk` (0-1) is each list's own rule, written in its
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 
 import ibis
 import pandas as pd
@@ -119,20 +121,102 @@ HIGH_RISK_NOTE = ("Cardiovascular disease is taken as heart failure (HF_COD) onl
                   "project yet")
 
 
-def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
+#: The columns of a hypertension patient's row that their list row is worked out from.
+_HYP_PERSON = ["patient_id", "practice_code", "age", "last_bp_date", "systolic", "diastolic",
+               "bp_setting"]
+
+
+def _hypertension(lake, as_of: str | dt.date, which: str) -> Callable[[], pd.DataFrame]:
     """`which`: `no_bp` (CVDP004HYP's shortfall), `not_at_target` (CVDP007HYP's: above target
-    or no reading) or `high_risk` (CVDP007HYP's, with diabetes, CKD 3-5 or heart failure)."""
-    indicator_id = "CVDP004HYP" if which == "no_bp" else "CVDP007HYP"
-    t = denominator_rows(lake, as_of, indicator_id)
-    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", "last_bp_date",
-                                  "systolic", "diastolic", "bp_setting"]]
-    comorbid = {name: on_register(lake, as_of, codes, resolved)
-                for name, (codes, resolved) in HIGH_RISK_REGISTERS.items()}
+    or no reading) or `high_risk` (CVDP007HYP's, with diabetes, CKD 3-5 or heart failure).
+
+    Reads the lake now and returns the rest, Python only (`Worklist.rows`). Each patient's
+    row is worked out once for the three lists (`_not_at_target`): the high-risk list is the
+    not-at-target list's rows of people on a register, and the no-BP list reuses a
+    not-at-target row whenever the patient's facts are the same in both indicators (then
+    only the treatment step is left out of its facts)."""
+    day = as_date(as_of)
+    comorbid = _comorbid(lake, day)
+    meds, ever = _hypertension_facts(lake, day)
+    person = _person_rows(lake, day)
+    shared = _not_at_target(lake, day, person, comorbid, meds, ever)
+    if which == "not_at_target":
+        return lambda: shared()[2].copy()  # the shared frame must not be changed by a caller
     if which == "high_risk":
-        anyone = set().union(*comorbid.values())
-        people = people[people.patient_id.isin(anyone)]
-    meds, ever = _hypertension_facts(lake, as_of)
-    records = []
+        def high_risk() -> pd.DataFrame:
+            rows = shared()[2]
+            anyone = set().union(*comorbid.values())
+            high = rows[rows.patient_id.isin(anyone)].reset_index(drop=True)
+            return high if len(high) else _empty()
+
+        return high_risk
+    t = denominator_rows(lake, day, "CVDP004HYP")
+    people = t.loc[~t.numerator, _HYP_PERSON]
+
+    def no_bp() -> pd.DataFrame:
+        records, facts, _ = shared()
+        # whose facts are the same as in CVDP007HYP's rows (a merge matches nulls with
+        # nulls): their row is the not-at-target one without the treatment step
+        at = people.merge(person.assign(_at=range(len(records))), how="left",
+                          on=_HYP_PERSON)["_at"]
+        found = at.notna().to_numpy()
+        reused = [{**records[i], "facts": as_json({k: v for k, v in facts[i].items()
+                                                   if k != "Treatment step"})}
+                  for i in at[found].astype("int64")]
+        fresh = _hypertension_records(day, people[~found], comorbid, meds, ever,
+                                      with_step=False)[0]
+        return _frame(reused + fresh)
+
+    return no_bp
+
+
+def _person_rows(lake, as_of) -> pd.DataFrame:
+    """CVDP007HYP's shortfall (its people, `_HYP_PERSON`), in its table's order."""
+    t = denominator_rows(lake, as_of, "CVDP007HYP")
+    return t.loc[~t.numerator, _HYP_PERSON].reset_index(drop=True)
+
+
+def _comorbid(lake, as_of) -> dict[str, set]:
+    return {name: on_register(lake, as_of, codes, resolved)
+            for name, (codes, resolved) in HIGH_RISK_REGISTERS.items()}
+
+
+class _Once:
+    """`work()`, done the first time it is asked for (from whichever thread) and kept."""
+
+    def __init__(self, work: Callable[[], tuple]) -> None:
+        self._work, self._lock, self._done = work, threading.Lock(), None
+
+    def __call__(self) -> tuple:
+        with self._lock:
+            if self._done is None:
+                self._done = self._work()
+            return self._done
+
+
+def _not_at_target(lake, day: dt.date, person: pd.DataFrame, comorbid: dict, meds: dict,
+                   ever: dict) -> _Once:
+    """The not-at-target list's records and their facts, one per row of `person`
+    (`_person_rows`) and in its order, and its rows (`_frame`), once asked for: worked out
+    once while the lake shares results, for all three hypertension lists. Callers must
+    change none of them."""
+    return lake.shared_result(
+        ("worklists: hypertension not at target", day),
+        lambda: _Once(lambda: _rows_and_facts(day, person, comorbid, meds, ever)))
+
+
+def _rows_and_facts(day, person, comorbid, meds, ever) -> tuple:
+    records, facts = _hypertension_records(day, person, comorbid, meds, ever, with_step=True)
+    return records, facts, _frame(records)
+
+
+def _hypertension_records(as_of: dt.date, people: pd.DataFrame, comorbid: dict, meds: dict,
+                          ever: dict, with_step: bool) -> tuple[list[dict], list[dict]]:
+    """One list record per row of `people` (`_HYP_PERSON`), and each record's facts (before
+    they are written as JSON); the treatment step is among the facts when `with_step`. No
+    lake read: the registers (`_comorbid`), medicines and last BPs (`_hypertension_facts`)
+    come read."""
+    records, all_facts = [], []
     for p in people.itertuples(index=False):
         registers = [name for name, ids in comorbid.items() if p.patient_id in ids]
         issued = meds.get(p.patient_id, {})
@@ -159,7 +243,7 @@ def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
             overdue = days_between(p.last_bp_date, as_of)
             excess = max((p.systolic - limit[0]) / 40, (p.diastolic - limit[1]) / 20, 0)
             risk, steps = 0.4 + 0.6 * min(1.0, excess), 2
-        if which != "no_bp":
+        if with_step:
             facts["Treatment step"] = f"{step} (NICE NG136)"
         facts["Current medicines"] = ", ".join(
             f"{name} (last issued {_day(day)})" for name, day in sorted(issued.items())) or \
@@ -168,12 +252,13 @@ def _hypertension(lake, as_of: str | dt.date, which: str) -> pd.DataFrame:
             facts["Also on"] = ", ".join(registers)
             reasons.append("High cardiovascular risk: " + ", ".join(registers))
             risk += 0.2
+        all_facts.append(facts)
         records.append({"patient_id": p.patient_id, "practice_code": p.practice_code,
                         "reasons": "; ".join(reasons), "facts": as_json(facts),
                         "suggested_action": action, "clinical_risk": min(risk, 1.0),
                         "days_overdue": overdue, "counts_towards_target": True,
                         "steps_to_standard": steps})
-    return _frame(records)
+    return records, all_facts
 
 
 def _hypertension_facts(lake, as_of: str | dt.date) -> tuple[dict, dict]:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from icsight.model.reference import data_path
 
-__all__ = ["PriorityWeights", "Weights", "add_priority", "load_weights"]
+__all__ = ["PriorityWeights", "Weights", "add_priority", "load_weights", "read_core20"]
 
 SCHEMA_VERSION = 1
 WEIGHT_KEYS = ("clinical_risk", "core20", "overdue")
@@ -122,6 +122,13 @@ def _core20_codes(lake) -> pd.Series:
         return pd.Series(codes, index=pd.Index(t.patient_id.astype("int64")))
 
     return lake.shared_result(("worklists: core20",), build)
+
+
+def read_core20(lake) -> None:
+    """Read every patient's CORE20 flag now, while the lake shares results, so that
+    `add_priority` later finds it without a query (as `catalogue.find_all`'s second thread
+    needs: only one thread uses the lake's connection)."""
+    _core20_codes(lake)
 
 
 def _core20_by_patient(lake, patient_ids: pd.Series) -> list:
