@@ -17,11 +17,13 @@ SECRET = "3c9e1f7a52b84d06e9a1c7f3b5d2e8a4f60b9c1d7e3a5f28"  # random-looking, t
 
 @pytest.fixture(scope="module")
 def access_results(lake_dir, tmp_path_factory):
-    """A results store and the service over the test lake, built once per module."""
+    """A results store and the service over the test lake, built once per module: CVDP007HYP,
+    and LD_PREVALENCE, whose practice counts are small in a 60,000-person lake (about 3 people
+    a practice on the learning disability register), so suppression always has work to do."""
     tmp = tmp_path_factory.mktemp("access")
     results = tmp / "results"
     done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
-                                     "--out", str(results), "--id", "CVDP007HYP"])
+                                     "--out", str(results), "--id", "CVDP007HYP,LD_PREVALENCE"])
     assert done.exit_code == 0, done.output
     patients = pd.read_parquet(table_path(lake_dir, "patients"))
     current = patients[patients.registration_end.isna() & patients.date_of_death.isna()]

@@ -115,8 +115,9 @@ def test_every_table_is_the_same_rows_as_csv_and_json(api, path):
 def test_csv_is_suppressed_exactly_as_json_for_the_public(api):
     client = api["as"]["pub"]
     params = {"breakdown": "practice", "limit": MAX_LIMIT}
-    rows = client.get(VALUES, params=params).json()["rows"]
-    parsed = _parse(client.get(VALUES, params=params | {"format": "csv"}).text)
+    small = "/api/v1/indicators/LD_PREVALENCE/values"  # about 3 people a practice
+    rows = client.get(small, params=params).json()["rows"]
+    parsed = _parse(client.get(small, params=params | {"format": "csv"}).text)
     withheld = [i for i, row in enumerate(rows) if row["suppressed"]]
     assert withheld, "the test lake should have some small practice counts"
     for i in withheld:  # a withheld count is an empty cell, not the count
@@ -124,7 +125,7 @@ def test_csv_is_suppressed_exactly_as_json_for_the_public(api):
         assert parsed[i]["suppressed"] == "true"
     shown = [float(r["numerator"]) for r in parsed if r["numerator"]]
     assert shown and all(n == 0 or (n >= 8 and n % 5 == 0) for n in shown)
-    exact = _parse(api["as"]["ana"].get(VALUES, params=params | {"format": "csv"}).text)
+    exact = _parse(api["as"]["ana"].get(small, params=params | {"format": "csv"}).text)
     assert "suppressed" not in exact[0] and len(exact) == len(parsed)  # analysts: exact
 
 
