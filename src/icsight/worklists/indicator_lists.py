@@ -261,6 +261,15 @@ def _hypertension_records(as_of: dt.date, people: pd.DataFrame, comorbid: dict, 
     return records, all_facts
 
 
+def _missing_any(lake, day: dt.date, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
+    """The patients (one `patient_id` column, each once) in the denominator of any of
+    `indicator_ids` on `day` who are not in its numerator: whom those lists' facts are for."""
+    return pd.concat([
+        t.loc[~t.numerator, ["patient_id"]]
+        for t in (denominator_rows(lake, day, i) for i in indicator_ids)
+    ]).drop_duplicates()
+
+
 def _hypertension_facts(lake, as_of: str | dt.date) -> tuple[dict, dict]:
     """({patient_id: {class: last issued}}, {patient_id: last BP ever}) for everyone in the
     hypertension cohort who misses either standard (CVDP004HYP's or CVDP007HYP's), so the
@@ -269,10 +278,7 @@ def _hypertension_facts(lake, as_of: str | dt.date) -> tuple[dict, dict]:
     day = as_date(as_of)
 
     def build() -> tuple[dict, dict]:
-        missing = pd.concat([
-            t.loc[~t.numerator, ["patient_id"]]
-            for t in (denominator_rows(lake, day, i) for i in ("CVDP004HYP", "CVDP007HYP"))
-        ]).drop_duplicates()
+        missing = _missing_any(lake, day, ("CVDP004HYP", "CVDP007HYP"))
         meds = _by_patient(medicines_issued(lake, missing, day, 6, ANTIHYPERTENSIVES),
                            "medicine_class", "last_issued")
         return meds, _last_bp_ever(lake, missing, day)
@@ -390,10 +396,7 @@ def _heart_failure_medicines(lake, as_of: str | dt.date) -> tuple[dict, dict]:
     day = as_date(as_of)
 
     def build() -> tuple[dict, dict]:
-        missing = pd.concat([
-            t.loc[~t.numerator, ["patient_id"]]
-            for t in (denominator_rows(lake, day, i) for i in ("HF_SGLT2I", "HF_MRA"))
-        ]).drop_duplicates()
+        missing = _missing_any(lake, day, ("HF_SGLT2I", "HF_MRA"))
         recent = _by_patient(medicines_issued(lake, missing, day, 6, (
             "SGLT2i", "MRA", "ACE inhibitor", "ARB", "Beta blocker")), "medicine_class",
             "last_issued")
