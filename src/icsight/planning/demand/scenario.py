@@ -268,15 +268,21 @@ class Scenario(_Strict):
         raise KeyError(pod)  # pragma: no cover - the validator guarantees a group
 
 
-def _key_path(loc: tuple) -> str:
-    path = ""
+def _key_path(loc: tuple, raw: object) -> str:
+    """A pydantic error location as the key path a planner finds in the file:
+    `mitigators[1] ("Virtual wards").reduction.p10`, the entry's name after its index."""
+    path, here = "", raw
     for part in loc:
+        if part in ("fixed", "normal", "lognormal"):  # the union's branch, not a key
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in ("fixed", "normal", "lognormal"):  # the union's branch, not a key
-            continue
+            here = here[part] if isinstance(here, list) and part < len(here) else None
+            if isinstance(here, dict) and isinstance(here.get("name"), str):
+                path += f" ({here['name']!r})"
         else:
             path += f".{part}" if path else str(part)
+            here = here.get(part) if isinstance(here, dict) else None
     return path or "(the file)"
 
 
@@ -293,7 +299,7 @@ def scenario_from_dict(raw: dict, source: str = "scenario") -> Scenario:
                 why = "unknown field (not in the scenario schema; check its spelling)"
             elif problem["type"] == "missing":
                 why = "missing: the schema needs it"
-            lines.append(f"{source}: {_key_path(problem['loc'])}: {why}")
+            lines.append(f"{source}: {_key_path(problem['loc'], raw)}: {why}")
         raise ScenarioError("\n".join(lines)) from None
 
 
