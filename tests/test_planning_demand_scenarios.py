@@ -51,7 +51,7 @@ def test_a_negative_reduction_is_refused(tmp_path):
 
 
 def test_a_negative_share_or_life_expectancy_gain_is_refused(tmp_path):
-    message = _refused(tmp_path, _changed("female = 0.07", "female = -0.07"))
+    message = _refused(tmp_path, _changed("female = 0.085", "female = -0.085"))
     assert "health_status.life_expectancy_65_gain_per_year.female: " in message
     assert "greater than or equal to 0" in message
     message = _refused(tmp_path, _changed("p10 = 0.25, p90 = 0.75", "p10 = -0.25, p90 = 0.75"))
