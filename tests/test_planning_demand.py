@@ -296,3 +296,32 @@ def test_the_packaged_scenarios_are_valid_and_cover_every_point_of_delivery():
         "Outpatient follow-up reduction"]
     assert mitigated.mitigators[0].reduction.bounds() == (0.05, 0.20)  # "up to 20%"
     assert len(BANDS) == 19
+
+
+@pytest.mark.parametrize(("ages", "kept"), [((70, 90), 0.5), ((75, 90), 1.0), ((0, 69), 1.0)])
+def test_a_mitigator_applies_only_to_the_bands_its_ages_name(rates, ages, kept):
+    # Bedford's non-elective admissions are all women aged 70-74: a band counts when its
+    # youngest age (70) is within the mitigator's ages
+    raw = _scenario(mitigators=[{
+        "name": "Older people", "pods": ["non_elective"], "source": "test", "ages": list(ages),
+        "reduction": {"distribution": "fixed", "value": 0.5}, "starts": 2023, "full_by": 2023}])
+    plain = project(rates, scenario_from_dict(_scenario(mitigators=[])), runs=1).summary()
+    mitigated = project(rates, scenario_from_dict(raw), runs=1).summary()
+    pick = (plain.place == "Bedford Borough") & (plain.pod == "non_elective")
+    assert list(mitigated[pick].p50) == pytest.approx(list(plain[pick].p50 * kept))
+
+
+def test_each_run_uses_one_population_variant_with_the_given_chances(rates):
+    def bedford_2043(variants):
+        raw = _scenario(population={"variants": variants})
+        run = project(rates, scenario_from_dict(raw), runs=200, seed=11)
+        return run.runs[:, -1, 0, run.pods.index("non_elective")]
+
+    ons = bedford_2043({"ons-2022": 1.0})
+    housing = bedford_2043({"housing-led": 1.0})
+    assert np.all(ons == ons[0]) and np.all(housing == housing[0])
+    assert housing[0] > ons[0]  # Bedford builds more homes than ONS's trend houses
+    mixed = bedford_2043({"ons-2022": 0.75, "housing-led": 0.25})
+    on_ons = np.isclose(mixed, ons[0])
+    assert np.all(on_ons | np.isclose(mixed, housing[0]))
+    assert 0.6 < on_ons.mean() < 0.9  # 3 in 4 expected; 200 runs: within 4 standard errors
