@@ -67,3 +67,12 @@ def test_a_scenario_with_a_mistake_is_refused_naming_it(lake_dir, tmp_path):
     assert f"{bad}:version:missing" in "".join(done.output.split())
     done = _run("--lake", str(lake_dir), "--scenario", "optimistic")
     assert done.exit_code == 2 and "no packaged scenario 'optimistic'" in done.output
+
+
+def test_a_baseline_year_before_the_lake_starts_is_refused(lake_dir):
+    # the tiny lake's data starts on 1 April 2020: a year to 30 June 2020 would be 9 months
+    # without data, so every rate would be too low
+    done = _run("--lake", str(lake_dir), "--scenario", "principal", "--as-of", "2020-06-30")
+    assert done.exit_code == 2
+    said = " ".join(done.output.split())
+    assert "the baseline year to 2020-06-30 starts on 2019-07-01, before the lake's data" in said

@@ -252,6 +252,7 @@ def demand_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: 
     from icsight.planning.demand import (
         ScenarioError,
         baseline_rates,
+        baseline_window,
         load_scenario,
         packaged_scenario,
         project,
@@ -266,7 +267,13 @@ def demand_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: 
     except ScenarioError as e:
         fail(e)
     lake = opened_lake(lake_dir, purpose)
-    day = check_window(lake, as_of, months=12)
+    day = check_window(lake, as_of)
+    window = lake.data_window()
+    year_starts = baseline_window(day)[0] + dt.timedelta(days=1)
+    if window is not None and year_starts.isoformat() < window[0]:
+        # a baseline year with months of no data would project too little of everything
+        fail(f"the baseline year to {day} starts on {year_starts}, before the lake's data "
+             f"({window[0]} to {window[1]}); give an --as-of at least a year after its start")
     with progress() as bar:
         task = bar.add_task("Baseline rates from the lake", total=2)
         rates = baseline_rates(lake, day)
