@@ -1,6 +1,6 @@
 """`icsight plan`: planning to 2043 from the command line: the population projections by place
-(`population`), registered lists against ONS residents (`list-inflation`) and each treatment
-function's waiting list at each provider, as a queue and simulated week by week
+(`population`), registered lists against ONS residents (`list-inflation`), activity by point of
+delivery with its uncertainty (`demand`) and each treatment function's waiting list at each provider, as a queue and simulated week by week
 (`waiting-lists`).
 
 The figures are exact counts for planners holding the lake (like `icsight indicators`); what
@@ -30,9 +30,10 @@ __all__ = ["plan"]
 
 @click.group()
 def plan() -> None:
-    """Planning to 2043: population projections, list inflation and waiting lists.
+    """Planning to 2043: population projections, list inflation, demand and waiting lists.
 
-    See docs/planning-population.md and docs/waiting-lists.md for the methods and sources."""
+    See docs/planning-population.md, docs/planning-demand.md and docs/waiting-lists.md for the
+    methods and sources."""
 
 
 @plan.command("population")
