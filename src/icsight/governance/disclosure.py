@@ -47,8 +47,8 @@ import pandas as pd
 from icsight.stats.poisson import byars, poisson_limits
 from icsight.stats.proportions import wilson
 
-__all__ = ["COUNT_COLUMNS", "DisclosureRules", "Relation", "relations", "suppress",
-           "suppress_cells"]
+__all__ = ["COUNT_COLUMNS", "DisclosureRules", "Relation", "protect_each", "relations",
+           "suppress", "suppress_cells"]
 
 COUNT_COLUMNS = ("numerator", "denominator")
 VALUE_COLUMNS = ("value", "lower_ci", "upper_ci")
@@ -82,7 +82,8 @@ class Relation:
 
 def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
              hierarchy: pd.DataFrame | None = None,
-             methods: Mapping[str, tuple[str, float]] | None = None) -> pd.DataFrame:
+             methods: Mapping[str, tuple[str, float]] | None = None,
+             protected: np.ndarray | None = None) -> pd.DataFrame:
     """The tidy indicator table made safe to publish.
 
     `hierarchy` has one row per practice (practice_code, pcn_code, place); without it
@@ -92,13 +93,26 @@ def suppress(table: pd.DataFrame, rules: DisclosureRules | None = None,
     are NaN (counts are floats so they can hold NaN); `suppressed` says which rows.
 
     Pass the whole run (every indicator and period) in one call: indicators that share a
-    denominator are protected against each other only when suppressed together."""
+    denominator are protected against each other only when suppressed together.
+
+    `protected`: what `protect_each` gave for the same rows in the same order (for a run, each
+    indicator's part concatenated), so the indicator-by-indicator work can be done while the
+    run is still being computed; only the joint step across indicators is left. The result is
+    the same as without it: each indicator and period is protected on its own first either
+    way."""
     rules = rules or DisclosureRules()
     out = table.reset_index(drop=True).copy()
-    hide = _primary(out, rules)
-    hide |= _unplaceable(out, hierarchy)
-    if rules.secondary and {"breakdown", "group"} <= set(out):
-        hide = _secondary(out, hide, rules, hierarchy)
+    if protected is None:
+        hidden = protect_each(out, rules, hierarchy)
+    elif len(protected) != len(out):
+        raise ValueError(f"protected has {len(protected)} rows for a table of {len(out)}")
+    else:
+        hidden = np.asarray(protected, bool).copy()
+    if rules.secondary and rules.joint and {"breakdown", "group"} <= set(out) \
+            and all(k in out for k in PARTITION):
+        _jointly(_Columns(out), out.groupby(list(PARTITION), sort=False).indices, hidden, rules,
+                 hierarchy)
+    hide = pd.Series(hidden, index=out.index)
     published = {c: _round(out[c].astype(float), rules.rounding).where(~hide)
                  for c in COUNT_COLUMNS}
     values = _published_values(out, published, hide, methods or {})
@@ -195,24 +209,39 @@ def relations(part: pd.DataFrame, hierarchy: pd.DataFrame | None) -> list[Relati
 
 # --- secondary suppression ----------------------------------------------------------------
 
-def _secondary(table: pd.DataFrame, hide: pd.Series, rules: DisclosureRules,
-               hierarchy: pd.DataFrame | None) -> pd.Series:
-    # `table` has a RangeIndex (see `suppress`): row labels are positions, so every lookup
-    # below reads plain arrays rather than going through pandas' indexers per partition
-    cols = _Columns(table)
-    hidden = hide.to_numpy(bool).copy()
-    keys = [k for k in PARTITION if k in table]
-    groups = table.groupby(keys, sort=False).indices if keys else {
-        None: np.arange(len(table))}
+def protect_each(table: pd.DataFrame, rules: DisclosureRules | None = None,
+                 hierarchy: pd.DataFrame | None = None) -> np.ndarray:
+    """Which rows of `table` (by position) to withhold, each indicator and period protected on
+    its own: primary suppression, rows no known parent holds, and secondary suppression
+    within each parent to a fixed point. `suppress` adds the joint step across indicators
+    that share a denominator; a build runs this part per indicator as each is computed
+    (`suppress(..., protected=...)`)."""
+    rules = rules or DisclosureRules()
+    # row labels become positions, so every lookup below reads plain arrays rather than
+    # going through pandas' indexers per partition
+    table = table.reset_index(drop=True)
+    hidden = (_primary(table, rules) | _unplaceable(table, hierarchy)).to_numpy(bool).copy()
+    if rules.secondary and {"breakdown", "group"} <= set(table):
+        cols = _Columns(table)
+        keys = [k for k in PARTITION if k in table]
+        groups = table.groupby(keys, sort=False).indices if keys else {
+            None: np.arange(len(table))}
+        rels: dict = {}
+        for key, index in groups.items():
+            _protect(cols, index, hidden, rules,
+                     _relations_of(rels, key, cols, index, hierarchy))
+    return hidden
+
+
+def _jointly(cols: _Columns, groups: Mapping, hidden: np.ndarray, rules: DisclosureRules,
+             hierarchy: pd.DataFrame | None) -> None:
+    """The joint step: indicators of one period that share a denominator, protected together
+    (`hidden` changed in place)."""
     rels: dict = {}
-    for key, index in groups.items():
-        _protect(cols, index, hidden, rules, _relations_of(rels, key, cols, index, hierarchy))
-    if rules.joint and len(keys) == len(PARTITION):
-        for family in _families(cols, groups):
-            _protect_family(cols, {k: groups[k] for k in family}, hidden, rules,
-                            {k: _relations_of(rels, k, cols, groups[k], hierarchy)
-                             for k in family})
-    return pd.Series(hidden, index=hide.index, name=hide.name)
+    for family in _families(cols, groups):
+        _protect_family(cols, {k: groups[k] for k in family}, hidden, rules,
+                        {k: _relations_of(rels, k, cols, groups[k], hierarchy)
+                         for k in family})
 
 
 class _Columns:

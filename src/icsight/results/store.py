@@ -35,10 +35,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from icsight import __version__
-from icsight.governance.disclosure import DisclosureRules, suppress
+from icsight.governance.disclosure import DisclosureRules, protect_each, suppress
 from icsight.indicators.breakdown import reference_frames
 from icsight.indicators.catalogue import catalogue, indicator
 from icsight.indicators.periods import periods_table
@@ -96,20 +97,24 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     started = dt.datetime.now(dt.UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
     values, summaries = [], []
-    # SPC and inequalities (pandas, holding Python's lock) are made on a second thread while
-    # the database computes the next indicator (releasing it): on two cores they overlap.
+    # the parentage secondary suppression needs to protect practices within their PCN
+    hierarchy = reference_frames(lake)[0]
+    # SPC, inequalities and each indicator's own disclosure control (pandas and Python,
+    # holding Python's lock) are made on a second thread while the database computes the
+    # next indicator (releasing it): on two cores they overlap.
     with lake.sharing(), ThreadPoolExecutor(max_workers=1) as summarising:
         for ind in chosen:
             v = monthly_values(lake, ind, ends,
                                (lambda i=ind: progress(i.id)) if progress else None, one_query)
             values.append(v)
-            summaries.append(summarising.submit(_summaries, v, ind))
+            summaries.append(summarising.submit(_summaries, v, ind, hierarchy))
         # the same periods table the indicators ran on, so the population margins they
         # shared are summed again rather than counted again
         pyramid = population_pyramid(lake, periods_table(ends, lake),
                                      reference_frames(lake)[0])
         done = [s.result() for s in summaries]
     charts, gaps = [d[0] for d in done], [d[1] for d in done]
+    protected = np.concatenate([d[2] for d in done]) if done else np.zeros(0, bool)
     tmp = out_dir / f".{run_id}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -118,10 +123,8 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
         table.to_parquet(tmp / "indicator_values.parquet", row_group_size=ROW_GROUP)
         pd.concat(charts, ignore_index=True).to_parquet(tmp / "spc.parquet")
         pd.concat(gaps, ignore_index=True).to_parquet(tmp / "inequalities.parquet")
-        # the parentage secondary suppression needs to protect practices within their PCN
-        hierarchy = reference_frames(lake)[0]
         hierarchy.to_parquet(tmp / "hierarchy.parquet")
-        disclosure = _publish(table, hierarchy, tmp / "published_values.parquet")
+        disclosure = _publish(table, hierarchy, tmp / "published_values.parquet", protected)
         pyramid.to_parquet(tmp / "population.parquet")
         published_pyramid = publish_population(pyramid, DisclosureRules())
         published_pyramid.to_parquet(tmp / "published_population.parquet")
@@ -161,9 +164,12 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     return run
 
 
-def _summaries(values: pd.DataFrame, ind) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One indicator's SPC charts and inequality summaries."""
-    return spc_summary(values, ind), inequalities(values, ind)
+def _summaries(values: pd.DataFrame, ind, hierarchy: pd.DataFrame
+               ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """One indicator's SPC charts, inequality summaries and the rows its own disclosure
+    control withholds (before the joint step across indicators: `_publish`)."""
+    return (spc_summary(values, ind), inequalities(values, ind),
+            protect_each(values, DisclosureRules(), hierarchy))
 
 
 def methods() -> dict[str, tuple[str, float]]:
@@ -171,12 +177,16 @@ def methods() -> dict[str, tuple[str, float]]:
     return {i.id: (i.method, i.multiplier) for i in catalogue().values()}
 
 
-def _publish(table: pd.DataFrame, hierarchy: pd.DataFrame, path: Path) -> dict:
+def _publish(table: pd.DataFrame, hierarchy: pd.DataFrame, path: Path,
+             protected: np.ndarray | None = None) -> dict:
     """Suppress the whole table at once, so indicators that share a denominator are protected
-    together (`icsight.governance.disclosure`), and say how in the provenance."""
+    together (`icsight.governance.disclosure`), and say how in the provenance. `protected`:
+    each indicator's own protection, worked out while the build ran (`protect_each`); the
+    provenance's seconds are then those of the joint step and the published values only."""
     rules = DisclosureRules()
     started = dt.datetime.now(dt.UTC)
-    published = suppress(table, rules, hierarchy=hierarchy, methods=methods())
+    published = suppress(table, rules, hierarchy=hierarchy, methods=methods(),
+                         protected=protected)
     published.to_parquet(path, row_group_size=ROW_GROUP)
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
     return {"table": path.name, "rules": dataclasses.asdict(rules),
