@@ -68,8 +68,8 @@ import pandas as pd
 from icsight.engine import Lake
 from icsight.stats import funnel_limits, funnel_significance, spc
 
-__all__ = ["DIAGNOSTICS", "FRAGILE_SERVICES", "Benchmarks", "ServiceDefinition", "benchmark",
-           "month_ends"]
+__all__ = ["DIAGNOSTICS", "FRAGILE_SERVICES", "PROVIDER_COLUMNS", "Benchmarks",
+           "ServiceDefinition", "assess", "benchmark", "definition", "month_ends"]
 
 #: The code diagnostics are listed under (not a treatment function code).
 DIAGNOSTICS = "DIAG"
@@ -155,8 +155,7 @@ def benchmark(lake: Lake, as_of: str | dt.date | None = None,
             raise ValueError(f"`{name}` must be a whole number of months, at least 1 "
                              f"(got {value!r})")
     codes = list(services) if services is not None else list(FRAGILE_SERVICES)
-    definitions = [FRAGILE_SERVICES.get(c) or ServiceDefinition(c, f"Treatment function {c}",
-                                                                *_RTT) for c in codes]
+    definitions = [definition(c) for c in codes]
     window = lake.data_window()
     first_day = _date(window[0]) if window else None
     if first_day is not None and not first_day <= day <= _date(window[1]):
@@ -174,13 +173,29 @@ def benchmark(lake: Lake, as_of: str | dt.date | None = None,
     rows = _pathways(lake, definitions, earliest, day)
     providers, series = _figures(rows, definitions, day, ends, stop_start, stop_months,
                                  year_ago)
-    series = _with_spc(series, definitions)
+    return assess(day, providers, series)
+
+
+def assess(day: dt.date, providers: pd.DataFrame, series: pd.DataFrame) -> Benchmarks:
+    """The SPC chart of each provider's `series` and each service's funnel, worked out from
+    the counts given (`list_size` and `within_standard` per provider, `waiting` and
+    `within_standard` per month, a withheld count NaN): `benchmark` gives it the exact counts,
+    the services the published ones, so that nothing shown is drawn from a withheld count."""
+    series = _with_spc(series)
     providers, funnel = _with_funnel(providers)
-    last = series.sort_values("period_end").groupby(["service", "provider_code"]).tail(1)
+    last = series.dropna(subset=["variation"])
     icons = {(r.service, r.provider_code): r.variation for r in last.itertuples()}
     providers["variation"] = [icons.get((s, p)) for s, p in
                               zip(providers.service, providers.provider_code, strict=True)]
-    return Benchmarks(day, providers[list(PROVIDER_COLUMNS)], series, funnel)
+    return Benchmarks(day, providers[list(PROVIDER_COLUMNS)].reset_index(drop=True),
+                      series, funnel)
+
+
+def definition(code: str) -> ServiceDefinition:
+    """The service `code` benchmarks: a fragile service's own, any other treatment function
+    against the 18-week standard."""
+    return FRAGILE_SERVICES.get(code) or ServiceDefinition(code, f"Treatment function {code}",
+                                                           *_RTT)
 
 
 def _date(value) -> dt.date:
@@ -302,10 +317,9 @@ def _order(definitions: list[ServiceDefinition]) -> dict[str, int]:
     return {d.code: i for i, d in enumerate(definitions)}
 
 
-def _with_spc(series: pd.DataFrame, definitions: list[ServiceDefinition]) -> pd.DataFrame:
+def _with_spc(series: pd.DataFrame) -> pd.DataFrame:
     """Each provider's monthly share within the standard with its XmR mean, process limits,
     rule and point type (`icsight.stats.spc`, higher is better, the standard as target)."""
-    targets = {d.code: d.target_percent for d in definitions}
     parts = []
     for (service, _), part in series.groupby(["service", "provider_code"], sort=False):
         part = part.sort_values("period_end").reset_index(drop=True)
@@ -315,7 +329,8 @@ def _with_spc(series: pd.DataFrame, definitions: list[ServiceDefinition]) -> pd.
         if shown.sum() >= 2:
             chart = spc(part.loc[shown, "percent_within_standard"].to_numpy(),
                         dates=pd.to_datetime(part.loc[shown, "period_end"]),
-                        improvement_direction="increase", target=targets.get(service))
+                        improvement_direction="increase",
+                        target=definition(service).target_percent)
             points = chart.points
             for col in ("mean", "lpl", "upl", "rule", "point_type"):
                 extra.loc[shown, col] = points[col].to_numpy()
@@ -334,7 +349,7 @@ def _with_funnel(providers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     positions = pd.Series(None, index=providers.index, dtype=object)
     limits = []
     for service, part in providers.groupby("service", sort=False):
-        shown = part[part.list_size > 0]
+        shown = part[(part.list_size > 0) & part.within_standard.notna()]  # withheld: NaN
         if len(shown) < 2 or shown.within_standard.sum() in (0, shown.list_size.sum()):
             continue  # no spread to draw limits around (one provider, or all or none within)
         positions[shown.index] = funnel_significance(shown.within_standard, shown.list_size)
