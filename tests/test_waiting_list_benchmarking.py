@@ -10,6 +10,7 @@ The lake on 30 June 2026 (a month end, so the series uses month ends):
   itself (not in the window); two were waiting on 30 June 2025 and treated 1 August 2025.
   Diagnostic waits on RX1's pathways: one since 1 June 2026 (29 days), one since 1 May 2026
   (60 days), one from 1 March 2026 with its test on 15 May 2026.
+* neurology (400) at RX1: one pathway from 10 April 2020, in the lake's first month.
 * dermatology (330) at three providers, for the funnel: RA1 and RA2 each 200 waiting, 100 of
   them 7 days and 100 of them 200 days; RA3 100 waiting, 20 of them 7 days and 80 of them
   200 days. The pooled share within 18 weeks is (100 + 100 + 20) / 500 = 44%, and RA3's 20%
@@ -65,6 +66,7 @@ def _pathways() -> tuple[list[dict], dict[int, str]]:
     add("2026-05-01", None, None, function="100", diagnostic_wait_start="2026-05-01")
     add("2026-02-01", None, None, function="100", diagnostic_wait_start="2026-03-01",
         diagnostic_test_date="2026-05-15")
+    add("2020-04-10", "2020-05-20", function="400")  # in the lake's first month
     for provider, within, over in (("RA1", 100, 100), ("RA2", 100, 100), ("RA3", 20, 80)):
         for _ in range(within):
             add(_ago(7), provider=provider, function="330")
@@ -215,3 +217,15 @@ def test_cli_says_when_there_are_no_pathways(lake_dir):
         "--purpose", "direct_care"])
     assert done.exit_code != 0 and "Traceback" not in done.output
     assert "no pathways for 107" in done.output
+
+
+
+def test_clock_stops_before_the_lakes_data_are_not_known(lake_dir):
+    # the lake's data start on 1 April 2020: on 30 April the 3 months of clock stops (and the
+    # year before) reach back before it, so they are not known, while the list is
+    early = benchmark(open_lake(lake_dir), "2020-04-30", services=["400"])
+    row = _row(early, "400", "RX1")
+    assert row.list_size == 1 and row.median_wait_weeks == pytest.approx(20 / 7)
+    for column in ("treated_stops", "list_at_stop_start", "stops_per_100", "list_a_year_ago"):
+        assert math.isnan(row[column]), column
+    assert early.series.period_end.tolist() == [dt.date(2020, 4, 30)]

@@ -77,9 +77,14 @@ class ProviderBenchmarkService:
         full = who.role == Role.ANALYST
         authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
                   self.audit_log, "provider benchmarks")
-        exact = self._exact()
-        result = exact if full else _published(exact)
         codes = [service] if service else list(FRAGILE_SERVICES)
+        try:
+            exact = self._exact()
+        except ValueError as e:  # a lake with no reference date: say so, never fail
+            return {"as_of": None, "exact": full, "unavailable": str(e),
+                    "services": [_service(code) for code in codes], "providers": [],
+                    "series": [], "funnel": []}
+        result = exact if full else _published(exact)
 
         def only(frame: pd.DataFrame) -> list[dict]:
             part = frame[frame.service.isin(codes)]
@@ -87,7 +92,7 @@ class ProviderBenchmarkService:
                 part = part.assign(period_end=part.period_end.astype(str).str[:10])
             return records(part)
 
-        return {"as_of": result.as_of.isoformat(), "exact": full,
+        return {"as_of": result.as_of.isoformat(), "exact": full, "unavailable": None,
                 "services": [_service(code) for code in codes],
                 "providers": only(result.providers), "series": only(result.series),
                 "funnel": only(result.funnel)}

@@ -50,7 +50,8 @@ provider's position by `funnel_significance` (99.8% checked first).
 Month ends: when the day is the last day of its month, the series uses the last day of each
 month; otherwise the same day of each month (clipped to the month's length). Days before the
 lake's data window are left out of the series (a list there is incomplete); growth needs the
-day a year before inside the window and is empty otherwise.
+day a year before inside the window, and the clock-stop figures the start of their months,
+and each is empty otherwise.
 
 The figures are exact counts for planners; anything shown more widely goes through
 `icsight.services.provider_benchmarks`, which suppresses small counts.
@@ -167,9 +168,8 @@ def benchmark(lake: Lake, as_of: str | dt.date | None = None,
     if first_day is not None and year_ago < first_day:
         year_ago = None
     if first_day is not None and stop_start < first_day:
-        raise ValueError(f"the {stop_months} months of clock stops to {day} start on "
-                         f"{stop_start}, before the lake's data ({window[0]})")
-    earliest = min([*ends, stop_start] + ([year_ago] if year_ago else []))
+        stop_start = None  # stops before the lake's data are missing: no rate, not a wrong one
+    earliest = min([*ends, day] + [d for d in (stop_start, year_ago) if d])
     rows = _pathways(lake, definitions, earliest, day)
     providers, series = _figures(rows, definitions, day, ends, stop_start, stop_months,
                                  year_ago)
@@ -243,7 +243,7 @@ def _pathways(lake: Lake, definitions: list[ServiceDefinition], earliest: dt.dat
 
 
 def _figures(rows: pd.DataFrame, definitions: list[ServiceDefinition], day: dt.date,
-             ends: list[dt.date], stop_start: dt.date, stop_months: int,
+             ends: list[dt.date], stop_start: dt.date | None, stop_months: int,
              year_ago: dt.date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The per-provider figures and the monthly series, from the pathway rows."""
     by_code = {d.code: d for d in definitions}
@@ -281,11 +281,15 @@ def _figures(rows: pd.DataFrame, definitions: list[ServiceDefinition], day: dt.d
     for g in np.unique(group[is_open]):
         waits = waited[is_open & (group == g)]
         median[g], p92[g] = np.percentile(waits, [50, 92], method="inverted_cdf") / 7
-    lo, hi = np.datetime64(stop_start, "D"), np.datetime64(day, "D")
-    stopped = ~np.isnat(stop) & (stop > lo) & (stop <= hi)
-    validated = rows["validated"].to_numpy(bool)
-    treated, other = counts(stopped & ~validated), counts(stopped & validated)
-    at_start = counts(waiting_on(stop_start)[0])
+    if stop_start is not None:
+        lo, hi = np.datetime64(stop_start, "D"), np.datetime64(day, "D")
+        stopped = ~np.isnat(stop) & (stop > lo) & (stop <= hi)
+        validated = rows["validated"].to_numpy(bool)
+        treated = counts(stopped & ~validated).astype(float)
+        other = counts(stopped & validated).astype(float)
+        at_start = counts(waiting_on(stop_start)[0]).astype(float)
+    else:
+        treated = other = at_start = np.full(n, np.nan)
     then = counts(waiting_on(year_ago)[0]).astype(float) if year_ago else np.full(n, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.where(at_start > 0, 100 / stop_months / at_start, np.nan)

@@ -6,7 +6,7 @@ chart of that share month by month, each chart with its table and text alternati
 The figures are the services' (`icsight.services.provider_benchmarks`): exact for analysts,
 published for everyone else, so a withheld count is a table row saying so, never a point. The
 charts are `icsight.charts`'s `funnel_chart` and `spc_chart`, drawn on the server as SVG (the
-page needs no JavaScript) and kept per day, level of access and service: drawing a service's
+page needs no JavaScript) and kept per lake, day, level of access and service: drawing a service's
 charts costs vl-convert about a second.
 """
 
@@ -44,7 +44,7 @@ PROVIDERS = {
     "RGT": "Cambridge University Hospitals NHS Foundation Trust",
 }
 
-#: Figures of this many (day, access, service) kept in memory.
+#: Figures of this many (lake, day, access, service) kept in memory.
 _FIGURES = KeptFigures(limit=64)
 
 WITHHELD = "withheld"
@@ -55,7 +55,9 @@ def provider_name(code: str) -> str:
     return f"{PROVIDERS[code]} ({code})" if code in PROVIDERS else code
 
 
-def _date(value: str) -> str:
+def _date(value: str | None) -> str | None:
+    if value is None:
+        return None
     day = dt.date.fromisoformat(str(value)[:10])
     return f"{day.day} {day:%B %Y}"
 
@@ -67,6 +69,7 @@ def benchmarks_page(request: Request) -> HTMLResponse:
     return render(request, "provider_benchmarks.jinja", {
         "title": "Waiting lists: providers compared", "service": None,
         "as_of": _date(figures["as_of"]), "exact": figures["exact"],
+        "unavailable": figures["unavailable"],
         "services": [_service_rows(s, figures) for s in figures["services"]]})
 
 
@@ -78,12 +81,13 @@ def service_page(request: Request, code: str) -> HTMLResponse:
     except NotFoundError:
         return render(request, "not_found.jinja", {"title": "Page not found"}, 404)
     service = _service_rows(figures["services"][0], figures)
-    charts = _FIGURES.get_or_make((figures["as_of"], figures["exact"], code),
+    lake = str(request.app.state.services.lake_dir)  # the day alone could be another lake's
+    charts = _FIGURES.get_or_make((lake, figures["as_of"], figures["exact"], code),
                                   lambda: _charts(service, figures))
     return render(request, "provider_benchmarks.jinja", {
         "title": f"{service['name']}: waiting lists by provider", "service": service,
         "as_of": _date(figures["as_of"]), "exact": figures["exact"], "services": [service],
-        "charts": charts})
+        "unavailable": figures["unavailable"], "charts": charts})
 
 
 def _number(value, digits: int = 0, unit: str = "") -> str:
