@@ -111,8 +111,7 @@ def _service_rows(service: dict, figures: dict) -> dict:
             "funnel": POSITIONS[p["funnel_position"]][0] if p["funnel_position"] in POSITIONS
             else "not placed",
             "variation": VARIATION_TEXT.get(p["variation"] or "", "not charted"),
-            "treated": _number(p["treated_per_100"], 1),
-            "other": _number(p["other_per_100"], 1),
+            "stops": f"{_number(p['treated_per_100'], 1)} ({_number(p['other_per_100'], 1)})",
             "growth": f"{growth:+.1f}%" if growth is not None
             else ("not known" if figures["exact"] else "withheld or not known")})
     return {**service, "rows": out}
