@@ -100,6 +100,8 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("worklist", f"/worklists/{EXAMPLE['practice_code']}/hypertension-above-target",
              role="clinician"),
     PageType("worklist-refused", "/worklists", status=403, role="analyst"),
+    PageType("provider-benchmarks", "/provider-benchmarks"),
+    PageType("provider-benchmarks-service", "/provider-benchmarks/130"),
 )
 
 

@@ -11,6 +11,7 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | records | `identifiable_record` | records.identifiable.view (own practice/PCN) | clinician |
 | records | `identifiable_export` | records.identifiable.export (own practice/PCN) | clinician |
 | planning | `planning_extract`, `_page` | extract.planning (opt-outs left out) | analyst |
+| provider_benchmarks | `benchmarks` | aggregates (published below analyst) | everyone |
 | admin | `audit_entries` | audit.read | admin |
 | areas | `hierarchy`, `latest_values`, `funnel_positions` | catalogue.read; aggregates | everyone |
 | accounts | `AccountAdminService` (accounts, audit log) | accounts.manage, audit.read | admin |
@@ -37,6 +38,7 @@ from icsight.services.areas import AreaService
 from icsight.services.engines import Engines
 from icsight.services.errors import NotFoundError
 from icsight.services.planning import PLANNING_TABLES, PlanningService
+from icsight.services.provider_benchmarks import ProviderBenchmarkService
 from icsight.services.quality import QualityService
 from icsight.services.records import RecordService
 from icsight.services.reports import ReportService
@@ -44,7 +46,8 @@ from icsight.services.worklists import WorklistService
 
 __all__ = ["PLANNING_TABLES", "AccessDeniedError", "AccountAdminService", "AdminService",
            "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningService",
-           "QualityService", "RecordService", "ReportService", "Service", "WorklistService"]
+           "ProviderBenchmarkService", "QualityService", "RecordService", "ReportService",
+           "Service", "WorklistService"]
 
 
 class Service:
@@ -59,6 +62,7 @@ class Service:
         self.aggregates = AggregateService(self.results_dir, self.audit_log)
         self.records = RecordService(self.engines, self.audit_log)
         self.planning = PlanningService(self.engines, self.audit_log)
+        self.provider_benchmarks = ProviderBenchmarkService(self.engines, self.audit_log)
         self.admin = AdminService(self.audit_log)
         self.areas = AreaService(self.aggregates, self.audit_log)
         self.quality = QualityService(self.lake_dir, self.audit_log)

@@ -18,6 +18,7 @@ from icsight.web.views import (
     inequalities,
     pages,
     profiles,
+    provider_benchmarks,
     reports,
     saved,
     search,
@@ -40,7 +41,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.include_router(pages.router)
     app.include_router(inequalities.router)
     for view in (strategy, profiles, search, account, commentary, data_quality, admin,
-                 saved, worklists):
+                 saved, worklists, provider_benchmarks):
         app.include_router(view.router)
     app.include_router(reports.router)  # board paper downloads
 

@@ -29,6 +29,7 @@ NAVIGATION = (
     {"href": "/programmes", "text": "Programmes"},
     {"href": "/strategy", "text": "Strategy"},
     {"href": "/places", "text": "Areas"},
+    {"href": "/provider-benchmarks", "text": "Waiting lists"},
     {"href": "/worklists", "text": "Worklists", "roles": frozenset({Role.CLINICIAN})},
     {"href": "/data-quality", "text": "Data quality",
      "roles": frozenset({Role.ANALYST, Role.ADMIN})},
