@@ -92,3 +92,18 @@ def test_assumptions_with_a_negative_ratio_are_refused_naming_it(lake_dir, tmp_p
     assert done.exit_code == 2
     assert ("workforce[1]('Nursesandmidwives').drivers[0].wte_per_unit:Inputshouldbegreater"
             in "".join(done.output.split()))
+
+
+def test_a_scenario_with_an_earlier_horizon_pairs_with_the_principal_to_the_same_year(
+        lake_dir, tmp_path):
+    from icsight.model.reference import data_path
+
+    text = data_path("planning", "scenarios", "mitigated.toml").read_text(encoding="utf-8")
+    mine = tmp_path / "mine.toml"
+    mine.write_text(text.replace("horizon = 2043", "horizon = 2030"), encoding="utf-8")
+    savings = tmp_path / "savings.csv"
+    done = _run("--lake", str(lake_dir), "--scenario", str(mine), "--runs", "4",
+                "--savings-out", str(savings))
+    assert done.exit_code == 0, done.output
+    saved = pd.read_csv(savings)
+    assert saved.year.max() == 2030 and set(saved.against) == {"Principal"}

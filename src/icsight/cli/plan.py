@@ -387,6 +387,8 @@ def capacity_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs
                                     else occupancy)
     except (ScenarioError, CapacityAssumptionsError, ValueError) as e:
         fail(e)
+    # the principal to the scenario's own horizon, so that the runs pair year by year
+    principal = principal.model_copy(update={"horizon": scenario.horizon})
     compare = scenario != principal
     lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, as_of)
