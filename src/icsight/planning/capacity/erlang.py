@@ -16,8 +16,8 @@ which never forms a^c or c! and so stays accurate for thousands of beds, where t
 sum of a^k / k! overflows. The recursion and the relation between the two formulas are
 standard queueing theory (e.g. Kleinrock, Queueing Systems vol. 1, 1975, section 3.5); de Bruin,
 Bekker, van Zanten and Koole ("Dimensioning hospital wards using the Erlang loss model", Annals
-of Operations Research 178, 2010, 23-43) use the same model to size hospital wards and show why
-small wards at high occupancy turn patients away.
+of Operations Research 178, 2010, 23-43, doi:10.1007/s10479-009-0647-8) use the same model
+to size hospital wards and show why small wards at high occupancy turn patients away.
 
 What this assumes, and why it is a check rather than a plan: a single pool of
 interchangeable beds (real beds are split by site, ward, sex and specialty, so real delays at
