@@ -1,9 +1,18 @@
 """One router per area, each a thin layer over its service."""
 
-from icsight.api.routers import admin, aggregates, planning, records, session, worklists
+from icsight.api.routers import (
+    admin,
+    aggregates,
+    planning,
+    records,
+    session,
+    waiting_lists,
+    worklists,
+)
 
-__all__ = ["admin", "aggregates", "planning", "records", "session", "worklists"]
+__all__ = ["admin", "aggregates", "planning", "records", "session", "waiting_lists",
+           "worklists"]
 
 #: Every router, in the order the OpenAPI document lists them.
 ALL = (session.router, aggregates.router, records.router, worklists.router, planning.router,
-       admin.router)
+       waiting_lists.router, admin.router)
