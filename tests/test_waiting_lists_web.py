@@ -286,3 +286,38 @@ def test_an_unknown_list_is_not_found_and_analysts_see_exact_counts(app):
     cells = _cells(analyst.get("/waiting-lists").text)
     small = next(i for i, c in enumerate(cells) if "Ophthalmology (130)" in c)
     assert cells[small + 2:small + 5] == ["3", "100.0%", "0"]
+
+
+# --- the planned-care board report ---------------------------------------------------------
+
+def _report_text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_planned_care_report_has_a_waiting_list_section_with_its_table(service):
+    from icsight.reports.paper import build_paper
+    from icsight.reports.render import to_html
+
+    paper = build_paper(service, None, "2025-03", "planned")
+    section = paper.sections[0].waiting_lists
+    assert section is not None and section["weeks"] == 52
+    first, second = section["rows"]  # largest list first; the withheld one after it
+    assert (first["waiting"], first["within"], first["over_52"]) == ("40", "50.0%", "10")
+    assert second["waiting"].startswith("withheld")
+    ends = {r["measure"]: r for r in service.waiting_lists.trajectories(
+        ANONYMOUS, "110", "RX1", last_week=True)}
+    assert first["waiting_then"] == f"{ends['list_size']['p50']:,.0f}"
+    # the published lists only: 40 waiting, 20 (50.0%) within 18 weeks, 10 over 52; 110 at
+    # RX1 is expected to grow (1.38 referred a week, 1 treated)
+    assert section["summary"][0].startswith("2 waiting lists (treatment function at "
+                                            "provider) on 2025-03-31: 40 people waiting on "
+                                            "the 1 list whose figures are published, 50.0%")
+    assert "and 10 for 52 weeks or more" in section["summary"][0]
+    assert section["summary"][1].startswith("With today's capacity, 1 of the 1 list with "
+                                            "published figures is expected to be longer")
+    text = _report_text(to_html(paper))
+    assert "Waiting lists now and in 52 weeks with today's capacity" in text
+    assert "Trauma and orthopaedics at RX1 (110 RX1) 40 50.0% 10" in text
+    # the other programmes' sections have no waiting lists
+    whole = build_paper(service, None, "2025-03")
+    assert [s.programme_id for s in whole.sections if s.waiting_lists] == ["planned"]

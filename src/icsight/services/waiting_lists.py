@@ -107,9 +107,10 @@ class WaitingListService:
         self.results_dir = Path(results_dir)
         self.audit_log = Path(audit_log)
 
-    def _exact(self, who: Principal, resource: str) -> bool:
-        """Whether `who` sees exact figures (analysts); authorised and audited either way."""
-        full = who.role == Role.ANALYST
+    def _exact(self, who: Principal, resource: str, published: bool = False) -> bool:
+        """Whether `who` sees exact figures (analysts, unless they ask for the `published`
+        ones); authorised and audited either way."""
+        full = who.role == Role.ANALYST and not published
         authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
                   self.audit_log, resource)
         return full
@@ -129,19 +130,23 @@ class WaitingListService:
         return provenance.get("waiting_lists") or {}
 
     # --- tables ----------------------------------------------------------------------------
-    def queues(self, who: Principal) -> list[dict]:
+    def queues(self, who: Principal, published: bool = False) -> list[dict]:
         """Each list on the build's last day: its size, within 18 weeks, 52 weeks or more,
         mean wait, weekly referrals and treatments, load and pressure (published below
         analyst; analysts also get the queue formulas' targets)."""
-        exact = self._exact(who, "waiting lists")
+        exact = self._exact(who, "waiting lists", published)
         return records(_names(_table(self._run(), "queues", exact)))
 
     def trajectories(self, who: Principal, treatment_function: str | None = None,
                      provider_code: str | None = None,
-                     measure: str | None = None) -> list[dict]:
-        """The baseline plan's weekly p10 / p50 / p90 over runs, per list and measure."""
-        exact = self._exact(who, "waiting list trajectories")
+                     measure: str | None = None, published: bool = False,
+                     last_week: bool = False) -> list[dict]:
+        """The baseline plan's weekly p10 / p50 / p90 over runs, per list and measure (of
+        the last simulated week only, with `last_week`)."""
+        exact = self._exact(who, "waiting list trajectories", published)
         frame = _table(self._run(), "trajectories", exact)
+        if last_week:
+            frame = frame[frame.week == frame.week.max()]
         if measure is not None and measure not in TRAJECTORY_MEASURES:
             raise NotFoundError(f"no measure {measure!r}; one of "
                                 f"{', '.join(TRAJECTORY_MEASURES)}")
