@@ -321,3 +321,26 @@ def test_the_planned_care_report_has_a_waiting_list_section_with_its_table(servi
     # the other programmes' sections have no waiting lists
     whole = build_paper(service, None, "2025-03")
     assert [s.programme_id for s in whole.sections if s.waiting_lists] == ["planned"]
+
+
+# --- the fan chart -------------------------------------------------------------------------
+
+def test_the_fan_chart_is_valid_vega_lite_and_its_table_says_what_is_withheld():
+    from icsight.charts import chart_description, chart_table, trajectory_chart
+
+    rows = pd.DataFrame({"week_ending": ["2025-04-07", "2025-04-14"], "p10": [None, 10.0],
+                         "p50": [5.0, 20.0], "p90": [15.0, 30.0]})
+    chart = trajectory_chart(rows, title="People waiting: X", measure_name="People waiting")
+    chart.to_dict()  # validates against the Vega-Lite schema
+    assert chart_table(chart) == [
+        {"Week ending": "7 Apr 2025", "Low": "withheld", "Median": "5", "High": "15"},
+        {"Week ending": "14 Apr 2025", "Low": "10", "Median": "20", "High": "30"}]
+    assert "from 5 in the first week to 20 in the last" in chart_description(chart)
+    base = pd.DataFrame({"week_ending": ["2025-04-07", "2025-04-14"], "p50": [6.0, 25.0]})
+    compared = trajectory_chart(rows, title="With the change", measure_name="People waiting",
+                                baseline=base)
+    compared.to_dict()
+    assert chart_table(compared)[1] == {"Week": "2", "Median": "20", "Low to high": "10 to 30",
+                                        "Without change": "25"}
+    assert "Without the change (today's capacity) the median in the last week is 25" in \
+        chart_description(compared)

@@ -20,7 +20,7 @@ __all__ = ["trajectory_chart"]
 
 
 def _text(value: float | None, percent: bool) -> str:
-    if value is None:
+    if value is None or value != value:  # None or NaN: withheld
         return WITHHELD
     return f"{value:.1f}%" if percent else f"{value:,.0f}"
 
@@ -61,16 +61,27 @@ def trajectory_chart(rows: pd.DataFrame, *, title: str, measure_name: str,
                      alt.Tooltip("p50:Q", title="Median with today's capacity")]))
     chart = alt.layer(*layers).properties(width=560, height=260)
     table = []
-    for row in frame.itertuples(index=False):
+    for number_of_week, row in enumerate(frame.itertuples(index=False), start=1):
         day = dt.date.fromisoformat(row.week_ending)
-        cells = {"Week ending": f"{day.day} {day:%b %Y}",
-                 "10th percentile": _text(row.p10, percent),
-                 "Median": _text(row.p50, percent),
-                 "90th percentile": _text(row.p90, percent)}
-        if baseline is not None:
-            cells["Median with today's capacity"] = _text(before.get(row.week_ending), percent)
+        # short headings, so the table fits a phone (the description says what low and high
+        # are); beside the baseline, the week's number instead of its date
+        first = ({"Week": str(number_of_week)} if baseline is not None
+                 else {"Week ending": f"{day.day} {day:%b %Y}"})
+        if baseline is None:
+            cells = {**first, "Low": _text(row.p10, percent),
+                     "Median": _text(row.p50, percent), "High": _text(row.p90, percent)}
+        else:
+            # four columns fit a phone: low and high as one range
+            cells = {**first, "Median": _text(row.p50, percent),
+                     "Low to high": f"{_text(row.p10, percent)} to {_text(row.p90, percent)}",
+                     "Without change": _text(before.get(row.week_ending), percent)}
         table.append(cells)
-    description = f"Fan chart of {title}: {len(frame)} weeks simulated."
+    start = dt.date.fromisoformat(frame.week_ending.iloc[0]) if len(frame) else None
+    description = (f"Fan chart of {title}: {len(frame)} weeks simulated"
+                   + (f", week 1 ending {start.day} {start:%B %Y}" if start else "")
+                   + ". Low and high are the "
+                   "10th and 90th percentiles of the runs (p10, p90): 8 runs in 10 fall "
+                   "between them.")
     if len(shown):
         first, last = shown.iloc[0], shown.iloc[-1]
         description += (f" The median goes from {_text(first.p50, percent)} in the first week "
@@ -78,7 +89,7 @@ def trajectory_chart(rows: pd.DataFrame, *, title: str, measure_name: str,
                         f"in 10 are between {_text(last.p10, percent)} and "
                         f"{_text(last.p90, percent)}.")
     if baseline is not None and len(shown) and before.get(shown.iloc[-1].week_ending):
-        description += (" With today's capacity the median in the last week is "
+        description += (" Without the change (today's capacity) the median in the last week is "
                         f"{_text(before[shown.iloc[-1].week_ending], percent)} (dashed line).")
     withheld = int(frame.p50.isna().sum())
     if withheld:

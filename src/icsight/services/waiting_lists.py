@@ -242,15 +242,22 @@ def _keys(path: Path) -> list[tuple[str, str]]:
                         (str(p) for p in saved["provider_code"]), strict=True))
 
 
+def _shown(value: object) -> str:
+    """`value` as a message quotes it: at most 40 characters of what was typed."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _number(field: str, value: object, most: float) -> float:
     if isinstance(value, bool):
-        raise WhatIfError(field, f"`{field}` must be a number (got {value!r})")
+        raise WhatIfError(field, f"`{field}` must be a number (got {_shown(value)})")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise WhatIfError(field, f"`{field}` must be a number (got {value!r})") from None
+        raise WhatIfError(field, f"`{field}` must be a number (got {_shown(value)})"
+                          ) from None
     if not math.isfinite(number) or number < 0 or number > most:
-        raise WhatIfError(field, f"`{field}` must be from 0 to {most:,.0f} (got {value!r})")
+        raise WhatIfError(field, f"`{field}` must be from 0 to {most:,.0f} (got {_shown(value)})")
     return number
 
 
@@ -270,7 +277,7 @@ def _plan(lists: weekly.Lists, extra_percent: object, start: object,
         try:
             day = dt.date.fromisoformat(str(start))
         except ValueError:
-            raise WhatIfError("start", f"`start` must be a date 'YYYY-MM-DD' (got {start!r})"
+            raise WhatIfError("start", f"`start` must be a date 'YYYY-MM-DD' (got {_shown(start)})"
                               ) from None
     if not first <= day <= last:
         raise WhatIfError("start", f"`start` {day} is outside the simulated weeks ({first} to "
