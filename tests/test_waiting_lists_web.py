@@ -344,3 +344,27 @@ def test_the_fan_chart_is_valid_vega_lite_and_its_table_says_what_is_withheld():
                                         "Without change": "25"}
     assert "Without the change (today's capacity) the median in the last week is 25" in \
         chart_description(compared)
+
+
+def test_the_unpublished_18_to_52_week_residual_is_protected_too():
+    from icsight.results.waiting_lists import publish_queues
+
+    # list A: 30 waiting, 20 within 18 weeks, 8 for 52+: the 18-52 residual (2) could be
+    # worked out from three published counts, so the smallest that can protect it, the 8, is
+    # withheld as well (then 52+ and the residual could be any split of 10). List B: 12
+    # waiting, 12 within 18 weeks, 0 over 52: nothing small, all shown.
+    queues = pd.DataFrame({
+        "treatment_function": ["110", "130"], "provider_code": ["RX1", "RX1"],
+        "queue_size": [30, 12], "within_18_weeks": [20, 12], "over_52_weeks": [8, 0],
+        "percent_within_18_weeks": [100 * 20 / 30, 100.0], "mean_wait_weeks": [20.0, 3.0],
+        "demand_weekly": [1.0, 0.5], "capacity_weekly": [1.0, 0.1], "load": [1.0, 5.0],
+        "pressure": [2.2, 0.3]})
+    got = publish_queues(queues, history_weeks=52).set_index("treatment_function")
+    assert got.loc["110", "queue_size"] == 30 and got.loc["110", "within_18_weeks"] == 20
+    assert pd.isna(got.loc["110", "over_52_weeks"]) and got.loc["110", "suppressed"]
+    assert got.loc["110", "percent_within_18_weeks"] == pytest.approx(66.7)
+    assert got.loc["130", ["queue_size", "within_18_weeks", "over_52_weeks"]].tolist() == [
+        10, 10, 0]  # 12 rounded to the nearest 5
+    # 0.1 a week is 5.2 treatments in the year: withheld; 0.5 a week (26) rounds to 25
+    assert pd.isna(got.loc["130", "capacity_weekly"])
+    assert got.loc["130", "demand_weekly"] == round(25 / 52, 1)
