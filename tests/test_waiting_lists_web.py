@@ -296,7 +296,7 @@ def _report_text(html: str) -> str:
 
 def test_the_planned_care_report_has_a_waiting_list_section_with_its_table(service):
     from icsight.reports.paper import build_paper
-    from icsight.reports.render import to_html
+    from icsight.reports.render import to_html, to_pdf
 
     paper = build_paper(service, None, "2025-03", "planned")
     section = paper.sections[0].waiting_lists
@@ -315,8 +315,10 @@ def test_the_planned_care_report_has_a_waiting_list_section_with_its_table(servi
     assert "and 10 for 52 weeks or more" in section["summary"][0]
     assert section["summary"][1].startswith("With today's capacity, 1 of the 1 list with "
                                             "published figures is expected to be longer")
-    text = _report_text(to_html(paper))
+    html = to_html(paper)
+    text = _report_text(html)
     assert "Waiting lists now and in 52 weeks with today's capacity" in text
+    assert to_pdf(html).startswith(b"%PDF")
     assert "Trauma and orthopaedics at RX1 (110 RX1) 40 50.0% 10" in text
     # the other programmes' sections have no waiting lists
     whole = build_paper(service, None, "2025-03")
