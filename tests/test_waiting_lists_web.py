@@ -270,13 +270,36 @@ def test_the_expected_wait_page_says_the_lists_own_waits_in_plain_words(app, ser
     _assert_designed_page(page)
     wait = next(w for w in service.waiting_lists.expected_waits(ANONYMOUS, "110", "RX1")
                 if w["priority"] == "any")
+    # 110 at RX1 treats 1 a week, and P1-P3 referrals (half of 1.38 a week) and the P1-P3
+    # people waiting take every slot: a P4 is never treated, so fewer than half of those
+    # referred now are treated within the 52 weeks
+    assert (wait["median_weeks"], wait["median_more_than"]) == (52, True)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.text))
-    if wait["median_more_than"]:
-        assert f"expected to wait more than {wait['median_weeks']} weeks" in text
-    else:
-        assert f"treated within {wait['median_weeks']} weeks" in text
-    assert "92 in every 100" in text or "fewer than 92 in every 100" in text
-    assert "Trauma and orthopaedics at RX1" in text
+    assert ("Most people referred to Trauma and orthopaedics at RX1 now are expected to wait "
+            "more than 52 weeks for treatment") in text
+    # the table by priority: a P1 is treated within a few weeks, a P4 not within the year
+    cells = _cells(page.text)
+    p1 = cells.index("P1: within 72 hours")
+    assert cells[p1 + 1] != "more than 52"
+    p4 = cells.index("P4: can wait more than 3 months")
+    assert cells[p4 + 1:p4 + 3] == ["more than 52", "more than 52"]
+
+
+def test_the_expected_wait_in_words_worked_by_hand():
+    from icsight.web.views.waiting_lists import wait_sentence
+
+    quick = {"median_weeks": 9, "median_more_than": False, "p92_weeks": 20,
+             "p92_more_than": False}
+    assert wait_sentence("Ophthalmology at RX2", quick, 52) == [
+        "Most people referred to Ophthalmology at RX2 now are expected to be treated within "
+        "9 weeks.", "92 in every 100 are expected to be treated within 20 weeks."]
+    long_tail = {**quick, "median_weeks": 1, "p92_weeks": 52, "p92_more_than": True}
+    assert wait_sentence("X", long_tail, 52) == [
+        "Most people referred to X now are expected to be treated within 1 week.",
+        "Some will wait more than 52 weeks: fewer than 92 in every 100 are expected to be "
+        "treated within the 52 weeks we can look ahead."]
+    assert wait_sentence("X", None, 52) == [
+        "There is not enough to say how long people referred to X wait."]
 
 
 def test_an_unknown_list_is_not_found_and_analysts_see_exact_counts(app):

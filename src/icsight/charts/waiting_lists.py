@@ -25,6 +25,11 @@ def _text(value: float | None, percent: bool) -> str:
     return f"{value:.1f}%" if percent else f"{value:,.0f}"
 
 
+def _day(iso: str) -> str:
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
 def trajectory_chart(rows: pd.DataFrame, *, title: str, measure_name: str,
                      percent: bool = False, baseline: pd.DataFrame | None = None
                      ) -> alt.LayerChart:
@@ -84,8 +89,10 @@ def trajectory_chart(rows: pd.DataFrame, *, title: str, measure_name: str,
                    "between them.")
     if len(shown):
         first, last = shown.iloc[0], shown.iloc[-1]
-        description += (f" The median goes from {_text(first.p50, percent)} in the first week "
-                        f"to {_text(last.p50, percent)} in the last; in the last week 8 runs "
+        when = ("the first week" if first.week_ending == frame.week_ending.iloc[0] else
+                "the week ending " + _day(first.week_ending) + " (the first not withheld)")
+        description += (f" The median goes from {_text(first.p50, percent)} in {when} to "
+                        f"{_text(last.p50, percent)} in the last; in the last week 8 runs "
                         f"in 10 are between {_text(last.p10, percent)} and "
                         f"{_text(last.p90, percent)}.")
     if baseline is not None and len(shown) and before.get(shown.iloc[-1].week_ending):

@@ -86,12 +86,12 @@ def wait_sentence(name: str, wait: dict | None, weeks: int) -> list[str]:
         return [f"There is not enough to say how long people referred to {name} wait."]
     median, p92 = wait["median_weeks"], wait["p92_weeks"]
     if wait["median_more_than"]:
-        first = (f"Most people referred to {name} now are expected to wait more than "
-                 f"{median} weeks for treatment (longer than the {weeks} weeks we can "
-                 "look ahead).")
-    else:
-        first = (f"Most people referred to {name} now are expected to be treated within "
-                 f"{median} week{'s' if median != 1 else ''}.")
+        # fewer than half are treated within the weeks simulated: one sentence says it all
+        return [f"Most people referred to {name} now are expected to wait more than "
+                f"{median} weeks for treatment (longer than the {weeks} weeks we can look "
+                "ahead)."]
+    first = (f"Most people referred to {name} now are expected to be treated within "
+             f"{median} week{'s' if median != 1 else ''}.")
     if wait["p92_more_than"]:
         second = (f"Some will wait more than {p92} weeks: fewer than 92 in every 100 are "
                   f"expected to be treated within the {weeks} weeks we can look ahead.")
