@@ -102,6 +102,13 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("worklist-refused", "/worklists", status=403, role="analyst"),
     PageType("provider-benchmarks", "/provider-benchmarks"),
     PageType("provider-benchmarks-service", "/provider-benchmarks/130"),
+    PageType("waiting-lists", "/waiting-lists"),
+    PageType("waiting-list", "/waiting-lists/110/RC9"),
+    PageType("waiting-list-what-if",
+             "/waiting-lists/110/RC9?extra_sessions_percent=20&insourcing_per_week=5"),
+    PageType("waiting-list-what-if-error", "/waiting-lists/110/RC9?extra_sessions_percent=900",
+             status=422),
+    PageType("waiting-list-expected-wait", "/waiting-lists/110/RC9/expected-wait"),
 )
 
 

@@ -8,8 +8,8 @@ vendored vega-embed. Every chart carries the rows of the data table printed besi
 
 The charts: `spc_chart` (Making Data Count XmR), `funnel_chart` (practices against 95% and
 99.8% limits), `deprivation_chart` (IMD deciles with the SII line), `pyramid_chart` (5-year
-bands by sex), `lsoa_map` (a choropleth of LSOAs) and `place_map` (of BLMK's four
-places); the Making Data Count icons as SVG.
+bands by sex), `trajectory_chart` (a waiting list's simulated year as a fan), `lsoa_map`
+(a choropleth of LSOAs) and `place_map` (of BLMK's four places); the Making Data Count icons as SVG.
 
 The names the board reports (`icsight.reports`) and the programme pages call:
 `spc_chart`, `to_svg`, `variation_icon_svg` and `assurance_icon_svg`.
@@ -34,6 +34,7 @@ from icsight.charts.spc import (
     spc_points,
     variation_icon_svg,
 )
+from icsight.charts.waiting_lists import trajectory_chart
 
 __all__ = [
     "ASSURANCE_TEXT",
@@ -55,5 +56,6 @@ __all__ = [
     "spc_chart",
     "spc_points",
     "to_svg",
+    "trajectory_chart",
     "variation_icon_svg",
 ]

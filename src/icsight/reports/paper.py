@@ -138,6 +138,8 @@ class Section:
     metrics: list[Metric]
     #: whether each metric gets its chart page (the system summary keeps them for exceptions)
     every_chart: bool = True
+    #: the planned-care programme's waiting lists (`waiting_list_section`); None elsewhere
+    waiting_lists: dict | None = None
 
     @property
     def exceptions(self) -> list[Metric]:
@@ -246,6 +248,70 @@ def executive_summary(paper: BoardPaper) -> list[str]:
     return lines
 
 
+#: The programme whose section holds the waiting lists.
+PLANNED_CARE = "planned"
+
+
+def _count_text(value: float | None) -> str:
+    return WITHHELD if value is None else f"{value:,.0f}"
+
+
+def _percent_text(value: float | None) -> str:
+    return WITHHELD if value is None else f"{value:.1f}%"
+
+
+def waiting_list_section(services: Service, who: Principal, published: bool) -> dict | None:
+    """The planned-care section's waiting lists: each list now (people waiting, within 18
+    weeks, 52 weeks or more) and the median of the build's simulated runs after its last week
+    with today's capacity, largest list first, with sentences that say what the table says.
+    Published figures unless an analyst asks for exact ones (as the metrics). None when the
+    build has no waiting lists."""
+    from icsight.services import NotFoundError
+    from icsight.services.waiting_lists import list_name
+
+    try:
+        queues = services.waiting_lists.queues(who, published=published)
+        ends = services.waiting_lists.trajectories(who, published=published, last_week=True)
+    except NotFoundError:
+        return None
+    build = services.waiting_lists.build()
+    end = {(r["treatment_function"], r["provider_code"], r["measure"]): r for r in ends}
+    rows = []
+    for q in sorted(queues, key=lambda q: -(q["queue_size"] or 0)):
+        key = (q["treatment_function"], q["provider_code"])
+        size = end.get((*key, "list_size"), {})
+        within = end.get((*key, "percent_within_18_weeks"), {})
+        tail = end.get((*key, "over_52_weeks"), {})
+        rows.append({"list": list_name(*key), "code": f"{key[0]} {key[1]}",
+                     "waiting": _count_text(q["queue_size"]),
+                     "within": _percent_text(q["percent_within_18_weeks"]),
+                     "over_52": _count_text(q["over_52_weeks"]),
+                     "waiting_then": _count_text(size.get("p50")),
+                     "range_then": (f"{_count_text(size.get('p10'))} to "
+                                    f"{_count_text(size.get('p90'))}"),
+                     "within_then": _percent_text(within.get("p50")),
+                     "over_52_then": _count_text(tail.get("p50"))})
+    shown = [q for q in queues if q["queue_size"] is not None]
+    waiting = sum(q["queue_size"] for q in shown)
+    over_52 = sum(q["over_52_weeks"] or 0 for q in shown)
+    within = sum(q["within_18_weeks"] or 0 for q in shown)
+    weeks = build.get("weeks", 52)
+    growing = sum(1 for q in queues
+                  if q["queue_size"] and (end.get((q["treatment_function"],
+                                                   q["provider_code"], "list_size"), {})
+                                          .get("p50") or 0) > q["queue_size"])
+    lines = [f"{_plural(len(queues), 'waiting list')} (treatment function at provider) "
+             f"on {build.get('as_of', 'the build day')}: {waiting:,.0f} people waiting on the "
+             f"{_plural(len(shown), 'list')} whose figures are published, "
+             f"{100 * within / waiting if waiting else 0:.1f}% of them for 18 weeks or less "
+             f"(the standard is 92%) and {over_52:,.0f} for 52 weeks or more."]
+    lines.append(f"With today's capacity, {growing} of the {_plural(len(shown), 'list')} "
+                 f"with published figures {'is' if growing == 1 else 'are'} expected to be "
+                 f"longer in {weeks} weeks (the median of {build.get('runs', 100)} simulated "
+                 "runs).")
+    return {"rows": rows, "summary": lines, "weeks": weeks, "as_of": build.get("as_of")}
+
+
 def build_paper(services: Service, database, month: str, programme_id: str | None = None,
                 who: Principal = ANONYMOUS, published: bool = True) -> BoardPaper:
     """The paper for one programme (`programme_id`) or, with None, the Health and Care
@@ -268,6 +334,9 @@ def build_paper(services: Service, database, month: str, programme_id: str | Non
                          for ind in indicators if ind.programme == key],
                         every_chart=programme_id is not None)
                 for key in chosen]
+    for section in sections:
+        if section.programme_id == PLANNED_CARE:
+            section.waiting_lists = waiting_list_section(services, who, published)
     title = (f"{PROGRAMMES[programme_id]}: programme report" if programme_id
              else "Population health programmes: system summary")
     build = services.aggregates.build(who)

@@ -14,6 +14,9 @@
         worklists.parquet           every practice's worklists, by pseudonymised patient, and
         worklist_summary.parquet    their shortfall against target (`results.worklists`)
         risk_scores.parquet         everyone's emergency admission risk (`results.risk`)
+        waiting_list_*.parquet      each treatment function x provider's queue, simulated
+                                    trajectories and expected waits, exact and published
+                                    (`results.waiting_lists`)
       models/<version>.json         the risk model each run's scores came from
         provenance.json             data snapshot, code version, codelist versions, run time
       LATEST                        the id of the newest complete run
@@ -49,6 +52,7 @@ from icsight.model.reference import data_path
 from icsight.results.population import publish_population
 from icsight.results.risk import write_risk_scores
 from icsight.results.summaries import inequalities, spc_summary
+from icsight.results.waiting_lists import write_waiting_lists
 from icsight.results.worklists import lists_for, write_worklists
 
 LATEST = "LATEST"
@@ -82,7 +86,8 @@ ROW_GROUP = 8192
 
 def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
           ids: list[str] | None = None, progress: Callable[[str], None] | None = None,
-          one_query: bool = True, worklists: bool = True, risk: bool | None = None) -> Path:
+          one_query: bool = True, worklists: bool = True, risk: bool | None = None,
+          waiting_lists: bool = True) -> Path:
     """Compute every indicator (or `ids`) for `months` month ends; returns the run folder.
 
     Each indicator's series is one query (`one_query=False` recomputes month by month: the
@@ -90,7 +95,8 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     on the last period end (those of `ids` only, when given: `results.worklists`). `risk`:
     also score everyone's emergency admission risk (`results.risk`); by default only in a
     build of the whole catalogue, since training needs years of history a small lake or a
-    partial build does not have."""
+    partial build does not have. `waiting_lists`: also find and simulate each treatment
+    function's waiting list at each provider (`results.waiting_lists`)."""
     out_dir = Path(out_dir)
     chosen = [indicator(i) for i in ids] if ids else list(catalogue().values())
     ends = month_ends(as_of or lake.reference_date, months)
@@ -151,6 +157,8 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
         }
         if worklists:
             provenance["worklists"] = write_worklists(lake, ends[-1], tmp, lists_for(ids))
+        if waiting_lists:
+            provenance["waiting_lists"] = write_waiting_lists(lake, ends[-1], tmp)
         if risk if risk is not None else not ids:
             provenance["risk"] = write_risk_scores(lake, ends[-1], tmp, out_dir)
         (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")

@@ -18,6 +18,7 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | commentary | `CommentaryService.edit` (reading: everyone) | write commentary | analyst, admin |
 | quality | `reconciliation`, `quarantine` | data quality | analyst, admin |
 | reports | `metric_figures` | aggregates (published unless an analyst asks) | everyone |
+| waiting_lists | `queues`, `trajectories`, `expected_waits`, `what_if` | aggregates | everyone |
 | worklists | `summary`, `worklist` | records.identifiable.list (own practice/PCN) | clinician |
 | worklists | `export` (CSV, XLSX) | records.identifiable.export (own practice/PCN) | clinician |
 | worklists | `record_follow_up` | worklists.follow_up (own practice/PCN) | clinician |
@@ -42,12 +43,13 @@ from icsight.services.provider_benchmarks import ProviderBenchmarkService
 from icsight.services.quality import QualityService
 from icsight.services.records import RecordService
 from icsight.services.reports import ReportService
+from icsight.services.waiting_lists import WaitingListService
 from icsight.services.worklists import WorklistService
 
 __all__ = ["PLANNING_TABLES", "AccessDeniedError", "AccountAdminService", "AdminService",
            "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningService",
            "ProviderBenchmarkService", "QualityService", "RecordService", "ReportService",
-           "Service", "WorklistService"]
+           "Service", "WaitingListService", "WorklistService"]
 
 
 class Service:
@@ -67,6 +69,7 @@ class Service:
         self.areas = AreaService(self.aggregates, self.audit_log)
         self.quality = QualityService(self.lake_dir, self.audit_log)
         self.reports = ReportService(self.results_dir, self.audit_log)  # board papers
+        self.waiting_lists = WaitingListService(self.results_dir, self.audit_log)
         # follow-ups need the application database: the app gives it (`use_database`)
         self.worklists = WorklistService(self.lake_dir, self.results_dir, self.audit_log)
 

@@ -7,12 +7,14 @@ from icsight.api.routers import (
     provider_benchmarks,
     records,
     session,
+    waiting_lists,
     worklists,
 )
 
 __all__ = ["admin", "aggregates", "planning", "provider_benchmarks", "records", "session",
+           "waiting_lists",
            "worklists"]
 
 #: Every router, in the order the OpenAPI document lists them.
 ALL = (session.router, aggregates.router, records.router, worklists.router, planning.router,
-       provider_benchmarks.router, admin.router)
+       provider_benchmarks.router, waiting_lists.router, admin.router)

@@ -23,6 +23,7 @@ from icsight.web.views import (
     saved,
     search,
     strategy,
+    waiting_lists,
     worklists,
 )
 from icsight.web.views.cache import PageCache
@@ -41,7 +42,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.include_router(pages.router)
     app.include_router(inequalities.router)
     for view in (strategy, profiles, search, account, commentary, data_quality, admin,
-                 saved, worklists, provider_benchmarks):
+                 saved, worklists, provider_benchmarks, waiting_lists):
         app.include_router(view.router)
     app.include_router(reports.router)  # board paper downloads
 

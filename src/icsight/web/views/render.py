@@ -29,7 +29,7 @@ NAVIGATION = (
     {"href": "/programmes", "text": "Programmes"},
     {"href": "/strategy", "text": "Strategy"},
     {"href": "/places", "text": "Areas"},
-    {"href": "/provider-benchmarks", "text": "Waiting lists"},
+    {"href": "/waiting-lists", "text": "Waiting lists"},
     {"href": "/worklists", "text": "Worklists", "roles": frozenset({Role.CLINICIAN})},
     {"href": "/data-quality", "text": "Data quality",
      "roles": frozenset({Role.ANALYST, Role.ADMIN})},
@@ -132,7 +132,7 @@ def _section(path: str) -> str:
         return "/programmes"
     if path.startswith(("/places", "/pcns", "/practices", "/search")):
         return "/places"
-    for staff in ("/data-quality", "/admin", "/worklists"):
+    for staff in ("/data-quality", "/admin", "/worklists", "/waiting-lists"):
         if path == staff or path.startswith(staff + "/"):
             return staff
     return path if path in ("/", "/strategy") else ""
