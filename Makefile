@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_DIR ?= data/blmk
 DEMO_KEY := data/demo-pseudonym.key
 
-.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling bench-worklists bench-risk bench-waiting-lists bench-load docs docs-calibration clean
+.PHONY: demo serve test lint install vendor java postgres chromium screenshots pango bench bench-build bench-single bench-scaling bench-worklists bench-risk bench-waiting-lists bench-demand bench-load docs docs-calibration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -135,6 +135,11 @@ bench-risk: install
 # beside a patient-by-patient loop (3 lists x 2 runs timed, scaled to all): docs/benchmarks.md
 bench-waiting-lists: install
 	$(RUN)/python benchmarks/bench_waiting_lists.py --lake $(BENCH_LAKE) --naive-lists 3 --naive-runs 2
+
+# the demand projection to 2043 (every place, point of delivery and year, 256 runs) beside a
+# naive run-by-run loop (4 runs timed, scaled): docs/planning-demand.md
+bench-demand: install
+	$(RUN)/python benchmarks/bench_demand.py --lake $(BENCH_LAKE) --scenario mitigated --runs 256 --naive-runs 4
 
 # The web application under 20 users for 2 minutes (Locust), after `make demo` has built
 # data/results; BUSY=1 keeps one core busy meanwhile (a shared machine)
