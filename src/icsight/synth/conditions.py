@@ -355,6 +355,25 @@ TARGETS = [
     )
     for m in MODELS
 ]
+# The heart failure register at 80 and over, measured at the start, middle and end of the
+# window: the people the heart failure admissions indicator (HF_ADM_DSR) counts most, a tenth
+# of whose emergency admissions are coded to heart failure once it is in their record. Were
+# the register to build up in the old, their admissions would rise with it; it does not. It
+# falls a little instead: 9.26, 8.90, 8.59% (seed 11), 9.78, 9.43, 9.03% (12) and 9.07, 8.84,
+# 8.48% (13) on 250,000-person lakes, as `_hold_prevalence` moves the register's excess at the
+# window's start, counted over all ages, into the window from every age, while the excess is
+# mostly at the old ages where the people who die are. (Counting and moving it by five-year
+# age group holds it, -0.44 to +0.33 points on the same seeds, but changes other draws enough
+# that two calibration checks fail; not taken yet: docs/calibration.md, last section.)
+TARGETS.append(Target(
+    id="heart_failure_register_80_plus",
+    description="Recorded prevalence: heart failure, people aged 80 and over",
+    target=9.2, tolerance=1.5, unit="%",
+    source="Project estimate [E]: the register's age curve, which with BLMK's age mix gives the "
+           "QOF England register of ~1.0% at all ages [K]; QOF publishes no age breakdown. "
+           "Tolerance about three standard errors on a 100,000-person lake (~3,500 people 80+)",
+    sql=_register_sql("hf_cod", "521691000000100", 80),
+))
 # Measured at the start, middle and end of the window: with the people who die in it iller
 # than the survivors of their age, the recorded rate fell from 73% to 70% over it.
 TARGETS.append(Target(
