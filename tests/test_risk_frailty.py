@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -20,6 +21,7 @@ from icsight.risk.frailty import (
     efi,
     efi_deficits,
     efi_distribution,
+    joined_sorted,
 )
 from tests.lakes import event, make_lake, patient
 
@@ -162,3 +164,16 @@ def test_the_calibration_queries_measure_the_same_distribution(lake):
     for name in PUBLISHED:
         (target,) = [t for t in TARGETS if t.id == f"efi_{name}_65plus"]
         assert target.measure(lake) == pytest.approx(shares[name], abs=1e-9), name
+
+
+def test_joined_sorted_sorts_each_keys_items_and_the_keys():
+    # worked by hand: key 1 has z and y -> "y; z"; key 2 has b and a -> "a; b"; key 3 "c";
+    # a repeated item is kept, as in the deficits of two codes for one condition
+    keys = pd.Series([2, 1, 2, 1, 3, 3], dtype="int64")
+    items = pd.Series(["b", "z", "a", "y", "c", "c"])
+    out = joined_sorted(keys, items)
+    assert out.index.tolist() == [1, 2, 3]
+    assert out.tolist() == ["y; z", "a; b", "c; c"]
+    assert joined_sorted(keys.head(0), items.head(0)).empty
+    with pytest.raises(ValueError):
+        joined_sorted(keys, items.head(2))

@@ -111,7 +111,9 @@ def care_home_residents(lake, as_of: str | dt.date) -> pd.DataFrame:
     resident = latest[latest.list.isin([cl.name for cl in homes])]
     home_rows = rows[in_home & rows.patient_id.isin(resident.index)]
     facts = pd.DataFrame({
-        "first_care_home_date": home_rows.groupby("patient_id").date.min(),
+        # rows come sorted by patient and date (`_coded`): the first is the earliest, and
+        # pandas takes it in C where `min` of Python dates runs group by group in Python
+        "first_care_home_date": home_rows.groupby("patient_id").date.first(),
         "latest_care_home_date": resident.date,
         "latest_care_home_term": resident.term,
         "temporary": resident.term.str.lower().str.contains("temporar"),
@@ -134,11 +136,12 @@ def housebound(lake, as_of: str | dt.date) -> pd.DataFrame:
     rows = rows.sort_values(["patient_id", "date", "_no"])
     latest = _latest(rows)
     current = latest[~latest._no]
-    last_no = rows[rows._no].groupby("patient_id").date.max()
+    last_no = rows[rows._no].groupby("patient_id").date.last()  # the latest (sorted)
     mine = rows[~rows._no & rows.patient_id.isin(current.index)].copy()
     mine["_after"] = mine.patient_id.map(last_no)
     mine = mine[mine._after.isna() | (mine.date > mine._after)]
-    facts = pd.DataFrame({"housebound_since": mine.groupby("patient_id").date.min(),
+    # sorted by patient and date: the first is the earliest (see `care_home_residents`)
+    facts = pd.DataFrame({"housebound_since": mine.groupby("patient_id").date.first(),
                           "housebound_term": current.term})
     return _with_people(_people(lake, day), facts)
 
@@ -152,7 +155,8 @@ def palliative_care_register(lake, as_of: str | dt.date) -> pd.DataFrame:
     day = as_date(as_of)
     rows = _coded(lake, day, [codelist("palcare_cod")], since=PALLIATIVE_FROM)
     latest = _latest(rows)
-    facts = pd.DataFrame({"first_palliative_date": rows.groupby("patient_id").date.min(),
+    # sorted by patient and date: the first is the earliest (see `care_home_residents`)
+    facts = pd.DataFrame({"first_palliative_date": rows.groupby("patient_id").date.first(),
                           "latest_palliative_date": latest.date,
                           "latest_palliative_term": latest.term})
     return _with_people(_people(lake, day), facts)

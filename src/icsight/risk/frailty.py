@@ -38,6 +38,7 @@ from functools import cache
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from icsight.indicators.cohorts import registered_population
@@ -195,12 +196,23 @@ def _efi(lake, day: dt.date) -> pd.DataFrame:
 
 def joined_sorted(keys: pd.Series, items: pd.Series, sep: str = "; ") -> pd.Series:
     """Each key's items, sorted and joined by `sep` (indexed by key): `"; ".join(sorted(s))`
-    per group, in one pass over the sorted pairs instead of a Python function per group."""
-    pairs = sorted(zip(keys, items, strict=True))
-    out: dict = {}
-    for key, item in pairs:
-        out.setdefault(key, []).append(item)
-    return pd.Series({k: sep.join(v) for k, v in out.items()}, dtype=object)
+    per group, in one pass over the sorted pairs instead of a Python function per group.
+    The pairs are sorted by pandas (by key, then item, as Python sorts the tuples) and each
+    group found from where the key changes: sorting a million tuples in Python was most of
+    the eFI's Python."""
+    if len(keys) != len(items):
+        raise ValueError("joined_sorted: keys and items differ in length")
+    if not len(keys):
+        return pd.Series({}, dtype=object)
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "item": items.to_numpy(dtype=object)})
+    pairs = pairs.sort_values(["key", "item"], kind="stable")
+    sorted_keys = pairs.key.to_numpy()
+    sorted_items = pairs.item.to_numpy(dtype=object).tolist()
+    starts = np.r_[0, np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1]
+    ends = np.r_[starts[1:], len(sorted_keys)]
+    return pd.Series([sep.join(sorted_items[a:b])
+                      for a, b in zip(starts.tolist(), ends.tolist(), strict=True)],
+                     index=sorted_keys[starts], dtype=object)
 
 
 def efi_distribution(scores: pd.DataFrame) -> pd.Series:

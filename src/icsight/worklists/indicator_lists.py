@@ -305,7 +305,7 @@ def _last_bp_ever(lake, people: pd.DataFrame, as_of) -> dict:
 
 # --- children and young people with asthma (CYP_ASTHMA_SABA3) ---------------------------------
 
-def _cyp_asthma(lake, as_of: str | dt.date) -> pd.DataFrame:
+def _cyp_asthma(lake, as_of: str | dt.date) -> Callable[[], pd.DataFrame]:
     """5-17 year olds on the asthma register with 3+ SABA issues in 12 months (the numerator
     of CYP_ASTHMA_SABA3, which counts towards its shortfall: lower is better) or with no
     inhaled corticosteroid issued in 12 months (not in any indicator)."""
@@ -313,6 +313,12 @@ def _cyp_asthma(lake, as_of: str | dt.date) -> pd.DataFrame:
         ["patient_id", "practice_code", "age", "saba_issues", "numerator"]]
     ics = medicines_issued(lake, people, as_of, 12, ("Inhaled corticosteroid",))
     last_ics = dict(zip(ics.patient_id, ics.last_issued, strict=True))
+    return lambda: _cyp_asthma_rows(people, last_ics)
+
+
+def _cyp_asthma_rows(people: pd.DataFrame, last_ics: dict) -> pd.DataFrame:
+    """`_cyp_asthma`'s rows from what it read. Python
+    only: `find_all` runs it in its second thread while the next list's queries run."""
     records = []
     for p in people.itertuples(index=False):
         no_ics = p.patient_id not in last_ics
@@ -350,13 +356,21 @@ HF_STARTS = {
 }
 
 
-def _heart_failure(lake, as_of: str | dt.date, indicator_id: str) -> pd.DataFrame:
+def _heart_failure(lake, as_of: str | dt.date, indicator_id: str
+                   ) -> Callable[[], pd.DataFrame]:
     """Adults on the heart failure register not issued the indicator's medicine in 6 months."""
     medicine, other = (("SGLT2i", "MRA") if indicator_id == "HF_SGLT2I" else ("MRA", "SGLT2i"))
     t = denominator_rows(lake, as_of, indicator_id)
     people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", "last_diagnosis"]]
     recent, ever = _heart_failure_medicines(lake, as_of)
     lvsd = on_register(lake, as_of, "hflvsd_cod")
+    return lambda: _heart_failure_rows(as_of, medicine, other, people, recent, ever, lvsd)
+
+
+def _heart_failure_rows(as_of, medicine: str, other: str, people: pd.DataFrame, recent: dict,
+                        ever: dict, lvsd: set) -> pd.DataFrame:
+    """`_heart_failure`'s rows from what it read. Python
+    only: `find_all` runs it in its second thread while the next list's queries run."""
     records = []
     for p in people.itertuples(index=False):
         issued = recent.get(p.patient_id, {})
@@ -415,11 +429,17 @@ CHECK_NAMES = {"bmi": "BMI", "bp": "Blood pressure", "cholesterol": "Cholesterol
 BLOOD_TESTS = {"cholesterol", "glucose"}
 
 
-def _smi(lake, as_of: str | dt.date) -> pd.DataFrame:
+def _smi(lake, as_of: str | dt.date) -> Callable[[], pd.DataFrame]:
     t = denominator_rows(lake, as_of, "SMI_HEALTH_CHECKS")
     people = t.loc[~t.numerator, ["patient_id", "practice_code", "age", *CHECKS]]
     last = _by_patient(last_dates(lake, people, as_of, {c: check_codes(c) for c in CHECKS}),
                        "name", "last_date")
+    return lambda: _smi_rows(as_of, people, last)
+
+
+def _smi_rows(as_of, people: pd.DataFrame, last: dict) -> pd.DataFrame:
+    """`_smi`'s rows from what it read. Python
+    only: `find_all` runs it in its second thread while the next list's queries run."""
     records = []
     for p in people.itertuples(index=False):
         missing = [c for c in CHECKS if not getattr(p, c)]
@@ -460,12 +480,18 @@ SCREENING_ACTIONS = {
 }
 
 
-def _screening(lake, as_of: str | dt.date, programme: str) -> pd.DataFrame:
+def _screening(lake, as_of: str | dt.date, programme: str) -> Callable[[], pd.DataFrame]:
     """Eligible people (the coverage indicator's denominator) not screened in its look-back."""
     t = denominator_rows(lake, as_of, SCREENING_INDICATORS[programme])
     people = t.loc[~t.numerator, ["patient_id", "practice_code", "age"]]
-    _, months, _, older_months = SCREENING[programme]
     tests = _last_test(lake, people, as_of, programme)
+    return lambda: _screening_rows(as_of, programme, people, tests)
+
+
+def _screening_rows(as_of, programme: str, people: pd.DataFrame, tests: dict) -> pd.DataFrame:
+    """`_screening`'s rows from what it read. Python
+    only: `find_all` runs it in its second thread while the next list's queries run."""
+    _, months, _, older_months = SCREENING[programme]
     # column by column: some programmes list a hundred thousand people, and their facts vary
     # only by age, the last test's date and the look-back
     ages = people.age.astype(int)
@@ -505,12 +531,17 @@ def _last_test(lake, people: pd.DataFrame, as_of, programme: str) -> dict:
     return dict(zip(last.patient_id, last["last"], strict=True))
 
 
-def _hpv(lake, as_of: str | dt.date) -> pd.DataFrame:
+def _hpv(lake, as_of: str | dt.date) -> Callable[[], pd.DataFrame]:
     """14-year-olds (HPV_BY_14's denominator) with no HPV vaccination on record. One dose
     completes the course for people vaccinated before 25 (JCVI advice, UK schedule from
     September 2023), so an incomplete course is no dose."""
     t = denominator_rows(lake, as_of, "HPV_BY_14")
-    people = t.loc[~t.numerator, ["patient_id", "practice_code", "age"]]
+    return lambda: _hpv_rows(t.loc[~t.numerator, ["patient_id", "practice_code", "age"]])
+
+
+def _hpv_rows(people: pd.DataFrame) -> pd.DataFrame:
+    """`_hpv`'s rows from whom it read. Python
+    only: `find_all` runs it in its second thread while the next list's queries run."""
     records = [{"patient_id": p.patient_id, "practice_code": p.practice_code,
                 "reasons": "No HPV vaccination on record by age 14",
                 "facts": as_json({"Age": str(int(p.age)), "HPV doses": "0"}),
@@ -528,13 +559,19 @@ LD_CAVEAT = ("No public codelist for the learning disability annual health check
              "register, for the invitation, and counts no one towards a target")
 
 
-def _learning_disability(lake, as_of: str | dt.date) -> pd.DataFrame:
+def _learning_disability(lake, as_of: str | dt.date) -> Callable[[], pd.DataFrame]:
     from icsight.indicators.cohorts import disease_register
 
     register_ = disease_register(lake, one_date(lake, as_of), "ld_cod_20241205")
     people = keep_registered(lake, register_)
     people = people.filter(people.age >= 14).select(
         "patient_id", "practice_code", "age", "last_diagnosis").to_pandas()
+    return lambda: _learning_disability_rows(people)
+
+
+def _learning_disability_rows(people: pd.DataFrame) -> pd.DataFrame:
+    """`_learning_disability`'s rows from whom it read. Python
+    only: `find_all` runs it in its second thread while the next list's queries run."""
     records = [{"patient_id": p.patient_id, "practice_code": p.practice_code,
                 "reasons": "On the learning disability register (aged 14 or over)",
                 "facts": as_json({"Age": str(int(p.age)),

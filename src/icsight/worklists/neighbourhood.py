@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -38,23 +39,30 @@ def _day(value) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _rows(people: pd.DataFrame, lake, as_of, reasons, facts, action: str) -> pd.DataFrame:
-    """The shared row shape from a cohort's rows, with `reasons(row)` and `facts(row)`."""
+def _rows(people: pd.DataFrame, lake, as_of, reasons, facts, action: str
+          ) -> Callable[[], pd.DataFrame]:
+    """The shared row shape from a cohort's rows, with `reasons(row)` and `facts(row)`: the
+    eFI read now, the rows once asked for (Python only: `find_all` runs it in its second
+    thread while the next list's queries run)."""
     scores = efi(lake, as_of).set_index("patient_id").score
-    out = pd.DataFrame({
-        "patient_id": people.patient_id,
-        "practice_code": people.practice_code,
-        "reasons": [reasons(r) for r in people.itertuples()],
-        "facts": [json.dumps(facts(r)) for r in people.itertuples()],
-        "suggested_action": action,
-        "clinical_risk": people.patient_id.map(scores).fillna(0.0).round(3),
-        "days_overdue": pd.array([None] * len(people), dtype="Int64"),
-        "counts_towards_target": False,
-    })
-    return out[list(ROW_COLUMNS)].reset_index(drop=True)
+
+    def rows() -> pd.DataFrame:
+        out = pd.DataFrame({
+            "patient_id": people.patient_id,
+            "practice_code": people.practice_code,
+            "reasons": [reasons(r) for r in people.itertuples()],
+            "facts": [json.dumps(facts(r)) for r in people.itertuples()],
+            "suggested_action": action,
+            "clinical_risk": people.patient_id.map(scores).fillna(0.0).round(3),
+            "days_overdue": pd.array([None] * len(people), dtype="Int64"),
+            "counts_towards_target": False,
+        })
+        return out[list(ROW_COLUMNS)].reset_index(drop=True)
+
+    return rows
 
 
-def _care_home_rows(lake, as_of) -> pd.DataFrame:
+def _care_home_rows(lake, as_of) -> Callable[[], pd.DataFrame]:
     action = "Review at the care home round and agree or update a personalised care plan"
     return _rows(
         care_home_residents(lake, as_of), lake, as_of,
@@ -65,7 +73,7 @@ def _care_home_rows(lake, as_of) -> pd.DataFrame:
         action)
 
 
-def _housebound_rows(lake, as_of) -> pd.DataFrame:
+def _housebound_rows(lake, as_of) -> Callable[[], pd.DataFrame]:
     action = "Offer a home visit for reviews, vaccinations and long-term condition checks"
     return _rows(
         housebound(lake, as_of), lake, as_of, lambda r: "Coded as housebound",
@@ -74,7 +82,7 @@ def _housebound_rows(lake, as_of) -> pd.DataFrame:
         action)
 
 
-def _palliative_rows(lake, as_of) -> pd.DataFrame:
+def _palliative_rows(lake, as_of) -> Callable[[], pd.DataFrame]:
     action = ("Review at the palliative care meeting: advance care plan, preferred place of "
               "care and anticipatory medicines")
     return _rows(
@@ -86,7 +94,7 @@ def _palliative_rows(lake, as_of) -> pd.DataFrame:
         action)
 
 
-def _frailty_rows(lake, as_of) -> pd.DataFrame:
+def _frailty_rows(lake, as_of) -> Callable[[], pd.DataFrame]:
     action = "Offer a frailty review: falls risk, medicines review and a care plan"
 
     def facts(r) -> dict:
@@ -103,7 +111,7 @@ def _frailty_rows(lake, as_of) -> pd.DataFrame:
         lambda r: f"{r.frailty.capitalize()} frailty (by {r.basis})", facts, action)
 
 
-def _ltc_rows(lake, as_of) -> pd.DataFrame:
+def _ltc_rows(lake, as_of) -> Callable[[], pd.DataFrame]:
     action = "Offer one joined-up long-term conditions review instead of one per condition"
     return _rows(
         long_term_conditions(lake, as_of), lake, as_of,
