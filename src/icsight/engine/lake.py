@@ -154,6 +154,11 @@ class Lake:
             for cached in shared.values():
                 cached.release()
 
+    @property
+    def is_sharing(self) -> bool:
+        """Whether a `sharing()` block is active (results are kept for other queries)."""
+        return self._shared is not None
+
     def shared(self, name: str, periods: ibis.Table, build) -> ibis.Table:
         """`build()`, computed once per `name` and periods while `sharing()` is active (and
         simply returned otherwise)."""

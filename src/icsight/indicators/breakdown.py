@@ -49,6 +49,7 @@ from icsight.indicators.population import (
     Rolling,
     lsoa_lookup,
     population_margins,
+    registered_people,
 )
 from icsight.stats.proportions import wilson
 from icsight.stats.rates import dsr_many, esp2013, rate
@@ -140,10 +141,53 @@ def _stacked_margins(t: ir.Table, extra: list[str], values: dict,
     return out
 
 
+def _grouping_sets(lake, t: ir.Table, extra: list[str], sums: dict[str, ir.Value],
+                   margins: dict = MARGINS) -> dict[str, pd.DataFrame] | None:
+    """Every margin of `t` (banded) in one pass over its rows, as `_stacked_margins` gives
+    them: `sums` (name -> a column expression of `t`) summed by period, `extra` and each
+    margin's columns, with SQL's GROUPING SETS, which DuckDB computes from one scan of the
+    rows (a union of aggregations reads them once per margin, and a table of cells first
+    costs a pass of its own). None on another backend, which then counts as before."""
+    if lake is None or lake.backend != "duckdb":
+        return None
+    columns = list(dict.fromkeys(c for cs in margins.values() for c in cs))
+    t = t.select(PERIOD, *extra, *columns, **sums)
+    integer = {name: t[name].type().is_integer() for name in sums}
+
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    sets = ", ".join("(" + ", ".join(q(c) for c in (PERIOD, *extra, *cs)) + ")"
+                     for cs in margins.values())
+    flags = f"GROUPING({', '.join(q(c) for c in columns)})" if columns else "0"
+    select = [*(q(c) for c in (PERIOD, *extra)),
+              *(f"CAST({q(c)} AS TEXT) AS {q(c)}" for c in columns), f"{flags} AS _g",
+              *((f"CAST(SUM({q(n)}) AS BIGINT) AS {q(n)}" if integer[n]
+                 else f"SUM({q(n)}) AS {q(n)}") for n in sums)]
+    query = (f"SELECT {', '.join(select)} FROM ({ibis.to_sql(t, dialect='duckdb')}) AS _rows "
+             f"GROUP BY GROUPING SETS ({sets})")
+    stacked = lake.con.sql(query).to_pandas()
+    stacked[PERIOD] = pd.to_datetime(stacked[PERIOD])
+    out = {}
+    for margin, cs in margins.items():
+        # GROUPING(...) has a bit set (the first column's the highest) for each column the
+        # row is not grouped by: every column but the margin's own
+        flag = sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in cs)
+        frame = stacked.loc[stacked._g == flag, [PERIOD, *extra, *cs, *sums]]
+        out[margin] = frame.reset_index(drop=True)
+    return out
+
+
 def _counted_every_way(rows: ir.Table, method: str, values: dict,
-                       lake=None) -> dict[str, pd.DataFrame]:
-    """`rows` counted by every margin: summed once into cells (`_cube`), kept while the
-    margins are counted from them."""
+                       lake=None, sums: dict | None = None) -> dict[str, pd.DataFrame]:
+    """`rows` counted by every margin: in one pass when the backend can (`_grouping_sets`,
+    with `sums`, the same values as column sums), else summed once into cells (`_cube`),
+    kept while the margins are counted from them."""
+    if sums is not None:
+        banded, extra = _banded(rows, method)
+        found = _grouping_sets(lake, banded, extra, {n: f(banded) for n, f in sums.items()})
+        if found is not None:
+            return found
     cube = _cube(rows, method, values)
     if lake is None:
         return _cube_margins(cube, method, values)
@@ -167,7 +211,12 @@ def margins(rows: ir.Table | PopulationCounts, method: str = "proportion",
     values = {"numerator": lambda t: t.numerator.cast("int64").sum(),
               "denominator": (lambda t: t.expected.sum()) if method == "ratio"
               else (lambda t: t.count())}
-    return _counted_every_way(rows, method, values, lake)
+    # the same as sums of a column per row; not for a sum of expected counts (fractions:
+    # summed in another order they could differ in the last bit)
+    sums = None if method == "ratio" else {
+        "numerator": lambda t: t.numerator.cast("int64"),
+        "denominator": lambda t: ibis.literal(1, "int64")}
+    return _counted_every_way(rows, method, values, lake, sums)
 
 
 def _sum_n(t: ir.Table):
@@ -212,8 +261,10 @@ def margins_of(t: ir.Table | Rolling, method: str, name: str, lake
         return lake.shared_result(
             ("rolling margins", t.events.op(), t.start, t.periods.op(), method, name),
             lambda: _rolling_margins(t, method, name, lake))
-    return lake.shared_result(("margins", t.op(), method, name),
-                              lambda: _counted_every_way(t, method, {name: _sum_n}, lake))
+    return lake.shared_result(
+        ("margins", t.op(), method, name),
+        lambda: _counted_every_way(t, method, {name: _sum_n}, lake,
+                                   {name: lambda u: u.n} if t.n.type().is_integer() else None))
 
 
 def _window_edges(lake, r: Rolling) -> tuple[ir.Table, ir.Table]:
@@ -275,6 +326,21 @@ def _baseline_margins(rows: AgainstBaseline, method: str, lake) -> dict[str, pd.
 
 
 def _registered_margins(rows: PopulationCounts, method: str, lake) -> dict[str, pd.DataFrame]:
+    if not lake.is_sharing and rows.expected is None and \
+            read_periods(rows.periods).shape[0] == 1:
+        # One period end, nothing shared (a single indicator at a single date): the people
+        # counted by every margin in one pass, as a hand-written GROUPING SETS query would,
+        # rather than a pass per margin. Within a build the population margins are counted
+        # once and shared by every indicator, so they are used instead.
+        people = registered_people(lake, rows.periods)
+        people = people.filter(people.age >= rows.ages[0], people.age <= rows.ages[1])
+        if rows.sex is not None:
+            people = people.filter(people.sex == rows.sex)
+        banded, extra = _banded(people, method)
+        found = _grouping_sets(lake, banded, extra, {"denominator": banded.n},
+                               DECILE_MARGINS)
+        if found is not None:
+            return found
     population = population_margins(lake, rows.periods)
 
     def source(margin: str) -> ir.Table:

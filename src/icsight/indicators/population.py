@@ -31,8 +31,7 @@ from icsight.model.registration import registered_at_event
 __all__ = ["POPULATION_MARGINS", "PYRAMID_BANDS", "AgainstBaseline", "PopulationCounts",
            "Rolling", "emergency_admissions_per_person", "event_counts", "events_of_registered",
            "expected_rates", "population_counts", "population_margins", "population_pyramid",
-           "population_rows",
-           "pyramid_band", "register_against_expected"]
+           "population_rows", "pyramid_band", "register_against_expected", "registered_people"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +146,20 @@ def _margin_counts(lake, periods: ir.Table, spans: ir.Table, column: str | None
     out = counted.join(names, "_group")
     return out.select(PERIOD, *([column] if column else []), "sex", "age",
                       n=out.n.cast("int64"))
+
+
+def registered_people(lake, periods: ir.Table) -> ir.Table:
+    """Everyone registered on each period end, one row per person and period: (period,
+    practice, IMD decile, sex, ethnic group, age, n = 1). Listing is costly over many period
+    ends (`population_margins` counts without it); for a single one it is a pass over the
+    people (`_registered_spans`: everyone in them is registered on it)."""
+    ends = read_periods(periods).shape[0]
+    if ends != 1:
+        raise ValueError(f"registered_people lists one period end's people, not {ends}")
+    people = _registered_spans(lake, periods).cross_join(periods.select(PERIOD))
+    return people.select(PERIOD, *[c for c in POPULATION_MARGINS.values() if c], "sex",
+                         age=age_on(people.month_of_birth, people[PERIOD]),
+                         n=ibis.literal(1, "int64"))
 
 
 def population_margins(lake, periods: ir.Table) -> dict[str, ir.Table]:
