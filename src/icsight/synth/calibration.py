@@ -266,5 +266,27 @@ build, and six 250,000-person lakes, seeds 11-16, pooled, counted from the lakes
   person's admission risk is scaled within the age group they end the window in, not the age
   they are on the day. Three ways of scaling it by the age on the day each moved the all-cause
   rate at some ages over 65 by 6-15% instead, so none was taken.
+- Why, read further (a 100,000-person population, seed 1, a year after the window's start and
+  a year before its end): the mean risk of everyone at 65-74 and 75-84 holds (0.99-1.02 at
+  both dates), but on the heart failure register it rises, 3.10 to 3.19 at 65-74 and 2.75 to
+  2.96 at 75-84 (it falls at 85-94, 2.90 to 2.67). Two things add up to that. A condition
+  raises a person's risk over their whole record, before it is diagnosed too: a year into the
+  window, 105 people aged 65-74 carried the heart failure ratio with 200 on the register; a
+  year before the end, 27 with 240; so each person's risk reflects the conditions of the age
+  they end at, which the scaling by the age group at the end only offsets on average. And the
+  people who die in the window are scaled among themselves (their excess is their last year's
+  admissions, added apart), which lowers a register patient who will die (2.46 at 75-84)
+  against one who will not (2.81): a year into the window 18% of the register at 75-84 die in
+  it, a year before its end 6%. Scaling by the age on the day alone cannot remove this (the
+  register's risk against the survivors' of the same age on the day still moves, 2.87 to 2.99
+  at 75-84 and 3.63 to 2.86 at 85-94, as surviving the rest of the window selects the healthy
+  more strongly early on). A clean fix raises a condition's risk from its diagnosis day (draw
+  at the record's highest risk, thin by the risk on the day, as the age rates are thinned),
+  scales the risk to mean 1 over the person-time of each five-year age group on the day, and
+  lowers the risk of a person who dies only in the last year of life, where the last year's
+  admissions are added (for the window's deaths and the notional ones after it alike), so
+  that a register patient three years from death is scaled as one who survives; the age rates
+  and condition ratios then need calibrating again against the admission targets (not done:
+  the three earlier attempts show how far the all-cause rates move).
 """
 
