@@ -214,6 +214,14 @@ figure is as uncertain as its last value).
 - SGLT2 inhibitors for heart failure build up from mid-2021 (NICE TA679, February 2021).
 - Virtual wards open from April 2022 and 2-hour urgent community response volumes rise over
   its first year (NHS England guidance).
+- The influenza season opens in October from 2024/25, in September before (the annual flu
+  letters from 2024 to 2025 on). FLU_65 counts the season to date, so its October and
+  November month ends are lower from then on (43.8% at the end of October 2025 against 67.3%
+  in 2023, on the default lake's build) and its year mean fell 3.3% (z -15) between the years
+  to September 2024 and 2026, while uptake at each season's end held (75.0%, 75.1% and 75.1%
+  on 31 January 2024, 2025 and 2026). The published fall in 65+ uptake (UKHSA: 79.9% in
+  2022/23, 77.8% in 2023/24, 74.9% in 2024/25) is not modelled: the level is solved once, for
+  75%. A steady series compares the same month across seasons, or the season's end.
 - The targets above marked *modelled trend* are held to their tolerance at the reference date
   only.
 
@@ -228,6 +236,18 @@ build, and six 250,000-person lakes, seeds 11-16, pooled, counted from the lakes
   referral that would fall before it is moved to its first day, so the first six months or so
   are quicker (62-day 71.1% in the first year on the six lakes); the waiting time targets
   look back 42 months so that their first date leaves those months out.
+- MH_OAP_BED_DAYS rose 23.8% between the year means (z 9.1). Its z takes each bed day as
+  an independent Poisson count (as the indicator's intervals do), but the days come in
+  placements of a median 28 nights and a long tail: the default lake has about 105
+  inappropriate placements a year, so the year's bed days vary by some 12%. Counted by
+  placement (variance the sum of each placement's nights in the year, squared), the change is
+  z 1.1. The build leaves out people who opted out of data sharing (national data opt-out,
+  about 5%): without them 3,300 and 4,242 bed days in the two years, 106 and 122 placements;
+  with everyone on the lake, 3,672 and 4,328 (+12%, z 0.6). Admissions (1,695 to 1,773 a year
+  in 2022-2025), the share placed out of area (one in ~17, in turn) and the length of stay
+  are drawn alike throughout; the only calendar effect is the window's start, where the
+  placements open before it are missing for the first few months (two years before the
+  build's first month).
 - HF_ADM_DSR rose 6.1% between the year means (z 1.4). On the default lake the heart failure
   admissions per 1,000 registered at 80-89 were 11.1 in the year to September 2024 and 13.3 in
   the year to September 2026; on the six lakes pooled, 12.8 and 12.0. The heart failure
@@ -246,5 +266,27 @@ build, and six 250,000-person lakes, seeds 11-16, pooled, counted from the lakes
   person's admission risk is scaled within the age group they end the window in, not the age
   they are on the day. Three ways of scaling it by the age on the day each moved the all-cause
   rate at some ages over 65 by 6-15% instead, so none was taken.
+- Why, read further (a 100,000-person population, seed 1, a year after the window's start and
+  a year before its end): the mean risk of everyone at 65-74 and 75-84 holds (0.99-1.02 at
+  both dates), but on the heart failure register it rises, 3.10 to 3.19 at 65-74 and 2.75 to
+  2.96 at 75-84 (it falls at 85-94, 2.90 to 2.67). Two things add up to that. A condition
+  raises a person's risk over their whole record, before it is diagnosed too: a year into the
+  window, 105 people aged 65-74 carried the heart failure ratio with 200 on the register; a
+  year before the end, 27 with 240; so each person's risk reflects the conditions of the age
+  they end at, which the scaling by the age group at the end only offsets on average. And the
+  people who die in the window are scaled among themselves (their excess is their last year's
+  admissions, added apart), which lowers a register patient who will die (2.46 at 75-84)
+  against one who will not (2.81): a year into the window 18% of the register at 75-84 die in
+  it, a year before its end 6%. Scaling by the age on the day alone cannot remove this (the
+  register's risk against the survivors' of the same age on the day still moves, 2.87 to 2.99
+  at 75-84 and 3.63 to 2.86 at 85-94, as surviving the rest of the window selects the healthy
+  more strongly early on). A clean fix raises a condition's risk from its diagnosis day (draw
+  at the record's highest risk, thin by the risk on the day, as the age rates are thinned),
+  scales the risk to mean 1 over the person-time of each five-year age group on the day, and
+  lowers the risk of a person who dies only in the last year of life, where the last year's
+  admissions are added (for the window's deaths and the notional ones after it alike), so
+  that a register patient three years from death is scaled as one who survives; the age rates
+  and condition ratios then need calibrating again against the admission targets (not done:
+  the three earlier attempts show how far the all-cause rates move).
 """
 
