@@ -327,6 +327,8 @@ def demand_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: 
               help="Monte Carlo runs of the demand projection handed over to.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1),
               help="The demand projection's random seed.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes fitting the models side by side (up to the cores free).")
 @click.option("--out", "out_file", default=None, type=CsvFile(),
               help="Write every model's forecasts with the planning path (the chosen model "
                    "handed over to the projection) by place, point of delivery and month.")
@@ -334,8 +336,8 @@ def demand_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: 
               help="Write the back-test's MASE and interval coverage per series and model.")
 @purpose_option
 def forecast_command(lake_dir: Path, horizon: int, origins: int, scenario_name: str,
-                     runs: int, seed: int, out_file: Path | None, backtest_file: Path | None,
-                     purpose: str) -> None:
+                     runs: int, seed: int, jobs: int, out_file: Path | None,
+                     backtest_file: Path | None, purpose: str) -> None:
     """Forecast monthly activity by place and point of delivery with ETS and ARIMA against a
     seasonal naive baseline, back-test them from rolling origins (MASE, interval coverage),
     keep each series' best model and hand it over to the demand projection in months 13-24."""
@@ -378,7 +380,7 @@ def forecast_command(lake_dir: Path, horizon: int, origins: int, scenario_name: 
         names = iter(("Forecasts", "Hand-over", "Done"))
         try:
             made = planning_forecast(
-                series, projected.summary(), horizon=horizon, origins=origins,
+                series, projected.summary(), horizon=horizon, origins=origins, n_jobs=jobs,
                 step=lambda _: bar.update(task, advance=1, description=next(names)))
         except (SeriesError, ValueError) as e:
             fail(e)
