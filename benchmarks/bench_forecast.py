@@ -13,8 +13,8 @@ the forecasting, and the report says how long the warm-up took.
         [--horizon 24] [--n-jobs 1] [--runs 256] [--no-warm]
 
 Reports wall and CPU seconds (on a shared machine the fairer figure; with --n-jobs above 1
-the workers' CPU seconds are counted too), the peak memory of this process, how many series and model fits there were, the model each back-test chose, and the
-load average at the end.
+the workers' CPU seconds are counted too), the peak memory of this process, how many series
+and model fits there were, the model each back-test chose, and the load average at the end.
 """
 
 from __future__ import annotations
