@@ -4,16 +4,28 @@ and a projection whose growth is written down (one run, so its p50 is the run)."
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
+from click.testing import CliRunner
 
+from icsight.cli import main
 from icsight.engine import open_lake
 from icsight.lake.writer import write_table
 from icsight.model.schema import TABLES
-from icsight.planning.demand import Projection, scenario_from_dict
+from icsight.planning.demand import (
+    Projection,
+    baseline_rates,
+    packaged_scenario,
+    point_of_delivery,
+    project,
+    scenario_from_dict,
+)
 from icsight.planning.population import PLACES
-from icsight.planning.waiting_lists import weekly_from_lake
+from icsight.planning.waiting_lists import weekly, weekly_from_lake
 from icsight.planning.waiting_lists.from_demand import referrals_from_demand
 from tests.lakes import make_lake, patient
 from tests.rtt import pathway
@@ -41,8 +53,12 @@ PATHWAYS = [  # (patient, practice, clock start, function, provider)
 ]
 
 
+#: first outpatient attendances in the baseline year, for the command's projection
+FIRSTS = [(1, "2024-06-01"), (2, "2024-10-01"), (4, "2024-12-05"), (7, "2025-01-10")]
+
+
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
+def lake_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("from_demand") / "lake"
     people = [patient(pid, practice_code=practice) for pid, practice, *_ in PATHWAYS]
     make_lake(folder, people, [], reference_date=DAY)
@@ -50,7 +66,18 @@ def lake(tmp_path_factory):
             for pid, _, start, function, provider in PATHWAYS]
     write_table(folder, "rtt_pathways",
                 pa.Table.from_pylist(rows, schema=TABLES["rtt_pathways"].schema))
-    return open_lake(folder)
+    firsts = [{"patient_id": pid, "appointment_id": i, "provider_code": "RX1",
+               "appointment_date": dt.date.fromisoformat(day), "treatment_function": "110",
+               "first_attendance": True, "attended": "attended"}
+              for i, (pid, day) in enumerate(FIRSTS)]
+    write_table(folder, "op_appointments",
+                pa.Table.from_pylist(firsts, schema=TABLES["op_appointments"].schema))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def lake(lake_dir):
+    return open_lake(lake_dir)
 
 
 def _projection(per_year: dict[str, float], pods=("op_first",)) -> Projection:
@@ -138,3 +165,66 @@ def test_a_projection_with_no_baseline_activity_is_a_clear_error(lake):
 def test_weeks_must_be_whole_and_positive(lake, weeks):
     with pytest.raises(ValueError, match="`weeks`"):
         referrals_from_demand(lake, _projection({}), weeks=weeks)
+
+
+# --- the command -----------------------------------------------------------------------------
+
+def _run(*args: str):
+    done = CliRunner().invoke(main, ["plan", "waiting-lists", *args])
+    assert "Traceback" not in done.output, done.output
+    return done
+
+
+def test_the_command_says_it_uses_the_trend_by_default(lake_dir):
+    done = _run("--lake", str(lake_dir), "--weeks", "2", "--runs", "2")
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "Referrals: the straight line through each list's weekly clock starts" in said
+    assert "demand projection" not in said
+
+
+def test_the_command_simulates_the_demand_projection_s_referrals(lake_dir, lake, tmp_path):
+    out = tmp_path / "runs.csv"
+    done = _run("--lake", str(lake_dir), "--weeks", "3", "--runs", "4", "--seed", "2",
+                "--referrals-from-demand", "principal", "--demand-runs", "8",
+                "--demand-seed", "5", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "grown by the demand projection" in said and "p50 of 8 runs, seed 5" in said
+    assert "outpatient first attendances" in said
+    # the same as the library given the same projection
+    projected = project(baseline_rates(lake, DAY, pods=(point_of_delivery("op_first"),)),
+                        packaged_scenario("principal"), runs=8, seed=5)
+    given = referrals_from_demand(lake, projected, weeks=3)
+    expected = weekly.simulate(weekly_from_lake.lists(lake, weeks=3, referrals=given),
+                               runs=4, seed=2).summary()
+    got = pd.read_csv(out, dtype={"treatment_function": str})
+    assert got.p50.to_numpy() == pytest.approx(expected.p50.to_numpy(), nan_ok=True)
+    assert len(got) == len(expected)
+
+
+def test_the_command_refuses_a_lake_with_no_outpatient_firsts(tmp_path):
+    from tests.rtt import rtt_lake
+
+    folder = rtt_lake(tmp_path / "lake", [pathway(1, "2025-01-01")], DAY)
+    done = _run("--lake", str(folder), "--weeks", "2", "--runs", "2",
+                "--referrals-from-demand", "principal", "--demand-runs", "2")
+    assert done.exit_code == 2, done.output
+    assert "no activity of 'op_first'" in " ".join(done.output.split())
+
+
+def test_the_command_refuses_an_unknown_scenario(lake_dir):
+    done = _run("--lake", str(lake_dir), "--weeks", "2", "--runs", "2",
+                "--referrals-from-demand", "no-such-scenario")
+    assert done.exit_code == 2, done.output
+    assert "no-such-scenario" in " ".join(done.output.split())
+
+
+def test_a_list_with_no_one_referred_in_the_week_followed_shows_no_wait():
+    # expected_wait gives None (not NaN) when nobody was referred in the week it follows,
+    # as happens to a list with about one referral a year
+    from icsight.cli.plan import _weeks
+
+    assert _weeks(None, False) == "-"
+    assert _weeks(float("nan"), True) == "-"
+    assert _weeks(12.0, True) == ">12"
