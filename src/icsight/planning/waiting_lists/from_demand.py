@@ -6,8 +6,9 @@ so the frame fits `weekly_from_lake.lists(..., referrals=...)` exactly):
 
 1. **History.** The list's clock starts in the `history_weeks` whole weeks to `as_of` (as
    `weekly_from_lake` counts them), split by the place of the referred patient's practice
-   (`rtt_pathways` joined to `patients` and `practices`). Its mean weekly clock starts are
-   the total over `history_weeks`.
+   (`rtt_pathways` joined to `patients` and `practices`: the practice the lake holds for
+   the patient now, as the lake keeps no history of registrations). Its mean weekly clock
+   starts are the total over `history_weeks`.
 2. **Each place's share.** A place's share of the list is its clock starts over the list's
    clock starts with a place. Patients with no place (no practice, or a practice outside the
    four places) are shared out in the same proportions: they follow the list's overall mix.
