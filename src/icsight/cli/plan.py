@@ -143,28 +143,50 @@ def _read_plan(path: Path | None) -> list[dict] | None:
 @click.option("--waits-out", "waits_file", default=None, type=CsvFile(),
               help="Write the wait a newly referred patient should expect, by list and "
                    "clinical priority, as CSV.")
+@click.option("--referrals-from-demand", "demand_scenario", default=None,
+              metavar="SCENARIO",
+              help="Grow each list's referrals with the demand projection of outpatient "
+                   "first attendances in its patients' places, under this scenario (a TOML "
+                   "file, or principal or mitigated), instead of the default: the straight "
+                   "line through the last 52 weeks' clock starts.")
+@click.option("--demand-runs", default=256, show_default=True,
+              type=click.IntRange(1, 10_000),
+              help="Monte Carlo runs of the demand projection (its p50 is used).")
+@click.option("--demand-seed", default=1, show_default=True,
+              type=click.IntRange(0, 2**32 - 1),
+              help="The demand projection's random seed.")
 @purpose_option
 def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: int,
                           seed: int, plan_file: Path | None, out_file: Path | None,
                           queues_file: Path | None, waits_file: Path | None,
+                          demand_scenario: str | None, demand_runs: int, demand_seed: int,
                           purpose: str) -> None:
     """Each treatment function's waiting list at each provider: its size, waits and the
     queue formulas' targets today, then simulated week by week (with clinical priorities
-    and any capacity plan) to show the list and the 18-week standard at the end."""
+    and any capacity plan) to show the list and the 18-week standard at the end.
+    Referrals follow the last year's trend, or the demand projection with
+    --referrals-from-demand."""
     from icsight.planning.waiting_lists import from_lake, weekly, weekly_from_lake
     from icsight.planning.waiting_lists.expected_wait import expected_wait
 
     lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, as_of)
     changes = _read_plan(plan_file)
+    referrals, source = None, ("the straight line through each list's weekly clock starts "
+                               "in the 52 weeks to " + str(day))
+    if demand_scenario is not None:
+        referrals, source = _referrals_from_demand(lake, day, weeks, demand_scenario,
+                                                   demand_runs, demand_seed)
     try:
         queues = from_lake.queues(lake, day)
-        lists = weekly_from_lake.lists(lake, weeks=weeks, as_of=day, plan=changes)
+        lists = weekly_from_lake.lists(lake, weeks=weeks, as_of=day, plan=changes,
+                                       referrals=referrals)
     except ValueError as e:  # an impossible plan or too little history: the message says which
         fail(e)
     if not len(queues):
         fail(f"{lake_dir} has no referral-to-treatment pathways open or closed in the year to "
              f"{day}; check the lake's rtt_pathways table")
+    console.print(f"Referrals: {source}.")
     simulation = weekly.simulate(lists, runs=runs, seed=seed)
     summary, waits = simulation.summary(), expected_wait(simulation)
     _show_lists(queues, summary, waits, weeks, runs)
@@ -174,12 +196,55 @@ def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: i
             console.print(f"[green]Wrote[/green] {path} ({len(frame):,} rows)")
 
 
+def _referrals_from_demand(lake, day, weeks: int, scenario_name: str, runs: int,
+                           seed: int):
+    """Weekly referrals grown by the demand projection (`from_demand`) and a sentence saying
+    where they came from; a clear message for a bad scenario or too short a lake."""
+    import datetime as dt
+
+    from icsight.planning.demand import (
+        ScenarioError,
+        baseline_rates,
+        baseline_window,
+        load_scenario,
+        packaged_scenario,
+        point_of_delivery,
+        project,
+    )
+    from icsight.planning.population import PopulationError
+    from icsight.planning.waiting_lists.from_demand import DEFAULT_POD, referrals_from_demand
+
+    try:
+        if Path(scenario_name).suffix.lower() == ".toml" or Path(scenario_name).exists():
+            scenario = load_scenario(scenario_name)
+        else:
+            scenario = packaged_scenario(scenario_name)
+    except ScenarioError as e:
+        fail(e)
+    window = lake.data_window()
+    year_starts = baseline_window(day)[0] + dt.timedelta(days=1)
+    if window is not None and year_starts.isoformat() < window[0]:
+        fail(f"the demand projection's baseline year to {day} starts on {year_starts}, "
+             f"before the lake's data ({window[0]} to {window[1]}); give an --as-of at least "
+             "a year after its start, or leave out --referrals-from-demand")
+    pod = point_of_delivery(DEFAULT_POD)
+    try:
+        projected = project(baseline_rates(lake, day, pods=(pod,)), scenario, runs=runs,
+                            seed=seed)
+        referrals = referrals_from_demand(lake, projected, weeks=weeks, as_of=day, pod=pod.id)
+    except (PopulationError, ValueError) as e:
+        fail(e)
+    return referrals, (f"the last 52 weeks' clock starts grown by the demand projection "
+                       f"({scenario.name} v{scenario.version}, p50 of {runs} runs, seed "
+                       f"{seed}) of {pod.label.lower()} in each patient's place")
+
+
 def _percent(value: float) -> str:
     return "-" if value != value else f"{value:.1f}%"  # an empty list has no share: "-"
 
 
-def _weeks(value: float, more: bool) -> str:
-    if value != value:
+def _weeks(value: float | None, more: bool) -> str:
+    if value is None or value != value:  # no one referred in the week followed: no wait
         return "-"
     return f">{value:.0f}" if more else f"{value:.0f}"
 
