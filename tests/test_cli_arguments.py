@@ -29,7 +29,8 @@ LONG = "x" * 5000
 VALID_TEXT = {"ids": "CVDP007HYP", "indicator_id": "CVDP007HYP", "table": "patients",
               "user": "alice", "practice": "E81021", "pcn": "U12345",
               "password": "correct horse battery staple 42", "practice_code": "E81021",
-              "list_id": "hypertension-no-bp"}
+              "list_id": "hypertension-no-bp", "scenario_name": "principal",
+              "demand_scenario": "principal", "functions": "130"}
 # Options a command needs although click does not mark them required.
 NEEDS = {"indicators": ("lake_dir", "out_file"), "synth": ("out_dir",)}
 
@@ -130,6 +131,10 @@ def _valid(param: click.Parameter, world: dict[str, Path], n: int) -> str:
         return str(root / ("results" if kind.dir_okay else "notes.txt"))
     if isinstance(kind, _options.IsoDate):
         return "2025-03-31"
+    if isinstance(kind, click.FloatRange):
+        low, high = kind.min if kind.min is not None else 0, kind.max if kind.max is not None \
+            else 1
+        return str((low + high) / 2)
     if isinstance(kind, click.Choice):
         return str(kind.choices[0])
     if isinstance(kind, click.IntRange):
@@ -148,6 +153,10 @@ def _hostile(param: click.Parameter, root: Path) -> list[str]:
     if isinstance(kind, click.IntRange):
         low = [] if kind.min is None else [str(kind.min - 1), str(kind.min - 10**6)]
         return [*common, *low, "-1", "99999999999999999999999", "1.5", "1e3", "abc", "٣x"]
+    if isinstance(kind, click.FloatRange):
+        return [*common, "abc", "nan", "inf", "-inf", "1e400", "-1", "1.5", "99999999",
+                *([] if kind.min is None else [str(kind.min)] if kind.min_open else []),
+                *([] if kind.max is None else [str(kind.max)] if kind.max_open else [])]
     if isinstance(kind, click.Choice):
         return [*common, "nope", "dück", kind.choices[0].upper() + "!"]
     paths = {

@@ -13,7 +13,8 @@ from icsight import settings
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "icsight"
 #: Environment reads outside icsight.settings that are not icsight's own settings.
-OTHER_TOOLS = {"XDG_CONFIG_HOME", "SPARK_LOCAL_IP", "JAVA_HOME", "client_secret_env"}
+OTHER_TOOLS = {"XDG_CONFIG_HOME", "SPARK_LOCAL_IP", "JAVA_HOME", "client_secret_env",
+               "NIXTLA_NUMBA_CACHE"}
 
 
 def _environment_reads(tree: ast.AST):

@@ -21,12 +21,19 @@ from icsight.cli._options import (
     CsvFile,
     InputFile,
     LakeFolder,
+    Text,
     check_window,
     opened_lake,
     purpose_option,
 )
 
 __all__ = ["plan"]
+
+#: A treatment function code of the NHS Data Dictionary (three digits), or DIAG for the
+#: diagnostic tests (`icsight.planning.waiting_lists.benchmarking`)
+TREATMENT_FUNCTION = Text("CODE", r"[0-9]{3}|DIAG",
+                          "a treatment function code: give three digits (e.g. 130 for "
+                          "ophthalmology) or DIAG for diagnostic tests")
 
 
 @click.group()
@@ -36,6 +43,47 @@ def plan() -> None:
     See docs/planning-population.md, docs/planning-demand.md and docs/waiting-lists.md for the
     methods and sources."""
 
+
+def _checked_scenario(ctx: click.Context, param: click.Parameter, value: str | None
+                      ) -> str | None:
+    """A demand scenario option's value, refused here (naming the option) unless it is a
+    scenario file that reads and validates, or the name of a packaged scenario."""
+    if value is None:
+        return None
+    from icsight.planning.demand import ScenarioError, load_scenario, packaged_scenario
+
+    wanted = ("give a scenario file (TOML; see docs/planning-demand.md) or the name of a "
+              "packaged one: principal, mitigated")
+    if not value.strip() or len(value) > 1_000 or any(c in value for c in "\n\r\x00"):
+        raise click.BadParameter(f"not a scenario: {wanted}")
+    try:
+        path = Path(value)
+        if path.suffix.lower() == ".toml" or path.exists():
+            load_scenario(path)
+        else:
+            packaged_scenario(value)
+    except (ScenarioError, OSError, UnicodeError, ValueError) as e:
+        raise click.BadParameter(f"{str(e)[:300]}; {wanted}") from None
+    return value
+
+
+class _Occupancy(click.FloatRange):
+    """A target bed occupancy: a share strictly between 0 and 1, refused with the reason
+    (`icsight.planning.capacity.beds.check_occupancy`) rather than click's bare range."""
+
+    name = "share"
+
+    def __init__(self) -> None:
+        super().__init__(0, 1, min_open=True, max_open=True)
+
+    def convert(self, value, param, ctx):
+        from icsight.planning.capacity.beds import check_occupancy
+
+        number = click.FLOAT.convert(value, param, ctx)
+        try:
+            return check_occupancy(number)
+        except ValueError as e:
+            self.fail(f"{e}; give a share such as 0.92", param, ctx)
 
 @plan.command("population")
 @click.option("--out", "out_file", default=None, type=CsvFile(),
@@ -144,6 +192,7 @@ def _read_plan(path: Path | None) -> list[dict] | None:
               help="Write the wait a newly referred patient should expect, by list and "
                    "clinical priority, as CSV.")
 @click.option("--referrals-from-demand", "demand_scenario", default=None,
+              callback=_checked_scenario,
               metavar="SCENARIO",
               help="Grow each list's referrals with the demand projection of outpatient "
                    "first attendances in its patients' places, under this scenario (a TOML "
@@ -284,7 +333,7 @@ def _show_lists(queues, summary, waits, weeks: int, runs: int) -> None:
 @plan.command("demand")
 @click.option("--lake", "lake_dir", required=True, type=LakeFolder(),
               help="The lake whose activity in the baseline year gives the rates.")
-@click.option("--scenario", "scenario_name", required=True,
+@click.option("--scenario", "scenario_name", callback=_checked_scenario, required=True,
               help="A scenario file (TOML; see docs/planning-demand.md), or the name of a "
                    "packaged one: principal, mitigated.")
 @click.option("--as-of", "as_of", default=None, type=ISO_DATE,
@@ -384,7 +433,7 @@ def demand_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: 
               help="The lake with the referral-to-treatment pathways.")
 @click.option("--as-of", "as_of", default=None, type=ISO_DATE,
               help="The day to compare providers on (default: the lake's last day).")
-@click.option("--treatment-function", "functions", multiple=True, metavar="CODE",
+@click.option("--treatment-function", "functions", multiple=True, type=TREATMENT_FUNCTION,
               help="A treatment function code (130 ophthalmology ...), or DIAG for diagnostic "
                    "tests; repeat for more (default: the strategy's fragile services).")
 @click.option("--out", "out_file", default=None, type=CsvFile(),
@@ -453,7 +502,7 @@ def _show_providers(frame, day: str) -> None:
 @plan.command("capacity")
 @click.option("--lake", "lake_dir", required=True, type=LakeFolder(),
               help="The lake whose activity in the baseline year gives the demand.")
-@click.option("--scenario", "scenario_name", required=True,
+@click.option("--scenario", "scenario_name", callback=_checked_scenario, required=True,
               help="A demand scenario file (TOML; see docs/planning-demand.md), or the name of "
                    "a packaged one: principal, mitigated.")
 @click.option("--as-of", "as_of", default=None, type=ISO_DATE,
@@ -463,7 +512,7 @@ def _show_providers(frame, day: str) -> None:
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1),
               help="The random seed: the same seed gives the same runs, and pairs the "
                    "scenario's runs with the principal's for the savings.")
-@click.option("--occupancy", default=None, type=float,
+@click.option("--occupancy", default=None, type=_Occupancy(),
               help="The target bed occupancy, a share between 0 and 1 (default: the "
                    "assumptions', 0.92 as NHS England plans).")
 @click.option("--assumptions", "assumptions_file", default=None, type=InputFile(),
@@ -621,7 +670,8 @@ def capacity_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs
               help="How many months to forecast after the lake's last whole month.")
 @click.option("--origins", default=6, show_default=True, type=click.IntRange(1, 24),
               help="How many rolling origins the back-test forecasts 1-12 months ahead from.")
-@click.option("--scenario", "scenario_name", default="principal", show_default=True,
+@click.option("--scenario", "scenario_name", callback=_checked_scenario, default="principal",
+              show_default=True,
               help="The demand scenario the forecast hands over to (a TOML file or a packaged "
                    "one: principal, mitigated).")
 @click.option("--runs", default=256, show_default=True, type=click.IntRange(1, 10_000),
