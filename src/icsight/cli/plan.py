@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -26,6 +27,9 @@ from icsight.cli._options import (
     opened_lake,
     purpose_option,
 )
+
+if TYPE_CHECKING:  # the planning packages load only when a command runs
+    from icsight.planning.demand import Scenario
 
 __all__ = ["plan"]
 
@@ -45,9 +49,9 @@ def plan() -> None:
 
 
 def _checked_scenario(ctx: click.Context, param: click.Parameter, value: str | None
-                      ) -> str | None:
-    """A demand scenario option's value, refused here (naming the option) unless it is a
-    scenario file that reads and validates, or the name of a packaged scenario."""
+                      ) -> Scenario | None:
+    """A demand scenario option's value, loaded and validated: a scenario file (TOML) or
+    the name of a packaged scenario; anything else is refused here, naming the option."""
     if value is None:
         return None
     from icsight.planning.demand import ScenarioError, load_scenario, packaged_scenario
@@ -59,12 +63,25 @@ def _checked_scenario(ctx: click.Context, param: click.Parameter, value: str | N
     try:
         path = Path(value)
         if path.suffix.lower() == ".toml" or path.exists():
-            load_scenario(path)
-        else:
-            packaged_scenario(value)
+            return load_scenario(path)
+        return packaged_scenario(value)
     except (ScenarioError, OSError, UnicodeError, ValueError) as e:
         raise click.BadParameter(f"{str(e)[:300]}; {wanted}") from None
-    return value
+
+
+def _check_baseline_year(lake, day: str, what: str = "the baseline year",
+                         instead: str = "") -> None:
+    """Refuse a 12-month baseline to `day` that starts before the lake's data: a year with
+    months of no data would project too little of everything."""
+    import datetime as dt
+
+    from icsight.planning.demand import baseline_window
+
+    window = lake.data_window()
+    year_starts = baseline_window(day)[0] + dt.timedelta(days=1)
+    if window is not None and year_starts.isoformat() < window[0]:
+        fail(f"{what} to {day} starts on {year_starts}, before the lake's data ({window[0]} "
+             f"to {window[1]}); give an --as-of at least a year after its start{instead}")
 
 
 class _Occupancy(click.FloatRange):
@@ -208,7 +225,7 @@ def _read_plan(path: Path | None) -> list[dict] | None:
 def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: int,
                           seed: int, plan_file: Path | None, out_file: Path | None,
                           queues_file: Path | None, waits_file: Path | None,
-                          demand_scenario: str | None, demand_runs: int, demand_seed: int,
+                          demand_scenario: Scenario | None, demand_runs: int, demand_seed: int,
                           purpose: str) -> None:
     """Each treatment function's waiting list at each provider: its size, waits and the
     queue formulas' targets today, then simulated week by week (with clinical priorities
@@ -245,37 +262,22 @@ def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: i
             console.print(f"[green]Wrote[/green] {path} ({len(frame):,} rows)")
 
 
-def _referrals_from_demand(lake, day, weeks: int, scenario_name: str, runs: int,
+def _referrals_from_demand(lake, day, weeks: int, scenario_name: Scenario, runs: int,
                            seed: int):
     """Weekly referrals grown by the demand projection (`from_demand`) and a sentence saying
     where they came from; a clear message for a bad scenario or too short a lake."""
-    import datetime as dt
 
     from icsight.planning.demand import (
-        ScenarioError,
         baseline_rates,
-        baseline_window,
-        load_scenario,
-        packaged_scenario,
         point_of_delivery,
         project,
     )
     from icsight.planning.population import PopulationError
     from icsight.planning.waiting_lists.from_demand import DEFAULT_POD, referrals_from_demand
 
-    try:
-        if Path(scenario_name).suffix.lower() == ".toml" or Path(scenario_name).exists():
-            scenario = load_scenario(scenario_name)
-        else:
-            scenario = packaged_scenario(scenario_name)
-    except ScenarioError as e:
-        fail(e)
-    window = lake.data_window()
-    year_starts = baseline_window(day)[0] + dt.timedelta(days=1)
-    if window is not None and year_starts.isoformat() < window[0]:
-        fail(f"the demand projection's baseline year to {day} starts on {year_starts}, "
-             f"before the lake's data ({window[0]} to {window[1]}); give an --as-of at least "
-             "a year after its start, or leave out --referrals-from-demand")
+    scenario = scenario_name  # loaded and checked by the option
+    _check_baseline_year(lake, day, "the demand projection's baseline year",
+                         ", or leave out --referrals-from-demand")
     pod = point_of_delivery(DEFAULT_POD)
     try:
         projected = project(baseline_rates(lake, day, pods=(pod,)), scenario, runs=runs,
@@ -354,7 +356,7 @@ def _show_lists(queues, summary, waits, weeks: int, runs: int) -> None:
               help="Write the baseline activity, registered people and rates by place, age "
                    "band, sex and point of delivery as CSV.")
 @purpose_option
-def demand_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: int,
+def demand_command(lake_dir: Path, scenario_name: Scenario, as_of: str | None, runs: int,
                    seed: int, out_file: Path | None, waterfall_file: Path | None,
                    runs_file: Path | None, rates_file: Path | None, purpose: str) -> None:
     """Project activity to 2043 by place and point of delivery: the lake's rates per
@@ -366,30 +368,15 @@ def demand_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: 
 
     from icsight.cli._console import progress
     from icsight.planning.demand import (
-        ScenarioError,
         baseline_rates,
-        baseline_window,
-        load_scenario,
-        packaged_scenario,
         project,
     )
     from icsight.planning.population import BLMK, PopulationError
 
-    try:
-        if Path(scenario_name).suffix.lower() == ".toml" or Path(scenario_name).exists():
-            scenario = load_scenario(scenario_name)
-        else:
-            scenario = packaged_scenario(scenario_name)
-    except ScenarioError as e:
-        fail(e)
+    scenario = scenario_name  # loaded and checked by the option
     lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, as_of)
-    window = lake.data_window()
-    year_starts = baseline_window(day)[0] + dt.timedelta(days=1)
-    if window is not None and year_starts.isoformat() < window[0]:
-        # a baseline year with months of no data would project too little of everything
-        fail(f"the baseline year to {day} starts on {year_starts}, before the lake's data "
-             f"({window[0]} to {window[1]}); give an --as-of at least a year after its start")
+    _check_baseline_year(lake, day)
     with progress() as bar:
         task = bar.add_task("Baseline rates from the lake", total=2)
         rates = baseline_rates(lake, day)
@@ -528,7 +515,7 @@ def _show_providers(frame, day: str) -> None:
               help="Write the chance a patient waits for a bed at each occupancy, for the "
                    "horizon's p50 beds occupied, as CSV.")
 @purpose_option
-def capacity_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs: int,
+def capacity_command(lake_dir: Path, scenario_name: Scenario, as_of: str | None, runs: int,
                      seed: int, occupancy: float | None, assumptions_file: Path | None,
                      out_file: Path | None, savings_file: Path | None,
                      delay_file: Path | None, purpose: str) -> None:
@@ -536,7 +523,6 @@ def capacity_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs
     needs each year to 2043, by place, with p10, p50, p90 over runs; how long patients may
     wait for a bed at each occupancy (Erlang's delay formula); and, for a scenario other
     than the principal, what its mitigation saves (run-paired)."""
-    import datetime as dt
 
     import numpy as np
     from rich.table import Table
@@ -554,18 +540,13 @@ def capacity_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs
     from icsight.planning.demand import (
         ScenarioError,
         baseline_rates,
-        baseline_window,
-        load_scenario,
         packaged_scenario,
         project,
     )
     from icsight.planning.population import BLMK, PLACES, PopulationError
 
     try:
-        if Path(scenario_name).suffix.lower() == ".toml" or Path(scenario_name).exists():
-            scenario = load_scenario(scenario_name)
-        else:
-            scenario = packaged_scenario(scenario_name)
+        scenario = scenario_name  # loaded and checked by the option
         principal = packaged_scenario("principal")
         assumptions = (packaged_assumptions() if assumptions_file is None
                        else load_assumptions(assumptions_file))
@@ -578,11 +559,7 @@ def capacity_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs
     compare = scenario != principal
     lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, as_of)
-    window = lake.data_window()
-    year_starts = baseline_window(day)[0] + dt.timedelta(days=1)
-    if window is not None and year_starts.isoformat() < window[0]:
-        fail(f"the baseline year to {day} starts on {year_starts}, before the lake's data "
-             f"({window[0]} to {window[1]}); give an --as-of at least a year after its start")
+    _check_baseline_year(lake, day)
     with progress() as bar:
         task = bar.add_task("Baseline rates from the lake", total=3 + compare)
         rates = baseline_rates(lake, day)
@@ -686,7 +663,7 @@ def capacity_command(lake_dir: Path, scenario_name: str, as_of: str | None, runs
 @click.option("--backtest-out", "backtest_file", default=None, type=CsvFile(),
               help="Write the back-test's MASE and interval coverage per series and model.")
 @purpose_option
-def forecast_command(lake_dir: Path, horizon: int, origins: int, scenario_name: str,
+def forecast_command(lake_dir: Path, horizon: int, origins: int, scenario_name: Scenario,
                      runs: int, seed: int, jobs: int, out_file: Path | None,
                      backtest_file: Path | None, purpose: str) -> None:
     """Forecast monthly activity by place and point of delivery with ETS and ARIMA against a
@@ -698,22 +675,13 @@ def forecast_command(lake_dir: Path, horizon: int, origins: int, scenario_name: 
 
     from icsight.cli._console import progress
     from icsight.planning.demand import (
-        ScenarioError,
         baseline_rates,
-        load_scenario,
-        packaged_scenario,
         project,
     )
     from icsight.planning.forecast import SeriesError, monthly_activity, planning_forecast
     from icsight.planning.population import PopulationError
 
-    try:
-        if Path(scenario_name).suffix.lower() == ".toml" or Path(scenario_name).exists():
-            scenario = load_scenario(scenario_name)
-        else:
-            scenario = packaged_scenario(scenario_name)
-    except ScenarioError as e:
-        fail(e)
+    scenario = scenario_name  # loaded and checked by the option
     lake = opened_lake(lake_dir, purpose)
     with progress() as bar:
         task = bar.add_task("Monthly activity from the lake", total=5)

@@ -15,10 +15,11 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from icsight.model.reference import data_path
 from icsight.planning.demand.pods import POD_IDS
+from icsight.planning.parameter_files import read, validated
 
 __all__ = ["CAPACITY_MEASURES", "CapacityAssumptions", "CapacityAssumptionsError",
            "Driver", "StaffGroup", "assumptions_from_dict", "load_assumptions",
@@ -131,50 +132,16 @@ class CapacityAssumptions(_Strict):
         return groups
 
 
-def _key_path(loc: tuple, raw: object) -> str:
-    """A pydantic error location as the key path in the file, each list entry's name after
-    its index: `workforce[1] ('Nurses and midwives').drivers[0].wte_per_unit`."""
-    path, here = "", raw
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-            here = here[part] if isinstance(here, list) and part < len(here) else None
-            name = here.get("name") if isinstance(here, dict) else None
-            if isinstance(name, str):
-                path += f" ({name!r})"
-        else:
-            path += f".{part}" if path else str(part)
-            here = here.get(part) if isinstance(here, dict) else None
-    return path or "(the file)"
-
-
 def assumptions_from_dict(raw: dict, source: str = "assumptions") -> CapacityAssumptions:
     """Assumptions from their parsed TOML, or a `CapacityAssumptionsError` listing each
     mistake as `source: key.path: why`."""
-    try:
-        return CapacityAssumptions.model_validate(raw)
-    except ValidationError as error:
-        lines = []
-        for problem in error.errors():
-            why = problem["msg"].removeprefix("Value error, ")
-            if problem["type"] == "extra_forbidden":
-                why = "unknown field (not in the capacity assumptions' schema; check its spelling)"
-            elif problem["type"] == "missing":
-                why = "missing: the schema needs it"
-            lines.append(f"{source}: {_key_path(problem['loc'], raw)}: {why}")
-        raise CapacityAssumptionsError("\n".join(lines)) from None
+    return validated(CapacityAssumptions, raw, source, CapacityAssumptionsError,
+                     "capacity assumptions' schema")
 
 
 def load_assumptions(path: str | Path) -> CapacityAssumptions:
     """Read and check an assumptions file."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise CapacityAssumptionsError(f"{path}: not valid TOML ({error})") from None
-    except OSError as error:
-        raise CapacityAssumptionsError(f"{path}: cannot be read ({error.strerror})") from None
-    return assumptions_from_dict(raw, str(path))
+    return assumptions_from_dict(read(path, CapacityAssumptionsError), str(path))
 
 
 def packaged_assumptions() -> CapacityAssumptions:

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from icsight.model.reference import data_path
 from icsight.planning.demand.pods import POD_IDS
+from icsight.planning.parameter_files import read, validated
 from icsight.planning.population import FIRST_YEAR, LAST_YEAR, VARIANTS
 
 __all__ = ["SCHEMA_VERSION", "Distribution", "Fixed", "GrowthGroup", "HealthStatus",
@@ -268,51 +269,15 @@ class Scenario(_Strict):
         raise KeyError(pod)  # pragma: no cover - the validator guarantees a group
 
 
-def _key_path(loc: tuple, raw: object) -> str:
-    """A pydantic error location as the key path a planner finds in the file:
-    `mitigators[1] ("Virtual wards").reduction.p10`, the entry's name after its index."""
-    path, here = "", raw
-    for part in loc:
-        if part in ("fixed", "normal", "lognormal"):  # the union's branch, not a key
-            continue
-        if isinstance(part, int):
-            path += f"[{part}]"
-            here = here[part] if isinstance(here, list) and part < len(here) else None
-            if isinstance(here, dict) and isinstance(here.get("name"), str):
-                path += f" ({here['name']!r})"
-        else:
-            path += f".{part}" if path else str(part)
-            here = here.get(part) if isinstance(here, dict) else None
-    return path or "(the file)"
-
-
 def scenario_from_dict(raw: dict, source: str = "scenario") -> Scenario:
     """A scenario from its parsed TOML, or a `ScenarioError` listing each mistake as
     `source: key.path: why`."""
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as error:
-        lines = []
-        for problem in error.errors():
-            why = problem["msg"].removeprefix("Value error, ")
-            if problem["type"] == "extra_forbidden":
-                why = "unknown field (not in the scenario schema; check its spelling)"
-            elif problem["type"] == "missing":
-                why = "missing: the schema needs it"
-            lines.append(f"{source}: {_key_path(problem['loc'], raw)}: {why}")
-        raise ScenarioError("\n".join(lines)) from None
+    return validated(Scenario, raw, source, ScenarioError, "scenario schema")
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: not valid TOML ({error})") from None
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
-    return scenario_from_dict(raw, str(path))
+    return scenario_from_dict(read(path, ScenarioError), str(path))
 
 
 def packaged_scenario(name: str) -> Scenario:
