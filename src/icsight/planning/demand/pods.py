@@ -15,6 +15,7 @@ Bed days belong with their admissions: a bed-days point of delivery names the ad
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import ibis
@@ -36,7 +37,7 @@ def _counted(table: ir.Table, date: ir.DateValue, value: ir.NumericValue | None 
 
 
 @dataclass(frozen=True)
-class PointOfDelivery:
+class PointOfDelivery(ABC):
     """One point of delivery: its id (used in scenario files and CSVs), the name a planner
     reads, what one unit of it is, and (for bed days) the admissions it follows."""
 
@@ -45,8 +46,9 @@ class PointOfDelivery:
     unit: str
     follows: str | None = None
 
-    def rows(self, lake, start: dt.date, end: dt.date) -> ir.Table:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def rows(self, lake, start: dt.date, end: dt.date) -> ir.Table:
+        """`patient_id`, `date` and `value` of the activity after `start`, up to `end`."""
 
 
 class AEAttendances(PointOfDelivery):
