@@ -62,8 +62,9 @@ class Fixed(_Strict):
         return self.value
 
 
-class Normal(_Strict):
-    distribution: Literal["normal"]
+class _Interval(_Strict):
+    """A distribution given by its 10th and 90th percentiles (nhp_model's 80% interval)."""
+
     p10: float
     p90: float
 
@@ -76,25 +77,20 @@ class Normal(_Strict):
     def bounds(self) -> tuple[float, float]:
         return self.p10, self.p90
 
+
+class Normal(_Interval):
+    distribution: Literal["normal"]
+
     def draw(self, rng: np.random.Generator) -> float:
         sd = (self.p90 - self.p10) / _P10_P90_SDS
         middle = (self.p10 + self.p90) / 2
         return middle if sd == 0 else float(rng.normal(middle, sd))
 
 
-class LogNormal(_Strict):
+class LogNormal(_Interval):
     distribution: Literal["lognormal"]
     p10: float = Field(gt=0)
     p90: float = Field(gt=0)
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.p10 > self.p90:
-            raise ValueError(f"p10 ({self.p10}) is above p90 ({self.p90})")
-        return self
-
-    def bounds(self) -> tuple[float, float]:
-        return self.p10, self.p90
 
     def draw(self, rng: np.random.Generator) -> float:
         low, high = math.log(self.p10), math.log(self.p90)

@@ -155,6 +155,15 @@ def _tails(rows: list[dict]) -> list[list[str]]:
     return out
 
 
+def _found(request: Request, service, treatment_function: str, provider_code: str
+           ) -> dict | HTMLResponse:
+    """The list as the service gives it to this reader, or the problem page saying why not."""
+    try:
+        return service.waiting_list(who(request), treatment_function, provider_code)
+    except (NotFoundError, AccessDeniedError) as e:
+        return _problem(request, e)
+
+
 def _wait_rows(waits: list[dict]) -> list[list[str]]:
     order = [*PRIORITIES, "any"]
     rows = sorted(waits, key=lambda w: order.index(w["priority"]))
@@ -168,10 +177,9 @@ def waiting_list(request: Request, treatment_function: str, provider_code: str
                  ) -> HTMLResponse:
     """One list's year ahead with today's capacity, and the what-if when the form asks."""
     service = _service(request)
-    try:
-        found = service.waiting_list(who(request), treatment_function, provider_code)
-    except (NotFoundError, AccessDeniedError) as e:
-        return _problem(request, e)
+    found = _found(request, service, treatment_function, provider_code)
+    if isinstance(found, HTMLResponse):
+        return found
     # named one by one: the hostile-address sweep reads a view's query names from its source
     asked = {"extra_sessions_percent": request.query_params.get("extra_sessions_percent", ""),
              "start": request.query_params.get("start", ""),
@@ -215,11 +223,9 @@ def waiting_list(request: Request, treatment_function: str, provider_code: str
 def expected_wait(request: Request, treatment_function: str, provider_code: str
                   ) -> HTMLResponse:
     """The wait a patient referred now should expect, in words a GP can show them."""
-    service = _service(request)
-    try:
-        found = service.waiting_list(who(request), treatment_function, provider_code)
-    except (NotFoundError, AccessDeniedError) as e:
-        return _problem(request, e)
+    found = _found(request, _service(request), treatment_function, provider_code)
+    if isinstance(found, HTMLResponse):
+        return found
     build = found["build"]
     weeks = build.get("weeks", 52)
     name = list_name(treatment_function, provider_code)
