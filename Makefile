@@ -84,7 +84,7 @@ demo: install $(DEMO_KEY)
 	-$(RUN)/icsight synth --check $(DEMO_DIR) --summary
 	$(RUN)/icsight indicators --lake $(DEMO_DIR) --out $(DEMO_DIR)/cvdp007hyp.csv
 	$(RUN)/icsight indicators --lake $(DEMO_DIR) --id all --out $(DEMO_DIR)/indicators.csv
-	$(RUN)/icsight build --lake $(DEMO_DIR) --months 36 --out data/results
+	$(RUN)/icsight build --lake $(DEMO_DIR) --months 36 --forecasts --out data/results
 	$(RUN)/icsight export --lake $(DEMO_DIR) --format fhir --sample 2000 --out data/extracts/fhir
 	ICSIGHT_PSEUDONYM_KEY_FILE=$(DEMO_KEY) $(RUN)/icsight ingest data/extracts/fhir \
 		--lake data/ingested

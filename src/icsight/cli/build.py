@@ -43,10 +43,17 @@ def _is_results_store(folder: Path) -> bool:
                    "last day).")
 @click.option("--id", "ids", multiple=True, callback=indicator_ids,
               help="Only these indicators (repeatable, or several as `A,B`).")
+@click.option("--planning/--no-planning", default=None,
+              help="Also project the population, demand and capacity to 2043 for the "
+                   "planning pages (default: in a build of the whole catalogue).")
+@click.option("--forecasts/--no-forecasts", default=False, show_default=True,
+              help="Also back-test and forecast each place's monthly activity for the "
+                   "planning pages (about a minute and a half on two cores; with planning "
+                   "only).")
 @backend_option
 @purpose_option
 def build(lake_dir: Path, out_dir: Path, months: int, as_of: str | None,
-          ids: tuple[str, ...], backend: str, purpose: str) -> None:
+          ids: tuple[str, ...], planning: bool | None, forecasts: bool, backend: str, purpose: str) -> None:
     """Compute the whole indicator catalogue as monthly series into the results store."""
     from icsight.engine import LakeError, open_lake
     from icsight.indicators.catalogue import catalogue
@@ -65,6 +72,7 @@ def build(lake_dir: Path, out_dir: Path, months: int, as_of: str | None,
         def step(indicator_id: str) -> None:
             bar.update(task, description=f"computing {indicator_id}", advance=1)
 
-        run = build_results(lake, out_dir, months, as_of, list(ids) or None, step)
+        run = build_results(lake, out_dir, months, as_of, list(ids) or None, step,
+                            planning=planning, forecasts=forecasts)
     console.print(f"[green]Built[/green] {run}: {n} indicators x {months} months in "
                   f"{time.perf_counter() - started:.0f} s")

@@ -42,7 +42,7 @@ import pandas as pd
 
 from icsight.indicators.breakdown import reference_frames
 from icsight.indicators.periods import PERIOD, as_date, periods_table
-from icsight.indicators.population import population_margins
+from icsight.indicators.population import PYRAMID_BANDS, population_margins, pyramid_band
 from icsight.model.reference import LA_TO_PLACE, data_path
 
 __all__ = ["AGE_BANDS", "BLMK", "FIRST_YEAR", "HOUSING_LED", "LAST_YEAR", "OLDEST", "ONS",
@@ -399,11 +399,17 @@ def ons_residents_on(day: str | dt.date) -> pd.DataFrame:
     return people.rename("people").reset_index()
 
 
-def list_inflation(lake, day: str | dt.date) -> pd.DataFrame:
-    """The lake's registered population on `day` beside the ONS residents, by place, planning
-    age band (`AGE_BANDS`) and sex: columns date, place, age_band, sex, registered, residents,
-    difference (registered less residents: the list inflation, in people) and ratio
-    (registered per resident).
+#: the age bands a list-inflation table can use: label -> (band of an age, bands in order)
+INFLATION_BANDS = {"planning": (age_band, tuple(label for label, _, _ in AGE_BANDS)),
+                   "five-year": (pyramid_band, PYRAMID_BANDS)}
+
+
+def list_inflation(lake, day: str | dt.date, bands: str = "planning") -> pd.DataFrame:
+    """The lake's registered population on `day` beside the ONS residents, by place, age band
+    and sex: columns date, place, age_band, sex, registered, residents, difference
+    (registered less residents: the list inflation, in people) and ratio (registered per
+    resident). `bands`: the planning age bands (`AGE_BANDS`) or "five-year" (the population
+    pyramid's: 0-4 to 85-89, then 90+).
 
     Registered means registered and alive at the end of `day`, aged in whole years then, and
     placed by the practice's place: the registered-list rule every indicator uses
@@ -411,6 +417,10 @@ def list_inflation(lake, day: str | dt.date) -> pd.DataFrame:
     sex is not recorded, whom ONS has no figure for on their own); areas are the four places
     and BLMK (their sum). People registered with a practice outside the four places are left
     out and counted in the table's `attrs["registered_outside_places"]`."""
+    if bands not in INFLATION_BANDS:
+        raise PopulationError(f"unknown age bands {bands!r}: one of "
+                              f"{', '.join(INFLATION_BANDS)}")
+    band_of, band_labels = INFLATION_BANDS[bands]
     day = as_date(day)
     residents = ons_residents_on(day)
     periods = periods_table([day], lake)
@@ -423,8 +433,8 @@ def list_inflation(lake, day: str | dt.date) -> pd.DataFrame:
     outside = ~counted.place.isin(PLACES)
     registered = counted[~outside].copy()
     registered["sex"] = registered.sex.where(registered.sex.isin(SEXES), "unknown")
-    registered["age_band"] = registered.age.map(age_band)
-    residents["age_band"] = residents.age.map(age_band)
+    registered["age_band"] = registered.age.map(band_of)
+    residents["age_band"] = residents.age.map(band_of)
 
     keys = ["place", "age_band", "sex"]
     reg = registered.groupby(keys).registered.sum()
@@ -442,7 +452,7 @@ def list_inflation(lake, day: str | dt.date) -> pd.DataFrame:
     table["difference"] = table.registered - table.residents
     table["ratio"] = table.registered / table.residents
     table.insert(0, "date", day.isoformat())
-    band_order = {label: i for i, (label, _, _) in enumerate(AGE_BANDS)}
+    band_order = {label: i for i, label in enumerate(band_labels)}
     area_order = {p: i for i, p in enumerate((BLMK, *PLACES))}
     sex_order = {"persons": 0, "female": 1, "male": 2}
     table = (table.assign(_a=table.place.map(area_order), _b=table.age_band.map(band_order),

@@ -17,6 +17,8 @@
         waiting_list_*.parquet      each treatment function x provider's queue, simulated
                                     trajectories and expected waits, exact and published
                                     (`results.waiting_lists`)
+        planning_*.parquet          population, demand, capacity (and forecasts) to 2043 by
+                                    place, exact and published (`results.planning`)
       models/<version>.json         the risk model each run's scores came from
         provenance.json             data snapshot, code version, codelist versions, run time
       LATEST                        the id of the newest complete run
@@ -49,6 +51,7 @@ from icsight.indicators.periods import periods_table
 from icsight.indicators.population import population_pyramid
 from icsight.indicators.series import month_ends, monthly_values
 from icsight.model.reference import data_path
+from icsight.results.planning import write_planning
 from icsight.results.population import publish_population
 from icsight.results.risk import write_risk_scores
 from icsight.results.summaries import inequalities, spc_summary
@@ -87,7 +90,8 @@ ROW_GROUP = 8192
 def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
           ids: list[str] | None = None, progress: Callable[[str], None] | None = None,
           one_query: bool = True, worklists: bool = True, risk: bool | None = None,
-          waiting_lists: bool = True) -> Path:
+          waiting_lists: bool = True, planning: bool | None = None,
+          forecasts: bool = False) -> Path:
     """Compute every indicator (or `ids`) for `months` month ends; returns the run folder.
 
     Each indicator's series is one query (`one_query=False` recomputes month by month: the
@@ -96,7 +100,11 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
     also score everyone's emergency admission risk (`results.risk`); by default only in a
     build of the whole catalogue, since training needs years of history a small lake or a
     partial build does not have. `waiting_lists`: also find and simulate each treatment
-    function's waiting list at each provider (`results.waiting_lists`)."""
+    function's waiting list at each provider (`results.waiting_lists`), its referrals grown
+    by the principal demand projection when there is one. `planning`: also project the
+    population, demand and capacity to 2043 (`results.planning`); by default in a build of
+    the whole catalogue only, like `risk`. `forecasts`: with planning, also back-test and
+    forecast every place's monthly activity (about a minute and a half on two cores)."""
     out_dir = Path(out_dir)
     chosen = [indicator(i) for i in ids] if ids else list(catalogue().values())
     ends = month_ends(as_of or lake.reference_date, months)
@@ -157,8 +165,14 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
         }
         if worklists:
             provenance["worklists"] = write_worklists(lake, ends[-1], tmp, lists_for(ids))
+        projection = None
+        if planning if planning is not None else not ids:
+            provenance["planning"], projection = write_planning(
+                lake, ends[-1], tmp, published_pyramid, forecasts=forecasts,
+                forecast_jobs=_cores())
         if waiting_lists:
-            provenance["waiting_lists"] = write_waiting_lists(lake, ends[-1], tmp)
+            provenance["waiting_lists"] = write_waiting_lists(lake, ends[-1], tmp,
+                                                              projection=projection)
         if risk if risk is not None else not ids:
             provenance["risk"] = write_risk_scores(lake, ends[-1], tmp, out_dir)
         (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
@@ -170,6 +184,14 @@ def build(lake, out_dir: str | Path, months: int = 36, as_of: str | None = None,
         shutil.rmtree(tmp, ignore_errors=True)
     (out_dir / LATEST).write_text(run_id + "\n")
     return run
+
+
+def _cores() -> int:
+    """The cores this process may use (the forecasts fit their models side by side)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _summaries(values: pd.DataFrame, ind, hierarchy: pd.DataFrame

@@ -48,8 +48,10 @@ import pandas as pd
 
 from icsight.governance.disclosure import DisclosureRules, Relation, suppress_cells
 from icsight.lake import table_path
+from icsight.planning.demand import Projection
 from icsight.planning.waiting_lists import from_lake, weekly, weekly_from_lake
 from icsight.planning.waiting_lists.expected_wait import expected_wait
+from icsight.planning.waiting_lists.from_demand import referrals_from_demand
 
 __all__ = ["COUNT_MEASURES", "FILES", "INPUTS", "PUBLIC_QUEUE_COLUMNS", "RUNS", "SEED",
            "TRAJECTORY_MEASURES", "WEEKS", "keep_measures", "lists_from_inputs", "publish_queues",
@@ -78,10 +80,16 @@ WAIT_COUNTS = ("referred", "removed", "treated_in_followed_weeks")
 
 
 def write_waiting_lists(lake, as_of: dt.date, folder: Path, weeks: int = WEEKS,
-                        runs: int = RUNS, seed: int = SEED) -> dict:
+                        runs: int = RUNS, seed: int = SEED,
+                        projection: Projection | None = None) -> dict:
     """Find, simulate and write every list on `as_of` into `folder` (a run being written);
     returns what the provenance says. A lake with no referral-to-treatment pathways, or too
-    little history before `as_of` for a year of flows, gets no tables and says why."""
+    little history before `as_of` for a year of flows, gets no tables and says why.
+
+    Referrals come from the demand `projection` when there is one (the build's principal
+    projection: `from_demand.referrals_from_demand`, each list's last 52 weeks of clock
+    starts grown by the projected outpatient first attendances of its patients' places),
+    otherwise from the straight line through each list's last 52 weeks."""
     started = time.perf_counter()
     if not table_path(lake.path, "rtt_pathways").exists():
         return {"skipped": "the lake has no rtt_pathways table"}
@@ -92,7 +100,15 @@ def write_waiting_lists(lake, as_of: dt.date, folder: Path, weeks: int = WEEKS,
     if queues.empty:
         return {"skipped": f"no referral-to-treatment pathways open or closed in the year to "
                            f"{as_of}"}
-    lists = weekly_from_lake.lists(lake, weeks=weeks, as_of=as_of)
+    referrals, source = None, ("the straight line through each list's weekly clock starts "
+                               "in the 52 weeks to the build's last day")
+    if projection is not None:
+        referrals = referrals_from_demand(lake, projection, weeks=weeks, as_of=as_of)
+        source = (f"the last 52 weeks' clock starts grown by the demand projection "
+                  f"({projection.scenario.name} v{projection.scenario.version}, p50 of "
+                  f"{projection.runs.shape[0]} runs, seed {projection.seed}) of outpatient "
+                  f"first attendances in each patient's place")
+    lists = weekly_from_lake.lists(lake, weeks=weeks, as_of=as_of, referrals=referrals)
     queues = _with_counts(queues, lists)
     simulation = weekly.simulate(lists, runs=runs, seed=seed)
     summary = simulation.summary()
@@ -108,7 +124,7 @@ def write_waiting_lists(lake, as_of: dt.date, folder: Path, weeks: int = WEEKS,
     save_inputs(lists, folder / INPUTS)
     return {"as_of": as_of.isoformat(), "purpose": lake.purpose.value, "lists": len(queues),
             "weeks": weeks, "runs": runs, "seed": seed,
-            "plan": "baseline: today's capacity, no change",
+            "plan": "baseline: today's capacity, no change", "referrals": source,
             "priority_shares": list(weekly.DEFAULT_PRIORITY_SHARES),
             "tables": {n: f[0] for n, f in FILES.items()},
             "published": {n: f[1] for n, f in FILES.items()}, "inputs": INPUTS,
