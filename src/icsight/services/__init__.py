@@ -11,6 +11,8 @@ and the command line. Every function takes the `Principal` and enforces the acce
 | records | `identifiable_record` | records.identifiable.view (own practice/PCN) | clinician |
 | records | `identifiable_export` | records.identifiable.export (own practice/PCN) | clinician |
 | planning | `planning_extract`, `_page` | extract.planning (opt-outs left out) | analyst |
+| projections | `population`, `demand`, `capacity`, `forecasts`, ... | aggregates | everyone |
+| projections | `runs` (the Monte Carlo runs) | aggregates.unsuppressed | analyst |
 | provider_benchmarks | `benchmarks` | aggregates (published below analyst) | everyone |
 | admin | `audit_entries` | audit.read | admin |
 | areas | `hierarchy`, `latest_values`, `funnel_positions` | catalogue.read; aggregates | everyone |
@@ -39,6 +41,7 @@ from icsight.services.areas import AreaService
 from icsight.services.engines import Engines
 from icsight.services.errors import NotFoundError
 from icsight.services.planning import PLANNING_TABLES, PlanningService
+from icsight.services.projections import PlanningResultsService
 from icsight.services.provider_benchmarks import ProviderBenchmarkService
 from icsight.services.quality import QualityService
 from icsight.services.records import RecordService
@@ -47,7 +50,8 @@ from icsight.services.waiting_lists import WaitingListService
 from icsight.services.worklists import WorklistService
 
 __all__ = ["PLANNING_TABLES", "AccessDeniedError", "AccountAdminService", "AdminService",
-           "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningService",
+           "AggregateService", "AreaService", "Engines", "NotFoundError", "PlanningResultsService",
+           "PlanningService",
            "ProviderBenchmarkService", "QualityService", "RecordService", "ReportService",
            "Service", "WaitingListService", "WorklistService"]
 
@@ -70,6 +74,8 @@ class Service:
         self.quality = QualityService(self.lake_dir, self.audit_log)
         self.reports = ReportService(self.results_dir, self.audit_log)  # board papers
         self.waiting_lists = WaitingListService(self.results_dir, self.audit_log)
+        # planning to 2043 from the results store (the extracts above are rows of the lake)
+        self.projections = PlanningResultsService(self.results_dir, self.audit_log)
         # follow-ups need the application database: the app gives it (`use_database`)
         self.worklists = WorklistService(self.lake_dir, self.results_dir, self.audit_log)
 
