@@ -53,7 +53,8 @@ def _is_results_store(folder: Path) -> bool:
 @backend_option
 @purpose_option
 def build(lake_dir: Path, out_dir: Path, months: int, as_of: str | None,
-          ids: tuple[str, ...], planning: bool | None, forecasts: bool, backend: str, purpose: str) -> None:
+          ids: tuple[str, ...], planning: bool | None, forecasts: bool, backend: str,
+          purpose: str) -> None:
     """Compute the whole indicator catalogue as monthly series into the results store."""
     from icsight.engine import LakeError, open_lake
     from icsight.indicators.catalogue import catalogue
