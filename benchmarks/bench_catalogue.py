@@ -48,10 +48,10 @@ def _run(lake: Path, months: int, one_query: bool) -> dict:
 
     started, cpu = time.perf_counter(), cpu_seconds()
     with tempfile.TemporaryDirectory() as out:
-        # the catalogue only: worklists and the risk model have their own benchmarks
+        # the catalogue only: worklists, waiting lists, planning and the risk model have
+        # their own benchmarks
         build(open_lake(lake), out, months=months, one_query=one_query, worklists=False,
-              waiting_lists=False,
-              risk=False)
+              waiting_lists=False, planning=False, risk=False)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
             "indicators": len(catalogue()), "months": months,

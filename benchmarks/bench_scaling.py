@@ -26,12 +26,13 @@ import sys
 import time
 from pathlib import Path
 
-# The catalogue build as `icsight build` runs it, without the worklists and the risk model
-# (they have their own benchmarks and do not belong to issue 10's budget).
+# The catalogue build as `icsight build` runs it, without the worklists, waiting lists,
+# planning and the risk model (they have their own benchmarks and do not belong to issue 10's
+# budget).
 _BUILD = ("import sys; from icsight.engine import open_lake; "
           "from icsight.results.store import build; "
           "build(open_lake(sys.argv[1]), sys.argv[2], months=int(sys.argv[3]), "
-          "worklists=False, risk=False)")
+          "worklists=False, waiting_lists=False, planning=False, risk=False)")
 
 
 def _measured(command: list[str]) -> dict:
