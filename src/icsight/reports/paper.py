@@ -20,8 +20,8 @@ from icsight.services import Service
 from icsight.services.reports import MetricFigures, commentary_for_month
 
 __all__ = ["ASSURANCE", "AUTHOR", "EXCEPTION_ASSURANCE", "EXCEPTION_VARIATION", "MEETING",
-           "NO_COMMENTARY", "VARIATION", "BoardPaper", "Metric", "Section", "build_paper",
-           "is_exception"]
+           "NO_COMMENTARY", "NO_PLANNING", "VARIATION", "BoardPaper", "Metric", "Section",
+           "build_paper", "is_exception", "planning_section"]
 
 MEETING = "Health and Care Professional Leadership Group"
 AUTHOR = "Head of Population Health Intelligence, BLMK Integrated Care Board"
@@ -171,6 +171,8 @@ class BoardPaper:
     author: str = AUTHOR
     purpose: str = PURPOSE
     run_id: str | None = None
+    #: the system paper's planning to 2043 (`planning_section`); None in a programme's paper
+    planning: dict | None = None
 
     @property
     def metrics(self) -> list[Metric]:
@@ -312,6 +314,178 @@ def waiting_list_section(services: Service, who: Principal, published: bool) -> 
     return {"rows": rows, "summary": lines, "weeks": weeks, "as_of": build.get("as_of")}
 
 
+# --- planning to 2043 (the system paper) -------------------------------------------------------
+
+#: What the system paper says when the build made no planning tables.
+NO_PLANNING = ("The latest build has no planning projections. They are made when the whole "
+               "catalogue is built, or with `icsight build --planning`.")
+#: The capacity measures the board sees: general and acute beds at the target occupancy, and
+#: whole-time equivalents by staff group (every `wte:` measure).
+BOARD_BEDS = "beds"
+#: The age from which the section counts older people (ONS's "80 and over").
+OLDER = 80
+
+
+def _change_text(before: float | None, after: float | None) -> str:
+    """`after` against `before` as a signed percentage ("+14.3%"), or "-" when either is
+    missing or `before` is 0."""
+    if before is None or after is None or before == 0:
+        return "-"
+    return f"{100 * (after / before - 1):+.1f}%"
+
+
+def _amount_text(value: float | None, unit: str = "") -> str:
+    """A projected amount as the board reads it: whole-time equivalents to one decimal place,
+    everything else (people, activity, beds) whole; WITHHELD for a withheld one."""
+    if value is None:
+        return WITHHELD
+    return f"{value:,.1f}" if unit == "WTE" else f"{value:,.0f}"
+
+
+def _day_text(iso: str) -> str:
+    """An ISO date as a board reads it: "30 September 2026"."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
+def _in_sentence(name: str) -> str:
+    """A name for the middle of a sentence: "Non-elective admissions" -> "non-elective
+    admissions", but "A&E attendances" and "MSK referrals" keep their capitals."""
+    return name[0].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _interval_text(row: dict | None, unit: str = "") -> str:
+    """A row's median with the p10 to p90 interval ("7,345 (7,150 to 7,540)")."""
+    if not row or row.get("p50") is None:
+        return WITHHELD
+    return (f"{_amount_text(row['p50'], unit)} ({_amount_text(row.get('p10'), unit)} to "
+            f"{_amount_text(row.get('p90'), unit)})")
+
+
+def _by_scenario(rows: list[dict], key: str) -> dict[tuple[str, str], dict]:
+    """Rows by (scenario in lower case, `key`'s value)."""
+    return {(str(r["scenario"]).lower(), r[key]): r for r in rows}
+
+
+def planning_section(services: Service, who: Principal, published: bool) -> dict:
+    """The system paper's planning to 2043: BLMK's residents in the first and last year under
+    ONS's 2022-based projection and the housing-led variant; each point of delivery's
+    activity in the horizon year (median and p10 to p90 over the runs) under the principal
+    and mitigated scenarios against the baseline year; the beds and whole-time equivalents
+    needed in the horizon year and what the mitigated scenario saves (paired run by run), all
+    for BLMK; with sentences that say what the tables say. Published figures unless an
+    analyst asks for exact ones (ONS's projections are public either way). When the build
+    made no planning tables: {"missing": why}."""
+    from icsight.planning.population import BLMK, VARIANTS
+    from icsight.services import NotFoundError
+
+    build = services.projections.build()
+    if build.get("skipped"):  # the lake could not give a baseline year
+        return {"missing": f"The latest build made no planning projections: "
+                           f"{build['skipped']}."}
+    if not build:
+        return {"missing": NO_PLANNING}
+    first, horizon = build["years"]
+    try:
+        people = [*services.projections.population(who, year=first),
+                  *services.projections.population(who, year=horizon)]
+        demand = services.projections.demand(who, place=BLMK, published=published)
+        needed = services.projections.capacity(who, place=BLMK, published=published)
+        saved = services.projections.savings(who, place=BLMK, published=published)
+    except NotFoundError:
+        return {"missing": NO_PLANNING}
+
+    population = []
+    for variant, name in VARIANTS.items():
+        rows = [r for r in people if r["variant"] == variant]
+        total = {y: sum(r["people"] for r in rows if r["year"] == y) for y in (first, horizon)}
+        older = {y: sum(r["people"] for r in rows if r["year"] == y and r["age"] >= OLDER)
+                 for y in (first, horizon)}
+        population.append({"variant": variant, "name": name,
+                           "first": total[first], "horizon": total[horizon],
+                           "older_first": older[first], "older_horizon": older[horizon],
+                           "first_text": _amount_text(total[first]),
+                           "horizon_text": _amount_text(total[horizon]),
+                           "change": _change_text(total[first], total[horizon]),
+                           "older_first_text": _amount_text(older[first]),
+                           "older_horizon_text": _amount_text(older[horizon]),
+                           "older_change": _change_text(older[first], older[horizon])})
+
+    at_horizon = _by_scenario([r for r in demand if r["year"] == horizon], "pod")
+    activity = []
+    for pod in dict.fromkeys(r["pod"] for r in demand):
+        principal, mitigated = at_horizon.get(("principal", pod)), at_horizon.get(("mitigated",
+                                                                                  pod))
+        row = principal or mitigated
+        activity.append({"pod": pod, "name": row["point_of_delivery"], "unit": row["unit"],
+                         "baseline": _amount_text(row["baseline"]),
+                         "principal": _interval_text(principal),
+                         "principal_change": _change_text(row["baseline"],
+                                                          (principal or {}).get("p50")),
+                         "mitigated": _interval_text(mitigated),
+                         "mitigated_change": _change_text(row["baseline"],
+                                                          (mitigated or {}).get("p50"))})
+
+    needs = _by_scenario([r for r in needed if r["year"] == horizon], "measure")
+    savings = {r["measure"]: r for r in saved if r["year"] == horizon}
+    capacity = []
+    for measure in dict.fromkeys(r["measure"] for r in needed):
+        if measure != BOARD_BEDS and not measure.startswith("wte:"):
+            continue
+        principal, mitigated = needs.get(("principal", measure)), needs.get(("mitigated",
+                                                                            measure))
+        row = principal or mitigated
+        capacity.append({"measure": measure, "name": row["label"], "unit": row["unit"],
+                         "baseline": _amount_text(row.get("baseline"), row["unit"]),
+                         "principal": _interval_text(principal, row["unit"]),
+                         "mitigated": _interval_text(mitigated, row["unit"]),
+                         "saved": _interval_text(savings.get(measure), row["unit"])})
+
+    lines = _planning_summary(build, population, at_horizon, needs, savings)
+    return {"population": population, "activity": activity, "capacity": capacity,
+            "summary": lines, "first": first, "horizon": horizon,
+            "baseline_end": _day_text(build["baseline_window"][1]), "runs": build.get("runs"),
+            "seed": build.get("seed"), "scenarios": build.get("scenarios", {}),
+            "assumptions": build.get("capacity_assumptions")}
+
+
+def _planning_summary(build: dict, population: list[dict], demand: dict, needs: dict,
+                      savings: dict) -> list[str]:
+    """Sentences that say what the planning tables say."""
+    first, horizon = build["years"]
+    runs = build.get("runs", 256)
+    ons, housing = population[0], population[-1]
+    lines = [f"BLMK's residents are projected to go from {ons['first_text']} in {first} to "
+             f"{ons['horizon_text']} in {horizon} ({ons['change']}) on ONS's 2022-based "
+             f"projection, and to {housing['horizon_text']} ({housing['change']}) on the "
+             f"housing-led variant; people aged {OLDER} and over by {ons['older_change']} and "
+             f"{housing['older_change']}."]
+    rises = [(r["p50"] / r["baseline"] - 1, r) for (scenario, _), r in demand.items()
+             if scenario == "principal" and r.get("p50") is not None and r.get("baseline")]
+    if rises:
+        rise, top = max(rises, key=lambda x: x[0])
+        lines.append(f"Under the principal scenario (ONS growth, no mitigation) the largest "
+                     f"rise in activity by {horizon} is in "
+                     f"{_in_sentence(top['point_of_delivery'])}: "
+                     f"{100 * rise:+.1f}% on the baseline year (the median of {runs} runs).")
+    beds = {s: needs.get((s, BOARD_BEDS)) for s in ("principal", "mitigated")}
+    saved = savings.get(BOARD_BEDS)
+    if beds["principal"] and beds["principal"].get("p50") is not None:
+        need = beds["principal"]
+        line = (f"In {horizon} the principal scenario needs {_amount_text(need['p50'])} "
+                f"{_in_sentence(need['label'])} (the median of {runs} runs; 8 runs in 10 "
+                f"need {_amount_text(need.get('p10'))} to {_amount_text(need.get('p90'))}), "
+                f"against {_amount_text(need.get('baseline'))} in the baseline year")
+        if saved and saved.get("p50") is not None:
+            fewer = "fewer" if saved["p50"] >= 0 else "more"
+            line += (f"; the mitigated scenario needs {_amount_text(abs(saved['p50']))} "
+                     f"{fewer} (the median of the differences run by run; 8 runs in 10: "
+                     f"{_amount_text(saved.get('p10'))} to {_amount_text(saved.get('p90'))}"
+                     ")")
+        lines.append(line + ".")
+    return lines
+
+
 def build_paper(services: Service, database, month: str, programme_id: str | None = None,
                 who: Principal = ANONYMOUS, published: bool = True) -> BoardPaper:
     """The paper for one programme (`programme_id`) or, with None, the Health and Care
@@ -340,5 +514,6 @@ def build_paper(services: Service, database, month: str, programme_id: str | Non
     title = (f"{PROGRAMMES[programme_id]}: programme report" if programme_id
              else "Population health programmes: system summary")
     build = services.aggregates.build(who)
+    planning = planning_section(services, who, published) if programme_id is None else None
     return BoardPaper(title=title, month=month, period_end=period_end, sections=sections,
-                      published=published, run_id=build.get("run_id"))
+                      published=published, run_id=build.get("run_id"), planning=planning)

@@ -4,6 +4,7 @@ from icsight.api.routers import (
     admin,
     aggregates,
     planning,
+    projections,
     provider_benchmarks,
     records,
     session,
@@ -11,10 +12,9 @@ from icsight.api.routers import (
     worklists,
 )
 
-__all__ = ["admin", "aggregates", "planning", "provider_benchmarks", "records", "session",
-           "waiting_lists",
-           "worklists"]
+__all__ = ["admin", "aggregates", "planning", "projections", "provider_benchmarks", "records",
+           "session", "waiting_lists", "worklists"]
 
 #: Every router, in the order the OpenAPI document lists them.
 ALL = (session.router, aggregates.router, records.router, worklists.router, planning.router,
-       provider_benchmarks.router, waiting_lists.router, admin.router)
+       provider_benchmarks.router, waiting_lists.router, projections.router, admin.router)
