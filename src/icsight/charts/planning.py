@@ -38,10 +38,12 @@ STYLES = {"Principal": (BLUE, [1, 0]), "Mitigated": (ORANGE, [6, 3])}
 
 
 def _count(value: float | None) -> str:
+    value = number(value)  # a frame holds a withheld value as NaN
     return WITHHELD if value is None else f"{value:,.0f}"
 
 
 def _range(low: float | None, high: float | None) -> str:
+    low, high = number(low), number(high)
     if low is None or high is None:
         return WITHHELD
     return f"{low:,.0f} to {high:,.0f}"
@@ -276,7 +278,8 @@ def forecast_chart(rows: pd.DataFrame, *, title: str, measure_name: str, model: 
     chart = alt.layer(band, line, path).properties(width=560, height=260)
     table = [{"Month": _month(r.month), "Forecast": _count(r.mean),
               "80% interval": _range(r.lo_80, r.hi_80), "Planning path": _count(r.path),
-              "Projection's share": ("" if r.weight is None else f"{r.weight * 100:.0f}%")}
+              "Projection's share": ("" if number(r.weight) is None
+                                     else f"{r.weight * 100:.0f}%")}
              for r in frame.itertuples(index=False)]
     description = (f"Forecast of {title} month by month with the {model} model (the one the "
                    f"back-test chose): {len(frame)} months")

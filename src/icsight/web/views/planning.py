@@ -218,7 +218,7 @@ def _forecast_section(service: PlanningResultsService, request: Request, area: s
                               "by `icsight build --forecasts`)."}
         raise
     if not rows:
-        return {"reason": f"There is no monthly forecast of {pod_label(pod).lower()} in "
+        return {"reason": f"There is no monthly forecast of {pod_label(pod)} in "
                           f"{area}: its series was too short or too sparse to forecast."}
     model = rows[0]["model"]
     frame = pd.DataFrame(rows)
