@@ -73,7 +73,8 @@ def _area(place: str | None) -> str:
 
 
 def _count(value: float | None) -> str:
-    return "withheld" if value is None else f"{value:,.0f}"
+    # `+ 0.0` after rounding: a saving of -0.3 is "0", not "-0"
+    return "withheld" if value is None else f"{round(value) + 0.0:,.0f}"
 
 
 def _interval(row: dict | None, whole: bool = True) -> str:
@@ -89,7 +90,7 @@ def _interval(row: dict | None, whole: bool = True) -> str:
 
 
 def _tenth(value: float | None) -> str:
-    return "withheld" if value is None else f"{value:,.1f}"
+    return "withheld" if value is None else f"{round(value, 1) + 0.0:,.1f}"
 
 
 def _percent_change(before: float | None, after: float | None) -> str:
