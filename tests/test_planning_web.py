@@ -138,6 +138,10 @@ def test_the_place_picker_is_a_get_form_that_works_without_javascript(site):
     ae = next(r for r in table["rows"] if r[0].startswith("A&E attendances"))
     assert ae[2:] == [_interval(at["Principal"]), _interval(at["Mitigated"])]
     assert re.search(r'<option value="Central Bedfordshire" selected', response.text)
+    # each point of delivery links to its own page for the same area
+    link = '/planning/demand/ae?place=Central+Bedfordshire'
+    assert f'href="{link}"' in response.text
+    assert "A&amp;E attendances: demand to 2043" in site["public"].get(link).text
 
 
 def test_analysts_see_exact_figures_and_the_public_the_published(site):

@@ -15,6 +15,7 @@ there are).
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pandas as pd
 from fastapi import APIRouter, Request
@@ -192,7 +193,7 @@ def planning(request: Request, place: str | None = None) -> HTMLResponse:
         first = principal or mitigated
         comparison.append({
             "pod": pod, "label": pod_label(pod), "unit": first["unit"],
-            "href": f"/planning/demand/{pod}?place={area}",
+            "href": f"/planning/demand/{pod}?{urlencode({'place': area})}",
             "baseline": _count(first["baseline"]),
             "principal": _interval(principal), "mitigated": _interval(mitigated)})
     return render(request, "planning.jinja", {
@@ -288,8 +289,8 @@ def waterfall(request: Request, scenario: str | None = None, place: str | None =
     name = str(frame.scenario.iloc[0])
     horizon = int(frame.horizon.iloc[0])
     label = pod_label(pod)
-    withheld = bool(frame.get("suppressed", pd.Series([False])).any()) \
-        and frame.level.isna().all()
+    # withheld with its baseline: a chart of no bars says less than the sentence
+    withheld = bool(frame.level.isna().all())
     chart = waterfall_chart(frame, title=f"{label}, {area}, {name} scenario",
                             measure_name=f"{label} a year", horizon=horizon)
     figure = _figure("waterfall", f"From the baseline year to {horizon}", chart)
