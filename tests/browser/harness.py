@@ -68,7 +68,7 @@ class PageType:
 #: A practice of the reference list, its PCN and place: the profiles' examples.
 EXAMPLE = practices().slice(0, 1).to_pylist()[0]
 
-#: Every page type there is now. The pages still to come (planning) add their line here.
+#: Every page type there is now. A page type to come adds its line here.
 PAGE_TYPES: tuple[PageType, ...] = (
     PageType("overview", "/"),
     PageType("programmes", "/programmes"),
@@ -109,6 +109,13 @@ PAGE_TYPES: tuple[PageType, ...] = (
     PageType("waiting-list-what-if-error", "/waiting-lists/110/RC9?extra_sessions_percent=900",
              status=422),
     PageType("waiting-list-expected-wait", "/waiting-lists/110/RC9/expected-wait"),
+    PageType("planning", "/planning"),
+    PageType("planning-analyst", "/planning?place=Luton", role="analyst"),
+    PageType("planning-demand", "/planning/demand/non_elective?place=Luton"),
+    PageType("planning-waterfall", "/planning/waterfall?scenario=mitigated&pod=non_elective"),
+    PageType("planning-capacity", "/planning/capacity?scenario=principal&place=BLMK"),
+    PageType("planning-population", "/planning/population?place=Milton+Keynes"),
+    PageType("planning-not-found", "/planning/demand/no_such_pod", status=404),
 )
 
 
@@ -145,7 +152,8 @@ def build_site(lake_dir: Path, folder: Path, months: int = 3) -> Site:
     marked Secure, since the test server speaks plain HTTP on 127.0.0.1."""
     results = folder / "results"
     done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", str(months),
-                                     "--out", str(results), "--id", ",".join(BUILT)])
+                                     "--out", str(results), "--id", ",".join(BUILT),
+                                     "--planning"])
     if done.exit_code != 0:
         raise RuntimeError(f"icsight build failed: {done.output}")
     accounts = Accounts(f"sqlite:///{folder / 'icsight.db'}")

@@ -8,7 +8,8 @@ vendored vega-embed. Every chart carries the rows of the data table printed besi
 
 The charts: `spc_chart` (Making Data Count XmR), `funnel_chart` (practices against 95% and
 99.8% limits), `deprivation_chart` (IMD deciles with the SII line), `pyramid_chart` (5-year
-bands by sex), `trajectory_chart` (a waiting list's simulated year as a fan), `lsoa_map`
+bands by sex), `trajectory_chart` (a waiting list's simulated year as a fan), the planning charts
+(`demand_fan_chart`, `waterfall_chart`, `pyramid_change_chart`, `forecast_chart`), `lsoa_map`
 (a choropleth of LSOAs) and `place_map` (of BLMK's four places); the Making Data Count icons as SVG.
 
 The names the board reports (`icsight.reports`) and the programme pages call:
@@ -25,6 +26,12 @@ from icsight.charts._common import (
 from icsight.charts.funnel import FUNNEL_METHODS, funnel_chart
 from icsight.charts.inequality import deprivation_chart, sii_line
 from icsight.charts.maps import lsoa_boundaries, lsoa_map, place_boundaries, place_map
+from icsight.charts.planning import (
+    demand_fan_chart,
+    forecast_chart,
+    pyramid_change_chart,
+    waterfall_chart,
+)
 from icsight.charts.population import pyramid_chart
 from icsight.charts.spc import (
     ASSURANCE_TEXT,
@@ -45,12 +52,15 @@ __all__ = [
     "chart_description",
     "chart_meta",
     "chart_table",
+    "demand_fan_chart",
     "deprivation_chart",
+    "forecast_chart",
     "funnel_chart",
     "lsoa_boundaries",
     "lsoa_map",
     "place_boundaries",
     "place_map",
+    "pyramid_change_chart",
     "pyramid_chart",
     "sii_line",
     "spc_chart",
@@ -58,4 +68,5 @@ __all__ = [
     "to_svg",
     "trajectory_chart",
     "variation_icon_svg",
+    "waterfall_chart",
 ]

@@ -17,6 +17,7 @@ from icsight.web.views import (
     data_quality,
     inequalities,
     pages,
+    planning,
     profiles,
     provider_benchmarks,
     reports,
@@ -42,7 +43,7 @@ def install(app: FastAPI, api_prefix: str = "/api/") -> None:
     app.include_router(pages.router)
     app.include_router(inequalities.router)
     for view in (strategy, profiles, search, account, commentary, data_quality, admin,
-                 saved, worklists, provider_benchmarks, waiting_lists):
+                 saved, worklists, provider_benchmarks, waiting_lists, planning):
         app.include_router(view.router)
     app.include_router(reports.router)  # board paper downloads
 

@@ -21,15 +21,15 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: Where the vendored design-system files are served (`install` mounts /static).
 ASSETS = "/static/nhsuk"
 
-#: The header's navigation. The pages still to come (planning) add their entry
-#: here, in this order, before the API's. An entry with `roles` is shown only to those roles
-#: (a link to a page that would refuse you is noise).
+#: The header's navigation, in this order, the API's last. An entry with `roles` is shown
+#: only to those roles (a link to a page that would refuse you is noise).
 NAVIGATION = (
     {"href": "/", "text": "Overview"},
     {"href": "/programmes", "text": "Programmes"},
     {"href": "/strategy", "text": "Strategy"},
     {"href": "/places", "text": "Areas"},
     {"href": "/waiting-lists", "text": "Waiting lists"},
+    {"href": "/planning", "text": "Planning"},
     {"href": "/worklists", "text": "Worklists", "roles": frozenset({Role.CLINICIAN})},
     {"href": "/data-quality", "text": "Data quality",
      "roles": frozenset({Role.ANALYST, Role.ADMIN})},
@@ -132,7 +132,7 @@ def _section(path: str) -> str:
         return "/programmes"
     if path.startswith(("/places", "/pcns", "/practices", "/search")):
         return "/places"
-    for staff in ("/data-quality", "/admin", "/worklists", "/waiting-lists"):
+    for staff in ("/data-quality", "/admin", "/worklists", "/waiting-lists", "/planning"):
         if path == staff or path.startswith(staff + "/"):
             return staff
     return path if path in ("/", "/strategy") else ""
