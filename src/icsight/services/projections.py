@@ -12,7 +12,6 @@ re-aggregate it from the runs.
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +20,8 @@ from icsight.governance.access import Principal, Role, authorise
 from icsight.planning.demand import POD_IDS, point_of_delivery
 from icsight.planning.population import BLMK, FIRST_YEAR, LAST_YEAR, PLACES
 from icsight.results.planning import FILES
-from icsight.results.store import latest_run
 from icsight.services._json import records
+from icsight.services._results import BuildTables
 from icsight.services.errors import NotFoundError
 
 __all__ = ["AREAS", "TABLES", "PlanningResultsService", "pod_label"]
@@ -56,35 +55,13 @@ def _pick(frame: pd.DataFrame, **wanted: object) -> pd.DataFrame:
     return frame[mask]
 
 
-class PlanningResultsService:
+class PlanningResultsService(BuildTables):
     """The latest build's planning tables, served to principals."""
-
-    def __init__(self, results_dir: str | Path, audit_log: str | Path) -> None:
-        self.results_dir = Path(results_dir)
-        self.audit_log = Path(audit_log)
-
-    def _exact(self, who: Principal, resource: str, published: bool = False) -> bool:
-        """Whether `who` sees exact figures (analysts, unless they ask for the `published`
-        ones); authorised and audited either way."""
-        full = who.role == Role.ANALYST and not published
-        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
-                  self.audit_log, resource)
-        return full
-
-    def _run(self) -> Path:
-        try:
-            return latest_run(self.results_dir).resolve()
-        except FileNotFoundError as e:
-            raise NotFoundError(f"no results yet: {e}") from None
 
     def build(self) -> dict:
         """What the build said of its planning tables (baseline window, scenarios, runs,
         seed, assumptions); {} when it made none."""
-        try:
-            provenance = json.loads((self._run() / "provenance.json").read_text())
-        except (OSError, ValueError):
-            return {}
-        return provenance.get("planning") or {}
+        return self._provenance("planning")
 
     def _frame(self, who: Principal, name: str, published: bool = False) -> pd.DataFrame:
         exact = self._exact(who, f"planning {name}", published)

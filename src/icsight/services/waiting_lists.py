@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from icsight.governance.access import Principal, Role, authorise
+from icsight.governance.access import Principal
 from icsight.planning.waiting_lists import capacity_plan, weekly
 from icsight.planning.waiting_lists.expected_wait import ANY_PRIORITY, expected_wait
-from icsight.results.store import latest_run
 from icsight.results.waiting_lists import (
     FILES,
     INPUTS,
@@ -39,6 +37,7 @@ from icsight.results.waiting_lists import (
     publish_waits,
 )
 from icsight.services._json import records
+from icsight.services._results import BuildTables
 from icsight.services.errors import NotFoundError
 
 __all__ = ["MAX_EXTRA_PERCENT", "MAX_INSOURCING", "PROVIDER_NAMES", "TREATMENT_FUNCTIONS",
@@ -100,34 +99,12 @@ def _table(run: Path, name: str, exact: bool) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-class WaitingListService:
+class WaitingListService(BuildTables):
     """The latest build's waiting lists, served to principals."""
 
-    def __init__(self, results_dir: str | Path, audit_log: str | Path) -> None:
-        self.results_dir = Path(results_dir)
-        self.audit_log = Path(audit_log)
-
-    def _exact(self, who: Principal, resource: str, published: bool = False) -> bool:
-        """Whether `who` sees exact figures (analysts, unless they ask for the `published`
-        ones); authorised and audited either way."""
-        full = who.role == Role.ANALYST and not published
-        authorise(who, "aggregates.unsuppressed" if full else "aggregates.suppressed",
-                  self.audit_log, resource)
-        return full
-
-    def _run(self) -> Path:
-        try:
-            return latest_run(self.results_dir).resolve()
-        except FileNotFoundError as e:
-            raise NotFoundError(f"no results yet: {e}") from None
-
     def build(self) -> dict:
-        """What the build said of its waiting lists (as of, runs, seed, plan)."""
-        try:
-            provenance = json.loads((self._run() / "provenance.json").read_text())
-        except (OSError, ValueError):
-            return {}
-        return provenance.get("waiting_lists") or {}
+        """What the build said of its waiting lists (as of, runs, seed, plan, referrals)."""
+        return self._provenance("waiting_lists")
 
     # --- tables ----------------------------------------------------------------------------
     def queues(self, who: Principal, published: bool = False) -> list[dict]:
