@@ -223,7 +223,7 @@ def test_the_command_refuses_an_unknown_scenario(lake_dir):
 def test_a_list_with_no_one_referred_in_the_week_followed_shows_no_wait():
     # expected_wait gives None (not NaN) when nobody was referred in the week it follows,
     # as happens to a list with about one referral a year
-    from icsight.cli.plan import _weeks
+    from icsight.cli.plan.waiting_lists import _weeks
 
     assert _weeks(None, False) == "-"
     assert _weeks(float("nan"), True) == "-"
