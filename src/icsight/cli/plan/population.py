@@ -4,11 +4,10 @@ registered list against ONS's residents."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from icsight.cli._console import console, fail, out
+from icsight.cli._console import console, fail, out, progress
 from icsight.cli._options import (
     ISO_DATE,
     CsvFile,
@@ -17,12 +16,7 @@ from icsight.cli._options import (
     opened_lake,
     purpose_option,
 )
-
-if TYPE_CHECKING:  # the planning packages load only when a command runs
-    pass
-from icsight.cli.plan._group import (
-    plan,
-)
+from icsight.cli.plan._group import plan
 
 
 @plan.command("population")
@@ -68,10 +62,14 @@ def list_inflation_command(lake_dir: Path, day: str | None, out_file: Path | Non
 
     lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, day)
-    try:
-        frame = list_inflation(lake, day)
-    except PopulationError as e:
-        fail(e)
+
+    with progress() as bar:
+        task = bar.add_task(f"Counting the registered lists on {day}", total=1)
+        try:
+            frame = list_inflation(lake, day)
+        except PopulationError as e:
+            fail(e)
+        bar.update(task, advance=1, description="Done")
     _show_inflation(frame, day)
     if out_file is not None:
         frame.to_csv(out_file, index=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -17,13 +16,7 @@ from icsight.cli._options import (
     opened_lake,
     purpose_option,
 )
-
-if TYPE_CHECKING:  # the planning packages load only when a command runs
-    pass
-from icsight.cli.plan._group import (
-    _percent,
-    plan,
-)
+from icsight.cli.plan._group import _percent, plan
 
 #: A treatment function code of the NHS Data Dictionary (three digits), or DIAG for the
 #: diagnostic tests (`icsight.planning.waiting_lists.benchmarking`)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from icsight.cli._console import console, fail, out
+from icsight.cli._console import console, fail, out, progress
 from icsight.cli._options import (
     ISO_DATE,
     CsvFile,
@@ -96,26 +96,34 @@ def waiting_lists_command(lake_dir: Path, as_of: str | None, weeks: int, runs: i
     from icsight.planning.waiting_lists import from_lake, weekly, weekly_from_lake
     from icsight.planning.waiting_lists.expected_wait import expected_wait
 
+
     lake = opened_lake(lake_dir, purpose)
     day = check_window(lake, as_of)
     changes = _read_plan(plan_file)
     referrals, source = None, ("the straight line through each list's weekly clock starts "
                                "in the 52 weeks to " + str(day))
-    if demand_scenario is not None:
-        referrals, source = _referrals_from_demand(lake, day, weeks, demand_scenario,
-                                                   demand_runs, demand_seed)
-    try:
-        queues = from_lake.queues(lake, day)
-        lists = weekly_from_lake.lists(lake, weeks=weeks, as_of=day, plan=changes,
-                                       referrals=referrals)
-    except ValueError as e:  # an impossible plan or too little history: the message says which
-        fail(e)
-    if not len(queues):
-        fail(f"{lake_dir} has no referral-to-treatment pathways open or closed in the year to "
-             f"{day}; check the lake's rtt_pathways table")
+    with progress() as bar:
+        task = bar.add_task("Projecting demand" if demand_scenario is not None
+                            else "Finding the lists", total=4)
+        if demand_scenario is not None:
+            referrals, source = _referrals_from_demand(lake, day, weeks, demand_scenario,
+                                                       demand_runs, demand_seed)
+        bar.update(task, advance=1, description="Finding the lists")
+        try:
+            queues = from_lake.queues(lake, day)
+            lists = weekly_from_lake.lists(lake, weeks=weeks, as_of=day, plan=changes,
+                                           referrals=referrals)
+        except ValueError as e:  # an impossible plan or too little history: the message says
+            fail(e)
+        if not len(queues):
+            fail(f"{lake_dir} has no referral-to-treatment pathways open or closed in the year "
+                 f"to {day}; check the lake's rtt_pathways table")
+        bar.update(task, advance=1, description=f"Simulating {len(queues)} lists, {runs} runs")
+        simulation = weekly.simulate(lists, runs=runs, seed=seed)
+        bar.update(task, advance=1, description="Expected waits")
+        summary, waits = simulation.summary(), expected_wait(simulation)
+        bar.update(task, advance=1, description="Done")
     console.print(f"Referrals: {source}.")
-    simulation = weekly.simulate(lists, runs=runs, seed=seed)
-    summary, waits = simulation.summary(), expected_wait(simulation)
     _show_lists(queues, summary, waits, weeks, runs)
     for frame, path in ((summary, out_file), (queues, queues_file), (waits, waits_file)):
         if path is not None:
