@@ -55,7 +55,9 @@ def built(lake_dir, tmp_path_factory):
     from icsight.results.store import build
 
     folder = tmp_path_factory.mktemp("planweb")
-    build(open_lake(lake_dir), folder / "results", months=1, ids=["RTT_18WK"], planning=True)
+    # for planning, as `icsight build` opens it: the national data opt-out applies
+    build(open_lake(lake_dir, purpose="planning"), folder / "results", months=1,
+          ids=["RTT_18WK"], planning=True)
     return folder
 
 
@@ -515,3 +517,38 @@ def test_the_forecast_chart_tables_the_forecast_and_the_planning_path():
          "Planning path": "405", "Projection's share": "0%"},
         {"Month": "Nov 2026", "Forecast": "410", "80% interval": "390 to 430",
          "Planning path": "410", "Projection's share": "0%"}]
+
+
+# --- kept and warmed ---------------------------------------------------------------------------
+
+def test_a_planning_page_is_made_once_per_build_and_principal_then_kept(site):
+    app = site["app"]
+    cache = app.state.page_cache
+    before = len(cache)
+    first = site["public"].get("/planning/capacity?place=Luton")
+    assert first.status_code == 200 and len(cache) == before + 1
+    again = site["public"].get("/planning/capacity?place=Luton")
+    assert again.status_code == 200 and len(cache) == before + 1
+    assert again.text.split("nonce=")[0] == first.text.split("nonce=")[0]
+    # the analyst's page (exact figures) is kept apart from the public's
+    site["analyst"].get("/planning/capacity?place=Luton")
+    assert len(cache) == before + 2
+    # a page that is not found is never kept
+    assert site["public"].get("/planning/capacity?place=Atlantis").status_code == 404
+    assert len(cache) == before + 2
+
+
+def test_the_planning_pages_are_warmed_after_the_public_site_when_the_build_has_them(site):
+    from icsight.planning.demand import POD_IDS
+    from icsight.web.warm import pages_to_warm
+
+    services = site["app"].state.services
+    main = pages_to_warm(services, "main")
+    planning = [p for p in main if p.startswith("/planning")]
+    assert planning == ["/planning", *(f"/planning/demand/{pod}" for pod in POD_IDS),
+                        "/planning/waterfall", "/planning/capacity", "/planning/population"]
+    last_inequalities = max(i for i, p in enumerate(main) if p.endswith("/inequalities"))
+    assert main.index("/planning") > last_inequalities
+    # each is a page the public can open (what warming would keep)
+    for path in ("/planning", f"/planning/demand/{POD_IDS[0]}", "/planning/population"):
+        assert site["public"].get(path).status_code == 200, path

@@ -61,6 +61,12 @@ def test_the_overview_comes_first_then_every_section_of_the_public_site(site):  
     assert len(every) == len(set(every))
 
 
+def test_a_build_without_planning_tables_warms_no_planning_page(site):  # noqa: F811
+    services = _services(site["app"])
+    assert services.projections.build() == {}
+    assert not any(p.startswith("/planning") for p in pages_to_warm(services, "all"))
+
+
 def test_none_warms_nothing_and_a_bad_value_says_what_is_allowed(site):  # noqa: F811
     services = _services(site["app"])
     assert pages_to_warm(services, "none") == []

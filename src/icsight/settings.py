@@ -54,9 +54,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "Which public pages `icsight serve` makes when it starts, so that no one waits "
             "for a page to be made: `all` (the overview before it listens, then the "
             "programmes, strategy, areas, place profiles, every indicator page, the "
-            "inequalities pages and every PCN and practice profile in the background, only "
-            "while no one else is being answered), `main` (all but the PCN and practice "
-            "profiles) or `none`.", "all"),
+            "inequalities pages, the planning pages for BLMK when the build projected "
+            "demand, and every PCN and practice profile in the background, only while no "
+            "one else is being answered), `main` (all but the PCN and practice profiles) or "
+            "`none`.", "all"),
     Setting("ICSIGHT_LAKE", "The lake the HTTP API serves (for `uvicorn --factory`)."),
     Setting("ICSIGHT_RESULTS", "The results store the HTTP API serves."),
     Setting("ICSIGHT_AUDIT_LOG", "The audit log the HTTP API appends to.",

@@ -13,8 +13,8 @@ as the public's would (the same guard, suppression and kept-page keys), over an 
 transport, never the network.
 
 `ICSIGHT_WARM_PAGES` says which pages: `all` (the default: also every PCN and practice
-profile), `main` (overview, programmes, inequalities, strategy, areas, place profiles and every
-indicator page) or `none`.
+profile), `main` (overview, programmes, inequalities, strategy, areas, place profiles, every
+indicator page and, when the build projected demand, the planning pages for BLMK) or `none`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from fastapi import FastAPI
 
 from icsight.governance.access import ANONYMOUS
 from icsight.indicators.definition import PROGRAMMES
+from icsight.planning.demand import POD_IDS
 from icsight.services import Service
 from icsight.web.views.profiles import place_slug
 
@@ -58,6 +59,9 @@ def pages_to_warm(services: Service, scope: str = "all") -> list[str]:
              "/places", *(f"/places/{place_slug(p)}" for p in places),
              *(f"/indicators/{quote(i)}" for i in built),
              *(f"/programmes/{p}/inequalities" for p in PROGRAMMES)]
+    if services.projections.build():  # a build that projected demand to 2043
+        paths += ["/planning", *(f"/planning/demand/{pod}" for pod in POD_IDS),
+                  "/planning/waterfall", "/planning/capacity", "/planning/population"]
     if scope == "all":
         paths += [f"/pcns/{quote(c)}" for c in sorted({row["pcn_code"] for row in areas})]
         paths += [f"/practices/{quote(row['practice_code'])}" for row in areas]

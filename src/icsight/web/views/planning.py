@@ -33,6 +33,7 @@ from icsight.planning.demand.projection import years_from_mid_2000
 from icsight.planning.population import BLMK, FIRST_YEAR, LAST_YEAR, ONS, VARIANTS
 from icsight.services import NotFoundError
 from icsight.services.projections import AREAS, PlanningResultsService, pod_label
+from icsight.web.views.cache import kept_page
 from icsight.web.views.charts import _figure
 from icsight.web.views.render import refused, render, who
 
@@ -170,6 +171,7 @@ def _growth(service: PlanningResultsService, request: Request, variants: list[st
 
 
 @router.get("/planning", response_class=HTMLResponse)
+@kept_page
 def planning(request: Request, place: str | None = None) -> HTMLResponse:
     """The planning home: population growth to 2043 by area, and the two scenarios' 2043
     demand side by side for the area picked."""
@@ -238,6 +240,7 @@ def _forecast_section(service: PlanningResultsService, request: Request, area: s
 
 
 @router.get("/planning/demand/{pod}", response_class=HTMLResponse)
+@kept_page
 def demand(request: Request, pod: str, place: str | None = None) -> HTMLResponse:
     """One point of delivery's demand to 2043 in an area: both scenarios as fan charts with
     the baseline year marked, the figures as a table, and the monthly forecast."""
@@ -272,6 +275,7 @@ def demand(request: Request, pod: str, place: str | None = None) -> HTMLResponse
 # --- /planning/waterfall -----------------------------------------------------------------------
 
 @router.get("/planning/waterfall", response_class=HTMLResponse)
+@kept_page
 def waterfall(request: Request, scenario: str | None = None, place: str | None = None,
               pod: str | None = None) -> HTMLResponse:
     """The change factors from the baseline to 2043 of one scenario, area and point of
@@ -320,6 +324,7 @@ def _measure_rows(rows: list[dict], years: tuple[int, ...]) -> list[dict]:
 
 
 @router.get("/planning/capacity", response_class=HTMLResponse)
+@kept_page
 def capacity(request: Request, scenario: str | None = None, place: str | None = None
              ) -> HTMLResponse:
     """Beds, theatre sessions, clinic slots and sessions and staff a scenario needs in an
@@ -349,6 +354,7 @@ def capacity(request: Request, scenario: str | None = None, place: str | None = 
 # --- /planning/population ----------------------------------------------------------------------
 
 @router.get("/planning/population", response_class=HTMLResponse)
+@kept_page
 def population(request: Request, place: str | None = None, variant: str | None = None
                ) -> HTMLResponse:
     """A population pyramid of 2023 against 2043 for an area in one variant, and the
