@@ -32,7 +32,10 @@ def population_command(out_file: Path | None, variant: str | None) -> None:
 
     from icsight.planning.population import headline_figures, projection, projections
 
-    figures = headline_figures()
+    with progress() as bar:
+        task = bar.add_task("ONS's projection and the housing-led one", total=1)
+        figures = headline_figures()
+        bar.update(task, advance=1, description="Done")
     table = Table(title="Population 2023 to 2043 (residents)")
     for name in ("Variant", "Area", "Ages", "2023", "2043", "Growth"):
         table.add_column(name, justify="right" if name[0] in "2G" else "left")
