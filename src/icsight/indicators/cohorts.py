@@ -80,9 +80,10 @@ def registered_population(lake, periods: ir.Table, columns: tuple[str, ...] | No
 
 
 def latest_on(table: ir.Table, date_column: str, periods: ir.Table, start: str | None = None,
-              key: str = "patient_id") -> ir.Table:
+              key: str | tuple[str, ...] = "patient_id") -> ir.Table:
     """Each `key`'s latest row on or before each period end (and after the period's `start`,
-    if given), with `period_end`. Rows must be unique per key and date.
+    if given), with `period_end`. Rows must be unique per key and date. `key` may be several
+    columns (e.g. a patient and which of several checks a row records).
 
     Each row is valid from its date until the key's next row, so matching rows to periods is
     one range join: no period-by-period aggregation."""
@@ -94,18 +95,20 @@ def latest_on(table: ir.Table, date_column: str, periods: ir.Table, start: str |
     if start is not None:
         within &= table[date_column] > first_and_last(periods, start)[0]
     table = table.filter(within)
+    keys = [key] if isinstance(key, str) else list(key)
     if read_periods(periods).shape[0] == 1:
         # One period (a single date, as a page or `Indicator.compute` asks): every row left is
         # in its window, so each key's latest is its row on its latest date, found by one
         # aggregation and a join, as a hand-written query would, instead of a window
         # over each key's rows and a match of rows to periods
-        last = table.group_by(key).agg(_latest=table[date_column].max())
-        latest = table.join(last, [table[key] == last[key],
+        last = table.group_by(keys).agg(_latest=table[date_column].max())
+        latest = table.join(last, [*(table[k] == last[k] for k in keys),
                                    table[date_column] == last._latest])
         latest = latest.cross_join(periods.select(PERIOD))
         return latest.select(*table.columns, PERIOD)
     date = table[date_column]
-    following = date.lead().over(ibis.window(group_by=table[key], order_by=date))
+    following = date.lead().over(ibis.window(group_by=[table[k] for k in keys],
+                                             order_by=date))
     t = table.mutate(_next=following)
     frame = read_periods(periods)[[PERIOD, *([start] if start else [])]]
     frame = frame.sort_values(PERIOD)

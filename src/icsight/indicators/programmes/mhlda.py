@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from icsight.indicators.cohorts import (
     PERIOD,
     ROW_KEYS,
     age_on,
     disease_register,
-    flag,
-    has_event,
     in_periods,
     keep_registered,
+    latest_on,
     only_for,
 )
 from icsight.indicators.definition import Indicator
@@ -70,10 +70,23 @@ CHECKS = ("bmi", "bp", "cholesterol", "glucose", "alcohol", "smoking")
 def _smi_checks(lake, periods: ir.Table) -> ir.Table:
     people = keep_registered(lake, disease_register(lake, periods, "mh_cod"))
     events = only_for(lake.table("clinical_events"), people)
-    for name in CHECKS:
-        codes = check_codes(name)
-        people = flag(people, has_event(events, "date", periods, "start_12m",
-                                        lambda e, c=codes: e.snomed_code.isin(c)), name)
+    # The six checks in one pass over the events rather than one each: every event joined to
+    # the check(s) its code records, each patient's and check's latest date matched to the
+    # periods whose 12 months hold it (as `has_event` does for one check), then a column per
+    # check. Same flags as six `has_event`s, a sixth of the work and a much smaller query.
+    codes = pd.DataFrame([(code, i) for i, name in enumerate(CHECKS)
+                          for code in dict.fromkeys(check_codes(name))],
+                         columns=["_code", "_check"])
+    lookup = lake.small_table("smi_check_codes", codes, {"_code": "string", "_check": "int64"})
+    coded = events.join(lookup, events.snomed_code == lookup._code)
+    dates = coded.select("patient_id", "_check", "date").distinct()
+    hits = latest_on(dates, "date", periods, "start_12m", key=("patient_id", "_check"))
+    checks = hits.group_by(["patient_id", PERIOD]).agg(
+        **{name: (hits._check == i).any() for i, name in enumerate(CHECKS)})
+    joined = people.left_join(checks, ["patient_id", PERIOD])
+    joined = joined.drop(*[c for c in ("patient_id_right", f"{PERIOD}_right")
+                           if c in joined.columns])
+    people = joined.mutate(**{name: joined[name].fill_null(False) for name in CHECKS})
     all_six = people[CHECKS[0]]
     for name in CHECKS[1:]:
         all_six = all_six & people[name]
