@@ -79,7 +79,8 @@ SCENARIOS = ("principal", "mitigated")
 RUNS, SEED = 256, 1
 #: table name -> (exact file, published file; None: analysts only)
 FILES = {
-    "population": ("planning_population.parquet", "published_planning_population.parquet"),
+    # ONS's figures are public: one file serves everyone
+    "population": ("planning_population.parquet", "planning_population.parquet"),
     "list_inflation": ("planning_list_inflation.parquet",
                        "published_planning_list_inflation.parquet"),
     "demand": ("planning_demand.parquet", "published_planning_demand.parquet"),
@@ -156,7 +157,7 @@ def write_planning(lake, as_of: dt.date, folder: Path, published_pyramid: pd.Dat
         exact_file, published_file = FILES[name]
         frame.to_parquet(folder / exact_file, index=False)
         tables[name] = exact_file
-        if published_file is not None:
+        if published_file is not None and published_file != exact_file:
             published[name].to_parquet(folder / published_file, index=False)
     provenance["tables"] = tables
     provenance["published"] = {n: FILES[n][1] for n in published}
