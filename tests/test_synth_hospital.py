@@ -192,10 +192,24 @@ def test_admitted_attendances_lead_to_an_emergency_spell_that_day(gen):
 @pytest.mark.parametrize("target_id", ["emergency_admissions_per_1000", "chronic_acsc_share",
                                        "emergency_mean_stay", "stays_over_21_days",
                                        "elective_admissions_per_1000",
-                                       "elective_day_case_share", "asthma_admissions_under_19"])
+                                       "elective_day_case_share"])
 def test_admission_figures_are_within_tolerance(gen, target_id):
     value, t = gen.target(target_id)
     assert abs(value - t.target) <= t.tolerance, (target_id, value)
+
+
+def test_asthma_admissions_under_19_are_within_tolerance_over_the_window(gen):
+    """Measured over the three 12 months the check reads (its start, middle and end dates),
+    pooled: this 20,000-person population has some 8 asthma admissions under 19 in a year, so
+    one year's rate varies by about 40% by chance (the tolerance is 47%), three years' by
+    about 22%. Read from one year alone it failed here (44 per 100,000, 2 admissions) when
+    the conditions were given a random stream each, though six 100,000-person lakes averaged
+    155 per 100,000 against 162 before."""
+    t = next(t for t in hospital.TARGETS if t.id == "asthma_admissions_under_19")
+    dates = measurement_dates(t, date_of(gen.ctx.window_start), gen.ref)
+    assert len(dates) == 3
+    values = [gen.con.sql(t.sql.format(ref=f"DATE '{on}'")).fetchone()[0] for on in dates]
+    assert abs(np.mean(values) - t.target) <= t.tolerance, values
 
 
 AGE_RATES = """
