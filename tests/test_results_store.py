@@ -15,7 +15,10 @@ from icsight.indicators.catalogue import indicator
 from icsight.indicators.series import month_ends
 from icsight.results import latest_run
 
-IDS = ["CVDP007HYP", "EMERG_ADM_RATE"]
+# HF_ADM_DSR is there for its small cells: a 60,000-person lake has a handful of heart failure
+# admissions a year per practice, so the suppression rules always have cells to act on (with the
+# other two alone, whether any cell falls to 1-7 depends on the draws)
+IDS = ["CVDP007HYP", "EMERG_ADM_RATE", "HF_ADM_DSR"]
 
 
 def test_month_ends_are_calendar_month_ends():
@@ -112,6 +115,9 @@ def test_the_build_writes_the_whole_run_suppressed_once_and_says_so(run, tmp_pat
     # the whole table at once (every indicator and month), not one indicator at a time
     pd.testing.assert_frame_equal(published, suppress(exact, hierarchy=hierarchy,
                                                       methods=methods()))
+    small = exact.numerator.between(1, 7)
+    assert small.any(), "the fixture should have small cells for the rules to act on"
+    assert published.suppressed[small].all()
     assert published.suppressed.any() and (published.numerator.dropna() % 5 == 0).all()
     assert "published_values" in RUN_TABLES
     pd.testing.assert_frame_equal(read_latest(run.parent, "published_values"), published)
