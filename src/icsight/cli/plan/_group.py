@@ -1,19 +1,40 @@
-"""The `icsight plan` group and what its commands share: the scenario option's check, the
-baseline year's check and the way a share is printed."""
+"""The `icsight plan` group and what its commands share: the Monte Carlo options (runs, seed,
+the baseline's last day), the scenario option's check, the baseline year's check and the way
+a share is printed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from icsight.cli._console import fail
+from icsight.cli._options import ISO_DATE
 
 if TYPE_CHECKING:  # the planning packages load only when a command runs
     from icsight.planning.demand import Scenario
 
 __all__ = ["plan"]
+
+#: The `--as-of` of a command whose demand comes from a 12-month baseline.
+baseline_as_of = click.option(
+    "--as-of", "as_of", default=None, type=ISO_DATE,
+    help="The last day of the 12-month baseline (default: the lake's last day).")
+
+
+def runs_option(default: int = 256, help: str = "How many Monte Carlo runs (the percentiles "
+                "are over runs).") -> Callable:
+    """`--runs`: how many Monte Carlo runs a command simulates (1 to 10,000)."""
+    return click.option("--runs", default=default, show_default=True,
+                        type=click.IntRange(1, 10_000), help=help)
+
+
+def seed_option(help: str = "The random seed: the same seed gives the same runs.") -> Callable:
+    """`--seed`: the random seed of a command's runs (any unsigned 32-bit integer)."""
+    return click.option("--seed", default=1, show_default=True,
+                        type=click.IntRange(0, 2**32 - 1), help=help)
 
 
 @click.group()

@@ -9,7 +9,6 @@ import click
 
 from icsight.cli._console import console, fail, out
 from icsight.cli._options import (
-    ISO_DATE,
     CsvFile,
     InputFile,
     LakeFolder,
@@ -20,7 +19,10 @@ from icsight.cli._options import (
 from icsight.cli.plan._group import (
     _check_baseline_year,
     _checked_scenario,
+    baseline_as_of,
     plan,
+    runs_option,
+    seed_option,
 )
 
 if TYPE_CHECKING:  # the planning packages load only when a command runs
@@ -52,13 +54,10 @@ class _Occupancy(click.FloatRange):
 @click.option("--scenario", "scenario_name", callback=_checked_scenario, required=True,
               help="A demand scenario file (TOML; see docs/planning-demand.md), or the name of "
                    "a packaged one: principal, mitigated.")
-@click.option("--as-of", "as_of", default=None, type=ISO_DATE,
-              help="The last day of the 12-month baseline (default: the lake's last day).")
-@click.option("--runs", default=256, show_default=True, type=click.IntRange(1, 10_000),
-              help="How many Monte Carlo runs (the percentiles are over runs).")
-@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1),
-              help="The random seed: the same seed gives the same runs, and pairs the "
-                   "scenario's runs with the principal's for the savings.")
+@baseline_as_of
+@runs_option()
+@seed_option("The random seed: the same seed gives the same runs, and pairs the scenario's "
+             "runs with the principal's for the savings.")
 @click.option("--occupancy", default=None, type=_Occupancy(),
               help="The target bed occupancy, a share between 0 and 1 (default: the "
                    "assumptions', 0.92 as NHS England plans).")

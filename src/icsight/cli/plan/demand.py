@@ -9,7 +9,6 @@ import click
 
 from icsight.cli._console import console, fail, out
 from icsight.cli._options import (
-    ISO_DATE,
     CsvFile,
     LakeFolder,
     check_window,
@@ -19,7 +18,10 @@ from icsight.cli._options import (
 from icsight.cli.plan._group import (
     _check_baseline_year,
     _checked_scenario,
+    baseline_as_of,
     plan,
+    runs_option,
+    seed_option,
 )
 
 if TYPE_CHECKING:  # the planning packages load only when a command runs
@@ -32,12 +34,9 @@ if TYPE_CHECKING:  # the planning packages load only when a command runs
 @click.option("--scenario", "scenario_name", callback=_checked_scenario, required=True,
               help="A scenario file (TOML; see docs/planning-demand.md), or the name of a "
                    "packaged one: principal, mitigated.")
-@click.option("--as-of", "as_of", default=None, type=ISO_DATE,
-              help="The last day of the 12-month baseline (default: the lake's last day).")
-@click.option("--runs", default=256, show_default=True, type=click.IntRange(1, 10_000),
-              help="How many Monte Carlo runs (the percentiles are over runs).")
-@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1),
-              help="The random seed: the same seed gives the same runs.")
+@baseline_as_of
+@runs_option()
+@seed_option()
 @click.option("--out", "out_file", default=None, type=CsvFile(),
               help="Write p10, p50, p90 and the mean by place (and BLMK), point of delivery "
                    "and year as CSV.")

@@ -17,6 +17,8 @@ from icsight.cli._options import (
 from icsight.cli.plan._group import (
     _checked_scenario,
     plan,
+    runs_option,
+    seed_option,
 )
 
 if TYPE_CHECKING:  # the planning packages load only when a command runs
@@ -34,10 +36,8 @@ if TYPE_CHECKING:  # the planning packages load only when a command runs
               show_default=True,
               help="The demand scenario the forecast hands over to (a TOML file or a packaged "
                    "one: principal, mitigated).")
-@click.option("--runs", default=256, show_default=True, type=click.IntRange(1, 10_000),
-              help="Monte Carlo runs of the demand projection handed over to.")
-@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1),
-              help="The demand projection's random seed.")
+@runs_option(help="Monte Carlo runs of the demand projection handed over to.")
+@seed_option("The demand projection's random seed.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Processes fitting the models side by side (up to the cores free).")
 @click.option("--out", "out_file", default=None, type=CsvFile(),

@@ -25,6 +25,8 @@ from icsight.cli.plan._group import (
     _checked_scenario,
     _percent,
     plan,
+    runs_option,
+    seed_option,
 )
 
 if TYPE_CHECKING:  # the planning packages load only when a command runs
@@ -55,10 +57,8 @@ def _read_plan(path: Path | None) -> list[dict] | None:
               help="The day the simulation starts from (default: the lake's last day).")
 @click.option("--weeks", default=52, show_default=True, type=click.IntRange(1, 260),
               help="How many weeks to simulate.")
-@click.option("--runs", default=100, show_default=True, type=click.IntRange(1, 10_000),
-              help="How many simulated runs (the percentiles are over runs).")
-@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1),
-              help="The random seed: the same seed gives the same runs.")
+@runs_option(100, "How many simulated runs (the percentiles are over runs).")
+@seed_option()
 @click.option("--plan", "plan_file", default=None, type=InputFile(),
               help="A capacity plan (TOML with [[change]] tables, or JSON): extra sessions, "
                    "insourcing, activity moved between providers.")
