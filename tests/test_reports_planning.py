@@ -142,9 +142,12 @@ def test_the_section_and_its_tables_are_in_the_html_and_the_pdf(paper):
         "BLMK residents, 2023 and 2043",
         "BLMK activity by point of delivery: the baseline year and 2043 under each scenario "
         "(median, 8 runs in 10 in brackets)",
+        "Non-elective admissions, BLMK: each year to 2043 under each scenario (median, and the "
+        "10th to 90th percentile of the runs)",
         "BLMK beds and staff (whole-time equivalents) needed in 2043, and what the mitigated "
         "scenario saves"]
-    assert part.count('<th scope="row">') == 2 + len(POD_IDS) + 1 + len(WTE)
+    years = len({r["year"] for r in paper.planning["fan"]["rows"]})
+    assert part.count('<th scope="row">') == 2 + len(POD_IDS) + years + 1 + len(WTE)
     text = _text(part)
     nel = next(r for r in paper.planning["activity"] if r["pod"] == "non_elective")
     assert (f"Non-elective admissions {nel['baseline']} {nel['principal']} "
@@ -154,6 +157,34 @@ def test_the_section_and_its_tables_are_in_the_html_and_the_pdf(paper):
     words = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
     assert "Planning to 2043: population, demand and capacity" in words
     assert "BLMK residents, 2023 and 2043" in words
+
+
+def test_emergency_admissions_are_drawn_year_by_year_beside_a_table_of_every_year(built,
+                                                                                 paper):
+    """The section's chart: BLMK's non-elective admissions in every projected year under both
+    scenarios (the published median and p10 to p90 the service serves), the baseline year
+    marked, drawn as inline SVG with a text alternative and a table of every year."""
+    fan = paper.planning["fan"]
+    served = built["service"].projections.demand(ANONYMOUS, place=BLMK, pod="non_elective")
+    assert fan["rows"] == [{k: r[k] for k in ("scenario", "year", "p10", "p50", "p90")}
+                           for r in served]
+    assert fan["baseline"] == served[0]["baseline"] and fan["baseline"] % 5 == 0
+    assert 2025 < fan["baseline_year"] < 2027  # the year to 30 September 2026's middle
+    html = to_html(paper)
+    figure = html[html.index('<figure id="planning-fan">'):]
+    figure = figure[:figure.index("</figure>")]
+    assert "<svg" in figure and 'role="img"' in figure
+    described = re.search(r'aria-label="([^"]*)"', figure).group(1)
+    assert unescape(described).startswith("Fan chart of Non-elective admissions, BLMK")
+    table = html[html.index('<table class="chart-table" id="planning-fan-table">'):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    assert len(rows) - 1 == len({r["year"] for r in served})  # a heading row, then each year
+    horizon = {r["scenario"]: r for r in served if r["year"] == 2043}
+    last = [unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", rows[-1])]
+    assert last[0] == "2043"
+    for scenario, row in horizon.items():
+        assert f"{row['p50']:,.0f}" in last and row["p50"] % 5 == 0, scenario
 
 
 def test_a_programme_paper_has_no_planning_section(built):

@@ -316,6 +316,11 @@ def waiting_list_section(services: Service, who: Principal, published: bool) -> 
 
 # --- planning to 2043 (the system paper) -------------------------------------------------------
 
+#: The point of delivery the system paper draws year by year to the horizon: emergency
+#: (non-elective) admissions, the demand that drives beds and that the strategy's
+#: admission-avoidance work is meant to bend; the others are in its table.
+CHARTED_POD = "non_elective"
+
 #: What the system paper says when the build made no planning tables.
 NO_PLANNING = ("The latest build has no planning projections. They are made when the whole "
                "catalogue is built, or with `icsight build --planning`.")
@@ -443,10 +448,27 @@ def planning_section(services: Service, who: Principal, published: bool) -> dict
 
     lines = _planning_summary(build, population, at_horizon, needs, savings)
     return {"population": population, "activity": activity, "capacity": capacity,
-            "summary": lines, "first": first, "horizon": horizon,
+            "fan": _fan(demand, build), "summary": lines, "first": first, "horizon": horizon,
             "baseline_end": _day_text(build["baseline_window"][1]), "runs": build.get("runs"),
             "seed": build.get("seed"), "scenarios": build.get("scenarios", {}),
             "assumptions": build.get("capacity_assumptions")}
+
+
+def _fan(demand: list[dict], build: dict) -> dict | None:
+    """What the paper's fan chart draws: BLMK's emergency admissions (`CHARTED_POD`) in every
+    year to the horizon under each scenario (p10, median, p90), with the baseline year's
+    activity and where it sits on the mid-year scale. None if the build did not project it."""
+    from icsight.planning.demand.projection import baseline_mid_year
+
+    rows = [r for r in demand if r["pod"] == CHARTED_POD]
+    if not rows:
+        return None
+    return {"name": rows[0]["point_of_delivery"], "unit": rows[0]["unit"],
+            "baseline": rows[0]["baseline"],
+            "baseline_year": baseline_mid_year(build.get("baseline_window")),
+            "baseline_end": _day_text(build["baseline_window"][1]),
+            "rows": [{k: r[k] for k in ("scenario", "year", "p10", "p50", "p90")}
+                     for r in rows]}
 
 
 def _planning_summary(build: dict, population: list[dict], demand: dict, needs: dict,

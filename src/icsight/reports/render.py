@@ -83,8 +83,25 @@ def to_html(paper: BoardPaper) -> str:
     charts = {m.id: _chart_svg(m) for s in paper.sections for m in s.charted}
     icons = {m.id: (_variation_icon_svg(m.figures.variation_icon),
                     _assurance_icon_svg(m.figures.assurance_icon)) for m in paper.metrics}
+    fan = _fan_svg(paper.planning.get("fan")) if paper.planning else None
     return ENVIRONMENT.get_template("board_paper.jinja").render(
-        paper=paper, stylesheet=STYLESHEET, charts=charts, icons=icons)
+        paper=paper, stylesheet=STYLESHEET, charts=charts, icons=icons, fan=fan)
+
+
+def _fan_svg(fan: dict | None) -> dict | None:
+    """The planning section's fan chart (`paper.planning_section`'s `fan`): its inline SVG,
+    the table of every year printed beside it and its text alternative."""
+    if not fan:
+        return None
+    from icsight.charts import chart_description, chart_table, to_svg
+    from icsight.charts.planning import demand_fan_chart
+
+    chart = demand_fan_chart(pd.DataFrame(fan["rows"]), title=f"{fan['name']}, BLMK",
+                             measure_name=f"{str(fan['unit']).capitalize()} a year",
+                             baseline=fan["baseline"], baseline_year=fan["baseline_year"],
+                             baseline_label=f"baseline year (to {fan['baseline_end']})")
+    return {"svg": to_svg(chart), "table": chart_table(chart),
+            "description": chart_description(chart)}
 
 
 def html_policy() -> str:

@@ -70,6 +70,16 @@ def years_from_mid_2000(day: dt.date) -> float:
     return year + (day - start).days / (end - start).days
 
 
+def baseline_mid_year(window) -> float | None:
+    """The middle of a baseline window (its first and last day, as dates or ISO text) on the
+    mid-year scale, where a fan chart marks the baseline: 2025.75 for the year to 30
+    September 2026. None without a window."""
+    if not window:
+        return None
+    start, end = (dt.date.fromisoformat(str(d)[:10]) for d in window)
+    return round(years_from_mid_2000(start + (end - start) / 2), 2)
+
+
 def _population(variant: str, base: float, years: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Residents by year, place, sex, band (Y, P, S, B) for `years`, and at `base` (P, S, B),
     a straight line between the mid-years either side."""

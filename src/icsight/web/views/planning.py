@@ -29,7 +29,7 @@ from icsight.charts.planning import (
 )
 from icsight.governance.access import AccessDeniedError, Role
 from icsight.planning.demand import POD_IDS
-from icsight.planning.demand.projection import years_from_mid_2000
+from icsight.planning.demand.projection import baseline_mid_year
 from icsight.planning.population import BLMK, FIRST_YEAR, LAST_YEAR, ONS, VARIANTS
 from icsight.services import NotFoundError
 from icsight.services.projections import AREAS, PlanningResultsService, pod_label
@@ -115,11 +115,7 @@ def _window(build: dict) -> str:
 def _baseline_year(build: dict) -> float | None:
     """The baseline's middle on the projection's mid-year scale (2025.75 for the year to 30
     September 2026), where the fan chart marks it."""
-    window = build.get("baseline_window")
-    if not window:
-        return None
-    start, end = (dt.date.fromisoformat(str(d)[:10]) for d in window)
-    return round(years_from_mid_2000(start + (end - start) / 2), 2)
+    return baseline_mid_year(build.get("baseline_window"))
 
 
 def _choices(options: dict[str, str], chosen: str) -> list[dict]:
