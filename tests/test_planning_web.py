@@ -28,6 +28,7 @@ from icsight.charts.planning import (
     demand_fan_chart,
     forecast_chart,
     pyramid_change_chart,
+    scenario_change_chart,
     waterfall_chart,
 )
 from icsight.governance.access import ANONYMOUS, Principal, Role
@@ -122,6 +123,37 @@ def test_the_planning_home_shows_growth_and_the_scenarios_side_by_side(site):
     # in the header's navigation, as the current section
     assert ('<a class="nhsuk-header__navigation-link" href="/planning" aria-current="page">'
             in response.text)
+
+
+def test_the_scenarios_are_drawn_side_by_side_as_change_from_the_baseline(site):
+    """The planning home's chart: each point of delivery's median change from the baseline
+    year to 2043 and its 10th to 90th percentile, in per cent, under both scenarios, worked
+    out here from the service's published figures; drawn on the server, with its table."""
+    response = site["public"].get("/planning?place=Luton")
+    assert response.status_code == 200
+    page = Page(response.text)
+    rows = site["service"].demand(ANONYMOUS, place="Luton")
+    horizon = {(r["scenario"], r["pod"]): r for r in rows if r["year"] == 2043}
+    table = page.table("Data for the chart: Demand in 2043, Luton")
+    head = table["rows"][0]
+    assert head == ["Point of delivery", "Principal: median change", "Principal: 8 runs in 10",
+                    "Mitigated: median change", "Mitigated: 8 runs in 10"]
+    shown = {r[0]: r for r in table["rows"][1:]}
+    assert len(shown) == len({pod for _, pod in horizon})
+
+    def change(value, baseline):
+        return f"{100 * (value / baseline - 1):+.1f}%"
+
+    nel = shown["Non-elective admissions"]
+    for scenario in ("Principal", "Mitigated"):
+        figures = horizon[(scenario, "non_elective")]
+        at = head.index(f"{scenario}: median change")
+        assert nel[at] == change(figures["p50"], figures["baseline"])
+        assert nel[at + 1] == (f"{change(figures['p10'], figures['baseline'])} to "
+                               f"{change(figures['p90'], figures['baseline'])}")
+    # the mitigations take emergency admissions below the principal scenario's
+    assert float(nel[3].rstrip("%")) < float(nel[1].rstrip("%"))
+    assert '<svg' in response.text and 'id="chart-scenario-change"' in response.text
 
 
 def test_the_place_picker_is_a_get_form_that_works_without_javascript(site):
@@ -298,6 +330,9 @@ def test_a_withheld_figure_is_shown_as_withheld_never_as_0(withheld_site):
     row = next(r for r in home.table("Activity a year, Luton")["rows"]
                if r[0].startswith("Maternity"))
     assert row[1:] == ["withheld", "withheld", "withheld"]
+    change = next(r for r in home.table("Data for the chart: Demand in 2043, Luton")["rows"]
+                  if r[0].startswith("Maternity"))
+    assert change[1:] == ["withheld"] * 4
     response = public.get("/planning/demand/maternity?place=Luton")
     assert response.status_code == 200
     table = Page(response.text).table("Data for the chart: Maternity: deliveries, Luton")
@@ -471,6 +506,31 @@ def test_the_fan_chart_tables_both_scenarios_and_says_what_is_withheld():
     assert "Principal: median 1,050 in 2024, 8 runs in 10 between 950 and 1,150." in text
     assert "Mitigated: median 990 in 2023" in text  # its last figure not withheld
     assert "1 figure(s) withheld" in text
+
+
+def test_the_scenario_chart_tables_the_change_in_per_cent_and_what_is_withheld():
+    rows = pd.DataFrame([
+        {"label": "Admissions", "scenario": "Principal", "baseline": 200.0, "p10": 210.0,
+         "p50": 230.0, "p90": 260.0},
+        {"label": "Admissions", "scenario": "Mitigated", "baseline": 200.0, "p10": 180.0,
+         "p50": 190.0, "p90": 205.0},
+        {"label": "Bed days", "scenario": "Principal", "baseline": 40.0, "p10": np.nan,
+         "p50": np.nan, "p90": np.nan},
+        {"label": "Bed days", "scenario": "Mitigated", "baseline": 40.0, "p10": 44.0,
+         "p50": 50.0, "p90": np.nan}])
+    chart = scenario_change_chart(rows, title="Things", horizon=2043)
+    chart.to_dict()  # a valid Vega-Lite spec
+    assert chart_table(chart) == [
+        {"Point of delivery": "Admissions", "Principal: median change": "+15.0%",
+         "Principal: 8 runs in 10": "+5.0% to +30.0%", "Mitigated: median change": "-5.0%",
+         "Mitigated: 8 runs in 10": "-10.0% to +2.5%"},
+        {"Point of delivery": "Bed days", "Principal: median change": "withheld",
+         "Principal: 8 runs in 10": "withheld", "Mitigated: median change": "+25.0%",
+         "Mitigated: 8 runs in 10": "withheld"}]
+    words = chart_description(chart)
+    assert "Principal: the most growth Admissions (+15.0%)" in words
+    assert "Mitigated: the most growth Bed days (+25.0%), the least Admissions (-5.0%)" in words
+    assert "1 figure(s) withheld" in words
 
 
 def test_the_waterfall_chart_tables_each_step_and_the_horizon():

@@ -1,6 +1,7 @@
 """The planning charts (issue 14, point 5): demand to 2043 as a fan chart per scenario, the
-waterfall of change factors from the baseline to the horizon, a population pyramid of 2023
-against 2043, and a point of delivery's monthly forecast handed over to the projection.
+two scenarios' change by point of delivery side by side, the waterfall of change factors from
+the baseline to the horizon, a population pyramid of 2023 against 2043, and a point of
+delivery's monthly forecast handed over to the projection.
 
 A fan chart draws the median of the Monte Carlo runs as a line and the band from the 10th to
 the 90th percentile shaded around it (as the Bank of England and ONS draw projections: 8 runs
@@ -31,7 +32,8 @@ from icsight.charts._common import (
     with_table,
 )
 
-__all__ = ["demand_fan_chart", "forecast_chart", "pyramid_change_chart", "waterfall_chart"]
+__all__ = ["demand_fan_chart", "forecast_chart", "pyramid_change_chart", "scenario_change_chart",
+           "waterfall_chart"]
 
 #: Scenario -> (colour, dash): the principal solid, the mitigated dashed.
 STYLES = {"Principal": (BLUE, [1, 0]), "Mitigated": (ORANGE, [6, 3])}
@@ -127,6 +129,92 @@ def demand_fan_chart(rows: pd.DataFrame, *, title: str, measure_name: str,
     if withheld:
         description += f" {withheld} figure(s) withheld to protect privacy."
     return with_table(chart, kind="fan", title=title, table=table,
+                      description=description).configure_view(stroke=None).configure_axis(
+        **AXIS)
+
+
+def _change(value: float | None, baseline: float | None) -> float | None:
+    """`value` as a percentage change on `baseline` (None if either is withheld or the
+    baseline is nothing)."""
+    value, baseline = number(value), number(baseline)
+    if value is None or baseline is None or baseline == 0:
+        return None
+    return 100 * (value / baseline - 1)
+
+
+def _percent(value: float | None) -> str:
+    value = number(value)  # a frame holds a withheld value as NaN
+    return WITHHELD if value is None else f"{value:+.1f}%"
+
+
+def scenario_change_chart(rows: pd.DataFrame, *, title: str, horizon: int) -> alt.LayerChart:
+    """Each point of delivery's change from the baseline year to `horizon` under each
+    scenario, side by side: the median of the runs as a point and the 10th to 90th
+    percentile as a line through it, in per cent of the baseline year's activity, so points
+    of delivery counted in different units (admissions, bed days, attendances) share one
+    axis. `rows`: columns `label` (the point of delivery), `scenario`, `baseline`, `p10`,
+    `p50`, `p90` (activity in the horizon year). A withheld figure is a row of the table
+    saying so, and no mark."""
+    frame = pd.DataFrame({
+        "label": rows["label"].astype(str), "scenario": rows["scenario"].astype(str),
+        **{f"change_{p}": [_change(v, b) for v, b in zip(rows[p], rows["baseline"],
+                                                          strict=True)]
+           for p in ("p10", "p50", "p90")}})
+    labels = list(dict.fromkeys(frame.label))
+    scenarios = list(dict.fromkeys(frame.scenario))
+    shown = frame.dropna(subset=["change_p50"])
+    scale = alt.Scale(domain=scenarios,
+                      range=[STYLES.get(s, (PURPLE, None))[0] for s in scenarios])
+    colour = alt.Color("scenario:N", title="Scenario", legend=alt.Legend(orient="bottom"),
+                       scale=scale)
+    y = alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=260))
+    offset = alt.YOffset("scenario:N", sort=scenarios)
+    x_title = f"Change from the baseline year to {horizon} (%)"
+    whisker = alt.Chart(shown.dropna(subset=["change_p10", "change_p90"])).mark_rule(
+        strokeWidth=2).encode(
+        x=alt.X("change_p10:Q", title=x_title), x2="change_p90:Q", y=y, yOffset=offset,
+        color=alt.Color("scenario:N", scale=scale, legend=None))
+    # the scenarios differ by shape as well as colour (WCAG 2.2 1.4.1)
+    point = alt.Chart(shown).mark_point(filled=True, size=70).encode(
+        x=alt.X("change_p50:Q", title=x_title), y=y, yOffset=offset, color=colour,
+        shape=alt.Shape("scenario:N", title="Scenario", scale=alt.Scale(domain=scenarios),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("label:N", title="Point of delivery"),
+                 alt.Tooltip("scenario:N", title="Scenario"),
+                 alt.Tooltip("change_p50:Q", title="Median change (%)", format="+.1f"),
+                 alt.Tooltip("change_p10:Q", title="10th percentile (%)", format="+.1f"),
+                 alt.Tooltip("change_p90:Q", title="90th percentile (%)", format="+.1f")])
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=GREY).encode(x="x:Q")
+    chart = alt.layer(point, whisker, zero).properties(width=480, height=alt.Step(14))
+
+    wide = {(r.label, r.scenario): r for r in frame.itertuples(index=False)}
+    table = []
+    for label in labels:
+        cells: dict[str, str] = {"Point of delivery": label}
+        for scenario in scenarios:
+            row = wide.get((label, scenario))
+            cells[f"{scenario}: median change"] = _percent(row.change_p50 if row else None)
+            low, high = (row.change_p10, row.change_p90) if row else (None, None)
+            cells[f"{scenario}: 8 runs in 10"] = (
+                WITHHELD if number(low) is None or number(high) is None
+                else f"{_percent(low)} to {_percent(high)}")
+        table.append(cells)
+    description = (f"Dot plot of {title}: the change from the baseline year to {horizon} of "
+                   f"each of {len(labels)} points of delivery under each scenario "
+                   f"({', '.join(scenarios)}), the median of the runs as a point and the "
+                   "10th to 90th percentile as a line.")
+    for scenario in scenarios:
+        own = shown[shown.scenario == scenario]
+        if len(own):
+            most = own.loc[own.change_p50.idxmax()]
+            least = own.loc[own.change_p50.idxmin()]
+            description += (f" {scenario}: the most growth {most.label} "
+                            f"({_percent(most.change_p50)}), the least {least.label} "
+                            f"({_percent(least.change_p50)}).")
+    withheld = int(frame.change_p50.isna().sum())
+    if withheld:
+        description += f" {withheld} figure(s) withheld to protect privacy."
+    return with_table(chart, kind="scenario-change", title=title, table=table,
                       description=description).configure_view(stroke=None).configure_axis(
         **AXIS)
 

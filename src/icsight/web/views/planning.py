@@ -25,6 +25,7 @@ from icsight.charts.planning import (
     demand_fan_chart,
     forecast_chart,
     pyramid_change_chart,
+    scenario_change_chart,
     waterfall_chart,
 )
 from icsight.governance.access import AccessDeniedError, Role
@@ -166,6 +167,21 @@ def _growth(service: PlanningResultsService, request: Request, variants: list[st
     return out
 
 
+def _scenario_figure(at: dict[tuple[str, str], dict], area: str, horizon: int) -> dict | None:
+    """The scenarios side by side as a chart: each point of delivery's change from the
+    baseline year to `horizon` (`at`: the horizon year's rows by scenario and point of
+    delivery), None when nothing was projected."""
+    rows = [{"label": pod_label(pod), "scenario": row["scenario"], "baseline": row["baseline"],
+             "p10": row["p10"], "p50": row["p50"], "p90": row["p90"]}
+            for pod in POD_IDS for scenario in ("principal", "mitigated")
+            if (row := at.get((scenario, pod))) is not None]
+    if not rows:
+        return None
+    chart = scenario_change_chart(pd.DataFrame(rows), title=f"Demand in {horizon}, {area}",
+                                  horizon=horizon)
+    return _figure("scenario-change", f"Change from the baseline year to {horizon}", chart)
+
+
 @router.get("/planning", response_class=HTMLResponse)
 @kept_page
 def planning(request: Request, place: str | None = None) -> HTMLResponse:
@@ -194,9 +210,10 @@ def planning(request: Request, place: str | None = None) -> HTMLResponse:
             "href": f"/planning/demand/{pod}?{urlencode({'place': area})}",
             "baseline": _count(first["baseline"]),
             "principal": _interval(principal), "mitigated": _interval(mitigated)})
+    figure = _scenario_figure(at, area, horizon)
     return render(request, "planning.jinja", {
         **_common(request, build), "title": "Planning to 2043", "area": area,
-        "horizon": horizon, "comparison": comparison, "growth": growth,
+        "horizon": horizon, "comparison": comparison, "growth": growth, "figure": figure,
         "variants": [SHORT_VARIANTS.get(v, v) for v in variants]})
 
 
