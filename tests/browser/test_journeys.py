@@ -25,7 +25,8 @@ from icsight.web.views.render import NAVIGATION, navigation_for
 from tests.browser.harness import watched
 from tests.browser.signin import sign_in, sign_out
 
-pytestmark = pytest.mark.xdist_group("browser")
+# the browser tests in two groups, each run on one worker (docs/testing.md)
+pytestmark = pytest.mark.xdist_group("browser-journeys")
 
 INDICATOR = "CVDP007HYP"
 PROGRAMME = catalogue()[INDICATOR].programme

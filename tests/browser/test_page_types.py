@@ -25,7 +25,8 @@ from icsight.web.views.render import NAVIGATION, navigation_for
 from tests.browser.harness import AXE, PAGE_TYPES, SECRET, VIEWPORTS, PageType, serve, watched
 from tests.browser.signin import sign_in
 
-pytestmark = pytest.mark.xdist_group("browser")
+# the browser tests in two groups, each run on one worker (docs/testing.md)
+pytestmark = pytest.mark.xdist_group("browser-pages")
 
 #: The impacts that fail a page (axe's scale: minor, moderate, serious, critical).
 FAILING = ("serious", "critical")

@@ -11,7 +11,8 @@ import pytest
 
 from tests.browser.harness import PAGE_TYPES, VIEWPORTS
 
-pytestmark = pytest.mark.xdist_group("browser")
+# the browser tests in two groups, each run on one worker (docs/testing.md)
+pytestmark = pytest.mark.xdist_group("browser-journeys")
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshots.py"
 

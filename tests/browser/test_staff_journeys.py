@@ -16,7 +16,8 @@ from icsight.governance.access import Role
 from icsight.model.reference import practices
 from tests.browser.harness import PASSWORD, account
 
-pytestmark = pytest.mark.xdist_group("browser")
+# the browser tests in two groups, each run on one worker (docs/testing.md)
+pytestmark = pytest.mark.xdist_group("browser-journeys")
 
 #: A programme with one indicator in the browser tests' build (bowel screening): its board
 #: paper is short enough to make in a test.

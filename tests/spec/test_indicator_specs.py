@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from icsight.indicators.catalogue import catalogue
-from tests.spec.conftest import ENGINES
+from tests.spec.conftest import ENGINE_PARTS, ENGINES, parts
 from tests.spec.harness import check, specs
 
 SPECS = specs()
@@ -19,17 +19,22 @@ def _case_id(param) -> str:
     return f"{ind}-{k + 1}"
 
 
-#: Each engine's cases run together on one test worker (pytest-xdist `--dist loadgroup`): the
-#: session fixture computes every spec lake once per engine, so spreading one engine's cases
-#: over two workers would compute them all twice.
-ENGINE_PARAMS = [pytest.param(e, marks=pytest.mark.xdist_group(f"spec-{e}")) for e in ENGINES]
+#: Each part of an engine's cases (`tests/spec/conftest.py` `parts`: all of DuckDB's, half of
+#: Spark's) runs together on one test worker (pytest-xdist `--dist loadgroup`): the session
+#: fixture computes a part's spec lakes once, so spreading one part's cases over two workers
+#: would compute them twice. Same ids as one parametrize per engine and per case would give.
+PARTS = {e: parts(e) for e in ENGINES}
+RULE_PARAMS = [pytest.param(case, engine, id=f"{_case_id(case)}-{engine}",
+                            marks=pytest.mark.xdist_group(
+                                f"spec-{engine}" if ENGINE_PARTS[engine] == 1
+                                else f"spec-{engine}-{PARTS[engine][case[0]]}"))
+               for case in CASES for engine in ENGINES]
 
 
-@pytest.mark.parametrize("engine", ENGINE_PARAMS)
-@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+@pytest.mark.parametrize(("case", "engine"), RULE_PARAMS)
 def test_rule(case, engine, spec_results):
     indicator_id, k = case
-    results = spec_results(engine)
+    results = spec_results(engine, PARTS[engine][indicator_id])
     rule = SPECS[indicator_id].cases[k]
     result = results[(indicator_id, k)] if rule.alone else results["merged"][indicator_id]
     problems = check(result, rule)
