@@ -7,7 +7,9 @@
   Cambridge (RGT). Each person uses one trust for all their care.
 * **Who is at risk.** Each person's relative risk of an emergency admission, raised by
   long-term conditions, deprivation and ill-health, averages 1 within age groups so the age
-  rates hold; A&E, outpatients and referrals use it too, more weakly.
+  rates hold. A&E, outpatients and referrals use it, more weakly, as one figure over the whole
+  record (`_Cohort.risk`); emergency admissions read it on the day, each condition from its
+  diagnosis (`emergency._admission_risk`, with `_personal_factor` and `_condition_ratio`).
 * **Shared code lists.** `CodeLists`, the diagnosis and treatment function lists that spells,
   RTT pathways and outpatients index into; `codes.code_lists()` builds them and the
   orchestrator (`hospital.generate`) passes them to the settings that need them.
