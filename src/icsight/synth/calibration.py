@@ -315,7 +315,8 @@ build, and six 250,000-person lakes, seeds 11-16, pooled, counted from the lakes
   excess is still the final year's admissions added for them and for the notional deaths just
   after the window. After it, on the same populations: the HF-coded DSR's expectation -0.2%
   from the first year to the last (-1.8% to +1.5%), drawn +0.4% (-4.5% to +5.5%); from the
-  eight lakes' files +1.6% (-3.9% to +7.4%), and the lakes' register admissions per
+  eight lakes' files +1.6% (-3.9% to +7.4%); on the default population (seed 1) expected
+  +0.6% (-2.0% to +3.3%), drawn +1.7% (-6.0% to +10.1%); and the lakes' register admissions per
   person-year -1.2% at 65-74, -1.6% at 75-84 and -3.5% at 85 and over (+6.2%, +4.0% and
   +3.6% before). The register's mean risk holds within 1.3% at each age. Its level rose a
   little (the DSR's mean over the years +1.3%, 145.7 on the lakes), as its people who die are
