@@ -7,7 +7,9 @@
   Cambridge (RGT). Each person uses one trust for all their care.
 * **Who is at risk.** Each person's relative risk of an emergency admission, raised by
   long-term conditions, deprivation and ill-health, averages 1 within age groups so the age
-  rates hold; A&E, outpatients and referrals use it too, more weakly.
+  rates hold. A&E, outpatients and referrals use it, more weakly, as one figure over the whole
+  record (`_Cohort.risk`); emergency admissions read it on the day, each condition from its
+  diagnosis (`emergency._admission_risk`, with `_personal_factor` and `_condition_ratio`).
 * **Shared code lists.** `CodeLists`, the diagnosis and treatment function lists that spells,
   RTT pathways and outpatients index into; `codes.code_lists()` builds them and the
   orchestrator (`hospital.generate`) passes them to the settings that need them.
@@ -63,9 +65,25 @@ def _cohort(ctx: SynthContext, rng: np.random.Generator) -> _Cohort:
     conditions = np.ones(p.n)
     for name, ratio in CONDITION_RISK.items():
         conditions = conditions * np.where(p.conditions[name].has, ratio, 1.0)
-    m = (np.exp(HEALTH_RISK * p.health) * np.interp(p.imd_decile, [1, 10], DEPRIVATION_RISK)
-         * np.minimum(conditions, CONDITION_RISK_CAP))
+    m = _personal_factor(ctx) * np.minimum(conditions, CONDITION_RISK_CAP)
     return _Cohort(start, end, _normalise(ctx, m, start, end), _home_provider(ctx, rng))
+
+
+def _personal_factor(ctx: SynthContext) -> np.ndarray:
+    """The part of each person's relative risk that holds over their whole record:
+    ill-health and deprivation (not normalised)."""
+    p = ctx.pop
+    return np.exp(HEALTH_RISK * p.health) * np.interp(p.imd_decile, [1, 10], DEPRIVATION_RISK)
+
+
+def _condition_ratio(ctx: SynthContext, person: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The capped product of the ratios (`CONDITION_RISK`) of each person's conditions that are
+    in their record on the day: diagnosed by then, of those on their register at its end."""
+    out = np.ones(len(person))
+    for name, ratio in CONDITION_RISK.items():
+        c = ctx.pop.conditions[name]
+        out = out * np.where(c.has[person] & (c.diagnosed[person] <= days), ratio, 1.0)
+    return np.minimum(out, CONDITION_RISK_CAP)
 
 
 def _normalise(ctx: SynthContext, m: np.ndarray, start, end) -> np.ndarray:

@@ -16,11 +16,14 @@ Tags: [S] stated in a public source, [K] well-known published figure, [E] engine
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from icsight.synth.context import DAYS_PER_YEAR, NO_DATE
 from icsight.synth.deaths import death_rate
 from icsight.synth.hospital.common import (
+    CONDITION_RISK,
     MAX_AGE,
     CodeLists,
     _age_rate_events,
@@ -28,8 +31,10 @@ from icsight.synth.hospital.common import (
     _choose,
     _choose_by_group,
     _Cohort,
+    _condition_ratio,
     _lognormal,
     _per_year_of_age,
+    _personal_factor,
 )
 from icsight.synth.people import deaths_per_person_year
 
@@ -117,8 +122,12 @@ TO_OTHER_PROVIDER, TO_NEW_CARE_HOME_85 = 0.04, 0.03  # [E]
 def _emergency_spells(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict, np.ndarray]:
     """Emergency spells as column arrays, and the people who died in A&E."""
     p = ctx.pop
-    person, adm = _age_rate_events(ctx, rng, cohort, _baseline_admission_rates(),
-                                   _admission_risk(ctx, cohort), WINTER_PEAK_ADMISSIONS)
+    top, risk_on = _admission_risk(ctx, cohort)
+    person, adm = _age_rate_events(ctx, rng, cohort, _baseline_admission_rates(), top,
+                                   WINTER_PEAK_ADMISSIONS)
+    # drawn at each person's highest risk, thinned to their risk on the day
+    keep = rng.random(len(person)) * top[person] < risk_on(person, adm)
+    person, adm = person[keep], adm[keep]
     ly_person, ly_adm = _last_year_of_life(ctx, rng)
     final, died_in_ed = _dying_in_hospital(ctx, rng)
     final_adm = _final_admission(ctx, rng, final)
@@ -135,26 +144,79 @@ def _emergency_spells(ctx, rng, cohort: _Cohort, lists: CodeLists) -> tuple[dict
     return spells, died_in_ed
 
 
-def _admission_risk(ctx, cohort: _Cohort) -> np.ndarray:
-    """Each person's relative risk, with the people who die in the window brought to the same
-    mean at each age as those who do not.
+def _admission_risk(ctx, cohort: _Cohort) -> tuple[np.ndarray, Callable]:
+    """Each person's relative risk of an emergency admission on a day: (the highest over
+    their record, a function of (people, days) giving it on those days).
 
-    Everyone alive at the end would die some day too, but only the window's deaths are drawn
-    (and drawn in proportion to ill-health), so the people who die in it are iller than those
-    who do not. Left so, the early window, when they are all still alive, has more admissions
-    than the end, most at 85+, where nearly half of the people alive at the start die in the
-    window. Their excess is their final year's admissions, added alike for the window's deaths
-    and the notional deaths just after it (`_last_year_of_life`); each keeps their own
-    conditions, deprivation and ill-health relative to the others who die.
+    Their ill-health and deprivation, times the ratios of the conditions in their record that
+    day (`common._condition_ratio`), scaled to mean 1 over the person-time of each five-year
+    age group on the day, everyone together, so that the age rates hold at every date of the
+    window [E].
+
+    It was one figure over the whole record (`common._Cohort.risk`): the conditions a person
+    has at the end of it raised their risk before they were diagnosed too, the risk was scaled
+    within the age group they end the window in rather than the age on the day, and the people
+    who die in the window were scaled among themselves. The heart failure register's mean risk
+    then rose over the window at each age (7.5% at 65-74, 5.8% at 75-84 and 4.0% at 85 and
+    over from its first year to its last, ten 300,000-person populations), and its coded
+    admissions with it (HF_ADM_DSR +2.9% in expectation): the people on a register at an age
+    early in the window carried the scaling of an older group, and more of them were scaled
+    down as the window's deaths. The excess of the people who die is still their final year's
+    admissions, added apart (`_last_year_of_life`); scaled together with everyone else, their
+    risk before it is as high as their own ill-health and conditions make it.
     """
     p = ctx.pop
-    died = p.death != NO_DATE
-    years = np.maximum(cohort.end - cohort.start + 1, 0) * died
-    group = np.minimum(p.age_on(cohort.end) // 5, 20).astype(np.int64)
-    mean = (np.bincount(group, cohort.risk * years, 21)
-            / np.maximum(np.bincount(group, years, 21), 1e-9))
-    scale = np.where(mean > 0, mean, 1.0)[group]
-    return np.where(died, cohort.risk / scale, cohort.risk)
+    base = _personal_factor(ctx)
+    person, first, length = _risk_segments(ctx, cohort)
+    group = _risk_group(ctx, person, first)
+    raw = base[person] * _condition_ratio(ctx, person, first)
+    mean = (np.bincount(group, raw * length, RISK_GROUPS)
+            / np.maximum(np.bincount(group, length, RISK_GROUPS), 1e-9))
+    mean = np.where(mean > 0, mean, 1.0)
+    top = np.zeros(p.n)
+    np.maximum.at(top, person, raw / mean[group])
+
+    def on(who: np.ndarray, days: np.ndarray) -> np.ndarray:
+        days = np.asarray(days, np.int64)
+        return (base[who] * _condition_ratio(ctx, who, days)
+                / mean[_risk_group(ctx, who, days)])
+
+    return top, on
+
+
+RISK_GROUPS = 21  # five-year age groups on the day for `_admission_risk`, the last from 100
+
+
+def _risk_group(ctx, person: np.ndarray, days: np.ndarray) -> np.ndarray:
+    return np.minimum(_ages(ctx, person, days) // 5, RISK_GROUPS - 1)
+
+
+def _risk_segments(ctx, cohort: _Cohort) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(person, first day, days) of each stretch of the records over which a person's risk
+    and age group are constant: cut where a condition is diagnosed and at each fifth
+    birthday."""
+    p = ctx.pop
+    start, end = cohort.start.astype(np.int64), cohort.end.astype(np.int64)
+    inside = end >= start
+    dob = p.dob.astype(np.int64)
+    cuts = [np.where(p.conditions[name].has, p.conditions[name].diagnosed, NO_DATE).astype(
+        np.int64) for name in CONDITION_RISK]
+    # the first day of each age 5k (`common._ages` floors (day - dob) / DAYS_PER_YEAR)
+    cuts += [dob + int(np.ceil(5 * k * DAYS_PER_YEAR)) for k in range(1, RISK_GROUPS)]
+    person = [np.flatnonzero(inside)]
+    day = [start[person[0]]]
+    for cut in cuts:
+        hit = np.flatnonzero(inside & (cut > start) & (cut <= end))
+        person.append(hit)
+        day.append(cut[hit])
+    person, day = np.concatenate(person), np.concatenate(day)
+    order = np.lexsort((day, person))
+    person, day = person[order], day[order]
+    first = np.r_[True, (person[1:] != person[:-1]) | (day[1:] != day[:-1])]
+    person, day = person[first], day[first]
+    last = np.r_[person[1:] != person[:-1], True]
+    following = np.where(last, end[person] + 1, np.r_[day[1:], 0])
+    return person, day, (following - day).astype(float)
 
 
 def _baseline_admission_rates() -> np.ndarray:
