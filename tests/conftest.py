@@ -79,34 +79,3 @@ def pytest_collection_modifyitems(config, items):
             from _pytest.nodeid import NodeId
 
             item._id = NodeId.parse(f"{item.nodeid}@{group}")
-    items.sort(key=lambda item: _start_order(_group_of(item)))
-
-
-#: Groups known to take minutes of one worker (`--durations`, 4 December 2026, seconds under
-#: load), started first: xdist hands out groups in the order the items come (with
-#: `--no-loadscope-reorder`, set below), and by default it orders them by their number of tests,
-#: which put these few-test, long groups last, one worker finishing them while the other idled.
-#: Only the order of groups changes, never which tests run or what they assert.
-LONG_GROUPS = {"spec-spark-0": 680, "spec-spark-1": 400, "browser-pages": 350,
-               "tests.test_hostile_urls": 240, "browser-journeys": 260,
-               "tests.test_spark_parity": 150, "tests.test_calibration": 120,
-               "tests.test_independent_recomputation": 100,
-               "tests.test_synth_steady_series": 75, "tests.test_api_schemathesis": 70}
-
-
-def _group_of(item) -> str:
-    marker = item.get_closest_marker("xdist_group")
-    return marker.args[0] if marker and marker.args else item.module.__name__
-
-
-def _start_order(group: str) -> tuple[int, int]:
-    """Known long groups first, longest first; the rest keep their collection order (a stable
-    sort), a module's tests together."""
-    return (0, -LONG_GROUPS[group]) if group in LONG_GROUPS else (1, 0)
-
-
-def pytest_configure(config):
-    """On the controlling process (which schedules), keep the workers' collection order: the
-    long groups first (`pytest_collection_modifyitems`, which runs on the workers)."""
-    if config.getoption("dist", "no") == "loadgroup":
-        config.option.loadscopereorder = False
