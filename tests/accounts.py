@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from icsight.appdb import Accounts
-from icsight.cli import main
 from icsight.lake import table_path
 from icsight.services import Service
+from tests.shared import shared_build
 
 PASSWORD = "correct horse battery staple"
 SECRET = "3c9e1f7a52b84d06e9a1c7f3b5d2e8a4f60b9c1d7e3a5f28"  # random-looking, test-only
@@ -17,14 +16,13 @@ SECRET = "3c9e1f7a52b84d06e9a1c7f3b5d2e8a4f60b9c1d7e3a5f28"  # random-looking, t
 
 @pytest.fixture(scope="module")
 def access_results(lake_dir, tmp_path_factory):
-    """A results store and the service over the test lake, built once per module: CVDP007HYP,
-    and LD_PREVALENCE, whose practice counts are small in a 60,000-person lake (about 3 people
-    a practice on the learning disability register), so suppression always has work to do."""
+    """A results store and the service over the test lake: CVDP007HYP, and LD_PREVALENCE,
+    whose practice counts are small in a 60,000-person lake (about 3 people a practice on the
+    learning disability register), so suppression always has work to do. The store is built
+    once per run and shared (the services only read it); each module has its own service and
+    audit log."""
     tmp = tmp_path_factory.mktemp("access")
-    results = tmp / "results"
-    done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "2",
-                                     "--out", str(results), "--id", "CVDP007HYP,LD_PREVALENCE"])
-    assert done.exit_code == 0, done.output
+    results = shared_build(tmp_path_factory, lake_dir, 2, ("CVDP007HYP", "LD_PREVALENCE"))
     patients = pd.read_parquet(table_path(lake_dir, "patients"))
     current = patients[patients.registration_end.isna() & patients.date_of_death.isna()]
     practices = current.practice_code.value_counts().index

@@ -5,15 +5,14 @@ built once for the session however many test modules ask for it."""
 from __future__ import annotations
 
 import pandas as pd
-from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from icsight.api.app import create_app
 from icsight.appdb import Accounts
-from icsight.cli import main
 from icsight.results import latest_run
 from icsight.services import Service
 from tests.accounts import PASSWORD, SECRET
+from tests.shared import shared_build
 
 #: A proportion, a rate, an observed/expected ratio, a DSR, and the registered list.
 BUILT = ("CVDP007HYP", "LD_PREVALENCE", "EMERG_ADM_RATE", "HYP_DETECTION", "SCREEN_BOWEL",
@@ -27,10 +26,7 @@ def area_site(lake_dir, tmp_path_factory) -> dict:
     key = str(lake_dir)
     if key not in _SITES:
         folder = tmp_path_factory.mktemp("web-areas")
-        results = folder / "results"
-        done = CliRunner().invoke(main, ["build", "--lake", str(lake_dir), "--months", "3",
-                                         "--out", str(results), "--id", ",".join(BUILT)])
-        assert done.exit_code == 0, done.output
+        results = shared_build(tmp_path_factory, lake_dir, 3, BUILT)  # one per run, read-only
         accounts = Accounts(f"sqlite:///{folder / 'icsight.db'}")
         accounts.add("ana", PASSWORD, "analyst")
         app = create_app(Service(lake_dir, results, folder / "audit.jsonl"), accounts, SECRET)
