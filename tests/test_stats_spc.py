@@ -129,3 +129,17 @@ def test_rebasing_starts_new_limits_and_excel_switches():
                                                          "trend"]).all()
     with pytest.raises(ValueError, match="duplicate dates"):
         S.spc([1, 2], ["2024-01-01", "2024-01-01"])
+
+
+def test_limits_of_values_with_no_moving_range_warn_of_nothing():
+    """A group whose values are all missing but one has no moving range: its spread is none
+    (screened: 0, as before) and numpy's "Mean of empty slice" warning is not raised."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        screened = S.xmr_limits([np.nan, 5.0, np.nan])
+        unscreened = S.xmr_limits([np.nan, 5.0, np.nan], screen_outliers=False)
+    assert screened["mean"] == 5.0 and screened["amr"] == 0.0
+    assert screened["upl"] == screened["lpl"] == 5.0
+    assert np.isnan(unscreened["amr"]) and np.isnan(unscreened["upl"])

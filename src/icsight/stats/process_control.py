@@ -89,7 +89,8 @@ def xmr_limits(y, screen_outliers: bool = True, fix_after_n_points: int | None =
     base = y if fix_after_n_points is None else y[:fix_after_n_points]
     centre = float(np.nanmean(base))
     mr = np.abs(np.diff(base))
-    amr = float(np.nanmean(mr)) if len(mr) else np.nan
+    # no moving range with a value (one point, or all missing): no spread, and no warning
+    amr = float(np.nanmean(mr)) if (~np.isnan(mr)).any() else np.nan
     if screen_outliers and len(mr):
         amr = float(np.nanmean(mr[mr < SCREEN * amr])) if np.any(mr < SCREEN * amr) else 0.0
     return {"mean": centre, "lpl": centre - LIMIT * amr, "upl": centre + LIMIT * amr,
