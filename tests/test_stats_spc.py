@@ -143,3 +143,22 @@ def test_limits_of_values_with_no_moving_range_warn_of_nothing():
     assert screened["mean"] == 5.0 and screened["amr"] == 0.0
     assert screened["upl"] == screened["lpl"] == 5.0
     assert np.isnan(unscreened["amr"]) and np.isnan(unscreened["upl"])
+
+
+def test_missing_values_are_common_cause_and_break_a_run():
+    """A missing value (a group with no denominator that month) is on neither side of the mean:
+    a group with no values has no signal, and a gap in a run of low points ends the run. Cast
+    straight to an integer, NaN read as below the mean, and an all-missing group was a shift of
+    special-cause concern."""
+    empty = S.spc([np.nan] * 10).points
+    assert (empty.relative_to_mean == 0).all()
+    assert (empty.rule == "common_cause").all() and not empty.special_cause_flag.any()
+    # six low points, a gap, then one more low point: no seven in a row below the mean
+    values = [5.0, 5.4, 4.8, 5.3, 4.7, 5.2, 4.5, 4.2, 4.6, 4.3, 4.6, 4.2, np.nan, 4.4,
+              5.1, 4.8, 5.3, 4.9]
+    points = S.spc(values).points
+    assert points.relative_to_mean.iloc[12] == 0
+    assert not (points.rule == "shift").any(), points[["y", "relative_to_mean", "rule"]]
+    # the same with the gap filled by a low value is a shift: the rule still fires
+    filled = S.spc([4.4 if np.isnan(v) else v for v in values]).points
+    assert (filled.rule.iloc[6:14] == "shift").all()

@@ -87,7 +87,7 @@ def xmr_limits(y, screen_outliers: bool = True, fix_after_n_points: int | None =
     """Centre line, process limits and near limits for one group of values."""
     y = np.asarray(y, dtype=float)
     base = y if fix_after_n_points is None else y[:fix_after_n_points]
-    centre = float(np.nanmean(base))
+    centre = float(np.nanmean(base)) if (~np.isnan(base)).any() else np.nan
     mr = np.abs(np.diff(base))
     # no moving range with a value (one point, or all missing): no spread, and no warning
     amr = float(np.nanmean(mr)) if (~np.isnan(mr)).any() else np.nan
@@ -162,7 +162,10 @@ def _classify(y, x, group, direction, screen, fix_n, run_length, include_beyond,
               warning_threshold) -> pd.DataFrame:
     lim = xmr_limits(y, screen, fix_n)
     outside = (y > lim["upl"]) | (y < lim["lpl"])
-    rtm = np.sign(y - lim["mean"]).astype(int)
+    # a missing value is on neither side of the mean: it breaks a run rather than joining one
+    # (cast to int, NaN became the most negative integer: "below", and all-missing groups
+    # read as a shift of special-cause concern)
+    rtm = np.nan_to_num(np.sign(y - lim["mean"]), nan=0.0).astype(int)
     near = (y < lim["nlpl"]) | (y > lim["nupl"])
     close = near if include_beyond else (~outside & near)
     trend = seven_point_trend(y, run_length)
